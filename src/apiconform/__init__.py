@@ -1,0 +1,3 @@
+"""apiconform: conformance suite for vendor list APIs."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,262 @@
+"""The `apiconform` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from apiconform import contract
+
+EXIT_OK = 0
+EXIT_NONCONFORMANT = 1
+EXIT_USAGE = 2
+EXIT_UNTESTABLE = 3
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one line, exit code 2."""
+
+
+def _apis(choice: str) -> list[str]:
+    return list(contract.API_NAMES) if choice == "all" else [choice]
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
+    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    """Validate the specs and print the requirement catalog."""
+    for api in _apis(args.api):
+        loaded = contract.load(api)
+        rows = [(r.id, r.level, r.family, r.title, ", ".join(r.checks)) for r in loaded.requirements]
+        print(f"{loaded.semantics.title}  [{api}]")
+        print(f"spec {loaded.spec_path.name} (sha256 {loaded.spec_sha256[:12]}), {len(rows)} requirements")
+        print(_table(rows, ("ID", "LEVEL", "FAMILY", "REQUIREMENT", "CHECKS")))
+        print()
+    return EXIT_OK
+
+
+def _read_token(args: argparse.Namespace) -> str | None:
+    """The token from --token, --token-file or $APICONFORM_TOKEN (in that order)."""
+    if args.token:
+        return str(args.token)
+    if args.token_file:
+        try:
+            token = Path(args.token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UsageError(f"--token-file: cannot read {args.token_file}: {exc.strerror}") from exc
+        if not token:
+            raise UsageError(f"--token-file: {args.token_file} is empty")
+        return token
+    return os.environ.get("APICONFORM_TOKEN") or None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the conformance suite against a target (or the embedded reference server)."""
+    from apiconform.engine import plugin, runner
+    from apiconform.engine.session import ConfigurationError, RunConfig
+    from apiconform.reporting.browser import BrowserError
+    from apiconform.reporting.waivers import WaiverError, load_waivers
+
+    apis = _apis(args.api)
+    artefacts = runner.Artefacts(har=args.har, cassette=args.cassette, screenshot=args.screenshot)
+    try:
+        config = RunConfig(
+            apis=apis,
+            base_urls=plugin.resolve_base_urls(apis, args.base_url),
+            token=_read_token(args),
+            enterprise_id=args.enterprise_id,
+            seed=args.seed,
+            rate_limit=args.rate_limit,
+            max_time=args.max_time,
+            timeout=args.request_timeout,
+            allow_unsafe_methods=args.allow_unsafe_methods,
+            report_dir=args.report_dir,
+            waivers=load_waivers(args.waivers) if args.waivers else (),
+            secret_headers=_secret_headers(args.secret_header),
+            embedded_faults=tuple(args.reference_fault),
+            embedded_churn=args.reference_churn,
+        )
+        if args.max_examples is not None:
+            config.max_examples = args.max_examples
+        if args.max_requests is not None:
+            config.max_requests = args.max_requests
+        plugin.validate(config)
+        runner.check_artefacts(artefacts)
+    except (ConfigurationError, WaiverError) as exc:
+        raise UsageError(str(exc)) from exc
+    except BrowserError as exc:
+        raise UsageError(f"--screenshot: {exc}") from exc
+    return runner.run(config, quiet=args.quiet, verbose=args.verbose, artefacts=artefacts)
+
+
+# An HTTP header name (an RFC 9110 token).
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+
+
+def _secret_headers(names: Sequence[str]) -> tuple[str, ...]:
+    for name in names:
+        if not _HEADER_NAME.match(name):
+            raise UsageError(f"--secret-header {name!r}: not an HTTP header name")
+    return tuple(dict.fromkeys(names))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Re-render a stored report.json as HTML, Markdown or JUnit XML."""
+    from apiconform.reporting import ReportError, load_report, render
+
+    try:
+        report = load_report(args.report)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from exc
+    text = render(report, args.format)
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--output: cannot write {args.output}: {exc.strerror or exc}") from exc
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Compare two reports: exit 1 when a requirement fails now that did not before."""
+    from apiconform.reporting import ReportError
+    from apiconform.reporting.diff import diff_reports, load_diffable, render_diff
+
+    try:
+        old, new = load_diffable(args.old), load_diffable(args.new)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from exc
+    result = diff_reports(old, new)
+    sys.stdout.write(render_diff(result, args.old, args.new))
+    return EXIT_NONCONFORMANT if result.has_regressions else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="apiconform", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    catalog = commands.add_parser("catalog", help="validate the specs and print the requirement catalog")
+    catalog.add_argument("--api", choices=[*contract.API_NAMES, "all"], default="all")
+    catalog.set_defaults(handler=cmd_catalog)
+
+    run = commands.add_parser("run", help="test an API's conformance and write reports")
+    run.add_argument("--api", choices=[*contract.API_NAMES, "all"], default="all")
+    run.add_argument(
+        "--base-url",
+        action="append",
+        default=[],
+        metavar="[API=]URL",
+        help="the API's base URL (with --api all: the root both APIs hang off, or API=URL per API); "
+        "omit to test the embedded reference server",
+    )
+    run.add_argument(
+        "--token", help="bearer token (prefer $APICONFORM_TOKEN or --token-file: argv is visible to others)"
+    )
+    run.add_argument("--token-file", metavar="FILE", help="read the bearer token from FILE")
+    run.add_argument("--enterprise-id", help="BitGo enterprise id (the partner's enterprise)")
+    run.add_argument("--report-dir", metavar="DIR", help="write the reports here (default reports/<api>-<timestamp>/)")
+    run.add_argument("--seed", type=int, default=0, help="seed for every generated value (default 0)")
+    run.add_argument("--max-examples", type=int, metavar="N", help="fuzzing examples per operation")
+    run.add_argument(
+        "--rate-limit",
+        type=float,
+        metavar="RPS",
+        help="requests per second (default: unpaced on loopback, 10 elsewhere)",
+    )
+    run.add_argument("--max-requests", type=int, metavar="N", help="request budget per API (default 4000)")
+    run.add_argument("--max-time", type=float, metavar="SECONDS", help="stop sending requests after this long")
+    run.add_argument("--request-timeout", type=float, default=30.0, metavar="SECONDS", help="per request (default 30)")
+    run.add_argument(
+        "--allow-unsafe-methods",
+        action="store_true",
+        help="also send PUT, PATCH and DELETE to check for 405 (never POST)",
+    )
+    run.add_argument(
+        "--reference-fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="embedded reference server only: switch on a fault (list them with: apiconform serve --list-faults)",
+    )
+    run.add_argument(
+        "--reference-churn",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="embedded reference server only: insert RATE new records per second while the run goes on",
+    )
+    run.add_argument(
+        "--waivers",
+        metavar="FILE",
+        help="YAML list of accepted deviations (requirement, reason, ticket, expires): a waived failure "
+        "does not fail the run until its waiver expires",
+    )
+    run.add_argument(
+        "--secret-header",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="mask this header's value in every report, recording and output (repeatable; Authorization always is)",
+    )
+    run.add_argument("--har", action="store_true", help="also record the property tests' traffic as a HAR file")
+    run.add_argument(
+        "--cassette", action="store_true", help="also record the property tests' traffic as a VCR cassette"
+    )
+    run.add_argument(
+        "--screenshot", action="store_true", help="also save report.png: report.html rendered by headless Chromium"
+    )
+    noise = run.add_mutually_exclusive_group()
+    noise.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    noise.add_argument("--verbose", "-v", action="store_true", help="show every test as pytest runs it")
+    run.set_defaults(handler=cmd_run)
+
+    report = commands.add_parser("report", help="re-render a stored report.json as html, md or junit")
+    report.add_argument("report", metavar="REPORT.json", help="a report.json, or a report directory")
+    report.add_argument("--format", required=True, choices=["html", "md", "junit"], help="the output format")
+    report.add_argument("--output", "-o", metavar="PATH", help="write here instead of to standard output")
+    report.set_defaults(handler=cmd_report)
+
+    diff = commands.add_parser(
+        "diff", help="compare two reports; exit 1 when a requirement regressed (fails now, did not before)"
+    )
+    diff.add_argument("old", metavar="OLD.json", help="the earlier report.json (or a report directory)")
+    diff.add_argument("new", metavar="NEW.json", help="the later report.json (or a report directory)")
+    diff.set_defaults(handler=cmd_diff)
+
+    from apiconform.server import cli as server_cli
+
+    serve = commands.add_parser("serve", help="run the reference server (both APIs) on loopback")
+    server_cli.add_arguments(serve)
+    serve.set_defaults(handler=server_cli.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except (UsageError, contract.ContractError) as exc:
+        print(f"apiconform: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("apiconform: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,512 @@
+"""The contracts apiconform verifies: an OpenAPI spec, its `x-apiconform` semantics and its requirement catalog.
+
+Everything the engine and the reference server know about an API comes from here; neither holds
+API-specific rules of its own. Loading validates both files against the schemas in `specs/schemas/`
+and cross-checks them, so a broken contract is reported as a `ContractError`, not met mid-run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import jsonschema
+import yaml
+
+Compare = Literal["text", "instant", "decimal"]
+Level = Literal["MUST", "SHOULD"]
+
+API_NAMES = ("bitgo-oes", "brm-adjust-balance")
+
+
+class ContractError(Exception):
+    """A spec or catalog is missing, malformed or inconsistent."""
+
+
+def specs_dir() -> Path:
+    """The folder that holds the specs: $APICONFORM_SPECS, else `specs/` at the top of the source tree."""
+    configured = os.environ.get("APICONFORM_SPECS")
+    path = Path(configured) if configured else Path(__file__).resolve().parents[2] / "specs"
+    if not path.is_dir():
+        raise ContractError(f"specs folder not found: {path} (set APICONFORM_SPECS to the folder holding the specs)")
+    return path
+
+
+@dataclass(frozen=True)
+class Document:
+    key: str
+    title: str
+    url: str | None
+    local: Path | None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    level: Level
+    family: str
+    title: str
+    quote: str
+    source: Document
+    checks: tuple[str, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    """One term of an ordering: the record field, how its values compare, and which way."""
+
+    field: str
+    compare: Compare
+    direction: Literal["asc", "desc"]
+
+
+@dataclass(frozen=True)
+class SortKey:
+    field: str
+    compare: Compare
+    requirement: str | None = None  # a requirement about this key's comparison (e.g. numeric order)
+
+
+@dataclass(frozen=True)
+class Sort:
+    field_param: str
+    direction_param: str
+    default_direction: str
+    directions: Mapping[str, Literal["asc", "desc"]]
+    keys: Mapping[str, SortKey]
+
+
+@dataclass(frozen=True)
+class Ordering:
+    stable: bool
+    default: tuple[OrderKey, ...]
+    tiebreak: tuple[OrderKey, ...]
+    sort: Sort | None
+    requirements: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How a page is asked for: `page-number` (page index, page size) or `offset-limit` (records skipped, max)."""
+
+    style: Literal["page-number", "offset-limit"]
+    position_param: str
+    size_param: str
+    requirements: Mapping[str, str]
+    first_page: int = 0
+
+    def query(self, index: int, size: int) -> dict[str, str]:
+        """The query for the `index`-th page of `size` records (index counts from 0 for both styles)."""
+        if self.style == "page-number":
+            return {self.position_param: str(self.first_page + index), self.size_param: str(size)}
+        return {self.position_param: str(index * size), self.size_param: str(size)}
+
+
+@dataclass(frozen=True)
+class Filter:
+    param: str
+    match: str
+    list: Literal["comma", "single"]
+    requirement: str
+    field: str | None = None
+    join: str | None = None
+    join_field: str | None = None
+    narrowing: bool = False
+    default: str | None = None
+    default_requirement: str | None = None
+    documented_values: tuple[str, ...] = ()
+    value_format: str | None = None
+
+
+@dataclass(frozen=True)
+class Join:
+    name: str
+    operation: str
+    records: str
+    key: str
+    record_field: str
+
+
+@dataclass(frozen=True)
+class RecordRule:
+    when_field: str
+    when_equals: str
+    then_field: str
+    then_is_null: bool
+    requirement: str
+
+
+@dataclass(frozen=True)
+class QueryExpectation:
+    """A query and what it must be answered with: `rejected` (400), `empty` (200, no records), `ignored`."""
+
+    query: Mapping[str, str]
+    requirement: str
+    accept: tuple[str, ...] = ("rejected",)
+
+
+@dataclass(frozen=True)
+class Semantics:
+    """The `x-apiconform` block of a spec, typed."""
+
+    api: str
+    title: str
+    operation_id: str
+    records_pointer: str
+    id_pointer: str
+    path_parameters: Mapping[str, str]
+    paging: Paging
+    ordering: Ordering
+    filters: Mapping[str, Filter]
+    filter_requirements: Mapping[str, str]
+    joins: Mapping[str, Join]
+    record_rules: tuple[RecordRule, ...]
+    invalid_inputs: tuple[QueryExpectation, ...]
+    tolerated_inputs: tuple[QueryExpectation, ...]
+    change_probes: tuple[tuple[Mapping[str, str], str | None], ...]
+    count_headers: Mapping[str, str] | None = None
+    projection: Mapping[str, Any] | None = None
+    representations: Mapping[str, str] | None = None
+    unknown_path_parameter: Mapping[str, Any] | None = None
+    auth: Mapping[str, str] | None = None
+    unsafe_methods: Mapping[str, Any] | None = None
+    errors: Mapping[str, Any] = field(default_factory=dict)
+
+    def requirement_ids(self) -> Iterator[str]:
+        """Every requirement ID the semantics name."""
+        yield from self.paging.requirements.values()
+        yield from self.ordering.requirements.values()
+        if self.ordering.sort:
+            yield from (key.requirement for key in self.ordering.sort.keys.values() if key.requirement)
+        yield from self.filter_requirements.values()
+        for flt in self.filters.values():
+            yield flt.requirement
+            if flt.default_requirement:
+                yield flt.default_requirement
+        yield from (rule.requirement for rule in self.record_rules)
+        yield from (item.requirement for item in (*self.invalid_inputs, *self.tolerated_inputs))
+        for block in (
+            self.projection,
+            self.representations,
+            self.unknown_path_parameter,
+            self.auth,
+            self.unsafe_methods,
+        ):
+            if block:
+                yield block["requirement"]
+        if self.count_headers:
+            yield self.count_headers["result-requirement"]
+            yield self.count_headers["total-requirement"]
+        if self.errors:
+            yield self.errors["requirement"]
+            yield from (advice["requirement"] for advice in self.errors.get("advice", ()))
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One API: its OpenAPI document, the semantics and the requirement catalog."""
+
+    api: str
+    spec_path: Path
+    openapi: Mapping[str, Any]
+    semantics: Semantics
+    requirements: tuple[Requirement, ...]
+
+    @property
+    def spec_sha256(self) -> str:
+        return hashlib.sha256(self.spec_path.read_bytes()).hexdigest()
+
+    @property
+    def server_url(self) -> str:
+        server = self.openapi["servers"][0]
+        url: str = server["url"]
+        for name, variable in server.get("variables", {}).items():
+            url = url.replace("{" + name + "}", variable["default"])
+        return url
+
+    @property
+    def list_path(self) -> str:
+        """The path template of the list operation, relative to the server URL."""
+        return self.operation_path(self.semantics.operation_id)
+
+    def operation_path(self, operation_id: str) -> str:
+        for path, item in self.openapi["paths"].items():
+            for operation in item.values():
+                if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+                    return str(path)
+        raise ContractError(f"{self.api}: no operation {operation_id!r} in {self.spec_path.name}")
+
+    def operation(self, operation_id: str | None = None) -> Mapping[str, Any]:
+        """The OpenAPI operation object (the list operation by default)."""
+        wanted = operation_id or self.semantics.operation_id
+        path = self.operation_path(wanted)
+        for operation in self.openapi["paths"][path].values():
+            if isinstance(operation, dict) and operation.get("operationId") == wanted:
+                return operation
+        raise ContractError(f"{self.api}: no operation {wanted!r}")  # pragma: no cover - operation_path found it
+
+    def query_parameters(self, operation_id: str | None = None) -> dict[str, Mapping[str, Any]]:
+        """The operation's query parameters by name, with `$ref`s resolved."""
+        parameters = {}
+        for parameter in self.operation(operation_id).get("parameters", ()):
+            resolved = self.resolve(parameter)
+            if resolved["in"] == "query":
+                parameters[resolved["name"]] = resolved
+        return parameters
+
+    def constrained_parameters(self) -> list[str]:
+        """Query parameters whose schema rules values out (enum, pattern, format, number bounds)."""
+        constrained = []
+        for name, parameter in self.query_parameters().items():
+            schema = self.resolve(parameter.get("schema", {}))
+            items = self.resolve(schema.get("items", {}))
+            if any(key in node for node in (schema, items) for key in ("enum", "pattern", "format", "minimum")) or (
+                schema.get("type") in ("integer", "number")
+            ):
+                constrained.append(name)
+        return constrained
+
+    def invalid_value_requirements(self) -> dict[str, str]:
+        """For each query parameter with an invalid-inputs example, the requirement that rejects its bad values."""
+        return {param: item.requirement for item in self.semantics.invalid_inputs for param in item.query}
+
+    def resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Follow a local `$ref` (`#/components/...`) to the object it names."""
+        while "$ref" in node:
+            target: Any = self.openapi
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def schema_validator(self, schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
+        """A JSON Schema validator for `schema`, whose `$ref`s resolve against this spec's components."""
+        root = {**schema, "components": self.openapi.get("components", {})}
+        return jsonschema.Draft202012Validator(root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+    def requirement(self, requirement_id: str) -> Requirement:
+        for requirement in self.requirements:
+            if requirement.id == requirement_id:
+                return requirement
+        raise KeyError(requirement_id)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ContractError(f"cannot read {path}: {exc}") from exc
+
+
+@cache
+def _schema(name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = _read_yaml(specs_dir() / "schemas" / name)
+    return schema
+
+
+def _validate(instance: Any, schema_name: str, where: Path) -> None:
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(_schema(schema_name)).iter_errors(instance)
+    )
+    if error is not None:
+        location = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise ContractError(f"{where}: {location}: {error.message}")
+
+
+def _order_keys(items: list[dict[str, str]] | None) -> tuple[OrderKey, ...]:
+    return tuple(OrderKey(item["field"], item["compare"], item["direction"]) for item in items or ())  # type: ignore[arg-type]
+
+
+def _semantics(raw: dict[str, Any]) -> Semantics:
+    paging_raw = raw["paging"]
+    if paging_raw["style"] == "page-number":
+        paging = Paging(
+            "page-number",
+            paging_raw["page-param"],
+            paging_raw["size-param"],
+            dict(paging_raw["requirements"]),
+            paging_raw["first-page"],
+        )
+    else:
+        paging = Paging(
+            "offset-limit", paging_raw["offset-param"], paging_raw["limit-param"], dict(paging_raw["requirements"])
+        )
+    order_raw = raw["order"]
+    sort_raw = order_raw.get("sort")
+    sort = None
+    if sort_raw:
+        sort = Sort(
+            field_param=sort_raw["field-param"],
+            direction_param=sort_raw["direction-param"],
+            default_direction=sort_raw["default-direction"],
+            directions=dict(sort_raw["directions"]),
+            keys={
+                name: SortKey(key["field"], key["compare"], key.get("requirement"))
+                for name, key in sort_raw["keys"].items()
+            },
+        )
+    ordering = Ordering(
+        stable=bool(order_raw.get("stable", True)),
+        default=_order_keys(order_raw.get("default")),
+        tiebreak=_order_keys(order_raw.get("tiebreak")),
+        sort=sort,
+        requirements=dict(order_raw["requirements"]),
+    )
+    filters = {
+        param: Filter(
+            param=param,
+            match=spec["match"],
+            list=spec["list"],
+            requirement=spec["requirement"],
+            field=spec.get("field"),
+            join=spec.get("join"),
+            join_field=spec.get("join-field"),
+            narrowing=spec.get("narrowing", False),
+            default=spec.get("default"),
+            default_requirement=spec.get("default-requirement"),
+            documented_values=tuple(spec.get("documented-values", ())),
+            value_format=spec.get("value-format"),
+        )
+        for param, spec in raw.get("filters", {}).items()
+    }
+    joins = {
+        name: Join(name, spec["operation"], spec["records"], spec["key"], spec["record-field"])
+        for name, spec in raw.get("joins", {}).items()
+    }
+    rules = tuple(
+        RecordRule(
+            rule["when"]["field"],
+            rule["when"]["equals"],
+            rule["then"]["field"],
+            rule["then"]["is-null"],
+            rule["requirement"],
+        )
+        for rule in raw.get("record-rules", ())
+    )
+    return Semantics(
+        api=raw["api"],
+        title=raw["title"],
+        operation_id=raw["list"]["operation"],
+        records_pointer=raw["list"]["records"],
+        id_pointer=raw["list"]["id"],
+        path_parameters=dict(raw.get("path-parameters", {})),
+        paging=paging,
+        ordering=ordering,
+        filters=filters,
+        filter_requirements=dict(raw.get("filter-requirements", {})),
+        joins=joins,
+        record_rules=rules,
+        invalid_inputs=tuple(
+            QueryExpectation(dict(item["query"]), item["requirement"]) for item in raw.get("invalid-inputs", ())
+        ),
+        tolerated_inputs=tuple(
+            QueryExpectation(dict(item["query"]), item["requirement"], tuple(item["accept"]))
+            for item in raw.get("tolerated-inputs", ())
+        ),
+        change_probes=tuple((dict(probe["query"]), probe.get("header")) for probe in raw.get("change-probes", ())),
+        count_headers=raw.get("counts"),
+        projection=raw.get("projection"),
+        representations=raw.get("representations"),
+        unknown_path_parameter=raw.get("unknown-path-parameter"),
+        auth=raw.get("auth"),
+        unsafe_methods=raw.get("unsafe-methods"),
+        errors=raw.get("errors", {}),
+    )
+
+
+def _requirements(catalog: dict[str, Any], folder: Path) -> tuple[Requirement, ...]:
+    documents = {
+        key: Document(key, doc["title"], doc.get("url"), folder / doc["local"] if "local" in doc else None)
+        for key, doc in catalog["documents"].items()
+    }
+    requirements = []
+    for entry in catalog["requirements"]:
+        if entry["source"] not in documents:
+            raise ContractError(f"{folder.name}: {entry['id']} cites unknown document {entry['source']!r}")
+        requirements.append(
+            Requirement(
+                id=entry["id"],
+                level=entry["level"],
+                family=entry["family"],
+                title=entry["title"],
+                quote=" ".join(entry["quote"].split()),
+                source=documents[entry["source"]],
+                checks=tuple(entry["checks"]),
+                note=entry.get("note"),
+            )
+        )
+    return tuple(requirements)
+
+
+def _spec_file(api: str) -> Path:
+    matches = [path for path in sorted(specs_dir().glob("*/*.openapi.yaml")) if _api_name(path) == api]
+    if not matches:
+        raise ContractError(f"no spec declares x-apiconform.api = {api!r} under {specs_dir()}")
+    return matches[0]
+
+
+def _api_name(path: Path) -> str | None:
+    document = _read_yaml(path)
+    return document.get("x-apiconform", {}).get("api") if isinstance(document, dict) else None
+
+
+@cache
+def load(api: str) -> Contract:
+    """Load, validate and cross-check one API's contract."""
+    spec_path = _spec_file(api)
+    openapi = _read_yaml(spec_path)
+    raw = openapi["x-apiconform"]
+    _validate(raw, "x-apiconform.schema.yaml", spec_path)
+    catalog_path = spec_path.parent / raw["catalog"]
+    catalog = _read_yaml(catalog_path)
+    _validate(catalog, "catalog.schema.yaml", catalog_path)
+    if catalog["api"] != api:
+        raise ContractError(f"{catalog_path}: catalog is for {catalog['api']!r}, the spec for {api!r}")
+    contract = Contract(api, spec_path, openapi, _semantics(raw), _requirements(catalog, spec_path.parent))
+    ids = [requirement.id for requirement in contract.requirements]
+    duplicates = sorted({rid for rid in ids if ids.count(rid) > 1})
+    if duplicates:
+        raise ContractError(f"{catalog_path}: duplicate requirement IDs {duplicates}")
+    unknown = sorted(set(contract.semantics.requirement_ids()) - set(ids))
+    if unknown:
+        raise ContractError(f"{spec_path}: x-apiconform names requirements missing from the catalog: {unknown}")
+    for join in contract.semantics.joins.values():
+        contract.operation_path(join.operation)
+    undeclared = sorted(set(_parameters_named(contract.semantics)) - set(contract.query_parameters()))
+    if undeclared:
+        raise ContractError(
+            f"{spec_path}: x-apiconform uses query parameters the operation does not declare: {undeclared}"
+        )
+    unattributed = sorted(set(contract.constrained_parameters()) - set(contract.invalid_value_requirements()))
+    if unattributed:
+        raise ContractError(
+            f"{spec_path}: constrained query parameters without an invalid-inputs example: {unattributed}"
+        )
+    return contract
+
+
+def _parameters_named(semantics: Semantics) -> Iterator[str]:
+    """Every query parameter the semantics use."""
+    yield semantics.paging.position_param
+    yield semantics.paging.size_param
+    yield from semantics.filters
+    if semantics.ordering.sort:
+        yield semantics.ordering.sort.field_param
+        yield semantics.ordering.sort.direction_param
+    for block in (semantics.projection, semantics.representations):
+        if block:
+            yield block["param"]
+    for expectation in (*semantics.invalid_inputs, *semantics.tolerated_inputs):
+        yield from expectation.query
+    for query, _ in semantics.change_probes:
+        yield from query
+
+
+def load_all() -> list[Contract]:
+    return [load(api) for api in API_NAMES]

@@ -1,0 +1,141 @@
+"""What the engine learns from the target before judging it: a bounded inventory of its records.
+
+Checks never assume data. They draw filter values, ids, dates and page sizes from what the target
+returned here, and build complete result sets (small enough to fetch whole) to compare against.
+Every walk is bounded, so a huge collection costs a few pages, not a crawl.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from apiconform.engine.records import pointer_get
+from apiconform.engine.target import ApiRun
+
+# The page size the engine asks for when it wants many records at once.
+LARGE_PAGE = 100
+INVENTORY_PAGES = 3
+# A complete result set is walked to its end within this many pages, or given up on.
+COMPLETE_SET_PAGES = 4
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A slice of the collection reached by one query, e.g. BRM's default (monetary) records or usageType=other."""
+
+    query: Mapping[str, str]
+    records: tuple[Any, ...]
+    complete: bool
+
+
+@dataclass(frozen=True)
+class Inventory:
+    partitions: tuple[Partition, ...]
+    page_size: int  # the page size the target honours when asked for LARGE_PAGE
+
+    def records(self) -> list[tuple[Partition, Any]]:
+        return [(partition, record) for partition in self.partitions for record in partition.records]
+
+    def values(self, pointer: str, partition: Partition | None = None) -> list[Any]:
+        """Distinct hashable values at `pointer`, in the order first seen."""
+        seen: dict[Any, None] = {}
+        for part in (partition,) if partition else self.partitions:
+            for record in part.records:
+                value = pointer_get(record, pointer)
+                if isinstance(value, (str, int, float, bool)):
+                    seen.setdefault(value, None)
+        return list(seen)
+
+
+def page(run: ApiRun, query: Mapping[str, str], index: int, size: int) -> list[Any] | None:
+    """Records of the `index`-th page of `size` (None when the target did not answer 200 with records)."""
+    reply = run.get({**query, **run.semantics.paging.query(index, size)})
+    return reply.records(run.semantics.records_pointer)
+
+
+def honoured_size(run: ApiRun, query: Mapping[str, str] | None = None) -> int:
+    """The page size the target really serves when asked for LARGE_PAGE (it may clamp to a maximum)."""
+    cached = run.cache.get("page-size")
+    if cached is None:
+        first = page(run, query or {}, 0, LARGE_PAGE) or []
+        cached = LARGE_PAGE
+        if 0 < len(first) < LARGE_PAGE and page(run, query or {}, 1, len(first)):
+            cached = len(first)
+        run.cache["page-size"] = cached
+    return int(cached)
+
+
+def complete_set(run: ApiRun, query: Mapping[str, str], max_pages: int = COMPLETE_SET_PAGES) -> list[Any] | None:
+    """Every record the query matches, walked until an empty page; None if it is larger than `max_pages` pages."""
+    key = ("complete", tuple(sorted(query.items())))
+    if key in run.cache:
+        return run.cache[key]
+    size = honoured_size(run)
+    records: list[Any] = []
+    result: list[Any] | None = None
+    for index in range(max_pages + 1):
+        batch = page(run, query, index, size)
+        if batch is None:
+            break
+        if not batch:
+            result = records
+            break
+        records.extend(batch)
+        if len(batch) < size:
+            result = records
+            break
+    run.cache[key] = result
+    return result
+
+
+def default_partitions(run: ApiRun) -> list[dict[str, str]]:
+    """The queries that together reach the collection: the default view, plus each documented
+    value of a filter that has a default (BRM's usageType=other is invisible without it)."""
+    queries: list[dict[str, str]] = [{}]
+    for param, flt in run.semantics.filters.items():
+        if flt.default is None:
+            continue
+        for value in flt.documented_values:
+            if value.casefold() != flt.default.casefold():
+                queries.append({param: value})
+    return queries
+
+
+def inventory(run: ApiRun) -> Inventory:
+    """The first pages of each partition (cached for the run)."""
+    cached = run.cache.get("inventory")
+    if cached is not None:
+        return cached
+    size = honoured_size(run)
+    partitions = []
+    for query in default_partitions(run):
+        records: list[Any] = []
+        complete = False
+        for index in range(INVENTORY_PAGES):
+            batch = page(run, query, index, size)
+            if not batch:
+                complete = batch is not None
+                break
+            records.extend(batch)
+            if len(batch) < size:
+                complete = True
+                break
+        partitions.append(Partition(query, tuple(records), complete))
+    result = Inventory(tuple(partitions), size)
+    run.cache["inventory"] = result
+    load_joins(run)
+    return result
+
+
+def load_joins(run: ApiRun) -> None:
+    """Read each joined list (e.g. BitGo's connections) once, keyed by its key field."""
+    for name, join in run.semantics.joins.items():
+        reply = run.get({}, operation_id=join.operation)
+        rows = reply.records(join.records) if reply.status == 200 else None
+        if rows is None:
+            run.cache[f"join:{name}"] = None
+            run.cache[f"join-error:{name}"] = f"{join.operation} answered {reply.status or reply.error}"
+            continue
+        run.cache[f"join:{name}"] = {str(pointer_get(row, join.key)): row for row in rows if isinstance(row, dict)}

@@ -1,0 +1,179 @@
+"""The pytest plugin that makes pytest the conformance engine.
+
+    pytest -p apiconform.engine.plugin --api all [--base-url URL] [--token T] ... --pyargs apiconform.engine.suite
+
+With `--api` given, the plugin builds a `ConformanceSession` before collection (starting the embedded
+reference server when no base URL is given), the suite module collects one property test per API
+and one test per requirement, and at the end the plugin writes the reports. Without `--api` the
+plugin does nothing, so it is harmless in other test runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from apiconform import contract
+from apiconform.engine.session import ConfigurationError, ConformanceSession, RunConfig
+
+_ACTIVE: ConformanceSession | None = None
+
+
+def active_session() -> ConformanceSession:
+    """The session of the current pytest run (the suite module reads it at import)."""
+    if _ACTIVE is None:
+        raise RuntimeError("apiconform.engine.suite runs only under the apiconform plugin with --api")
+    return _ACTIVE
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("apiconform", "apiconform conformance run")
+    group.addoption("--api", choices=[*contract.API_NAMES, "all"], help="API(s) to test")
+    group.addoption(
+        "--base-url",
+        action="append",
+        default=[],
+        metavar="[API=]URL",
+        help="target base URL; omit to test the embedded reference server",
+    )
+    group.addoption("--token", help="bearer token (or set APICONFORM_TOKEN)")
+    group.addoption("--enterprise-id", help="BitGo enterprise id for the path")
+    group.addoption("--seed", type=int, default=0, help="seed for all generated data")
+    group.addoption("--max-examples", type=int, help="fuzzing examples per operation")
+    group.addoption("--rate-limit", type=float, help="requests per second (default: unlimited on loopback, 10 else)")
+    group.addoption("--max-requests", type=int, help="request budget per API")
+    group.addoption("--max-time", type=float, help="time budget of the run in seconds")
+    group.addoption("--request-timeout", type=float, default=30.0, help="seconds per request")
+    group.addoption("--allow-unsafe-methods", action="store_true", help="probe undeclared methods (405 checks)")
+    group.addoption("--report-dir", help="where reports are written")
+
+
+def resolve_base_urls(apis: list[str], values: list[str]) -> dict[str, str]:
+    """`--base-url URL` (one API: its base; `all`: the root both documented paths hang off) or `API=URL`."""
+    urls: dict[str, str] = {}
+    plain = [value for value in values if "=" not in value.split("://")[0]]
+    for value in values:
+        head = value.split("://")[0]
+        if "=" in head:
+            api, url = value.split("=", 1)
+            if api not in contract.API_NAMES:
+                raise ConfigurationError(f"--base-url {value}: unknown API {api!r}")
+            urls[api] = url
+    if len(plain) > 1:
+        raise ConfigurationError("--base-url given more than once without API=; use API=URL for each API")
+    if plain:
+        url = plain[0].rstrip("/")
+        if len(apis) == 1:
+            urls.setdefault(apis[0], url)
+        else:
+            for api in apis:
+                documented = _server_path(api)
+                urls.setdefault(api, url if url.endswith(documented) else url + documented)
+    for api, url in urls.items():
+        scheme = url.split("://")[0].lower() if "://" in url else ""
+        if scheme not in ("http", "https") or not url.split("://", 1)[1].strip("/"):
+            raise ConfigurationError(f"--base-url for {api}: {url!r} is not an http(s) URL")
+    missing = [api for api in apis if api not in urls]
+    if urls and missing:
+        raise ConfigurationError(f"no --base-url for {', '.join(missing)}")
+    return urls
+
+
+def _server_path(api: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(contract.load(api).server_url).path.rstrip("/")
+
+
+def config_from_options(config: pytest.Config) -> RunConfig:
+    """The run configuration: the one `apiconform run` prepared, or one built from the pytest options."""
+    if PRESET is not None:
+        return PRESET
+    choice = config.getoption("--api")
+    apis = list(contract.API_NAMES) if choice == "all" else [choice]
+    token = config.getoption("--token") or os.environ.get("APICONFORM_TOKEN") or None
+    run_config = RunConfig(
+        apis=apis,
+        base_urls=resolve_base_urls(apis, config.getoption("--base-url")),
+        token=token,
+        enterprise_id=config.getoption("--enterprise-id"),
+        seed=config.getoption("--seed"),
+        rate_limit=config.getoption("--rate-limit"),
+        max_time=config.getoption("--max-time"),
+        timeout=config.getoption("--request-timeout"),
+        allow_unsafe_methods=config.getoption("--allow-unsafe-methods"),
+        report_dir=config.getoption("--report-dir"),
+    )
+    if config.getoption("--max-examples") is not None:
+        run_config.max_examples = config.getoption("--max-examples")
+    if config.getoption("--max-requests") is not None:
+        run_config.max_requests = config.getoption("--max-requests")
+    validate(run_config)
+    return run_config
+
+
+def validate(run_config: RunConfig) -> None:
+    """Reject configurations that cannot work, before anything is sent."""
+    if run_config.base_urls and (run_config.embedded_faults or run_config.embedded_churn):
+        raise ConfigurationError(
+            "--reference-fault and --reference-churn apply to the embedded server, not a --base-url"
+        )
+    if run_config.embedded_churn < 0:
+        raise ConfigurationError("--reference-churn must not be negative")
+    if run_config.embedded_faults:
+        from apiconform.server import FAULTS
+
+        unknown = sorted(set(run_config.embedded_faults) - set(FAULTS))
+        if unknown:
+            names = ", ".join(unknown)
+            raise ConfigurationError(f"unknown reference fault(s) {names}; see apiconform serve --list-faults")
+    if run_config.base_urls and "bitgo-oes" in run_config.apis and not run_config.enterprise_id:
+        raise ConfigurationError("testing bitgo-oes at a --base-url needs --enterprise-id")
+    for name in ("max_examples", "max_requests"):
+        value = getattr(run_config, name)
+        if value is not None and value < 1:
+            raise ConfigurationError(f"--{name.replace('_', '-')} must be at least 1")
+    if run_config.rate_limit is not None and run_config.rate_limit <= 0:
+        raise ConfigurationError("--rate-limit must be positive")
+
+
+# Set by `apiconform run` before it starts pytest; the report path is read back after.
+PRESET: RunConfig | None = None
+LAST_REPORT: Path | None = None
+SESSION_KEY = pytest.StashKey[ConformanceSession]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    global _ACTIVE
+    if not config.getoption("--api", default=None):
+        return
+    session = ConformanceSession(config_from_options(config))
+    session.preflight()
+    config.stash[SESSION_KEY] = session
+    _ACTIVE = session
+    # The suite module reads the session when it is imported; a second run in the same process
+    # (tests, benchmarks) must import it afresh.
+    sys.modules.pop("apiconform.engine.suite", None)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global LAST_REPORT
+    conformance = session.config.stash.get(SESSION_KEY, None)
+    if conformance is None:
+        return
+    from apiconform.engine import report
+
+    conformance.finalize()
+    LAST_REPORT = report.write(conformance)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _ACTIVE
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        session.stop_server()
+    _ACTIVE = None

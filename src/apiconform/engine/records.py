@@ -1,0 +1,155 @@
+"""Reading records: JSON pointers, typed comparison keys, order violations and filter matching.
+
+These are the primitives every semantic check is built from. They know nothing about a particular
+API: fields, comparisons and match kinds come from the spec's `x-apiconform` block.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from apiconform.contract import Compare, Filter, OrderKey
+
+
+class _Missing:
+    """The value at a pointer that leads nowhere (distinct from JSON null)."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING = _Missing()
+
+_DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+
+
+def pointer_get(document: Any, pointer: str) -> Any:
+    """The value at a JSON Pointer (RFC 6901), or MISSING."""
+    if pointer == "":
+        return document
+    current = document
+    for raw in pointer.lstrip("/").split("/"):
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(current, Mapping) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return MISSING
+    return current
+
+
+def parse_instant(value: Any) -> datetime | None:
+    """An RFC 3339 date-time as an aware UTC datetime, or None if it is not one."""
+    if not isinstance(value, str) or len(value) < 20:
+        return None
+    text = value.upper()
+    leap = text[17:19] == "60"
+    if leap:
+        # RFC 3339 admits a leap second; datetime cannot hold one, so step back and add it.
+        text = text[:17] + "59" + text[19:]
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    parsed = parsed.astimezone(UTC)
+    return parsed + timedelta(seconds=1) if leap else parsed
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    if not isinstance(value, str) or not _DECIMAL.match(value):
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        return None
+
+
+def comparable(value: Any, compare: Compare) -> Any:
+    """The value as the spec says to compare it, or None when it cannot be (missing, null, malformed)."""
+    if compare == "instant":
+        return parse_instant(value)
+    if compare == "decimal":
+        return parse_decimal(value)
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class OrderViolation:
+    """Records `index` and `index + 1` are out of order; `key` is the first order key that decides it."""
+
+    index: int
+    key: int
+    reason: str
+
+
+def order_violation(records: Sequence[Any], keys: Sequence[OrderKey]) -> OrderViolation | None:
+    """The first adjacent pair that breaks the ordering `keys`, or None when the sequence honours it."""
+    for index in range(len(records) - 1):
+        left, right = records[index], records[index + 1]
+        for position, key in enumerate(keys):
+            a = comparable(pointer_get(left, key.field), key.compare)
+            b = comparable(pointer_get(right, key.field), key.compare)
+            if a is None or b is None:
+                return OrderViolation(index, position, f"{key.field} cannot be compared as {key.compare}")
+            if a == b:
+                continue
+            if (a < b) != (key.direction == "asc"):
+                return OrderViolation(
+                    index,
+                    position,
+                    f"{key.field} {render(left, key.field)} comes before {render(right, key.field)} "
+                    f"({'ascending' if key.direction == 'asc' else 'descending'} {key.compare} order expected)",
+                )
+            break
+    return None
+
+
+def render(record: Any, pointer: str) -> str:
+    value = pointer_get(record, pointer)
+    return "<missing>" if value is MISSING else repr(value)
+
+
+def split_list(value: str, flt: Filter) -> list[str]:
+    """The values a query parameter carries: comma-separated lists split, single values kept whole."""
+    return value.split(",") if flt.list == "comma" else [value]
+
+
+def value_matches(actual: Any, wanted: str, match: str) -> bool | None:
+    """Does a record value satisfy one filter value? None when the record value cannot be judged."""
+    if match == "exact":
+        return actual == wanted
+    if match == "case-insensitive":
+        return isinstance(actual, str) and actual.casefold() == wanted.casefold()
+    record_instant, bound = parse_instant(actual), parse_instant(wanted)
+    if bound is None:
+        return None
+    if record_instant is None:
+        return False
+    return {
+        "instant-eq": record_instant == bound,
+        "instant-gt": record_instant > bound,
+        "instant-gte": record_instant >= bound,
+        "instant-lt": record_instant < bound,
+        "instant-lte": record_instant <= bound,
+    }[match]
+
+
+def record_matches(record: Any, flt: Filter, value: str, join_value: Any = MISSING) -> bool | None:
+    """Does the record satisfy `param=value`? None when it cannot be told (the field is projected away)."""
+    actual = pointer_get(record, flt.field) if flt.field is not None else join_value
+    if actual is MISSING:
+        return None
+    verdicts = [value_matches(actual, wanted, flt.match) for wanted in split_list(value, flt)]
+    if any(v is True for v in verdicts):
+        return True
+    if any(v is None for v in verdicts):
+        return None
+    return False

@@ -1,0 +1,474 @@
+"""`apiconform run`: drive pytest with the conformance plugin, show progress, summarise, pick the exit code.
+
+Besides the reports the plugin writes (report.json, junit.xml, report.md, report.html), a run can keep
+schemathesis' own recordings of the property-test traffic (a HAR file, a VCR cassette) and a
+screenshot of report.html. Everything that reaches the terminal or a file passes through the run's
+redaction, so the token never leaves the process; secret headers are masked in reports and recordings.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shlex
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import pytest
+
+from apiconform.engine import plugin
+from apiconform.engine.session import ConformanceSession, RunConfig
+from apiconform.engine.target import TOKEN_PLACEHOLDER
+from apiconform.reporting import browser
+from apiconform.reporting.terminal import Painter, render_summary, wants_colour
+
+SUITE = Path(__file__).with_name("suite.py")
+EXIT_UNTESTABLE = 3
+# A live progress line is redrawn at most this often; more would only flicker.
+REDRAW_INTERVAL = 0.1
+HAR_FILE = "property-tests.har"
+CASSETTE_FILE = "property-tests-cassette.yaml"
+SCREENSHOT_FILE = "report.png"
+
+
+@dataclass(frozen=True)
+class Artefacts:
+    """Optional files a run writes next to its reports."""
+
+    har: bool = False
+    cassette: bool = False
+    screenshot: bool = False
+
+
+class Redactor:
+    """Replaces the run's secrets in text: the configured token, and the embedded server's once it exists."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self.values: list[str] = [config.token] if config.token else []
+
+    def learn(self, session: ConformanceSession) -> None:
+        """Take in the session's secrets (the embedded server's token is known only once it started)."""
+        for value in session.secrets.values:
+            if value and value not in self.values:
+                self.values.append(value)
+
+    def __call__(self, text: str) -> str:
+        """`text` with every known secret replaced by $APICONFORM_TOKEN."""
+        for value in sorted(self.values, key=len, reverse=True):
+            text = text.replace(value, TOKEN_PLACEHOLDER)
+        return text
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream that writes whole lines to `target` after redacting them.
+
+    Lines are held until they end, so a secret is never split over two writes and missed.
+    """
+
+    def __init__(self, target: TextIO, redact: Callable[[str], str]) -> None:
+        super().__init__()
+        self.target = target
+        self.redact = redact
+        self._pending = ""
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self._pending += text
+            if "\n" in self._pending:
+                complete, self._pending = self._pending.rsplit("\n", 1)
+                self.target.write(self.redact(complete + "\n"))
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def drain(self) -> None:
+        """Write out a last unfinished line."""
+        with self._lock:
+            if self._pending:
+                self.target.write(self.redact(self._pending))
+                self._pending = ""
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return self.target.isatty()
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.target, "encoding", "utf-8")
+
+
+@contextmanager
+def redacted_std_streams(redact: Callable[[str], str]) -> Iterator[None]:
+    """Route sys.stdout and sys.stderr through the redaction while pytest runs (its -v output, warnings)."""
+    saved = sys.stdout, sys.stderr
+    wrapped = RedactingStream(sys.stdout, redact), RedactingStream(sys.stderr, redact)
+    sys.stdout, sys.stderr = wrapped
+    try:
+        yield
+    finally:
+        for stream in wrapped:
+            stream.drain()
+        sys.stdout, sys.stderr = saved
+
+
+class TrafficArchive:
+    """Records the property tests' requests and responses with schemathesis' recorder, for a HAR file or cassette.
+
+    The recorder listens to the schema's `after_call` and `after_validate` hooks. Headers named in
+    schemathesis' sanitization list (Authorization among them) and the run's secret headers are
+    masked by schemathesis' writers; the token is replaced in the written text as well.
+
+    schemathesis' own pytest reporting (`config.reports`) is not used: its recorder asserts that every
+    `after_validate` follows an `after_call` of the same case, and the scenario checks validate
+    replies they fetched themselves, so every scenario check would fail.
+    """
+
+    def __init__(self, config: RunConfig) -> None:
+        from schemathesis.config import OutputConfig, SanitizationConfig
+
+        self.config = config
+        defaults = SanitizationConfig().keys_to_sanitize
+        keys = tuple(dict.fromkeys([*defaults, *(name.lower() for name in config.secret_headers)]))
+        self.output = OutputConfig(sanitization=SanitizationConfig(keys_to_sanitize=keys))
+        self.recorders: list[Any] = []
+        self._hooks: list[tuple[Any, Any]] = []
+
+    def attach(self, session: ConformanceSession) -> None:
+        """Start recording every API's property tests."""
+        from schemathesis.engine.recorder import ScenarioRecorder
+
+        for run in session.runs:
+            recorder = ScenarioRecorder(label=f"{run.contract.api} property tests", config=self.output)
+            self.recorders.append(recorder)
+            hooks = run.schema.hooks
+            for name, hook in _recording_hooks(recorder).items():
+                hooks.register_hook_with_name(hook, name)
+                self._hooks.append((hooks, hook))
+
+    def detach(self) -> None:
+        """Stop recording."""
+        for hooks, hook in self._hooks:
+            hooks.unregister(hook)
+        self._hooks.clear()
+
+    def write(self, directory: Path, artefacts: Artefacts, redact: Callable[[str], str]) -> list[Path]:
+        """Write the HAR file and/or cassette into `directory`, secrets replaced; return their paths."""
+        written = []
+        if artefacts.har:
+            from schemathesis.reporting.har import HarWriter
+
+            path = directory / HAR_FILE
+            with HarWriter(path, self.output) as har:
+                har.open(seed=self.config.seed)
+                for recorder in self.recorders:
+                    har.write(recorder)
+            written.append(path)
+        if artefacts.cassette:
+            from schemathesis.reporting.vcr import VcrWriter
+
+            path = directory / CASSETTE_FILE
+            # The cassette records a command line; this one names no secret (no token options).
+            command = shlex.join(
+                ["apiconform", "run", "--api", _api_choice(self.config), "--seed", str(self.config.seed)]
+            )
+            with VcrWriter(path, self.output) as cassette:
+                cassette.open(seed=self.config.seed, command=command)
+                for recorder in self.recorders:
+                    cassette.write(recorder)
+            written.append(path)
+        for path in written:
+            path.write_text(redact(path.read_text(encoding="utf-8")), encoding="utf-8")
+        return written
+
+
+def _recording_hooks(recorder: Any) -> dict[str, Callable[..., None]]:
+    """schemathesis hooks that feed one recorder (schemathesis checks each hook's exact signature)."""
+    from schemathesis.engine import Status
+
+    def after_call(context: Any, case: Any, response: Any) -> None:
+        recorder.record_case(case=case)
+        recorder.record_response(case_id=case.id, response=response)
+
+    def after_network_error(context: Any, case: Any, request: Any) -> None:
+        recorder.record_case(case=case)
+        recorder.record_request(case_id=case.id, request=request)
+
+    def after_validate(context: Any, case: Any, response: Any, results: list[Any]) -> None:
+        # Scenario checks validate replies too, without a call of their own; only recorded cases count.
+        if case.id not in recorder.interactions:
+            return
+        for result in results:
+            if result.status == Status.FAILURE and result.failure is not None:
+                recorder.record_check_failure(name=result.name, case_id=case.id, code_sample="", failure=result.failure)
+            else:
+                recorder.record_check_success(name=result.name, case_id=case.id)
+
+    return {"after_call": after_call, "after_network_error": after_network_error, "after_validate": after_validate}
+
+
+class Progress:
+    """A pytest plugin that reports a run as it goes: per API, its phase, requirements judged, requests sent.
+
+    On a terminal the lines (one per API) are redrawn in place; elsewhere (a CI log) a line is written
+    when an API enters a new phase and when it is done.
+    """
+
+    def __init__(self, stream: TextIO, *, quiet: bool, live: bool, colour: bool, redactor: Redactor) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.live = live
+        self.painter = Painter(colour)
+        self.redactor = redactor
+        self.apis: list[str] = []
+        self.judged: dict[str, int] = {}
+        self.total: dict[str, int] = {}
+        self.phase: dict[str, str] = {}
+        self.session: ConformanceSession | None = None
+        self.archive: TrafficArchive | None = None
+        self._drawn = 0
+        self._last_draw = 0.0
+        self._lock = threading.Lock()
+
+    # --- pytest hooks ---------------------------------------------------------------------------
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Count each API's requirements and start following its traffic (and recording it, if asked)."""
+        session = plugin._ACTIVE
+        if session is None:
+            return
+        self.session = session
+        self.redactor.learn(session)
+        self.apis = [run.contract.api for run in session.runs]
+        for item in items:
+            api = _api_of_nodeid(item.nodeid)
+            if api and _is_requirement(item.nodeid):
+                self.total[api] = self.total.get(api, 0) + 1
+        for run in session.runs:
+            # Requests are counted as they are sent, so the line moves during the long property tests.
+            run.session.on_send = self._on_send
+        if self.archive is not None:
+            self.archive.attach(session)
+
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        """Show an API entering a new phase."""
+        api = _api_of_nodeid(nodeid)
+        if api and self.phase.get(api) != _phase_of(nodeid):
+            self.phase[api] = _phase_of(nodeid)
+            self._show(api, force=True)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Count a requirement as judged once its test has an outcome."""
+        if report.when != "call" and not (report.when == "setup" and report.skipped):
+            return
+        api = _api_of_nodeid(report.nodeid)
+        if not api or not _is_requirement(report.nodeid):
+            return
+        self.judged[api] = self.judged.get(api, 0) + 1
+        if self.judged[api] == self.total.get(api):
+            self.phase[api] = "done"
+        self._show(api, force=self.judged[api] == self.total.get(api))
+
+    def pytest_sessionfinish(self) -> None:
+        """Stop following and recording the traffic."""
+        if self.archive is not None:
+            self.archive.detach()
+        if self.session is not None:
+            for run in self.session.runs:
+                run.session.on_send = None
+
+    # --- drawing --------------------------------------------------------------------------------
+
+    def _on_send(self, method: str, url: str) -> None:
+        if self.live:
+            self._show(None, force=False)
+
+    def line(self, api: str) -> str:
+        """The progress line of one API."""
+        sent = self.session.run(api).session.traffic.sent if self.session else 0
+        phase = self.phase.get(api, "waiting")
+        shown = self.painter.bold(phase) if phase != "done" else self.painter.verdict("done", "pass")
+        return (
+            f"[{api}] {shown}: requirements {self.judged.get(api, 0)}/{self.total.get(api, 0)} judged, "
+            f"{sent} requests sent"
+        )
+
+    def _show(self, api: str | None, *, force: bool) -> None:
+        if self.quiet:
+            return
+        with self._lock:
+            now = time.monotonic()
+            if self.live:
+                if not force and now - self._last_draw < REDRAW_INTERVAL:
+                    return
+                self._last_draw = now
+                # Move up over the block drawn last time and draw it again, one line per API.
+                up = f"\033[{self._drawn}F" if self._drawn else ""
+                block = "".join(f"\033[2K{self.line(name)}\n" for name in self.apis)
+                self.stream.write(up + block)
+                self._drawn = len(self.apis)
+            elif api is not None and force:
+                self.stream.write(self.line(api) + "\n")
+            self.stream.flush()
+
+
+def _api_of_nodeid(nodeid: str) -> str | None:
+    if "test_properties__" in nodeid:
+        return nodeid.split("test_properties__", 1)[1].split("[", 1)[0].replace("_", "-")
+    if "[" in nodeid and ":" in nodeid.split("[", 1)[1]:
+        return nodeid.split("[", 1)[1].split(":", 1)[0]
+    return None
+
+
+def _is_requirement(nodeid: str) -> bool:
+    return "test_requirement[" in nodeid
+
+
+def _phase_of(nodeid: str) -> str:
+    if "test_properties__" in nodeid:
+        return "property tests"
+    if "test_scenario" in nodeid:
+        return "scenario checks"
+    return "verdicts"
+
+
+def _api_choice(config: RunConfig) -> str:
+    return config.apis[0] if len(config.apis) == 1 else "all"
+
+
+def _last_report() -> Path | None:
+    # Read through a function: the plugin sets it while pytest runs, behind the type checker's back.
+    return plugin.LAST_REPORT
+
+
+def check_artefacts(artefacts: Artefacts) -> None:
+    """Fail before anything is sent when a requested artefact cannot be made (Chromium missing)."""
+    if artefacts.screenshot:
+        browser.require_chromium()
+
+
+def run(
+    config: RunConfig,
+    *,
+    quiet: bool = False,
+    verbose: bool = False,
+    stream: TextIO | None = None,
+    artefacts: Artefacts = Artefacts(),
+    colour: bool | None = None,
+) -> int:
+    """Run the conformance suite; returns the exit code (0 pass, 1 fail, 3 untestable)."""
+    stream = stream or sys.stderr
+    colour = wants_colour(stream) if colour is None else colour
+    redactor = Redactor(config)
+    # Progress lines are redrawn in place only on a terminal, and not while pytest prints its own (-v).
+    live = bool(getattr(stream, "isatty", lambda: False)()) and not verbose
+    with ExitStack() as cleanup:
+        progress_stream = cleanup.enter_context(_beside_capture(stream)) if live else stream
+        progress = Progress(progress_stream, quiet=quiet, live=live, colour=colour, redactor=redactor)
+        return _run(config, progress, stream, quiet=quiet, verbose=verbose, artefacts=artefacts, colour=colour)
+
+
+@contextmanager
+def _beside_capture(stream: TextIO) -> Iterator[TextIO]:
+    """A second handle on the terminal behind `stream`, which pytest's output capture does not redirect.
+
+    pytest points file descriptors 1 and 2 at temporary files while a test runs; progress drawn during
+    the long property tests would vanish into them. A duplicate of the descriptor keeps the terminal.
+    """
+    try:
+        descriptor = os.dup(stream.fileno())
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        yield stream
+        return
+    duplicate = os.fdopen(descriptor, "w", encoding=getattr(stream, "encoding", None) or "utf-8", errors="replace")
+    try:
+        yield duplicate
+    finally:
+        duplicate.close()
+
+
+def _run(
+    config: RunConfig,
+    progress: Progress,
+    stream: TextIO,
+    *,
+    quiet: bool,
+    verbose: bool,
+    artefacts: Artefacts,
+    colour: bool,
+) -> int:
+    redactor = progress.redactor
+    if artefacts.har or artefacts.cassette:
+        progress.archive = TrafficArchive(config)
+    plugin.PRESET = config
+    plugin.LAST_REPORT = None
+    with tempfile.TemporaryDirectory(prefix="apiconform-") as scratch:
+        ini = Path(scratch, "pytest.ini")
+        ini.write_text("[pytest]\n", encoding="utf-8")
+        args = [
+            str(SUITE),
+            "-c",
+            str(ini),
+            "--rootdir",
+            scratch,
+            "-p",
+            "apiconform.engine.plugin",
+            "-p",
+            "no:cacheprovider",
+            "--noconftest",
+            "--api",
+            _api_choice(config),
+            "-W",
+            "ignore::pytest.PytestUnraisableExceptionWarning",
+        ]
+        if verbose:
+            args += ["-v", "--tb=short"]
+        else:
+            args += ["-p", "no:terminal"]
+        os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(scratch, "hypothesis")))
+        try:
+            with redacted_std_streams(redactor):
+                code = pytest.main(args, plugins=[progress])
+        finally:
+            plugin.PRESET = None
+    if code == pytest.ExitCode.INTERRUPTED:
+        return 130
+    if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+        # The suite itself broke: whatever report was written judged nothing and must not pass the gate.
+        stream.write(
+            f"apiconform: error: the conformance suite did not run (pytest exit {int(code)}); "
+            "run again with --verbose to see why\n"
+        )
+        return EXIT_UNTESTABLE
+    report_path = _last_report()
+    if report_path is None or not report_path.exists():
+        stream.write(
+            f"apiconform: the run stopped before writing its report (pytest exit {int(code)}); "
+            "run again with --verbose to see why\n"
+        )
+        return EXIT_UNTESTABLE
+    directory = report_path.parent
+    if progress.archive is not None:
+        progress.archive.write(directory, artefacts, redactor)
+    if artefacts.screenshot:
+        try:
+            browser.screenshot(directory / "report.html", directory / SCREENSHOT_FILE)
+        except browser.BrowserError as exc:
+            stream.write(f"apiconform: error: --screenshot: {exc}\n")
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    if not quiet:
+        written = sorted(path for path in directory.iterdir() if path.is_file())
+        stream.write(redactor(render_summary(report, directory, written, colour=colour, verbose=verbose)))
+    return int(report["exit_code"])

@@ -1,0 +1,469 @@
+"""Filter relations, checked on complete result sets small enough to fetch whole.
+
+The base set B is everything one narrowing value matches (a connection, an account). Within it:
+
+- `filters_select_matching_records`: B with one more filter equals the records of B that satisfy it
+  (soundness, completeness and AND in one relation); the narrowing filter finds every record the
+  inventory saw with that value; a filter's default equals asking for the default explicitly.
+- `comma_list_is_union`: `p=a,b` equals `p=a` united with `p=b`.
+- `unknown_filter_value_matches_nothing`: a value no record has matches no record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, timedelta, timezone
+from typing import Any
+
+from hypothesis import strategies as st
+
+from apiconform.contract import Filter
+from apiconform.engine import discovery
+from apiconform.engine.records import MISSING, parse_instant, pointer_get, record_matches
+from apiconform.engine.response_checks import join_value
+from apiconform.engine.scenarios import Attempt, Plan, describe_ids, explore, flip, ids, scenario
+from apiconform.engine.target import ApiRun, Reply
+from apiconform.engine.verdicts import Observation, Outcome
+
+# Written in offsets other than the records' own, to catch text comparison of date-times.
+OFFSETS = (UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8)))
+
+
+def enum_values(run: ApiRun, param: str) -> list[str]:
+    """The values a parameter's schema allows, when it is an enum (or a list of enum items)."""
+    schema = run.contract.resolve(run.contract.query_parameters()[param].get("schema", {}))
+    items = run.contract.resolve(schema.get("items", {})) if schema.get("type") == "array" else schema
+    return [str(value) for value in items.get("enum", ())]
+
+
+def narrowing_filter(run: ApiRun) -> Filter | None:
+    return next((flt for flt in run.semantics.filters.values() if flt.narrowing and flt.field), None)
+
+
+def matching(run: ApiRun, records: list[Any], flt: Filter, value: str) -> list[Any] | None:
+    """The records that satisfy `flt=value`, or None when some record cannot be judged."""
+    selected = []
+    for record in records:
+        joined = join_value(run, record, flt.join, flt.join_field) if flt.join and flt.join_field else MISSING
+        verdict = record_matches(record, flt, value, joined)
+        if verdict is None:
+            return None
+        if verdict:
+            selected.append(record)
+    return selected
+
+
+def draw_value(run: ApiRun, data: st.DataObject, flt: Filter, records: list[Any]) -> str:
+    """A value for the filter: one the records have (written as a client may write it), or one nobody has.
+
+    The draw leans to the cases that find bugs: the document's own spelling of a value (BRM's
+    `status=completed` against records that say COMPLETED) and a bound equal to a record's instant."""
+    enum = enum_values(run, flt.param)
+    if enum:
+        return str(data.draw(st.sampled_from(enum), label=flt.param))
+    if flt.join and flt.join_field:
+        # Mostly the values of these records' own joined rows (so the filter has something to keep).
+        mine = {str(v) for v in (join_value(run, r, flt.join, flt.join_field) for r in records) if v is not MISSING}
+        rows = run.cache.get(f"join:{flt.join}") or {}
+        every = {str(v) for v in (pointer_get(row, flt.join_field) for row in rows.values()) if v is not MISSING}
+        pool = sorted(mine if mine and flip(data, "own joined value?") else every)
+    else:
+        pool = sorted({v for v in (pointer_get(r, flt.field or "") for r in records) if isinstance(v, str)})
+    if not pool or data.draw(st.integers(0, 5), label="nobody's value?") == 0:
+        if flt.match.startswith("instant"):
+            return str(data.draw(st.sampled_from(["2099-01-01T00:00:00Z", "1970-01-02T00:00:00Z"]), label="far"))
+        # A UUID matches no record and is well formed for every id-like filter (BitGo's are UUIDs).
+        return str(data.draw(st.uuids(), label="unmatched"))
+    if flt.documented_values and flip(data, "documented spelling?"):
+        return str(data.draw(st.sampled_from(flt.documented_values), label=flt.param))
+    value = str(data.draw(st.sampled_from(pool), label=flt.param))
+    if flt.match == "case-insensitive":
+        return str(data.draw(st.sampled_from([value.lower(), value.upper(), value]), label="case"))
+    if flt.match.startswith("instant"):
+        instant = parse_instant(value)
+        if instant is None:
+            return value
+        offset = data.draw(st.sampled_from(OFFSETS), label="offset")
+        shift = data.draw(st.sampled_from([0, 0, 0, 1, -1]), label="shift")
+        text = (instant + timedelta(seconds=shift)).astimezone(offset).isoformat()
+        return text.replace("+00:00", "Z")
+    return value
+
+
+def _fail(
+    requirement: str,
+    check: str,
+    message: str,
+    replies: list[Reply],
+    received: str | None = None,
+    expected: str | None = None,
+) -> Observation:
+    return Observation(
+        requirement,
+        Outcome.FAIL,
+        check,
+        message,
+        received,
+        expected,
+        tuple(reply.evidence for reply in replies if reply is not None)[-3:],
+    )
+
+
+def fetch_all(run: ApiRun, query: Mapping[str, str]) -> tuple[list[Any] | None, list[Reply]]:
+    """A complete result set fetched afresh (not from the cache), with the replies as evidence."""
+    replies: list[Reply] = []
+    size = discovery.honoured_size(run)
+    records: list[Any] = []
+    for index in range(discovery.COMPLETE_SET_PAGES + 1):
+        reply = run.get({**query, **run.semantics.paging.query(index, size)})
+        replies.append(reply)
+        batch = reply.records(run.semantics.records_pointer)
+        if batch is None:
+            return None, replies
+        records.extend(batch)
+        if len(batch) < size:
+            return records, replies
+    return None, replies
+
+
+def draw_base(run: ApiRun, data: st.DataObject) -> tuple[dict[str, str], list[Any]] | None:
+    """A partition narrowed to one value, with its complete records (None when it cannot be had)."""
+    narrowing = narrowing_filter(run)
+    inventory = discovery.inventory(run)
+    partitions = [p for p in inventory.partitions if p.records]
+    if narrowing is None or not partitions:
+        return None
+    partition = data.draw(st.sampled_from(partitions), label="partition")
+    values = inventory.values(narrowing.field or "", partition)
+    if not values:
+        return None
+    value = str(data.draw(st.sampled_from(values), label=narrowing.param))
+    query = {**partition.query, narrowing.param: value}
+    records = discovery.complete_set(run, query)
+    return (query, records) if records is not None else None
+
+
+EXAMPLES_PER_FILTER = 4
+
+
+@scenario(applies=lambda semantics: any(flt.narrowing for flt in semantics.filters.values()))
+def filters_select_matching_records(run: ApiRun) -> None:
+    """Adding a filter to a complete base set returns exactly the base records that satisfy it."""
+    check = "filters_select_matching_records"
+    narrowing = narrowing_filter(run)
+    assert narrowing is not None
+    others = [flt for flt in run.semantics.filters.values() if flt is not narrowing and flt.default is None]
+    for flt in others:
+        explore(run, f"{check}:{flt.param}", EXAMPLES_PER_FILTER, _filter_plan(run, narrowing, flt))
+
+
+def _filter_plan(run: ApiRun, narrowing: Filter, flt: Filter) -> Plan:
+    check = "filters_select_matching_records"
+    and_requirement = run.semantics.filter_requirements.get("and")
+    defaults = [other for other in run.semantics.filters.values() if other.default is not None]
+    inventory = discovery.inventory(run)
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        base = draw_base(run, data)
+        if base is None:
+            run.not_exercised([narrowing.requirement], check, "no narrowing value gives a result small enough to fetch")
+            return None
+        base_query, base_records = base
+        value = draw_value(run, data, flt, base_records)
+        query = {**base_query, flt.param: value}
+
+        def attempt() -> list[Observation]:
+            observations: list[Observation] = []
+            now_base, base_replies = fetch_all(run, base_query)
+            if now_base is None:
+                return []
+            observations.extend(_narrowing_complete(run, narrowing, base_query, now_base, base_replies, inventory))
+            observations.extend(_defaults_explicit(run, defaults, base_query, now_base, base_replies))
+            expected = matching(run, now_base, flt, value)
+            if expected is None:
+                reason = run.cache.get(f"join-error:{flt.join}") or "the records do not show the filtered value"
+                return [*observations, Observation(flt.requirement, Outcome.NOT_EXERCISED, check, str(reason))]
+            got, replies = fetch_all(run, query)
+            if got is None:
+                return observations
+            wanted, received = ids(run, expected), ids(run, got)
+            missing = [i for i in wanted if i not in set(received)]
+            extra = [i for i in received if i not in set(wanted)]
+            if not missing and not extra:
+                observations.append(Observation(flt.requirement, Outcome.PASS, check))
+                if and_requirement:
+                    observations.append(Observation(and_requirement, Outcome.PASS, check))
+                return observations
+            alone = run.get({**{k: v for k, v in base_query.items() if k != narrowing.param}, flt.param: value})
+            blamed = flt.requirement
+            whole_base = set(ids(run, now_base)) <= set(received)
+            # The whole base came back: the filter is ignored, or ORed with the base filter. If the
+            # filter on its own returns only matching records, it is the combination.
+            if whole_base and and_requirement and _sound(run, alone, flt, value):
+                blamed = and_requirement
+            detail = []
+            if missing:
+                detail.append(f"missing {describe_ids(missing)}")
+            if extra:
+                detail.append(f"unexpected {describe_ids(extra)}")
+            observations.append(
+                _fail(
+                    blamed,
+                    check,
+                    f"{flt.param}={value} within {base_query} returned {len(received)} records where "
+                    f"{len(wanted)} of the base's {len(now_base)} match: " + "; ".join(detail),
+                    [base_replies[0], replies[0], alone],
+                    received=describe_ids(received),
+                    expected=describe_ids(wanted),
+                )
+            )
+            return observations
+
+        return attempt
+
+    return plan
+
+
+def _sound(run: ApiRun, reply: Reply, flt: Filter, value: str) -> bool:
+    """Every record of the reply satisfies `flt=value` (an empty 200 counts as sound)."""
+    records = reply.records(run.semantics.records_pointer)
+    if records is None:
+        return False
+    selected = matching(run, records, flt, value)
+    return selected is not None and len(selected) == len(records)
+
+
+def _narrowing_complete(
+    run: ApiRun,
+    narrowing: Filter,
+    base_query: Mapping[str, str],
+    base: list[Any],
+    replies: list[Reply],
+    inventory: discovery.Inventory,
+) -> list[Observation]:
+    """Every record the inventory saw with the narrowing value (in the same partition) is in the base set."""
+    partition = next(
+        (
+            p
+            for p in inventory.partitions
+            if dict(p.query) == {k: v for k, v in base_query.items() if k != narrowing.param}
+        ),
+        None,
+    )
+    if partition is None:
+        return []
+    value = base_query[narrowing.param]
+    seen = [r for r in partition.records if str(pointer_get(r, narrowing.field or "")) == value]
+    found = set(ids(run, base))
+    missing = [i for i in ids(run, seen) if i not in found]
+    if missing:
+        return [
+            _fail(
+                narrowing.requirement,
+                "filters_select_matching_records",
+                f"{narrowing.param}={value} leaves out {describe_ids(missing)}, which the unfiltered pages show "
+                "with that value",
+                replies[:1],
+                received=describe_ids(sorted(found)),
+                expected=describe_ids(ids(run, seen)),
+            )
+        ]
+    return [Observation(narrowing.requirement, Outcome.PASS, "filters_select_matching_records")] if seen else []
+
+
+def _defaults_explicit(
+    run: ApiRun, defaults: list[Filter], base_query: Mapping[str, str], base: list[Any], replies: list[Reply]
+) -> list[Observation]:
+    """Leaving a defaulted filter out gives the same records as asking for its default."""
+    observations = []
+    for flt in defaults:
+        if flt.param in base_query or flt.default is None:
+            continue
+        explicit, explicit_replies = fetch_all(run, {**base_query, flt.param: flt.default})
+        if explicit is None:
+            continue
+        if sorted(ids(run, explicit)) == sorted(ids(run, base)):
+            observations.append(
+                Observation(flt.default_requirement or flt.requirement, Outcome.PASS, "filters_select_matching_records")
+            )
+            continue
+        # Records outside the default in the base break the default; otherwise the explicit filter is short.
+        unsound = matching(run, base, flt, flt.default)
+        blamed = flt.default_requirement or flt.requirement
+        if unsound is not None and len(unsound) == len(base):
+            blamed = flt.requirement
+        observations.append(
+            _fail(
+                blamed,
+                "filters_select_matching_records",
+                f"without {flt.param} the result differs from {flt.param}={flt.default}",
+                [replies[0], explicit_replies[0]],
+                received=describe_ids(ids(run, explicit)),
+                expected=describe_ids(ids(run, base)),
+            )
+        )
+    return observations
+
+
+@scenario(applies=lambda semantics: any(flt.list == "comma" for flt in semantics.filters.values()))
+def comma_list_is_union(run: ApiRun) -> None:
+    """A comma-separated list returns the union of what its values return one by one."""
+    check = "comma_list_is_union"
+    requirement = run.semantics.filter_requirements["comma-list"]
+    listed = [flt for flt in run.semantics.filters.values() if flt.list == "comma"]
+    narrowing = narrowing_filter(run)
+    inventory = discovery.inventory(run)
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        flt = data.draw(st.sampled_from(listed), label="filter")
+        if flt is narrowing:
+            base_query: dict[str, str] = {}
+            pool = [str(v) for v in inventory.values(flt.field or "")][:12]
+            if len(pool) < 2:
+                return None
+            first, second = data.draw(st.lists(st.sampled_from(pool), min_size=2, max_size=2, unique=True))
+        else:
+            base = draw_base(run, data)
+            if base is None:
+                return None
+            base_query, records = base
+            drawn = draw_value(run, data, flt, records), draw_value(run, data, flt, records)
+            if drawn[0] is None or drawn[1] is None or drawn[0] == drawn[1]:
+                return None
+            first, second = drawn[0], drawn[1]
+
+        def attempt() -> list[Observation]:
+            both, both_replies = fetch_all(run, {**base_query, flt.param: f"{first},{second}"})
+            one, one_replies = fetch_all(run, {**base_query, flt.param: first})
+            two, two_replies = fetch_all(run, {**base_query, flt.param: second})
+            if both is None or one is None or two is None:
+                return []
+            for single, records in ((first, one), (second, two)):
+                kept = matching(run, records, flt, single)
+                if kept is None or len(kept) != len(records):
+                    # The single value is not honoured: that is the filter's own failure, found elsewhere.
+                    reason = f"{flt.param}={single} on its own returns records without that value"
+                    return [Observation(requirement, Outcome.INCONCLUSIVE, check, reason)]
+            union = set(ids(run, one)) | set(ids(run, two))
+            got = set(ids(run, both))
+            if got != union:
+                missing, extra = sorted(union - got), sorted(got - union)
+                detail = "; ".join(
+                    part
+                    for part in (
+                        f"missing {describe_ids(missing)}" if missing else "",
+                        f"unexpected {describe_ids(extra)}" if extra else "",
+                    )
+                    if part
+                )
+                return [
+                    _fail(
+                        requirement,
+                        check,
+                        f"{flt.param}={first},{second} is not the union of {flt.param}={first} "
+                        f"({len(one)} records) and {flt.param}={second} ({len(two)}): {detail}",
+                        [both_replies[0], one_replies[0], two_replies[0]],
+                        received=describe_ids(sorted(got)),
+                        expected=describe_ids(sorted(union)),
+                    )
+                ]
+            if not union:
+                return [Observation(requirement, Outcome.NOT_EXERCISED, check, "both values matched nothing")]
+            return [Observation(requirement, Outcome.PASS, check)]
+
+        return attempt
+
+    explore(run, check, 10, plan)
+
+
+@scenario()
+def unknown_filter_value_matches_nothing(run: ApiRun) -> None:
+    """A filter value no record has returns no records (or is rejected), never the unfiltered list."""
+    check = "unknown_filter_value_matches_nothing"
+    candidates = [
+        flt
+        for flt in run.semantics.filters.values()
+        if flt.match in ("exact", "case-insensitive") and not enum_values(run, flt.param)
+    ]
+    partitions = discovery.inventory(run).partitions
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        flt = data.draw(st.sampled_from(candidates), label="filter")
+        partition = data.draw(st.sampled_from(partitions), label="partition")
+        value = str(data.draw(st.uuids(), label="unknown value"))
+
+        def attempt() -> list[Observation]:
+            reply = run.get({**partition.query, flt.param: value})
+            records = reply.records(run.semantics.records_pointer)
+            if records is None:
+                if reply.status == 400:
+                    return [Observation(flt.requirement, Outcome.PASS, check)]
+                return []
+            if records:
+                return [
+                    _fail(
+                        flt.requirement,
+                        check,
+                        f"{flt.param}={value} (a value no record has) returned {len(records)} records",
+                        [reply],
+                        received=describe_ids(ids(run, records)),
+                        expected="[]",
+                    )
+                ]
+            return [Observation(flt.requirement, Outcome.PASS, check)]
+
+        return attempt
+
+    explore(run, check, 2 * len(candidates), plan)
+
+
+@scenario(applies=lambda semantics: any(flt.match == "case-insensitive" for flt in semantics.filters.values()))
+def case_variants_agree(run: ApiRun) -> None:
+    """A case-insensitive filter gives the same records for a value in lower, upper and documented case."""
+    check = "case_variants_agree"
+    filters = [flt for flt in run.semantics.filters.values() if flt.match == "case-insensitive"]
+    inventory = discovery.inventory(run)
+    narrowing = narrowing_filter(run)
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        flt = data.draw(st.sampled_from(filters), label="filter")
+        pool = sorted(set(flt.documented_values) | {str(v) for v in inventory.values(flt.field or "")})
+        if not pool:
+            return None
+        value = str(data.draw(st.sampled_from(pool), label=flt.param))
+        base: dict[str, str] = {}
+        if narrowing is not None and narrowing is not flt and flip(data, "narrowed"):
+            values = inventory.values(narrowing.field or "")
+            if values:
+                base = {narrowing.param: str(data.draw(st.sampled_from(values), label=narrowing.param))}
+
+        def attempt() -> list[Observation]:
+            results = []
+            for variant in dict.fromkeys((value, value.lower(), value.upper())):
+                records, replies = fetch_all(run, {**base, flt.param: variant})
+                if records is None:
+                    return []
+                results.append((variant, sorted(ids(run, records)), replies[0]))
+            first_variant, first_ids, first_reply = results[0]
+            for variant, found, reply in results[1:]:
+                if found != first_ids:
+                    return [
+                        _fail(
+                            flt.requirement,
+                            check,
+                            f"{flt.param}={variant} returned {len(found)} records, {flt.param}={first_variant} "
+                            f"{len(first_ids)}",
+                            [first_reply, reply],
+                            received=describe_ids(found),
+                            expected=describe_ids(first_ids),
+                        )
+                    ]
+            if not first_ids:
+                return [
+                    Observation(flt.requirement, Outcome.NOT_EXERCISED, check, f"no record has {flt.param}={value}")
+                ]
+            return [Observation(flt.requirement, Outcome.PASS, check)]
+
+        return attempt
+
+    explore(run, check, 3 * len(filters), plan)

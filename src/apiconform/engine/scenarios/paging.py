@@ -1,0 +1,417 @@
+"""Paging invariants: pages tile one large page, the first page is the default, walks end cleanly, counts agree."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hypothesis import strategies as st
+
+from apiconform.engine import discovery
+from apiconform.engine.scenarios import Attempt, describe_ids, explore, flip, ids, scenario
+from apiconform.engine.target import ApiRun, Reply
+from apiconform.engine.verdicts import Observation, Outcome
+
+SMALL_SIZES = (1, 2, 3, 5, 7, 10, 13, 25)
+
+
+def draw_query(run: ApiRun, data: st.DataObject, *, with_sort: bool = True) -> dict[str, str]:
+    """A realistic list query: a partition (e.g. usageType=other), maybe a sort, maybe a narrowing filter value."""
+    inventory = discovery.inventory(run)
+    partition = data.draw(st.sampled_from(inventory.partitions), label="partition")
+    query = dict(partition.query)
+    sort = run.semantics.ordering.sort
+    if with_sort and sort is not None and flip(data, "sorted"):
+        query[sort.field_param] = data.draw(st.sampled_from(sorted(sort.keys)), label="sortField")
+        query[sort.direction_param] = data.draw(st.sampled_from(sorted(sort.directions)), label="sortDirection")
+    narrowing = [flt for flt in run.semantics.filters.values() if flt.narrowing and flt.field]
+    if narrowing and partition.records and flip(data, "narrowed"):
+        flt = narrowing[0]
+        values = inventory.values(flt.field or "", partition)
+        if values:
+            query[flt.param] = str(data.draw(st.sampled_from(values), label=flt.param))
+    return query
+
+
+def _pass(requirement: str, check: str) -> Observation:
+    return Observation(requirement, Outcome.PASS, check)
+
+
+def _fail(
+    requirement: str,
+    check: str,
+    message: str,
+    replies: list[Reply],
+    received: str | None = None,
+    expected: str | None = None,
+) -> Observation:
+    return Observation(
+        requirement, Outcome.FAIL, check, message, received, expected, tuple(reply.evidence for reply in replies[-3:])
+    )
+
+
+def fetch(run: ApiRun, query: Mapping[str, str], index: int, size: int) -> tuple[Reply, list[Any] | None]:
+    reply = run.get({**query, **run.semantics.paging.query(index, size)})
+    return reply, reply.records(run.semantics.records_pointer)
+
+
+UNSTABLE = (
+    "identical requests returned different records, so this relation cannot be judged "
+    "(the order requirements judge that instability)"
+)
+
+
+def fetch_twice(run: ApiRun, query: Mapping[str, str], index: int, size: int) -> tuple[Reply, list[Any] | None, bool]:
+    """A page fetched twice: the reply, its records, and whether both fetches agreed.
+
+    Relations that compare two pages assume the target answers the same request the same way; when it
+    does not, a difference says nothing about the relation itself."""
+    reply, records = fetch(run, query, index, size)
+    _, again = fetch(run, query, index, size)
+    stable = records is None or again is None or ids(run, records) == ids(run, again)
+    return reply, records, stable
+
+
+@scenario()
+def pages_tile_one_large_page(run: ApiRun) -> None:
+    """Small pages, concatenated, equal one large page: no record on two pages, none skipped."""
+    requirement = run.semantics.paging.requirements["skip"]
+    check = "pages_tile_one_large_page"
+    large_size = discovery.honoured_size(run)
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        query = draw_query(run, data)
+        small = data.draw(st.sampled_from(SMALL_SIZES), label="page size")
+
+        def attempt() -> list[Observation]:
+            large_reply, large = fetch(run, query, 0, large_size)
+            if large is None or len(large) < 2:
+                return [Observation(requirement, Outcome.NOT_EXERCISED, check, "too few records to page through")]
+            wanted = ids(run, large)
+            pages_needed = -(-len(large) // small)
+            walked: list[str] = []
+            replies = [large_reply]
+            for index in range(pages_needed):
+                reply, records = fetch(run, query, index, small)
+                replies.append(reply)
+                if records is None:
+                    return []  # not a 200: judged by the per-response checks
+                page_ids = ids(run, records)
+                repeated = sorted(set(page_ids) & set(walked))
+                if repeated:
+                    return [
+                        _fail(
+                            requirement,
+                            check,
+                            f"page {index} (size {small}) repeats {describe_ids(repeated)} from an earlier page",
+                            [replies[0], *replies[-2:]],
+                            received=describe_ids(page_ids),
+                            expected=describe_ids(wanted[index * small : (index + 1) * small]),
+                        )
+                    ]
+                walked.extend(page_ids)
+            if walked[: len(wanted)] != wanted[: len(walked)]:
+                position = next(i for i, (a, b) in enumerate(zip(walked, wanted, strict=False)) if a != b)
+                page_index = position // small
+                return [
+                    _fail(
+                        requirement,
+                        check,
+                        f"page {page_index} (size {small}) holds {walked[position]} at position "
+                        f"{position % small} where one page of {large_size} holds {wanted[position]}",
+                        [replies[0], replies[page_index + 1]],
+                        received=walked[position],
+                        expected=wanted[position],
+                    )
+                ]
+            return [_pass(requirement, check)]
+
+        return attempt
+
+    explore(run, check, 6, plan)
+
+
+@scenario()
+def omitted_page_is_first_page(run: ApiRun) -> None:
+    """A query without the page position returns the first page."""
+    paging = run.semantics.paging
+    requirement = paging.requirements["first-page-default"]
+    check = "omitted_page_is_first_page"
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        query = draw_query(run, data)
+        size = data.draw(st.sampled_from(SMALL_SIZES[2:]), label="page size")
+
+        def attempt() -> list[Observation]:
+            explicit_reply, explicit, stable = fetch_twice(run, query, 0, size)
+            if not stable:
+                return [Observation(requirement, Outcome.INCONCLUSIVE, check, UNSTABLE)]
+            omitted_reply = run.get({**query, paging.size_param: str(size)})
+            omitted = omitted_reply.records(run.semantics.records_pointer)
+            if explicit is None or omitted is None:
+                return []
+            if not explicit:
+                return [Observation(requirement, Outcome.NOT_EXERCISED, check, "the query matched no records")]
+            if ids(run, explicit) != ids(run, omitted):
+                return [
+                    _fail(
+                        requirement,
+                        check,
+                        f"without {paging.position_param} the page differs from the first page",
+                        [explicit_reply, omitted_reply],
+                        received=describe_ids(ids(run, omitted)),
+                        expected=describe_ids(ids(run, explicit)),
+                    )
+                ]
+            return [_pass(requirement, check)]
+
+        return attempt
+
+    explore(run, check, 3, plan)
+
+
+@scenario(applies=lambda semantics: "default-size" in semantics.paging.requirements)
+def default_page_size_is_prefix(run: ApiRun) -> None:
+    """Without a page size the server's own size applies: a prefix of the order, and the next page continues it."""
+    paging = run.semantics.paging
+    requirement = paging.requirements["default-size"]
+    check = "default_page_size_is_prefix"
+    large_size = discovery.honoured_size(run)
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        query = draw_query(run, data)
+
+        def attempt() -> list[Observation]:
+            first_reply = run.get(query)
+            first = first_reply.records(run.semantics.records_pointer)
+            if first is None:
+                return []
+            default_size = len(first)
+            if default_size == 0:
+                return [Observation(requirement, Outcome.NOT_EXERCISED, check, "the query matched no records")]
+            if default_size * 2 > large_size:
+                return [
+                    Observation(
+                        requirement,
+                        Outcome.NOT_EXERCISED,
+                        check,
+                        f"the default page ({default_size}) is too large to compare two of",
+                    )
+                ]
+            large_reply, large, stable = fetch_twice(run, query, 0, large_size)
+            if not stable:
+                return [Observation(requirement, Outcome.INCONCLUSIVE, check, UNSTABLE)]
+            second_reply = run.get(
+                {
+                    **query,
+                    paging.position_param: str(paging.query(1, 1)[paging.position_param])
+                    if paging.style == "page-number"
+                    else str(default_size),
+                }
+            )
+            second = second_reply.records(run.semantics.records_pointer)
+            if large is None or second is None:
+                return []
+            wanted = ids(run, large)
+            got_first, got_second = ids(run, first), ids(run, second)
+            if got_first != wanted[:default_size]:
+                return [
+                    _fail(
+                        requirement,
+                        check,
+                        f"the default page of {default_size} is not the start of the order",
+                        [first_reply, large_reply],
+                        received=describe_ids(got_first),
+                        expected=describe_ids(wanted[:default_size]),
+                    )
+                ]
+            if got_second != wanted[default_size : default_size + len(got_second)] or (
+                len(wanted) > default_size and not got_second
+            ):
+                return [
+                    _fail(
+                        requirement,
+                        check,
+                        f"the next page without a page size does not continue after record {default_size}",
+                        [second_reply, large_reply],
+                        received=describe_ids(got_second),
+                        expected=describe_ids(wanted[default_size : 2 * default_size]),
+                    )
+                ]
+            return [_pass(requirement, check)]
+
+        return attempt
+
+    explore(run, check, 2, plan)
+
+
+def _narrow_query(run: ApiRun, data: st.DataObject) -> dict[str, str] | None:
+    """A query whose whole result is a few pages: a narrowing filter value, or the whole collection if small."""
+    inventory = discovery.inventory(run)
+    partition = data.draw(st.sampled_from(inventory.partitions), label="partition")
+    if partition.complete:
+        return dict(partition.query)
+    narrowing = [flt for flt in run.semantics.filters.values() if flt.narrowing and flt.field]
+    if not narrowing:
+        return None
+    values = inventory.values(narrowing[0].field or "", partition)
+    if not values:
+        return None
+    return {**partition.query, narrowing[0].param: str(data.draw(st.sampled_from(values), label="narrowed to"))}
+
+
+@scenario()
+def walk_ends_cleanly(run: ApiRun) -> None:
+    """Walking a small result page by page ends with a short page; the page after it is empty."""
+    paging = run.semantics.paging
+    requirement = paging.requirements["past-end"]
+    check = "walk_ends_cleanly"
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        query = _narrow_query(run, data)
+        if query is None:
+            run.not_exercised([requirement], check, "no query narrows the collection to a few pages")
+            return None
+        size = data.draw(st.sampled_from(SMALL_SIZES[1:6]), label="page size")
+
+        def attempt() -> list[Observation]:
+            everything = discovery.complete_set(run, query)
+            if everything is None:
+                return [
+                    Observation(requirement, Outcome.NOT_EXERCISED, check, "the narrowed result is too large to walk")
+                ]
+            matched = len(everything)
+            last = matched // size  # the short (or empty) page
+            replies = []
+            for index in (last, last + 1):
+                reply, records = fetch(run, query, index, size)
+                replies.append(reply)
+                if records is None:
+                    return []  # not a 200: judged by the per-response checks
+                expected = max(0, matched - index * size)
+                if len(records) > expected:
+                    return [
+                        _fail(
+                            requirement,
+                            check,
+                            f"page {index} of size {size} holds {len(records)} records, but only {expected} of "
+                            f"the {matched} matches lie that far",
+                            replies,
+                            received=describe_ids(ids(run, records)),
+                            expected=f"{expected} records",
+                        )
+                    ]
+            observations = [_pass(requirement, check)]
+            if run.semantics.count_headers:
+                observations.extend(_total_matches(run, matched, replies))
+            return observations
+
+        return attempt
+
+    explore(run, check, 4, plan)
+
+
+def _total_matches(run: ApiRun, matched: int, replies: list[Reply]) -> list[Observation]:
+    counts = run.semantics.count_headers
+    assert counts is not None
+    header, requirement = counts["total-header"], counts["total-requirement"]
+    for reply in replies:
+        value = reply.headers.get(header)
+        if value is None or reply.status != 200:
+            continue
+        if value.strip() != str(matched):
+            return [
+                _fail(
+                    requirement,
+                    "walk_ends_cleanly",
+                    f"{header} says {value} but walking the pages found {matched} records",
+                    [reply],
+                    received=value,
+                    expected=str(matched),
+                )
+            ]
+    return [_pass(requirement, "walk_ends_cleanly")]
+
+
+@scenario(applies=lambda semantics: semantics.count_headers is not None and semantics.paging.style == "offset-limit")
+def total_count_invariant(run: ApiRun) -> None:
+    """The total count is the same whatever the page, and past-the-end positions return nothing."""
+    counts = run.semantics.count_headers
+    assert counts is not None
+    header, requirement = counts["total-header"], counts["total-requirement"]
+    past_end = run.semantics.paging.requirements["past-end"]
+    check = "total_count_invariant"
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        query = draw_query(run, data, with_sort=False)
+        size = data.draw(st.sampled_from(SMALL_SIZES), label="page size")
+        index = data.draw(st.integers(0, 5), label="page")
+
+        def attempt() -> list[Observation]:
+            first = run.get({**query, **run.semantics.paging.query(0, size)})
+            later = run.get({**query, **run.semantics.paging.query(index, size + 1)})
+            totals = [reply.headers.get(header) for reply in (first, later) if reply.status == 200]
+            if len(totals) < 2 or None in totals:
+                return []  # a missing header is the per-response checks' finding
+            if totals[0] != totals[1]:
+                return [
+                    _fail(
+                        requirement,
+                        check,
+                        f"{header} differs between pages: {totals[0]} and {totals[1]}",
+                        [first, later],
+                        received=str(totals[1]),
+                        expected=str(totals[0]),
+                    )
+                ]
+            total = int(str(totals[0])) if str(totals[0]).isdigit() else None
+            if total is None:
+                return [_fail(requirement, check, f"{header} is not a count: {totals[0]!r}", [first])]
+            observations = [_pass(requirement, check)]
+            position = run.semantics.paging.position_param
+            end = run.get({**query, position: str(total), run.semantics.paging.size_param: str(size)})
+            records = end.records(run.semantics.records_pointer)
+            if end.status != 200:
+                observations.append(
+                    _fail(
+                        past_end,
+                        check,
+                        f"offset {total} (the total) answered {end.status}",
+                        [end],
+                        received=str(end.status),
+                        expected="200 with []",
+                    )
+                )
+            elif records:
+                observations.append(
+                    _fail(
+                        past_end,
+                        check,
+                        f"offset {total} (the total) returned {len(records)} records",
+                        [end],
+                        received=describe_ids(ids(run, records)),
+                        expected="[]",
+                    )
+                )
+            elif total > 0:
+                last = run.get({**query, position: str(total - 1), run.semantics.paging.size_param: str(size)})
+                last_records = last.records(run.semantics.records_pointer)
+                if last_records is not None and len(last_records) != 1:
+                    observations.append(
+                        _fail(
+                            requirement,
+                            check,
+                            f"offset {total - 1} (total - 1) returned {len(last_records)} records, "
+                            f"so {header}={total} is not the number of matches",
+                            [last],
+                            received=str(len(last_records)),
+                            expected="1",
+                        )
+                    )
+                else:
+                    observations.append(_pass(past_end, check))
+            return observations
+
+        return attempt
+
+    explore(run, check, 4, plan)

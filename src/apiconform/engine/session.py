@@ -1,0 +1,246 @@
+"""A conformance session: the configuration of one run and the `ApiRun` of each API it tests.
+
+Built by the pytest plugin from its options (which `apiconform run` fills in). Without a base URL it
+starts the embedded reference server and tests that.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from schemathesis.config import SchemathesisConfig
+from schemathesis.generation import GenerationMode
+
+from apiconform import contract
+from apiconform.engine import response_checks
+from apiconform.engine.http import BudgetExhausted, GuardedSession, Politeness
+from apiconform.engine.scenarios import SCENARIO_CHECKS, load_all
+from apiconform.engine.target import ApiRun, Secrets
+from apiconform.engine.verdicts import Observation, Outcome
+from apiconform.reporting.waivers import Waiver
+
+DEFAULT_MAX_EXAMPLES = 30
+# When the target is not on this machine, requests are paced unless the user says otherwise.
+DEFAULT_REMOTE_RATE = 10.0
+DEFAULT_MAX_REQUESTS = 4000
+
+
+class ConfigurationError(Exception):
+    """The run cannot start as configured (exit code 2)."""
+
+
+@dataclass
+class RunConfig:
+    apis: list[str]
+    base_urls: dict[str, str] = field(default_factory=dict)  # empty: the embedded reference server
+    token: str | None = None
+    enterprise_id: str | None = None
+    seed: int = 0
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    rate_limit: float | None = None
+    max_requests: int | None = DEFAULT_MAX_REQUESTS
+    max_time: float | None = None
+    timeout: float = 30.0
+    allow_unsafe_methods: bool = False
+    report_dir: str | None = None
+    embedded_faults: tuple[str, ...] = ()
+    embedded_records: int | None = None
+    embedded_churn: float = 0.0  # records per second the embedded server inserts while it serves
+    # Read by apiconform.engine.report: waived failures do not fail the gate; secret headers are masked.
+    waivers: tuple[Waiver, ...] = ()
+    secret_headers: tuple[str, ...] = ()
+
+
+def is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+class ConformanceSession:
+    """Everything one run needs: the runs per API, the embedded server if any, timings."""
+
+    def __init__(self, config: RunConfig, *, on_send: Callable[[str, str], None] | None = None) -> None:
+        load_all()
+        self.config = config
+        self.started = datetime.now(UTC)
+        self.finished: datetime | None = None
+        self.server: Any = None
+        self.secrets = Secrets([config.token] if config.token else [])
+        self.deadline = time.monotonic() + config.max_time if config.max_time else None
+        self.on_send = on_send
+        token = config.token
+        enterprise_id = config.enterprise_id
+        base_urls = dict(config.base_urls)
+        if not base_urls:
+            self.server = self._start_embedded()
+            token, enterprise_id = self.server.token, self.server.enterprise_id
+            base_urls = {api: self.server.api_base_url(api) for api in config.apis}
+            self.secrets.values.append(token)
+            # The embedded server is ours: probing it with undeclared methods harms nobody.
+            config.allow_unsafe_methods = True
+        self.embedded = self.server is not None
+        self.runs = [self._api_run(api, base_urls[api], token, enterprise_id) for api in config.apis]
+
+    def _start_embedded(self) -> Any:
+        from apiconform.server import ReferenceServer
+
+        options: dict[str, Any] = {"seed": self.config.seed, "faults": self.config.embedded_faults}
+        if self.config.token:
+            # The embedded server accepts the configured token, so a run can use a known one (redaction tests).
+            options["token"] = self.config.token
+        if self.config.embedded_records is not None:
+            options["records"] = self.config.embedded_records
+        if self.config.embedded_churn:
+            options["churn"] = self.config.embedded_churn
+        server = ReferenceServer(**options)
+        server.start()
+        return server
+
+    def _api_run(self, api: str, base_url: str, token: str | None, enterprise_id: str | None) -> ApiRun:
+        loaded = contract.load(api)
+        unsafe = loaded.semantics.unsafe_methods
+        methods = {"GET"}
+        if self.config.allow_unsafe_methods and unsafe:
+            methods |= set(unsafe["methods"])
+        rate = self.config.rate_limit
+        if rate is None and not is_loopback(base_url):
+            rate = DEFAULT_REMOTE_RATE
+        politeness = Politeness(
+            rate_limit=rate,
+            max_requests=self.config.max_requests,
+            deadline=self.deadline,
+            timeout=self.config.timeout,
+            allowed_methods=methods,
+        )
+        session = GuardedSession(base_url, politeness, on_send=self.on_send)
+        schemathesis_config = self._schemathesis_config(loaded, base_url, token, enterprise_id, methods)
+        run = ApiRun(
+            loaded,
+            base_url=base_url,
+            token=token,
+            enterprise_id=enterprise_id,
+            session=session,
+            seed=self.config.seed,
+            secrets=self.secrets,
+            schemathesis_config=schemathesis_config,
+            allow_unsafe_methods=len(methods) > 1,
+        )
+        response_checks.attach(run)
+        return run
+
+    def _schemathesis_config(
+        self, loaded: contract.Contract, base_url: str, token: str | None, enterprise_id: str | None, methods: set[str]
+    ) -> SchemathesisConfig:
+        config = SchemathesisConfig()
+        config.update(seed=self.config.seed, max_failures=None)
+        project = config.projects.default
+        parameters = {}
+        for name, source in loaded.semantics.path_parameters.items():
+            if source == "enterprise-id" and enterprise_id is not None:
+                parameters[f"path.{name}"] = enterprise_id
+        project.update(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {token}"} if token else None,
+            request_timeout=self.config.timeout,
+            parameters=parameters,
+        )
+        project.generation.update(
+            modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+            max_examples=self.config.max_examples,
+            database="none",
+            allow_extra_parameters=False,
+        )
+        project.phases.examples.enabled = True
+        project.phases.coverage.enabled = True
+        project.phases.fuzzing.enabled = True
+        project.phases.stateful.enabled = False
+        # Schemathesis would probe every undeclared method (DELETE included); only the ones this run
+        # may send, and only for an API that documents a 405 for them (DECISIONS.md D-GEN-8).
+        project.phases.coverage.unexpected_methods = {method.lower() for method in methods - {"GET"}}
+        return config
+
+    def run(self, api: str) -> ApiRun:
+        return next(run for run in self.runs if run.contract.api == api)
+
+    def requests_sent(self) -> int:
+        return sum(run.session.traffic.sent for run in self.runs)
+
+    def preflight(self) -> None:
+        """Fail fast on a target that cannot be tested: unreachable, or rejecting every request."""
+        for run in self.runs:
+            try:
+                reply = run.get(run.semantics.paging.query(0, 1))
+            except Exception as exc:  # the reason is reported, whatever it is
+                run.cache["untestable"] = run.secrets.redact(str(exc))
+                continue
+            if reply.error:
+                run.cache["untestable"] = reply.error
+            elif reply.status is None or not 200 <= reply.status < 300:
+                run.cache["untestable"] = (
+                    f"the list operation answered {reply.status} to a plain request with the configured credentials"
+                )
+
+    def scenarios_for(self, run: ApiRun) -> list[str]:
+        """The scenario checks the API's catalog cites and its semantics support, in registry order."""
+        cited = {check for requirement in run.contract.requirements for check in requirement.checks}
+        return [name for name, check in SCENARIO_CHECKS.items() if name in cited and check.applies(run.semantics)]
+
+    def ensure_scenario(self, run: ApiRun, name: str) -> None:
+        """Run a scenario check once per API (several requirements cite the same check)."""
+        done = run.cache.setdefault("scenarios-done", set())
+        if name in done or name not in SCENARIO_CHECKS:
+            return
+        done.add(name)
+        scenario = SCENARIO_CHECKS[name]
+        if "untestable" in run.cache or run.budget_exhausted or not scenario.applies(run.semantics):
+            return
+        try:
+            scenario.run(run)
+        except BudgetExhausted:
+            run.budget_exhausted = True
+
+    def finalize(self) -> None:
+        """Give every requirement nothing observed a reason, and stop the embedded server."""
+        self.finished = datetime.now(UTC)
+        for run in self.runs:
+            run.ledger.settle()
+            untestable = run.cache.get("untestable")
+            for record in run.ledger:
+                if untestable:
+                    run.ledger.record(
+                        Observation(
+                            record.requirement.id,
+                            Outcome.INCONCLUSIVE,
+                            "preflight",
+                            f"the target could not be tested: {untestable}",
+                        )
+                    )
+                elif not (record.passes or record.failure_count or record.inconclusive or record.not_exercised):
+                    reason = (
+                        "the request budget or time limit ran out first"
+                        if run.budget_exhausted
+                        else (_why_not_exercised(run, record.requirement))
+                    )
+                    run.ledger.record(Observation(record.requirement.id, Outcome.NOT_EXERCISED, "", reason))
+        self.stop_server()
+
+    def stop_server(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def iter_requirements(self) -> Iterator[tuple[ApiRun, contract.Requirement]]:
+        for run in self.runs:
+            for requirement in run.contract.requirements:
+                yield run, requirement
+
+
+def _why_not_exercised(run: ApiRun, requirement: contract.Requirement) -> str:
+    if "unsupported_method" in requirement.checks and not run.allow_unsafe_methods:
+        return "undeclared methods are sent only with --allow-unsafe-methods"
+    return "no response in this run gave the checks something to judge"

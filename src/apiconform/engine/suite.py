@@ -1,0 +1,111 @@
+"""The conformance suite pytest collects under the apiconform plugin.
+
+Two kinds of tests, in this order:
+
+- `test_properties__<api>[GET /path]`: schemathesis property tests of the list operation (examples,
+  coverage and fuzzing phases, positive and negative data), with schemathesis' response checks and
+  apiconform's per-response checks; failures shrink.
+- `test_requirement[<api>:<REQUIREMENT-ID>]`: one per catalog requirement. It runs the scenario checks
+  the catalog cites (each once per API) and turns the requirement's verdict into the test outcome:
+  fail (MUST) fails, warn (SHOULD) passes with a warning, not-exercised and inconclusive skip.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+from schemathesis.core.failures import FailureGroup
+from schemathesis.generation.case import Case
+from schemathesis.specs.openapi.checks import negative_data_rejection
+
+from apiconform.engine.http import BudgetExhausted, RefusedRequest
+from apiconform.engine.plugin import active_session
+from apiconform.engine.target import ApiRun
+from apiconform.engine.verdicts import Verdict
+
+SESSION = active_session()
+
+
+def _has_empty_value(case: Case) -> bool:
+    # An empty value is ignored or rejected, both accepted (DECISIONS.md D-GEN-1, D-GEN-2).
+    return any(value == "" for value in (case.query or {}).values())
+
+
+def _property_test(run: ApiRun) -> Callable[..., None]:
+    schema = run.schema.include(operation_id=run.semantics.operation_id)
+    checks = [*run.response_checks, negative_data_rejection]
+    unsupported = _unsupported_method_check()
+    if run.allow_unsafe_methods:
+        checks.append(unsupported)
+
+    @schema.parametrize()
+    def test(case: Case) -> None:
+        if run.budget_exhausted or "untestable" in run.cache:
+            return
+        excluded: list[Any] = [negative_data_rejection] if _has_empty_value(case) else []
+        try:
+            response = case.call(session=run.session)
+        except BudgetExhausted:
+            run.budget_exhausted = True
+            return
+        except RefusedRequest:
+            return
+        except requests.RequestException as exc:
+            run.transport_errors.append(run.secrets.redact(f"{case.method} {case.formatted_path}: {exc}"))
+            return
+        run.count(response.status_code)
+        try:
+            case.validate_response(response, checks=checks, excluded_checks=excluded)
+        except FailureGroup as exc:
+            # A FailureGroup is a BaseExceptionGroup, which Hypothesis does not shrink; an AssertionError it does.
+            raise AssertionError(run.secrets.redact(str(exc))) from None
+
+    return test
+
+
+def _unsupported_method_check() -> Any:
+    from schemathesis.specs.openapi.checks import unsupported_method
+
+    return unsupported_method
+
+
+for _run in SESSION.runs:
+    globals()[f"test_properties__{_run.contract.api.replace('-', '_')}"] = _property_test(_run)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    name = metafunc.function.__name__
+    if name == "test_scenario":
+        pairs = [(run.contract.api, check) for run in SESSION.runs for check in SESSION.scenarios_for(run)]
+        metafunc.parametrize(("api", "check"), pairs, ids=[f"{api}:{check}" for api, check in pairs])
+    elif name == "test_requirement":
+        pairs = [(run.contract.api, requirement.id) for run, requirement in SESSION.iter_requirements()]
+        metafunc.parametrize(("api", "requirement_id"), pairs, ids=[f"{api}:{rid}" for api, rid in pairs])
+
+
+def test_scenario(api: str, check: str) -> None:
+    """Run one scenario check; its findings are judged per requirement below."""
+    SESSION.ensure_scenario(SESSION.run(api), check)
+
+
+def test_requirement(api: str, requirement_id: str) -> None:
+    run = SESSION.run(api)
+    run.ledger.settle()  # every check has run by now (scenario tests come first)
+    requirement = run.contract.requirement(requirement_id)
+    record = run.ledger[requirement_id]
+    verdict = record.verdict
+    if verdict is Verdict.FAIL:
+        first = record.failures[0] if record.failures else None
+        detail = first.message if first else ""
+        if first and first.evidence:
+            detail += "\n" + first.evidence[0].curl
+        pytest.fail(f"{requirement_id} ({requirement.level}): {requirement.title}\n{detail}", pytrace=False)
+    if verdict is Verdict.WARN:
+        first = record.failures[0]
+        warnings.warn(f"{requirement_id} (SHOULD): {first.message}", stacklevel=1)
+    if verdict in (Verdict.NOT_EXERCISED, Verdict.INCONCLUSIVE):
+        pytest.skip(f"{verdict.value}: {'; '.join(record.reasons()) or 'nothing observed'}")

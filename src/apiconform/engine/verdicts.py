@@ -1,0 +1,166 @@
+"""Observations and verdicts: what each check saw, folded into one verdict per requirement.
+
+A check reports `Observation`s against requirement IDs. The `Ledger` keeps them (bounded: passes are
+counted, only the first few failures keep their evidence) and decides each requirement's verdict:
+
+    fail (MUST) / warn (SHOULD)  some observation failed
+    inconclusive                 none failed, but one could not be decided (the data moved)
+    pass                         at least one observation passed and none of the above
+    not-exercised                nothing was checked (with the reasons)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from apiconform.contract import Requirement
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+    NOT_EXERCISED = "not-exercised"
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    INCONCLUSIVE = "inconclusive"
+    NOT_EXERCISED = "not-exercised"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One HTTP exchange shown as evidence: enough to read what happened and to replay it."""
+
+    method: str
+    url: str
+    status: int | None
+    content_type: str | None
+    body_excerpt: str
+    curl: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "status": self.status,
+            "content_type": self.content_type,
+            "headers": dict(self.headers),
+            "body_excerpt": self.body_excerpt,
+            "curl": self.curl,
+        }
+
+
+@dataclass(frozen=True)
+class Observation:
+    requirement: str
+    outcome: Outcome
+    check: str
+    message: str = ""
+    received: str | None = None
+    expected: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+    # A failure that could as well be the fault of another requirement: blamed on that one instead
+    # if that requirement fails by its own checks (see Ledger.settle).
+    alternative: str | None = None
+
+
+# Enough failures to see a pattern; more would only bloat the report.
+MAX_FAILURES_KEPT = 5
+
+
+@dataclass
+class RequirementRecord:
+    requirement: Requirement
+    passes: int = 0
+    failures: list[Observation] = field(default_factory=list)
+    failure_count: int = 0
+    inconclusive: list[Observation] = field(default_factory=list)
+    not_exercised: list[Observation] = field(default_factory=list)
+    checks: set[str] = field(default_factory=set)
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.failure_count:
+            return Verdict.FAIL if self.requirement.level == "MUST" else Verdict.WARN
+        if self.inconclusive:
+            return Verdict.INCONCLUSIVE
+        if self.passes:
+            return Verdict.PASS
+        return Verdict.NOT_EXERCISED
+
+    @property
+    def examples(self) -> int:
+        return self.passes + self.failure_count + len(self.inconclusive)
+
+    def reasons(self) -> list[str]:
+        """Why the requirement ended inconclusive or not exercised (distinct messages, in order seen)."""
+        pool = self.inconclusive if self.verdict is Verdict.INCONCLUSIVE else self.not_exercised
+        return list(dict.fromkeys(observation.message for observation in pool))
+
+
+class Ledger:
+    """Per-requirement observations for one API run."""
+
+    def __init__(self, requirements: Iterable[Requirement]) -> None:
+        self._records = {requirement.id: RequirementRecord(requirement) for requirement in requirements}
+        self._lock = threading.Lock()
+        self._ambiguous: list[Observation] = []
+
+    def __getitem__(self, requirement_id: str) -> RequirementRecord:
+        return self._records[requirement_id]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._records.values())
+
+    def record(self, observation: Observation) -> None:
+        if observation.outcome is Outcome.FAIL and observation.alternative:
+            with self._lock:
+                self._ambiguous.append(observation)
+            return
+        with self._lock:
+            entry = self._records.get(observation.requirement)
+            if entry is None:
+                raise KeyError(f"observation for a requirement not in the catalog: {observation.requirement}")
+            entry.checks.add(observation.check)
+            if observation.outcome is Outcome.PASS:
+                entry.passes += 1
+            elif observation.outcome is Outcome.FAIL:
+                entry.failure_count += 1
+                if len(entry.failures) < MAX_FAILURES_KEPT and not any(
+                    kept.message == observation.message for kept in entry.failures
+                ):
+                    entry.failures.append(observation)
+            elif observation.outcome is Outcome.INCONCLUSIVE:
+                entry.inconclusive.append(observation)
+            else:
+                entry.not_exercised.append(observation)
+
+    def settle(self) -> None:
+        """Blame each ambiguous failure: on its alternative if that failed on its own, else as recorded.
+
+        A record that breaks one filter of a query with several could be that filter's fault or the
+        combination's (DECISIONS.md D-GEN-12); the combination's own relation check decides."""
+        with self._lock:
+            pending, self._ambiguous = self._ambiguous, []
+            failing = {rid for rid, record in self._records.items() if record.failure_count}
+        for observation in pending:
+            alternative = observation.alternative
+            assert alternative is not None
+            if alternative in failing:
+                observation = replace(observation, requirement=alternative)
+            self.record(replace(observation, alternative=None))
+
+    def passed(self, requirement: str, check: str, count: int = 1) -> None:
+        with self._lock:
+            entry = self._records[requirement]
+            entry.checks.add(check)
+            entry.passes += count

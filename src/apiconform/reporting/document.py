@@ -1,0 +1,156 @@
+"""The report.json document: its JSON Schema, loading with clear errors, and helpers the renderers share."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+REPORT_FORMAT = 2
+REPORT_FILE = "report.json"
+
+# Display order: what needs attention first.
+VERDICTS = ("fail", "warn", "waived", "inconclusive", "not-exercised", "pass")
+# Verdicts that name something wrong with the target (shown with their evidence).
+FINDING_VERDICTS = ("fail", "warn", "waived")
+
+
+class ReportError(Exception):
+    """A report file that cannot be read, parsed or validated (the message is one line)."""
+
+
+@cache
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of report.json (src/apiconform/reporting/report.schema.json)."""
+    text = resources.files("apiconform.reporting").joinpath("report.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def validate_report(report: Any) -> None:
+    """Raise ReportError naming the first place where `report` breaks the report.json schema."""
+    validator = jsonschema.Draft202012Validator(
+        report_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    error = jsonschema.exceptions.best_match(validator.iter_errors(report))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise ReportError(f"not an apiconform report: at {where}: {error.message}")
+
+
+def report_path(path: str | Path) -> Path:
+    """A report file, or the report.json inside a report directory (such as reports/latest)."""
+    candidate = Path(path)
+    return candidate / REPORT_FILE if candidate.is_dir() else candidate
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file, turning every way it can go wrong into a one-line ReportError."""
+    file = report_path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReportError(f"{file}: no such file") from None
+    except OSError as exc:
+        raise ReportError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ReportError(f"{file}: not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{file}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def load_report(path: str | Path) -> dict[str, Any]:
+    """Read and validate a report.json (or a report directory)."""
+    report = read_json(path)
+    try:
+        validate_report(report)
+    except ReportError as exc:
+        raise ReportError(f"{report_path(path)}: {exc}") from None
+    assert isinstance(report, dict)  # the schema demands an object
+    return report
+
+
+# --- helpers shared by the renderers ------------------------------------------------------------
+
+
+def one_line(text: str | None, limit: int = 200) -> str:
+    """`text` on one line, cut at `limit` characters with an ellipsis."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def ordered(requirements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Requirements by verdict (failures first), keeping catalog order within a verdict."""
+    rank = {verdict: index for index, verdict in enumerate(VERDICTS)}
+    return sorted(requirements, key=lambda item: rank.get(item["verdict"], len(VERDICTS)))
+
+
+def findings(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The failed, warned and waived requirements, failures first."""
+    return ordered([item for item in report["requirements"] if item["verdict"] in FINDING_VERDICTS])
+
+
+def counts(requirements: list[dict[str, Any]]) -> dict[str, int]:
+    """How many requirements have each verdict (every verdict present, zero or not)."""
+    tally = dict.fromkeys(VERDICTS, 0)
+    for item in requirements:
+        tally[item["verdict"]] = tally.get(item["verdict"], 0) + 1
+    return tally
+
+
+def of_api(report: Mapping[str, Any], api: str) -> list[dict[str, Any]]:
+    """The requirements of one API, in catalog order."""
+    return [item for item in report["requirements"] if item["api"] == api]
+
+
+def families(requirements: list[dict[str, Any]]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Requirements grouped by family, families in the order they first appear in the catalog."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for item in requirements:
+        groups.setdefault(item["family"], []).append(item)
+    yield from groups.items()
+
+
+def first_evidence(requirement: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """The first failure's message and its first exchange, if the requirement has any."""
+    for failure in requirement.get("failures", ()):
+        evidence = failure["evidence"][0] if failure["evidence"] else None
+        return failure["message"], evidence
+    return "", None
+
+
+def reason(requirement: Mapping[str, Any]) -> str:
+    """Why a requirement was not exercised or is inconclusive (its reasons joined)."""
+    return "; ".join(requirement.get("reasons") or ()) or "nothing observed"
+
+
+def verdict_label(requirement: Mapping[str, Any]) -> str:
+    """The verdict as people read it: a waived failure says what it waives."""
+    if requirement["verdict"] == "waived":
+        return f"waived {requirement.get('original_verdict', 'fail')}"
+    waiver = requirement.get("waiver")
+    if waiver and waiver.get("status") == "expired":
+        return f"{requirement['verdict']} (waiver expired)"
+    return str(requirement["verdict"])
+
+
+def headline(report: Mapping[str, Any]) -> str:
+    """One sentence: the overall verdict and what decided it."""
+    tally = report["counts"]
+    apis = ", ".join(api["api"] for api in report["apis"])
+    untestable = [api["api"] for api in report["apis"] if api["verdict"] == "untestable"]
+    parts = [f"{tally.get('fail', 0)} failed", f"{tally.get('warn', 0)} warned"]
+    if tally.get("waived"):
+        parts.append(f"{tally['waived']} waived")
+    total = len(report["requirements"])
+    text = f"{report['verdict'].upper()}: {', '.join(parts)} of {total} requirements ({apis})"
+    if untestable:
+        text += f"; could not test {', '.join(untestable)}"
+    return text

@@ -1,0 +1,149 @@
+"""junit.xml: one testsuite per API, one testcase per requirement, so any CI shows the verdicts.
+
+How each verdict maps (CI systems know only passed, failed, errored and skipped):
+
+    fail                 <failure type="MUST">      the requirement failed; fails the gate
+    warn                 passed, <system-out> WARNING and property verdict=warn (a SHOULD; the gate passes)
+    waived               <skipped> naming the waiver, property verdict=waived and original_verdict
+    inconclusive,
+    not-exercised        <skipped> with the reason
+    pass                 passed
+
+Every testcase carries `verdict` and `level` properties, so tools that read properties can tell a
+warning from a pass and a waiver from a skip.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from typing import Any
+
+from apiconform.reporting.document import counts, of_api, one_line, reason
+
+# XML 1.0 cannot hold most control characters, even escaped; a response body may contain them.
+_XML_FORBIDDEN = dict.fromkeys((*range(0, 9), 11, 12, *range(14, 32), 65534, 65535), "�")
+
+
+def _text(value: Any) -> str:
+    return str(value).translate(_XML_FORBIDDEN)
+
+
+def _element(parent: ET.Element, tag: str, text: str | None = None, **attributes: Any) -> ET.Element:
+    element = ET.SubElement(parent, tag, {name: _text(value) for name, value in attributes.items()})
+    if text is not None:
+        element.text = _text(text)
+    return element
+
+
+def _properties(parent: ET.Element, values: Mapping[str, Any]) -> None:
+    block = _element(parent, "properties")
+    for name, value in values.items():
+        if value is not None:
+            _element(block, "property", name=name, value=value)
+
+
+def evidence_text(requirement: Mapping[str, Any]) -> str:
+    """Every kept failure of a requirement with its exchanges, as plain text (curl lines included)."""
+    lines = [f"{requirement['id']} ({requirement['level']}): {requirement['title']}", f'"{requirement["quote"]}"']
+    for failure in requirement["failures"]:
+        lines.append("")
+        lines.append(f"[{failure['check']}] {failure['message']}")
+        if failure.get("expected") is not None:
+            lines.append(f"  expected: {failure['expected']}")
+        if failure.get("received") is not None:
+            lines.append(f"  received: {failure['received']}")
+        for evidence in failure["evidence"]:
+            lines.append(f"  {evidence['method']} {evidence['url']} -> {evidence['status']}")
+            if evidence["body_excerpt"]:
+                lines.append(f"  body: {one_line(evidence['body_excerpt'], 400)}")
+            lines.append(f"  {evidence['curl']}")
+    extra = requirement["failure_count"] - len(requirement["failures"])
+    if extra > 0:
+        lines.append(f"\n({extra} more failure(s) of the same requirement not kept)")
+    return "\n".join(lines)
+
+
+def _testcase(suite: ET.Element, requirement: Mapping[str, Any]) -> None:
+    case = _element(
+        suite,
+        "testcase",
+        classname=f"{requirement['api']}.{requirement['family']}",
+        name=f"{requirement['id']}: {requirement['title']}",
+    )
+    waiver = requirement.get("waiver") or {}
+    _properties(
+        case,
+        {
+            "requirement": requirement["id"],
+            "level": requirement["level"],
+            "verdict": requirement["verdict"],
+            "original_verdict": requirement.get("original_verdict"),
+            "waiver_ticket": waiver.get("ticket"),
+            "waiver_status": waiver.get("status"),
+            "examples": requirement["examples"],
+        },
+    )
+    verdict = requirement["verdict"]
+    if verdict == "fail":
+        message = requirement["failures"][0]["message"] if requirement["failures"] else "failed"
+        if waiver.get("status") == "expired":
+            message = f"waiver {waiver['ticket']} expired on {waiver['expires']}; {message}"
+        _element(case, "failure", evidence_text(requirement), type=requirement["level"], message=one_line(message, 500))
+    elif verdict == "warn":
+        _element(case, "system-out", "WARNING (SHOULD not met)\n" + evidence_text(requirement))
+    elif verdict == "waived":
+        message = (
+            f"waived {requirement.get('original_verdict', 'fail')} until {waiver.get('expires')} "
+            f"({waiver.get('ticket')}): {waiver.get('reason')}"
+        )
+        _element(case, "skipped", message=one_line(message, 500))
+        _element(case, "system-out", "WAIVED " + message + "\n" + evidence_text(requirement))
+    elif verdict in ("inconclusive", "not-exercised"):
+        _element(case, "skipped", message=one_line(f"{verdict}: {reason(requirement)}", 500))
+
+
+def render_junit(report: Mapping[str, Any]) -> str:
+    """The report as JUnit XML (UTF-8 text, XML declaration included)."""
+    root = ET.Element("testsuites", {"name": "apiconform"})
+    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    for api in report["apis"]:
+        requirements = of_api(report, api["api"])
+        tally = counts(requirements)
+        suite_counts: dict[str, Any] = {
+            "tests": len(requirements),
+            "failures": tally["fail"],
+            "skipped": tally["waived"] + tally["inconclusive"] + tally["not-exercised"],
+        }
+        for name, value in suite_counts.items():
+            totals[name] += value
+        suite = _element(
+            root,
+            "testsuite",
+            name=api["api"],
+            errors=0,
+            timestamp=report["started"],
+            **suite_counts,
+        )
+        _properties(
+            suite,
+            {
+                "base_url": api["base_url"],
+                "spec": api["spec"]["file"],
+                "spec_sha256": api["spec"]["sha256"],
+                "seed": report["seed"],
+                "apiconform": report["tool"]["version"],
+                "schemathesis": report["tool"]["schemathesis"],
+                "verdict": api["verdict"],
+            },
+        )
+        for requirement in requirements:
+            _testcase(suite, requirement)
+        if api.get("untestable_reason"):
+            _element(suite, "system-err", f"could not be tested: {api['untestable_reason']}")
+    for name, value in totals.items():
+        root.set(name, str(value))
+    root.set("errors", "0")
+    root.set("time", f"{report['duration_seconds']:.3f}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,0 +1,128 @@
+"""report.md: a compact summary for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
+
+Counts per verdict and API, then the failing requirements first with one line of evidence (the
+message and the curl line), then warnings, waivers and what could not be exercised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from apiconform.reporting.document import (
+    VERDICTS,
+    counts,
+    findings,
+    first_evidence,
+    headline,
+    of_api,
+    one_line,
+    reason,
+)
+
+# GitHub caps a step summary at 1 MiB; long lists are cut well before that.
+MAX_ROWS = 60
+_ICONS = {"fail": "❌", "warn": "⚠️", "waived": "🔕", "pass": "✅", "inconclusive": "❔", "not-exercised": "➖"}
+
+
+def text(value: Any) -> str:
+    """Plain text made inert: no HTML, no Markdown emphasis, links or table breaks."""
+    escaped = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_\[\]|#~!])", r"\\\1", escaped)
+
+
+def code(value: Any) -> str:
+    """An inline code span that holds `value` whatever backticks it contains (one line)."""
+    content = " ".join(str(value).split())
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if content.startswith("`") or content.endswith("`") else ""
+    return f"{fence}{pad}{content}{pad}{fence}"
+
+
+def _counts_table(report: Mapping[str, Any]) -> list[str]:
+    header = ["API", "verdict", *VERDICTS, "requests"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for api in report["apis"]:
+        tally = counts(of_api(report, api["api"]))
+        cells = [text(api["api"]), f"**{text(api['verdict'])}**", *(str(tally[name]) for name in VERDICTS)]
+        lines.append("| " + " | ".join([*cells, str(api["requests"])]) + " |")
+    return lines
+
+
+def _finding(requirement: Mapping[str, Any]) -> list[str]:
+    verdict = requirement["verdict"]
+    label = verdict
+    waiver = requirement.get("waiver")
+    if verdict == "waived" and waiver:
+        label = (
+            f"waived {requirement.get('original_verdict', 'fail')} until {waiver['expires']} ({text(waiver['ticket'])})"
+        )
+    elif waiver and waiver.get("status") == "expired":
+        label = f"{verdict}, waiver {text(waiver['ticket'])} expired {waiver['expires']}"
+    message, evidence = first_evidence(requirement)
+    lines = [
+        f"- {_ICONS.get(verdict, '')} **{text(requirement['id'])}** ({requirement['level']}, {label}): "
+        f"{text(requirement['title'])}"
+    ]
+    if message:
+        lines.append(f"  {code(one_line(message, 240))}")
+    if evidence is not None:
+        lines.append(f"  {code(evidence['curl'])} → {evidence['status']}")
+    return lines
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    """The compact Markdown summary of a report."""
+    lines = [f"## apiconform: {text(headline(report))}", ""]
+    lines += _counts_table(report)
+    lines.append("")
+    found = findings(report)
+    sections = (
+        ("Failing requirements", [item for item in found if item["verdict"] == "fail"]),
+        ("Warnings (SHOULD)", [item for item in found if item["verdict"] == "warn"]),
+        ("Waived", [item for item in found if item["verdict"] == "waived"]),
+    )
+    for title, items in sections:
+        if not items:
+            continue
+        lines.append(f"### {title} ({len(items)})")
+        lines.append("")
+        for item in items[:MAX_ROWS]:
+            lines += _finding(item)
+        if len(items) > MAX_ROWS:
+            lines.append(f"- … and {len(items) - MAX_ROWS} more (see report.html)")
+        lines.append("")
+    notable_waivers = [waiver for waiver in report["waivers"] if waiver["status"] != "applied"]
+    if notable_waivers:
+        lines.append(f"### Waivers to look at ({len(notable_waivers)})")
+        lines.append("")
+        for waiver in notable_waivers:
+            lines.append(
+                f"- **{waiver['status']}** {text(waiver['requirement'])} ({text(waiver['ticket'])}): "
+                f"{text(waiver['detail'])}"
+            )
+        lines.append("")
+    for api in report["apis"]:
+        if api.get("untestable_reason"):
+            lines.append(f"**{text(api['api'])} could not be tested:** {text(one_line(api['untestable_reason'], 300))}")
+            lines.append("")
+    unjudged = [item for item in report["requirements"] if item["verdict"] in ("inconclusive", "not-exercised")]
+    if unjudged:
+        lines.append(f"<details><summary>Not exercised or inconclusive ({len(unjudged)})</summary>")
+        lines.append("")
+        for item in unjudged[:MAX_ROWS]:
+            lines.append(f"- **{text(item['id'])}** ({item['verdict']}): {text(one_line(reason(item), 240))}")
+        if len(unjudged) > MAX_ROWS:
+            lines.append(f"- … and {len(unjudged) - MAX_ROWS} more")
+        lines.append("")
+        lines.append("</details>")
+        lines.append("")
+    specs = ", ".join(f"{text(api['spec']['file'])} `{api['spec']['sha256'][:12]}`" for api in report["apis"])
+    lines.append(
+        f"<sub>apiconform {text(report['tool']['version'])}, schemathesis {text(report['tool']['schemathesis'])}; "
+        f"seed {report['seed']}; {report['requests']} requests; {text(report['started'])} "
+        f"({report['duration_seconds']:.0f} s); specs {specs}</sub>"
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,130 @@
+"""The end-of-run summary for a terminal: counts per API, the findings, waivers, where the reports are."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from apiconform.reporting.document import VERDICTS, counts, findings, first_evidence, of_api, one_line, reason
+
+_COLOURS = {
+    "pass": "32",
+    "fail": "1;31",
+    "warn": "33",
+    "waived": "36",
+    "inconclusive": "35",
+    "not-exercised": "2",
+    "untestable": "1;31",
+    "applied": "36",
+    "expired": "1;31",
+    "stale": "33",
+}
+
+
+def wants_colour(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class Painter:
+    """Wraps words in ANSI colours, or leaves them alone when colour is off."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def verdict(self, text: str, verdict: str | None = None) -> str:
+        """`text` in the colour of `verdict` (itself by default)."""
+        code = _COLOURS.get(verdict or text)
+        return f"\033[{code}m{text}\033[0m" if self.enabled and code else text
+
+    def bold(self, text: str) -> str:
+        """`text` in bold."""
+        return f"\033[1m{text}\033[0m" if self.enabled else text
+
+
+def _pad(painted: str, plain: str, width: int, right: bool = False) -> str:
+    # Escape codes take no room on screen; pad by the plain text's width.
+    padding = " " * max(0, width - len(plain))
+    return padding + painted if right else painted + padding
+
+
+def _table(painter: Painter, report: Mapping[str, Any]) -> list[str]:
+    columns = ("API", "verdict", *VERDICTS, "requests")
+    rows: list[list[tuple[str, str | None]]] = []
+    for api in report["apis"]:
+        tally = counts(of_api(report, api["api"]))
+        rows.append(
+            [
+                (api["api"], None),
+                (api["verdict"], api["verdict"]),
+                *(
+                    (str(tally[name]), name if tally[name] and name in ("fail", "warn", "waived") else None)
+                    for name in VERDICTS
+                ),
+                (str(api["requests"]), None),
+            ]
+        )
+    widths = [max(len(columns[index]), *(len(row[index][0]) for row in rows)) for index in range(len(columns))]
+    lines = ["  ".join(_pad(name, name, widths[index], index > 1) for index, name in enumerate(columns))]
+    for row in rows:
+        cells = []
+        for index, (text, colour) in enumerate(row):
+            painted = painter.verdict(text, colour) if colour else text
+            cells.append(_pad(painted, text, widths[index], index > 1))
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def render_summary(
+    report: Mapping[str, Any],
+    report_dir: Path | None = None,
+    written: Sequence[Path] = (),
+    *,
+    colour: bool = False,
+    verbose: bool = False,
+) -> str:
+    """The summary printed after a run: table, findings, waivers, report files, the verdict line."""
+    painter = Painter(colour)
+    lines = _table(painter, report)
+    for api in report["apis"]:
+        if api.get("untestable_reason"):
+            lines.append(f"  {api['api']} could not be tested: {api['untestable_reason']}")
+    found = findings(report)
+    if found:
+        lines.append("")
+    for item in found:
+        verdict = item["verdict"]
+        label = verdict.upper() if verdict != "waived" else f"WAIVED {item.get('original_verdict', 'fail').upper()}"
+        expired = (item.get("waiver") or {}).get("status") == "expired"
+        suffix = " (waiver expired)" if expired else ""
+        lines.append(
+            f"{painter.verdict(f'{label:<6}', verdict)} {item['id']} ({item['level']}): {item['title']}{suffix}"
+        )
+        message, evidence = first_evidence(item)
+        if message:
+            lines.append(f"       {one_line(message, 300)}")
+        if evidence is not None and (verbose or verdict == "fail"):
+            lines.append(f"       {evidence['curl']}")
+    if verbose:
+        unjudged = [item for item in report["requirements"] if item["verdict"] in ("inconclusive", "not-exercised")]
+        if unjudged:
+            lines.append("")
+        for item in unjudged:
+            lines.append(f"{painter.verdict(item['verdict'])} {item['id']}: {one_line(reason(item), 300)}")
+    notable = [waiver for waiver in report["waivers"] if verbose or waiver["status"] != "applied"]
+    if notable:
+        lines.append("")
+        for waiver in notable:
+            lines.append(f"waiver {painter.verdict(waiver['status'])} {waiver['requirement']}: {waiver['detail']}")
+    lines.append("")
+    if report_dir is not None:
+        names = ", ".join(path.name for path in written) if written else "report.json"
+        lines.append(f"reports: {report_dir}/ ({names})")
+    verdict = painter.verdict(report["verdict"])
+    lines.append(f"verdict: {painter.bold(verdict)} (exit {report['exit_code']}); {report['requests']} requests")
+    return "\n".join(lines) + "\n"

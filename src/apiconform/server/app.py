@@ -1,0 +1,109 @@
+"""The ASGI application: both APIs' routes, vendor-shaped errors for everything else, and the churn task.
+
+Any method reaches the handlers (they answer 405 themselves, in their vendor's envelope), unknown
+paths get a 404 in the envelope of the API whose prefix they share, a trailing slash is not
+redirected, and an unexpected exception becomes a JSON 500, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from apiconform.server.bitgo import BitGoApi
+from apiconform.server.brm import BrmApi
+from apiconform.server.faults import FaultSet
+from apiconform.server.store import Store
+
+BITGO_PREFIX = "/api/network/v1"
+BRM_PREFIX = "/brm/prepayBalanceManagement/v4"
+ALLOCATIONS_PATH = BITGO_PREFIX + "/enterprises/{enterpriseId}/partners/allocations"
+CONNECTIONS_PATH = BITGO_PREFIX + "/enterprises/{enterpriseId}/partners/connections"
+ADJUST_BALANCE_PATH = BRM_PREFIX + "/adjustBalance"
+# Churn inserts at most this often; a higher rate inserts several records per tick.
+CHURN_TICK_SECONDS = 0.05
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class _AnyMethod:
+    """An ASGI endpoint for every method: Starlette would answer other methods with its own plain-text 405."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.handler(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+async def churn(store: Store, records_per_second: float) -> None:
+    """Insert `records_per_second` new records per API while serving, timestamped now."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    inserted = 0
+    while True:
+        await asyncio.sleep(max(CHURN_TICK_SECONDS, 1 / records_per_second))
+        due = int((loop.time() - started) * records_per_second) - inserted
+        if due > 0:
+            store.add_fresh_records(due, time.time_ns() // 1_000_000)
+            inserted += due
+
+
+def build_app(
+    *, store: Store, faults: FaultSet, token: str, brm_auth: bool, base_url: str, churn_rate: float = 0.0
+) -> Starlette:
+    """The reference server's ASGI app for one store, one set of faults and one token."""
+    bitgo = BitGoApi(store, faults, token)
+    brm = BrmApi(store, faults, token if brm_auth else None, base_url)
+
+    def not_found_response(path: str) -> Response:
+        if path.startswith("/brm/"):
+            return brm.error(404, "NOT_FOUND", "Not Found", f"no resource at {path[:200]}")
+        return bitgo.error(404, "NotFound", f"no route {path[:200]}")
+
+    async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await not_found_response(scope["path"])(scope, receive, send)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        logger.exception("unexpected error serving %s", request.url.path, exc_info=exc)
+        if request.url.path.startswith("/brm/"):
+            return brm.error(500, "INTERNAL_ERROR", "Internal Server Error", "unexpected server error")
+        return bitgo.error(500, "InternalError", "unexpected server error")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(churn(store, churn_rate)) if churn_rate > 0 else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = Starlette(
+        routes=[
+            Route(ALLOCATIONS_PATH, _AnyMethod(bitgo.allocations)),
+            Route(CONNECTIONS_PATH, _AnyMethod(bitgo.connections)),
+            Route(ADJUST_BALANCE_PATH, _AnyMethod(brm.adjust_balance)),
+        ],
+        exception_handlers={Exception: server_error},
+        lifespan=lifespan,
+    )
+    # Neither vendor redirects `/allocations/` to `/allocations`: it is just an unknown path.
+    app.router.redirect_slashes = False
+    app.router.default = not_found
+    return app

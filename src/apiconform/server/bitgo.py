@@ -1,0 +1,347 @@
+"""BitGo Go Network, partner side: list allocations, and the connections route that maps each connection to its
+client and partner (DECISIONS D-OES-8).
+
+Behaviour is BitGo's document plus specs/DECISIONS.md; where those leave the choice to the server:
+
+- pageSize defaults to 25 and is clamped to 500 (D-GEN-4); pages are counted in the clamped size, so
+  page n of a clamped request starts at 500 * n. pageSize=0 is answered 200 with no records (D-GEN-3).
+  A pageNumber whose skip reaches past any record (however many digits) is an empty page.
+- No sortField: createdAt ascending, id ascending (D-OES-1); a sortDirection without a sortField is
+  ignored, since that order has no primary key to reverse.
+- An empty value (`statuses=`) is ignored as if absent (D-GEN-2); repeated keys of a list parameter
+  add items; a non-UUID id matches no record (D-OES-3); unknown parameters are ignored.
+- 400 for: a types/statuses item outside the enum, an empty currencies item (`currencies=a,,b`), a
+  sortField/sortDirection outside its enum, a page parameter that is not digits only, a single-valued
+  parameter given twice. Every error body is `{"error": ..., "name": ...}` (BitGo's convention).
+- The connections route pages the same way with a default page size of 100.
+- Check order: method (405), token (401), enterprise (404), then the query (400).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from apiconform.server.faults import FaultSet, SimulatedCrash
+from apiconform.server.params import (
+    DIGITS,
+    BadRequest,
+    Query,
+    json_list,
+    parse_count,
+    parse_int_like_javascript,
+    pieces,
+    shown,
+)
+from apiconform.server.store import SQL_MAX_INTEGER, Store, compact_json
+
+JSON_TYPE = "application/json; charset=utf-8"
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 500
+CONNECTIONS_DEFAULT_PAGE_SIZE = 100
+TYPES = ("allocation", "deallocation")
+STATUSES = ("cleared", "released", "reserved")
+SORT_FIELDS = ("id", "updatedAt", "quantity")
+DIRECTIONS = ("ASC", "DESC")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+HTML_500 = "<html><head><title>500 Internal Server Error</title></head><body>Internal Server Error</body></html>"
+
+# ORDER BY for (sortField, descending). The createdAt ASC, id ASC tiebreak stays ascending under DESC.
+ORDER_BY = {
+    (None, False): "created_ms, id",
+    (None, True): "created_ms, id",
+    ("id", False): "id",
+    ("id", True): "id DESC",
+    ("updatedAt", False): "updated_ms, created_ms, id",
+    ("updatedAt", True): "updated_ms DESC, created_ms, id",
+    ("quantity", False): "quantity_key, created_ms, id",
+    ("quantity", True): "quantity_key DESC, created_ms, id",
+}
+IN_LIST = "IN (SELECT value FROM json_each(?))"
+
+
+@dataclass
+class _Page:
+    where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+    order_by: str = ORDER_BY[(None, False)]
+    offset: int = 0
+    limit: int = DEFAULT_PAGE_SIZE
+    size_given: bool = False
+    empty: bool = False  # known to hold no record without asking the store
+
+
+class BitGoApi:
+    """The handlers of both BitGo routes for one store and one set of faults."""
+
+    def __init__(self, store: Store, faults: FaultSet, token: str) -> None:
+        self.store = store
+        self.faults = faults
+        self._token = token.encode()
+        self._shuffle = random.Random(0)  # tie orders for oes-default-order-unstable
+
+    # --- responses ------------------------------------------------------------------------------
+
+    def error(self, status: int, name: str, message: str, headers: dict[str, str] | None = None) -> Response:
+        """An error in BitGo's envelope: {"error": message, "name": name}."""
+        body: dict[str, Any]
+        if status == 400 and "oes-400-without-error" in self.faults:
+            body = {"name": name, "errors": [message]}
+        elif status != 400 and "oes-error-key-renamed" in self.faults:
+            body = {"message": message, "name": name}
+        else:
+            body = {"error": message, "name": name}
+        return Response(compact_json(body), status, headers=headers, media_type=JSON_TYPE)
+
+    def _ok(self, body: str, empty: bool) -> Response:
+        if empty and "oes-204-when-empty" in self.faults:
+            return Response(status_code=204)
+        media_type = "text/plain; charset=utf-8" if "oes-json-as-text-plain" in self.faults else JSON_TYPE
+        return Response(body, 200, media_type=media_type)
+
+    def method_not_allowed(self, method: str) -> Response:
+        """405 for every method but GET (and HEAD, which HTTP derives from GET)."""
+        return self.error(405, "MethodNotAllowed", f"method {method} is not allowed here", {"Allow": "GET"})
+
+    def _refusal(self, request: Request) -> Response | None:
+        """401 without a valid bearer token, 404 for an enterprise other than the partner's own."""
+        if "oes-auth-ignored" not in self.faults:
+            scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+            presented = credentials.strip().encode("latin-1")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(presented, self._token):
+                return self.error(
+                    401, "Unauthorized", "a valid bearer access token is required", {"WWW-Authenticate": "Bearer"}
+                )
+        enterprise = request.path_params.get("enterpriseId", "")
+        if enterprise != self.store.enterprise_id and "oes-unknown-enterprise-served" not in self.faults:
+            return self.error(404, "EnterpriseNotFound", f"enterprise {shown(enterprise)} not found")
+        return None
+
+    # --- routes ---------------------------------------------------------------------------------
+
+    async def allocations(self, request: Request) -> Response:
+        """GET /api/network/v1/enterprises/{enterpriseId}/partners/allocations."""
+        if request.method not in ("GET", "HEAD"):
+            return self.method_not_allowed(request.method)
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        try:
+            page = self._allocations_page(Query.of(request))
+        except BadRequest as exc:
+            return self.error(400, "InvalidQueryParameter", exc.message)
+        except SimulatedCrash as crash:
+            if crash.html:
+                return Response(HTML_500, 500, media_type="text/html; charset=utf-8")
+            return self.error(500, "InternalError", "Python int too large to convert to SQLite INTEGER")
+        docs = self._fetch(page)
+        if "oes-quantity-as-number" in self.faults or "oes-reason-on-cleared" in self.faults:
+            docs = [self._distort(doc) for doc in docs]
+        return self._ok('{"allocations":[' + ",".join(docs) + "]}", not docs)
+
+    async def connections(self, request: Request) -> Response:
+        """GET /api/network/v1/enterprises/{enterpriseId}/partners/connections (discovery, in creation order)."""
+        if request.method not in ("GET", "HEAD"):
+            return self.method_not_allowed(request.method)
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        try:
+            offset, limit = self._strict_page(Query.of(request), CONNECTIONS_DEFAULT_PAGE_SIZE)
+        except BadRequest as exc:
+            return self.error(400, "InvalidQueryParameter", exc.message)
+        docs: list[str] = []
+        if limit and offset <= SQL_MAX_INTEGER:
+            rows = self.store.rows("SELECT doc FROM connections ORDER BY seq LIMIT ? OFFSET ?", (limit, offset))
+            docs = [row[0] for row in rows]
+        body = '{"connections":[' + ",".join(docs) + "]}"
+        return Response(body, 200, media_type=JSON_TYPE)
+
+    # --- query reading --------------------------------------------------------------------------
+
+    def _strict_page(self, query: Query, default_size: int) -> tuple[int, int]:
+        number_text, size_text = query.value("pageNumber"), query.value("pageSize")
+        number = parse_count("pageNumber", number_text) if number_text is not None else 0
+        size = min(parse_count("pageSize", size_text), MAX_PAGE_SIZE) if size_text is not None else default_size
+        return number * size, size
+
+    def _allocations_page(self, query: Query) -> _Page:
+        page = _Page()
+        self._read_filters(query, page)
+        self._read_sort(query, page)
+        self._read_paging(query, page)
+        return page
+
+    def _read_paging(self, query: Query, page: _Page) -> None:
+        number_text, size_text = query.value("pageNumber"), query.value("pageSize")
+        count = parse_int_like_javascript if "oes-bad-page-accepted" in self.faults else None
+
+        def read(name: str, text: str) -> int:
+            return count(text) if count is not None else parse_count(name, text)
+
+        if size_text is None:
+            size = DEFAULT_PAGE_SIZE
+        else:
+            size = read("pageSize", size_text)
+            page.size_given = True
+            if size == 0 and "oes-page-size-zero-uses-default" in self.faults:
+                size = DEFAULT_PAGE_SIZE
+        if number_text is None:
+            number = 1 if "oes-default-page-number-one" in self.faults else 0
+        else:
+            number = read("pageNumber", number_text)
+        if size_text is None and "oes-default-size-ignores-page-number" in self.faults:
+            number = 0
+        page.limit = min(size, MAX_PAGE_SIZE)
+        page.offset = number * page.limit
+        if page.offset > SQL_MAX_INTEGER:
+            if "oes-500-on-page-overflow" in self.faults:
+                raise SimulatedCrash(html=False)
+            page.empty = True
+        if page.limit == 0:
+            page.empty = True
+
+    def _read_sort(self, query: Query, page: _Page) -> None:
+        sort_field, direction = query.value("sortField"), query.value("sortDirection")
+        lenient = "oes-bad-sort-accepted" in self.faults
+        if sort_field is not None and sort_field not in SORT_FIELDS:
+            if "oes-html-500-on-bad-sort" in self.faults:
+                raise SimulatedCrash(html=True)
+            if not lenient:
+                raise BadRequest(f"sortField must be one of {', '.join(SORT_FIELDS)}, got {shown(sort_field)}")
+            sort_field = None
+        if direction is not None and direction not in DIRECTIONS:
+            if not lenient:
+                raise BadRequest(f"sortDirection must be ASC or DESC, got {shown(direction)}")
+            direction = None
+        descending = direction == "DESC"
+        if sort_field is not None and direction is None and "oes-default-direction-desc" in self.faults:
+            descending = True
+        if "oes-desc-ignored" in self.faults:
+            descending = False
+        page.order_by = self._order_by(sort_field, descending)
+
+    def _order_by(self, sort_field: str | None, descending: bool) -> str:
+        if sort_field == "updatedAt" and "oes-wrong-sort-key" in self.faults:
+            return "created_ms DESC, id" if descending else "created_ms, id"
+        order = ORDER_BY[(sort_field, descending)]
+        if sort_field == "quantity" and "oes-quantity-sorted-as-text" in self.faults:
+            order = order.replace("quantity_key", "quantity")
+        if descending and sort_field is not None and "oes-tiebreak-reversed-under-desc" in self.faults:
+            order = order.replace("created_ms, id", "created_ms DESC, id DESC")
+        if sort_field is None and "oes-default-order-unstable" in self.faults:
+            # No tiebreak: ties come in whatever order the engine happens to produce this time.
+            order = f"created_ms, (seq * {self._shuffle.randrange(1, 10**6, 2)}) % 1000003"
+        return order
+
+    def _read_filters(self, query: Query, page: _Page) -> None:
+        clauses: list[tuple[str, list[Any]]] = []
+        for name in ("allocationIds", "types", "statuses", "currencies", "connectionIds", "partnerIds", "clientIds"):
+            if query.present_but_empty(name) and "oes-empty-value-matches-nothing" in self.faults:
+                clauses.append(("0", []))
+                continue
+            items = query.items(name)
+            if items is None:
+                continue
+            clause = self._filter_clause(name, items)
+            if clause is not None:
+                clauses.append(clause)
+        joiner = " OR " if "oes-filters-ored" in self.faults else " AND "
+        if clauses:
+            page.where.append("(" + joiner.join(sql for sql, _ in clauses) + ")")
+            page.params.extend(param for _, params in clauses for param in params)
+
+    def _filter_clause(self, name: str, raw_items: list[str]) -> tuple[str, list[Any]] | None:
+        items = pieces(raw_items)
+        if name in ("types", "statuses"):
+            allowed = TYPES if name == "types" else STATUSES
+            invalid = [item for item in items if item not in allowed]
+            if invalid and "oes-enum-not-validated" not in self.faults:
+                raise BadRequest(f"{name} values must be among {', '.join(allowed)}, got {shown(invalid[0])}")
+        else:
+            # An empty item between literal commas (`a,,b`) breaks currencies' minLength; other empty pieces
+            # come from encoded commas and are no value at all.
+            if name == "currencies" and "" in raw_items:
+                raise BadRequest("currencies must not hold an empty value")
+            items = [item for item in items if item]
+        if name in ("allocationIds", "connectionIds") and "oes-non-uuid-ids-dropped" in self.faults:
+            items = [item for item in items if UUID.fullmatch(item)]
+            if not items:
+                return None
+        values = json_list(items)
+        if name == "allocationIds":
+            if (
+                "oes-unknown-allocation-id-matches-all" in self.faults
+                and all(UUID.fullmatch(item) for item in items)
+                and not self.store.rows(f"SELECT 1 FROM allocations WHERE id {IN_LIST} LIMIT 1", [values])
+            ):
+                return None
+            return f"id {IN_LIST}", [values]
+        if name == "types":
+            if "oes-types-first-value-only" in self.faults:
+                values = json_list(items[:1])
+            if "oes-types-substring-match" in self.faults:
+                # json_each has a column named `type` too.
+                return "EXISTS (SELECT 1 FROM json_each(?) WHERE instr(allocations.type, value) > 0)", [values]
+            return f"type {IN_LIST}", [values]
+        if name == "statuses":
+            return None if "oes-statuses-ignored" in self.faults else (f"status {IN_LIST}", [values])
+        if name == "currencies":
+            column = "coin" if "oes-currencies-internal-code" in self.faults else "currency"
+            return f"{column} {IN_LIST}", [values]
+        if name == "connectionIds":
+            if "oes-connection-filter-widened-to-client" in self.faults:
+                return (
+                    "conn IN (SELECT seq FROM connections WHERE client_id IN"
+                    f" (SELECT client_id FROM connections WHERE id {IN_LIST}))",
+                    [values],
+                )
+            return f"conn IN (SELECT seq FROM connections WHERE id {IN_LIST})", [values]
+        if name == "partnerIds":
+            if "oes-partner-filter-ignored" in self.faults:
+                return None
+            return f"conn IN (SELECT seq FROM connections WHERE partner_id {IN_LIST})", [values]
+        column = "partner_id" if "oes-client-filter-uses-partner" in self.faults else "client_id"
+        return f"conn IN (SELECT seq FROM connections WHERE {column} {IN_LIST})", [values]
+
+    # --- reading the store ----------------------------------------------------------------------
+
+    def _select(self, page: _Page, limit: int, offset: int) -> list[tuple[Any, ...]]:
+        where = " WHERE " + " AND ".join(page.where) if page.where else ""
+        sql = f"SELECT doc, created_ms FROM allocations{where} ORDER BY {page.order_by} LIMIT ? OFFSET ?"
+        return self.store.rows(sql, [*page.params, limit, offset])
+
+    def _fetch(self, page: _Page) -> list[str]:
+        if page.empty:
+            return []
+        limit = page.limit + 1 if page.size_given and "oes-page-size-plus-one" in self.faults else page.limit
+        if "oes-page-repeats-on-tie" in self.faults and page.offset > 0:
+            rows = self._select(page, limit + 1, page.offset - 1)
+            # Keyset-style bug: the page starts at ">= the previous page's last createdAt".
+            rows = rows[:limit] if len(rows) > 1 and rows[0][1] == rows[1][1] else rows[1:]
+        else:
+            rows = self._select(page, limit, page.offset)
+        if not rows and page.offset > 0 and "oes-past-end-repeats-last-page" in self.faults:
+            where = " WHERE " + " AND ".join(page.where) if page.where else ""
+            total = self.store.count(f"SELECT COUNT(*) FROM allocations{where}", page.params)
+            if total:
+                rows = self._select(page, limit, (total - 1) // page.limit * page.limit)
+        unpack = self.store.allocation_codec.unpack
+        return [unpack(row[0]) for row in rows]
+
+    def _distort(self, doc: str) -> str:
+        record = json.loads(doc)
+        if "oes-quantity-as-number" in self.faults:
+            quantity = record["amount"]["quantity"]
+            if DIGITS.fullmatch(quantity) and int(quantity) < 2**53:
+                record["amount"]["quantity"] = int(quantity)
+        if "oes-reason-on-cleared" in self.faults and record["status"] == "cleared" and record["id"][-1] in "0123":
+            record["reason"] = "awaiting partner confirmation"
+        return compact_json(record)

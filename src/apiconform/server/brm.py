@@ -1,0 +1,327 @@
+"""Oracle BRM TMF654: GET /brm/prepayBalanceManagement/v4/adjustBalance.
+
+Behaviour is Oracle's document plus specs/DECISIONS.md; where those leave the choice to the server:
+
+- Order: newest first, requestedDate descending (as instants) then id descending, under every filter
+  (Oracle's own example lists the later adjustment first). Stable between requests (D-BRM-4).
+- limit defaults to 25 and is clamped to 1000 (D-GEN-4); limit=0 is answered 200 [] with
+  X-Result-Count 0 and the X-Total-Count of the query (D-GEN-3); an offset past the end is 200 []
+  (D-BRM-7). Both counts are sent on every 200.
+- No usageType means usageType=monetary; status and usageType compare case-insensitively (D-BRM-1).
+- `id` matches the adjustment id or its adjustment number, `partyAccount.id` the account id or its
+  account number (Oracle: "ID or adjustment number", "ID or account number"); ids hold `+`, so they
+  must be sent as %2B (D-BRM-8).
+- requestedDate operators compare instants, whatever the UTC offset, to the fraction of a second.
+- `fields` keeps the listed first-level attributes plus id, href, @type, @baseType and
+  @schemaLocation; unknown names are ignored (D-BRM-2). `@type=AdjustBalanceOracle` adds Oracle's
+  extension attributes (actionType, adjustmentNo, bieId, billingCycleSpecification).
+- An empty value is ignored as if absent (D-GEN-2); a parameter given twice is rejected.
+- 400 for: @type other than AdjustBalance/AdjustBalanceOracle, limit/offset that are not digits
+  only, a requestedDate value that is not an RFC 3339 date-time. Errors are TMF Error objects.
+- Methods other than GET get 405 with `Allow: GET` (POST, which creates an adjustment at Oracle,
+  is not implemented here). The token is required unless the server runs with BRM auth off.
+- Check order: method (405), token (401), then the query (400).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from apiconform.server.faults import FaultSet, SimulatedCrash
+from apiconform.server.instants import parse_instant
+from apiconform.server.params import DIGITS, BadRequest, Query, parse_count, shown
+from apiconform.server.store import SQL_MAX_INTEGER, Store, compact_json
+
+JSON_TYPE = "application/json;charset=utf-8"
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 1000
+BASE_TYPE = "AdjustBalance"
+ORACLE_TYPE = "AdjustBalanceOracle"
+ALWAYS_KEPT = frozenset(("id", "href", "@type", "@baseType", "@schemaLocation"))
+ORDER_BY = "requested_s DESC, id DESC"
+HTML_500 = "<html><head><title>Error 500--Internal Server Error</title></head><body>Internal Error</body></html>"
+# How every stored record ends, and how its AdjustBalanceOracle form ends.
+BASE_SUFFIX = ',"@baseType":"AdjustBalance","@schemaLocation":null,"@type":"AdjustBalance"}'
+ORACLE_SUFFIX = ',"@baseType":"AdjustBalance","@schemaLocation":null,"@type":"AdjustBalanceOracle"}'
+DATE_PARAMS = ("requestedDate", "requestedDate.gt", "requestedDate.gte", "requestedDate.lt", "requestedDate.lte")
+
+
+@dataclass
+class _Plan:
+    usage: list[str] = field(default_factory=list)  # the usage-type scope, always ANDed
+    filters: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+    order_by: str = ORDER_BY
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    past_any_record: bool = False
+    oracle: bool = False
+    fields: frozenset[str] | None = None
+
+
+class BrmApi:
+    """The handler of GET /adjustBalance for one store and one set of faults."""
+
+    def __init__(self, store: Store, faults: FaultSet, token: str | None, base_url: str) -> None:
+        self.store = store
+        self.faults = faults
+        self._token = token.encode() if token is not None else None
+        self._href_prefix = '"href":' + json.dumps(base_url + "/brm/")[:-1]
+        self._shuffle = random.Random(0)  # tie orders for brm-order-unstable
+
+    # --- responses ------------------------------------------------------------------------------
+
+    def error(
+        self, status: int, code: str, reason: str, message: str, headers: dict[str, str] | None = None
+    ) -> Response:
+        """An error as a TMF Error object (code and reason required; Oracle's status code extension as text)."""
+        body: dict[str, Any] = {
+            "code": code,
+            "reason": reason,
+            "message": message,
+            "status": str(status),
+            "referenceError": None,
+            "@baseType": None,
+            "@schemaLocation": None,
+            "@type": "Error",
+        }
+        if "brm-error-without-reason" in self.faults:
+            del body["reason"]
+        return Response(compact_json(body), status, headers=headers, media_type=JSON_TYPE)
+
+    def method_not_allowed(self, method: str) -> Response:
+        """405 for every method but GET (and HEAD)."""
+        if method in ("PUT", "PATCH", "DELETE") and "brm-method-not-allowed-404" in self.faults:
+            return self.error(404, "NOT_FOUND", "Not Found", "no resource at this path")
+        return self.error(
+            405, "METHOD_NOT_ALLOWED", "Method Not Allowed", f"method {method} is not supported", {"Allow": "GET"}
+        )
+
+    def _authorized(self, request: Request) -> bool:
+        if self._token is None or "brm-auth-ignored" in self.faults:
+            return True
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode("latin-1"), self._token)
+
+    # --- the route ------------------------------------------------------------------------------
+
+    async def adjust_balance(self, request: Request) -> Response:
+        """GET /adjustBalance."""
+        if request.method not in ("GET", "HEAD"):
+            return self.method_not_allowed(request.method)
+        if not self._authorized(request):
+            return self.error(
+                401, "UNAUTHORIZED", "Unauthorized", "a valid OAuth 2.0 access token is required",
+                {"WWW-Authenticate": "Bearer"},
+            )  # fmt: skip
+        try:
+            plan = self._plan(Query.of(request))
+        except BadRequest as exc:
+            return self.error(400, "INVALID_QUERY_PARAMETER", "Invalid query parameter", exc.message)
+        except SimulatedCrash as crash:
+            if crash.html:
+                return Response(HTML_500, 500, media_type="text/html; charset=utf-8")
+            return self.error(500, "INTERNAL_ERROR", "Internal Server Error", "Python int too large to convert")
+        return self._answer(plan)
+
+    def _answer(self, plan: _Plan) -> Response:
+        where_filters = plan.filters
+        if len(where_filters) > 1 and "brm-filters-ored" in self.faults:
+            where_filters = ["(" + " OR ".join(where_filters) + ")"]
+        conditions = plan.usage + where_filters
+        where = " WHERE " + " AND ".join(conditions) if conditions else ""
+        if "brm-total-count-ignores-filters" in self.faults:
+            total = self.store.count("SELECT COUNT(*) FROM adjustments", ())
+        else:
+            total = self.store.count(f"SELECT COUNT(*) FROM adjustments{where}", plan.params)
+        if plan.offset and (plan.past_any_record or plan.offset >= total) and "brm-past-end-404" in self.faults:
+            return self.error(404, "NOT_FOUND", "Not Found", "no adjustments at this offset")
+        rows: list[tuple[Any, ...]] = []
+        if plan.limit and not plan.past_any_record:
+            sql = f"SELECT doc, ext FROM adjustments{where} ORDER BY {plan.order_by} LIMIT ? OFFSET ?"
+            rows = self.store.rows(sql, [*plan.params, plan.limit, plan.offset])
+        body = self._render(rows, plan)
+        headers = {"X-Total-Count": str(total)}
+        if "brm-result-count-missing" not in self.faults:
+            headers["X-Result-Count"] = str(len(rows))
+        status = 206 if len(rows) < total and "brm-206-on-partial-page" in self.faults else 200
+        media_type = "text/plain;charset=utf-8" if "brm-content-type-text-plain" in self.faults else JSON_TYPE
+        return Response(body, status, headers=headers, media_type=media_type)
+
+    def _render(self, rows: list[tuple[Any, ...]], plan: _Plan) -> str:
+        unpack = self.store.adjustment_codec.unpack
+        amount_as_string = "brm-amount-as-string" in self.faults
+        if plan.fields is None and not amount_as_string:
+            docs = [unpack(row[0]) for row in rows]
+            if plan.oracle:
+                unpack_extension = self.store.extension_codec.unpack
+                docs = [self._extended_text(doc, unpack_extension(row[1])) for doc, row in zip(docs, rows, strict=True)]
+        else:
+            docs = []
+            for doc, ext in rows:
+                record = json.loads(unpack(doc))
+                if plan.oracle:
+                    record = self._extended(record, json.loads(self.store.extension_codec.unpack(ext)))
+                if plan.fields is not None:
+                    record = {key: value for key, value in record.items() if key in plan.fields}
+                    if "brm-fields-drops-nulls" in self.faults:
+                        record = {key: _without_nulls(value) for key, value in record.items()}
+                if amount_as_string and isinstance(record.get("amount"), dict):
+                    record["amount"]["amount"] = str(record["amount"]["amount"])
+                docs.append(compact_json(record))
+        # Stored hrefs are paths; the server writes them as URLs on its own base.
+        return ("[" + ",".join(docs) + "]").replace('"href":"/brm/', self._href_prefix)
+
+    @staticmethod
+    def _extended_text(doc: str, extension: str) -> str:
+        """The AdjustBalanceOracle form of a stored record, spliced as text (no JSON round trip)."""
+        if not doc.endswith(BASE_SUFFIX):  # every stored record ends so; anything else goes the slow way
+            return compact_json(BrmApi._extended(json.loads(doc), json.loads(extension)))
+        return doc[: -len(BASE_SUFFIX)] + "," + extension[1:-1] + ORACLE_SUFFIX
+
+    @staticmethod
+    def _extended(record: dict[str, Any], extension: dict[str, Any]) -> dict[str, Any]:
+        """The AdjustBalanceOracle form: the extension attributes before the @-attributes, @type marked."""
+        trailing = ("@baseType", "@schemaLocation", "@type")
+        extended = {key: value for key, value in record.items() if key not in trailing}
+        extended.update(extension)
+        extended.update({"@baseType": BASE_TYPE, "@schemaLocation": record["@schemaLocation"], "@type": ORACLE_TYPE})
+        return extended
+
+    # --- query reading --------------------------------------------------------------------------
+
+    def _plan(self, query: Query) -> _Plan:
+        plan = _Plan()
+        self._read_type(query, plan)
+        fields = query.value("fields")
+        if fields is not None and "brm-fields-ignored" not in self.faults:
+            plan.fields = ALWAYS_KEPT | {name.strip() for name in fields.split(",")}
+        self._read_paging(query, plan)
+        self._read_usage(query, plan)
+        self._read_filters(query, plan)
+        if "brm-order-unstable" in self.faults:
+            # No tiebreak: adjustments made in the same second come in whatever order this request produces.
+            plan.order_by = f"requested_s DESC, (seq * {self._shuffle.randrange(1, 10**6, 2)}) % 1000003"
+        return plan
+
+    def _read_type(self, query: Query, plan: _Plan) -> None:
+        kind = query.value("@type")
+        if kind is None or kind == BASE_TYPE:
+            return
+        if kind == ORACLE_TYPE:
+            if "brm-oracle-type-rejected" in self.faults:
+                raise BadRequest(f"@type {ORACLE_TYPE} is not supported")
+            plan.oracle = "brm-oracle-type-not-marked" not in self.faults
+            return
+        if "brm-unknown-type-accepted" not in self.faults:
+            raise BadRequest(f"@type must be {BASE_TYPE} or {ORACLE_TYPE}, got {shown(kind)}")
+
+    def _read_paging(self, query: Query, plan: _Plan) -> None:
+        lenient = "brm-bad-limit-accepted" in self.faults
+        values: dict[str, int | None] = {}
+        for name in ("limit", "offset"):
+            text = query.value(name)
+            if text is not None and lenient and DIGITS.fullmatch(text) is None:
+                text = None
+            values[name] = parse_count(name, text) if text is not None else None
+        limit, offset = values["limit"], values["offset"]
+        huge = any(value is not None and value > SQL_MAX_INTEGER for value in values.values())
+        if huge and "brm-500-on-huge-offset" in self.faults:
+            raise SimulatedCrash(html=False)
+        if limit is None or (limit == 0 and "brm-limit-zero-uses-default" in self.faults):
+            limit = DEFAULT_LIMIT
+        plan.limit = min(limit, MAX_LIMIT)
+        if offset is not None and offset > 0 and "brm-offset-off-by-one" in self.faults:
+            offset -= 1
+        plan.offset = offset or 0
+        if "brm-limit-plus-one" in self.faults and plan.limit:
+            plan.limit += 1
+        plan.past_any_record = plan.offset > SQL_MAX_INTEGER
+
+    def _read_usage(self, query: Query, plan: _Plan) -> None:
+        usage = query.value("usageType")
+        if usage is None:
+            if "brm-default-usage-type-all" not in self.faults:
+                plan.usage.append("usage_fold = 'monetary'")
+        elif "brm-usage-type-case-sensitive" in self.faults:
+            plan.usage.append("usage_type = ?")
+            plan.params.append(usage)
+        else:
+            plan.usage.append("usage_fold = ?")
+            plan.params.append(usage.lower())
+
+    def _read_filters(self, query: Query, plan: _Plan) -> None:
+        empty_matches_nothing = "brm-empty-status-matches-nothing" in self.faults
+        for name in ("status", "partyAccount.id"):
+            if empty_matches_nothing and query.present_but_empty(name):
+                plan.filters.append("0")
+        status = query.value("status")
+        if status is not None:
+            if "brm-status-case-sensitive" in self.faults:
+                self._add(plan, "status = ?", status)
+            else:
+                self._add(plan, "status_fold = ?", status.lower())
+        account = query.value("partyAccount.id")
+        if account is not None:
+            if "brm-account-plus-as-space" in self.faults:
+                account = account.replace("+", " ")
+            account_ids = [account]
+            if account in self.store.account_ids:
+                account_ids.append(self.store.account_ids[account])
+            self._add(plan, f"account_id IN ({', '.join('?' * len(account_ids))})", *account_ids)
+        adjustment = query.value("id")
+        if adjustment is not None:
+            if "brm-id-plus-as-space" in self.faults:
+                adjustment = adjustment.replace("+", " ")
+            self._add(plan, "(id = ? OR adjustment_no = ?)", adjustment, adjustment)
+        for name in DATE_PARAMS:
+            text = query.value(name)
+            if text is not None:
+                self._read_date(plan, name, text)
+
+    def _read_date(self, plan: _Plan, name: str, text: str) -> None:
+        instant = parse_instant(text)
+        if instant is None:
+            if "brm-html-500-on-bad-date" in self.faults:
+                raise SimulatedCrash(html=True)
+            if "brm-bad-date-accepted" in self.faults:
+                return
+            raise BadRequest(f"{name} must be an RFC 3339 date-time (2020-01-01T12:00:27.000Z), got {shown(text)}")
+        seconds, fraction = instant.seconds, instant.has_fraction
+        # Stored instants are whole seconds; a bound with a fraction falls strictly between two of them.
+        if name == "requestedDate":
+            if "brm-date-eq-compared-as-text" in self.faults:
+                self._add(plan, "requested_text = ?", text)
+            elif fraction:
+                self._add(plan, "0")
+            else:
+                self._add(plan, "requested_s = ?", seconds)
+        elif name == "requestedDate.gt":
+            inclusive = "brm-date-gt-inclusive" in self.faults
+            self._add(plan, "requested_s >= ?" if inclusive else "requested_s > ?", seconds)
+        elif name == "requestedDate.gte":
+            exclusive = fraction or "brm-date-gte-exclusive" in self.faults
+            self._add(plan, "requested_s > ?" if exclusive else "requested_s >= ?", seconds)
+        elif name == "requestedDate.lt":
+            inclusive = fraction or "brm-date-lt-inclusive" in self.faults
+            self._add(plan, "requested_s <= ?" if inclusive else "requested_s < ?", seconds)
+        else:
+            exclusive = "brm-date-lte-exclusive" in self.faults
+            self._add(plan, "requested_s < ?" if exclusive else "requested_s <= ?", seconds)
+
+    @staticmethod
+    def _add(plan: _Plan, clause: str, *params: Any) -> None:
+        plan.filters.append(clause)
+        plan.params.extend(params)
+
+
+def _without_nulls(value: Any) -> Any:
+    """An object with its null members dropped (the `brm-fields-drops-nulls` fault)."""
+    return {key: item for key, item in value.items() if item is not None} if isinstance(value, dict) else value

@@ -1,0 +1,153 @@
+"""`apiconform serve`: run the reference server in the foreground until Ctrl+C (or SIGTERM)."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
+
+from apiconform.server.faults import FAULTS, UnknownFaultError
+from apiconform.server.runner import MAX_RECORDS, ReferenceServer
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+DEFAULT_PORT = 8000
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the `serve` options on its subparser."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, loopback)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 = any free)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated data (default: 0)")
+    parser.add_argument("--records", type=int, default=2000, help="records per API (default: 2000)")
+    parser.add_argument("--token", help="bearer token to require (default: a random one, printed once)")
+    parser.add_argument(
+        "--fault", action="append", default=[], metavar="NAME", help="switch on a fault (repeatable; see --list-faults)"
+    )
+    parser.add_argument("--list-faults", action="store_true", help="list the faults and the requirement each breaks")
+    parser.add_argument("--churn", type=float, default=0.0, metavar="N", help="insert N new records per second per API")
+    parser.add_argument(
+        "--no-brm-auth", dest="brm_auth", action="store_false", help="serve BRM without a token (an Oracle test system)"
+    )
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"apiconform serve: error: {message}\n")
+    return EXIT_USAGE
+
+
+def fault_table() -> str:
+    """The faults as a text table: name, API, requirement, description."""
+    header = ("NAME", "API", "REQUIREMENT", "DESCRIPTION")
+    rows = [(f.name, f.api, f.requirement, f.description) for f in FAULTS.values()]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(3)]
+    lines = []
+    for row in (header, tuple("-" * len(cell) for cell in header), *rows):
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3])
+    return "\n".join(lines)
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    if not 0 <= args.port <= 65535:
+        return f"--port must be between 0 and 65535, got {args.port}"
+    if not 0 <= args.records <= MAX_RECORDS:
+        return f"--records must be between 0 and {MAX_RECORDS}, got {args.records}"
+    if not args.churn >= 0 or args.churn == float("inf"):
+        return f"--churn must be a finite number of records per second, got {args.churn}"
+    if args.token is not None and (not args.token or not args.token.isprintable() or " " in args.token):
+        return "--token must be a non-empty printable string without spaces"
+    unknown = [name for name in args.fault if name not in FAULTS]
+    if unknown:
+        return str(UnknownFaultError(unknown))
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _ready_message(server: ReferenceServer, args: argparse.Namespace) -> list[str]:
+    allocations = f"{server.api_base_url('bitgo-oes')}/enterprises/{server.enterprise_id}/partners/allocations"
+    token_line = f"generated for this run: {server.token}" if server.token_generated else "from --token (not shown)"
+    faults = ", ".join(sorted(args.fault)) or "none"
+    return [
+        f"apiconform reference server ready: seed {args.seed}, {args.records} records per API,"
+        f" churn {args.churn:g}/s per API, faults: {faults}",
+        f"  bitgo-oes           {server.api_base_url('bitgo-oes')}",
+        f"    allocations       {allocations}",
+        f"  brm-adjust-balance  {server.api_base_url('brm-adjust-balance')}",
+        f"    adjustBalance     {server.api_base_url('brm-adjust-balance')}/adjustBalance",
+        f"  enterprise id       {server.enterprise_id}",
+        f"  bearer token        {token_line}",
+        f"  BRM auth            {'required' if server.brm_auth else 'off (--no-brm-auth)'}",
+        "Press Ctrl+C to stop.",
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; 0 on a clean stop, 2 for a usage error (bad option, port in use)."""
+    if args.list_faults:
+        _write(fault_table())
+        return EXIT_OK
+    problem = _usage_problem(args)
+    if problem is not None:
+        return _fail(problem)
+    server = ReferenceServer(
+        seed=args.seed,
+        records=args.records,
+        token=args.token,
+        faults=args.fault,
+        churn=args.churn,
+        brm_auth=args.brm_auth,
+        host=args.host,
+        port=args.port,
+    )
+    if not _is_loopback(args.host):
+        sys.stderr.write(f"apiconform serve: warning: listening on {args.host}, not only on loopback\n")
+    try:
+        server.start()
+    except OSError as exc:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    stop = threading.Event()
+    previous = _on_signals((signal.SIGINT, signal.SIGTERM), stop)
+    try:
+        for line in _ready_message(server, args):
+            _write(line)
+        stop.wait()
+    finally:
+        _restore_signals(previous)
+        server.stop()
+    _write("apiconform reference server stopped")
+    return EXIT_OK
+
+
+_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+
+def _on_signals(signals: Sequence[signal.Signals], stop: threading.Event) -> dict[signal.Signals, _Handler]:
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous: dict[signal.Signals, _Handler] = {}
+    for signum in signals:
+        previous[signum] = signal.signal(signum, handle)
+    return previous
+
+
+def _restore_signals(previous: dict[signal.Signals, _Handler]) -> None:
+    for signum, handler in previous.items():
+        # None means a handler not installed from Python; the default is the closest thing to restore.
+        signal.signal(signum, signal.SIG_DFL if handler is None else handler)

@@ -1,0 +1,220 @@
+"""Named faults: switches that make the reference server break exactly one catalog requirement each.
+
+A fault is meant to look like a real vendor bug (an off-by-one, a forgotten tiebreak, a double
+decode), not like a crash, so that each conformance check is proven to fire on the subtle case.
+Where a requirement cannot be broken alone (a page with one record too many also overlaps the next
+page), `requirement` names the one the fault is about; the description says what else it touches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+BITGO = "bitgo-oes"
+BRM = "brm-adjust-balance"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One switchable defect: its name, the API it affects, the requirement it breaks, and what it does."""
+
+    name: str
+    api: str
+    requirement: str
+    description: str
+
+
+_FAULT_LIST = (
+    # --- BitGo: paging -------------------------------------------------------------------------
+    Fault("oes-page-repeats-on-tie", BITGO, "OES-PAGE-SKIP",
+          "page n starts with the last record of page n-1 when createdAt ties across the boundary"),
+    Fault("oes-page-size-plus-one", BITGO, "OES-PAGE-SIZE-BOUND",
+          "with pageSize the page holds pageSize+1 records (the has-more probe row is not trimmed)"),
+    Fault("oes-default-page-number-one", BITGO, "OES-PAGE-ZERO-BASED",
+          "an omitted pageNumber means page 1, so the first page is skipped"),
+    Fault("oes-past-end-repeats-last-page", BITGO, "OES-PAGE-PAST-END",
+          "a pageNumber past the end returns the last page again instead of []"),
+    Fault("oes-default-size-ignores-page-number", BITGO, "OES-PAGE-DEFAULT-SIZE",
+          "without pageSize the pageNumber is ignored and page 0 is always returned"),
+    Fault("oes-page-size-zero-uses-default", BITGO, "OES-PAGE-SIZE-ZERO",
+          "pageSize=0 is taken as 'not given' and returns a default-size page"),
+    Fault("oes-bad-page-accepted", BITGO, "OES-PAGE-INVALID",
+          "pageNumber/pageSize are read like JavaScript parseInt: 'two' -> 0, '-1' -> 0, '1.5' -> 1"),
+    # --- BitGo: order --------------------------------------------------------------------------
+    Fault("oes-tiebreak-reversed-under-desc", BITGO, "OES-SORT-TIEBREAK",
+          "under DESC the createdAt/id tiebreak is reversed too (ORDER BY key DESC, createdAt DESC, id DESC)"),
+    Fault("oes-quantity-sorted-as-text", BITGO, "OES-SORT-QUANTITY-NUMERIC",
+          "sortField=quantity compares the strings, so '9' sorts after '10'"),
+    Fault("oes-default-order-unstable", BITGO, "OES-SORT-DEFAULT-ORDER",
+          "without sortField records tied on createdAt come in an order that changes from request to request"),
+    Fault("oes-wrong-sort-key", BITGO, "OES-SORT-FIELD",
+          "sortField=updatedAt sorts by createdAt"),
+    Fault("oes-desc-ignored", BITGO, "OES-SORT-DIRECTION",
+          "sortDirection=DESC is ignored (always ascending)"),
+    Fault("oes-default-direction-desc", BITGO, "OES-SORT-DEFAULT-DIRECTION",
+          "a sortField without sortDirection sorts descending"),
+    Fault("oes-bad-sort-accepted", BITGO, "OES-SORT-INVALID",
+          "an unknown sortField or sortDirection is ignored (200 in the default order) instead of 400"),
+    # --- BitGo: filters ------------------------------------------------------------------------
+    Fault("oes-unknown-allocation-id-matches-all", BITGO, "OES-FILTER-ALLOCATION-IDS",
+          "allocationIds naming only UUIDs that do not exist is dropped, so every record is returned"),
+    Fault("oes-types-substring-match", BITGO, "OES-FILTER-TYPES",
+          "types matches by substring, so types=allocation also returns deallocations"),
+    Fault("oes-statuses-ignored", BITGO, "OES-FILTER-STATUSES",
+          "the statuses filter is ignored"),
+    Fault("oes-currencies-internal-code", BITGO, "OES-FILTER-CURRENCIES",
+          "currencies is compared with BitGo's internal coin code, not the partner-mapped name the record shows"),
+    Fault("oes-connection-filter-widened-to-client", BITGO, "OES-FILTER-CONNECTION-IDS",
+          "connectionIds also returns the records of the other connections of the same client"),
+    Fault("oes-partner-filter-ignored", BITGO, "OES-FILTER-PARTNER-IDS",
+          "the partnerIds filter is ignored"),
+    Fault("oes-client-filter-uses-partner", BITGO, "OES-FILTER-CLIENT-IDS",
+          "clientIds is compared with the connection's partnerId instead of its clientId"),
+    Fault("oes-types-first-value-only", BITGO, "OES-FILTER-COMMA-LIST",
+          "a comma-separated types list keeps only its first value"),
+    Fault("oes-filters-ored", BITGO, "OES-FILTER-AND",
+          "several filter parameters are combined with OR instead of AND"),
+    Fault("oes-enum-not-validated", BITGO, "OES-FILTER-ENUM-INVALID",
+          "types/statuses values outside the enum are not rejected (200 with no records)"),
+    Fault("oes-non-uuid-ids-dropped", BITGO, "OES-FILTER-ID-NOT-UUID",
+          "non-UUID allocationIds/connectionIds values are dropped; a list left empty filters nothing"),
+    Fault("oes-empty-value-matches-nothing", BITGO, "OES-FILTER-EMPTY-VALUE",
+          "an empty list value (statuses=) matches no record instead of being ignored"),
+    # --- BitGo: records, errors and access -----------------------------------------------------
+    Fault("oes-quantity-as-number", BITGO, "OES-RESP-SCHEMA",
+          "quantities that fit a double are written as JSON numbers, not strings"),
+    Fault("oes-json-as-text-plain", BITGO, "OES-RESP-CONTENT-TYPE",
+          "200 responses are labelled text/plain (the body is still JSON)"),
+    Fault("oes-204-when-empty", BITGO, "OES-RESP-STATUS",
+          "a query that matches nothing is answered 204 No Content"),
+    Fault("oes-reason-on-cleared", BITGO, "OES-REASON-NULL-WHEN-CLEARED",
+          "about a quarter of cleared records keep their stale 'awaiting partner confirmation' reason"),
+    Fault("oes-500-on-page-overflow", BITGO, "OES-NO-SERVER-ERROR",
+          "pageNumber x pageSize beyond 64 bits is answered 500 (the skip overflows the database integer)"),
+    Fault("oes-html-500-on-bad-sort", BITGO, "OES-NO-SERVER-ERROR",
+          "an unknown sortField crashes with an HTML 500 page (also not a 400, not JSON)"),
+    Fault("oes-error-key-renamed", BITGO, "OES-ERROR-ENVELOPE",
+          "401/403/404/500 bodies carry 'message' instead of 'error'"),
+    Fault("oes-400-without-error", BITGO, "OES-ERROR-400-BODY",
+          "400 bodies are {name, errors[]} without an 'error' string"),
+    Fault("oes-auth-ignored", BITGO, "OES-AUTH-REQUIRED",
+          "requests without a token or with a wrong one are served"),
+    Fault("oes-unknown-enterprise-served", BITGO, "OES-UNKNOWN-ENTERPRISE",
+          "any enterpriseId is served the partner's records"),
+    # --- BRM: paging ---------------------------------------------------------------------------
+    Fault("brm-limit-plus-one", BRM, "BRM-PAGE-LIMIT",
+          "a response holds limit+1 records (X-Result-Count says so; windows overlap by one)"),
+    Fault("brm-offset-off-by-one", BRM, "BRM-PAGE-OFFSET",
+          "offset=n skips n-1 records (offset read as a 1-based position)"),
+    Fault("brm-past-end-404", BRM, "BRM-PAGE-PAST-END",
+          "an offset at or past the total is answered 404 instead of 200 []"),
+    Fault("brm-limit-zero-uses-default", BRM, "BRM-PAGE-LIMIT-ZERO",
+          "limit=0 is taken as 'not given' and returns a default-size page"),
+    Fault("brm-bad-limit-accepted", BRM, "BRM-PAGE-INVALID",
+          "a limit/offset that is not a non-negative integer is ignored instead of rejected"),
+    Fault("brm-order-unstable", BRM, "BRM-ORDER-STABLE",
+          "records tied on requestedDate come in an order that changes from request to request"),
+    # --- BRM: counts ---------------------------------------------------------------------------
+    Fault("brm-result-count-missing", BRM, "BRM-HDR-RESULT-COUNT",
+          "the X-Result-Count header is not sent"),
+    Fault("brm-total-count-ignores-filters", BRM, "BRM-HDR-TOTAL-COUNT",
+          "X-Total-Count counts the whole collection, whatever the filters"),
+    # --- BRM: filters --------------------------------------------------------------------------
+    Fault("brm-id-plus-as-space", BRM, "BRM-FILTER-ID",
+          "the id value is form-decoded twice, so %2B ends up as a space and nothing matches"),
+    Fault("brm-account-plus-as-space", BRM, "BRM-FILTER-PARTY-ACCOUNT",
+          "the partyAccount.id value is form-decoded twice, so %2B ends up as a space and nothing matches"),
+    Fault("brm-status-case-sensitive", BRM, "BRM-FILTER-STATUS",
+          "status is compared case-sensitively, so the documented status=completed matches nothing"),
+    Fault("brm-usage-type-case-sensitive", BRM, "BRM-FILTER-USAGE-TYPE",
+          "usageType is compared case-sensitively, so usageType=other matches nothing"),
+    Fault("brm-default-usage-type-all", BRM, "BRM-DEFAULT-USAGE-TYPE",
+          "without usageType every adjustment is returned, not only monetary ones"),
+    Fault("brm-date-eq-compared-as-text", BRM, "BRM-FILTER-DATE-EQ",
+          "requestedDate= compares the text, so the same instant written in another UTC offset is missed"),
+    Fault("brm-date-gt-inclusive", BRM, "BRM-FILTER-DATE-GT",
+          "requestedDate.gt includes the bound"),
+    Fault("brm-date-gte-exclusive", BRM, "BRM-FILTER-DATE-GTE",
+          "requestedDate.gte excludes the bound"),
+    Fault("brm-date-lt-inclusive", BRM, "BRM-FILTER-DATE-LT",
+          "requestedDate.lt includes the bound"),
+    Fault("brm-date-lte-exclusive", BRM, "BRM-FILTER-DATE-LTE",
+          "requestedDate.lte excludes the bound"),
+    Fault("brm-filters-ored", BRM, "BRM-FILTER-AND",
+          "id, partyAccount.id, status and requestedDate filters are combined with OR instead of AND"),
+    Fault("brm-bad-date-accepted", BRM, "BRM-FILTER-DATE-INVALID",
+          "a requestedDate value that is not a date-time is ignored instead of rejected"),
+    Fault("brm-empty-status-matches-nothing", BRM, "BRM-FILTER-EMPTY-VALUE",
+          "an empty status or partyAccount.id value matches no record instead of being ignored"),
+    # --- BRM: representation -------------------------------------------------------------------
+    Fault("brm-fields-ignored", BRM, "BRM-FIELDS",
+          "the fields projection is ignored (full records)"),
+    Fault("brm-fields-drops-nulls", BRM, "BRM-FIELDS",
+          "with fields, listed objects lose their null members (the projection serialiser omits nulls)"),
+    Fault("brm-oracle-type-rejected", BRM, "BRM-TYPE-ORACLE",
+          "@type=AdjustBalanceOracle is rejected with 400"),
+    Fault("brm-oracle-type-not-marked", BRM, "BRM-TYPE-ORACLE-EXTENDED",
+          "@type=AdjustBalanceOracle returns base AdjustBalance objects"),
+    Fault("brm-unknown-type-accepted", BRM, "BRM-TYPE-INVALID",
+          "an unknown @type is served as AdjustBalance instead of rejected"),
+    # --- BRM: records, errors and access -------------------------------------------------------
+    Fault("brm-amount-as-string", BRM, "BRM-RESP-SCHEMA",
+          "amount.amount is written as a string ('-1.0')"),
+    Fault("brm-content-type-text-plain", BRM, "BRM-RESP-CONTENT-TYPE",
+          "200 responses are labelled text/plain (the body is still JSON)"),
+    Fault("brm-206-on-partial-page", BRM, "BRM-RESP-STATUS",
+          "a page that holds fewer records than the total is answered 206 Partial Content"),
+    Fault("brm-500-on-huge-offset", BRM, "BRM-NO-SERVER-ERROR",
+          "an offset or limit beyond 64 bits is answered 500 (the value overflows the database integer)"),
+    Fault("brm-html-500-on-bad-date", BRM, "BRM-NO-SERVER-ERROR",
+          "an unparsable requestedDate crashes with an HTML 500 page (also not a 400, not JSON)"),
+    Fault("brm-error-without-reason", BRM, "BRM-ERROR-ENVELOPE",
+          "error bodies carry code and message but no reason"),
+    Fault("brm-auth-ignored", BRM, "BRM-AUTH-REQUIRED",
+          "requests without a token or with a wrong one are served although a token is configured"),
+    Fault("brm-method-not-allowed-404", BRM, "BRM-METHOD-NOT-ALLOWED",
+          "PUT, PATCH and DELETE on /adjustBalance are answered 404 instead of 405"),
+)  # fmt: skip
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in _FAULT_LIST}
+
+
+class UnknownFaultError(ValueError):
+    """A fault name that is not in FAULTS."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = sorted(names)
+        listed = ", ".join(repr(name) for name in self.names)
+        noun = "fault" if len(self.names) == 1 else "faults"
+        super().__init__(f"unknown {noun} {listed}; valid faults: {', '.join(FAULTS)}")
+
+
+class SimulatedCrash(Exception):
+    """Raised where a 500 fault makes the server fail; the handler answers it with a 500 (HTML or JSON)."""
+
+    def __init__(self, html: bool) -> None:
+        super().__init__("simulated crash")
+        self.html = html
+
+
+class FaultSet:
+    """The faults switched on for one server; asking about a name that is not a fault is a bug, so it raises."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        wanted = frozenset(names)
+        unknown = wanted - FAULTS.keys()
+        if unknown:
+            raise UnknownFaultError(unknown)
+        self.names = wanted
+
+    def __contains__(self, name: object) -> bool:
+        if name not in FAULTS:
+            raise KeyError(f"not a fault: {name!r}")
+        return name in self.names
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def __repr__(self) -> str:
+        return f"FaultSet({sorted(self.names)!r})"

@@ -1,0 +1,219 @@
+"""ReferenceServer: the reference server on a loopback port, served by uvicorn in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import secrets
+import socket
+import threading
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+
+import uvicorn
+
+from apiconform.server.app import BITGO_PREFIX, BRM_PREFIX, build_app
+from apiconform.server.faults import FaultSet
+from apiconform.server.store import Store
+
+API_PREFIXES = {"bitgo-oes": BITGO_PREFIX, "brm-adjust-balance": BRM_PREFIX}
+STARTUP_TIMEOUT_SECONDS = 120.0
+MAX_RECORDS = 1_000_000
+MAX_REQUEST_HEAD_BYTES = 1024 * 1024
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, telling a waiting thread when startup has finished (or failed)."""
+
+    def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
+        super().__init__(config)
+        self.ready = ready
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            self.ready.set()
+
+
+def _url_host(host: str) -> str:
+    try:
+        return f"[{host}]" if ipaddress.ip_address(host).version == 6 else host
+    except ValueError:
+        return host
+
+
+class ReferenceServer:
+    """Both APIs served from seeded data, with optional faults; use as a context manager or start()/stop().
+
+    `token=None` generates a token (`token_generated` tells which). `store` serves an existing Store
+    instead of generating one (the test fixtures share one generated data set through `Store.copy()`).
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        records: int = 2000,
+        token: str | None = None,
+        faults: Iterable[str] = (),
+        churn: float = 0.0,
+        brm_auth: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        store: Store | None = None,
+    ) -> None:
+        if not 0 <= records <= MAX_RECORDS:
+            raise ValueError(f"records must be between 0 and {MAX_RECORDS}, got {records}")
+        if churn < 0:
+            raise ValueError(f"churn must be zero or more records per second, got {churn}")
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port must be between 0 and 65535, got {port}")
+        if token is not None and (not token or not token.isprintable() or " " in token):
+            raise ValueError("token must be a non-empty printable string without spaces")
+        self.seed = seed
+        self.records = records
+        self.faults = FaultSet(faults)  # raises UnknownFaultError (a ValueError) for a name not in FAULTS
+        self.churn = churn
+        self.brm_auth = brm_auth
+        self.host = host
+        self.requested_port = port
+        self.token_generated = token is None
+        self._token = token if token is not None else secrets.token_urlsafe(24)
+        self._store = store
+        self._server: _Uvicorn | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self._port: int | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> ReferenceServer:
+        """Generate the data, bind the port and serve; returns once the server accepts connections."""
+        if self._server is not None:
+            raise RuntimeError("the reference server is already started")
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        # proto must say TCP: asyncio sets TCP_NODELAY on accepted connections only then, and without it small
+        # responses on a kept-alive connection wait 40 ms for the client's delayed ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.requested_port))
+            sock.listen(2048)
+        except OSError:
+            sock.close()
+            raise
+        self._socket = sock
+        self._port = int(sock.getsockname()[1])
+        if self._store is None:
+            self._store = Store(self.seed, self.records)
+        app = build_app(
+            store=self._store,
+            faults=self.faults,
+            token=self._token,
+            brm_auth=self.brm_auth,
+            base_url=self.base_url,
+            churn_rate=self.churn,
+        )
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            # Long id lists make long query strings; h11's default (16 kB) would drop the connection instead.
+            h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
+        )
+        ready = threading.Event()
+        self._server = _Uvicorn(config, ready)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name=f"apiconform-server-{self._port}", daemon=True
+        )
+        self._thread.start()
+        ready.wait(STARTUP_TIMEOUT_SECONDS)
+        if not self._server.started:
+            self.stop()
+            raise RuntimeError("the reference server did not start (see the log above)")
+        return self
+
+    def signal_stop(self) -> None:
+        """Ask the server to stop without waiting (stop several servers at once, then join them)."""
+        if self._server is not None:
+            self._server.should_exit = True
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        self.signal_stop()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = None
+        self._thread = None
+        self._socket = None
+
+    def __enter__(self) -> ReferenceServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- what a client needs --------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is serving."""
+        return self._server is not None and self._server.started and not self._server.should_exit
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        if self._port is None:
+            raise RuntimeError("the reference server is not started")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:PORT`."""
+        return f"http://{_url_host(self.host)}:{self.port}"
+
+    def api_base_url(self, api: str) -> str:
+        """The base URL an API's paths are relative to (its spec's server URL, on this server)."""
+        try:
+            return self.base_url + API_PREFIXES[api]
+        except KeyError:
+            raise ValueError(f"unknown API {api!r}; expected one of {', '.join(API_PREFIXES)}") from None
+
+    @property
+    def store(self) -> Store:
+        """The server's records."""
+        if self._store is None:
+            raise RuntimeError("the reference server is not started")
+        return self._store
+
+    @property
+    def enterprise_id(self) -> str:
+        """The BitGo partner enterprise whose allocations are served."""
+        return self.store.enterprise_id
+
+    @property
+    def token(self) -> str:
+        """The bearer token both APIs require (BRM only when brm_auth is on)."""
+        return self._token
+
+    def reset(self) -> None:
+        """Restore the seeded data, dropping what churn inserted."""
+        self.store.reset()
+
+
+def stop_all(servers: Sequence[ReferenceServer]) -> None:
+    """Stop several servers concurrently (each takes a few tenths of a second to wind down)."""
+    for server in servers:
+        server.signal_stop()
+    for server in servers:
+        server.stop()

@@ -1,0 +1,116 @@
+"""`apiconform run` around the suite: redaction of the terminal, live progress, broken suites, option errors."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from apiconform.cli import main
+from apiconform.engine import runner
+from apiconform.engine.session import ConformanceSession, RunConfig
+
+from .conftest import CANARY_TOKEN
+
+
+def test_redacting_stream_catches_a_token_split_over_writes() -> None:
+    target = io.StringIO()
+    stream = runner.RedactingStream(target, runner.Redactor(RunConfig(apis=["bitgo-oes"], token=CANARY_TOKEN)))
+    stream.write("Authorization: Bearer apiconform-canary")
+    assert target.getvalue() == "", "an unfinished line is held back"
+    stream.write("-token-XYZ\nnext ")
+    stream.write("line " + CANARY_TOKEN)
+    stream.drain()
+    assert target.getvalue() == "Authorization: Bearer $APICONFORM_TOKEN\nnext line $APICONFORM_TOKEN"
+
+
+def test_redactor_learns_the_embedded_servers_token() -> None:
+    redactor = runner.Redactor(RunConfig(apis=["bitgo-oes"]))
+    assert redactor("token s3cr3t-generated") == "token s3cr3t-generated"
+    redactor.learn(cast(ConformanceSession, SimpleNamespace(secrets=SimpleNamespace(values=["s3cr3t-generated"]))))
+    assert redactor("token s3cr3t-generated") == "token $APICONFORM_TOKEN"
+
+
+def _progress(stream: io.StringIO, *, live: bool) -> runner.Progress:
+    progress = runner.Progress(
+        stream, quiet=False, live=live, colour=False, redactor=runner.Redactor(RunConfig(apis=["bitgo-oes"]))
+    )
+    sent = {"bitgo-oes": 12, "brm-adjust-balance": 3}
+    runs = {api: SimpleNamespace(session=SimpleNamespace(traffic=SimpleNamespace(sent=n))) for api, n in sent.items()}
+    progress.session = cast(ConformanceSession, SimpleNamespace(run=runs.__getitem__))
+    progress.apis = list(sent)
+    progress.total = {"bitgo-oes": 35, "brm-adjust-balance": 32}
+    return progress
+
+
+def test_live_progress_redraws_one_line_per_api_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([100.0, 100.05, 100.5])
+    monkeypatch.setattr(runner.time, "monotonic", lambda: next(clock))
+    stream = io.StringIO()
+    progress = _progress(stream, live=True)
+    progress.phase["bitgo-oes"] = "property tests"
+    progress._show("bitgo-oes", force=True)
+    first = stream.getvalue()
+    assert first == (
+        "\033[2K[bitgo-oes] property tests: requirements 0/35 judged, 12 requests sent\n"
+        "\033[2K[brm-adjust-balance] waiting: requirements 0/32 judged, 3 requests sent\n"
+    )
+    progress._on_send("GET", "http://x")  # 50 ms later: too soon to draw again
+    assert stream.getvalue() == first
+    progress._on_send("GET", "http://x")
+    assert stream.getvalue()[len(first) :].startswith("\033[2F\033[2K[bitgo-oes]")
+
+
+def test_progress_off_a_terminal_writes_a_line_per_change(sample_report: dict[str, Any]) -> None:
+    stream = io.StringIO()
+    progress = _progress(stream, live=False)
+    progress.pytest_runtest_logstart("suite.py::test_properties__bitgo_oes[GET /x]", ("", None, ""))
+    progress._on_send("GET", "http://x")
+    progress.pytest_runtest_logstart("suite.py::test_properties__bitgo_oes[GET /x]", ("", None, ""))
+    assert stream.getvalue() == "[bitgo-oes] property tests: requirements 0/35 judged, 12 requests sent\n"
+
+
+def test_the_terminal_handle_survives_output_capture() -> None:
+    read_end, write_end = os.pipe()
+    original = os.fdopen(write_end, "w")
+    with runner._beside_capture(cast(Any, original)) as beside:
+        # What pytest's capture does to the descriptor while a test runs.
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), write_end)
+        beside.write("still on the terminal\n")
+        beside.flush()
+    original.close()
+    with os.fdopen(read_end) as pipe:
+        assert pipe.read() == "still on the terminal\n"
+
+
+def test_a_suite_that_breaks_never_passes_the_gate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(runner.pytest, "main", lambda *args, **kwargs: pytest.ExitCode.INTERNAL_ERROR)
+    stream = io.StringIO()
+    assert runner.run(RunConfig(apis=["bitgo-oes"], report_dir=str(tmp_path)), stream=stream) == 3
+    assert stream.getvalue().startswith("apiconform: error: the conformance suite did not run (pytest exit 3)")
+
+
+def _refuse_to_run(*args: Any, **kwargs: Any) -> int:
+    raise AssertionError("nothing may be sent when the options are wrong")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--screenshot"], "apiconform: error: --screenshot: headless Chromium is needed for this and was not found"),
+        (["--secret-header", "X Bad"], "apiconform: error: --secret-header 'X Bad': not an HTTP header name"),
+    ],
+)
+def test_run_option_errors_stop_before_the_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    monkeypatch.setenv("APICONFORM_CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(runner, "run", _refuse_to_run)
+    assert main(["run", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1

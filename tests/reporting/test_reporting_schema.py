@@ -1,0 +1,64 @@
+"""report.schema.json: it accepts what the engine writes and rejects what a renderer could not read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apiconform.reporting import ReportError, load_report, validate_report
+
+from .conftest import EmbeddedRun, make_report
+
+
+def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
+    import jsonschema
+
+    from apiconform.reporting.document import report_schema
+
+    jsonschema.Draft202012Validator.check_schema(report_schema())
+
+
+def test_every_report_of_the_real_run_validates(embedded_run: EmbeddedRun) -> None:
+    validate_report(json.loads((embedded_run.directory / "report.json").read_text(encoding="utf-8")))
+
+
+def _break(report: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    *parents, last = path.split("/")
+    node: Any = report
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    if value is KeyError:
+        del node[last]
+    else:
+        node[int(last) if last.isdigit() else last] = value
+    return report
+
+
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        ("verdict", "maybe", "at verdict: 'maybe' is not one of ['pass', 'fail']"),
+        ("requirements/0/verdict", "broken", "at requirements/0/verdict: 'broken' is not one of"),
+        ("requirements/0/failures", [], "at requirements/0/failures: [] should be non-empty"),
+        ("requirements/3/reasons", [], "at requirements/3/reasons: [] should be non-empty"),
+        ("requirements/2/original_verdict", KeyError, "'original_verdict' is a required property"),
+        ("requirements/0/failures/0/evidence/0/curl", "wget x", "does not match '^curl '"),
+        ("started", "yesterday", "at started: 'yesterday' is not a 'date-time'"),
+        ("seed", KeyError, "at (top level): 'seed' is a required property"),
+    ],
+)
+def test_a_broken_report_is_rejected_where_it_breaks(path: str, value: Any, message: str) -> None:
+    with pytest.raises(ReportError) as caught:
+        validate_report(_break(make_report(), path, value))
+    assert message in str(caught.value)
+
+
+def test_load_report_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps({"format": 2}), encoding="utf-8")
+    with pytest.raises(ReportError, match=rf"^{path}: not an apiconform report: at \(top level\): "):
+        load_report(tmp_path)
+    path.unlink()  # the autouse check would reject it too, rightly

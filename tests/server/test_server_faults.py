@@ -1,0 +1,628 @@
+"""Every fault exists and changes behaviour the documented way (one direct HTTP probe per fault).
+
+Each probe asks the same question of the correct server (`ok`) and of a server with only that fault
+(`bad`, same seed, so the same records) and asserts the difference. That the engine detects each
+fault is tested with the engine, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from apiconform import contract
+from apiconform.server import FAULTS
+from apiconform.server.faults import _FAULT_LIST, UnknownFaultError
+from tests.server.reference_client import Client
+
+Record = dict[str, Any]
+Probe = Callable[[Client, Client], None]
+PROBES: dict[str, Probe] = {}
+
+
+def probe(name: str) -> Callable[[Probe], Probe]:
+    def register(function: Probe) -> Probe:
+        assert name not in PROBES, name
+        PROBES[name] = function
+        return function
+
+    return register
+
+
+def ids(records: list[Record]) -> list[str]:
+    return [record["id"] for record in records]
+
+
+def page(client: Client, query: Any = None) -> list[Record]:
+    return client.allocation_records(query)
+
+
+def adjustments(client: Client, query: Any = None, **kwargs: Any) -> list[Record]:
+    """The adjustments a query returns, with hrefs relative to the server (each server has its own address)."""
+    response = client.adjustments(query, **kwargs)
+    assert response.status_code == 200, response.text
+    records: list[Record] = json.loads(response.text.replace(client.server.base_url, ""))
+    return records
+
+
+def unknown_uuid() -> str:
+    return str(uuid.UUID(int=12345, version=4))
+
+
+# --- the registry -------------------------------------------------------------------------------------
+
+
+def test_fault_names_are_unique_and_prefixed_by_their_api() -> None:
+    assert len(FAULTS) == len(_FAULT_LIST)
+    for name, fault in FAULTS.items():
+        assert name == fault.name
+        assert name.startswith({"bitgo-oes": "oes-", "brm-adjust-balance": "brm-"}[fault.api])
+        assert fault.description and "\n" not in fault.description
+
+
+def test_every_fault_breaks_a_requirement_of_its_apis_catalog() -> None:
+    for fault in FAULTS.values():
+        catalog = {requirement.id for requirement in contract.load(fault.api).requirements}
+        assert fault.requirement in catalog, fault.name
+
+
+def test_every_requirement_has_a_fault() -> None:
+    broken = {fault.requirement for fault in FAULTS.values()}
+    for api in contract.API_NAMES:
+        missing = [r.id for r in contract.load(api).requirements if r.id not in broken]
+        assert missing == [], api
+
+
+def test_every_fault_has_a_probe() -> None:
+    assert set(PROBES) == set(FAULTS)
+
+
+def test_unknown_faults_are_refused(make_reference_server: Any) -> None:
+    with pytest.raises(UnknownFaultError, match="oes-nonsense"):
+        make_reference_server(faults=["oes-nonsense"])
+
+
+# --- BitGo: paging ------------------------------------------------------------------------------------
+
+
+@probe("oes-page-repeats-on-tie")
+def _(ok: Client, bad: Client) -> None:
+    first, second = page(ok, {"pageSize": "10"}), page(ok, {"pageSize": "10", "pageNumber": "1"})
+    assert first[-1]["createdAt"] == second[0]["createdAt"]  # the seeded data ties across this boundary
+    faulty = page(bad, {"pageSize": "10", "pageNumber": "1"})
+    assert faulty[0] == first[-1] and ids(faulty[1:]) == ids(second[:9])
+
+
+@probe("oes-page-size-plus-one")
+def _(ok: Client, bad: Client) -> None:
+    assert len(page(ok, {"pageSize": "10"})) == 10
+    assert ids(page(bad, {"pageSize": "10"})) == ids(page(ok, {"pageSize": "11"}))
+
+
+@probe("oes-default-page-number-one")
+def _(ok: Client, bad: Client) -> None:
+    assert page(bad, {"pageSize": "10"}) == page(ok, {"pageSize": "10", "pageNumber": "1"})
+    assert page(bad, {"pageSize": "10", "pageNumber": "0"}) == page(ok, {"pageSize": "10"})
+
+
+@probe("oes-past-end-repeats-last-page")
+def _(ok: Client, bad: Client) -> None:
+    assert page(ok, {"pageSize": "300", "pageNumber": "9"}) == []
+    assert page(bad, {"pageSize": "300", "pageNumber": "9"}) == page(ok, {"pageSize": "300", "pageNumber": "6"})
+
+
+@probe("oes-default-size-ignores-page-number")
+def _(ok: Client, bad: Client) -> None:
+    assert page(bad, {"pageNumber": "2"}) == page(ok)
+    assert page(ok, {"pageNumber": "2"}) == page(ok, {"pageSize": "25", "pageNumber": "2"}) != page(ok)
+
+
+@probe("oes-page-size-zero-uses-default")
+def _(ok: Client, bad: Client) -> None:
+    assert page(ok, {"pageSize": "0"}) == []
+    assert page(bad, {"pageSize": "0"}) == page(ok)
+
+
+@probe("oes-bad-page-accepted")
+def _(ok: Client, bad: Client) -> None:
+    for value in ("two", "-1", "1.5"):
+        assert ok.allocations({"pageNumber": value}).status_code == 400
+        assert bad.allocations({"pageNumber": value}).status_code == 200
+    assert page(bad, {"pageNumber": "1.5", "pageSize": "5"}) == page(ok, {"pageNumber": "1", "pageSize": "5"})
+
+
+# --- BitGo: order -------------------------------------------------------------------------------------
+
+
+def _tie_orders(records: list[Record], key: str) -> list[list[str]]:
+    groups: dict[str, list[str]] = defaultdict(list)
+    for record in records:
+        groups[record[key]].append(record["id"])
+    return [group for group in groups.values() if len(group) > 1]
+
+
+@probe("oes-tiebreak-reversed-under-desc")
+def _(ok: Client, bad: Client) -> None:
+    query = {"sortField": "updatedAt", "sortDirection": "DESC"}
+    correct, faulty = ok.all_allocations(query), bad.all_allocations(query)
+    assert [r["updatedAt"] for r in faulty] == [r["updatedAt"] for r in correct]
+    ties = _tie_orders(faulty, "updatedAt")
+    assert ties and ties == [group[::-1] for group in _tie_orders(correct, "updatedAt")]
+
+
+@probe("oes-quantity-sorted-as-text")
+def _(ok: Client, bad: Client) -> None:
+    quantities = [Decimal(r["amount"]["quantity"]) for r in bad.all_allocations({"sortField": "quantity"})]
+    assert quantities != sorted(quantities)
+    texts = [r["amount"]["quantity"] for r in bad.all_allocations({"sortField": "quantity"})]
+    assert texts == sorted(texts)
+    correct = [Decimal(r["amount"]["quantity"]) for r in ok.all_allocations({"sortField": "quantity"})]
+    assert correct == sorted(correct)
+
+
+@probe("oes-default-order-unstable")
+def _(ok: Client, bad: Client) -> None:
+    correct = page(ok, {"pageSize": "500"})
+    first, second = page(bad, {"pageSize": "500"}), page(bad, {"pageSize": "500"})
+    assert [r["createdAt"] for r in first] == [r["createdAt"] for r in correct]
+    assert ids(first) != ids(correct) and ids(first) != ids(second)
+    assert page(ok, {"pageSize": "500"}) == correct
+
+
+@probe("oes-wrong-sort-key")
+def _(ok: Client, bad: Client) -> None:
+    faulty = page(bad, {"sortField": "updatedAt", "pageSize": "500"})
+    assert faulty == page(ok, {"pageSize": "500"})
+    assert faulty != page(ok, {"sortField": "updatedAt", "pageSize": "500"})
+
+
+@probe("oes-desc-ignored")
+def _(ok: Client, bad: Client) -> None:
+    query = {"sortField": "quantity", "pageSize": "100"}
+    assert page(bad, {**query, "sortDirection": "DESC"}) == page(ok, query)
+    assert page(ok, {**query, "sortDirection": "DESC"}) != page(ok, query)
+
+
+@probe("oes-default-direction-desc")
+def _(ok: Client, bad: Client) -> None:
+    query = {"sortField": "quantity", "pageSize": "100"}
+    assert page(bad, query) == page(ok, {**query, "sortDirection": "DESC"})
+    assert page(bad, {**query, "sortDirection": "ASC"}) == page(ok, query)
+
+
+@probe("oes-bad-sort-accepted")
+def _(ok: Client, bad: Client) -> None:
+    for query in ({"sortField": "createdAt"}, {"sortDirection": "SIDEWAYS"}):
+        assert ok.allocations(query).status_code == 400
+        assert page(bad, query) == page(ok)
+
+
+# --- BitGo: filters -----------------------------------------------------------------------------------
+
+
+@probe("oes-unknown-allocation-id-matches-all")
+def _(ok: Client, bad: Client) -> None:
+    assert page(ok, {"allocationIds": unknown_uuid()}) == []
+    assert page(bad, {"allocationIds": unknown_uuid()}) == page(ok)
+    known = page(ok)[3]
+    assert page(bad, {"allocationIds": known["id"]}) == [known]
+
+
+@probe("oes-types-substring-match")
+def _(ok: Client, bad: Client) -> None:
+    assert {r["type"] for r in ok.all_allocations({"types": "allocation"})} == {"allocation"}
+    assert {r["type"] for r in bad.all_allocations({"types": "allocation"})} == {"allocation", "deallocation"}
+
+
+@probe("oes-statuses-ignored")
+def _(ok: Client, bad: Client) -> None:
+    assert {r["status"] for r in page(ok, {"statuses": "reserved"})} == {"reserved"}
+    assert page(bad, {"statuses": "reserved"}) == page(ok)
+
+
+@probe("oes-currencies-internal-code")
+def _(ok: Client, bad: Client) -> None:
+    assert {r["amount"]["currency"] for r in ok.all_allocations({"currencies": "BTC"})} == {"BTC"}
+    assert page(bad, {"currencies": "BTC"}) == []
+    assert {r["amount"]["currency"] for r in bad.all_allocations({"currencies": "ofcbtc"})} == {"ofcbtc", "BTC", "btc"}
+
+
+@probe("oes-connection-filter-widened-to-client")
+def _(ok: Client, bad: Client) -> None:
+    connections = ok.connections()
+    per_client = Counter(c["clientId"] for c in connections)
+    shared = next(c for c in connections if per_client[c["clientId"]] > 1)
+    correct = ok.all_allocations({"connectionIds": shared["id"]})
+    assert correct and {r["connectionId"] for r in correct} == {shared["id"]}
+    siblings = {c["id"] for c in connections if c["clientId"] == shared["clientId"]}
+    assert {r["connectionId"] for r in bad.all_allocations({"connectionIds": shared["id"]})} == siblings
+
+
+@probe("oes-partner-filter-ignored")
+def _(ok: Client, bad: Client) -> None:
+    partner = ok.connections()[0]["partnerId"]
+    assert len(ok.all_allocations({"partnerIds": partner})) < 2000
+    assert len(bad.all_allocations({"partnerIds": partner})) == 2000
+
+
+@probe("oes-client-filter-uses-partner")
+def _(ok: Client, bad: Client) -> None:
+    client_id = ok.connections()[0]["clientId"]
+    assert page(ok, {"clientIds": client_id}) != []
+    assert page(bad, {"clientIds": client_id}) == []
+
+
+@probe("oes-types-first-value-only")
+def _(ok: Client, bad: Client) -> None:
+    query = {"types": "deallocation,allocation"}
+    assert {r["type"] for r in ok.all_allocations(query)} == {"allocation", "deallocation"}
+    assert ids(bad.all_allocations(query)) == ids(ok.all_allocations({"types": "deallocation"}))
+
+
+@probe("oes-filters-ored")
+def _(ok: Client, bad: Client) -> None:
+    query = {"statuses": "reserved", "types": "deallocation"}
+    assert {(r["status"], r["type"]) for r in ok.all_allocations(query)} == {("reserved", "deallocation")}
+    assert len({(r["status"], r["type"]) for r in bad.all_allocations(query)}) == 4
+
+
+@probe("oes-enum-not-validated")
+def _(ok: Client, bad: Client) -> None:
+    for query in ({"types": "transfer"}, {"statuses": "pending"}):
+        assert ok.allocations(query).status_code == 400
+        assert page(bad, query) == []
+
+
+@probe("oes-non-uuid-ids-dropped")
+def _(ok: Client, bad: Client) -> None:
+    for name in ("allocationIds", "connectionIds"):
+        assert page(ok, {name: "not-a-uuid"}) == []
+        assert page(bad, {name: "not-a-uuid"}) == page(ok)
+
+
+@probe("oes-empty-value-matches-nothing")
+def _(ok: Client, bad: Client) -> None:
+    for name in ("statuses", "currencies"):
+        assert page(ok, {name: ""}) == page(ok)
+        assert page(bad, {name: ""}) == []
+
+
+# --- BitGo: records, errors, access -------------------------------------------------------------------
+
+
+@probe("oes-quantity-as-number")
+def _(ok: Client, bad: Client) -> None:
+    quantities = [r["amount"]["quantity"] for r in page(bad, {"pageSize": "200"})]
+    assert any(isinstance(q, int) for q in quantities) and any(isinstance(q, str) for q in quantities)
+    assert all(isinstance(r["amount"]["quantity"], str) for r in page(ok, {"pageSize": "200"}))
+
+
+@probe("oes-json-as-text-plain")
+def _(ok: Client, bad: Client) -> None:
+    assert bad.allocations().headers["Content-Type"].startswith("text/plain")
+    assert bad.allocations().json() == ok.allocations().json()
+
+
+@probe("oes-204-when-empty")
+def _(ok: Client, bad: Client) -> None:
+    assert ok.allocations({"currencies": "DOGE"}).json() == {"allocations": []}
+    response = bad.allocations({"currencies": "DOGE"})
+    assert response.status_code == 204 and response.content == b""
+
+
+@probe("oes-reason-on-cleared")
+def _(ok: Client, bad: Client) -> None:
+    assert {r["reason"] for r in ok.all_allocations({"statuses": "cleared"})} == {None}
+    reasons = Counter(r["reason"] for r in bad.all_allocations({"statuses": "cleared"}))
+    assert reasons[None] > reasons["awaiting partner confirmation"] > 0
+
+
+@probe("oes-500-on-page-overflow")
+def _(ok: Client, bad: Client) -> None:
+    query = {"pageNumber": "9" * 20, "pageSize": "10"}
+    assert page(ok, query) == []
+    response = bad.allocations(query)
+    assert response.status_code == 500 and isinstance(response.json()["error"], str)
+
+
+@probe("oes-html-500-on-bad-sort")
+def _(ok: Client, bad: Client) -> None:
+    assert ok.allocations({"sortField": "createdAt"}).status_code == 400
+    response = bad.allocations({"sortField": "createdAt"})
+    assert response.status_code == 500 and response.headers["Content-Type"].startswith("text/html")
+
+
+@probe("oes-error-key-renamed")
+def _(ok: Client, bad: Client) -> None:
+    assert "error" in ok.allocations(token=None).json()
+    body = bad.allocations(token=None).json()
+    assert "error" not in body and isinstance(body["message"], str)
+    assert "error" in bad.allocations({"types": "x"}).json()  # 400 bodies keep their error string
+
+
+@probe("oes-400-without-error")
+def _(ok: Client, bad: Client) -> None:
+    assert isinstance(ok.allocations({"types": "transfer"}).json()["error"], str)
+    response = bad.allocations({"types": "transfer"})
+    assert response.status_code == 400 and isinstance(response.json(), dict) and "error" not in response.json()
+
+
+@probe("oes-auth-ignored")
+def _(ok: Client, bad: Client) -> None:
+    assert ok.allocations(token=None).status_code == 401
+    assert bad.allocations(token=None).json() == ok.allocations().json()
+    assert bad.allocations(token="wrong").status_code == 200
+
+
+@probe("oes-unknown-enterprise-served")
+def _(ok: Client, bad: Client) -> None:
+    other = "5f0c9a8b7e6d5c4b3a291807"
+    assert ok.get(ok.enterprise_url(other) + "/partners/allocations").status_code == 404
+    response = bad.get(bad.enterprise_url(other) + "/partners/allocations")
+    assert response.status_code == 200 and response.json() == ok.allocations().json()
+
+
+# --- BRM ----------------------------------------------------------------------------------------------
+
+
+@probe("brm-limit-plus-one")
+def _(ok: Client, bad: Client) -> None:
+    response = bad.adjustments({"limit": "10"})
+    assert len(response.json()) == 11 == int(response.headers["X-Result-Count"])
+    assert len(adjustments(ok, {"limit": "10"})) == 10
+
+
+@probe("brm-offset-off-by-one")
+def _(ok: Client, bad: Client) -> None:
+    assert adjustments(bad, {"offset": "10", "limit": "5"}) == adjustments(ok, {"offset": "9", "limit": "5"})
+    assert adjustments(bad, {"limit": "5"}) == adjustments(ok, {"limit": "5"})
+
+
+@probe("brm-past-end-404")
+def _(ok: Client, bad: Client) -> None:
+    assert adjustments(ok, {"offset": "5000"}) == []
+    assert bad.adjustments({"offset": "5000"}).status_code == 404
+    assert adjustments(bad, {"offset": "5"}) == adjustments(ok, {"offset": "5"})
+
+
+@probe("brm-limit-zero-uses-default")
+def _(ok: Client, bad: Client) -> None:
+    assert adjustments(ok, {"limit": "0"}) == []
+    assert adjustments(bad, {"limit": "0"}) == adjustments(ok)
+
+
+@probe("brm-bad-limit-accepted")
+def _(ok: Client, bad: Client) -> None:
+    for query in ({"limit": "ten"}, {"offset": "-1"}, {"offset": "2.5"}):
+        assert ok.adjustments(query).status_code == 400
+        assert adjustments(bad, query) == adjustments(ok)
+
+
+@probe("brm-order-unstable")
+def _(ok: Client, bad: Client) -> None:
+    query = {"limit": "1000", "usageType": "other"}  # the whole result, so that no tie is cut by the window
+    correct = adjustments(ok, query)
+    first, second = adjustments(bad, query), adjustments(bad, query)
+    assert sorted(ids(first)) == sorted(ids(correct))
+    assert ids(first) != ids(second)
+    assert adjustments(ok, query) == correct
+
+
+@probe("brm-result-count-missing")
+def _(ok: Client, bad: Client) -> None:
+    assert "X-Result-Count" in ok.adjustments().headers
+    assert "X-Result-Count" not in bad.adjustments().headers and "X-Total-Count" in bad.adjustments().headers
+
+
+@probe("brm-total-count-ignores-filters")
+def _(ok: Client, bad: Client) -> None:
+    query = {"status": "created"}
+    assert int(ok.adjustments(query).headers["X-Total-Count"]) == len(ok.all_adjustments(query))
+    assert int(bad.adjustments(query).headers["X-Total-Count"]) == 2000
+
+
+def _encoded_query(name: str, value: str) -> str:
+    return f"{name}={value.replace('+', '%2B')}"
+
+
+@probe("brm-id-plus-as-space")
+def _(ok: Client, bad: Client) -> None:
+    wanted = adjustments(ok)[7]
+    assert adjustments(ok, _encoded_query("id", wanted["id"])) == [wanted]
+    assert adjustments(bad, _encoded_query("id", wanted["id"])) == []
+
+
+@probe("brm-account-plus-as-space")
+def _(ok: Client, bad: Client) -> None:
+    account = adjustments(ok)[0]["partyAccount"]["id"]
+    assert adjustments(ok, _encoded_query("partyAccount.id", account)) != []
+    assert adjustments(bad, _encoded_query("partyAccount.id", account)) == []
+
+
+@probe("brm-status-case-sensitive")
+def _(ok: Client, bad: Client) -> None:
+    assert adjustments(ok, {"status": "completed"}) == adjustments(ok, {"status": "COMPLETED"}) != []
+    assert adjustments(bad, {"status": "completed"}) == []
+    assert adjustments(bad, {"status": "COMPLETED"}) == adjustments(ok, {"status": "COMPLETED"})
+
+
+@probe("brm-usage-type-case-sensitive")
+def _(ok: Client, bad: Client) -> None:
+    assert adjustments(ok, {"usageType": "other"}) != []
+    assert adjustments(bad, {"usageType": "other"}) == []
+    assert adjustments(bad) == adjustments(ok)
+
+
+@probe("brm-default-usage-type-all")
+def _(ok: Client, bad: Client) -> None:
+    assert {r["usageType"] for r in ok.all_adjustments()} == {"MONETARY"}
+    assert {r["usageType"] for r in bad.all_adjustments()} == {"MONETARY", "OTHER"}
+
+
+def _tie_in_several_offsets(client: Client) -> list[Record]:
+    """The monetary adjustments of one instant that is written in several UTC offsets."""
+    by_instant: dict[datetime, list[Record]] = defaultdict(list)
+    for record in client.all_adjustments():
+        by_instant[datetime.fromisoformat(record["requestedDate"].replace("Z", "+00:00"))].append(record)
+    tied = max(by_instant.values(), key=lambda records: len({r["requestedDate"] for r in records}))
+    assert len({r["requestedDate"] for r in tied}) > 1
+    return tied
+
+
+@probe("brm-date-eq-compared-as-text")
+def _(ok: Client, bad: Client) -> None:
+    tied = _tie_in_several_offsets(ok)
+    text = tied[0]["requestedDate"]
+    faulty = bad.all_adjustments({"requestedDate": text})
+    assert faulty and {r["requestedDate"] for r in faulty} == {text}
+    assert len(faulty) < len(tied)
+
+
+def _bound_probe(operator: str, includes_bound_when_correct: bool) -> Probe:
+    def check(ok: Client, bad: Client) -> None:
+        tied = _tie_in_several_offsets(ok)
+        at_bound = {r["id"] for r in tied}
+        bound = {f"requestedDate.{operator}": tied[-1]["requestedDate"]}
+        correct = {r["id"] for r in ok.all_adjustments(bound)}
+        faulty = {r["id"] for r in bad.all_adjustments(bound)}
+        if includes_bound_when_correct:
+            assert at_bound <= correct
+        else:
+            assert not at_bound & correct
+        assert faulty ^ correct == at_bound  # the fault moves exactly the records at the bound
+
+    return check
+
+
+PROBES["brm-date-gt-inclusive"] = _bound_probe("gt", False)
+PROBES["brm-date-gte-exclusive"] = _bound_probe("gte", True)
+PROBES["brm-date-lt-inclusive"] = _bound_probe("lt", False)
+PROBES["brm-date-lte-exclusive"] = _bound_probe("lte", True)
+
+
+@probe("brm-filters-ored")
+def _(ok: Client, bad: Client) -> None:
+    account = adjustments(ok)[0]["partyAccount"]["id"]
+    query = {"status": "created", "partyAccount.id": account}
+    correct, faulty = ok.all_adjustments(query), bad.all_adjustments(query)
+    assert all(r["status"] == "CREATED" and r["partyAccount"]["id"] == account for r in correct)
+    assert len(faulty) > len(correct)
+    assert any(r["status"] != "CREATED" for r in faulty) and any(r["partyAccount"]["id"] != account for r in faulty)
+
+
+@probe("brm-bad-date-accepted")
+def _(ok: Client, bad: Client) -> None:
+    for name in ("requestedDate", "requestedDate.gt"):
+        assert ok.adjustments({name: "yesterday"}).status_code == 400
+        assert adjustments(bad, {name: "yesterday"}) == adjustments(ok)
+
+
+@probe("brm-empty-status-matches-nothing")
+def _(ok: Client, bad: Client) -> None:
+    for name in ("status", "partyAccount.id"):
+        assert adjustments(ok, {name: ""}) == adjustments(ok)
+        assert adjustments(bad, {name: ""}) == []
+
+
+@probe("brm-fields-ignored")
+def _(ok: Client, bad: Client) -> None:
+    assert set(adjustments(ok, {"fields": "amount"})[0]) == {"id", "href", "amount", "@baseType", "@schemaLocation",
+                                                             "@type"}  # fmt: skip
+    assert adjustments(bad, {"fields": "amount"}) == adjustments(ok)
+
+
+@probe("brm-fields-drops-nulls")
+def _(ok: Client, bad: Client) -> None:
+    good, broken = adjustments(ok, {"fields": "amount"}), adjustments(bad, {"fields": "amount"})
+    assert any(None in record["amount"].values() for record in good)
+    assert not any(None in record["amount"].values() for record in broken)
+    assert [record["amount"]["amount"] for record in broken] == [record["amount"]["amount"] for record in good]
+
+
+@probe("brm-oracle-type-rejected")
+def _(ok: Client, bad: Client) -> None:
+    assert ok.adjustments({"@type": "AdjustBalanceOracle"}).status_code == 200
+    assert bad.adjustments({"@type": "AdjustBalanceOracle"}).status_code == 400
+
+
+@probe("brm-oracle-type-not-marked")
+def _(ok: Client, bad: Client) -> None:
+    assert {r["@type"] for r in adjustments(ok, {"@type": "AdjustBalanceOracle"})} == {"AdjustBalanceOracle"}
+    assert adjustments(bad, {"@type": "AdjustBalanceOracle"}) == adjustments(ok)
+
+
+@probe("brm-unknown-type-accepted")
+def _(ok: Client, bad: Client) -> None:
+    assert ok.adjustments({"@type": "AdjustBalanceFancy"}).status_code == 400
+    assert adjustments(bad, {"@type": "AdjustBalanceFancy"}) == adjustments(ok)
+
+
+@probe("brm-amount-as-string")
+def _(ok: Client, bad: Client) -> None:
+    assert all(isinstance(r["amount"]["amount"], float) for r in adjustments(ok))
+    faulty = adjustments(bad)
+    assert all(isinstance(r["amount"]["amount"], str) for r in faulty)
+    assert [float(r["amount"]["amount"]) for r in faulty] == [r["amount"]["amount"] for r in adjustments(ok)]
+
+
+@probe("brm-content-type-text-plain")
+def _(ok: Client, bad: Client) -> None:
+    assert ok.adjustments().headers["Content-Type"] == "application/json;charset=utf-8"
+    assert bad.adjustments().headers["Content-Type"].startswith("text/plain")
+
+
+@probe("brm-206-on-partial-page")
+def _(ok: Client, bad: Client) -> None:
+    assert ok.adjustments({"limit": "5"}).status_code == 200
+    assert bad.adjustments({"limit": "5"}).status_code == 206
+    assert bad.adjustments({"limit": "1000", "usageType": "other"}).status_code == 200  # the whole result
+
+
+@probe("brm-500-on-huge-offset")
+def _(ok: Client, bad: Client) -> None:
+    query = {"offset": "9" * 20}
+    assert adjustments(ok, query) == []
+    response = bad.adjustments(query)
+    assert response.status_code == 500 and "code" in response.json()
+
+
+@probe("brm-html-500-on-bad-date")
+def _(ok: Client, bad: Client) -> None:
+    assert ok.adjustments({"requestedDate": "yesterday"}).status_code == 400
+    response = bad.adjustments({"requestedDate": "yesterday"})
+    assert response.status_code == 500 and response.headers["Content-Type"].startswith("text/html")
+
+
+@probe("brm-error-without-reason")
+def _(ok: Client, bad: Client) -> None:
+    assert "reason" in ok.adjustments({"limit": "ten"}).json()
+    body = bad.adjustments({"limit": "ten"}).json()
+    assert "reason" not in body and isinstance(body["code"], str)
+    assert "reason" not in bad.adjustments(token=None).json()
+
+
+@probe("brm-auth-ignored")
+def _(ok: Client, bad: Client) -> None:
+    assert ok.adjustments(token=None).status_code == 401
+    assert adjustments(bad) == adjustments(bad, token=None) == adjustments(bad, token="wrong") == adjustments(ok)
+
+
+@probe("brm-method-not-allowed-404")
+def _(ok: Client, bad: Client) -> None:
+    for method in ("PUT", "PATCH", "DELETE"):
+        assert ok.adjustments(method=method).status_code == 405
+        assert bad.adjustments(method=method).status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_changes_behaviour(make_reference_server: Any, name: str) -> None:
+    ok = Client(make_reference_server())
+    bad = Client(make_reference_server(faults=[name]))
+    PROBES[name](ok, bad)
