@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
+# The engine's end-to-end tests dominate the suite; they run on every core.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test lint typecheck unit setup clean
 

@@ -103,6 +103,22 @@ def reference_server(*, faults: Sequence[str] = (), seed: int = 0) -> Iterator[d
             process.kill()
 
 
+def apiconform_in_process(api: str, seed: int, faults: Sequence[str] = (), churn: float = 0.0) -> dict[str, Any]:
+    """One default run in this process (warm imports and caches: many runs cost less), its report.json."""
+    from apiconform.engine import runner
+    from apiconform.engine.session import RunConfig
+
+    with tempfile.TemporaryDirectory(prefix="apiconform-bench-") as scratch:
+        started = time.monotonic()
+        config = RunConfig(
+            apis=[api], seed=seed, embedded_faults=tuple(faults), embedded_churn=churn, report_dir=scratch
+        )
+        runner.run(config, quiet=True)
+        report: dict[str, Any] = json.loads(Path(scratch, "report.json").read_text())
+        report["bench_seconds"] = time.monotonic() - started
+    return report
+
+
 def schemathesis_run(api: str, server: dict[str, str], *, seed: int, max_examples: int) -> Run:
     """Plain `schemathesis run` with all its checks against one API of a running reference server."""
     spec, operation = SPECS[api]

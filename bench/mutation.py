@@ -19,14 +19,16 @@ import statistics
 import sys
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_results import replace_section
 from harness import (
+    apiconform_in_process,
     apiconform_run,
     environment,
     failing_requirements,
@@ -54,30 +56,31 @@ class FaultResult:
     schemathesis_requests: int = 0
 
 
+def _one_run(task: tuple[str, str, int]) -> tuple[str, int, dict[str, Any]]:
+    name, api, seed = task
+    return name, seed, apiconform_in_process(api, seed, faults=[name])
+
+
 def run_apiconform(results: dict[str, FaultResult], seeds: Iterable[int], jobs: int) -> None:
-    tasks = [(name, seed) for name in results for seed in seeds]
-
-    def one(task: tuple[str, int]) -> None:
-        name, seed = task
-        result = results[name]
-        run = apiconform_run(result.api, seed=seed, faults=[name])
-        failing = failing_requirements(run.report)
-        (result.detected_seeds if result.requirement in failing else result.missed_seeds).append(seed)
-        result.also_failed |= set(failing) - {result.requirement}
-        after = first_failure_after(run.report)
-        if after is not None:
-            result.first_failure.append(after)
-        result.requests.append(run.requests)
-        result.seconds.append(run.seconds)
-        print(
-            f"  {name} seed {seed}: {'detected' if result.requirement in failing else 'MISSED'} "
-            f"({run.requests} requests, {run.seconds:.1f} s)",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(one, tasks))
+    """Every fault with every seed, in `jobs` worker processes that each run many (warm) runs."""
+    tasks = [(name, results[name].api, seed) for name in results for seed in seeds]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for name, seed, report in pool.map(_one_run, tasks):
+            result = results[name]
+            failing = failing_requirements(report)
+            (result.detected_seeds if result.requirement in failing else result.missed_seeds).append(seed)
+            result.also_failed |= set(failing) - {result.requirement}
+            after = first_failure_after(report)
+            if after is not None:
+                result.first_failure.append(after)
+            result.requests.append(int(report["requests"]))
+            result.seconds.append(float(report["bench_seconds"]))
+            state = "detected" if result.requirement in failing else "MISSED"
+            print(
+                f"  {name} seed {seed}: {state} ({report['requests']} requests, {report['bench_seconds']:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def schemathesis_budget(api: str, target_requests: int) -> int:
@@ -155,8 +158,8 @@ def main() -> int:
         f"Faults: {len(results)}; seeds per fault: {len(seeds)} ({runs} apiconform runs, "
         f"{time.monotonic() - started:.0f} s in all, {environment()}).",
         "",
-        f"- apiconform mutation score: **{detected_most}/{len(results)}** faults detected for at least 9 of 10 "
-        f"seeds ({100 * detected_most / len(results):.1f}%); {detected_all}/{len(results)} on every seed.",
+        f"- apiconform mutation score: **{detected_most}/{len(results)}** faults detected on at least 90% of the "
+        f"{len(seeds)} seeds ({100 * detected_most / len(results):.1f}%); {detected_all}/{len(results)} on every seed.",
         f"- schemathesis alone: **{found_by_st}/{len(results)}** ({100 * found_by_st / len(results):.1f}%), "
         "counting a fault as found when schemathesis reports a kind of failure it does not report against "
         "the correct server.",

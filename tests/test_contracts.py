@@ -226,3 +226,21 @@ def test_contract_error_names_the_problem(tmp_path: Path, monkeypatch):
     finally:
         contract.load.cache_clear()
         contract._schema.cache_clear()
+
+
+@pytest.mark.parametrize("api", contract.API_NAMES)
+def test_spec_loads_in_schemathesis_without_warnings(api):
+    import warnings
+
+    import schemathesis
+    from schemathesis.config import SchemathesisConfig
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        schema = schemathesis.openapi.from_path(str(contract.load(api).spec_path), config=SchemathesisConfig())
+        schema.validate()
+        operations = list(schema.get_all_operations())
+        schema_warnings = list(schema.iter_schema_warnings())
+    assert operations and all(result.ok() for result in operations)
+    assert [f"{w.kind}: {w.message}" for w in schema_warnings] == []
+    assert [str(w.message) for w in caught] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -50,16 +51,18 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 def _read_token(args: argparse.Namespace) -> str | None:
     """The token from --token, --token-file or $APICONFORM_TOKEN (in that order)."""
     if args.token:
-        return str(args.token)
+        return _checked_token(str(args.token), "--token")
     if args.token_file:
         try:
             token = Path(args.token_file).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise UsageError(f"--token-file: cannot read {args.token_file}: {exc.strerror}") from exc
+        except UnicodeDecodeError:
+            raise UsageError(f"--token-file: {args.token_file} is not UTF-8 text") from None
         if not token:
             raise UsageError(f"--token-file: {args.token_file} is empty")
-        return token
-    return os.environ.get("APICONFORM_TOKEN") or None
+        return _checked_token(token, "--token-file")
+    return _checked_token(os.environ.get("APICONFORM_TOKEN") or None, "$APICONFORM_TOKEN")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -70,6 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from apiconform.reporting.waivers import WaiverError, load_waivers
 
     apis = _apis(args.api)
+    _check_limits(args)
     artefacts = runner.Artefacts(har=args.har, cassette=args.cassette, screenshot=args.screenshot)
     try:
         config = RunConfig(
@@ -82,6 +86,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             max_time=args.max_time,
             timeout=args.request_timeout,
             allow_unsafe_methods=args.allow_unsafe_methods,
+            ca_bundle=plugin.ca_bundle_path(args.ca_bundle, args.insecure),
+            insecure=args.insecure,
+            max_response_bytes=int(args.max_response_size * 1024 * 1024),
             report_dir=args.report_dir,
             waivers=load_waivers(args.waivers) if args.waivers else (),
             secret_headers=_secret_headers(args.secret_header),
@@ -99,6 +106,50 @@ def cmd_run(args: argparse.Namespace) -> int:
     except BrowserError as exc:
         raise UsageError(f"--screenshot: {exc}") from exc
     return runner.run(config, quiet=args.quiet, verbose=args.verbose, artefacts=artefacts)
+
+
+def _check_limits(args: argparse.Namespace) -> None:
+    """Every numeric limit of `run` must be a finite positive number (argparse takes "nan" and "inf" as floats)."""
+    for option, value in (
+        ("--rate-limit", args.rate_limit),
+        ("--max-time", args.max_time),
+        ("--request-timeout", args.request_timeout),
+        ("--max-response-size", args.max_response_size),
+    ):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise UsageError(f"{option} must be a positive number of {_UNITS[option]}, got {value}")
+    if args.max_response_size * 1024 * 1024 < 1024:
+        raise UsageError("--max-response-size must be at least 0.001 MiB (1 KiB)")
+
+
+_UNITS = {
+    "--rate-limit": "requests per second",
+    "--max-time": "seconds",
+    "--request-timeout": "seconds",
+    "--max-response-size": "MiB",
+}
+
+
+# A bearer token as RFC 6750 writes it (b64token), so it can travel in a header as it is and never
+# needs quoting or escaping in an error message (an escaped secret would slip past the redaction).
+_BEARER_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
+
+
+# Every occurrence of the token is replaced in what the run writes; a shorter one would also match the
+# reports' own words ("test" in "untestable") and could not be told apart from them.
+MIN_TOKEN_LENGTH = 8
+
+
+def _checked_token(token: str | None, source: str) -> str | None:
+    # Never show the value: it is a secret, however malformed.
+    if token is not None and not _BEARER_TOKEN.match(token):
+        raise UsageError(f"{source}: the token holds characters a bearer token cannot (spaces, control or non-ASCII)")
+    if token is not None and len(token) < MIN_TOKEN_LENGTH:
+        raise UsageError(
+            f"{source}: a token shorter than {MIN_TOKEN_LENGTH} characters cannot be kept out of the reports "
+            "(it would match their own text); a server that accepts any token can be tested without one"
+        )
+    return token
 
 
 # An HTTP header name (an RFC 9110 token).
@@ -177,8 +228,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="requests per second (default: unpaced on loopback, 10 elsewhere)",
     )
     run.add_argument("--max-requests", type=int, metavar="N", help="request budget per API (default 4000)")
-    run.add_argument("--max-time", type=float, metavar="SECONDS", help="stop sending requests after this long")
-    run.add_argument("--request-timeout", type=float, default=30.0, metavar="SECONDS", help="per request (default 30)")
+    run.add_argument(
+        "--max-time",
+        type=float,
+        metavar="SECONDS",
+        help="time budget of the run: no request is sent or waited for after it (the reports follow within seconds)",
+    )
+    run.add_argument(
+        "--request-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="the longest one request may take, connection, headers and body together (default 30)",
+    )
+    run.add_argument(
+        "--max-response-size",
+        type=float,
+        default=8.0,
+        metavar="MiB",
+        help="read at most this much of a response body, after decompression (default 8); "
+        "a larger body is a transport error",
+    )
+    run.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help="verify the target's TLS certificate against the CA certificates in FILE (PEM) instead of the system's",
+    )
+    run.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify the target's TLS certificate (every report says so)",
+    )
     run.add_argument(
         "--allow-unsafe-methods",
         action="store_true",

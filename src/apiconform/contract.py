@@ -24,6 +24,10 @@ Level = Literal["MUST", "SHOULD"]
 API_NAMES = ("bitgo-oes", "brm-adjust-balance")
 
 
+# id(schema) -> (schema, validator); the schema is kept so that its id is not reused while cached.
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.protocols.Validator]] = {}
+
+
 class ContractError(Exception):
     """A spec or catalog is missing, malformed or inconsistent."""
 
@@ -286,9 +290,18 @@ class Contract:
         return node
 
     def schema_validator(self, schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
-        """A JSON Schema validator for `schema`, whose `$ref`s resolve against this spec's components."""
-        root = {**schema, "components": self.openapi.get("components", {})}
-        return jsonschema.Draft202012Validator(root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        """A JSON Schema validator for `schema`, whose `$ref`s resolve against this spec's components.
+
+        Validators are cached by the schema object: checks ask for the same few schemas per response."""
+        key = id(schema)
+        cached = _VALIDATORS.get(key)
+        if cached is None or cached[0] is not schema:
+            root = {**schema, "components": self.openapi.get("components", {})}
+            validator = jsonschema.Draft202012Validator(
+                root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+            )
+            cached = _VALIDATORS[key] = (schema, validator)
+        return cached[1]
 
     def requirement(self, requirement_id: str) -> Requirement:
         for requirement in self.requirements:

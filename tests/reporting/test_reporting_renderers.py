@@ -157,7 +157,7 @@ def test_summary_lists_findings_and_colours_only_when_asked(sample_report: dict[
     findings = [line.split()[0] for line in lines if line.split() and line.split()[0] in ("FAIL", "WARN", "WAIVED")]
     assert findings == ["FAIL", "WARN", "WAIVED"]
     assert "curl -X GET" in plain
-    assert lines[-1] == "verdict: fail (exit 1); 100 requests"
+    assert lines[-1] == "verdict: fail (nonconformant, exit 1); 100 requests"
     coloured = render_summary(sample_report, colour=True)
     assert "\033[1;31mFAIL" in coloured
     verbose = render_summary(sample_report, verbose=True)

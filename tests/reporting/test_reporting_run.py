@@ -155,7 +155,7 @@ def test_the_terminal_shows_progress_then_the_summary(embedded_run: EmbeddedRun)
     assert [line.split("]")[0] for line in done] == ["[bitgo-oes", "[brm-adjust-balance"]
     assert "\033[" not in embedded_run.stderr, "no colour off a terminal"
     verdict_line = next(line for line in lines if line.startswith("verdict:"))
-    assert verdict_line.startswith("verdict: fail (exit 1)")
+    assert verdict_line.startswith("verdict: fail (nonconformant, exit 1)")
     assert lines.index(done[-1]) < lines.index(verdict_line)
 
 

@@ -546,6 +546,19 @@ def _(ok: Client, bad: Client) -> None:
     assert [record["amount"]["amount"] for record in broken] == [record["amount"]["amount"] for record in good]
 
 
+@probe("brm-nan-amount")
+def _(ok: Client, bad: Client) -> None:
+    assert "NaN" not in ok.adjustments({"limit": "1000"}).text
+    broken = bad.adjustments({"limit": "1000"}).text
+    assert '"amount":NaN' in broken
+    with pytest.raises(ValueError):
+        json.loads(broken, parse_constant=_refuse)
+
+
+def _refuse(token: str) -> None:
+    raise ValueError(token)
+
+
 @probe("brm-oracle-type-rejected")
 def _(ok: Client, bad: Client) -> None:
     assert ok.adjustments({"@type": "AdjustBalanceOracle"}).status_code == 200

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apiconform.engine.records import pointer_get
-from apiconform.engine.target import ApiRun
+from apiconform.engine.target import ApiRun, Reply
 
 # The page size the engine asks for when it wants many records at once.
 LARGE_PAGE = 100
@@ -67,27 +67,42 @@ def honoured_size(run: ApiRun, query: Mapping[str, str] | None = None) -> int:
     return int(cached)
 
 
-def complete_set(run: ApiRun, query: Mapping[str, str], max_pages: int = COMPLETE_SET_PAGES) -> list[Any] | None:
-    """Every record the query matches, walked until an empty page; None if it is larger than `max_pages` pages."""
-    key = ("complete", tuple(sorted(query.items())))
-    if key in run.cache:
-        return run.cache[key]
+def fetch_complete(
+    run: ApiRun, query: Mapping[str, str], max_pages: int = COMPLETE_SET_PAGES
+) -> tuple[list[Any] | None, list[Reply]]:
+    """Every record the query matches, fetched now page by page, with the replies as evidence.
+
+    None when the result is larger than `max_pages` pages, when a page is not a 200 with records, or
+    when the walk met a record twice (the order moved under it)."""
     size = honoured_size(run)
     records: list[Any] = []
-    result: list[Any] | None = None
+    replies: list[Reply] = []
     for index in range(max_pages + 1):
-        batch = page(run, query, index, size)
+        reply = run.get({**query, **run.semantics.paging.query(index, size)})
+        replies.append(reply)
+        batch = reply.records(run.semantics.records_pointer)
         if batch is None:
-            break
-        if not batch:
-            result = records
-            break
+            return None, replies
         records.extend(batch)
         if len(batch) < size:
-            result = records
-            break
-    run.cache[key] = result
-    return result
+            return (records if walked_cleanly(run, records) else None), replies
+    return None, replies
+
+
+def complete_set(run: ApiRun, query: Mapping[str, str]) -> list[Any] | None:
+    """`fetch_complete`, remembered for the run: for choosing inputs, never for judging (data moves)."""
+    key = ("complete", tuple(sorted(query.items())))
+    if key not in run.cache:
+        run.cache[key] = fetch_complete(run, query)[0]
+    cached: list[Any] | None = run.cache[key]
+    return cached
+
+
+def walked_cleanly(run: ApiRun, records: list[Any]) -> bool:
+    """No record came back twice while walking the pages (else the walk is no complete set: the order
+    moved under it, which the order and paging checks judge, not the checks that need the set)."""
+    seen = [str(pointer_get(record, run.semantics.id_pointer)) for record in records]
+    return len(seen) == len(set(seen))
 
 
 def default_partitions(run: ApiRun) -> list[dict[str, str]]:

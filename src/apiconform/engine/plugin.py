@@ -1,6 +1,6 @@
 """The pytest plugin that makes pytest the conformance engine.
 
-    pytest -p apiconform.engine.plugin --api all [--base-url URL] [--token T] ... --pyargs apiconform.engine.suite
+    pytest -p apiconform.engine.plugin --api all [--base-url URL] [--token T] ... src/apiconform/engine/suite.py
 
 With `--api` given, the plugin builds a `ConformanceSession` before collection (starting the embedded
 reference server when no base URL is given), the suite module collects one property test per API
@@ -10,6 +10,7 @@ plugin does nothing, so it is harmless in other test runs.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -49,6 +50,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--request-timeout", type=float, default=30.0, help="seconds per request")
     group.addoption("--allow-unsafe-methods", action="store_true", help="probe undeclared methods (405 checks)")
     group.addoption("--report-dir", help="where reports are written")
+    group.addoption("--ca-bundle", help="verify TLS against this CA bundle (PEM)")
+    group.addoption("--insecure", action="store_true", help="do not verify TLS (said in every report)")
+    group.addoption("--max-response-size", type=float, default=8.0, help="response body cap in MiB")
 
 
 def resolve_base_urls(apis: list[str], values: list[str]) -> dict[str, str]:
@@ -106,6 +110,9 @@ def config_from_options(config: pytest.Config) -> RunConfig:
         timeout=config.getoption("--request-timeout"),
         allow_unsafe_methods=config.getoption("--allow-unsafe-methods"),
         report_dir=config.getoption("--report-dir"),
+        ca_bundle=ca_bundle_path(config.getoption("--ca-bundle"), config.getoption("--insecure")),
+        insecure=config.getoption("--insecure"),
+        max_response_bytes=int(config.getoption("--max-response-size") * 1024 * 1024),
     )
     if config.getoption("--max-examples") is not None:
         run_config.max_examples = config.getoption("--max-examples")
@@ -136,8 +143,30 @@ def validate(run_config: RunConfig) -> None:
         value = getattr(run_config, name)
         if value is not None and value < 1:
             raise ConfigurationError(f"--{name.replace('_', '-')} must be at least 1")
-    if run_config.rate_limit is not None and run_config.rate_limit <= 0:
-        raise ConfigurationError("--rate-limit must be positive")
+    for option, value in (
+        ("--rate-limit", run_config.rate_limit),
+        ("--max-time", run_config.max_time),
+        ("--request-timeout", run_config.timeout),
+    ):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ConfigurationError(f"{option} must be a positive number, got {value}")
+    if run_config.max_response_bytes < 1024:
+        raise ConfigurationError("--max-response-size must be at least 0.001 MiB (1 KiB)")
+
+
+def ca_bundle_path(path: str | None, insecure: bool) -> str | None:
+    """The --ca-bundle file, checked to hold a PEM certificate before anything is sent."""
+    if path is None:
+        return None
+    if insecure:
+        raise ConfigurationError("--ca-bundle and --insecure contradict each other: give one")
+    try:
+        text = Path(path).read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise ConfigurationError(f"--ca-bundle: cannot read {path}: {exc.strerror or exc}") from exc
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigurationError(f"--ca-bundle: {path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    return str(Path(path).resolve())
 
 
 # Set by `apiconform run` before it starts pytest; the report path is read back after.

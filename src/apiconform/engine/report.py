@@ -93,6 +93,7 @@ def _requirement(run: ApiRun, record: RequirementRecord, secret: set[str], seen:
         "verdict": record.verdict.value,
         "checks_cited": list(requirement.checks),
         "checks_run": sorted(name for name in record.checks if name),
+        "checks_failed": sorted(record.failed_checks),
         "examples": record.examples,
         "failure_count": record.failure_count,
         "failures": [_failure(observation, secret, seen) for observation in record.failures],
@@ -139,7 +140,14 @@ def _api(run: ApiRun, requirements: list[dict[str, Any]]) -> dict[str, Any]:
         "successful_responses": run.successes,
         "transport_errors": run.transport_errors[:20],
         "retries_on_429": traffic.retries_on_429,
+        "waited_on_429_seconds": round(traffic.waited_on_429, 3),
+        "transport_error_count": len(run.transport_errors),
+        "redirects_not_followed": traffic.redirects,
+        "offsite_redirect_count": traffic.offsite_redirect_count,
+        "offsite_redirects": list(traffic.offsite_redirects),
+        "stopped_reason": traffic.stopped,
         "budget_exhausted": run.budget_exhausted,
+        "first_failure_after_requests": run.first_failure_after,
     }
 
 
@@ -201,6 +209,9 @@ def build(session: ConformanceSession) -> dict[str, Any]:
             "rate_limit": config.rate_limit,
             "request_timeout": config.timeout,
             "allow_unsafe_methods": config.allow_unsafe_methods,
+            "insecure": config.insecure,
+            "ca_bundle": config.ca_bundle,
+            "max_response_bytes": config.max_response_bytes,
             "embedded_faults": list(config.embedded_faults),
             "embedded_records": config.embedded_records,
             "embedded_churn": config.embedded_churn,

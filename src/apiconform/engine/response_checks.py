@@ -30,17 +30,18 @@ from apiconform.engine.records import (
     MISSING,
     comparable,
     order_violation,
-    parse_instant,
     pointer_get,
     record_matches,
     render,
 )
-from apiconform.engine.target import ApiRun, make_evidence, parse_body, wire_query
+from apiconform.engine.target import ApiRun, json_problem, make_evidence, parse_body, wire_query
 from apiconform.engine.verdicts import Evidence, Observation, Outcome
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-# Schemas are cached per id; the runs are few and live for the whole process.
+# The run each schemathesis schema belongs to, by the schema's id (attach/detach keep it current).
 _RUNS: dict[int, ApiRun] = {}
+# schemathesis calls every check with the same response in turn: the view is built once per response.
+_LAST_VIEW: list[tuple[int, View]] = []
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class View:
     body: Any
     evidence: Evidence
     invalid_params: frozenset[str]  # query parameters whose value the spec rules out
+    content: bytes = b""  # the body as received (strict_json reads it)
 
     def records(self, run: ApiRun) -> list[Any] | None:
         if self.status != 200:
@@ -78,6 +80,14 @@ RESPONSE_CHECKS: dict[str, ResponseCheck] = {}
 
 
 def _view(run: ApiRun, response: Response, case: Case) -> View:
+    if _LAST_VIEW and _LAST_VIEW[0][0] == id(response):
+        return _LAST_VIEW[0][1]
+    view = _build_view(run, response, case)
+    _LAST_VIEW[:] = [(id(response), view)]
+    return view
+
+
+def _build_view(run: ApiRun, response: Response, case: Case) -> View:
     request = response.request
     url = str(request.url)
     query = wire_query(url)
@@ -87,7 +97,8 @@ def _view(run: ApiRun, response: Response, case: Case) -> View:
     )
     negative = bool(case.meta is not None and case.meta.generation.mode.is_negative)
     invalid = frozenset(query) if negative else invalid_parameters(run, query)
-    return View(query, response.status_code, headers, parse_body(response.content), evidence, invalid)
+    content = response.content
+    return View(query, response.status_code, headers, parse_body(content), evidence, invalid, content)
 
 
 def invalid_parameters(run: ApiRun, query: Mapping[str, str]) -> frozenset[str]:
@@ -97,7 +108,7 @@ def invalid_parameters(run: ApiRun, query: Mapping[str, str]) -> frozenset[str]:
     for name, value in query.items():
         if value == "" or name not in declared:
             continue
-        schema = dict(run.contract.resolve(declared[name].get("schema", {})))
+        schema = run.contract.resolve(declared[name].get("schema", {}))
         if not _wire_value_valid(run, schema, value):
             invalid.add(name)
     return frozenset(invalid)
@@ -106,7 +117,7 @@ def invalid_parameters(run: ApiRun, query: Mapping[str, str]) -> frozenset[str]:
 def _wire_value_valid(run: ApiRun, schema: Mapping[str, Any], value: str) -> bool:
     kind = schema.get("type")
     if kind == "array":
-        items = dict(run.contract.resolve(schema.get("items", {})))
+        items = run.contract.resolve(schema.get("items", {}))
         return all(_wire_value_valid(run, items, part) for part in value.split(","))
     instance: Any = value
     if kind == "integer":
@@ -125,7 +136,7 @@ def response_check(func: ResponseCheck) -> Callable[..., bool | None]:
     @functools.wraps(func)
     def check(ctx: CheckContext, response: Response, case: Case) -> bool | None:
         run = _RUNS.get(id(case.operation.schema))
-        if run is None or case.operation.label != run.operation().label:
+        if run is None or case.operation.label != run.list_operation_label:
             return True  # not an apiconform run (or not the list operation): skipped
         view = _view(run, response, case)
         failures = []
@@ -247,7 +258,7 @@ def records_match_filters(run: ApiRun, view: View) -> Iterator[Observation]:
                 )
                 if and_requirement and len(active) > 1:
                     # With several filters this could be the combination's fault (D-GEN-12).
-                    failure = replace(failure, alternative=and_requirement)
+                    failure = replace(failure, alternatives=(and_requirement,))
                 yield failure
                 break
         else:
@@ -319,15 +330,15 @@ DISTINCT_VALUES_TO_DIAGNOSE = 5
 
 def order_requirement(
     run: ApiRun, query: Mapping[str, str], records: list[Any], keys: list[OrderKey], position: int
-) -> tuple[str, str | None]:
+) -> tuple[str, tuple[str, ...]]:
     """The requirement an order violation breaks (tiebreak, direction, numeric comparison or the sort
-    field), and, for a page too small to tell, the requirement it may break instead."""
+    field), and, for a page too small to tell, the requirements it may break instead."""
     ordering = run.semantics.ordering
     sort = ordering.sort
     if sort is None or query.get(sort.field_param) is None:
-        return ordering.requirements["default-order"], None
+        return ordering.requirements["default-order"], ()
     if position > 0:
-        return ordering.requirements["tiebreak"], None
+        return ordering.requirements["tiebreak"], ()
     primary = keys[0]
     direction = ordering.requirements["direction"]
     if query.get(sort.direction_param) is None:
@@ -335,15 +346,15 @@ def order_requirement(
     reverse = OrderKey(primary.field, primary.compare, "desc" if primary.direction == "asc" else "asc")
     sort_key = sort.keys[query[sort.field_param]]
     as_text = OrderKey(primary.field, "text", primary.direction)
-    suspect = None
+    suspects = []
+    if sort_key.requirement and primary.compare == "decimal" and _sorted_by(records, as_text):
+        suspects.append(sort_key.requirement)
     if _sorted_by(records, reverse):
-        suspect = direction
-    elif sort_key.requirement and primary.compare == "decimal" and _sorted_by(records, as_text):
-        suspect = sort_key.requirement
+        suspects.append(direction)
     distinct = {comparable(pointer_get(record, primary.field), primary.compare) for record in records}
-    if suspect and len(distinct) >= DISTINCT_VALUES_TO_DIAGNOSE:
-        return suspect, None
-    return ordering.requirements["field"], suspect
+    if len(suspects) == 1 and len(distinct) >= DISTINCT_VALUES_TO_DIAGNOSE:
+        return suspects[0], ()
+    return ordering.requirements["field"], tuple(suspects)
 
 
 @response_check
@@ -366,7 +377,7 @@ def records_in_order(run: ApiRun, view: View) -> Iterator[Observation]:
         if requirement == run.semantics.ordering.requirements.get("field"):
             yield from _sorted_page_passes(run, view.query, records, keys[0])
         return
-    blamed, alternative = order_requirement(run, view.query, records, keys, violation.key)
+    blamed, alternatives = order_requirement(run, view.query, records, keys, violation.key)
     left, right = records[violation.index], records[violation.index + 1]
     id_pointer = run.semantics.id_pointer
     failure = _fail(
@@ -378,7 +389,7 @@ def records_in_order(run: ApiRun, view: View) -> Iterator[Observation]:
         received=violation.reason,
         expected=" then ".join(f"{k.field} {k.direction}" for k in keys),
     )
-    yield replace(failure, alternative=alternative)
+    yield replace(failure, alternatives=alternatives)
 
 
 def _sorted_page_passes(
@@ -465,7 +476,7 @@ def error_envelope(run: ApiRun, view: View) -> Iterator[Observation]:
         return
     if documented is not None:
         schema = run.contract.resolve(documented)["content"]["application/json"]["schema"]
-        error = jsonschema.exceptions.best_match(run.contract.schema_validator(schema).iter_errors(view.body))
+        error = _schema_error(run, schema, view.body)
         if error is not None:
             yield _fail(
                 requirement,
@@ -480,7 +491,7 @@ def error_envelope(run: ApiRun, view: View) -> Iterator[Observation]:
     for advice in errors.get("advice", ()):
         if advice["status"] != view.status:
             continue
-        error = jsonschema.exceptions.best_match(run.contract.schema_validator(advice["schema"]).iter_errors(view.body))
+        error = _schema_error(run, advice["schema"], view.body)
         if error is not None:
             yield _fail(
                 advice["requirement"],
@@ -494,8 +505,43 @@ def error_envelope(run: ApiRun, view: View) -> Iterator[Observation]:
             yield _pass(advice["requirement"], "error_envelope")
 
 
-def parse_bound(value: str) -> Any:
-    return parse_instant(value)
+def _schema_error(run: ApiRun, schema: Mapping[str, Any], body: Any) -> jsonschema.ValidationError | None:
+    """The most telling reason `body` does not match `schema`, or None when it does."""
+    return jsonschema.exceptions.best_match(run.contract.schema_validator(schema).iter_errors(body))
+
+
+# --- strict JSON --------------------------------------------------------------------------------
+
+
+@response_check
+def strict_json(run: ApiRun, view: View) -> Iterator[Observation]:
+    """A JSON body is one JSON text with one meaning: no NaN or Infinity, no key twice in one object.
+
+    Python's json module (and so schemathesis) reads both; other parsers reject them or pick another
+    value for a repeated key, so the records could not be judged the way the vendor meant them.
+    Bodies that are not JSON at all are judged by the schema and error-envelope checks."""
+    if not view.content or not _is_json(view.headers.get("Content-Type")):
+        return
+    errors = run.semantics.errors
+    citing = [requirement.id for requirement in run.contract.requirements if "strict_json" in requirement.checks]
+    error_requirement = errors["requirement"] if errors and errors["requirement"] in citing else None
+    requirement = error_requirement if view.status >= 400 and error_requirement else None
+    requirement = requirement or next((rid for rid in citing if rid != error_requirement), None)
+    if requirement is None:
+        return
+    if view.body is not MISSING:
+        yield _pass(requirement, "strict_json")
+        return
+    problem = json_problem(view.content)
+    if problem is not None:
+        yield _fail(
+            requirement,
+            "strict_json",
+            view,
+            f"the {view.status} body is not strict JSON: {problem}",
+            received=view.evidence.body_excerpt[:200],
+            expected="JSON as RFC 8259 defines it",
+        )
 
 
 # --- schemathesis' own checks -------------------------------------------------------------------
@@ -518,10 +564,12 @@ def builtin_requirement(run: ApiRun, name: str, case: Case, response: Response, 
         return str(run.semantics.errors["requirement"])
     if name == "response_headers_conformance" and run.semantics.count_headers:
         counts = run.semantics.count_headers
-        missing = [header.lower() for header in getattr(failure, "missing_headers", None) or ()]
-        if counts["result-header"].lower() in missing or not missing:
-            return str(counts["result-requirement"])
-        return str(counts["total-requirement"])
+        # The failure names the header: missing ones in `missing_headers`, malformed ones in its text.
+        missing = " ".join(getattr(failure, "missing_headers", None) or ())
+        named = missing or (f"{failure.title} {failure.message}" if failure is not None else "")
+        if counts["total-header"].lower() in named.lower() and counts["result-header"].lower() not in named.lower():
+            return str(counts["total-requirement"])
+        return str(counts["result-requirement"])
     if name == "negative_data_rejection":
         parameter = _negated_parameter(case)
         attributed = run.contract.invalid_value_requirements()
@@ -581,6 +629,11 @@ def attach(run: ApiRun) -> None:
             run.observe(
                 Observation(requirement, Outcome.FAIL, result.name, run.secrets.redact(message), evidence=(evidence,))
             )
+
+
+def detach(run: ApiRun) -> None:
+    """Forget a finished run (a process may run many: tests, benchmarks)."""
+    _RUNS.pop(id(run.schema), None)
 
 
 def _registered(name: str) -> Any:

@@ -359,6 +359,12 @@ def check_artefacts(artefacts: Artefacts) -> None:
         browser.require_chromium()
 
 
+def hypothesis_cache() -> Path:
+    """Where Hypothesis may keep its derived data: $XDG_CACHE_HOME/apiconform/hypothesis (or ~/.cache)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "apiconform" / "hypothesis"
+
+
 def run(
     config: RunConfig,
     *,
@@ -437,7 +443,10 @@ def _run(
             args += ["-v", "--tb=short"]
         else:
             args += ["-p", "no:terminal"]
-        os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(scratch, "hypothesis")))
+        # Hypothesis keeps derived data (its unicode tables) here even without an example database;
+        # a persistent cache spares every run the seconds it takes to build them, and keeps the
+        # user's working directory clean.
+        os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(hypothesis_cache()))
         try:
             with redacted_std_streams(redactor):
                 code = pytest.main(args, plugins=[progress])

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 
 from apiconform import contract
 from apiconform.engine import response_checks
-from apiconform.engine.http import BudgetExhausted, GuardedSession, Politeness
+from apiconform.engine.http import DEFAULT_MAX_BODY, BudgetExhausted, GuardedSession, Pacer, Politeness, origin
 from apiconform.engine.scenarios import SCENARIO_CHECKS, load_all
 from apiconform.engine.target import ApiRun, Secrets
 from apiconform.engine.verdicts import Observation, Outcome
@@ -47,6 +48,10 @@ class RunConfig:
     max_time: float | None = None
     timeout: float = 30.0
     allow_unsafe_methods: bool = False
+    # TLS: verified against the system's CAs, or this CA bundle (PEM); `insecure` verifies nothing.
+    ca_bundle: str | None = None
+    insecure: bool = False
+    max_response_bytes: int = DEFAULT_MAX_BODY
     report_dir: str | None = None
     embedded_faults: tuple[str, ...] = ()
     embedded_records: int | None = None
@@ -84,6 +89,8 @@ class ConformanceSession:
             # The embedded server is ours: probing it with undeclared methods harms nobody.
             config.allow_unsafe_methods = True
         self.embedded = self.server is not None
+        # One pacer per origin: two APIs on one host share its rate limit.
+        self.pacers: dict[tuple[str, str, int], Pacer] = {}
         self.runs = [self._api_run(api, base_urls[api], token, enterprise_id) for api in config.apis]
 
     def _start_embedded(self) -> Any:
@@ -115,9 +122,12 @@ class ConformanceSession:
             max_requests=self.config.max_requests,
             deadline=self.deadline,
             timeout=self.config.timeout,
+            max_body=self.config.max_response_bytes,
             allowed_methods=methods,
+            verify=self.tls_verify(),
         )
-        session = GuardedSession(base_url, politeness, on_send=self.on_send)
+        pacer = self.pacers.setdefault(origin(base_url), Pacer(rate))
+        session = GuardedSession(base_url, politeness, on_send=self.on_send, pacer=pacer)
         schemathesis_config = self._schemathesis_config(loaded, base_url, token, enterprise_id, methods)
         run = ApiRun(
             loaded,
@@ -133,6 +143,12 @@ class ConformanceSession:
         response_checks.attach(run)
         return run
 
+    def tls_verify(self) -> bool | str:
+        """requests' `verify` for this run: False with --insecure, the --ca-bundle file, else True."""
+        if self.config.insecure:
+            return False
+        return self.config.ca_bundle or True
+
     def _schemathesis_config(
         self, loaded: contract.Contract, base_url: str, token: str | None, enterprise_id: str | None, methods: set[str]
     ) -> SchemathesisConfig:
@@ -147,6 +163,10 @@ class ConformanceSession:
             base_url=base_url,
             headers={"Authorization": f"Bearer {token}"} if token else None,
             request_timeout=self.config.timeout,
+            # The guarded session enforces these on every request; schemathesis is told the same so that
+            # what it records (HAR, cassette) describes the transport actually used.
+            tls_verify=self.tls_verify(),
+            max_redirects=0,
             parameters=parameters,
         )
         project.generation.update(
@@ -175,8 +195,8 @@ class ConformanceSession:
         for run in self.runs:
             try:
                 reply = run.get(run.semantics.paging.query(0, 1))
-            except Exception as exc:  # the reason is reported, whatever it is
-                run.cache["untestable"] = run.secrets.redact(str(exc))
+            except requests.RequestException as exc:  # the target's doing; a bug of ours propagates
+                run.cache["untestable"] = run.secrets.redact(str(exc) or type(exc).__name__)
                 continue
             if reply.error:
                 run.cache["untestable"] = reply.error
@@ -184,6 +204,10 @@ class ConformanceSession:
                 run.cache["untestable"] = (
                     f"the list operation answered {reply.status} to a plain request with the configured credentials"
                 )
+                location = reply.headers.get("Location")
+                if reply.status is not None and 300 <= reply.status < 400 and location:
+                    # Not followed: the token must not travel to wherever the target points.
+                    run.cache["untestable"] += f" (a redirect to {run.secrets.redact(location)}, not followed)"
 
     def scenarios_for(self, run: ApiRun) -> list[str]:
         """The scenario checks the API's catalog cites and its semantics support, in registry order."""
@@ -208,6 +232,7 @@ class ConformanceSession:
         """Give every requirement nothing observed a reason, and stop the embedded server."""
         self.finished = datetime.now(UTC)
         for run in self.runs:
+            response_checks.detach(run)
             run.ledger.settle()
             untestable = run.cache.get("untestable")
             for record in run.ledger:
@@ -222,7 +247,7 @@ class ConformanceSession:
                     )
                 elif not (record.passes or record.failure_count or record.inconclusive or record.not_exercised):
                     reason = (
-                        "the request budget or time limit ran out first"
+                        f"no more requests were sent: {run.session.traffic.stopped or 'the budget ran out'}"
                         if run.budget_exhausted
                         else (_why_not_exercised(run, record.requirement))
                     )

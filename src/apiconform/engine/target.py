@@ -10,6 +10,7 @@ they fetch, through the same code path as the property tests.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import re
@@ -79,12 +80,52 @@ def wire_query(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
 
+class AmbiguousJson(ValueError):
+    """A body Python's json module reads, but that is not one JSON text with a single meaning (RFC 8259)."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise AmbiguousJson(f"{name} is not a JSON value (RFC 8259 has no NaN or Infinity)")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise AmbiguousJson(
+                    f"the key {json.dumps(key)} appears twice in one object (parsers disagree which value counts)"
+                )
+            seen.add(key)
+    return value
+
+
+def loads_strict(content: bytes) -> Any:
+    """`content` parsed as strict JSON: ValueError for anything that is not JSON, AmbiguousJson for NaN,
+    Infinity or a repeated key (which the json module would accept, each parser in its own way)."""
+    return json.loads(content, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+
+
+def json_problem(content: bytes) -> str | None:
+    """Why a body that the json module accepts is still not strict JSON; None when it is strict, or no JSON at all."""
+    try:
+        loads_strict(content)
+    except AmbiguousJson as exc:
+        return str(exc)
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
 def parse_body(content: bytes) -> Any:
+    """The JSON value of a body, or MISSING when it is not strict JSON (invalid, invalid UTF-8, NaN, a repeated
+    key): a body with two readings is not judged on either; the strict_json check reports it."""
     if not content:
         return MISSING
     try:
-        return json.loads(content)
-    except ValueError:
+        return loads_strict(content)
+    except (ValueError, RecursionError):
         return MISSING
 
 
@@ -104,7 +145,10 @@ def make_evidence(
     text = content[: BODY_EXCERPT * 4].decode("utf-8", errors="replace")
     excerpt = text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + "..."
     headers = response_headers or {}
-    kept = {name: value for name, value in headers.items() if name.lower().startswith("x-")}
+    # The count headers, and where a redirect pointed (it is never followed; the evidence shows where to).
+    kept = {
+        name: value for name, value in headers.items() if name.lower().startswith("x-") or name.lower() == "location"
+    }
     content_type = next((value for name, value in headers.items() if name.lower() == "content-type"), None)
     return Evidence(
         method=method,
@@ -228,6 +272,10 @@ class ApiRun:
         self.responses += 1
         if 200 <= status < 300:
             self.successes += 1
+
+    @functools.cached_property
+    def list_operation_label(self) -> str:
+        return str(self.operation().label)
 
     def operation(self, operation_id: str | None = None) -> APIOperation:
         return self.schema.find_operation_by_id(operation_id or self.semantics.operation_id)  # type: ignore[attr-defined]

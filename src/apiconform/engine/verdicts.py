@@ -68,9 +68,9 @@ class Observation:
     received: str | None = None
     expected: str | None = None
     evidence: tuple[Evidence, ...] = ()
-    # A failure that could as well be the fault of another requirement: blamed on that one instead
-    # if that requirement fails by its own checks (see Ledger.settle).
-    alternative: str | None = None
+    # Requirements whose fault this failure could as well be: it is blamed on the first of them that
+    # fails by its own checks, else on `requirement` (see Ledger.settle).
+    alternatives: tuple[str, ...] = ()
 
 
 # Enough failures to see a pattern; more would only bloat the report.
@@ -86,6 +86,7 @@ class RequirementRecord:
     inconclusive: list[Observation] = field(default_factory=list)
     not_exercised: list[Observation] = field(default_factory=list)
     checks: set[str] = field(default_factory=set)
+    failed_checks: set[str] = field(default_factory=set)
 
     @property
     def verdict(self) -> Verdict:
@@ -122,7 +123,7 @@ class Ledger:
         return iter(self._records.values())
 
     def record(self, observation: Observation) -> None:
-        if observation.outcome is Outcome.FAIL and observation.alternative:
+        if observation.outcome is Outcome.FAIL and observation.alternatives:
             with self._lock:
                 self._ambiguous.append(observation)
             return
@@ -135,6 +136,7 @@ class Ledger:
                 entry.passes += 1
             elif observation.outcome is Outcome.FAIL:
                 entry.failure_count += 1
+                entry.failed_checks.add(observation.check)
                 if len(entry.failures) < MAX_FAILURES_KEPT and not any(
                     kept.message == observation.message for kept in entry.failures
                 ):
@@ -145,7 +147,7 @@ class Ledger:
                 entry.not_exercised.append(observation)
 
     def settle(self) -> None:
-        """Blame each ambiguous failure: on its alternative if that failed on its own, else as recorded.
+        """Blame each ambiguous failure: on an alternative that failed on its own, else as recorded.
 
         A record that breaks one filter of a query with several could be that filter's fault or the
         combination's (DECISIONS.md D-GEN-12); the combination's own relation check decides."""
@@ -153,11 +155,8 @@ class Ledger:
             pending, self._ambiguous = self._ambiguous, []
             failing = {rid for rid, record in self._records.items() if record.failure_count}
         for observation in pending:
-            alternative = observation.alternative
-            assert alternative is not None
-            if alternative in failing:
-                observation = replace(observation, requirement=alternative)
-            self.record(replace(observation, alternative=None))
+            blamed = next((rid for rid in observation.alternatives if rid in failing), observation.requirement)
+            self.record(replace(observation, requirement=blamed, alternatives=()))
 
     def passed(self, requirement: str, check: str, count: int = 1) -> None:
         with self._lock:

@@ -154,3 +154,44 @@ def headline(report: Mapping[str, Any]) -> str:
     if untestable:
         text += f"; could not test {', '.join(untestable)}"
     return text
+
+
+def insecure(report: Mapping[str, Any]) -> bool:
+    """Whether the run skipped TLS certificate verification (--insecure)."""
+    return bool(report["settings"].get("insecure"))
+
+
+INSECURE_NOTE = "TLS certificates were NOT verified (--insecure): the answers may not have come from the real target"
+
+
+def safety_notes(report: Mapping[str, Any], api_name: str | None = None) -> list[str]:
+    """What a reader must know about how the run treated the target: TLS not verified, redirects refused,
+    429 pauses, requests stopped early, requests that got no usable answer (all APIs, or one and the run's)."""
+    notes = [INSECURE_NOTE] if insecure(report) else []
+    for api in report["apis"]:
+        if api_name is None or api["api"] == api_name:
+            notes += [f"{api['api']}: {note}" for note in _api_notes(api)]
+    return notes
+
+
+def _api_notes(api: Mapping[str, Any]) -> Iterator[str]:
+    offsite = api.get("offsite_redirects") or []
+    if offsite:
+        yield (
+            f"{api.get('offsite_redirect_count', len(offsite))} redirect(s) pointed to another host and were not "
+            f"followed (the token was not sent there), e.g. {offsite[0]}"
+        )
+    elif api.get("redirects_not_followed"):
+        yield f"{api['redirects_not_followed']} redirect(s) were answered; none was followed"
+    retries = api.get("retries_on_429") or 0
+    if retries:
+        yield (
+            f"the target answered 429 Too Many Requests; the run waited {api.get('waited_on_429_seconds', 0):g} s "
+            f"over {retries} retr{'y' if retries == 1 else 'ies'}"
+        )
+    if api.get("stopped_reason"):
+        yield f"stopped sending before the run was done: {api['stopped_reason']}"
+    errors = api.get("transport_error_count", len(api.get("transport_errors") or ()))
+    if errors:
+        first = (api.get("transport_errors") or [""])[0]
+        yield f"{errors} request(s) got no usable answer" + (f", e.g. {first}" if first else "")

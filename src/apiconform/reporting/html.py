@@ -20,8 +20,10 @@ from apiconform.reporting.document import (
     findings,
     first_evidence,
     headline,
+    insecure,
     of_api,
     one_line,
+    safety_notes,
     verdict_label,
 )
 
@@ -105,10 +107,19 @@ def _header(report: Mapping[str, Any]) -> str:
             ),
         ),
     ]
+    notes = safety_notes(report)
+    if notes:
+        rows.append(("Run safety", "<br>".join(e(note) for note in notes)))
     body = "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows)
+    warning = (
+        '<p class="untestable insecure"><strong>TLS certificates were NOT verified (--insecure)</strong>: '
+        "the answers may not have come from the real target.</p>"
+        if insecure(report)
+        else ""
+    )
     return (
         f"<header><h1>apiconform conformance report {_badge(report['verdict'], report['verdict'].upper())}</h1>"
-        f'<p class="headline">{e(headline(report))}</p><table class="run">{body}</table></header>'
+        f'<p class="headline">{e(headline(report))}</p>{warning}<table class="run">{body}</table></header>'
     )
 
 

@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from apiconform.reporting.document import counts, of_api, one_line, reason
+from apiconform.reporting.document import counts, insecure, of_api, one_line, reason, safety_notes
 
 # XML 1.0 cannot hold most control characters, even escaped; a response body may contain them.
 _XML_FORBIDDEN = dict.fromkeys((*range(0, 9), 11, 12, *range(14, 32), 65534, 65535), "�")
@@ -135,12 +135,16 @@ def render_junit(report: Mapping[str, Any]) -> str:
                 "apiconform": report["tool"]["version"],
                 "schemathesis": report["tool"]["schemathesis"],
                 "verdict": api["verdict"],
+                "tls_verification": "off (--insecure)" if insecure(report) else "on",
             },
         )
         for requirement in requirements:
             _testcase(suite, requirement)
-        if api.get("untestable_reason"):
-            _element(suite, "system-err", f"could not be tested: {api['untestable_reason']}")
+        # JUnit allows one system-err per suite: the reason it could not be tested, then the run-safety notes.
+        errors = [f"could not be tested: {api['untestable_reason']}"] if api.get("untestable_reason") else []
+        errors += safety_notes(report, api["api"])
+        if errors:
+            _element(suite, "system-err", "\n".join(errors))
     for name, value in totals.items():
         root.set(name, str(value))
     root.set("errors", "0")

@@ -16,9 +16,11 @@ from apiconform.reporting.document import (
     findings,
     first_evidence,
     headline,
+    insecure,
     of_api,
     one_line,
     reason,
+    safety_notes,
 )
 
 # GitHub caps a step summary at 1 MiB; long lists are cut well before that.
@@ -76,8 +78,15 @@ def _finding(requirement: Mapping[str, Any]) -> list[str]:
 def render_markdown(report: Mapping[str, Any]) -> str:
     """The compact Markdown summary of a report."""
     lines = [f"## apiconform: {text(headline(report))}", ""]
+    if insecure(report):
+        lines += ["> ⚠️ **TLS certificates were NOT verified (--insecure).**", ""]
     lines += _counts_table(report)
     lines.append("")
+    notes = safety_notes(report)
+    if notes:
+        lines += ["### Run safety", ""]
+        lines += [f"- {text(one_line(note, 400))}" for note in notes]
+        lines.append("")
     found = findings(report)
     sections = (
         ("Failing requirements", [item for item in found if item["verdict"] == "fail"]),

@@ -7,7 +7,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from apiconform.reporting.document import VERDICTS, counts, findings, first_evidence, of_api, one_line, reason
+from apiconform.reporting.document import (
+    INSECURE_NOTE,
+    VERDICTS,
+    counts,
+    findings,
+    first_evidence,
+    insecure,
+    of_api,
+    one_line,
+    reason,
+    safety_notes,
+)
 
 _COLOURS = {
     "pass": "32",
@@ -91,6 +102,9 @@ def render_summary(
     """The summary printed after a run: table, findings, waivers, report files, the verdict line."""
     painter = Painter(colour)
     lines = _table(painter, report)
+    for note in safety_notes(report):
+        shown = painter.verdict(f"WARNING: {note}", "fail") if note == INSECURE_NOTE else one_line(note, 300)
+        lines.append(f"  {shown}")
     for api in report["apis"]:
         if api.get("untestable_reason"):
             lines.append(f"  {api['api']} could not be tested: {api['untestable_reason']}")
@@ -126,5 +140,12 @@ def render_summary(
         names = ", ".join(path.name for path in written) if written else "report.json"
         lines.append(f"reports: {report_dir}/ ({names})")
     verdict = painter.verdict(report["verdict"])
-    lines.append(f"verdict: {painter.bold(verdict)} (exit {report['exit_code']}); {report['requests']} requests")
+    meaning = {0: "conformant", 1: "nonconformant", 3: "could not be tested"}.get(report["exit_code"], "")
+    tls = f"; {painter.verdict('TLS NOT VERIFIED (--insecure)', 'fail')}" if insecure(report) else ""
+    stopped = [api["stopped_reason"] for api in report["apis"] if api.get("stopped_reason")]
+    cut = f"; stopped early: {'; '.join(stopped)}" if stopped else ""
+    lines.append(
+        f"verdict: {painter.bold(verdict)} ({meaning}, exit {report['exit_code']}); "
+        f"{report['requests']} requests{tls}{cut}"
+    )
     return "\n".join(lines) + "\n"

@@ -158,7 +158,8 @@ class BrmApi:
     def _render(self, rows: list[tuple[Any, ...]], plan: _Plan) -> str:
         unpack = self.store.adjustment_codec.unpack
         amount_as_string = "brm-amount-as-string" in self.faults
-        if plan.fields is None and not amount_as_string:
+        nan_amounts = "brm-nan-amount" in self.faults
+        if plan.fields is None and not amount_as_string and not nan_amounts:
             docs = [unpack(row[0]) for row in rows]
             if plan.oracle:
                 unpack_extension = self.store.extension_codec.unpack
@@ -175,6 +176,11 @@ class BrmApi:
                         record = {key: _without_nulls(value) for key, value in record.items()}
                 if amount_as_string and isinstance(record.get("amount"), dict):
                     record["amount"]["amount"] = str(record["amount"]["amount"])
+                amount = record.get("amount")
+                value = amount.get("amount") if isinstance(amount, dict) else None
+                if nan_amounts and isinstance(amount, dict) and isinstance(value, float) and abs(value) < 1:
+                    # json.dumps writes a float NaN as the bare token NaN, which is not JSON (RFC 8259).
+                    amount["amount"] = float("nan")
                 docs.append(compact_json(record))
         # Stored hrefs are paths; the server writes them as URLs on its own base.
         return ("[" + ",".join(docs) + "]").replace('"href":"/brm/', self._href_prefix)

@@ -161,6 +161,8 @@ _FAULT_LIST = (
     # --- BRM: records, errors and access -------------------------------------------------------
     Fault("brm-amount-as-string", BRM, "BRM-RESP-SCHEMA",
           "amount.amount is written as a string ('-1.0')"),
+    Fault("brm-nan-amount", BRM, "BRM-RESP-SCHEMA",
+          "amounts under one unit come out as the bare token NaN (a failed decimal conversion), which is not JSON"),
     Fault("brm-content-type-text-plain", BRM, "BRM-RESP-CONTENT-TYPE",
           "200 responses are labelled text/plain (the body is still JSON)"),
     Fault("brm-206-on-partial-page", BRM, "BRM-RESP-STATUS",

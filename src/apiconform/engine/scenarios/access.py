@@ -3,11 +3,13 @@ requests without valid credentials or for someone else's resources are refused."
 
 from __future__ import annotations
 
+import functools
+
 from hypothesis import strategies as st
 
 from apiconform.contract import QueryExpectation
 from apiconform.engine import discovery
-from apiconform.engine.scenarios import Attempt, describe_ids, explore, ids, scenario
+from apiconform.engine.scenarios import Attempt, confirmed, describe_ids, explore, ids, scenario
 from apiconform.engine.scenarios.paging import UNSTABLE
 from apiconform.engine.target import INVALID_TOKEN, ApiRun, Reply
 from apiconform.engine.verdicts import Observation, Outcome
@@ -62,7 +64,8 @@ def tolerated_inputs_answered(run: ApiRun) -> None:
     size = str(discovery.honoured_size(run))
     paging = run.semantics.paging
     for item in run.semantics.tolerated_inputs:
-        run.observe_all(_tolerated(run, item, check, size, paging.size_param))
+        # "Ignored" compares two answers: confirmed between change probes like every relation (D-GEN-6).
+        run.observe_all(confirmed(run, functools.partial(_tolerated, run, item, check, size, paging.size_param)))
 
 
 def _tolerated(run: ApiRun, item: QueryExpectation, check: str, size: str, size_param: str) -> list[Observation]:

@@ -275,7 +275,7 @@ def walk_ends_cleanly(run: ApiRun) -> None:
         size = data.draw(st.sampled_from(SMALL_SIZES[1:6]), label="page size")
 
         def attempt() -> list[Observation]:
-            everything = discovery.complete_set(run, query)
+            everything, _ = discovery.fetch_complete(run, query)
             if everything is None:
                 return [
                     Observation(requirement, Outcome.NOT_EXERCISED, check, "the narrowed result is too large to walk")

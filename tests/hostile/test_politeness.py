@@ -1,0 +1,137 @@
+"""A run is polite to a live target: only GET, only to the target host, never faster than the rate, within its
+request budget and its time limit (a request in flight and the property-test loop included)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apiconform.engine.session import DEFAULT_REMOTE_RATE, ConformanceSession, RunConfig
+from apiconform.server import ReferenceServer
+
+from .conftest import BRM, OES, TIGHT, HostileFactory, Outcome, no_traceback, run_argv
+
+# Loopback scheduling jitter between the client pacing a request and the server seeing it arrive.
+JITTER = 0.02
+
+
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Every address this test's thread connects a socket to (the servers' own threads are not counted)."""
+    seen: list[Any] = []
+    me = threading.get_ident()
+    original = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if threading.get_ident() == me:
+            seen.append(address)
+        original(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    yield seen
+
+
+def test_a_default_run_sends_only_get_only_to_the_target_and_never_above_the_rate(
+    hostile: HostileFactory,
+    upstream: ReferenceServer,
+    run_cli: Callable[..., Outcome],
+    tmp_path: Path,
+    connections: list[Any],
+) -> None:
+    rate = 20
+    server = hostile("proxy")
+    # Both APIs on one host: they share the host's rate, not one rate each.
+    argv = [
+        "run",
+        "--api",
+        "all",
+        "--base-url",
+        server.origin,
+        "--enterprise-id",
+        upstream.enterprise_id,
+        "--rate-limit",
+        str(rate),
+        "--max-requests",
+        "30",
+        *TIGHT,
+    ]
+    outcome = run_cli(argv, token=upstream.token)
+    no_traceback(outcome)
+    seen = server.requests()
+    assert len(seen) == 60 == outcome.report()["requests"]
+    assert {request.method for request in seen} == {"GET"}
+    assert {request.headers["Host"] for request in seen} == {f"127.0.0.1:{server.port}"}
+    assert set(connections) == {("127.0.0.1", server.port)}
+    # No `rate + 1` requests ever started within one second.
+    arrivals = sorted(request.at for request in seen)
+    windows = [later - earlier for earlier, later in zip(arrivals, arrivals[rate:], strict=False)]
+    assert min(windows) >= 1.0 - JITTER, min(windows)
+    assert outcome.report()["settings"]["rate_limit"] == rate
+
+
+def test_a_run_sends_no_more_than_its_request_budget(
+    hostile: HostileFactory, upstream: ReferenceServer, run_cli: Callable[..., Outcome], tmp_path: Path
+) -> None:
+    server = hostile("proxy")
+    outcome = run_cli(
+        run_argv(server, upstream, OES, tmp_path / "r", *TIGHT, "--max-requests", "15"), token=upstream.token
+    )
+    no_traceback(outcome)
+    assert len(server.requests()) == 15
+    api = outcome.api(OES)
+    assert api["requests"] == 15 and api["budget_exhausted"]
+    assert api["stopped_reason"] == "the request budget of 15 (--max-requests) was used up"
+    assert "the request budget of 15 (--max-requests) was used up" in outcome.terminal
+
+
+@pytest.mark.parametrize(
+    ("timeout", "max_time"),
+    [
+        pytest.param("20", 3.0, id="a request in flight is cut at the deadline"),
+        pytest.param("1", 4.0, id="the property loop meets timeout after timeout"),
+    ],
+)
+def test_the_run_ends_within_max_time(
+    timeout: str,
+    max_time: float,
+    hostile: HostileFactory,
+    upstream: ReferenceServer,
+    run_cli: Callable[..., Outcome],
+    tmp_path: Path,
+) -> None:
+    # Fast for the preflight and discovery, then every answer takes longer than the run may.
+    server = hostile("slow", skip=4, delay=60)
+    argv = run_argv(server, upstream, BRM, tmp_path / "r", "--request-timeout", timeout, "--max-time", str(max_time))
+    outcome = run_cli(argv, token=upstream.token)
+    no_traceback(outcome)
+    # The run itself (session, verdicts, four reports) takes a second or two on top of its time limit.
+    assert outcome.elapsed < max_time + 4, outcome.elapsed
+    first = server.requests()[0].at
+    assert all(request.at - first < max_time for request in server.requests())
+    api = outcome.api(BRM)
+    assert "time limit (--max-time) was reached" in api["stopped_reason"]
+    assert outcome.code in (0, 1)  # whatever was judged before the deadline decides
+
+
+def test_a_remote_target_is_paced_by_default_and_loopback_is_not() -> None:
+    remote = ConformanceSession(
+        RunConfig(apis=[BRM], base_urls={BRM: "https://brm.example.test/brm/prepayBalanceManagement/v4"})
+    )
+    local = ConformanceSession(
+        RunConfig(apis=[BRM], base_urls={BRM: "http://127.0.0.1:9/brm/prepayBalanceManagement/v4"})
+    )
+    assert remote.runs[0].session.pacer.rate == DEFAULT_REMOTE_RATE == 10
+    assert local.runs[0].session.pacer.rate is None
+    assert remote.runs[0].session.politeness.allowed_methods == {"GET"}
+    both = ConformanceSession(
+        RunConfig(
+            apis=[OES, BRM], base_urls={OES: "https://vendor.example.test/a", BRM: "https://vendor.example.test/b"}
+        )
+    )
+    # Two APIs on one host share its rate.
+    assert both.runs[0].session.pacer is both.runs[1].session.pacer
