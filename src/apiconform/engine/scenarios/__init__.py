@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from apiconform.contract import Semantics
 from apiconform.engine.http import BudgetExhausted
-from apiconform.engine.target import ApiRun
+from apiconform.engine.target import ApiRun, Reply
 from apiconform.engine.verdicts import Observation, Outcome
 
 Attempt = Callable[[], list[Observation]]
@@ -119,6 +119,19 @@ def ids(run: ApiRun, records: Iterable[object]) -> list[str]:
     from apiconform.engine.records import pointer_get
 
     return [str(pointer_get(record, run.semantics.id_pointer)) for record in records]
+
+
+def failed(
+    requirement: str,
+    check: str,
+    message: str,
+    replies: Sequence[Reply],
+    received: str | None = None,
+    expected: str | None = None,
+) -> Observation:
+    """A failure, with the (last three) replies that show it as evidence."""
+    evidence = tuple(reply.evidence for reply in replies[-3:])
+    return Observation(requirement, Outcome.FAIL, check, message, received, expected, evidence)
 
 
 def describe_ids(values: Sequence[str], limit: int = 5) -> str:

@@ -9,18 +9,10 @@ from hypothesis import strategies as st
 
 from apiconform.contract import QueryExpectation
 from apiconform.engine import discovery
-from apiconform.engine.scenarios import Attempt, confirmed, describe_ids, explore, ids, scenario
+from apiconform.engine.scenarios import Attempt, confirmed, describe_ids, explore, failed, ids, scenario
 from apiconform.engine.scenarios.paging import UNSTABLE
 from apiconform.engine.target import INVALID_TOKEN, ApiRun, Reply
 from apiconform.engine.verdicts import Observation, Outcome
-
-
-def _fail(
-    requirement: str, check: str, message: str, replies: list[Reply], received: str, expected: str
-) -> Observation:
-    return Observation(
-        requirement, Outcome.FAIL, check, message, received, expected, tuple(reply.evidence for reply in replies)
-    )
 
 
 @scenario(applies=lambda semantics: bool(semantics.invalid_inputs))
@@ -34,7 +26,7 @@ def invalid_inputs_rejected(run: ApiRun) -> None:
             run.observe(Observation(item.requirement, Outcome.PASS, check))
         elif reply.status is not None:
             run.observe(
-                _fail(
+                failed(
                     item.requirement,
                     check,
                     f"{shown} was answered {reply.status}, not 400",
@@ -89,7 +81,7 @@ def _tolerated(run: ApiRun, item: QueryExpectation, check: str, size: str, size_
     records = reply.records(run.semantics.records_pointer)
     received = f"{reply.status}" + (f" with {describe_ids(ids(run, records))}" if records else "")
     return [
-        _fail(
+        failed(
             item.requirement,
             check,
             f"{shown} was answered {received}; accepted: {', '.join(item.accept)}",
@@ -122,7 +114,7 @@ def auth_enforced(run: ApiRun) -> None:
             run.observe(Observation(requirement, Outcome.PASS, check))
         elif reply.status is not None:
             run.observe(
-                _fail(
+                failed(
                     requirement,
                     check,
                     f"a request {label} was answered {reply.status}",
@@ -150,7 +142,7 @@ def unknown_path_parameter_refused(run: ApiRun) -> None:
             if reply.status is None:
                 return []
             return [
-                _fail(
+                failed(
                     spec["requirement"],
                     check,
                     f"{spec['name']}={value} (unknown) was answered {reply.status}",

@@ -21,7 +21,7 @@ from apiconform.contract import Filter
 from apiconform.engine import discovery
 from apiconform.engine.records import MISSING, parse_instant, pointer_get, record_matches
 from apiconform.engine.response_checks import join_value
-from apiconform.engine.scenarios import Attempt, Plan, describe_ids, explore, flip, ids, scenario
+from apiconform.engine.scenarios import Attempt, Plan, describe_ids, explore, failed, flip, ids, scenario
 from apiconform.engine.target import ApiRun, Reply
 from apiconform.engine.verdicts import Observation, Outcome
 
@@ -89,25 +89,6 @@ def draw_value(run: ApiRun, data: st.DataObject, flt: Filter, records: list[Any]
         text = (instant + timedelta(seconds=shift)).astimezone(offset).isoformat()
         return text.replace("+00:00", "Z")
     return value
-
-
-def _fail(
-    requirement: str,
-    check: str,
-    message: str,
-    replies: list[Reply],
-    received: str | None = None,
-    expected: str | None = None,
-) -> Observation:
-    return Observation(
-        requirement,
-        Outcome.FAIL,
-        check,
-        message,
-        received,
-        expected,
-        tuple(reply.evidence for reply in replies if reply is not None)[-3:],
-    )
 
 
 def draw_base(run: ApiRun, data: st.DataObject) -> tuple[dict[str, str], list[Any]] | None:
@@ -191,7 +172,7 @@ def _filter_plan(run: ApiRun, narrowing: Filter, flt: Filter) -> Plan:
             if extra:
                 detail.append(f"unexpected {describe_ids(extra)}")
             observations.append(
-                _fail(
+                failed(
                     blamed,
                     check,
                     f"{flt.param}={value} within {base_query} returned {len(received)} records where "
@@ -242,7 +223,7 @@ def _narrowing_complete(
     missing = [i for i in ids(run, seen) if i not in found]
     if missing:
         return [
-            _fail(
+            failed(
                 narrowing.requirement,
                 "filters_select_matching_records",
                 f"{narrowing.param}={value} leaves out {describe_ids(missing)}, which the unfiltered pages show "
@@ -277,7 +258,7 @@ def _defaults_explicit(
         if unsound is not None and len(unsound) == len(base):
             blamed = flt.requirement
         observations.append(
-            _fail(
+            failed(
                 blamed,
                 "filters_select_matching_records",
                 f"without {flt.param} the result differs from {flt.param}={flt.default}",
@@ -355,7 +336,7 @@ def _union_plan(run: ApiRun, flt: Filter, requirement: str) -> Plan:
                     if part
                 )
                 return [
-                    _fail(
+                    failed(
                         requirement,
                         check,
                         f"{flt.param}={first},{second} is not the union of {flt.param}={first} "
@@ -399,7 +380,7 @@ def unknown_filter_value_matches_nothing(run: ApiRun) -> None:
                 return []
             if records:
                 return [
-                    _fail(
+                    failed(
                         flt.requirement,
                         check,
                         f"{flt.param}={value} (a value no record has) returned {len(records)} records",
@@ -446,7 +427,7 @@ def case_variants_agree(run: ApiRun) -> None:
             for variant, found, reply in results[1:]:
                 if found != first_ids:
                     return [
-                        _fail(
+                        failed(
                             flt.requirement,
                             check,
                             f"{flt.param}={variant} returned {len(found)} records, {flt.param}={first_variant} "

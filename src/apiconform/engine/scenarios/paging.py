@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from apiconform.engine import discovery
-from apiconform.engine.scenarios import Attempt, describe_ids, explore, flip, ids, scenario
+from apiconform.engine.scenarios import Attempt, describe_ids, explore, failed, flip, ids, scenario
 from apiconform.engine.target import ApiRun, Reply
 from apiconform.engine.verdicts import Observation, Outcome
 
@@ -35,19 +35,6 @@ def draw_query(run: ApiRun, data: st.DataObject, *, with_sort: bool = True) -> d
 
 def _pass(requirement: str, check: str) -> Observation:
     return Observation(requirement, Outcome.PASS, check)
-
-
-def _fail(
-    requirement: str,
-    check: str,
-    message: str,
-    replies: list[Reply],
-    received: str | None = None,
-    expected: str | None = None,
-) -> Observation:
-    return Observation(
-        requirement, Outcome.FAIL, check, message, received, expected, tuple(reply.evidence for reply in replies[-3:])
-    )
 
 
 def fetch(run: ApiRun, query: Mapping[str, str], index: int, size: int) -> tuple[Reply, list[Any] | None]:
@@ -100,7 +87,7 @@ def pages_tile_one_large_page(run: ApiRun) -> None:
                 repeated = sorted(set(page_ids) & set(walked))
                 if repeated:
                     return [
-                        _fail(
+                        failed(
                             requirement,
                             check,
                             f"page {index} (size {small}) repeats {describe_ids(repeated)} from an earlier page",
@@ -114,7 +101,7 @@ def pages_tile_one_large_page(run: ApiRun) -> None:
                 position = next(i for i, (a, b) in enumerate(zip(walked, wanted, strict=False)) if a != b)
                 page_index = position // small
                 return [
-                    _fail(
+                    failed(
                         requirement,
                         check,
                         f"page {page_index} (size {small}) holds {walked[position]} at position "
@@ -154,7 +141,7 @@ def omitted_page_is_first_page(run: ApiRun) -> None:
                 return [Observation(requirement, Outcome.NOT_EXERCISED, check, "the query matched no records")]
             if ids(run, explicit) != ids(run, omitted):
                 return [
-                    _fail(
+                    failed(
                         requirement,
                         check,
                         f"without {paging.position_param} the page differs from the first page",
@@ -216,7 +203,7 @@ def default_page_size_is_prefix(run: ApiRun) -> None:
             got_first, got_second = ids(run, first), ids(run, second)
             if got_first != wanted[:default_size]:
                 return [
-                    _fail(
+                    failed(
                         requirement,
                         check,
                         f"the default page of {default_size} is not the start of the order",
@@ -229,7 +216,7 @@ def default_page_size_is_prefix(run: ApiRun) -> None:
                 len(wanted) > default_size and not got_second
             ):
                 return [
-                    _fail(
+                    failed(
                         requirement,
                         check,
                         f"the next page without a page size does not continue after record {default_size}",
@@ -291,7 +278,7 @@ def walk_ends_cleanly(run: ApiRun) -> None:
                 expected = max(0, matched - index * size)
                 if len(records) > expected:
                     return [
-                        _fail(
+                        failed(
                             requirement,
                             check,
                             f"page {index} of size {size} holds {len(records)} records, but only {expected} of "
@@ -321,7 +308,7 @@ def _total_matches(run: ApiRun, matched: int, replies: list[Reply]) -> list[Obse
             continue
         if value.strip() != str(matched):
             return [
-                _fail(
+                failed(
                     requirement,
                     "walk_ends_cleanly",
                     f"{header} says {value} but walking the pages found {matched} records",
@@ -355,7 +342,7 @@ def total_count_invariant(run: ApiRun) -> None:
                 return []  # a missing header is the per-response checks' finding
             if totals[0] != totals[1]:
                 return [
-                    _fail(
+                    failed(
                         requirement,
                         check,
                         f"{header} differs between pages: {totals[0]} and {totals[1]}",
@@ -366,14 +353,14 @@ def total_count_invariant(run: ApiRun) -> None:
                 ]
             total = int(str(totals[0])) if str(totals[0]).isdigit() else None
             if total is None:
-                return [_fail(requirement, check, f"{header} is not a count: {totals[0]!r}", [first])]
+                return [failed(requirement, check, f"{header} is not a count: {totals[0]!r}", [first])]
             observations = [_pass(requirement, check)]
             position = run.semantics.paging.position_param
             end = run.get({**query, position: str(total), run.semantics.paging.size_param: str(size)})
             records = end.records(run.semantics.records_pointer)
             if end.status != 200:
                 observations.append(
-                    _fail(
+                    failed(
                         past_end,
                         check,
                         f"offset {total} (the total) answered {end.status}",
@@ -384,7 +371,7 @@ def total_count_invariant(run: ApiRun) -> None:
                 )
             elif records:
                 observations.append(
-                    _fail(
+                    failed(
                         past_end,
                         check,
                         f"offset {total} (the total) returned {len(records)} records",
@@ -398,7 +385,7 @@ def total_count_invariant(run: ApiRun) -> None:
                 last_records = last.records(run.semantics.records_pointer)
                 if last_records is not None and len(last_records) != 1:
                     observations.append(
-                        _fail(
+                        failed(
                             requirement,
                             check,
                             f"offset {total - 1} (total - 1) returned {len(last_records)} records, "

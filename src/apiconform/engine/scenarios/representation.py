@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from hypothesis import strategies as st
 
 from apiconform.engine import discovery
 from apiconform.engine.records import pointer_get
-from apiconform.engine.scenarios import Attempt, describe_ids, explore, ids, scenario
+from apiconform.engine.scenarios import Attempt, describe_ids, explore, failed, ids, scenario
 from apiconform.engine.scenarios.paging import UNSTABLE, draw_query, fetch, fetch_twice
 from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import Observation, Outcome
@@ -56,38 +54,35 @@ def projection_keeps_values(run: ApiRun) -> None:
                 for name in chosen:
                     if name in original and name not in record:
                         return [
-                            _fail(
+                            failed(
                                 requirement,
                                 check,
                                 f"{param}={selection} dropped {name} from record {record.get(id_name)}",
-                                full_reply,
-                                projected_reply,
-                                name,
-                                "absent",
+                                [full_reply, projected_reply],
+                                received="absent",
+                                expected=name,
                             )
                         ]
                     if name in record and record[name] != original.get(name):
                         return [
-                            _fail(
+                            failed(
                                 requirement,
                                 check,
                                 f"{param}={selection} changed {name} of record {record.get(id_name)}",
-                                full_reply,
-                                projected_reply,
-                                repr(original.get(name)),
-                                repr(record[name]),
+                                [full_reply, projected_reply],
+                                received=repr(record[name]),
+                                expected=repr(original.get(name)),
                             )
                         ]
             if sorted(ids(run, projected)) != sorted(by_id):
                 return [
-                    _fail(
+                    failed(
                         requirement,
                         check,
                         f"{param}={selection} returned other records than the same query without it",
-                        full_reply,
-                        projected_reply,
-                        describe_ids(sorted(by_id)),
-                        describe_ids(sorted(ids(run, projected))),
+                        [full_reply, projected_reply],
+                        received=describe_ids(sorted(ids(run, projected))),
+                        expected=describe_ids(sorted(by_id)),
                     )
                 ]
             return [Observation(requirement, Outcome.PASS, check)]
@@ -95,12 +90,6 @@ def projection_keeps_values(run: ApiRun) -> None:
         return attempt
 
     explore(run, check, 4, plan)
-
-
-def _fail(
-    requirement: str, check: str, message: str, first: Any, second: Any, expected: str, received: str
-) -> Observation:
-    return Observation(requirement, Outcome.FAIL, check, message, received, expected, (first.evidence, second.evidence))
 
 
 @scenario(applies=lambda semantics: semantics.representations is not None)
@@ -130,27 +119,25 @@ def representation_same_records(run: ApiRun) -> None:
                     return []
                 if records is None:
                     observations.append(
-                        _fail(
+                        failed(
                             requirement,
                             check,
                             f"{param}={name} was not accepted: {reply.status}",
-                            plain_reply,
-                            reply,
-                            "200",
-                            str(reply.status),
+                            [plain_reply, reply],
+                            received=str(reply.status),
+                            expected="200",
                         )
                     )
                     continue
                 if sorted(ids(run, records)) != sorted(ids(run, plain)):
                     observations.append(
-                        _fail(
+                        failed(
                             requirement,
                             check,
                             f"{param}={name} returned other records than the same query without it",
-                            plain_reply,
-                            reply,
-                            describe_ids(sorted(ids(run, plain))),
-                            describe_ids(sorted(ids(run, records))),
+                            [plain_reply, reply],
+                            received=describe_ids(sorted(ids(run, records))),
+                            expected=describe_ids(sorted(ids(run, plain))),
                         )
                     )
                     continue
@@ -159,14 +146,13 @@ def representation_same_records(run: ApiRun) -> None:
                     unmarked = [r for r in records if pointer_get(r, "/@type") != name]
                     if unmarked:
                         observations.append(
-                            _fail(
+                            failed(
                                 extended_requirement,
                                 check,
                                 f"with {param}={name}, {len(unmarked)} records are not marked @type {name}",
-                                plain_reply,
-                                reply,
-                                name,
-                                repr(pointer_get(unmarked[0], "/@type")),
+                                [plain_reply, reply],
+                                received=repr(pointer_get(unmarked[0], "/@type")),
+                                expected=name,
                             )
                         )
                     else:
