@@ -113,3 +113,17 @@ def test_correct_server_under_churn_raises_no_false_alarm(tmp_path):
     report = run_engine(tmp_path, ["bitgo-oes", "brm-adjust-balance"], churn=20.0)
     assert report["exit_code"] == 0, findings(report)
     assert not [item for item in report["requirements"] if item["verdict"] in ("fail", "warn")], findings(report)
+
+
+def test_an_empty_value_from_a_negated_parameter_need_not_be_rejected(tmp_path):
+    # With seed 20 schemathesis negates `offset` and `limit` into empty objects, which go out as `offset=`
+    # and `limit=`; a server may ignore an empty value (DECISIONS.md D-GEN-1), so BRM-PAGE-INVALID must not
+    # fail on it (bench/soak.py found this false alarm).
+    config = RunConfig(apis=["brm-adjust-balance"], seed=20, report_dir=str(tmp_path))
+    code = runner.run(config, quiet=True, artefacts=runner.Artefacts(har=True))
+    har = json.loads((tmp_path / runner.HAR_FILE).read_text())
+    urls = [entry["request"]["url"] for entry in har["log"]["entries"]]
+    assert any(url.endswith(("?offset=", "&offset=", "?limit=", "&limit=")) for url in urls)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert by_id(report)["BRM-PAGE-INVALID"]["verdict"] == "pass", findings(report)
+    assert code == 0, findings(report)

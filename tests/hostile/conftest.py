@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -123,26 +124,37 @@ def run_cli(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> Callable[..., 
     return run
 
 
+# Linux charges a child's ru_maxrss with its parent's resident memory at exec time (the old address space
+# counts), so a run started straight from a pytest worker would report the worker's size. The run is
+# therefore the child of a small intermediate interpreter, which writes its RUSAGE_CHILDREN peak (KiB).
+_MEASURED = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[2:])\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+
+
 def run_subprocess(argv: list[str], directory: Path, *, token: str, timeout: float = 120) -> Outcome:
     """Run `python -m apiconform` with argv in a child process; measure its wall time and peak RSS."""
     env = {**os.environ, "APICONFORM_TOKEN": token, "NO_COLOR": "1"}
-    out_file, err_file = directory / "stdout.txt", directory / "stderr.txt"
+    out_file, err_file, peak_file = directory / "stdout.txt", directory / "stderr.txt", directory / "peak-kib.txt"
     directory.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-c", _MEASURED, str(peak_file), sys.executable, "-m", "apiconform", *argv]
     with out_file.open("w") as out, err_file.open("w") as err:
         started = time.monotonic()
-        process = subprocess.Popen([sys.executable, "-m", "apiconform", *argv], stdout=out, stderr=err, env=env)
-        # A run that outlives `timeout` is killed (and the test fails on its exit status).
-        killer = threading.Timer(timeout, process.kill)
+        # Its own session, so that a run outliving `timeout` is killed with its intermediate (the test then
+        # fails on the exit status).
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, start_new_session=True)
+        killer = threading.Timer(timeout, os.killpg, (process.pid, signal.SIGKILL))
         killer.start()
         try:
-            # wait4 reports this child's own resource usage (its peak RSS), unlike RUSAGE_CHILDREN.
-            _, status, usage = os.wait4(process.pid, 0)
+            process.wait()
         finally:
             killer.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.monotonic() - started
     report_dir = Path(argv[argv.index("--report-dir") + 1])
-    peak = usage.ru_maxrss / 1024  # ru_maxrss is in kilobytes on Linux
+    peak = int(peak_file.read_text()) / 1024 if peak_file.exists() else None  # ru_maxrss is in KiB on Linux
     return Outcome(process.returncode, out_file.read_text(), err_file.read_text(), elapsed, report_dir, peak)
 
 
