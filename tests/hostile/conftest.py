@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -126,24 +127,20 @@ def run_cli(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> Callable[..., 
 
 # Linux charges a child's ru_maxrss with its parent's resident memory at exec time (the old address space
 # counts), so a run started straight from a pytest worker would report the worker's size. The run is
-# therefore the child of a small intermediate interpreter, which writes its RUSAGE_CHILDREN peak (KiB).
-_MEASURED = (
-    "import resource, subprocess, sys\n"
-    "code = subprocess.call(sys.argv[2:])\n"
-    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
-    "sys.exit(code)\n"
-)
+# therefore the child of bench/_peak.py, a small interpreter that appends its children's peak to stderr.
+PEAK_WRAPPER = Path(__file__).resolve().parents[2] / "bench" / "_peak.py"
+PEAK_LINE = re.compile(r"\npeak-rss-kib (\d+)\n\Z")
 
 
 def run_subprocess(argv: list[str], directory: Path, *, token: str, timeout: float = 120) -> Outcome:
     """Run `python -m apiconform` with argv in a child process; measure its wall time and peak RSS."""
     env = {**os.environ, "APICONFORM_TOKEN": token, "NO_COLOR": "1"}
-    out_file, err_file, peak_file = directory / "stdout.txt", directory / "stderr.txt", directory / "peak-kib.txt"
+    out_file, err_file = directory / "stdout.txt", directory / "stderr.txt"
     directory.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-c", _MEASURED, str(peak_file), sys.executable, "-m", "apiconform", *argv]
+    command = [sys.executable, str(PEAK_WRAPPER), sys.executable, "-m", "apiconform", *argv]
     with out_file.open("w") as out, err_file.open("w") as err:
         started = time.monotonic()
-        # Its own session, so that a run outliving `timeout` is killed with its intermediate (the test then
+        # Its own session, so that a run outliving `timeout` is killed with its wrapper (the test then
         # fails on the exit status).
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env, start_new_session=True)
         killer = threading.Timer(timeout, os.killpg, (process.pid, signal.SIGKILL))
@@ -154,8 +151,11 @@ def run_subprocess(argv: list[str], directory: Path, *, token: str, timeout: flo
             killer.cancel()
         elapsed = time.monotonic() - started
     report_dir = Path(argv[argv.index("--report-dir") + 1])
-    peak = int(peak_file.read_text()) / 1024 if peak_file.exists() else None  # ru_maxrss is in KiB on Linux
-    return Outcome(process.returncode, out_file.read_text(), err_file.read_text(), elapsed, report_dir, peak)
+    terminal = err_file.read_text()
+    measured = PEAK_LINE.search(terminal)
+    peak = int(measured.group(1)) / 1024 if measured else None  # ru_maxrss is in KiB on Linux
+    terminal = terminal[: measured.start()] if measured else terminal
+    return Outcome(process.returncode, out_file.read_text(), terminal, elapsed, report_dir, peak)
 
 
 @dataclass(frozen=True)
