@@ -9,21 +9,28 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from apiconform.server import ReferenceServer
 
 from .conftest import BRM, TIGHT, Certificate, HostileFactory, Outcome, no_traceback, run_argv
+from .server import HostileServer
 
 BUDGET = ("--max-requests", "60")
 
 
+@pytest.fixture
+def server(hostile: HostileFactory, certificate: Certificate) -> HostileServer:
+    """A hostile server in pass-through mode, serving HTTPS with the session's self-signed certificate."""
+    return hostile("proxy", tls=certificate.server_context())
+
+
 def test_an_unverifiable_certificate_makes_the_target_untestable(
-    hostile: HostileFactory,
+    server: HostileServer,
     upstream: ReferenceServer,
-    certificate: Certificate,
     run_cli: Callable[..., Outcome],
     tmp_path: Path,
 ) -> None:
-    server = hostile("proxy", tls=certificate.server_context())
     assert server.origin.startswith("https://")
     outcome = run_cli(run_argv(server, upstream, BRM, tmp_path / "r", *TIGHT, *BUDGET), token=upstream.token)
     no_traceback(outcome)
@@ -37,13 +44,12 @@ def test_an_unverifiable_certificate_makes_the_target_untestable(
 
 
 def test_the_ca_bundle_verifies_the_target(
-    hostile: HostileFactory,
+    server: HostileServer,
     upstream: ReferenceServer,
     certificate: Certificate,
     run_cli: Callable[..., Outcome],
     tmp_path: Path,
 ) -> None:
-    server = hostile("proxy", tls=certificate.server_context())
     argv = run_argv(server, upstream, BRM, tmp_path / "r", *TIGHT, *BUDGET, "--ca-bundle", str(certificate.cert))
     outcome = run_cli(argv, token=upstream.token)
     no_traceback(outcome)
@@ -57,13 +63,11 @@ def test_the_ca_bundle_verifies_the_target(
 
 
 def test_insecure_works_and_every_report_says_so(
-    hostile: HostileFactory,
+    server: HostileServer,
     upstream: ReferenceServer,
-    certificate: Certificate,
     run_cli: Callable[..., Outcome],
     tmp_path: Path,
 ) -> None:
-    server = hostile("proxy", tls=certificate.server_context())
     # --verbose: pytest's own output, warnings summary included, reaches the terminal.
     argv = run_argv(server, upstream, BRM, tmp_path / "r", *TIGHT, *BUDGET, "--insecure", "--verbose")
     outcome = run_cli(argv, token=upstream.token)
