@@ -56,14 +56,22 @@ def measured(command: Sequence[str], **kwargs: Any) -> tuple[subprocess.Complete
 
 
 def apiconform_run(
-    api: str, *, seed: int = 0, faults: Sequence[str] = (), churn: float = 0.0, report_dir: Path | None = None
+    api: str,
+    *,
+    seed: int = 0,
+    faults: Sequence[str] = (),
+    churn: float = 0.0,
+    report_dir: Path | None = None,
+    variants: Sequence[str] = (),
 ) -> Run:
-    """`apiconform run` against the embedded reference server (with faults or churn switched on)."""
+    """`apiconform run` against the embedded reference server (with faults, variants or churn switched on)."""
     with tempfile.TemporaryDirectory(prefix="apiconform-bench-") as scratch:
         directory = report_dir or Path(scratch, "report")
         command = [*APICONFORM, "run", "--api", api, "--seed", str(seed), "--report-dir", str(directory), "--quiet"]
         for fault in faults:
             command += ["--reference-fault", fault]
+        for variant in variants:
+            command += ["--reference-variant", variant]
         if churn:
             command += ["--reference-churn", str(churn)]
         completed, seconds, peak = measured(command, cwd=scratch)
@@ -103,15 +111,24 @@ def reference_server(*, faults: Sequence[str] = (), seed: int = 0) -> Iterator[d
             process.kill()
 
 
-def apiconform_in_process(api: str, seed: int, faults: Sequence[str] = (), churn: float = 0.0) -> dict[str, Any]:
-    """One default run in this process (warm imports and caches: many runs cost less), its report.json."""
+def apiconform_in_process(
+    api: str, seed: int, faults: Sequence[str] = (), churn: float = 0.0, variants: Sequence[str] = ()
+) -> dict[str, Any]:
+    """One default run in this process (warm imports and caches: many runs cost less), its report.json.
+
+    `variants` switches on legitimate behaviours of the embedded server (RunConfig.embedded_variants)."""
     from apiconform.engine import runner
     from apiconform.engine.session import RunConfig
 
     with tempfile.TemporaryDirectory(prefix="apiconform-bench-") as scratch:
         started = time.monotonic()
         config = RunConfig(
-            apis=[api], seed=seed, embedded_faults=tuple(faults), embedded_churn=churn, report_dir=scratch
+            apis=[api],
+            seed=seed,
+            embedded_faults=tuple(faults),
+            embedded_variants=tuple(variants),
+            embedded_churn=churn,
+            report_dir=scratch,
         )
         runner.run(config, quiet=True)
         report: dict[str, Any] = json.loads(Path(scratch, "report.json").read_text())

@@ -10,6 +10,11 @@ found by schemathesis when it reports a kind of failure it does not report again
     .venv/bin/python bench/mutation.py [--seeds 10] [--jobs 2] [--fault NAME ...] [--write]
 
 `--write` replaces the "Mutation score" section of bench/RESULTS.md with the table.
+
+With `--variant NAME` (repeatable) every fault runs on a server with those variants switched on
+(behaviours the documents allow, `apiconform serve --list-variants`): a fault must be found whatever
+legitimate choices the server makes around it. Faults that change the same behaviour as a chosen
+variant are skipped; schemathesis is not run; `--write` fills "Mutation score under variants".
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ from harness import (
     schemathesis_run,
 )
 
-from apiconform.server import FAULTS
+from apiconform.server import FAULTS, VARIANTS
+from apiconform.server.variants import conflicts
 
 
 @dataclass
@@ -56,14 +62,16 @@ class FaultResult:
     schemathesis_requests: int = 0
 
 
-def _one_run(task: tuple[str, str, int]) -> tuple[str, int, dict[str, Any]]:
-    name, api, seed = task
-    return name, seed, apiconform_in_process(api, seed, faults=[name])
+def _one_run(task: tuple[str, str, int, tuple[str, ...]]) -> tuple[str, int, dict[str, Any]]:
+    name, api, seed, variants = task
+    return name, seed, apiconform_in_process(api, seed, faults=[name], variants=variants)
 
 
-def run_apiconform(results: dict[str, FaultResult], seeds: Iterable[int], jobs: int) -> None:
+def run_apiconform(
+    results: dict[str, FaultResult], seeds: Iterable[int], jobs: int, variants: tuple[str, ...] = ()
+) -> None:
     """Every fault with every seed, in `jobs` worker processes that each run many (warm) runs."""
-    tasks = [(name, results[name].api, seed) for name in results for seed in seeds]
+    tasks = [(name, results[name].api, seed, variants) for name in results for seed in seeds]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for name, seed, report in pool.map(_one_run, tasks):
             result = results[name]
@@ -130,16 +138,24 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
     parser.add_argument("--fault", action="append", default=[], help="only these faults")
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
+    parser.add_argument("--variant", action="append", default=[], help="run every fault with these variants on")
     args = parser.parse_args()
     unknown = set(args.fault) - set(FAULTS)
     if unknown:
         parser.error(f"unknown faults: {', '.join(sorted(unknown))}")
+    unknown = set(args.variant) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variants: {', '.join(sorted(unknown))}")
     names = args.fault or sorted(FAULTS, key=lambda name: (FAULTS[name].api, name))
+    skipped = sorted({fault for _, fault in conflicts(args.variant, names)})
+    names = [name for name in names if name not in skipped]
     results = {name: FaultResult(name, FAULTS[name].api, FAULTS[name].requirement) for name in names}
     seeds = list(range(args.seeds))
     started = time.monotonic()
     print(f"apiconform: {len(results)} faults x {len(seeds)} seeds", file=sys.stderr)
-    run_apiconform(results, seeds, args.jobs)
+    run_apiconform(results, seeds, args.jobs, tuple(args.variant))
+    if args.variant:
+        return _under_variants(args, results, seeds, skipped, time.monotonic() - started)
     apis = sorted({result.api for result in results.values()})
     budgets = {}
     for api in apis:
@@ -176,6 +192,36 @@ def main() -> int:
     if args.write:
         command = f"    .venv/bin/python bench/mutation.py --seeds {args.seeds} --jobs {args.jobs} --write"
         replace_section("Mutation score", ["Command:", "", command, "", *output])
+    return 0
+
+
+def _under_variants(
+    args: argparse.Namespace, results: dict[str, FaultResult], seeds: list[int], skipped: list[str], seconds: float
+) -> int:
+    """The apiconform part of the mutation score on a server with variants on (no schemathesis comparison)."""
+    detected_most = sum(1 for r in results.values() if len(r.detected_seeds) >= 0.9 * len(seeds))
+    variants = ", ".join(f"`{name}`" for name in args.variant)
+    summary = [
+        f"Faults: {len(results)} with the variants {variants} switched on; seeds per fault: {len(seeds)} "
+        f"({len(results) * len(seeds)} apiconform runs, {seconds:.0f} s in all, {environment()}).",
+        "",
+        f"- apiconform mutation score: **{detected_most}/{len(results)}** faults detected on at least 90% of the "
+        f"{len(seeds)} seeds.",
+        f"- skipped (they change the same behaviour as a variant): {', '.join(skipped) or 'none'}",
+    ]
+    missed = [f"{r.fault} (seeds {r.missed_seeds})" for r in results.values() if r.missed_seeds]
+    if missed:
+        summary.append(f"- missed on some seeds: {'; '.join(missed)}")
+    lines = ["| fault | requirement | apiconform detected | also failed |", "|---|---|---|---|"]
+    for r in results.values():
+        also = ", ".join(sorted(r.also_failed)) or "-"
+        lines.append(f"| {r.fault} | {r.requirement} | {len(r.detected_seeds)}/{len(seeds)} | {also} |")
+    output = [*summary, "", *lines]
+    print("\n".join(output))
+    if args.write:
+        chosen = "".join(f" --variant {name}" for name in args.variant)
+        command = f"    .venv/bin/python bench/mutation.py --seeds {args.seeds} --jobs {args.jobs}{chosen} --write"
+        replace_section("Mutation score under variants", ["Command:", "", command, "", *output])
     return 0
 
 

@@ -6,6 +6,13 @@ with the server inserting records while it is tested (churn), and counts failure
 inconclusive and not-exercised verdicts, run time and requests.
 
     .venv/bin/python bench/soak.py [--seeds 30] [--churn-seeds 10] [--churn 10] [--jobs 2] [--write]
+
+With `--variants`, it soaks the reference server's variants instead (`apiconform serve --list-variants`:
+behaviours the documents allow): each variant alone on the APIs it changes, then every variant at once
+on both APIs, for `--variant-seeds` seeds each, next to the default server as a baseline. Every failure or
+warning there is a false alarm; the per-variant table names the requirements flagged.
+
+    .venv/bin/python bench/soak.py --variants [--variant-seeds 3] [--variant NAME ...] [--jobs 2] [--write]
 """
 
 from __future__ import annotations
@@ -45,6 +52,111 @@ def _both_apis(task: tuple[int, float]) -> dict[str, Any]:
     }
 
 
+ALL_VARIANTS = "all variants"
+BASELINE = "none (default server)"
+ALARMS = (": fail", ": warn", ": error")
+
+
+def _variant_task(task: tuple[str, tuple[str, ...], tuple[str, ...], int]) -> dict[str, Any]:
+    label, apis, variants, seed = task
+    reports = [apiconform_in_process(api, seed, variants=variants) for api in apis]
+    flagged: Counter[str] = Counter()
+    verdicts: Counter[str] = Counter()
+    for report in reports:
+        for item in report["requirements"]:
+            verdicts[item["verdict"]] += 1
+            if item["verdict"] not in ("pass", "waived"):
+                flagged[f"{item['id']}: {item['verdict']}"] += 1
+    return {
+        "label": label,
+        "apis": apis,
+        "seed": seed,
+        "verdicts": dict(verdicts),
+        "flagged": dict(flagged),
+        "seconds": sum(report["bench_seconds"] for report in reports),
+    }
+
+
+def variant_tasks(names: list[str], seeds: int) -> list[tuple[str, tuple[str, ...], tuple[str, ...], int]]:
+    """Each variant alone on the APIs it changes, all of them at once (they all combine), and the baseline."""
+    from apiconform.server import VARIANTS
+
+    both = ("bitgo-oes", "brm-adjust-balance")
+    groups: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [(BASELINE, both, ())]
+    groups += [(name, VARIANTS[name].apis, (name,)) for name in names]
+    if len(names) > 1:
+        groups.append((ALL_VARIANTS, both, tuple(names)))
+    return [(label, apis, variants, seed) for label, apis, variants in groups for seed in range(seeds)]
+
+
+def variant_table(rows: list[dict[str, Any]]) -> tuple[list[str], int]:
+    """The per-variant table and the number of false alarms (failed or warned requirements, runs counted)."""
+    from apiconform.server import VARIANTS
+
+    lines = [
+        "| variant | APIs | runs | fail | warn | inconclusive | not-exercised | failed, warned or error (runs) "
+        "| inconclusive or not exercised (runs) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    false_alarms = 0
+    labels = list(dict.fromkeys(row["label"] for row in rows))
+    for label in labels:
+        group = [row for row in rows if row["label"] == label]
+        totals: Counter[str] = Counter()
+        flags: Counter[str] = Counter()
+        for row in group:
+            totals.update(row["verdicts"])
+            flags.update(dict.fromkeys(row["flagged"], 1))
+        # A crash (verdict `error`) is no conformance verdict either: it counts with the false alarms.
+        false_alarms += totals["fail"] + totals["warn"] + totals["error"]
+        alarms = sorted(flag for flag in flags if flag.endswith(ALARMS))
+        other = sorted(flag for flag in flags if not flag.endswith(ALARMS))
+        apis = "both" if len(group[0]["apis"]) > 1 else ("BitGo" if group[0]["apis"][0] == "bitgo-oes" else "BRM")
+        name = f"`{label}`" if label in VARIANTS else label
+        lines.append(
+            f"| {name} | {apis} | {len(group)} | {totals['fail']} | {totals['warn']} | {totals['inconclusive']} "
+            f"| {totals['not-exercised']} | {', '.join(f'{flag} ({flags[flag]})' for flag in alarms) or '-'} "
+            f"| {', '.join(f'{flag} ({flags[flag]})' for flag in other) or '-'} |"
+        )
+    return lines, false_alarms
+
+
+def soak_variants(args: argparse.Namespace) -> int:
+    from apiconform.server import VARIANTS
+
+    names = args.variant or list(VARIANTS)
+    unknown = sorted(set(names) - set(VARIANTS))
+    if unknown:
+        sys.stderr.write(f"unknown variant(s): {', '.join(unknown)}\n")
+        return 2
+    started = time.monotonic()
+    tasks = variant_tasks(names, args.variant_seeds)
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        rows = list(pool.map(_variant_task, tasks))
+    table, false_alarms = variant_table(rows)
+    runs = sum(len(row["apis"]) for row in rows)
+    output = [
+        f"Runs of `apiconform run` (default settings) against the embedded reference server with each variant "
+        f"switched on alone (on the APIs it changes), then all {len(names)} variants at once (both APIs), "
+        f"seeds 0..{args.variant_seeds - 1}; the default server is the baseline. {runs} API runs, "
+        f"{time.monotonic() - started:.0f} s in all, {environment()}.",
+        "",
+        f"**False alarms: {false_alarms}** (failed or warned requirements, summed over runs, on servers that "
+        "differ from the correct one only in behaviours the documents allow).",
+        "",
+        *table,
+    ]
+    print("\n".join(output))
+    if args.write:
+        selection = "".join(f" --variant {name}" for name in args.variant)
+        command = (
+            f"    .venv/bin/python bench/soak.py --variants --variant-seeds {args.variant_seeds}{selection} "
+            f"--jobs {args.jobs} --write"
+        )
+        replace_section("False-alarm soak over variants", ["Command:", "", command, "", *output])
+    return 1 if false_alarms else 0
+
+
 def summarise(label: str, rows: list[dict[str, Any]]) -> list[str]:
     totals: Counter[str] = Counter()
     for row in rows:
@@ -76,7 +188,14 @@ def main() -> int:
     parser.add_argument("--churn", type=float, default=10.0, help="records inserted per second per API")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
+    parser.add_argument("--variants", action="store_true", help="soak the server's variants instead (see above)")
+    parser.add_argument("--variant-seeds", type=int, default=3, help="seeds per variant (with --variants)")
+    parser.add_argument(
+        "--variant", action="append", default=[], metavar="NAME", help="with --variants: only these (repeatable)"
+    )
     args = parser.parse_args()
+    if args.variants:
+        return soak_variants(args)
     started = time.monotonic()
     tasks = [(seed, 0.0) for seed in range(args.seeds)] + [(seed, args.churn) for seed in range(args.churn_seeds)]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:

@@ -93,6 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             waivers=load_waivers(args.waivers) if args.waivers else (),
             secret_headers=_secret_headers(args.secret_header),
             embedded_faults=tuple(args.reference_fault),
+            embedded_variants=_reference_variants(args),
             embedded_churn=args.reference_churn,
         )
         if args.max_examples is not None:
@@ -106,6 +107,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     except BrowserError as exc:
         raise UsageError(f"--screenshot: {exc}") from exc
     return runner.run(config, quiet=args.quiet, verbose=args.verbose, artefacts=artefacts)
+
+
+def _reference_variants(args: argparse.Namespace) -> tuple[str, ...]:
+    """The --reference-variant names, checked against the server's variants and the faults asked for."""
+    from apiconform.server.variants import VARIANTS, IncompatibleVariantError, conflicts
+
+    if not args.reference_variant:
+        return ()
+    if args.base_url:
+        raise UsageError("--reference-variant applies to the embedded server, not a --base-url")
+    unknown = sorted(set(args.reference_variant) - set(VARIANTS))
+    if unknown:
+        raise UsageError(f"unknown reference variant(s) {', '.join(unknown)}; see apiconform serve --list-variants")
+    clashes = conflicts(args.reference_variant, args.reference_fault)
+    if clashes:
+        raise UsageError(str(IncompatibleVariantError(clashes)))
+    return tuple(args.reference_variant)
 
 
 def _check_limits(args: argparse.Namespace) -> None:
@@ -270,6 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME",
         help="embedded reference server only: switch on a fault (list them with: apiconform serve --list-faults)",
+    )
+    run.add_argument(
+        "--reference-variant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="embedded reference server only: switch on a legitimate behaviour the documents allow "
+        "(list them with: apiconform serve --list-variants)",
     )
     run.add_argument(
         "--reference-churn",

@@ -20,6 +20,7 @@ import yaml
 
 Compare = Literal["text", "instant", "decimal"]
 Level = Literal["MUST", "SHOULD"]
+Basis = Literal["stated", "inferred"]
 
 API_NAMES = ("bitgo-oes", "brm-adjust-balance")
 
@@ -33,12 +34,23 @@ class ContractError(Exception):
 
 
 def specs_dir() -> Path:
-    """The folder that holds the specs: $APICONFORM_SPECS, else `specs/` at the top of the source tree."""
+    """The folder that holds the specs: $APICONFORM_SPECS if set; else the copy installed inside the package
+    (`apiconform/specs`, which a wheel build copies from the repository's `specs/`, see setup.py); else
+    `specs/` at the top of the source tree, which an editable install or a checkout reads directly."""
+    import importlib.resources  # here, not at the top: only this function needs it
+
     configured = os.environ.get("APICONFORM_SPECS")
-    path = Path(configured) if configured else Path(__file__).resolve().parents[2] / "specs"
-    if not path.is_dir():
-        raise ContractError(f"specs folder not found: {path} (set APICONFORM_SPECS to the folder holding the specs)")
-    return path
+    if configured:
+        path = Path(configured)
+        if not path.is_dir():
+            raise ContractError(f"specs folder not found: {path} (from APICONFORM_SPECS)")
+        return path
+    packaged = importlib.resources.files(__package__ or "apiconform") / "specs"
+    source = Path(__file__).resolve().parents[2] / "specs"
+    for candidate in (packaged, source):
+        if isinstance(candidate, Path) and candidate.is_dir():
+            return candidate
+    raise ContractError(f"specs folder not found at {packaged} or {source} (set APICONFORM_SPECS to the specs folder)")
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,11 @@ class Requirement:
     quote: str
     source: Document
     checks: tuple[str, ...]
+    # `stated`: the quoted sentence states the rule, or the rule follows from it with no further
+    # assumption; `inferred`: a reasonable reading, explained in `basis_note`. MUST only for stated.
+    basis: Basis
     note: str | None = None
+    basis_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +142,16 @@ class Filter:
     default_requirement: str | None = None
     documented_values: tuple[str, ...] = ()
     value_format: str | None = None
+    # `lower`: only lower-case query values are judged by `requirement` (the case the document writes);
+    # other spellings are judged by `case_variants_requirement` (DECISIONS.md D-BRM-1).
+    query_case: Literal["lower"] | None = None
+    case_variants_requirement: str | None = None
+    # With one of these parameters in the query the default may or may not apply (D-BRM-11).
+    default_optional_with: tuple[str, ...] = ()
+
+    def query_spelling(self, value: str) -> str:
+        """The value as the filter's requirement judges it: in lower case when the document writes it so."""
+        return value.lower() if self.query_case == "lower" else value
 
 
 @dataclass(frozen=True)
@@ -148,7 +174,8 @@ class RecordRule:
 
 @dataclass(frozen=True)
 class QueryExpectation:
-    """A query and what it must be answered with: `rejected` (400), `empty` (200, no records), `ignored`."""
+    """A query and what it must be answered with: `rejected` (400), `empty` (200, no records), `ignored`
+    (200, the records of the same query without it), or `answered` (400 or any 200: the input is not judged)."""
 
     query: Mapping[str, str]
     requirement: str
@@ -193,6 +220,8 @@ class Semantics:
             yield flt.requirement
             if flt.default_requirement:
                 yield flt.default_requirement
+            if flt.case_variants_requirement:
+                yield flt.case_variants_requirement
         yield from (rule.requirement for rule in self.record_rules)
         yield from (item.requirement for item in (*self.invalid_inputs, *self.tolerated_inputs))
         for block in (
@@ -385,6 +414,9 @@ def _semantics(raw: dict[str, Any]) -> Semantics:
             default_requirement=spec.get("default-requirement"),
             documented_values=tuple(spec.get("documented-values", ())),
             value_format=spec.get("value-format"),
+            query_case=spec.get("query-case"),
+            case_variants_requirement=spec.get("case-variants-requirement"),
+            default_optional_with=tuple(spec.get("default-optional-with", ())),
         )
         for param, spec in raw.get("filters", {}).items()
     }
@@ -451,7 +483,9 @@ def _requirements(catalog: dict[str, Any], folder: Path) -> tuple[Requirement, .
                 quote=" ".join(entry["quote"].split()),
                 source=documents[entry["source"]],
                 checks=tuple(entry["checks"]),
+                basis=entry["basis"],
                 note=entry.get("note"),
+                basis_note=entry.get("basis-note"),
             )
         )
     return tuple(requirements)

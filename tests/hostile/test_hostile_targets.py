@@ -191,8 +191,9 @@ def test_a_redirect_answering_the_first_request_makes_the_api_untestable(
     )
     no_traceback(outcome)
     assert elsewhere.requests() == []
-    # The 302 is undocumented (a finding, exit 1), and the API could not be tested beyond it.
-    assert outcome.code == 1
+    # The API could not be tested beyond the 302: every requirement is inconclusive (exit 3), none judged
+    # on the one answer that was no answer to the question asked.
+    assert outcome.code == 3
     api = outcome.api(BRM)
     assert api["verdict"] == "untestable"
     assert f"a redirect to {elsewhere.origin}" in api["untestable_reason"]

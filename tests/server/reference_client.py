@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -93,3 +94,35 @@ class Client:
             records.extend(page)
             if len(page) < 1000:
                 return records
+
+
+Record = dict[str, Any]
+Probe = Callable[[Client, Client], None]
+
+
+class Probes(dict[str, Probe]):
+    """Probes by the name of what they show (a fault, a variant): `@probes.register(name)` adds one."""
+
+    def register(self, name: str) -> Callable[[Probe], Probe]:
+        def add(function: Probe) -> Probe:
+            assert name not in self, name
+            self[name] = function
+            return function
+
+        return add
+
+
+def ids(records: list[Record]) -> list[str]:
+    return [record["id"] for record in records]
+
+
+def page(client: Client, query: Any = None) -> list[Record]:
+    return client.allocation_records(query)
+
+
+def adjustments(client: Client, query: Any = None, **kwargs: Any) -> list[Record]:
+    """The adjustments a query returns, with hrefs relative to the server (each server has its own address)."""
+    response = client.adjustments(query, **kwargs)
+    assert response.status_code == 200, response.text
+    records: list[Record] = json.loads(response.text.replace(client.server.base_url, ""))
+    return records

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from apiconform.cli import main
-from apiconform.server import FAULTS
+from apiconform.server import FAULTS, VARIANTS
 
 
 def test_list_faults_prints_every_fault_with_its_requirement(capsys: pytest.CaptureFixture[str]) -> None:
@@ -24,10 +24,27 @@ def test_list_faults_prints_every_fault_with_its_requirement(capsys: pytest.Capt
     assert rows == {name: [fault.api, fault.requirement] for name, fault in FAULTS.items()}
 
 
+def test_list_variants_prints_every_variant_with_its_apis_and_basis(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--list-variants"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["NAME", "API", "DESCRIPTION"]
+    table, notes = lines[: lines.index("")], lines[lines.index("") + 1 :]
+    rows = {line.split()[0]: line.split()[1] for line in table[2:] if not line.startswith(" ")}
+    assert rows == {name: ",".join(variant.apis) for name, variant in VARIANTS.items()}
+    bases = [line.strip() for line in lines if line.strip().startswith("basis: ")]
+    assert bases == [f"basis: {variant.basis}" for variant in VARIANTS.values()]
+    assert any("total-count-zero-when-empty" in line for line in notes)
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
         (["--fault", "oes-nonsense"], "unknown fault 'oes-nonsense'; valid faults: oes-page-repeats-on-tie, "),
+        (["--variant", "brm-nonsense"], "unknown variant 'brm-nonsense'; valid variants: brm-lowercase-data, "),
+        (
+            ["--variant", "small-pages", "--variant", "brm-unknown-type-empty", "--fault", "brm-unknown-type-accepted"],
+            "cannot combine variant 'brm-unknown-type-empty' with fault 'brm-unknown-type-accepted'",
+        ),
         (["--records", "-5"], "--records must be between 0 and 1000000"),
         (["--port", "99999"], "--port must be between 0 and 65535"),
         (["--churn", "nan"], "--churn must be a finite number"),
@@ -98,6 +115,38 @@ def test_serve_prints_its_urls_and_stops_cleanly_on_sigterm() -> None:
         assert requests.get(_url(lines, "adjustBalance"), timeout=10).status_code == 200  # the fault is on
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+
+
+def test_serve_switches_variants_on() -> None:
+    for process, lines in _serve("--no-brm-auth", "--variant", "brm-unknown-type-empty", "--variant", "small-pages"):
+        assert "variants: brm-unknown-type-empty, small-pages" in lines[0]
+        response = requests.get(_url(lines, "adjustBalance"), params={"@type": "Other"}, timeout=10)
+        assert response.status_code == 200 and response.json() == []
+        assert len(requests.get(_url(lines, "adjustBalance"), params={"limit": "99"}, timeout=10).json()) == 50
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--reference-variant", "oes-nonsense"], "unknown reference variant(s) oes-nonsense"),
+        (
+            ["--reference-variant", "oes-400-array-body", "--reference-fault", "oes-400-without-error"],
+            "cannot combine variant 'oes-400-array-body' with fault 'oes-400-without-error'",
+        ),
+        (
+            ["--reference-variant", "small-pages", "--base-url", "http://127.0.0.1:9/brm/prepayBalanceManagement/v4"],
+            "--reference-variant applies to the embedded server, not a --base-url",
+        ),
+    ],
+)
+def test_run_refuses_bad_reference_variants_in_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["run", "--api", "brm-adjust-balance", *argv]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and message in error
 
 
 def test_serve_prints_a_generated_token_once() -> None:

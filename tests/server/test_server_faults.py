@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,36 +19,10 @@ import pytest
 from apiconform import contract
 from apiconform.server import FAULTS
 from apiconform.server.faults import _FAULT_LIST, UnknownFaultError
-from tests.server.reference_client import Client
+from tests.server.reference_client import Client, Probe, Probes, Record, adjustments, ids, page
 
-Record = dict[str, Any]
-Probe = Callable[[Client, Client], None]
-PROBES: dict[str, Probe] = {}
-
-
-def probe(name: str) -> Callable[[Probe], Probe]:
-    def register(function: Probe) -> Probe:
-        assert name not in PROBES, name
-        PROBES[name] = function
-        return function
-
-    return register
-
-
-def ids(records: list[Record]) -> list[str]:
-    return [record["id"] for record in records]
-
-
-def page(client: Client, query: Any = None) -> list[Record]:
-    return client.allocation_records(query)
-
-
-def adjustments(client: Client, query: Any = None, **kwargs: Any) -> list[Record]:
-    """The adjustments a query returns, with hrefs relative to the server (each server has its own address)."""
-    response = client.adjustments(query, **kwargs)
-    assert response.status_code == 200, response.text
-    records: list[Record] = json.loads(response.text.replace(client.server.base_url, ""))
-    return records
+PROBES = Probes()
+probe = PROBES.register
 
 
 def unknown_uuid() -> str:
@@ -259,6 +232,15 @@ def _(ok: Client, bad: Client) -> None:
     assert page(bad, {"clientIds": client_id}) == []
 
 
+@probe("oes-client-ids-ignored")
+def _(ok: Client, bad: Client) -> None:
+    client_id = ok.connections()[0]["clientId"]
+    assert 0 < len(ok.all_allocations({"clientIds": client_id})) < 2000
+    assert page(bad, {"clientIds": client_id}) == page(ok)
+    assert page(ok, {"clientIds": unknown_uuid()}) == []
+    assert page(bad, {"clientIds": unknown_uuid()}) == page(ok)
+
+
 @probe("oes-types-first-value-only")
 def _(ok: Client, bad: Client) -> None:
     query = {"types": "deallocation,allocation"}
@@ -287,11 +269,11 @@ def _(ok: Client, bad: Client) -> None:
         assert page(bad, {name: "not-a-uuid"}) == page(ok)
 
 
-@probe("oes-empty-value-matches-nothing")
+@probe("oes-empty-statuses-means-reserved")
 def _(ok: Client, bad: Client) -> None:
-    for name in ("statuses", "currencies"):
-        assert page(ok, {name: ""}) == page(ok)
-        assert page(bad, {name: ""}) == []
+    assert page(ok, {"statuses": ""}) == page(ok)
+    assert page(bad, {"statuses": ""}) == page(ok, {"statuses": "reserved"}) != page(ok)
+    assert page(bad, {"currencies": ""}) == page(ok)
 
 
 # --- BitGo: records, errors, access -------------------------------------------------------------------
@@ -428,6 +410,16 @@ def _(ok: Client, bad: Client) -> None:
     assert int(bad.adjustments(query).headers["X-Total-Count"]) == 2000
 
 
+@probe("brm-total-count-missing-when-empty")
+def _(ok: Client, bad: Client) -> None:
+    empty = {"status": "nonexistent"}
+    assert ok.adjustments(empty).headers["X-Total-Count"] == "0"
+    response = bad.adjustments(empty)
+    assert response.json() == [] and "X-Total-Count" not in response.headers
+    assert response.headers["X-Result-Count"] == "0"
+    assert bad.adjustments().headers["X-Total-Count"] == ok.adjustments().headers["X-Total-Count"] != "0"
+
+
 def _encoded_query(name: str, value: str) -> str:
     return f"{name}={value.replace('+', '%2B')}"
 
@@ -437,6 +429,16 @@ def _(ok: Client, bad: Client) -> None:
     wanted = adjustments(ok)[7]
     assert adjustments(ok, _encoded_query("id", wanted["id"])) == [wanted]
     assert adjustments(bad, _encoded_query("id", wanted["id"])) == []
+
+
+@probe("brm-id-filter-matches-nothing")
+def _(ok: Client, bad: Client) -> None:
+    wanted = adjustments(ok)[7]
+    assert adjustments(ok, _encoded_query("id", wanted["id"])) == [wanted]
+    response = bad.adjustments(_encoded_query("id", wanted["id"]))
+    assert response.json() == []
+    assert response.headers["X-Total-Count"] == response.headers["X-Result-Count"] == "0"
+    assert adjustments(bad) == adjustments(ok)
 
 
 @probe("brm-account-plus-as-space")
@@ -458,6 +460,22 @@ def _(ok: Client, bad: Client) -> None:
     assert adjustments(ok, {"usageType": "other"}) != []
     assert adjustments(bad, {"usageType": "other"}) == []
     assert adjustments(bad) == adjustments(ok)
+
+
+@probe("brm-usage-type-filter-matches-nothing")
+def _(ok: Client, bad: Client) -> None:
+    for value in ("monetary", "other", "MONETARY", "OTHER"):
+        assert adjustments(ok, {"usageType": value}) != []
+        assert adjustments(bad, {"usageType": value}) == []
+    assert adjustments(bad) == adjustments(ok) != []
+
+
+@probe("brm-upper-case-query-matches-nothing")
+def _(ok: Client, bad: Client) -> None:
+    for name, upper in (("status", "COMPLETED"), ("usageType", "MONETARY"), ("usageType", "OTHER")):
+        assert adjustments(ok, {name: upper}) == adjustments(ok, {name: upper.lower()}) != []
+        assert adjustments(bad, {name: upper}) == []
+        assert adjustments(bad, {name: upper.lower()}) == adjustments(ok, {name: upper.lower()})
 
 
 @probe("brm-default-usage-type-all")
@@ -524,11 +542,11 @@ def _(ok: Client, bad: Client) -> None:
         assert adjustments(bad, {name: "yesterday"}) == adjustments(ok)
 
 
-@probe("brm-empty-status-matches-nothing")
+@probe("brm-empty-status-means-created")
 def _(ok: Client, bad: Client) -> None:
-    for name in ("status", "partyAccount.id"):
-        assert adjustments(ok, {name: ""}) == adjustments(ok)
-        assert adjustments(bad, {name: ""}) == []
+    assert adjustments(ok, {"status": ""}) == adjustments(ok)
+    assert adjustments(bad, {"status": ""}) == adjustments(ok, {"status": "created"}) != adjustments(ok)
+    assert adjustments(bad, {"partyAccount.id": ""}) == adjustments(ok)
 
 
 @probe("brm-fields-ignored")

@@ -189,6 +189,34 @@ def pytest_configure(config: pytest.Config) -> None:
     sys.modules.pop("apiconform.engine.suite", None)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """A property test that raised anything but a finding is the suite's failure, never a pass: its
+    API's per-response requirements turn inconclusive with the error and the run's verdict is `error`.
+    (Hypothesis' own errors, FlakyStrategyDefinition among them, count the same way.)"""
+    outcome = yield
+    conformance = item.config.stash.get(SESSION_KEY, None)
+    if conformance is None or call.when != "call" or call.excinfo is None or "test_properties__" not in item.name:
+        return outcome
+    if _is_finding(call.excinfo.value):
+        return outcome
+    api = item.name.split("test_properties__", 1)[1].split("[", 1)[0].replace("_", "-")
+    run = next((run for run in conformance.runs if run.contract.api == api), None)
+    if run is not None:
+        cited = [rid for check in run.response_checks for rid in run.citing(check.__name__)]
+        cited += run.citing("negative_data_rejection") + run.citing("unsupported_method")
+        run.crashed(f"the property tests ({item.name})", call.excinfo.value, cited)
+    return outcome
+
+
+def _is_finding(exc: BaseException) -> bool:
+    """A failing example (an AssertionError, or a group of them), or pytest's own skip/fail/xfail."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_is_finding(inner) for inner in exc.exceptions)
+    outcomes = (pytest.skip.Exception, pytest.fail.Exception, pytest.xfail.Exception, KeyboardInterrupt)
+    return isinstance(exc, (AssertionError, *outcomes))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     global LAST_REPORT
     conformance = session.config.stash.get(SESSION_KEY, None)

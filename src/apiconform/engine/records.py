@@ -45,7 +45,11 @@ def pointer_get(document: Any, pointer: str) -> Any:
 
 
 def parse_instant(value: Any) -> datetime | None:
-    """An RFC 3339 date-time as an aware UTC datetime, or None if it is not one."""
+    """An RFC 3339 date-time as an aware datetime (in UTC), or None if it is not one.
+
+    An instant whose UTC time falls outside datetime's range (`9999-12-31T23:59:59-01:00` is in year
+    10000 in UTC) keeps its own offset instead: aware datetimes compare by the instant they name, so it
+    is still judged, in order and against filter bounds, as the valid RFC 3339 value it is."""
     if not isinstance(value, str) or len(value) < 20:
         return None
     text = value.upper()
@@ -59,8 +63,11 @@ def parse_instant(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return None
-    parsed = parsed.astimezone(UTC)
-    return parsed + timedelta(seconds=1) if leap else parsed
+    try:
+        parsed = parsed.astimezone(UTC)
+        return parsed + timedelta(seconds=1) if leap else parsed
+    except OverflowError:
+        return parsed
 
 
 def parse_decimal(value: Any) -> Decimal | None:

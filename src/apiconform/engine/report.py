@@ -33,6 +33,7 @@ MIN_SCRUBBED_LENGTH = 6
 EXIT_PASS = 0
 EXIT_FAIL = 1
 EXIT_UNTESTABLE = 3
+EXIT_ERROR = 4
 
 
 def fails_gate(requirement: dict[str, Any]) -> bool:
@@ -41,12 +42,20 @@ def fails_gate(requirement: dict[str, Any]) -> bool:
 
 
 def exit_code(report: dict[str, Any]) -> int:
-    """0 conformant (waived failures included), 1 a MUST failed unwaived, 3 an API could not be tested at all."""
+    """0 conformant (waived failures included), 1 a MUST failed unwaived, 3 an API could not be tested at all,
+    4 the suite itself failed (an exception in a check, a scenario or discovery): such a run never passes.
+
+    A MUST that failed is a finding whatever else broke, so 1 comes first."""
     if any(fails_gate(item) for item in report["requirements"]):
         return EXIT_FAIL
+    if any(api.get("suite_errors") for api in report["apis"]):
+        return EXIT_ERROR
     if any(api["verdict"] == "untestable" for api in report["apis"]):
         return EXIT_UNTESTABLE
     return EXIT_PASS
+
+
+VERDICT_OF_EXIT = {EXIT_PASS: "pass", EXIT_FAIL: "fail", EXIT_UNTESTABLE: "fail", EXIT_ERROR: "error"}
 
 
 def _masked_headers(headers: dict[str, str], secret: set[str], seen: set[str]) -> dict[str, str]:
@@ -123,6 +132,8 @@ def _api(run: ApiRun, requirements: list[dict[str, Any]]) -> dict[str, Any]:
         verdict = "untestable"
     elif any(fails_gate(item) for item in mine):
         verdict = "fail"
+    elif run.ledger.errors:
+        verdict = "error"
     else:
         verdict = "pass"
     traffic = run.session.traffic
@@ -133,6 +144,7 @@ def _api(run: ApiRun, requirements: list[dict[str, Any]]) -> dict[str, Any]:
         "spec": _spec(run),
         "verdict": verdict,
         "untestable_reason": run.cache.get("untestable"),
+        "suite_errors": list(run.ledger.errors[:20]),
         "counts": counts(mine),
         "requests": traffic.sent,
         "requests_by_method": dict(traffic.by_method),
@@ -155,7 +167,8 @@ def _redacted(value: Any, redact: Callable[[str], str]) -> Any:
     # String by string rather than on the JSON text: a secret holding a quote or a backslash would be
     # escaped in JSON and slip past a text replacement.
     if isinstance(value, str):
-        return redact(value)
+        # A lone surrogate (a JSON string may hold one) has no UTF-8 form: written as its escape.
+        return redact(value).encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, list):
         return [_redacted(item, redact) for item in value]
     if isinstance(value, dict):
@@ -227,7 +240,7 @@ def build(session: ConformanceSession) -> dict[str, Any]:
         "waivers": waivers,
     }
     code = exit_code(report)
-    report["verdict"] = "pass" if code == EXIT_PASS else "fail"
+    report["verdict"] = VERDICT_OF_EXIT[code]
     report["exit_code"] = code
     redacted: dict[str, Any] = _redacted(report, redactor(seen, session.secrets.redact))
     return redacted

@@ -13,6 +13,7 @@ that turns schemathesis' own check results (schema, status, content type, header
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ import jsonschema
 import schemathesis
 from requests.structures import CaseInsensitiveDict
 from schemathesis.checks import CheckContext
+from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 
@@ -41,7 +43,9 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 # The run each schemathesis schema belongs to, by the schema's id (attach/detach keep it current).
 _RUNS: dict[int, ApiRun] = {}
 # schemathesis calls every check with the same response in turn: the view is built once per response.
-_LAST_VIEW: list[tuple[int, View]] = []
+# The response itself is kept and compared by identity: an id() alone is reused by CPython as soon as
+# the response is freed, and the next reply would be judged with this one's view.
+_LAST_VIEW: list[tuple[Response, View]] = []
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,10 @@ RESPONSE_CHECKS: dict[str, ResponseCheck] = {}
 
 
 def _view(run: ApiRun, response: Response, case: Case) -> View:
-    if _LAST_VIEW and _LAST_VIEW[0][0] == id(response):
+    if _LAST_VIEW and _LAST_VIEW[0][0] is response:
         return _LAST_VIEW[0][1]
     view = _build_view(run, response, case)
-    _LAST_VIEW[:] = [(id(response), view)]
+    _LAST_VIEW[:] = [(response, view)]
     return view
 
 
@@ -125,6 +129,17 @@ def _wire_value_valid(run: ApiRun, schema: Mapping[str, Any], value: str) -> boo
             instance = int(value)
         except ValueError:
             return False
+    elif kind == "number":
+        # The wire form of a JSON number: an integer, else a finite decimal ("2.5"); never "NaN" or "inf".
+        try:
+            instance = int(value)
+        except ValueError:
+            try:
+                instance = float(value)
+            except ValueError:
+                return False
+            if not math.isfinite(instance):
+                return False
     validator = run.contract.schema_validator(schema)
     return validator.is_valid(instance)
 
@@ -138,12 +153,16 @@ def response_check(func: ResponseCheck) -> Callable[..., bool | None]:
         run = _RUNS.get(id(case.operation.schema))
         if run is None or case.operation.label != run.list_operation_label:
             return True  # not an apiconform run (or not the list operation): skipped
-        view = _view(run, response, case)
         failures = []
-        for observation in func(run, view):
-            run.observe(observation)
-            if observation.outcome is Outcome.FAIL:
-                failures.append(observation)
+        try:
+            view = _view(run, response, case)
+            for observation in func(run, view):
+                run.observe(observation)
+                if observation.outcome is Outcome.FAIL:
+                    failures.append(observation)
+        except Exception as exc:  # a crash of the check is the suite's failure, never a pass
+            run.crashed(func.__name__, exc)
+            return True  # judged nothing: not counted as a success either
         if failures:
             raise AssertionError("; ".join(f"[{o.requirement}] {o.message}" for o in failures))
         return None
@@ -182,7 +201,8 @@ def page_size_bound(run: ApiRun, view: View) -> Iterator[Observation]:
             received=f"{len(records)} records",
             expected=f"at most {size}",
         )
-    else:
+    elif records:
+        # An empty page is within any bound: it shows nothing about the bound (no vacuous pass).
         yield _pass(requirement, "page_size_bound")
 
 
@@ -235,10 +255,13 @@ def records_match_filters(run: ApiRun, view: View) -> Iterator[Observation]:
         value = view.present(param, flt.value_format)
         if value is not None:
             active.append((flt, value, flt.requirement))
-        elif flt.default is not None and param not in view.query:
+        elif flt.default is not None and param not in view.query and not _default_optional(flt, view.query):
             active.append((flt, flt.default, flt.default_requirement or flt.requirement))
     and_requirement = run.semantics.filter_requirements.get("and")
+    hidden = projected_out(run, view.query)
     for flt, value, requirement in active:
+        if flt.field and hidden(flt.field.split("/")[1]):
+            continue  # the projection left the field out (absent or null): nothing to judge on this page
         judged = False
         for index, record in enumerate(records):
             verdict = _matches(run, record, flt, value)
@@ -266,6 +289,21 @@ def records_match_filters(run: ApiRun, view: View) -> Iterator[Observation]:
                 yield _pass(requirement, "records_match_filters")
 
 
+def projected_out(run: ApiRun, query: Mapping[str, str]) -> Callable[[str], bool]:
+    """Whether the query's attribute selection leaves a first-level attribute out (never, without one)."""
+    projection = run.semantics.projection
+    selection = query.get(projection["param"]) if projection else None
+    if not projection or not selection:
+        return lambda name: False
+    kept = {name.strip() for name in selection.split(",")} | set(projection["always-allowed"])
+    return lambda name: name not in kept
+
+
+def _default_optional(flt: Filter, query: Mapping[str, str]) -> bool:
+    """The query holds a parameter with which the filter's default may or may not apply (D-BRM-11)."""
+    return any(query.get(param) for param in flt.default_optional_with)
+
+
 def _joined(run: ApiRun, record: Any, flt: Filter) -> Any:
     return join_value(run, record, flt.join, flt.join_field) if flt.join and flt.join_field else MISSING
 
@@ -279,7 +317,10 @@ def records_follow_rules(run: ApiRun, view: View) -> Iterator[Observation]:
     records = view.records(run)
     if records is None:
         return
+    hidden = projected_out(run, view.query)
     for rule in run.semantics.record_rules:
+        if hidden(rule.when_field.split("/")[1]) or hidden(rule.then_field.split("/")[1]):
+            continue
         applicable = [r for r in records if pointer_get(r, rule.when_field) == rule.when_equals]
         broken = [r for r in applicable if (pointer_get(r, rule.then_field) is None) != rule.then_is_null]
         if broken:
@@ -430,8 +471,14 @@ def projection_fields(run: ApiRun, view: View) -> Iterator[Observation]:
     if value is None:
         return
     allowed = {name.strip() for name in value.split(",")} | set(projection["always-allowed"])
+    # Left out means absent, or also present as null where the spec accepts that (D-BRM-2).
+    null_is_absent = "null" in projection.get("unlisted", ("absent",))
     for index, record in enumerate(records):
-        extra = sorted(set(record) - allowed) if isinstance(record, dict) else []
+        extra = (
+            sorted(key for key, item in record.items() if key not in allowed and not (null_is_absent and item is None))
+            if isinstance(record, dict)
+            else []
+        )
         if extra:
             yield _fail(
                 projection["requirement"],
@@ -558,25 +605,41 @@ BUILTIN_CHECKS = (*BUILTIN_RESPONSE_CHECKS, "negative_data_rejection", "unsuppor
 
 
 def builtin_requirement(run: ApiRun, name: str, case: Case, response: Response, failure: Any) -> str | None:
-    """The catalog requirement a schemathesis check result speaks to (None: no requirement of this API)."""
+    """The catalog requirement a schemathesis check result speaks to first (None: none of this API)."""
+    requirements = builtin_requirements(run, name, case, response, failure)
+    return requirements[0] if requirements else None
+
+
+def builtin_requirements(run: ApiRun, name: str, case: Case, response: Response, failure: Any) -> list[str]:
+    """The catalog requirements a schemathesis check result speaks to (empty: none of this API).
+
+    The count headers are judged on every reply, an empty result included: a reply with both headers
+    right passes both requirements, and a missing or malformed header fails its own requirement (both,
+    when both headers are named)."""
     citing = [requirement.id for requirement in run.contract.requirements if name in requirement.checks]
     if name == "response_schema_conformance" and response.status_code >= 400 and run.semantics.errors:
-        return str(run.semantics.errors["requirement"])
+        return [str(run.semantics.errors["requirement"])]
     if name == "response_headers_conformance" and run.semantics.count_headers:
         counts = run.semantics.count_headers
+        both = [str(counts["result-requirement"]), str(counts["total-requirement"])]
+        if failure is None:
+            # Only a 200 carries the counts; another status passing the header check shows nothing.
+            return both if response.status_code == 200 else []
         # The failure names the header: missing ones in `missing_headers`, malformed ones in its text.
         missing = " ".join(getattr(failure, "missing_headers", None) or ())
-        named = missing or (f"{failure.title} {failure.message}" if failure is not None else "")
-        if counts["total-header"].lower() in named.lower() and counts["result-header"].lower() not in named.lower():
-            return str(counts["total-requirement"])
-        return str(counts["result-requirement"])
+        named = (missing or f"{failure.title} {failure.message}").lower()
+        blamed = [
+            requirement
+            for header, requirement in zip((counts["result-header"], counts["total-header"]), both, strict=True)
+            if header.lower() in named
+        ]
+        return blamed or both[:1]
     if name == "negative_data_rejection":
         parameter = _negated_parameter(case)
         attributed = run.contract.invalid_value_requirements()
         if parameter in attributed:
-            return attributed[parameter]
-        return citing[0] if citing else None
-    return citing[0] if citing else None
+            return [attributed[parameter]]
+    return citing[:1]
 
 
 def _negated_parameter(case: Case) -> str | None:
@@ -601,34 +664,64 @@ def attach(run: ApiRun) -> None:
     builtins = {
         name: getattr(builtin_checks, name, None) or getattr(openapi_checks, name) for name in BUILTIN_RESPONSE_CHECKS
     }
-    run.response_checks = [*builtins.values(), *(_registered(name) for name in RESPONSE_CHECKS)]
+    run.response_checks = [*(_guarded(check) for check in builtins.values()), *map(_registered, RESPONSE_CHECKS)]
 
     @run.schema.hook
     def after_validate(ctx: Any, case: Case, response: Response, results: list[Any]) -> None:
-        for result in results:
-            if result.name not in BUILTIN_CHECKS:
-                continue
-            requirement = builtin_requirement(run, result.name, case, response, result.failure)
-            if requirement is None:
-                continue
-            if result.failure is None:
+        try:
+            _record_builtin_results(run, case, response, results)
+        except Exception as exc:  # the suite's failure: the results are not counted as passes
+            run.crashed("recording schemathesis' check results", exc, [r.id for r in run.contract.requirements])
+
+
+def _record_builtin_results(run: ApiRun, case: Case, response: Response, results: list[Any]) -> None:
+    for result in results:
+        if result.name not in BUILTIN_CHECKS:
+            continue
+        requirements = builtin_requirements(run, result.name, case, response, result.failure)
+        if not requirements:
+            continue
+        if result.failure is None:
+            for requirement in requirements:
                 run.ledger.passed(requirement, result.name)
-                continue
-            request = response.request
-            headers = CaseInsensitiveDict({n: v[0] for n, v in response.headers.items() if v})
-            evidence = make_evidence(
-                run.secrets,
-                str(request.method),
-                str(request.url),
-                dict(request.headers),
-                response.status_code,
-                headers,
-                response.content,
-            )
-            message = f"{result.failure.title}: {result.failure.message}".strip().rstrip(":")
+            continue
+        request = response.request
+        headers = CaseInsensitiveDict({n: v[0] for n, v in response.headers.items() if v})
+        evidence = make_evidence(
+            run.secrets,
+            str(request.method),
+            str(request.url),
+            dict(request.headers),
+            response.status_code,
+            headers,
+            response.content,
+        )
+        message = f"{result.failure.title}: {result.failure.message}".strip().rstrip(":")
+        for requirement in requirements:
             run.observe(
                 Observation(requirement, Outcome.FAIL, result.name, run.secrets.redact(message), evidence=(evidence,))
             )
+
+
+def _guarded(check: Any) -> Any:
+    """A schemathesis check that, when it raises anything but a finding, records the crash instead
+    (its requirements inconclusive, the run's verdict `error`) rather than ending the validation."""
+
+    @functools.wraps(check)
+    def guarded(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+        try:
+            result: bool | None = check(ctx, response, case)
+        except (AssertionError, Failure, FailureGroup):
+            raise
+        except Exception as exc:  # see the docstring
+            run = _RUNS.get(id(case.operation.schema))
+            if run is None:
+                raise
+            run.crashed(check.__name__, exc)
+            return True
+        return result
+
+    return guarded
 
 
 def detach(run: ApiRun) -> None:

@@ -374,7 +374,7 @@ def run(
     artefacts: Artefacts = Artefacts(),
     colour: bool | None = None,
 ) -> int:
-    """Run the conformance suite; returns the exit code (0 pass, 1 fail, 3 untestable)."""
+    """Run the conformance suite; returns the exit code (0 pass, 1 fail, 3 untestable, 4 the suite itself failed)."""
     stream = stream or sys.stderr
     colour = wants_colour(stream) if colour is None else colour
     redactor = Redactor(config)

@@ -54,6 +54,7 @@ class RunConfig:
     max_response_bytes: int = DEFAULT_MAX_BODY
     report_dir: str | None = None
     embedded_faults: tuple[str, ...] = ()
+    embedded_variants: tuple[str, ...] = ()  # legitimate behaviours of the embedded server (server/variants.py)
     embedded_records: int | None = None
     embedded_churn: float = 0.0  # records per second the embedded server inserts while it serves
     # Read by apiconform.engine.report: waived failures do not fail the gate; secret headers are masked.
@@ -71,6 +72,7 @@ class ConformanceSession:
 
     def __init__(self, config: RunConfig, *, on_send: Callable[[str, str], None] | None = None) -> None:
         load_all()
+        _seed_case_ids(config.seed)
         self.config = config
         self.started = datetime.now(UTC)
         self.finished: datetime | None = None
@@ -96,7 +98,11 @@ class ConformanceSession:
     def _start_embedded(self) -> Any:
         from apiconform.server import ReferenceServer
 
-        options: dict[str, Any] = {"seed": self.config.seed, "faults": self.config.embedded_faults}
+        options: dict[str, Any] = {
+            "seed": self.config.seed,
+            "faults": self.config.embedded_faults,
+            "variants": self.config.embedded_variants,
+        }
         if self.config.token:
             # The embedded server accepts the configured token, so a run can use a known one (redaction tests).
             options["token"] = self.config.token
@@ -208,6 +214,8 @@ class ConformanceSession:
                 if reply.status is not None and 300 <= reply.status < 400 and location:
                     # Not followed: the token must not travel to wherever the target points.
                     run.cache["untestable"] += f" (a redirect to {run.secrets.redact(location)}, not followed)"
+            if "untestable" in run.cache:
+                mark_untestable(run)
 
     def scenarios_for(self, run: ApiRun) -> list[str]:
         """The scenario checks the API's catalog cites and its semantics support, in registry order."""
@@ -227,6 +235,8 @@ class ConformanceSession:
             scenario.run(run)
         except BudgetExhausted:
             run.budget_exhausted = True
+        except Exception as exc:  # a bug of the suite (Hypothesis' own errors included), never a pass
+            run.crashed(f"scenario {name}", exc, run.citing(name))
 
     def finalize(self) -> None:
         """Give every requirement nothing observed a reason, and stop the embedded server."""
@@ -234,18 +244,10 @@ class ConformanceSession:
         for run in self.runs:
             response_checks.detach(run)
             run.ledger.settle()
-            untestable = run.cache.get("untestable")
+            if "untestable" in run.cache:
+                mark_untestable(run)
             for record in run.ledger:
-                if untestable:
-                    run.ledger.record(
-                        Observation(
-                            record.requirement.id,
-                            Outcome.INCONCLUSIVE,
-                            "preflight",
-                            f"the target could not be tested: {untestable}",
-                        )
-                    )
-                elif not (record.passes or record.failure_count or record.inconclusive or record.not_exercised):
+                if not (record.passes or record.failure_count or record.inconclusive or record.not_exercised):
                     reason = (
                         f"no more requests were sent: {run.session.traffic.stopped or 'the budget ran out'}"
                         if run.budget_exhausted
@@ -263,6 +265,27 @@ class ConformanceSession:
         for run in self.runs:
             for requirement in run.contract.requirements:
                 yield run, requirement
+
+
+def _seed_case_ids(seed: int) -> None:
+    """Make the test-case ids schemathesis sends (the X-Schemathesis-TestCaseId header) follow the seed.
+
+    They come from a `random.Random` of schemathesis' own, seeded from the clock: with it seeded here,
+    the same seed sends the same requests, headers included."""
+    from schemathesis import generation
+
+    generation.RANDOM.seed(f"apiconform:{seed}")
+
+
+def mark_untestable(run: ApiRun) -> None:
+    """Every requirement of an API that cannot be tested is inconclusive, with the reason: what the
+    preflight's own reply showed (a 401 that is a valid error, say) is no evidence of conformance."""
+    reason = f"the target could not be tested: {run.cache['untestable']}"
+    if all(reason in record.reasons() and not record.passes for record in run.ledger):
+        return
+    run.ledger.clear()
+    for requirement in run.contract.requirements:
+        run.ledger.record(Observation(requirement.id, Outcome.INCONCLUSIVE, "preflight", reason))
 
 
 def _why_not_exercised(run: ApiRun, requirement: contract.Requirement) -> str:

@@ -7,7 +7,9 @@ Two kinds of tests, in this order:
   apiconform's per-response checks; failures shrink.
 - `test_requirement[<api>:<REQUIREMENT-ID>]`: one per catalog requirement. It runs the scenario checks
   the catalog cites (each once per API) and turns the requirement's verdict into the test outcome:
-  fail (MUST) fails, warn (SHOULD) passes with a warning, not-exercised and inconclusive skip.
+  fail (MUST) fails, warn (SHOULD) passes with a warning, not-exercised and inconclusive skip; but a
+  requirement of an API that could not be tested, or one the suite itself failed on (an exception in
+  a check, a scenario or discovery), fails with the reason, so that such a run never exits 0.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from apiconform.engine.http import BudgetExhausted, RefusedRequest
 from apiconform.engine.plugin import active_session
-from apiconform.engine.target import ApiRun, wire_query
+from apiconform.engine.target import ApiRun, readable, wire_query
 from apiconform.engine.verdicts import Verdict
 
 SESSION = active_session()
@@ -46,7 +48,9 @@ def _property_test(run: ApiRun) -> Callable[..., None]:
 
     @schema.parametrize()
     def test(case: Case) -> None:
-        if run.budget_exhausted or "untestable" in run.cache:
+        if "untestable" in run.cache:
+            pytest.skip(f"the target could not be tested: {run.cache['untestable']}")
+        if run.budget_exhausted:
             return
         try:
             response = case.call(session=run.session)
@@ -59,6 +63,7 @@ def _property_test(run: ApiRun) -> Callable[..., None]:
             run.transport_errors.append(run.secrets.redact(f"{case.method} {case.formatted_path}: {exc}"))
             return
         run.count(response.status_code)
+        response = readable(response)
         excluded: list[Any] = [negative_data_rejection] if _sent_an_empty_value(response) else []
         try:
             case.validate_response(response, checks=checks, excluded_checks=excluded)
@@ -97,7 +102,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def test_scenario(api: str, check: str) -> None:
     """Run one scenario check; its findings are judged per requirement below."""
-    SESSION.ensure_scenario(SESSION.run(api), check)
+    run = SESSION.run(api)
+    if "untestable" in run.cache:
+        pytest.skip(f"the target could not be tested: {run.cache['untestable']}")
+    SESSION.ensure_scenario(run, check)
 
 
 def test_requirement(api: str, requirement_id: str) -> None:
@@ -106,6 +114,12 @@ def test_requirement(api: str, requirement_id: str) -> None:
     requirement = run.contract.requirement(requirement_id)
     record = run.ledger[requirement_id]
     verdict = record.verdict
+    if "untestable" in run.cache:
+        reason = run.cache["untestable"]
+        pytest.fail(f"{requirement_id}: {verdict.value}: the target could not be tested: {reason}", pytrace=False)
+    crashes = [reason for reason in record.reasons() if reason in run.ledger.errors]
+    if verdict is Verdict.INCONCLUSIVE and crashes:
+        pytest.fail(f"{requirement_id}: {verdict.value}: {'; '.join(crashes)}", pytrace=False)
     waiver = next((w for w in SESSION.config.waivers if w.requirement == requirement_id), None)
     if verdict in (Verdict.FAIL, Verdict.WARN) and waiver and not waiver.expired(SESSION.started.date()):
         pytest.xfail(f"waived until {waiver.expires} ({waiver.ticket}): {waiver.reason}")

@@ -14,8 +14,10 @@ import functools
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
@@ -23,6 +25,7 @@ import requests
 import schemathesis
 from requests.structures import CaseInsensitiveDict
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core import NOT_SET
 from schemathesis.core.failures import FailureGroup
 from schemathesis.schemas import APIOperation, BaseSchema
 
@@ -69,15 +72,63 @@ class Reply:
         return value if isinstance(value, list) else None
 
 
+class UnsendableQuery(ValueError):
+    """A query value no URL can carry: text with a lone surrogate (a JSON string may hold one, and
+    UTF-8 has no encoding for it). The check that drew it draws another value instead."""
+
+
 def encode_query(query: Mapping[str, str]) -> str:
     # Commas stay literal (the list separator BitGo documents) and colons too (date-times read well);
     # everything else is percent-encoded, so '+' in an id travels as %2B (DECISIONS.md D-BRM-8).
-    return urlencode(list(query.items()), quote_via=quote, safe=",:")
+    try:
+        return urlencode(list(query.items()), quote_via=quote, safe=",:")
+    except UnicodeEncodeError as exc:
+        raise UnsendableQuery(f"a query value cannot be written in a URL: {exc.reason} in {exc.object!r}") from None
 
 
 def wire_query(url: str) -> dict[str, str]:
     """The query parameters as the server receives them (the last value wins for a repeated name)."""
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+# Python converts integers of at most this many digits from text (sys.get_int_max_str_digits(), a guard
+# against quadratic conversion); JSON sets no limit, so longer ones are read as `LargeInt`.
+_INT_DIGITS = 4300
+# Up to this many digits a LargeInt holds the exact value (converting costs a few hundredths of a second).
+LARGE_INT_EXACT_DIGITS = 20_000
+
+
+class LargeInt(int):
+    """A JSON integer longer than Python reads from text: still an int (schemas and comparisons judge it),
+    shown by its own text, shortened. Beyond LARGE_INT_EXACT_DIGITS digits it holds a number of that
+    many digits with the same sign, beyond every bound a schema can state, not the exact value."""
+
+    text: str
+
+    def __new__(cls, text: str) -> LargeInt:
+        digits = text.lstrip("+-")
+        negative = text.startswith("-")
+        if len(digits) <= LARGE_INT_EXACT_DIGITS:
+            value = int(Decimal(text))
+        else:
+            value = -(10**LARGE_INT_EXACT_DIGITS) if negative else 10**LARGE_INT_EXACT_DIGITS
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+    def __repr__(self) -> str:
+        digits = len(self.text.lstrip("+-"))
+        return f"{self.text[:24]}...({digits} digits)"
+
+    __str__ = __repr__
+
+
+# A run of more digits than Python reads (the look-behind starts each try at the start of a run: linear).
+_LONG_DIGITS = re.compile(rb"(?<![0-9])[0-9]{%d}" % (_INT_DIGITS + 1))
+
+
+def _parse_int(text: str) -> int:
+    return int(text) if len(text) <= _INT_DIGITS else LargeInt(text)
 
 
 class AmbiguousJson(ValueError):
@@ -104,7 +155,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def loads_strict(content: bytes) -> Any:
     """`content` parsed as strict JSON: ValueError for anything that is not JSON, AmbiguousJson for NaN,
     Infinity or a repeated key (which the json module would accept, each parser in its own way)."""
-    return json.loads(content, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+    return json.loads(content, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys, parse_int=_parse_int)
 
 
 def json_problem(content: bytes) -> str | None:
@@ -127,6 +178,35 @@ def parse_body(content: bytes) -> Any:
         return loads_strict(content)
     except (ValueError, RecursionError):
         return MISSING
+
+
+def readable(response: Any) -> Any:
+    """The reply as schemathesis' checks take it, with its JSON read the way apiconform reads it: an
+    integer past Python's digit limit is a number to judge, not a body that fails to deserialize."""
+    from schemathesis.core.transport import Response as CheckedResponse
+
+    checked = CheckedResponse.from_any(response)
+    # Most bodies hold no such number: they are left to schemathesis as they are (read once, not copied).
+    content = checked.content or b""
+    if checked._deserialized is NOT_SET and len(content) > _INT_DIGITS and _LONG_DIGITS.search(content):
+        body = parse_body(content)
+        if body is not MISSING:
+            checked._deserialized = _large_ints_as_floats(body)
+    return checked
+
+
+def _large_ints_as_floats(value: Any) -> Any:
+    """The value with each LargeInt replaced by the largest float of its sign: schemathesis' validator
+    (jsonschema_rs) takes only exact ints and floats, and reads an int it cannot hold as null. The stand-in
+    is integral and beyond every bound a schema states, so types, minimum and maximum are judged as
+    they would be on the number itself."""
+    if isinstance(value, LargeInt):
+        return -sys.float_info.max if value < 0 else sys.float_info.max
+    if isinstance(value, list):
+        return [_large_ints_as_floats(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _large_ints_as_floats(item) for key, item in value.items()}
+    return value
 
 
 def make_evidence(
@@ -294,8 +374,12 @@ class ApiRun:
             headers=dict(headers),
         )
         # Every outcome is recorded by the after_validate hook and by the checks themselves.
-        with contextlib.suppress(FailureGroup):
-            case.validate_response(response, checks=self.response_checks)
+        try:
+            with contextlib.suppress(FailureGroup):
+                case.validate_response(readable(response), checks=self.response_checks)
+        except Exception as exc:  # the suite's failure (the checks guard themselves; this is the rest)
+            cited = [rid for check in self.response_checks for rid in self.citing(check.__name__)]
+            self.crashed("validating a reply", exc, cited)
 
     # --- observations ----------------------------------------------------------------------------
 
@@ -307,6 +391,16 @@ class ApiRun:
     def observe_all(self, observations: Iterable[Observation]) -> None:
         for observation in observations:
             self.observe(observation)
+
+    def citing(self, check: str) -> list[str]:
+        """The requirements whose catalog entry cites `check`."""
+        return [requirement.id for requirement in self.contract.requirements if check in requirement.checks]
+
+    def crashed(self, check: str, exc: BaseException, requirements: Iterable[str] | None = None) -> str:
+        """`check` raised: the requirements it serves (by default those citing it) are inconclusive with the
+        error, and the run cannot end `pass` (a crash is never conformance). Returns the message."""
+        where = f"{check}" if " " in check else f"check {check}"
+        return self.ledger.crashed(self.citing(check) if requirements is None else requirements, where, exc)
 
     def not_exercised(self, requirements: Iterable[str], check: str, reason: str) -> None:
         for requirement in requirements:

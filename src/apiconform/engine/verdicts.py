@@ -4,7 +4,8 @@ A check reports `Observation`s against requirement IDs. The `Ledger` keeps them 
 counted, only the first few failures keep their evidence) and decides each requirement's verdict:
 
     fail (MUST) / warn (SHOULD)  some observation failed
-    inconclusive                 none failed, but one could not be decided (the data moved)
+    inconclusive                 none failed, but one could not be decided (the data moved, or the
+                                 suite itself failed while judging it: see `Ledger.crashed`)
     pass                         at least one observation passed and none of the above
     not-exercised                nothing was checked (with the reasons)
 """
@@ -75,6 +76,20 @@ class Observation:
 
 # Enough failures to see a pattern; more would only bloat the report.
 MAX_FAILURES_KEPT = 5
+# An error message is cut to this length (an exception's text can quote a whole body).
+MAX_ERROR_TEXT = 300
+
+
+def describe_error(exc: BaseException) -> str:
+    """An exception as one line: its type and message (cut short), e.g. `OverflowError: date value out of range`."""
+    try:
+        text = str(exc)
+    except Exception:  # an exception whose text cannot be made is still an error to report
+        text = ""
+    text = " ".join(text.split())
+    if len(text) > MAX_ERROR_TEXT:
+        text = text[:MAX_ERROR_TEXT] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 @dataclass
@@ -115,6 +130,9 @@ class Ledger:
         self._records = {requirement.id: RequirementRecord(requirement) for requirement in requirements}
         self._lock = threading.Lock()
         self._ambiguous: list[Observation] = []
+        # The suite's own failures (an exception in a check, a scenario or discovery), in order seen:
+        # the run they happen in cannot end `pass` (its verdict is `error`, exit code 4).
+        self.errors: list[str] = []
 
     def __getitem__(self, requirement_id: str) -> RequirementRecord:
         return self._records[requirement_id]
@@ -157,6 +175,24 @@ class Ledger:
         for observation in pending:
             blamed = next((rid for rid in observation.alternatives if rid in failing), observation.requirement)
             self.record(replace(observation, requirement=blamed, alternatives=()))
+
+    def crashed(self, requirements: Iterable[str], where: str, exc: BaseException) -> str:
+        """The suite failed in `where`: each of `requirements` is inconclusive with the error, and the run
+        keeps the error (the report's verdict becomes `error`). Returns the message recorded."""
+        message = f"the suite itself failed in {where}: {describe_error(exc)}"
+        with self._lock:
+            if message not in self.errors:
+                self.errors.append(message)
+        for requirement in dict.fromkeys(requirements):
+            if requirement in self._records:
+                self.record(Observation(requirement, Outcome.INCONCLUSIVE, where, message))
+        return message
+
+    def clear(self) -> None:
+        """Forget every observation (the suite's own errors stay)."""
+        with self._lock:
+            self._records = {rid: RequirementRecord(record.requirement) for rid, record in self._records.items()}
+            self._ambiguous = []
 
     def passed(self, requirement: str, check: str, count: int = 1) -> None:
         with self._lock:

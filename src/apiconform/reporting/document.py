@@ -153,6 +153,9 @@ def headline(report: Mapping[str, Any]) -> str:
     text = f"{report['verdict'].upper()}: {', '.join(parts)} of {total} requirements ({apis})"
     if untestable:
         text += f"; could not test {', '.join(untestable)}"
+    broken = [api["api"] for api in report["apis"] if api.get("suite_errors")]
+    if broken:
+        text += f"; the suite itself failed on {', '.join(broken)}"
     return text
 
 

@@ -135,6 +135,10 @@ def _api_table(report: Mapping[str, Any]) -> str:
             if api.get("untestable_reason")
             else ""
         )
+        note += "".join(
+            f'<tr><td colspan="{len(VERDICTS) + 3}" class="untestable">{e(error)}</td></tr>'
+            for error in api.get("suite_errors", ())
+        )
         rows.append(
             f'<tr><td><a href="#api-{e(api["api"])}">{e(api["api"])}</a><br><span class=muted>{e(api["title"])}'
             f"</span></td><td>{_badge(api['verdict'])}</td>{cells}"
@@ -289,7 +293,7 @@ table.grid{width:100%}table.grid th,table.grid td{border-bottom:1px solid var(--
 .v-pass{background:#dcf5e3;color:#14632c}.v-fail{background:#fde0e0;color:#9b1111}
 .v-warn{background:#fff1cc;color:#7a5300}.v-waived,.v-applied{background:#e3e8ff;color:#2a3f9e}
 .v-inconclusive{background:#efe3fb;color:#5b2a86}.v-not-exercised{background:#eceff1;color:#4c5660}
-.v-untestable,.v-expired{background:#fde0e0;color:#9b1111}.v-stale{background:#fff1cc;color:#7a5300}
+.v-untestable,.v-error,.v-expired{background:#fde0e0;color:#9b1111}.v-stale{background:#fff1cc;color:#7a5300}
 #findings ol{padding-left:20px}#findings li{margin:8px 0}.message{margin:2px 0}
 fieldset{border:1px solid var(--line);border-radius:6px;margin:8px 0 12px}fieldset label{margin-right:12px}
 fieldset button{margin-left:4px}

@@ -142,6 +142,7 @@ def render_junit(report: Mapping[str, Any]) -> str:
             _testcase(suite, requirement)
         # JUnit allows one system-err per suite: the reason it could not be tested, then the run-safety notes.
         errors = [f"could not be tested: {api['untestable_reason']}"] if api.get("untestable_reason") else []
+        errors += list(api.get("suite_errors", ()))
         errors += safety_notes(report, api["api"])
         if errors:
             _element(suite, "system-err", "\n".join(errors))

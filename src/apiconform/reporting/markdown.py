@@ -117,6 +117,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         if api.get("untestable_reason"):
             lines.append(f"**{text(api['api'])} could not be tested:** {text(one_line(api['untestable_reason'], 300))}")
             lines.append("")
+        for error in api.get("suite_errors", ()):
+            lines.append(f"**{text(api['api'])}: {text(one_line(error, 300))}**")
+            lines.append("")
     unjudged = [item for item in report["requirements"] if item["verdict"] in ("inconclusive", "not-exercised")]
     if unjudged:
         lines.append(f"<details><summary>Not exercised or inconclusive ({len(unjudged)})</summary>")

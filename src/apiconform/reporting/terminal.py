@@ -28,6 +28,7 @@ _COLOURS = {
     "inconclusive": "35",
     "not-exercised": "2",
     "untestable": "1;31",
+    "error": "1;31",
     "applied": "36",
     "expired": "1;31",
     "stale": "33",
@@ -108,6 +109,8 @@ def render_summary(
     for api in report["apis"]:
         if api.get("untestable_reason"):
             lines.append(f"  {api['api']} could not be tested: {api['untestable_reason']}")
+        for error in api.get("suite_errors", ()):
+            lines.append(f"  {api['api']}: {one_line(error, 300)}")
     found = findings(report)
     if found:
         lines.append("")
@@ -140,7 +143,9 @@ def render_summary(
         names = ", ".join(path.name for path in written) if written else "report.json"
         lines.append(f"reports: {report_dir}/ ({names})")
     verdict = painter.verdict(report["verdict"])
-    meaning = {0: "conformant", 1: "nonconformant", 3: "could not be tested"}.get(report["exit_code"], "")
+    meaning = {0: "conformant", 1: "nonconformant", 3: "could not be tested", 4: "the suite itself failed"}.get(
+        report["exit_code"], ""
+    )
     tls = f"; {painter.verdict('TLS NOT VERIFIED (--insecure)', 'fail')}" if insecure(report) else ""
     stopped = [api["stopped_reason"] for api in report["apis"] if api.get("stopped_reason")]
     cut = f"; stopped early: {'; '.join(stopped)}" if stopped else ""

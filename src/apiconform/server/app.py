@@ -23,6 +23,7 @@ from apiconform.server.bitgo import BitGoApi
 from apiconform.server.brm import BrmApi
 from apiconform.server.faults import FaultSet
 from apiconform.server.store import Store
+from apiconform.server.variants import VariantSet
 
 BITGO_PREFIX = "/api/network/v1"
 BRM_PREFIX = "/brm/prepayBalanceManagement/v4"
@@ -62,11 +63,18 @@ async def churn(store: Store, records_per_second: float) -> None:
 
 
 def build_app(
-    *, store: Store, faults: FaultSet, token: str, brm_auth: bool, base_url: str, churn_rate: float = 0.0
+    *,
+    store: Store,
+    faults: FaultSet,
+    token: str,
+    brm_auth: bool,
+    base_url: str,
+    churn_rate: float = 0.0,
+    variants: VariantSet | None = None,
 ) -> Starlette:
-    """The reference server's ASGI app for one store, one set of faults and one token."""
-    bitgo = BitGoApi(store, faults, token)
-    brm = BrmApi(store, faults, token if brm_auth else None, base_url)
+    """The reference server's ASGI app for one store, one set of faults and variants, and one token."""
+    bitgo = BitGoApi(store, faults, token, variants)
+    brm = BrmApi(store, faults, token if brm_auth else None, base_url, variants)
 
     def not_found_response(path: str) -> Response:
         if path.startswith("/brm/"):

@@ -15,6 +15,10 @@ Behaviour is BitGo's document plus specs/DECISIONS.md; where those leave the cho
   parameter given twice. Every error body is `{"error": ..., "name": ...}` (BitGo's convention).
 - The connections route pages the same way with a default page size of 100.
 - Check order: method (405), token (401), enterprise (404), then the query (400).
+
+Variants (server/variants.py) switch on other readings the documents allow: oes-400-array-body,
+oes-default-sort-updated-desc, oes-connections-forbidden, oes-enterprise-400,
+oes-int-from-string-pages, empty-value-literal and small-pages.
 """
 
 from __future__ import annotations
@@ -36,15 +40,20 @@ from apiconform.server.params import (
     Query,
     json_list,
     parse_count,
+    parse_int_from_string,
     parse_int_like_javascript,
     pieces,
     shown,
 )
 from apiconform.server.store import SQL_MAX_INTEGER, Store, compact_json
+from apiconform.server.variants import VariantSet
 
 JSON_TYPE = "application/json; charset=utf-8"
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 500
+SMALL_MAX_PAGE_SIZE = 50  # the small-pages variant's maximum
+OBJECT_ID = re.compile(r"[0-9a-f]{24}")  # the shape of a BitGo enterprise id (oes-enterprise-400)
+UPDATED_DESC = "updated_ms DESC, created_ms, id"  # the oes-default-sort-updated-desc default order
 CONNECTIONS_DEFAULT_PAGE_SIZE = 100
 TYPES = ("allocation", "deallocation")
 STATUSES = ("cleared", "released", "reserved")
@@ -81,9 +90,11 @@ class _Page:
 class BitGoApi:
     """The handlers of both BitGo routes for one store and one set of faults."""
 
-    def __init__(self, store: Store, faults: FaultSet, token: str) -> None:
+    def __init__(self, store: Store, faults: FaultSet, token: str, variants: VariantSet | None = None) -> None:
         self.store = store
         self.faults = faults
+        self.variants = variants if variants is not None else VariantSet()
+        self.max_page_size = SMALL_MAX_PAGE_SIZE if "small-pages" in self.variants else MAX_PAGE_SIZE
         self._token = token.encode()
         self._shuffle = random.Random(0)  # tie orders for oes-default-order-unstable
 
@@ -91,8 +102,10 @@ class BitGoApi:
 
     def error(self, status: int, name: str, message: str, headers: dict[str, str] | None = None) -> Response:
         """An error in BitGo's envelope: {"error": message, "name": name}."""
-        body: dict[str, Any]
-        if status == 400 and "oes-400-without-error" in self.faults:
+        body: dict[str, Any] | list[str]
+        if status == 400 and "oes-400-array-body" in self.variants:
+            body = [message]
+        elif status == 400 and "oes-400-without-error" in self.faults:
             body = {"name": name, "errors": [message]}
         elif status != 400 and "oes-error-key-renamed" in self.faults:
             body = {"message": message, "name": name}
@@ -120,6 +133,8 @@ class BitGoApi:
                     401, "Unauthorized", "a valid bearer access token is required", {"WWW-Authenticate": "Bearer"}
                 )
         enterprise = request.path_params.get("enterpriseId", "")
+        if "oes-enterprise-400" in self.variants and OBJECT_ID.fullmatch(enterprise) is None:
+            return self.error(400, "InvalidEnterpriseId", "invalid enterpriseId format")
         if enterprise != self.store.enterprise_id and "oes-unknown-enterprise-served" not in self.faults:
             return self.error(404, "EnterpriseNotFound", f"enterprise {shown(enterprise)} not found")
         return None
@@ -136,7 +151,7 @@ class BitGoApi:
         try:
             page = self._allocations_page(Query.of(request))
         except BadRequest as exc:
-            return self.error(400, "InvalidQueryParameter", exc.message)
+            return self.error(400, "InvalidQueryParameter", self._decode_message(exc))
         except SimulatedCrash as crash:
             if crash.html:
                 return Response(HTML_500, 500, media_type="text/html; charset=utf-8")
@@ -153,16 +168,24 @@ class BitGoApi:
         refusal = self._refusal(request)
         if refusal is not None:
             return refusal
+        if "oes-connections-forbidden" in self.variants:
+            return self.error(404, "NotFound", "no route for this caller")
         try:
             offset, limit = self._strict_page(Query.of(request), CONNECTIONS_DEFAULT_PAGE_SIZE)
         except BadRequest as exc:
-            return self.error(400, "InvalidQueryParameter", exc.message)
+            return self.error(400, "InvalidQueryParameter", self._decode_message(exc))
         docs: list[str] = []
         if limit and offset <= SQL_MAX_INTEGER:
             rows = self.store.rows("SELECT doc FROM connections ORDER BY seq LIMIT ? OFFSET ?", (limit, offset))
             docs = [row[0] for row in rows]
         body = '{"connections":[' + ",".join(docs) + "]}"
         return Response(body, 200, media_type=JSON_TYPE)
+
+    def _decode_message(self, exc: BadRequest) -> str:
+        """The 400 message: as io-ts' PathReporter words a decode failure under oes-400-array-body."""
+        if "oes-400-array-body" in self.variants and exc.parameter is not None and exc.value is not None:
+            return f"Invalid value {json.dumps(exc.value[:80])} supplied to : query/{exc.parameter}"
+        return exc.message
 
     # --- query reading --------------------------------------------------------------------------
 
@@ -182,9 +205,10 @@ class BitGoApi:
     def _read_paging(self, query: Query, page: _Page) -> None:
         number_text, size_text = query.value("pageNumber"), query.value("pageSize")
         count = parse_int_like_javascript if "oes-bad-page-accepted" in self.faults else None
+        strict = parse_int_from_string if "oes-int-from-string-pages" in self.variants else parse_count
 
         def read(name: str, text: str) -> int:
-            return count(text) if count is not None else parse_count(name, text)
+            return count(text) if count is not None else strict(name, text)
 
         if size_text is None:
             size = DEFAULT_PAGE_SIZE
@@ -199,7 +223,7 @@ class BitGoApi:
             number = read("pageNumber", number_text)
         if size_text is None and "oes-default-size-ignores-page-number" in self.faults:
             number = 0
-        page.limit = min(size, MAX_PAGE_SIZE)
+        page.limit = min(size, self.max_page_size)
         page.offset = number * page.limit
         if page.offset > SQL_MAX_INTEGER:
             if "oes-500-on-page-overflow" in self.faults:
@@ -215,11 +239,17 @@ class BitGoApi:
             if "oes-html-500-on-bad-sort" in self.faults:
                 raise SimulatedCrash(html=True)
             if not lenient:
-                raise BadRequest(f"sortField must be one of {', '.join(SORT_FIELDS)}, got {shown(sort_field)}")
+                raise BadRequest(
+                    f"sortField must be one of {', '.join(SORT_FIELDS)}, got {shown(sort_field)}",
+                    "sortField",
+                    sort_field,
+                )
             sort_field = None
         if direction is not None and direction not in DIRECTIONS:
             if not lenient:
-                raise BadRequest(f"sortDirection must be ASC or DESC, got {shown(direction)}")
+                raise BadRequest(
+                    f"sortDirection must be ASC or DESC, got {shown(direction)}", "sortDirection", direction
+                )
             direction = None
         descending = direction == "DESC"
         if sort_field is not None and direction is None and "oes-default-direction-desc" in self.faults:
@@ -232,6 +262,8 @@ class BitGoApi:
         if sort_field == "updatedAt" and "oes-wrong-sort-key" in self.faults:
             return "created_ms DESC, id" if descending else "created_ms, id"
         order = ORDER_BY[(sort_field, descending)]
+        if sort_field is None and "oes-default-sort-updated-desc" in self.variants:
+            order = UPDATED_DESC
         if sort_field == "quantity" and "oes-quantity-sorted-as-text" in self.faults:
             order = order.replace("quantity_key", "quantity")
         if descending and sort_field is not None and "oes-tiebreak-reversed-under-desc" in self.faults:
@@ -244,7 +276,15 @@ class BitGoApi:
     def _read_filters(self, query: Query, page: _Page) -> None:
         clauses: list[tuple[str, list[Any]]] = []
         for name in ("allocationIds", "types", "statuses", "currencies", "connectionIds", "partnerIds", "clientIds"):
-            if query.present_but_empty(name) and "oes-empty-value-matches-nothing" in self.faults:
+            if (
+                name == "statuses"
+                and query.present_but_empty(name)
+                and "oes-empty-statuses-means-reserved" in self.faults
+            ):
+                clauses.append(("status = 'reserved'", []))
+                continue
+            if query.present_but_empty(name) and "empty-value-literal" in self.variants:
+                # A literal match on "": no record has an empty id, type, status or currency.
                 clauses.append(("0", []))
                 continue
             items = query.items(name)
@@ -264,12 +304,14 @@ class BitGoApi:
             allowed = TYPES if name == "types" else STATUSES
             invalid = [item for item in items if item not in allowed]
             if invalid and "oes-enum-not-validated" not in self.faults:
-                raise BadRequest(f"{name} values must be among {', '.join(allowed)}, got {shown(invalid[0])}")
+                raise BadRequest(
+                    f"{name} values must be among {', '.join(allowed)}, got {shown(invalid[0])}", name, invalid[0]
+                )
         else:
             # An empty item between literal commas (`a,,b`) breaks currencies' minLength; other empty pieces
             # come from encoded commas and are no value at all.
             if name == "currencies" and "" in raw_items:
-                raise BadRequest("currencies must not hold an empty value")
+                raise BadRequest("currencies must not hold an empty value", name, "")
             items = [item for item in items if item]
         if name in ("allocationIds", "connectionIds") and "oes-non-uuid-ids-dropped" in self.faults:
             items = [item for item in items if UUID.fullmatch(item)]
@@ -308,6 +350,8 @@ class BitGoApi:
             if "oes-partner-filter-ignored" in self.faults:
                 return None
             return f"conn IN (SELECT seq FROM connections WHERE partner_id {IN_LIST})", [values]
+        if "oes-client-ids-ignored" in self.faults:
+            return None
         column = "partner_id" if "oes-client-filter-uses-partner" in self.faults else "client_id"
         return f"conn IN (SELECT seq FROM connections WHERE {column} {IN_LIST})", [values]
 

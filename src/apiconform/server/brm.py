@@ -21,6 +21,10 @@ Behaviour is Oracle's document plus specs/DECISIONS.md; where those leave the ch
 - Methods other than GET get 405 with `Allow: GET` (POST, which creates an adjustment at Oracle,
   is not implemented here). The token is required unless the server runs with BRM auth off.
 - Check order: method (405), token (401), then the query (400).
+
+Variants (server/variants.py) switch on other readings the documents allow: brm-lowercase-data,
+brm-unknown-type-empty, brm-lenient-dates, brm-fields-null-keys, brm-fields-mandatory,
+brm-lenient-integers, empty-value-literal and small-pages.
 """
 
 from __future__ import annotations
@@ -36,12 +40,23 @@ from starlette.responses import Response
 
 from apiconform.server.faults import FaultSet, SimulatedCrash
 from apiconform.server.instants import parse_instant
-from apiconform.server.params import DIGITS, BadRequest, Query, parse_count, shown
+from apiconform.server.params import DIGITS, BadRequest, Query, parse_count, parse_count_leniently, shown
 from apiconform.server.store import SQL_MAX_INTEGER, Store, compact_json
+from apiconform.server.variants import VariantSet
 
 JSON_TYPE = "application/json;charset=utf-8"
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 1000
+RESOURCE_IDS = {"monetary": "840", "other": "1000009"}  # brm-usage-type-filter-matches-nothing
+SMALL_MAX_LIMIT = 50  # the small-pages variant's maximum
+MANDATORY = frozenset(("status",))  # TMF654 v4: the one required attribute of AdjustBalance (brm-fields-mandatory)
+# The brm-lowercase-data variant: the stored upper-case values as a server that keeps TMF's lower case writes them.
+LOWER_CASE = (
+    ('"status":"COMPLETED"', '"status":"completed"'),
+    ('"status":"CREATED"', '"status":"created"'),
+    ('"usageType":"MONETARY"', '"usageType":"monetary"'),
+    ('"usageType":"OTHER"', '"usageType":"other"'),
+)
 BASE_TYPE = "AdjustBalance"
 ORACLE_TYPE = "AdjustBalanceOracle"
 ALWAYS_KEPT = frozenset(("id", "href", "@type", "@baseType", "@schemaLocation"))
@@ -69,9 +84,12 @@ class _Plan:
 class BrmApi:
     """The handler of GET /adjustBalance for one store and one set of faults."""
 
-    def __init__(self, store: Store, faults: FaultSet, token: str | None, base_url: str) -> None:
+    def __init__(
+        self, store: Store, faults: FaultSet, token: str | None, base_url: str, variants: VariantSet | None = None
+    ) -> None:
         self.store = store
         self.faults = faults
+        self.variants = variants if variants is not None else VariantSet()
         self._token = token.encode() if token is not None else None
         self._href_prefix = '"href":' + json.dumps(base_url + "/brm/")[:-1]
         self._shuffle = random.Random(0)  # tie orders for brm-order-unstable
@@ -149,6 +167,8 @@ class BrmApi:
             rows = self.store.rows(sql, [*plan.params, plan.limit, plan.offset])
         body = self._render(rows, plan)
         headers = {"X-Total-Count": str(total)}
+        if total == 0 and "brm-total-count-missing-when-empty" in self.faults:
+            del headers["X-Total-Count"]
         if "brm-result-count-missing" not in self.faults:
             headers["X-Result-Count"] = str(len(rows))
         status = 206 if len(rows) < total and "brm-206-on-partial-page" in self.faults else 200
@@ -171,7 +191,10 @@ class BrmApi:
                 if plan.oracle:
                     record = self._extended(record, json.loads(self.store.extension_codec.unpack(ext)))
                 if plan.fields is not None:
-                    record = {key: value for key, value in record.items() if key in plan.fields}
+                    if "brm-fields-null-keys" in self.variants:
+                        record = {key: value if key in plan.fields else None for key, value in record.items()}
+                    else:
+                        record = {key: value for key, value in record.items() if key in plan.fields}
                     if "brm-fields-drops-nulls" in self.faults:
                         record = {key: _without_nulls(value) for key, value in record.items()}
                 if amount_as_string and isinstance(record.get("amount"), dict):
@@ -183,7 +206,11 @@ class BrmApi:
                     amount["amount"] = float("nan")
                 docs.append(compact_json(record))
         # Stored hrefs are paths; the server writes them as URLs on its own base.
-        return ("[" + ",".join(docs) + "]").replace('"href":"/brm/', self._href_prefix)
+        body = ("[" + ",".join(docs) + "]").replace('"href":"/brm/', self._href_prefix)
+        if "brm-lowercase-data" in self.variants:
+            for upper, lower in LOWER_CASE:
+                body = body.replace(upper, lower)
+        return body
 
     @staticmethod
     def _extended_text(doc: str, extension: str) -> str:
@@ -209,6 +236,8 @@ class BrmApi:
         fields = query.value("fields")
         if fields is not None and "brm-fields-ignored" not in self.faults:
             plan.fields = ALWAYS_KEPT | {name.strip() for name in fields.split(",")}
+            if "brm-fields-mandatory" in self.variants:
+                plan.fields |= MANDATORY
         self._read_paging(query, plan)
         self._read_usage(query, plan)
         self._read_filters(query, plan)
@@ -226,24 +255,27 @@ class BrmApi:
                 raise BadRequest(f"@type {ORACLE_TYPE} is not supported")
             plan.oracle = "brm-oracle-type-not-marked" not in self.faults
             return
-        if "brm-unknown-type-accepted" not in self.faults:
+        if "brm-unknown-type-empty" in self.variants:
+            plan.filters.append("0")  # no adjustment is of that type
+        elif "brm-unknown-type-accepted" not in self.faults:
             raise BadRequest(f"@type must be {BASE_TYPE} or {ORACLE_TYPE}, got {shown(kind)}")
 
     def _read_paging(self, query: Query, plan: _Plan) -> None:
         lenient = "brm-bad-limit-accepted" in self.faults
+        parse = parse_count_leniently if "brm-lenient-integers" in self.variants else parse_count
         values: dict[str, int | None] = {}
         for name in ("limit", "offset"):
             text = query.value(name)
             if text is not None and lenient and DIGITS.fullmatch(text) is None:
                 text = None
-            values[name] = parse_count(name, text) if text is not None else None
+            values[name] = parse(name, text) if text is not None else None
         limit, offset = values["limit"], values["offset"]
         huge = any(value is not None and value > SQL_MAX_INTEGER for value in values.values())
         if huge and "brm-500-on-huge-offset" in self.faults:
             raise SimulatedCrash(html=False)
         if limit is None or (limit == 0 and "brm-limit-zero-uses-default" in self.faults):
             limit = DEFAULT_LIMIT
-        plan.limit = min(limit, MAX_LIMIT)
+        plan.limit = min(limit, SMALL_MAX_LIMIT if "small-pages" in self.variants else MAX_LIMIT)
         if offset is not None and offset > 0 and "brm-offset-off-by-one" in self.faults:
             offset -= 1
         plan.offset = offset or 0
@@ -253,25 +285,41 @@ class BrmApi:
 
     def _read_usage(self, query: Query, plan: _Plan) -> None:
         usage = query.value("usageType")
-        if usage is None:
-            if "brm-default-usage-type-all" not in self.faults:
+        if usage is None and "empty-value-literal" in self.variants and query.present_but_empty("usageType"):
+            plan.usage.append("usage_fold = ''")  # a literal match on the empty string: nothing
+        elif usage is None:
+            # brm-id-lookup-any-usage-type: an id names one adjustment, so the default scope is not applied.
+            id_lookup = "brm-id-lookup-any-usage-type" in self.variants and query.value("id") is not None
+            if "brm-default-usage-type-all" not in self.faults and not id_lookup:
                 plan.usage.append("usage_fold = 'monetary'")
+        elif "brm-usage-type-filter-matches-nothing" in self.faults:
+            # Translated to BRM's resource id (monetary -> 840) and then compared with the stored type name.
+            plan.usage.append("usage_fold = ?")
+            plan.params.append(RESOURCE_IDS.get(usage.lower(), usage))
         elif "brm-usage-type-case-sensitive" in self.faults:
             plan.usage.append("usage_type = ?")
+            plan.params.append(usage)
+        elif "brm-lowercase-data" in self.variants or "brm-upper-case-query-matches-nothing" in self.faults:
+            plan.usage.append("usage_fold = ?")  # the stored values are lower case; the query's case counts
             plan.params.append(usage)
         else:
             plan.usage.append("usage_fold = ?")
             plan.params.append(usage.lower())
 
     def _read_filters(self, query: Query, plan: _Plan) -> None:
-        empty_matches_nothing = "brm-empty-status-matches-nothing" in self.faults
-        for name in ("status", "partyAccount.id"):
-            if empty_matches_nothing and query.present_but_empty(name):
-                plan.filters.append("0")
+        if "brm-empty-status-means-created" in self.faults and query.present_but_empty("status"):
+            plan.filters.append("status_fold = 'created'")
+        if "empty-value-literal" in self.variants:
+            # A literal match on "": no adjustment has an empty status, account or id.
+            for name in ("status", "partyAccount.id", "id"):
+                if query.present_but_empty(name):
+                    plan.filters.append("0")
         status = query.value("status")
         if status is not None:
             if "brm-status-case-sensitive" in self.faults:
                 self._add(plan, "status = ?", status)
+            elif "brm-lowercase-data" in self.variants or "brm-upper-case-query-matches-nothing" in self.faults:
+                self._add(plan, "status_fold = ?", status)  # the stored values are lower case
             else:
                 self._add(plan, "status_fold = ?", status.lower())
         account = query.value("partyAccount.id")
@@ -286,6 +334,8 @@ class BrmApi:
         if adjustment is not None:
             if "brm-id-plus-as-space" in self.faults:
                 adjustment = adjustment.replace("+", " ")
+            if "brm-id-filter-matches-nothing" in self.faults:
+                adjustment = adjustment.rpartition("+")[2]  # the POID number, compared with the whole stored id
             self._add(plan, "(id = ? OR adjustment_no = ?)", adjustment, adjustment)
         for name in DATE_PARAMS:
             text = query.value(name)
@@ -293,7 +343,7 @@ class BrmApi:
                 self._read_date(plan, name, text)
 
     def _read_date(self, plan: _Plan, name: str, text: str) -> None:
-        instant = parse_instant(text)
+        instant = parse_instant(text, lenient="brm-lenient-dates" in self.variants)
         if instant is None:
             if "brm-html-500-on-bad-date" in self.faults:
                 raise SimulatedCrash(html=True)

@@ -13,6 +13,13 @@ from typing import Any
 
 from apiconform.server.faults import FAULTS, UnknownFaultError
 from apiconform.server.runner import MAX_RECORDS, ReferenceServer
+from apiconform.server.variants import (
+    ALREADY_DEFAULT,
+    VARIANTS,
+    IncompatibleVariantError,
+    UnknownVariantError,
+    conflicts,
+)
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -30,6 +37,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fault", action="append", default=[], metavar="NAME", help="switch on a fault (repeatable; see --list-faults)"
     )
     parser.add_argument("--list-faults", action="store_true", help="list the faults and the requirement each breaks")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a legitimate behaviour the documents allow (repeatable; see --list-variants)",
+    )
+    parser.add_argument(
+        "--list-variants", action="store_true", help="list the variants, the APIs each changes and why it is allowed"
+    )
     parser.add_argument("--churn", type=float, default=0.0, metavar="N", help="insert N new records per second per API")
     parser.add_argument(
         "--no-brm-auth", dest="brm_auth", action="store_false", help="serve BRM without a token (an Oracle test system)"
@@ -57,6 +74,27 @@ def fault_table() -> str:
     return "\n".join(lines)
 
 
+def variant_table() -> str:
+    """The variants as a text table: name, API(s), description, and the basis on a second line."""
+    header = ("NAME", "API", "DESCRIPTION")
+    rows = [(v.name, ",".join(v.apis), v.description) for v in VARIANTS.values()]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(2)]
+    lines = []
+    for row in (header, tuple("-" * len(cell) for cell in header), *rows):
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row[:2], widths, strict=True)) + "  " + row[2])
+    indent = " " * (sum(widths) + 4)
+    out = lines[:2]
+    for line, variant in zip(lines[2:], VARIANTS.values(), strict=True):
+        out.append(line)
+        out.append(f"{indent}basis: {variant.basis}")
+        if variant.conflicts:
+            out.append(f"{indent}not with faults: {', '.join(variant.conflicts)}")
+    out.append("")
+    out += [f"already the server's default, so not a variant: {name} ({why})" for name, why in ALREADY_DEFAULT.items()]
+    out.append("Variants combine with each other; a variant and a fault that change the same behaviour are refused.")
+    return "\n".join(out)
+
+
 def _usage_problem(args: argparse.Namespace) -> str | None:
     if not 0 <= args.port <= 65535:
         return f"--port must be between 0 and 65535, got {args.port}"
@@ -69,6 +107,12 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     unknown = [name for name in args.fault if name not in FAULTS]
     if unknown:
         return str(UnknownFaultError(unknown))
+    unknown = [name for name in args.variant if name not in VARIANTS]
+    if unknown:
+        return str(UnknownVariantError(unknown))
+    clashes = conflicts(args.variant, args.fault)
+    if clashes:
+        return str(IncompatibleVariantError(clashes))
     return None
 
 
@@ -83,9 +127,10 @@ def _ready_message(server: ReferenceServer, args: argparse.Namespace) -> list[st
     allocations = f"{server.api_base_url('bitgo-oes')}/enterprises/{server.enterprise_id}/partners/allocations"
     token_line = f"generated for this run: {server.token}" if server.token_generated else "from --token (not shown)"
     faults = ", ".join(sorted(args.fault)) or "none"
+    variants = ", ".join(sorted(args.variant)) or "none"
     return [
         f"apiconform reference server ready: seed {args.seed}, {args.records} records per API,"
-        f" churn {args.churn:g}/s per API, faults: {faults}",
+        f" churn {args.churn:g}/s per API, faults: {faults}, variants: {variants}",
         f"  bitgo-oes           {server.api_base_url('bitgo-oes')}",
         f"    allocations       {allocations}",
         f"  brm-adjust-balance  {server.api_base_url('brm-adjust-balance')}",
@@ -102,6 +147,9 @@ def run(args: argparse.Namespace) -> int:
     if args.list_faults:
         _write(fault_table())
         return EXIT_OK
+    if args.list_variants:
+        _write(variant_table())
+        return EXIT_OK
     problem = _usage_problem(args)
     if problem is not None:
         return _fail(problem)
@@ -110,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
         records=args.records,
         token=args.token,
         faults=args.fault,
+        variants=args.variant,
         churn=args.churn,
         brm_auth=args.brm_auth,
         host=args.host,

@@ -71,6 +71,8 @@ _FAULT_LIST = (
           "the partnerIds filter is ignored"),
     Fault("oes-client-filter-uses-partner", BITGO, "OES-FILTER-CLIENT-IDS",
           "clientIds is compared with the connection's partnerId instead of its clientId"),
+    Fault("oes-client-ids-ignored", BITGO, "OES-FILTER-CLIENT-IDS",
+          "the clientIds filter is ignored, so every record comes back"),
     Fault("oes-types-first-value-only", BITGO, "OES-FILTER-COMMA-LIST",
           "a comma-separated types list keeps only its first value"),
     Fault("oes-filters-ored", BITGO, "OES-FILTER-AND",
@@ -79,8 +81,9 @@ _FAULT_LIST = (
           "types/statuses values outside the enum are not rejected (200 with no records)"),
     Fault("oes-non-uuid-ids-dropped", BITGO, "OES-FILTER-ID-NOT-UUID",
           "non-UUID allocationIds/connectionIds values are dropped; a list left empty filters nothing"),
-    Fault("oes-empty-value-matches-nothing", BITGO, "OES-FILTER-EMPTY-VALUE",
-          "an empty list value (statuses=) matches no record instead of being ignored"),
+    Fault("oes-empty-statuses-means-reserved", BITGO, "OES-FILTER-EMPTY-VALUE",
+          "an empty statuses value is taken as the first status of the lifecycle: statuses= returns reserved "
+          "records only (neither ignored, nor rejected, nor a literal match on \"\")"),
     # --- BitGo: records, errors and access -----------------------------------------------------
     Fault("oes-quantity-as-number", BITGO, "OES-RESP-SCHEMA",
           "quantities that fit a double are written as JSON numbers, not strings"),
@@ -120,15 +123,26 @@ _FAULT_LIST = (
           "the X-Result-Count header is not sent"),
     Fault("brm-total-count-ignores-filters", BRM, "BRM-HDR-TOTAL-COUNT",
           "X-Total-Count counts the whole collection, whatever the filters"),
+    Fault("brm-total-count-missing-when-empty", BRM, "BRM-HDR-TOTAL-COUNT",
+          "X-Total-Count is omitted whenever the total is 0 (the header is only set from a non-zero count)"),
     # --- BRM: filters --------------------------------------------------------------------------
     Fault("brm-id-plus-as-space", BRM, "BRM-FILTER-ID",
           "the id value is form-decoded twice, so %2B ends up as a space and nothing matches"),
+    Fault("brm-id-filter-matches-nothing", BRM, "BRM-FILTER-ID",
+          "the id value is cut to its POID number (...+221100 -> 221100) before it is compared with stored ids, "
+          "so an existing id returns [] with both counts 0"),
     Fault("brm-account-plus-as-space", BRM, "BRM-FILTER-PARTY-ACCOUNT",
           "the partyAccount.id value is form-decoded twice, so %2B ends up as a space and nothing matches"),
     Fault("brm-status-case-sensitive", BRM, "BRM-FILTER-STATUS",
           "status is compared case-sensitively, so the documented status=completed matches nothing"),
     Fault("brm-usage-type-case-sensitive", BRM, "BRM-FILTER-USAGE-TYPE",
           "usageType is compared case-sensitively, so usageType=other matches nothing"),
+    Fault("brm-usage-type-filter-matches-nothing", BRM, "BRM-FILTER-USAGE-TYPE",
+          "an explicit usageType is translated to BRM's resource id (monetary -> 840) before it is compared with "
+          "the stored type, so every value returns [] (the default monetary scope still works)"),
+    Fault("brm-upper-case-query-matches-nothing", BRM, "BRM-FILTER-CASE-VARIANTS",
+          "stored status/usageType values are folded to lower case but query values are not, so the spelling the "
+          "server returns (status=COMPLETED, usageType=MONETARY) matches nothing"),
     Fault("brm-default-usage-type-all", BRM, "BRM-DEFAULT-USAGE-TYPE",
           "without usageType every adjustment is returned, not only monetary ones"),
     Fault("brm-date-eq-compared-as-text", BRM, "BRM-FILTER-DATE-EQ",
@@ -145,8 +159,9 @@ _FAULT_LIST = (
           "id, partyAccount.id, status and requestedDate filters are combined with OR instead of AND"),
     Fault("brm-bad-date-accepted", BRM, "BRM-FILTER-DATE-INVALID",
           "a requestedDate value that is not a date-time is ignored instead of rejected"),
-    Fault("brm-empty-status-matches-nothing", BRM, "BRM-FILTER-EMPTY-VALUE",
-          "an empty status or partyAccount.id value matches no record instead of being ignored"),
+    Fault("brm-empty-status-means-created", BRM, "BRM-FILTER-EMPTY-VALUE",
+          "an empty status value is taken as the first status of the lifecycle: status= returns CREATED "
+          "adjustments only (neither ignored, nor rejected, nor a literal match on \"\")"),
     # --- BRM: representation -------------------------------------------------------------------
     Fault("brm-fields-ignored", BRM, "BRM-FIELDS",
           "the fields projection is ignored (full records)"),

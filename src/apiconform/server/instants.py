@@ -16,6 +16,11 @@ _DATE_TIME = re.compile(
     r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]+))?"
     r"(?:(?P<utc>[Zz])|(?P<sign>[+-])(?P<off_hour>[0-9]{2}):(?P<off_minute>[0-9]{2}))"
 )
+# What a lenient server also takes (the brm-lenient-dates variant): a date, or a date-time without an offset.
+_LENIENT = re.compile(
+    r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
+    r"(?:[Tt](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]+))?)?"
+)
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -54,20 +59,25 @@ def civil_from_days(days: int) -> tuple[int, int, int]:
     return year_of_era + era * 400 + (month <= 2), month, day
 
 
-def parse_instant(text: str) -> Instant | None:
-    """The instant an RFC 3339 date-time names, or None if the `date-time` format rules the text out."""
+def parse_instant(text: str, *, lenient: bool = False) -> Instant | None:
+    """The instant an RFC 3339 date-time names, or None if the `date-time` format rules the text out.
+
+    `lenient` also takes a date (midnight UTC) and a date-time without an offset (UTC).
+    """
     match = _DATE_TIME.fullmatch(text)
+    if match is None and lenient:
+        match = _LENIENT.fullmatch(text)
     if match is None:
         return None
     year, month, day = int(match["year"]), int(match["month"]), int(match["day"])
-    hour, minute, second = int(match["hour"]), int(match["minute"]), int(match["second"])
+    hour, minute, second = (int(match[part] or 0) for part in ("hour", "minute", "second"))
     if not 1 <= month <= 12:
         return None
     days_in_month = 29 if month == 2 and _is_leap_year(year) else _DAYS_IN_MONTH[month - 1]
     if not 1 <= day <= days_in_month or hour > 23 or minute > 59 or second > 60:
         return None
     offset_minutes = 0
-    if match["sign"]:
+    if match.re is _DATE_TIME and match["sign"]:
         off_hour, off_minute = int(match["off_hour"]), int(match["off_minute"])
         if off_hour > 23 or off_minute > 59:
             return None

@@ -8,6 +8,7 @@ single-valued parameter given twice is rejected, since neither document says whi
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -25,9 +26,11 @@ OVERFLOW = 10**_MAX_COUNT_DIGITS
 class BadRequest(Exception):
     """A query value the contract rules out: answered 400 in the API's own envelope."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, parameter: str | None = None, value: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.parameter = parameter  # the parameter and value at fault, where one is (for io-ts style messages)
+        self.value = value
 
 
 def shown(value: str, limit: int = 80) -> str:
@@ -89,7 +92,7 @@ def pieces(items: list[str]) -> list[str]:
 def parse_count(name: str, value: str) -> int:
     """A non-negative decimal integer (digits only); a number too large to matter is OVERFLOW or more."""
     if DIGITS.fullmatch(value) is None:
-        raise BadRequest(f"query parameter {name!r} must be a non-negative integer, got {shown(value)}")
+        raise BadRequest(f"query parameter {name!r} must be a non-negative integer, got {shown(value)}", name, value)
     significant = value.lstrip("0")
     # int() refuses more than 4300 digits; no page needs more than 19 anyway.
     if len(significant) > _MAX_COUNT_DIGITS:
@@ -104,6 +107,47 @@ def parse_int_like_javascript(value: str) -> int:
         return 0
     digits = match.group(2).lstrip("0")
     return OVERFLOW if len(digits) > _MAX_COUNT_DIGITS else int(digits or "0")
+
+
+# JavaScript's StrWhiteSpaceChar: what Number() trims from both ends of its argument.
+_JS_WHITESPACE = (
+    "\t\n\v\f\r \xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_JS_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_JS_RADIX = re.compile(r"0([xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
+
+
+def parse_int_from_string(name: str, value: str) -> int:
+    """A page count read like io-ts IntFromString: JavaScript Number(value), which must be a non-negative integer.
+
+    '+1', '1.0', '1e2', ' 7 ', '0x10' are 1, 1, 100, 7, 16; '1.5', 'two', '-1', 'Infinity', '1e400' are 400.
+    A count beyond any page is OVERFLOW.
+    """
+    text = value.strip(_JS_WHITESPACE)
+    number = math.nan
+    if text == "":
+        number = 0.0
+    elif _JS_DECIMAL.fullmatch(text):
+        number = float(text)  # the nearest double, as JavaScript rounds (1e400 is Infinity)
+    elif _JS_RADIX.fullmatch(text):
+        whole = int(text, 0)
+        number = float(whole) if whole.bit_length() <= 1024 else math.inf
+    if not math.isfinite(number) or not number.is_integer() or number < 0:
+        raise BadRequest(f"query parameter {name!r} must be a non-negative integer, got {shown(value)}", name, value)
+    return min(int(number), OVERFLOW)
+
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def parse_count_leniently(name: str, value: str) -> int:
+    """A count read as a decimal number: negative values are 0 and fractions are truncated ('-1' -> 0, '2.5' -> 2)."""
+    if _NUMBER.fullmatch(value) is None:
+        raise BadRequest(f"query parameter {name!r} must be a number, got {shown(value)}", name, value)
+    if value.startswith("-"):
+        return 0
+    whole = value.lstrip("+").partition(".")[0].lstrip("0")
+    return OVERFLOW if len(whole) > _MAX_COUNT_DIGITS else int(whole or "0")
 
 
 def json_list(values: Sequence[str]) -> str:

@@ -15,6 +15,7 @@ import uvicorn
 from apiconform.server.app import BITGO_PREFIX, BRM_PREFIX, build_app
 from apiconform.server.faults import FaultSet
 from apiconform.server.store import Store
+from apiconform.server.variants import VariantSet
 
 API_PREFIXES = {"bitgo-oes": BITGO_PREFIX, "brm-adjust-balance": BRM_PREFIX}
 STARTUP_TIMEOUT_SECONDS = 120.0
@@ -46,10 +47,12 @@ def _url_host(host: str) -> str:
 
 
 class ReferenceServer:
-    """Both APIs served from seeded data, with optional faults; use as a context manager or start()/stop().
+    """Both APIs served from seeded data, with optional faults and variants; a context manager or start()/stop().
 
     `token=None` generates a token (`token_generated` tells which). `store` serves an existing Store
     instead of generating one (the test fixtures share one generated data set through `Store.copy()`).
+    `variants` switches on legitimate behaviours (server/variants.py); a variant with a fault that changes the
+    same behaviour raises IncompatibleVariantError, an unknown name UnknownVariantError (both ValueErrors).
     """
 
     def __init__(
@@ -59,6 +62,7 @@ class ReferenceServer:
         records: int = 2000,
         token: str | None = None,
         faults: Iterable[str] = (),
+        variants: Iterable[str] = (),
         churn: float = 0.0,
         brm_auth: bool = True,
         host: str = "127.0.0.1",
@@ -76,6 +80,7 @@ class ReferenceServer:
         self.seed = seed
         self.records = records
         self.faults = FaultSet(faults)  # raises UnknownFaultError (a ValueError) for a name not in FAULTS
+        self.variants = VariantSet(variants, self.faults.names)
         self.churn = churn
         self.brm_auth = brm_auth
         self.host = host
@@ -116,6 +121,7 @@ class ReferenceServer:
             brm_auth=self.brm_auth,
             base_url=self.base_url,
             churn_rate=self.churn,
+            variants=self.variants,
         )
         config = uvicorn.Config(
             app,

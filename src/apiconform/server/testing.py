@@ -24,12 +24,13 @@ ServerFactory = Callable[..., ReferenceServer]
 def _config_key(config: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     normalized = dict(config)
     normalized["faults"] = tuple(sorted(set(config.get("faults", ()))))
+    normalized["variants"] = tuple(sorted(set(config.get("variants", ()))))
     return tuple(sorted(normalized.items()))
 
 
 @pytest.fixture(scope="session")
 def make_reference_server() -> Iterator[ServerFactory]:
-    """A factory: `make_reference_server(faults=["oes-desc-ignored"])` -> a started ReferenceServer (cached)."""
+    """A factory: `make_reference_server(faults=["oes-desc-ignored"], variants=[...])` -> a started server (cached)."""
     servers: dict[tuple[tuple[str, Any], ...], ReferenceServer] = {}
     seeded: dict[tuple[int, int], Store] = {}
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass, replace
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Flaky
 
 from apiconform.contract import Semantics
 from apiconform.engine.http import BudgetExhausted
-from apiconform.engine.target import ApiRun, Reply
+from apiconform.engine.target import ApiRun, Reply, UnsendableQuery
 from apiconform.engine.verdicts import Observation, Outcome
 
 Attempt = Callable[[], list[Observation]]
@@ -76,14 +77,30 @@ def explore(run: ApiRun, check: str, examples: int, plan: Plan) -> None:
     def example(data: st.DataObject) -> None:
         if run.budget_exhausted:
             return
-        attempt = plan(data)
-        if attempt is not None:
-            run.observe_all(confirmed(run, attempt))
+        try:
+            attempt = plan(data)
+            if attempt is not None:
+                run.observe_all(confirmed(run, attempt))
+        except UnsendableQuery:
+            # The target's data gave a value no URL can carry (a lone surrogate): data, not a crash;
+            # this example judges nothing and the next one draws again.
+            return
+        except BudgetExhausted:
+            # Not a failing example: raised to Hypothesis it would be replayed, return at once (the
+            # budget is spent) and be reported as flaky. The remaining examples return at once too.
+            run.budget_exhausted = True
+            return
 
     try:
         example()
     except BudgetExhausted:
         run.budget_exhausted = True
+    except Flaky:
+        # Once the budget is spent every example returns before drawing, so Hypothesis sees a choice
+        # sequence it ran before draw less and calls the test flaky: the budget's doing, not a crash.
+        # Any other Hypothesis error is the suite's failure (the session records it as one).
+        if not run.budget_exhausted:
+            raise
 
 
 def confirmed(run: ApiRun, attempt: Attempt) -> list[Observation]:

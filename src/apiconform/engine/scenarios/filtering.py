@@ -79,6 +79,9 @@ def draw_value(run: ApiRun, data: st.DataObject, flt: Filter, records: list[Any]
         return str(data.draw(st.sampled_from(flt.documented_values), label=flt.param))
     value = str(data.draw(st.sampled_from(pool), label=flt.param))
     if flt.match == "case-insensitive":
+        if flt.query_case == "lower":
+            # Other spellings are judged by `case_variants_agree` against the filter's own SHOULD (D-BRM-1).
+            return value.lower()
         return str(data.draw(st.sampled_from([value.lower(), value.upper(), value]), label="case"))
     if flt.match.startswith("instant"):
         instant = parse_instant(value)
@@ -87,13 +90,19 @@ def draw_value(run: ApiRun, data: st.DataObject, flt: Filter, records: list[Any]
         offset = data.draw(st.sampled_from(OFFSETS), label="offset")
         # Mostly the record's own instant: a bound that equals a record is where .gt and .gte differ.
         shift = data.draw(st.sampled_from([0, 0, 0, 0, 1, -1]), label="shift")
-        text = (instant + timedelta(seconds=shift)).astimezone(offset).isoformat()
+        try:
+            text = (instant + timedelta(seconds=shift)).astimezone(offset).isoformat()
+        except OverflowError:  # an instant at the end of datetime's range: the record's own text is a bound
+            return value
         return text.replace("+00:00", "Z")
     return value
 
 
 def draw_base(run: ApiRun, data: st.DataObject) -> tuple[dict[str, str], list[Any]] | None:
-    """A partition narrowed to one value, with its complete records (None when it cannot be had)."""
+    """A partition narrowed to one value, with its complete records (None when it cannot be had).
+
+    The value is one a record of the partition has, so an empty base is the narrowing filter's own
+    failure: the relations built on it judge nothing on it (expected [] equals got [] says nothing)."""
     narrowing = narrowing_filter(run)
     inventory = discovery.inventory(run)
     partitions = [p for p in inventory.partitions if p.records]
@@ -144,6 +153,10 @@ def _filter_plan(run: ApiRun, narrowing: Filter, flt: Filter) -> Plan:
             if now_base is None:
                 return []
             observations.extend(_narrowing_complete(run, narrowing, base_query, now_base, base_replies, inventory))
+            if not now_base:
+                # Nothing for the filter to keep or remove: a pass here would be vacuous.
+                reason = f"the base set {base_query} came back empty, so {flt.param} had nothing to select from"
+                return [*observations, Observation(flt.requirement, Outcome.NOT_EXERCISED, check, reason)]
             observations.extend(_defaults_explicit(run, defaults, base_query, now_base, base_replies))
             expected = matching(run, now_base, flt, value)
             if expected is None:
@@ -243,7 +256,7 @@ def _defaults_explicit(
     """Leaving a defaulted filter out gives the same records as asking for its default."""
     observations = []
     for flt in defaults:
-        if flt.param in base_query or flt.default is None:
+        if flt.param in base_query or flt.default is None or any(base_query.get(p) for p in flt.default_optional_with):
             continue
         explicit, explicit_replies = discovery.fetch_complete(run, {**base_query, flt.param: flt.default})
         if explicit is None:
@@ -365,41 +378,57 @@ def unknown_filter_value_matches_nothing(run: ApiRun) -> None:
         for flt in run.semantics.filters.values()
         if flt.match in ("exact", "case-insensitive") and not enum_values(run, flt.param)
     ]
-    partitions = discovery.inventory(run).partitions
+    # Only partitions with records: on an empty one an ignored filter returns [] as well.
+    partitions = [partition for partition in discovery.inventory(run).partitions if partition.records]
+    if not partitions:
+        reason = "the target returned no records, so an ignored filter could not be told from a working one"
+        run.not_exercised([flt.requirement for flt in candidates], check, reason)
+        return
 
-    def plan(data: st.DataObject) -> Attempt | None:
-        flt = data.draw(st.sampled_from(candidates), label="filter")
-        partition = data.draw(st.sampled_from(partitions), label="partition")
-        value = str(data.draw(st.uuids(), label="unknown value"))
+    def plan_for(flt: Filter) -> Plan:
+        return lambda data: _unknown_value_plan(run, flt, partitions, data)
 
-        def attempt() -> list[Observation]:
-            reply = run.get({**partition.query, flt.param: value})
-            records = reply.records(run.semantics.records_pointer)
-            if records is None:
-                if reply.status == 400:
-                    return [Observation(flt.requirement, Outcome.PASS, check)]
-                return []
-            if records:
-                return [
-                    failed(
-                        flt.requirement,
-                        check,
-                        f"{flt.param}={value} (a value no record has) returned {len(records)} records",
-                        [reply],
-                        received=describe_ids(ids(run, records)),
-                        expected="[]",
-                    )
-                ]
-            return [Observation(flt.requirement, Outcome.PASS, check)]
+    # Every filter gets its own examples: one drawn at random among them could be left out (and a filter
+    # whose other relations cannot run, such as a join nobody may read, would pass or fail on nothing).
+    for flt in candidates:
+        explore(run, f"{check}:{flt.param}", 2, plan_for(flt))
 
-        return attempt
 
-    explore(run, check, 2 * len(candidates), plan)
+def _unknown_value_plan(run: ApiRun, flt: Filter, partitions: list[Any], data: st.DataObject) -> Attempt | None:
+    check = "unknown_filter_value_matches_nothing"
+    partition = data.draw(st.sampled_from(partitions), label="partition")
+    value = str(data.draw(st.uuids(), label="unknown value"))
+
+    def attempt() -> list[Observation]:
+        reply = run.get({**partition.query, flt.param: value})
+        records = reply.records(run.semantics.records_pointer)
+        if records is None:
+            if reply.status == 400:
+                return [Observation(flt.requirement, Outcome.PASS, check)]
+            return []
+        if records:
+            return [
+                failed(
+                    flt.requirement,
+                    check,
+                    f"{flt.param}={value} (a value no record has) returned {len(records)} records",
+                    [reply],
+                    received=describe_ids(ids(run, records)),
+                    expected="[]",
+                )
+            ]
+        return [Observation(flt.requirement, Outcome.PASS, check)]
+
+    return attempt
 
 
 @scenario(applies=lambda semantics: any(flt.match == "case-insensitive" for flt in semantics.filters.values()))
 def case_variants_agree(run: ApiRun) -> None:
-    """A case-insensitive filter gives the same records for a value in lower, upper and documented case."""
+    """A case-insensitive filter gives the same records for a value in lower, upper and as-returned case.
+
+    With `query-case: lower` the lower-case spelling (the one the document writes) is the reference: a
+    record another spelling finds and it misses fails the filter's requirement; a record it finds and
+    another spelling misses fails only `case-variants-requirement` (a SHOULD: D-BRM-1)."""
     check = "case_variants_agree"
     filters = [flt for flt in run.semantics.filters.values() if flt.match == "case-insensitive"]
     inventory = discovery.inventory(run)
@@ -407,7 +436,19 @@ def case_variants_agree(run: ApiRun) -> None:
 
     def plan(data: st.DataObject) -> Attempt | None:
         flt = data.draw(st.sampled_from(filters), label="filter")
-        pool = sorted(set(flt.documented_values) | {str(v) for v in inventory.values(flt.field or "")})
+        returned = {str(v) for v in inventory.values(flt.field or "")}
+        if flt.query_case == "lower":
+            # Compared: the document's lower-case spelling and the spelling the target itself returns.
+            pool = sorted(v for v in returned if v != v.lower())
+            if not pool:
+                run.not_exercised(
+                    [flt.case_variants_requirement or flt.requirement],
+                    check,
+                    f"every {flt.param} value the target returns is in lower case, the spelling the document uses",
+                )
+                return None
+        else:
+            pool = sorted(set(flt.documented_values) | returned)
         if not pool:
             return None
         value = str(data.draw(st.sampled_from(pool), label=flt.param))
@@ -416,33 +457,51 @@ def case_variants_agree(run: ApiRun) -> None:
             values = inventory.values(narrowing.field or "")
             if values:
                 base = {narrowing.param: str(data.draw(st.sampled_from(values), label=narrowing.param))}
+        reference = flt.query_spelling(value)
+        if flt.query_case == "lower":
+            variants = [reference, value]
+        else:
+            variants = list(dict.fromkeys((value, value.lower(), value.upper())))
 
         def attempt() -> list[Observation]:
             results = []
-            for variant in dict.fromkeys((value, value.lower(), value.upper())):
+            for variant in variants:
                 records, replies = discovery.fetch_complete(run, {**base, flt.param: variant})
                 if records is None:
                     return []
-                results.append((variant, sorted(ids(run, records)), replies[0]))
-            first_variant, first_ids, first_reply = results[0]
-            for variant, found, reply in results[1:]:
-                if found != first_ids:
-                    return [
-                        failed(
-                            flt.requirement,
-                            check,
-                            f"{flt.param}={variant} returned {len(found)} records, {flt.param}={first_variant} "
-                            f"{len(first_ids)}",
-                            [first_reply, reply],
-                            received=describe_ids(found),
-                            expected=describe_ids(first_ids),
-                        )
-                    ]
-            if not first_ids:
+                results.append((variant, ids(run, records), replies[0]))
+            _, reference_ids, reference_reply = results[0]
+            if not any(found for _, found, _ in results):
                 return [
                     Observation(flt.requirement, Outcome.NOT_EXERCISED, check, f"no record has {flt.param}={value}")
                 ]
-            return [Observation(flt.requirement, Outcome.PASS, check)]
+            observations = []
+            for variant, found, reply in results[1:]:
+                missed = [i for i in found if i not in set(reference_ids)]
+                if not missed and sorted(found) == sorted(reference_ids):
+                    continue
+                # The reference spelling leaving out what another spelling finds is the filter's fault;
+                # another spelling finding less is the case variants' (a SHOULD where the spec names it).
+                blamed = flt.requirement if missed else (flt.case_variants_requirement or flt.requirement)
+                among = f", among them {describe_ids(missed)}" if missed else ""
+                short, full = (reference_ids, found) if missed else (found, reference_ids)
+                observations.append(
+                    failed(
+                        blamed,
+                        check,
+                        f"{flt.param}={reference} returned {len(reference_ids)} records, {flt.param}={variant} "
+                        f"{len(found)}{among}",
+                        [reference_reply, reply],
+                        received=describe_ids(sorted(short)),
+                        expected=describe_ids(sorted(full)),
+                    )
+                )
+            if observations:
+                return observations
+            passed = [flt.requirement]
+            if flt.case_variants_requirement and len(results) > 1:
+                passed.append(flt.case_variants_requirement)
+            return [Observation(requirement, Outcome.PASS, check) for requirement in passed]
 
         return attempt
 
