@@ -143,14 +143,19 @@ def test_correct_server_under_churn_raises_no_false_alarm(tmp_path):
 
 
 def test_an_empty_value_from_a_negated_parameter_need_not_be_rejected(tmp_path):
-    # With seed 1 schemathesis negates `limit` into an empty object, which goes out as `limit=`; a server
-    # may ignore an empty value (DECISIONS.md D-GEN-1), so BRM-PAGE-INVALID must not fail on it
-    # (bench/soak.py found this false alarm, then with seed 20 and the specs as they were).
-    config = RunConfig(apis=["brm-adjust-balance"], seed=1, report_dir=str(tmp_path))
-    code = runner.run(config, quiet=True, artefacts=runner.Artefacts(har=True))
-    har = json.loads((tmp_path / runner.HAR_FILE).read_text())
-    urls = [entry["request"]["url"] for entry in har["log"]["entries"]]
-    assert any(url.endswith(("?offset=", "&offset=", "?limit=", "&limit=")) for url in urls)
-    report = json.loads((tmp_path / "report.json").read_text())
-    assert by_id(report)["BRM-PAGE-INVALID"]["verdict"] == "pass", findings(report)
-    assert code == 0, findings(report)
+    # Schemathesis negates `offset` and `limit` into empty objects now and then, which go out as `offset=`
+    # or `limit=`; a server may ignore an empty value (DECISIONS.md D-GEN-1), so BRM-PAGE-INVALID must not
+    # fail on it (bench/soak.py found this false alarm). Which seed draws one moves with the specs and the
+    # engine, so the first of a few seeds that sends one is the example.
+    for seed in range(8):
+        directory = tmp_path / str(seed)
+        config = RunConfig(apis=["brm-adjust-balance"], seed=seed, report_dir=str(directory))
+        code = runner.run(config, quiet=True, artefacts=runner.Artefacts(har=True))
+        report = json.loads((directory / "report.json").read_text())
+        assert by_id(report)["BRM-PAGE-INVALID"]["verdict"] == "pass", findings(report)
+        assert code == 0, findings(report)
+        har = json.loads((directory / runner.HAR_FILE).read_text())
+        urls = [entry["request"]["url"] for entry in har["log"]["entries"]]
+        if any(url.endswith(("?offset=", "&offset=", "?limit=", "&limit=")) for url in urls):
+            return
+    pytest.fail("no seed of 0..7 sent an empty offset or limit: the test has no example to judge")

@@ -13,21 +13,7 @@ import pytest
 from apiconform.engine import response_checks
 from apiconform.engine.session import ConformanceSession, RunConfig
 from apiconform.engine.target import ApiRun, wire_query
-
-BRM = "brm-adjust-balance"
-OES = "bitgo-oes"
-
-
-def session_for(server: Any, api: str, **options: Any) -> ConformanceSession:
-    """A session testing `api` on a running reference server, as `apiconform run --base-url` would."""
-    config = RunConfig(
-        apis=[api],
-        base_urls={api: server.api_base_url(api)},
-        token=server.token,
-        enterprise_id=server.enterprise_id,
-        **options,
-    )
-    return ConformanceSession(config)
+from tests.engine.scripted import BRM, OES, brm_base, session_for
 
 
 @pytest.fixture
@@ -64,66 +50,6 @@ def test_each_short_lived_reply_is_judged_on_its_own_view(brm_run):
     # And page_size_bound judged each page by its own size: 30 distinct sizes, none failing.
     record = brm_run.ledger[brm_run.semantics.paging.requirements["size-bound"]]
     assert record.failure_count == 0
-
-
-# --- a tiny scripted target ----------------------------------------------------------------------------------
-
-
-class Scripted:
-    """A loopback HTTP server whose answer to each GET is `answer(path_and_query)` -> (status, headers, body)."""
-
-    def __init__(self, answer: Any) -> None:
-        import http.server
-        import threading
-
-        scripted = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                scripted.seen.append(self.path)
-                status, headers, body = answer(self.path)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.seen: list[str] = []
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str = "") -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def scripted() -> Iterator[Any]:
-    servers: list[Scripted] = []
-
-    def make(answer: Any) -> Scripted:
-        servers.append(Scripted(answer))
-        return servers[-1]
-
-    yield make
-    for server in servers:
-        server.close()
-
-
-def brm_base(server: Scripted) -> str:
-    from urllib.parse import urlsplit
-
-    from apiconform import contract
-
-    return server.url(urlsplit(contract.load(BRM).server_url).path.rstrip("/"))
 
 
 # --- item 4: no hidden crash -----------------------------------------------------------------------------------

@@ -150,13 +150,15 @@ def test_the_token_appears_in_no_file_and_no_output(embedded_run: EmbeddedRun) -
 
 
 def test_the_terminal_shows_progress_then_the_summary(embedded_run: EmbeddedRun) -> None:
+    """Progress on standard error, the result (summary, report path, verdict line) on standard output."""
     lines = embedded_run.stderr.splitlines()
     done = [line for line in lines if "done: requirements" in line]
     assert [line.split("]")[0] for line in done] == ["[bitgo-oes", "[brm-adjust-balance"]
-    assert "\033[" not in embedded_run.stderr, "no colour off a terminal"
-    verdict_line = next(line for line in lines if line.startswith("verdict:"))
-    assert verdict_line.startswith("verdict: fail (nonconformant, exit 1)")
-    assert lines.index(done[-1]) < lines.index(verdict_line)
+    assert "\033[" not in embedded_run.stderr + embedded_run.stdout, "no colour off a terminal"
+    assert not any(line.startswith(("verdict:", "reports:")) for line in lines)
+    result = embedded_run.stdout.splitlines()
+    assert result[-1].startswith("verdict: fail (nonconformant, exit 1)")
+    assert any(line.startswith("reports: ") for line in result)
 
 
 def test_screenshot_is_a_png_when_chromium_is_there(embedded_run: EmbeddedRun) -> None:

@@ -40,7 +40,10 @@ def _progress(stream: io.StringIO, *, live: bool) -> runner.Progress:
         stream, quiet=False, live=live, colour=False, redactor=runner.Redactor(RunConfig(apis=["bitgo-oes"]))
     )
     sent = {"bitgo-oes": 12, "brm-adjust-balance": 3}
-    runs = {api: SimpleNamespace(session=SimpleNamespace(traffic=SimpleNamespace(sent=n))) for api, n in sent.items()}
+    runs = {
+        api: SimpleNamespace(session=SimpleNamespace(traffic=SimpleNamespace(sent=n)), ledger=[])
+        for api, n in sent.items()
+    }
     progress.session = cast(ConformanceSession, SimpleNamespace(run=runs.__getitem__))
     progress.apis = list(sent)
     progress.total = {"bitgo-oes": 35, "brm-adjust-balance": 32}

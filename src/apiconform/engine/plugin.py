@@ -10,15 +10,28 @@ plugin does nothing, so it is harmless in other test runs.
 
 from __future__ import annotations
 
-import math
+import _thread
 import os
+import select
+import signal
+import stat
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from apiconform import contract
+from apiconform.engine import options
+from apiconform.engine.options import ca_bundle_path, resolve_base_urls, validate
 from apiconform.engine.session import ConfigurationError, ConformanceSession, RunConfig
+
+__all__ = ["ca_bundle_path", "resolve_base_urls", "validate"]
+
+# time.monotonic() when pytest's command line was read (or this module imported): --max-time counts from it.
+STARTED_AT = time.monotonic()
 
 _ACTIVE: ConformanceSession | None = None
 
@@ -33,63 +46,15 @@ def active_session() -> ConformanceSession:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("apiconform", "apiconform conformance run")
     group.addoption("--api", choices=[*contract.API_NAMES, "all"], help="API(s) to test")
-    group.addoption(
-        "--base-url",
-        action="append",
-        default=[],
-        metavar="[API=]URL",
-        help="target base URL; omit to test the embedded reference server",
-    )
-    group.addoption("--token", help="bearer token (or set APICONFORM_TOKEN)")
-    group.addoption("--enterprise-id", help="BitGo enterprise id for the path")
-    group.addoption("--seed", type=int, default=0, help="seed for all generated data")
-    group.addoption("--max-examples", type=int, help="fuzzing examples per operation")
-    group.addoption("--rate-limit", type=float, help="requests per second (default: unlimited on loopback, 10 else)")
-    group.addoption("--max-requests", type=int, help="request budget per API")
-    group.addoption("--max-time", type=float, help="time budget of the run in seconds")
-    group.addoption("--request-timeout", type=float, default=30.0, help="seconds per request")
-    group.addoption("--allow-unsafe-methods", action="store_true", help="probe undeclared methods (405 checks)")
-    group.addoption("--report-dir", help="where reports are written")
-    group.addoption("--ca-bundle", help="verify TLS against this CA bundle (PEM)")
-    group.addoption("--insecure", action="store_true", help="do not verify TLS (said in every report)")
-    group.addoption("--max-response-size", type=float, default=8.0, help="response body cap in MiB")
+    # The same options, defaults and checks as `apiconform run` (engine/options.py): one engine, two doors.
+    options.add_options(group.addoption)
 
 
-def resolve_base_urls(apis: list[str], values: list[str]) -> dict[str, str]:
-    """`--base-url URL` (one API: its base; `all`: the root both documented paths hang off) or `API=URL`."""
-    urls: dict[str, str] = {}
-    plain = [value for value in values if "=" not in value.split("://")[0]]
-    for value in values:
-        head = value.split("://")[0]
-        if "=" in head:
-            api, url = value.split("=", 1)
-            if api not in contract.API_NAMES:
-                raise ConfigurationError(f"--base-url {value}: unknown API {api!r}")
-            urls[api] = url
-    if len(plain) > 1:
-        raise ConfigurationError("--base-url given more than once without API=; use API=URL for each API")
-    if plain:
-        url = plain[0].rstrip("/")
-        if len(apis) == 1:
-            urls.setdefault(apis[0], url)
-        else:
-            for api in apis:
-                documented = _server_path(api)
-                urls.setdefault(api, url if url.endswith(documented) else url + documented)
-    for api, url in urls.items():
-        scheme = url.split("://")[0].lower() if "://" in url else ""
-        if scheme not in ("http", "https") or not url.split("://", 1)[1].strip("/"):
-            raise ConfigurationError(f"--base-url for {api}: {url!r} is not an http(s) URL")
-    missing = [api for api in apis if api not in urls]
-    if urls and missing:
-        raise ConfigurationError(f"no --base-url for {', '.join(missing)}")
-    return urls
-
-
-def _server_path(api: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(contract.load(api).server_url).path.rstrip("/")
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Note when this pytest run started: under plain pytest, as near to start-up as a plugin gets."""
+    global STARTED_AT
+    STARTED_AT = time.monotonic()
 
 
 def config_from_options(config: pytest.Config) -> RunConfig:
@@ -98,95 +63,157 @@ def config_from_options(config: pytest.Config) -> RunConfig:
         return PRESET
     choice = config.getoption("--api")
     apis = list(contract.API_NAMES) if choice == "all" else [choice]
-    token = config.getoption("--token") or os.environ.get("APICONFORM_TOKEN") or None
-    run_config = RunConfig(
-        apis=apis,
-        base_urls=resolve_base_urls(apis, config.getoption("--base-url")),
-        token=token,
-        enterprise_id=config.getoption("--enterprise-id"),
-        seed=config.getoption("--seed"),
-        rate_limit=config.getoption("--rate-limit"),
-        max_time=config.getoption("--max-time"),
-        timeout=config.getoption("--request-timeout"),
-        allow_unsafe_methods=config.getoption("--allow-unsafe-methods"),
-        report_dir=config.getoption("--report-dir"),
-        ca_bundle=ca_bundle_path(config.getoption("--ca-bundle"), config.getoption("--insecure")),
-        insecure=config.getoption("--insecure"),
-        max_response_bytes=int(config.getoption("--max-response-size") * 1024 * 1024),
-    )
-    if config.getoption("--max-examples") is not None:
-        run_config.max_examples = config.getoption("--max-examples")
-    if config.getoption("--max-requests") is not None:
-        run_config.max_requests = config.getoption("--max-requests")
-    validate(run_config)
-    return run_config
+    values = {options.dest(flag): config.getoption(flag) for flag, _ in options.RUN_OPTIONS}
+    return options.run_config(values, apis, started_at=STARTED_AT)
 
 
-def validate(run_config: RunConfig) -> None:
-    """Reject configurations that cannot work, before anything is sent."""
-    if run_config.base_urls and (run_config.embedded_faults or run_config.embedded_churn):
-        raise ConfigurationError(
-            "--reference-fault and --reference-churn apply to the embedded server, not a --base-url"
-        )
-    if run_config.embedded_churn < 0:
-        raise ConfigurationError("--reference-churn must not be negative")
-    if run_config.embedded_faults:
-        from apiconform.server import FAULTS
-
-        unknown = sorted(set(run_config.embedded_faults) - set(FAULTS))
-        if unknown:
-            names = ", ".join(unknown)
-            raise ConfigurationError(f"unknown reference fault(s) {names}; see apiconform serve --list-faults")
-    if run_config.base_urls and "bitgo-oes" in run_config.apis and not run_config.enterprise_id:
-        raise ConfigurationError("testing bitgo-oes at a --base-url needs --enterprise-id")
-    for name in ("max_examples", "max_requests"):
-        value = getattr(run_config, name)
-        if value is not None and value < 1:
-            raise ConfigurationError(f"--{name.replace('_', '-')} must be at least 1")
-    for option, value in (
-        ("--rate-limit", run_config.rate_limit),
-        ("--max-time", run_config.max_time),
-        ("--request-timeout", run_config.timeout),
-    ):
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise ConfigurationError(f"{option} must be a positive number, got {value}")
-    if run_config.max_response_bytes < 1024:
-        raise ConfigurationError("--max-response-size must be at least 0.001 MiB (1 KiB)")
-
-
-def ca_bundle_path(path: str | None, insecure: bool) -> str | None:
-    """The --ca-bundle file, checked to hold a PEM certificate before anything is sent."""
-    if path is None:
-        return None
-    if insecure:
-        raise ConfigurationError("--ca-bundle and --insecure contradict each other: give one")
-    try:
-        text = Path(path).read_text(encoding="ascii", errors="replace")
-    except OSError as exc:
-        raise ConfigurationError(f"--ca-bundle: cannot read {path}: {exc.strerror or exc}") from exc
-    if "-----BEGIN CERTIFICATE-----" not in text:
-        raise ConfigurationError(f"--ca-bundle: {path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
-    return str(Path(path).resolve())
-
-
-# Set by `apiconform run` before it starts pytest; the report path is read back after.
 PRESET: RunConfig | None = None
 LAST_REPORT: Path | None = None
 SESSION_KEY = pytest.StashKey[ConformanceSession]()
 
 
+# Set by `apiconform run` before it starts pytest; the report path is read back after.
+# WRITE_ERROR is the one line saying why the reports could not be written (exit code 4).
+WRITE_ERROR: str | None = None
+EXIT_WRITE_FAILED = 4
+
+
+class Interruption:
+    """Turns SIGINT, SIGTERM and a closed stdout into one KeyboardInterrupt in the main thread.
+
+    What stopped the run is kept (`cause`: a name and the exit code it gives: 130 for SIGINT, 143 for
+    SIGTERM, 141 for a closed stdout, as a shell reports SIGPIPE). At once every API stops sending;
+    pytest then ends the session, and the plugin writes reports whose verdict is `interrupted`.
+    A second signal while the reports are written is ignored, so they are not cut short.
+    """
+
+    def __init__(self) -> None:
+        self.cause: tuple[str, int] | None = None
+        self.installed = False
+        self._raised = False
+        self._settled = False
+        self._saved: dict[int, Any] = {}
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self._stdout: int | None = None
+
+    def install(self, *, watch_stdout: bool = True) -> bool:
+        """Install the handlers (main thread only); False when they were already installed or cannot be."""
+        if self.installed or threading.current_thread() is not threading.main_thread():
+            return False
+        self.cause, self._raised, self._settled = None, False, False
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._saved[signum] = signal.signal(signum, self._on_signal)
+        self.installed = True
+        if watch_stdout:
+            self._watch_stdout()
+        return True
+
+    def uninstall(self) -> None:
+        if not self.installed:
+            return
+        self.settle()
+        if self._stdout is not None:
+            os.close(self._stdout)
+            self._stdout = None
+        for signum, handler in self._saved.items():
+            signal.signal(signum, handler)
+        self._saved.clear()
+        self.installed = False
+
+    def settle(self) -> None:
+        """The run is over (its reports written): stop watching stdout; later signals change nothing."""
+        self._settled = True
+        self._stop.set()
+        if self._watcher is not None and self._watcher is not threading.current_thread():
+            self._watcher.join(timeout=2)
+            self._watcher = None
+
+    def stop(self, cause: tuple[str, int]) -> None:
+        """Record why the run stops (the first cause wins) and stop every API of the active run sending."""
+        if self.cause is None:
+            self.cause = cause
+        session = _ACTIVE
+        if session is not None:
+            session.interrupted = session.interrupted or self.cause
+            for run in session.runs:
+                if run.session.traffic.stopped is None:
+                    run.session.traffic.stopped = f"the run was interrupted ({self.cause[0]})"
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self._settled:
+            return
+        self.stop((signal.Signals(signum).name, 128 + signum))
+        if not self._raised:
+            self._raised = True
+            raise KeyboardInterrupt
+
+    def _watch_stdout(self) -> None:
+        """Watch standard output, when it is a pipe or a socket, for its reader going away (`| head`)."""
+        try:
+            mode = os.fstat(1).st_mode
+        except OSError:
+            return
+        if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)) or not hasattr(select, "poll"):
+            return
+        self._stdout = os.dup(1)
+        self._stop.clear()
+        poller = select.poll()
+        # No events asked for: poll still reports POLLERR/POLLHUP, which is all that is wanted.
+        poller.register(self._stdout, 0)
+
+        def watch() -> None:
+            while not self._stop.is_set():
+                if poller.poll(200) and not self._stop.is_set() and not self._settled:
+                    self.stop(("closed stdout", EXIT_CLOSED_STDOUT))
+                    _thread.interrupt_main(signal.SIGINT)
+                    return
+
+        self._watcher = threading.Thread(target=watch, name="apiconform-stdout-watch", daemon=True)
+        self._watcher.start()
+
+
+EXIT_CLOSED_STDOUT = 141
+INTERRUPTION = Interruption()
+_INSTALLED_HERE = pytest.StashKey[bool]()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    global _ACTIVE
+    global _ACTIVE, LAST_REPORT, WRITE_ERROR
     if not config.getoption("--api", default=None):
         return
-    session = ConformanceSession(config_from_options(config))
-    session.preflight()
+    LAST_REPORT = WRITE_ERROR = None
+    try:
+        run_config = config_from_options(config)
+    except ConfigurationError as exc:
+        raise pytest.UsageError(f"apiconform: {exc}") from None
+    # Under plain pytest the plugin installs the signal handlers itself (`apiconform run` already has).
+    config.stash[_INSTALLED_HERE] = INTERRUPTION.install(watch_stdout=False)
+    session = ConformanceSession(run_config)
     config.stash[SESSION_KEY] = session
     _ACTIVE = session
+    if INTERRUPTION.cause is not None:
+        INTERRUPTION.stop(INTERRUPTION.cause)
+    session.preflight()
     # The suite module reads the session when it is imported; a second run in the same process
     # (tests, benchmarks) must import it afresh.
     sys.modules.pop("apiconform.engine.suite", None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Past --max-time, the property tests and scenario checks are skipped before they start: they could
+    send nothing, and generating examples alone can take seconds. The run ends within seconds of its limit."""
+    conformance = item.config.stash.get(SESSION_KEY, None)
+    if conformance is None or conformance.deadline is None or "test_requirement" in item.name:
+        return
+    if time.monotonic() >= conformance.deadline:
+        for run in conformance.runs:
+            run.budget_exhausted = True
+            if run.session.traffic.stopped is None:
+                run.session.traffic.stopped = "the run's time limit (--max-time) was reached"
+        pytest.skip("the run's time limit (--max-time) was reached")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -217,20 +244,66 @@ def _is_finding(exc: BaseException) -> bool:
     return isinstance(exc, (AssertionError, *outcomes))
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    global LAST_REPORT
     conformance = session.config.stash.get(SESSION_KEY, None)
     if conformance is None:
         return
+    if exitstatus == pytest.ExitCode.INTERRUPTED and conformance.interrupted is None:
+        # A KeyboardInterrupt that came by another way than our handlers (pytest's own, a test's).
+        INTERRUPTION.stop(INTERRUPTION.cause or ("SIGINT", 130))
+    code = _write_reports(conformance)
+    if code is not None and PRESET is None:
+        # Both doors exit alike: pytest's exit status becomes the run's (0, 1, 3, 4, 130, 141, 143).
+        session.exitstatus = code
+
+
+def _write_reports(conformance: ConformanceSession) -> int | None:
+    """Finalize the session and write its reports; the run's exit code, or None when nothing was written."""
+    global LAST_REPORT, WRITE_ERROR
     from apiconform.engine import report
 
+    if LAST_REPORT is not None or WRITE_ERROR is not None:
+        return None
     conformance.finalize()
-    LAST_REPORT = report.write(conformance)
+    try:
+        LAST_REPORT = report.write(conformance)
+    except report.ReportWriteError as exc:
+        WRITE_ERROR = str(exc)
+        return EXIT_WRITE_FAILED
+    return conformance.interrupted[1] if conformance.interrupted else report.last_exit_code(LAST_REPORT)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Under plain pytest: say the run's verdict, why an API could not be tested, and where the reports went."""
+    conformance = config.stash.get(SESSION_KEY, None)
+    if conformance is None or PRESET is not None:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("apiconform")
+    if WRITE_ERROR is not None:
+        write(f"apiconform: error: {WRITE_ERROR}")
+        return
+    if LAST_REPORT is None:
+        return
+    import json
+
+    report = json.loads(LAST_REPORT.read_text(encoding="utf-8"))
+    for api in report["apis"]:
+        if api["verdict"] == "untestable":
+            write(f"{api['api']} could not be tested: {api['untestable_reason']}")
+    write(f"verdict: {report['verdict']} (exit {report['exit_code']})")
+    write(f"reports: {LAST_REPORT.parent}/")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     global _ACTIVE
     session = config.stash.get(SESSION_KEY, None)
     if session is not None:
+        if session.interrupted is not None and LAST_REPORT is None and WRITE_ERROR is None:
+            # Interrupted before the tests began (during the preflight): the reports are written all the same.
+            _write_reports(session)
         session.stop_server()
+    if config.stash.get(_INSTALLED_HERE, False):
+        INTERRUPTION.uninstall()
     _ACTIVE = None

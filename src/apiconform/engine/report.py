@@ -7,22 +7,28 @@ and report.html; `exit_code` is the CI gate.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import platform
+import secrets
+import shlex
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from apiconform import __version__
-from apiconform.engine.session import ConformanceSession
+from apiconform.engine.session import ConformanceSession, RunConfig
 from apiconform.engine.target import TOKEN_PLACEHOLDER, ApiRun
 from apiconform.engine.verdicts import RequirementRecord, Verdict
 from apiconform.reporting import REPORT_FORMAT, write_reports
 from apiconform.reporting.document import counts
 from apiconform.reporting.waivers import apply_waivers
+from apiconform.reporting.writer import atomic_write_text, empty_own_files
 
 # The value written for every header the user marks secret (the same mask schemathesis' HAR/VCR use).
 HEADER_MASK = "[Filtered]"
@@ -189,6 +195,64 @@ def redactor(values: Iterable[str], also: Callable[[str], str]) -> Callable[[str
     return redact
 
 
+# The port an embedded run's report names: `apiconform serve`'s default, so that the serve command the
+# report gives and its curl lines agree, run after run (the run's own server had a temporary port).
+REPLAY_PORT = 8000
+
+
+def _embedded_origin(session: ConformanceSession) -> str | None:
+    """The scheme, host and port the embedded server of this run listened on (None for a real target)."""
+    if not session.embedded or not session.runs:
+        return None
+    parts = urlsplit(session.runs[0].base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _replay_origin(origin: str) -> str:
+    parts = urlsplit(origin)
+    return f"{parts.scheme}://{parts.hostname}:{REPLAY_PORT}"
+
+
+def serve_command(config: RunConfig) -> list[str]:
+    """The `apiconform serve` command line that rebuilds an embedded run's target on REPLAY_PORT.
+
+    The token is not in it: the server takes whatever $APICONFORM_TOKEN holds when the command is run,
+    which is also what the report's curl lines send."""
+    argv = ["apiconform", "serve", "--port", str(REPLAY_PORT), "--seed", str(config.seed)]
+    if config.embedded_records is not None:
+        argv += ["--records", str(config.embedded_records)]
+    if config.embedded_churn:
+        argv += ["--churn", f"{config.embedded_churn:g}"]
+    for fault in config.embedded_faults:
+        argv += ["--fault", fault]
+    for variant in config.embedded_variants:
+        argv += ["--variant", variant]
+    return argv
+
+
+def _replay(session: ConformanceSession, origin: str) -> dict[str, Any]:
+    command = shlex.join(serve_command(session.config)) + f' --token "{TOKEN_PLACEHOLDER}"'
+    churn = (
+        "; records the server inserted while the run went on (--churn) are drawn again, so later pages may differ"
+        if session.config.embedded_churn
+        else ""
+    )
+    return {
+        "command": command,
+        "port": REPLAY_PORT,
+        "run_port": urlsplit(origin).port,
+        "token": (
+            f"first set {TOKEN_PLACEHOLDER} to any token of 8 or more letters and digits: the server requires it "
+            "and the curl lines send it (the run's own token is kept nowhere)"
+        ),
+        "note": (
+            f"this run tested its embedded reference server on the temporary port {urlsplit(origin).port}; "
+            f"the URLs and curl lines of this report name port {REPLAY_PORT}, where this command serves the "
+            f"same data{churn}"
+        ),
+    }
+
+
 def build(session: ConformanceSession) -> dict[str, Any]:
     """The report.json dictionary of a finished session, waivers applied and secrets replaced."""
     config = session.config
@@ -226,6 +290,7 @@ def build(session: ConformanceSession) -> dict[str, Any]:
             "ca_bundle": config.ca_bundle,
             "max_response_bytes": config.max_response_bytes,
             "embedded_faults": list(config.embedded_faults),
+            "embedded_variants": list(config.embedded_variants),
             "embedded_records": config.embedded_records,
             "embedded_churn": config.embedded_churn,
         },
@@ -242,15 +307,53 @@ def build(session: ConformanceSession) -> dict[str, Any]:
     code = exit_code(report)
     report["verdict"] = VERDICT_OF_EXIT[code]
     report["exit_code"] = code
-    redacted: dict[str, Any] = _redacted(report, redactor(seen, session.secrets.redact))
+    if session.interrupted is not None:
+        # A run that did not finish never passes, whatever it had judged so far.
+        cause, interrupted_code = session.interrupted
+        report["verdict"] = "interrupted"
+        report["exit_code"] = interrupted_code
+        report["interrupted"] = cause
+    redact = redactor(seen, session.secrets.redact)
+    origin = _embedded_origin(session)
+    if origin is not None:
+        report["target"]["replay"] = _replay(session, origin)
+        redact = _moved(redact, origin, _replay_origin(origin))
+    redacted: dict[str, Any] = _redacted(report, redact)
     return redacted
 
 
+def _moved(redact: Callable[[str], str], origin: str, replayed: str) -> Callable[[str], str]:
+    """`redact`, then every URL of the embedded server's temporary origin moved to the replay port (curl
+    lines, evidence, base URLs, links in bodies), so that they work once `apiconform serve` runs there."""
+
+    def move(text: str) -> str:
+        return redact(text).replace(origin, replayed)
+
+    return move
+
+
+class ReportWriteError(Exception):
+    """The reports could not be written (exit code 4): one line, naming the folder and the reason."""
+
+
 def default_dir(session: ConformanceSession) -> Path:
-    """reports/<api or all>-<UTC start time>/."""
+    """reports/<api or all>-<UTC start time>-<4 hex digits>/: two runs started in the same second never share one."""
     name = "all" if len(session.runs) > 1 else session.runs[0].contract.api
     stamp = session.started.strftime("%Y%m%dT%H%M%SZ")
-    return Path("reports") / f"{name}-{stamp}"
+    return Path("reports") / f"{name}-{stamp}-{secrets.token_hex(2)}"
+
+
+def _new_default_dir(session: ConformanceSession) -> Path:
+    """A default report folder made for this run alone (created here; a name taken meanwhile is skipped)."""
+    for _ in range(100):
+        directory = default_dir(session)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            continue
+        return directory
+    raise FileExistsError(f"no free report folder name under {directory.parent}")
 
 
 def report_dir(session: ConformanceSession) -> Path:
@@ -259,20 +362,45 @@ def report_dir(session: ConformanceSession) -> Path:
 
 
 def write(session: ConformanceSession) -> Path:
-    """Write report.json, junit.xml, report.md and report.html; return the path of report.json."""
+    """Write report.json, junit.xml, report.md and report.html (each atomically); return the path of report.json.
+
+    A reused --report-dir is first emptied of the files an earlier run wrote there (nothing else). An
+    interrupted run leaves reports/latest where it was. Raises ReportWriteError when a file cannot be written.
+    """
     report = build(session)
-    directory = report_dir(session)
-    written = write_reports(report, directory)
-    if not session.config.report_dir:
+    directory = Path(session.config.report_dir) if session.config.report_dir else None
+    try:
+        if directory is None:
+            directory = _new_default_dir(session)
+        else:
+            directory.mkdir(parents=True, exist_ok=True)
+            empty_own_files(directory)
+        written = write_reports(report, directory)
+    except OSError as exc:
+        where = directory or Path("reports")
+        raise ReportWriteError(
+            f"cannot write the reports to {where}/: {exc.strerror or exc}"
+            + (f" ({exc.filename})" if getattr(exc, "filename", None) else "")
+        ) from exc
+    if not session.config.report_dir and session.interrupted is None:
         _point_latest(directory)
     return next(path for path in written if path.name == "report.json")
 
 
+def last_exit_code(report_path: Path) -> int:
+    """The exit code a written report.json gives."""
+    return int(json.loads(report_path.read_text(encoding="utf-8"))["exit_code"])
+
+
 def _point_latest(directory: Path) -> None:
+    """Point reports/latest at `directory`, by renaming a new link over it (never a moment without one)."""
     latest = directory.parent / "latest"
+    temporary = directory.parent / f".latest-{os.getpid()}-{secrets.token_hex(2)}"
     try:
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        os.symlink(directory.name, latest)
+        os.symlink(directory.name, temporary)
+        os.replace(temporary, latest)
     except OSError:
-        (directory.parent / "LATEST").write_text(directory.name + "\n", encoding="utf-8")
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        with contextlib.suppress(OSError):
+            atomic_write_text(directory.parent / "LATEST", directory.name + "\n")

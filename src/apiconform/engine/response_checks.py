@@ -38,6 +38,7 @@ from apiconform.engine.records import (
 )
 from apiconform.engine.target import ApiRun, json_problem, make_evidence, parse_body, wire_query
 from apiconform.engine.verdicts import Evidence, Observation, Outcome
+from apiconform.reporting.document import plural
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # The run each schemathesis schema belongs to, by the schema's id (attach/detach keep it current).
@@ -197,8 +198,8 @@ def page_size_bound(run: ApiRun, view: View) -> Iterator[Observation]:
             requirement,
             "page_size_bound",
             view,
-            f"{len(records)} records for {paging.size_param}={size}",
-            received=f"{len(records)} records",
+            f"{plural(len(records), 'record')} for {paging.size_param}={size}",
+            received=plural(len(records), "record"),
             expected=f"at most {size}",
         )
     elif records:
@@ -224,7 +225,7 @@ def result_count_header(run: ApiRun, view: View) -> Iterator[Observation]:
             requirement,
             "result_count_header",
             view,
-            f"{header}: {value} for a body of {len(records)} records",
+            f"{header}: {value} for a body of {plural(len(records), 'record')}",
             received=value,
             expected=str(len(records)),
         )

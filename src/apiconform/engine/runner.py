@@ -28,7 +28,9 @@ from apiconform.engine import plugin
 from apiconform.engine.session import ConformanceSession, RunConfig
 from apiconform.engine.target import TOKEN_PLACEHOLDER
 from apiconform.reporting import browser
+from apiconform.reporting.document import plural
 from apiconform.reporting.terminal import Painter, render_summary, wants_colour
+from apiconform.reporting.writer import atomic_write_text
 
 SUITE = Path(__file__).with_name("suite.py")
 EXIT_UNTESTABLE = 3
@@ -112,9 +114,12 @@ class RedactingStream(io.TextIOBase):
 
 @contextmanager
 def redacted_std_streams(redact: Callable[[str], str]) -> Iterator[None]:
-    """Route sys.stdout and sys.stderr through the redaction while pytest runs (its -v output, warnings)."""
+    """Route sys.stdout and sys.stderr through the redaction while pytest runs (its -v output, warnings).
+
+    Both go to standard error: standard output carries the run's result only (the summary, the
+    verdict line, where the reports are), so that `apiconform run > result.txt` holds just that."""
     saved = sys.stdout, sys.stderr
-    wrapped = RedactingStream(sys.stdout, redact), RedactingStream(sys.stderr, redact)
+    wrapped = RedactingStream(sys.stderr, redact), RedactingStream(sys.stderr, redact)
     sys.stdout, sys.stderr = wrapped
     try:
         yield
@@ -190,7 +195,7 @@ class TrafficArchive:
                     cassette.write(recorder)
             written.append(path)
         for path in written:
-            path.write_text(redact(path.read_text(encoding="utf-8")), encoding="utf-8")
+            atomic_write_text(path, redact(path.read_text(encoding="utf-8")))
         return written
 
 
@@ -295,14 +300,24 @@ class Progress:
         if self.live:
             self._show(None, force=False)
 
+    def judged_so_far(self, api: str) -> int:
+        """Requirements of `api` that something has judged: an observation in the ledger (the property
+        tests and scenario checks record them as they go), or their own test finished."""
+        observed = 0
+        if self.session is not None:
+            for record in getattr(self.session.run(api), "ledger", ()):
+                if record.passes or record.failure_count or record.inconclusive or record.not_exercised:
+                    observed += 1
+        return min(self.total.get(api, 0), max(observed, self.judged.get(api, 0)))
+
     def line(self, api: str) -> str:
         """The progress line of one API."""
         sent = self.session.run(api).session.traffic.sent if self.session else 0
         phase = self.phase.get(api, "waiting")
         shown = self.painter.bold(phase) if phase != "done" else self.painter.verdict("done", "pass")
         return (
-            f"[{api}] {shown}: requirements {self.judged.get(api, 0)}/{self.total.get(api, 0)} judged, "
-            f"{sent} requests sent"
+            f"[{api}] {shown}: requirements {self.judged_so_far(api)}/{self.total.get(api, 0)} judged, "
+            f"{plural(sent, 'request')} sent"
         )
 
     def _show(self, api: str | None, *, force: bool) -> None:
@@ -353,6 +368,11 @@ def _last_report() -> Path | None:
     return plugin.LAST_REPORT
 
 
+def _write_error() -> str | None:
+    # Read through a function, as the report path is: the plugin sets it while pytest runs.
+    return plugin.WRITE_ERROR
+
+
 def check_artefacts(artefacts: Artefacts) -> None:
     """Fail before anything is sent when a requested artefact cannot be made (Chromium missing)."""
     if artefacts.screenshot:
@@ -373,17 +393,34 @@ def run(
     stream: TextIO | None = None,
     artefacts: Artefacts = Artefacts(),
     colour: bool | None = None,
+    out: TextIO | None = None,
 ) -> int:
-    """Run the conformance suite; returns the exit code (0 pass, 1 fail, 3 untestable, 4 the suite itself failed)."""
+    """Run the conformance suite; returns the exit code (0 pass, 1 fail, 3 untestable, 4 the suite itself failed).
+
+    Progress and diagnostics go to `stream` (standard error); the summary, the report path and the
+    verdict line to `out` (standard output), the verdict line and any untestable reason even when quiet."""
     stream = stream or sys.stderr
+    out = out or sys.stdout
+    out_colour = wants_colour(out) if colour is None else colour
     colour = wants_colour(stream) if colour is None else colour
     redactor = Redactor(config)
     # Progress lines are redrawn in place only on a terminal, and not while pytest prints its own (-v).
     live = bool(getattr(stream, "isatty", lambda: False)()) and not verbose
     with ExitStack() as cleanup:
+        # SIGINT, SIGTERM and a closed stdout end the run as interrupted, with reports (plugin.Interruption).
+        if plugin.INTERRUPTION.install():
+            cleanup.callback(plugin.INTERRUPTION.uninstall)
         progress_stream = cleanup.enter_context(_beside_capture(stream)) if live else stream
         progress = Progress(progress_stream, quiet=quiet, live=live, colour=colour, redactor=redactor)
-        return _run(config, progress, stream, quiet=quiet, verbose=verbose, artefacts=artefacts, colour=colour)
+        try:
+            return _run(
+                config, progress, stream, quiet=quiet, verbose=verbose, artefacts=artefacts, colour=out_colour, out=out
+            )
+        except KeyboardInterrupt:
+            # Stopped before pytest took over (pytest itself ends an interrupted session with reports).
+            name, code = plugin.INTERRUPTION.cause or ("SIGINT", 130)
+            _say(stream, f"apiconform: interrupted ({name}) before the first request: no reports written\n")
+            return code
 
 
 @contextmanager
@@ -414,12 +451,15 @@ def _run(
     verbose: bool,
     artefacts: Artefacts,
     colour: bool,
+    out: TextIO | None = None,
 ) -> int:
+    out = out or sys.stdout
     redactor = progress.redactor
     if artefacts.har or artefacts.cassette:
         progress.archive = TrafficArchive(config)
     plugin.PRESET = config
     plugin.LAST_REPORT = None
+    plugin.WRITE_ERROR = None
     with tempfile.TemporaryDirectory(prefix="apiconform-") as scratch:
         ini = Path(scratch, "pytest.ini")
         ini.write_text("[pytest]\n", encoding="utf-8")
@@ -438,6 +478,9 @@ def _run(
             _api_choice(config),
             "-W",
             "ignore::pytest.PytestUnraisableExceptionWarning",
+            # The engine raises its own AssertionErrors with their messages; rewriting the asserts of
+            # every module pytest imports (schemathesis' among them) only costs seconds of start-up.
+            "--assert=plain",
         ]
         if verbose:
             args += ["-v", "--tb=short"]
@@ -452,8 +495,19 @@ def _run(
                 code = pytest.main(args, plugins=[progress])
         finally:
             plugin.PRESET = None
-    if code == pytest.ExitCode.INTERRUPTED:
-        return 130
+    # From here on a signal or a closed stdout no longer interrupts: the run is over, its reports written.
+    plugin.INTERRUPTION.settle()
+    write_error = _write_error()
+    if write_error is not None:
+        _say(stream, f"apiconform: error: {write_error}\n")
+        return plugin.EXIT_WRITE_FAILED
+    cause = plugin.INTERRUPTION.cause
+    if cause is not None or code == pytest.ExitCode.INTERRUPTED:
+        name, interrupted_code = cause or ("SIGINT", 130)
+        last = _last_report()
+        where = f"; reports (verdict interrupted) in {last.parent}/" if last is not None else ""
+        _say(stream, redactor(f"apiconform: interrupted ({name}): stopped sending{where}\n"))
+        return interrupted_code
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
         # The suite itself broke: whatever report was written judged nothing and must not pass the gate.
         stream.write(
@@ -470,14 +524,50 @@ def _run(
         return EXIT_UNTESTABLE
     directory = report_path.parent
     if progress.archive is not None:
-        progress.archive.write(directory, artefacts, redactor)
+        try:
+            progress.archive.write(directory, artefacts, redactor)
+        except OSError as exc:
+            _say(stream, f"apiconform: error: cannot write the recordings to {directory}/: {exc.strerror or exc}\n")
+            return plugin.EXIT_WRITE_FAILED
     if artefacts.screenshot:
         try:
             browser.screenshot(directory / "report.html", directory / SCREENSHOT_FILE)
         except browser.BrowserError as exc:
             stream.write(f"apiconform: error: --screenshot: {exc}\n")
     report = json.loads(report_path.read_text(encoding="utf-8"))
-    if not quiet:
-        written = sorted(path for path in directory.iterdir() if path.is_file())
-        stream.write(redactor(render_summary(report, directory, written, colour=colour, verbose=verbose)))
+    files = sorted(path for path in directory.iterdir() if path.is_file())
+    summary = render_summary(report, directory, files, colour=colour, verbose=verbose, quiet=quiet)
+    write_result(out, redactor(summary))
     return int(report["exit_code"])
+
+
+def _say(stream: TextIO, line: str) -> None:
+    """Write one diagnostic line; a closed standard error is no reason for a traceback."""
+    try:
+        stream.write(line)
+        stream.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+def write_result(out: TextIO, text: str) -> None:
+    """Write the run's result to `out`; a reader that went away (`| head -3`) only means nobody reads it."""
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        silence(out)
+
+
+def silence(out: TextIO) -> None:
+    """Point a stream whose reader has gone at /dev/null, so that what is still buffered for it (flushed
+    when the interpreter exits) raises no BrokenPipeError traceback either."""
+    try:
+        descriptor = out.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, descriptor)
+    finally:
+        os.close(devnull)

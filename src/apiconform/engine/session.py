@@ -20,19 +20,35 @@ from schemathesis.generation import GenerationMode
 from apiconform import contract
 from apiconform.engine import response_checks
 from apiconform.engine.http import DEFAULT_MAX_BODY, BudgetExhausted, GuardedSession, Pacer, Politeness, origin
+
+# The defaults of the run options live in engine/options.py (one table for both doors).
+from apiconform.engine.options import (
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_MAX_REQUESTS,
+    DEFAULT_MAX_RESPONSE_MIB,
+    DEFAULT_REMOTE_RATE,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_SEED,
+    TOKEN_SOURCES,
+    ConfigurationError,
+)
+from apiconform.engine.records import MISSING
 from apiconform.engine.scenarios import SCENARIO_CHECKS, load_all
 from apiconform.engine.target import ApiRun, Secrets
 from apiconform.engine.verdicts import Observation, Outcome
 from apiconform.reporting.waivers import Waiver
 
-DEFAULT_MAX_EXAMPLES = 30
-# When the target is not on this machine, requests are paced unless the user says otherwise.
-DEFAULT_REMOTE_RATE = 10.0
-DEFAULT_MAX_REQUESTS = 4000
-
-
-class ConfigurationError(Exception):
-    """The run cannot start as configured (exit code 2)."""
+__all__ = [
+    "DEFAULT_MAX_EXAMPLES",
+    "DEFAULT_MAX_REQUESTS",
+    "DEFAULT_MAX_RESPONSE_MIB",
+    "DEFAULT_REMOTE_RATE",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "DEFAULT_SEED",
+    "ConfigurationError",
+    "ConformanceSession",
+    "RunConfig",
+]
 
 
 @dataclass
@@ -41,12 +57,12 @@ class RunConfig:
     base_urls: dict[str, str] = field(default_factory=dict)  # empty: the embedded reference server
     token: str | None = None
     enterprise_id: str | None = None
-    seed: int = 0
+    seed: int = DEFAULT_SEED
     max_examples: int = DEFAULT_MAX_EXAMPLES
     rate_limit: float | None = None
     max_requests: int | None = DEFAULT_MAX_REQUESTS
     max_time: float | None = None
-    timeout: float = 30.0
+    timeout: float = DEFAULT_REQUEST_TIMEOUT
     allow_unsafe_methods: bool = False
     # TLS: verified against the system's CAs, or this CA bundle (PEM); `insecure` verifies nothing.
     ca_bundle: str | None = None
@@ -60,6 +76,11 @@ class RunConfig:
     # Read by apiconform.engine.report: waived failures do not fail the gate; secret headers are masked.
     waivers: tuple[Waiver, ...] = ()
     secret_headers: tuple[str, ...] = ()
+    # Where the token came from ("--token", "--token-file FILE", "$APICONFORM_TOKEN"), for messages only.
+    token_source: str | None = None
+    # time.monotonic() when the process started the run: --max-time counts from here, not from when
+    # pytest, schemathesis and the embedded server are ready.
+    started_at: float | None = None
 
 
 def is_loopback(url: str) -> bool:
@@ -78,7 +99,10 @@ class ConformanceSession:
         self.finished: datetime | None = None
         self.server: Any = None
         self.secrets = Secrets([config.token] if config.token else [])
-        self.deadline = time.monotonic() + config.max_time if config.max_time else None
+        start = config.started_at if config.started_at is not None else time.monotonic()
+        self.deadline = start + config.max_time if config.max_time else None
+        # Set when a signal or a closed stdout stops the run: (what stopped it, the exit code it gives).
+        self.interrupted: tuple[str, int] | None = None
         self.on_send = on_send
         token = config.token
         enterprise_id = config.enterprise_id
@@ -206,16 +230,43 @@ class ConformanceSession:
                 continue
             if reply.error:
                 run.cache["untestable"] = reply.error
-            elif reply.status is None or not 200 <= reply.status < 300:
+            elif reply.status in (401, 403):
                 run.cache["untestable"] = (
-                    f"the list operation answered {reply.status} to a plain request with the configured credentials"
+                    f"the list operation answered {reply.status} to a plain request {self._credentials_said()}"
                 )
+            elif reply.status == 404 or (
+                # Not JSON and not claiming to be: another server (a broken JSON body is the API's own fault).
+                reply.status is not None
+                and 200 <= reply.status < 300
+                and reply.body is MISSING
+                and "json" not in reply.headers.get("Content-Type", "").lower()
+            ):
+                answer = (
+                    "404"
+                    if reply.status == 404
+                    else f"{reply.status} with a body that is not JSON "
+                    f"({reply.headers.get('Content-Type') or 'no Content-Type'})"
+                )
+                run.cache["untestable"] = (
+                    f"the list operation answered {answer} to a plain request (GET {reply.evidence.url}): "
+                    f"is --base-url right? it should end with {_server_path(run) or '/'}"
+                )
+            elif reply.status is None or not 200 <= reply.status < 300:
+                run.cache["untestable"] = f"the list operation answered {reply.status} to a plain request"
                 location = reply.headers.get("Location")
                 if reply.status is not None and 300 <= reply.status < 400 and location:
                     # Not followed: the token must not travel to wherever the target points.
                     run.cache["untestable"] += f" (a redirect to {run.secrets.redact(location)}, not followed)"
             if "untestable" in run.cache:
                 mark_untestable(run)
+
+    def _credentials_said(self) -> str:
+        """How the preflight request was authorised, in words: the token's source, or where none was found."""
+        if self.embedded:
+            return "with the embedded server's token"
+        if self.config.token:
+            return f"with the token from {self.config.token_source or 'the configuration'}: is it valid for this API?"
+        return f"without a token (none was given: looked for {TOKEN_SOURCES})"
 
     def scenarios_for(self, run: ApiRun) -> list[str]:
         """The scenario checks the API's catalog cites and its semantics support, in registry order."""
@@ -248,11 +299,12 @@ class ConformanceSession:
                 mark_untestable(run)
             for record in run.ledger:
                 if not (record.passes or record.failure_count or record.inconclusive or record.not_exercised):
-                    reason = (
-                        f"no more requests were sent: {run.session.traffic.stopped or 'the budget ran out'}"
-                        if run.budget_exhausted
-                        else (_why_not_exercised(run, record.requirement))
-                    )
+                    if self.interrupted:
+                        reason = f"the run was interrupted ({self.interrupted[0]}) before this was judged"
+                    elif run.budget_exhausted:
+                        reason = f"no more requests were sent: {run.session.traffic.stopped or 'the budget ran out'}"
+                    else:
+                        reason = _why_not_exercised(run, record.requirement)
                     run.ledger.record(Observation(record.requirement.id, Outcome.NOT_EXERCISED, "", reason))
         self.stop_server()
 
@@ -265,6 +317,11 @@ class ConformanceSession:
         for run in self.runs:
             for requirement in run.contract.requirements:
                 yield run, requirement
+
+
+def _server_path(run: ApiRun) -> str:
+    """The path of the spec's server URL, which a --base-url ends with."""
+    return urlsplit(run.contract.server_url).path.rstrip("/")
 
 
 def _seed_case_ids(seed: int) -> None:

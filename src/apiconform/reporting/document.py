@@ -80,6 +80,17 @@ def load_report(path: str | Path) -> dict[str, Any]:
 # --- helpers shared by the renderers ------------------------------------------------------------
 
 
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`count` with `noun` in the right number: "1 request", "2 requests", "0 retries" (with `many`)."""
+    return f"{count} {noun if count == 1 else (many or noun + 's')}"
+
+
+def replay(report: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """How to rebuild an embedded run's target (its `apiconform serve` command), or None for a real target."""
+    found: Mapping[str, Any] | None = report["target"].get("replay")
+    return found
+
+
 def one_line(text: str | None, limit: int = 200) -> str:
     """`text` on one line, cut at `limit` characters with an ellipsis."""
     flat = " ".join((text or "").split())
@@ -126,6 +137,14 @@ def first_evidence(requirement: Mapping[str, Any]) -> tuple[str, dict[str, Any] 
     return "", None
 
 
+def headline_evidence(requirement: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The first failure's message and every exchange it keeps: the smallest set of requests that shows
+    it, the most telling first (two pages that overlap, say, rather than the large page they are checked against)."""
+    for failure in requirement.get("failures", ()):
+        return failure["message"], list(failure["evidence"])
+    return "", []
+
+
 def reason(requirement: Mapping[str, Any]) -> str:
     """Why a requirement was not exercised or is inconclusive (its reasons joined)."""
     return "; ".join(requirement.get("reasons") or ()) or "nothing observed"
@@ -150,7 +169,7 @@ def headline(report: Mapping[str, Any]) -> str:
     if tally.get("waived"):
         parts.append(f"{tally['waived']} waived")
     total = len(report["requirements"])
-    text = f"{report['verdict'].upper()}: {', '.join(parts)} of {total} requirements ({apis})"
+    text = f"{report['verdict'].upper()}: {', '.join(parts)} of {plural(total, 'requirement')} ({apis})"
     if untestable:
         text += f"; could not test {', '.join(untestable)}"
     broken = [api["api"] for api in report["apis"] if api.get("suite_errors")]
@@ -181,20 +200,22 @@ def _api_notes(api: Mapping[str, Any]) -> Iterator[str]:
     offsite = api.get("offsite_redirects") or []
     if offsite:
         yield (
-            f"{api.get('offsite_redirect_count', len(offsite))} redirect(s) pointed to another host and were not "
-            f"followed (the token was not sent there), e.g. {offsite[0]}"
+            f"{plural(api.get('offsite_redirect_count', len(offsite)), 'redirect')} pointed to another host and "
+            f"{'was' if api.get('offsite_redirect_count', len(offsite)) == 1 else 'were'} not followed "
+            f"(the token was not sent there), e.g. {offsite[0]}"
         )
     elif api.get("redirects_not_followed"):
-        yield f"{api['redirects_not_followed']} redirect(s) were answered; none was followed"
+        answered = api["redirects_not_followed"]
+        yield f"{plural(answered, 'redirect')} {'was' if answered == 1 else 'were'} answered; none was followed"
     retries = api.get("retries_on_429") or 0
     if retries:
         yield (
             f"the target answered 429 Too Many Requests; the run waited {api.get('waited_on_429_seconds', 0):g} s "
-            f"over {retries} retr{'y' if retries == 1 else 'ies'}"
+            f"over {plural(retries, 'retry', 'retries')}"
         )
     if api.get("stopped_reason"):
         yield f"stopped sending before the run was done: {api['stopped_reason']}"
     errors = api.get("transport_error_count", len(api.get("transport_errors") or ()))
     if errors:
         first = (api.get("transport_errors") or [""])[0]
-        yield f"{errors} request(s) got no usable answer" + (f", e.g. {first}" if first else "")
+        yield f"{plural(errors, 'request')} got no usable answer" + (f", e.g. {first}" if first else "")

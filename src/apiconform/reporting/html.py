@@ -18,11 +18,13 @@ from apiconform.reporting.document import (
     counts,
     families,
     findings,
-    first_evidence,
     headline,
+    headline_evidence,
     insecure,
     of_api,
     one_line,
+    plural,
+    replay,
     safety_notes,
     verdict_label,
 )
@@ -83,7 +85,7 @@ def _header(report: Mapping[str, Any]) -> str:
         (
             "Run",
             f"{e(report['started'])} → {e(report['finished'])} ({report['duration_seconds']:.1f} s); "
-            f"seed {e(report['seed'])}; {e(report['requests'])} requests",
+            f"seed {e(report['seed'])}; {e(plural(report['requests'], 'request'))}",
         ),
         (
             "Tool",
@@ -107,6 +109,15 @@ def _header(report: Mapping[str, Any]) -> str:
             ),
         ),
     ]
+    rebuild = replay(report)
+    if rebuild is not None:
+        rows.append(
+            (
+                "Replay",
+                f"<code>{e(rebuild['command'])}</code><br>{e(rebuild['token'])}"
+                + (f"<br>{e(rebuild['note'])}" if rebuild.get("note") else ""),
+            )
+        )
     notes = safety_notes(report)
     if notes:
         rows.append(("Run safety", "<br>".join(e(note) for note in notes)))
@@ -153,8 +164,8 @@ def _findings(report: Mapping[str, Any]) -> str:
         return '<section id="findings"><h2>Findings</h2><p>No requirement failed or warned.</p></section>'
     entries = []
     for item in items:
-        message, evidence = first_evidence(item)
-        curl = f'<pre class="curl">{e(evidence["curl"])}</pre>' if evidence else ""
+        message, exchanges = headline_evidence(item)
+        curl = "".join(f'<pre class="curl">{e(evidence["curl"])}</pre>' for evidence in exchanges)
         entries.append(
             f'<li class="finding" data-verdict="{e(item["verdict"])}">{_badge(item["verdict"], verdict_label(item))} '
             f'<a href="#{e(anchor(item))}"><strong>{e(item["id"])}</strong></a> ({e(item["level"])}) '

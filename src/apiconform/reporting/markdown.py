@@ -14,12 +14,14 @@ from apiconform.reporting.document import (
     VERDICTS,
     counts,
     findings,
-    first_evidence,
     headline,
+    headline_evidence,
     insecure,
     of_api,
     one_line,
+    plural,
     reason,
+    replay,
     safety_notes,
 )
 
@@ -63,14 +65,14 @@ def _finding(requirement: Mapping[str, Any]) -> list[str]:
         )
     elif waiver and waiver.get("status") == "expired":
         label = f"{verdict}, waiver {text(waiver['ticket'])} expired {waiver['expires']}"
-    message, evidence = first_evidence(requirement)
+    message, exchanges = headline_evidence(requirement)
     lines = [
         f"- {_ICONS.get(verdict, '')} **{text(requirement['id'])}** ({requirement['level']}, {label}): "
         f"{text(requirement['title'])}"
     ]
     if message:
         lines.append(f"  {code(one_line(message, 240))}")
-    if evidence is not None:
+    for evidence in exchanges:
         lines.append(f"  {code(evidence['curl'])} → {evidence['status']}")
     return lines
 
@@ -131,10 +133,15 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         lines.append("")
         lines.append("</details>")
         lines.append("")
+    rebuild = replay(report)
+    if rebuild is not None:
+        lines.append(f"To replay the curl lines, start the same target: {code(rebuild['command'])}")
+        lines.append(f"({text(rebuild['token'])})")
+        lines.append("")
     specs = ", ".join(f"{text(api['spec']['file'])} `{api['spec']['sha256'][:12]}`" for api in report["apis"])
     lines.append(
         f"<sub>apiconform {text(report['tool']['version'])}, schemathesis {text(report['tool']['schemathesis'])}; "
-        f"seed {report['seed']}; {report['requests']} requests; {text(report['started'])} "
+        f"seed {report['seed']}; {plural(report['requests'], 'request')}; {text(report['started'])} "
         f"({report['duration_seconds']:.0f} s); specs {specs}</sub>"
     )
     return "\n".join(lines) + "\n"

@@ -12,11 +12,13 @@ from apiconform.reporting.document import (
     VERDICTS,
     counts,
     findings,
-    first_evidence,
+    headline_evidence,
     insecure,
     of_api,
     one_line,
+    plural,
     reason,
+    replay,
     safety_notes,
 )
 
@@ -29,6 +31,7 @@ _COLOURS = {
     "not-exercised": "2",
     "untestable": "1;31",
     "error": "1;31",
+    "interrupted": "1;33",
     "applied": "36",
     "expired": "1;31",
     "stale": "33",
@@ -99,21 +102,27 @@ def render_summary(
     *,
     colour: bool = False,
     verbose: bool = False,
+    quiet: bool = False,
 ) -> str:
-    """The summary printed after a run: table, findings, waivers, report files, the verdict line."""
+    """The summary printed after a run: table, findings, waivers, report files, the verdict line.
+
+    `quiet` keeps only what a script or a CI log cannot do without: why an API could not be tested,
+    and the verdict line."""
     painter = Painter(colour)
+    if quiet:
+        return "\n".join([*_untestable(report), _verdict_line(painter, report)]) + "\n"
     lines = _table(painter, report)
     for note in safety_notes(report):
         shown = painter.verdict(f"WARNING: {note}", "fail") if note == INSECURE_NOTE else one_line(note, 300)
         lines.append(f"  {shown}")
     for api in report["apis"]:
-        if api.get("untestable_reason"):
-            lines.append(f"  {api['api']} could not be tested: {api['untestable_reason']}")
+        lines += _untestable(report, api["api"])
         for error in api.get("suite_errors", ()):
             lines.append(f"  {api['api']}: {one_line(error, 300)}")
     found = findings(report)
     if found:
         lines.append("")
+    curls = False
     for item in found:
         verdict = item["verdict"]
         label = verdict.upper() if verdict != "waived" else f"WAIVED {item.get('original_verdict', 'fail').upper()}"
@@ -122,11 +131,18 @@ def render_summary(
         lines.append(
             f"{painter.verdict(f'{label:<6}', verdict)} {item['id']} ({item['level']}): {item['title']}{suffix}"
         )
-        message, evidence = first_evidence(item)
+        message, exchanges = headline_evidence(item)
         if message:
             lines.append(f"       {one_line(message, 300)}")
-        if evidence is not None and (verbose or verdict == "fail"):
-            lines.append(f"       {evidence['curl']}")
+        if verbose or verdict == "fail":
+            for evidence in exchanges:
+                lines.append(f"       {evidence['curl']}")
+                curls = True
+    rebuild = replay(report)
+    if curls and rebuild is not None:
+        lines.append("")
+        lines.append(f"to replay the curl lines, start the same target: {rebuild['command']}")
+        lines.append(f"  ({rebuild['token']})")
     if verbose:
         unjudged = [item for item in report["requirements"] if item["verdict"] in ("inconclusive", "not-exercised")]
         if unjudged:
@@ -142,15 +158,32 @@ def render_summary(
     if report_dir is not None:
         names = ", ".join(path.name for path in written) if written else "report.json"
         lines.append(f"reports: {report_dir}/ ({names})")
+    lines.append(_verdict_line(painter, report))
+    return "\n".join(lines) + "\n"
+
+
+def _untestable(report: Mapping[str, Any], api_name: str | None = None) -> list[str]:
+    return [
+        f"  {api['api']} could not be tested: {api['untestable_reason']}"
+        for api in report["apis"]
+        if api.get("untestable_reason") and api_name in (None, api["api"])
+    ]
+
+
+def _verdict_line(painter: Painter, report: Mapping[str, Any]) -> str:
     verdict = painter.verdict(report["verdict"])
-    meaning = {0: "conformant", 1: "nonconformant", 3: "could not be tested", 4: "the suite itself failed"}.get(
-        report["exit_code"], ""
-    )
+    meaning = {
+        0: "conformant",
+        1: "nonconformant",
+        3: "could not be tested",
+        4: "the suite itself failed",
+        130: "interrupted",
+        143: "interrupted",
+    }.get(report["exit_code"], "")
     tls = f"; {painter.verdict('TLS NOT VERIFIED (--insecure)', 'fail')}" if insecure(report) else ""
     stopped = [api["stopped_reason"] for api in report["apis"] if api.get("stopped_reason")]
     cut = f"; stopped early: {'; '.join(stopped)}" if stopped else ""
-    lines.append(
+    return (
         f"verdict: {painter.bold(verdict)} ({meaning}, exit {report['exit_code']}); "
-        f"{report['requests']} requests{tls}{cut}"
+        f"{plural(report['requests'], 'request')}{tls}{cut}"
     )
-    return "\n".join(lines) + "\n"

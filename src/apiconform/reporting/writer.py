@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,14 +35,50 @@ def render(report: Mapping[str, Any], format_name: str) -> str:
     return FORMATS[format_name][1](report)
 
 
+# Every file a run may write into its report folder; a reused --report-dir is emptied of these (and of
+# their temporary names) before a run writes its own, and of nothing else.
+OWN_FILES = (
+    *(file_name for file_name, _ in FORMATS.values()),
+    "property-tests.har",
+    "property-tests-cassette.yaml",
+    "report.png",
+)
+TEMPORARY_PREFIX = ".apiconform-"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to a temporary name beside `path`, then rename it: a reader sees the old file or the whole
+    new one, never a cut one (a full disk leaves the temporary file, which is removed, and raises OSError)."""
+    descriptor, temporary = tempfile.mkstemp(prefix=f"{TEMPORARY_PREFIX}{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def empty_own_files(directory: Path) -> None:
+    """Remove the files an earlier run wrote into `directory` (only those: nothing else there is touched)."""
+    if not directory.is_dir():
+        return
+    for path in directory.iterdir():
+        own = path.name in OWN_FILES or path.name.startswith(TEMPORARY_PREFIX)
+        if own and (path.is_file() or path.is_symlink()):
+            path.unlink()
+
+
 def write_reports(report: Mapping[str, Any], directory: Path) -> list[Path]:
-    """Write every format into `directory` (created if needed); report.json is written last, once the rest is."""
+    """Write every format into `directory` (created if needed), each atomically; report.json is written last,
+    once the rest is."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     # report.json last: a reader that finds it can rely on the other files being complete.
     for name in ("junit", "md", "html", "json"):
         file_name, renderer = FORMATS[name]
         path = directory / file_name
-        path.write_text(renderer(report), encoding="utf-8")
+        atomic_write_text(path, renderer(report))
         written.append(path)
     return written

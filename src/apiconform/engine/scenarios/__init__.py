@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 
-from apiconform.contract import Semantics
+from apiconform.contract import Paging, Semantics
 from apiconform.engine.http import BudgetExhausted
 from apiconform.engine.target import ApiRun, Reply, UnsendableQuery
 from apiconform.engine.verdicts import Observation, Outcome
@@ -146,9 +146,19 @@ def failed(
     received: str | None = None,
     expected: str | None = None,
 ) -> Observation:
-    """A failure, with the (last three) replies that show it as evidence."""
+    """A failure, with the (last three) replies that show it as evidence.
+
+    The first of them is the headline (the curl line a summary shows): pass the smallest set of
+    requests that shows the failure, the most telling first, and a reference reply (one large page,
+    an unfiltered result) after them."""
     evidence = tuple(reply.evidence for reply in replies[-3:])
     return Observation(requirement, Outcome.FAIL, check, message, received, expected, evidence)
+
+
+def page_words(paging: Paging, index: int, size: int) -> str:
+    """The `index`-th page of `size` records in the API's own words, i.e. the query that asks for it:
+    `offset=74&limit=2` for an offset API, `pageNumber=37&pageSize=2` for a page-number one."""
+    return "&".join(f"{name}={value}" for name, value in paging.query(index, size).items())
 
 
 def describe_ids(values: Sequence[str], limit: int = 5) -> str:

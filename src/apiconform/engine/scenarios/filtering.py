@@ -24,6 +24,17 @@ from apiconform.engine.response_checks import join_value
 from apiconform.engine.scenarios import Attempt, Plan, describe_ids, explore, failed, flip, ids, scenario
 from apiconform.engine.target import ApiRun, Reply
 from apiconform.engine.verdicts import Observation, Outcome
+from apiconform.reporting.document import plural
+
+
+def _holding(run: ApiRun, replies: list[Reply], wanted: list[str]) -> Reply:
+    """The first of `replies` whose records include one of `wanted` (ids), else the first reply."""
+    for reply in replies:
+        records = reply.records(run.semantics.records_pointer)
+        if records and set(ids(run, records)) & set(wanted):
+            return reply
+    return replies[0]
+
 
 # Written in offsets other than the records' own, to catch text comparison of date-times.
 OFFSETS = (UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8)))
@@ -189,9 +200,15 @@ def _filter_plan(run: ApiRun, narrowing: Filter, flt: Filter) -> Plan:
                 failed(
                     blamed,
                     check,
-                    f"{flt.param}={value} within {base_query} returned {len(received)} records where "
+                    f"{flt.param}={value} within {base_query} returned {plural(len(received), 'record')} where "
                     f"{len(wanted)} of the base's {len(now_base)} match: " + "; ".join(detail),
-                    [base_replies[0], replies[0], alone],
+                    # The filtered page that holds a wrong record (or the first), then the base page that
+                    # holds a left-out one; the filter on its own only when it moved the blame.
+                    [
+                        _holding(run, replies, extra),
+                        _holding(run, base_replies, missing),
+                        *([alone] if blamed != flt.requirement else []),
+                    ],
                     received=describe_ids(received),
                     expected=describe_ids(wanted),
                 )
@@ -354,7 +371,7 @@ def _union_plan(run: ApiRun, flt: Filter, requirement: str) -> Plan:
                         requirement,
                         check,
                         f"{flt.param}={first},{second} is not the union of {flt.param}={first} "
-                        f"({len(one)} records) and {flt.param}={second} ({len(two)}): {detail}",
+                        f"({plural(len(one), 'record')}) and {flt.param}={second} ({len(two)}): {detail}",
                         [both_replies[0], one_replies[0], two_replies[0]],
                         received=describe_ids(sorted(got)),
                         expected=describe_ids(sorted(union)),
@@ -411,7 +428,7 @@ def _unknown_value_plan(run: ApiRun, flt: Filter, partitions: list[Any], data: s
                 failed(
                     flt.requirement,
                     check,
-                    f"{flt.param}={value} (a value no record has) returned {len(records)} records",
+                    f"{flt.param}={value} (a value no record has) returned {plural(len(records), 'record')}",
                     [reply],
                     received=describe_ids(ids(run, records)),
                     expected="[]",
@@ -489,7 +506,8 @@ def case_variants_agree(run: ApiRun) -> None:
                     failed(
                         blamed,
                         check,
-                        f"{flt.param}={reference} returned {len(reference_ids)} records, {flt.param}={variant} "
+                        f"{flt.param}={reference} returned {plural(len(reference_ids), 'record')}, "
+                        f"{flt.param}={variant} "
                         f"{len(found)}{among}",
                         [reference_reply, reply],
                         received=describe_ids(sorted(short)),

@@ -15,7 +15,7 @@ from apiconform.contract import OrderKey
 from apiconform.engine import discovery
 from apiconform.engine.records import comparable, order_violation, pointer_get
 from apiconform.engine.response_checks import order_requirement
-from apiconform.engine.scenarios import Attempt, describe_ids, explore, ids, scenario
+from apiconform.engine.scenarios import Attempt, describe_ids, explore, ids, page_words, scenario
 from apiconform.engine.scenarios.paging import UNSTABLE, draw_query, fetch, fetch_twice
 from apiconform.engine.target import ApiRun, Reply
 from apiconform.engine.verdicts import Observation, Outcome
@@ -57,7 +57,7 @@ def sorted_by_each_key(run: ApiRun) -> None:
                     # A short first page is the last one, and pages that overlap are a paging fault:
                     # both are judged by the paging checks, not as an order across the boundary.
                     continue
-                run.observe(_boundary(run, query, keys, first[-1], second[0], (first_reply, second_reply)))
+                run.observe(_boundary(run, query, keys, first[-1], second[0], (first_reply, second_reply), size))
         if key.requirement and key.compare == "decimal" and not numeric_differs:
             run.not_exercised(
                 [key.requirement], check, f"no page sorted by {name} held amounts whose text and numeric orders differ"
@@ -75,7 +75,13 @@ def _numeric_differs(records: list[Any], key: OrderKey) -> bool:
 
 
 def _boundary(
-    run: ApiRun, query: dict[str, str], keys: list[OrderKey], last: Any, first: Any, replies: tuple[Reply, Reply]
+    run: ApiRun,
+    query: dict[str, str],
+    keys: list[OrderKey],
+    last: Any,
+    first: Any,
+    replies: tuple[Reply, Reply],
+    size: int,
 ) -> Observation:
     """The last record of one page and the first of the next are in order too."""
     check = "sorted_by_each_key"
@@ -94,7 +100,8 @@ def _boundary(
         requirement,
         Outcome.FAIL,
         check,
-        f"the last record of page 0 and the first of page 1 are out of order: {violation.reason}",
+        f"the last record of {page_words(run.semantics.paging, 0, size)} and the first of "
+        f"{page_words(run.semantics.paging, 1, size)} are out of order: {violation.reason}",
         violation.reason,
         " then ".join(f"{k.field} {k.direction}" for k in keys),
         tuple(reply.evidence for reply in replies),

@@ -8,9 +8,10 @@ from typing import Any
 from hypothesis import strategies as st
 
 from apiconform.engine import discovery
-from apiconform.engine.scenarios import Attempt, describe_ids, explore, failed, flip, ids, scenario
+from apiconform.engine.scenarios import Attempt, describe_ids, explore, failed, flip, ids, page_words, scenario
 from apiconform.engine.target import ApiRun, Reply
 from apiconform.engine.verdicts import Observation, Outcome
+from apiconform.reporting.document import plural
 
 SMALL_SIZES = (1, 2, 3, 5, 7, 10, 13, 25)
 
@@ -62,7 +63,8 @@ def fetch_twice(run: ApiRun, query: Mapping[str, str], index: int, size: int) ->
 @scenario()
 def pages_tile_one_large_page(run: ApiRun) -> None:
     """Small pages, concatenated, equal one large page: no record on two pages, none skipped."""
-    requirement = run.semantics.paging.requirements["skip"]
+    paging = run.semantics.paging
+    requirement = paging.requirements["skip"]
     check = "pages_tile_one_large_page"
     large_size = discovery.honoured_size(run)
 
@@ -77,36 +79,47 @@ def pages_tile_one_large_page(run: ApiRun) -> None:
             wanted = ids(run, large)
             pages_needed = -(-len(large) // small)
             walked: list[str] = []
-            replies = [large_reply]
+            first_page_of: dict[str, int] = {}
+            pages: list[Reply] = []  # the small pages, by index
             for index in range(pages_needed):
                 reply, records = fetch(run, query, index, small)
-                replies.append(reply)
+                pages.append(reply)
                 if records is None:
                     return []  # not a 200: judged by the per-response checks
                 page_ids = ids(run, records)
                 repeated = sorted(set(page_ids) & set(walked))
                 if repeated:
+                    # The two small pages that share a record show the fault on their own; the large
+                    # page shows nothing wrong and is left out.
+                    earlier = min(first_page_of[record] for record in repeated)
                     return [
                         failed(
                             requirement,
                             check,
-                            f"page {index} (size {small}) repeats {describe_ids(repeated)} from an earlier page",
-                            [replies[0], *replies[-2:]],
+                            f"{page_words(paging, index, small)} repeats {describe_ids(repeated)} from "
+                            f"{page_words(paging, earlier, small)}",
+                            [pages[earlier], reply],
                             received=describe_ids(page_ids),
                             expected=describe_ids(wanted[index * small : (index + 1) * small]),
                         )
                     ]
+                for record in page_ids:
+                    first_page_of.setdefault(record, index)
                 walked.extend(page_ids)
             if walked[: len(wanted)] != wanted[: len(walked)]:
                 position = next(i for i, (a, b) in enumerate(zip(walked, wanted, strict=False)) if a != b)
                 page_index = position // small
+                # The page that breaks the sequence and the one before it (where the gap opens) come first;
+                # the large page, which shows what belongs there, is the reference after them.
+                shown = [*pages[max(0, page_index - 1) : page_index + 1], large_reply]
                 return [
                     failed(
                         requirement,
                         check,
-                        f"page {page_index} (size {small}) holds {walked[position]} at position "
-                        f"{position % small} where one page of {large_size} holds {wanted[position]}",
-                        [replies[0], replies[page_index + 1]],
+                        f"{page_words(paging, page_index, small)} holds {walked[position]} at position "
+                        f"{position % small} where {page_words(paging, 0, large_size)} holds {wanted[position]} "
+                        f"at position {position}",
+                        shown,
                         received=walked[position],
                         expected=wanted[position],
                     )
@@ -220,7 +233,7 @@ def default_page_size_is_prefix(run: ApiRun) -> None:
                         requirement,
                         check,
                         f"the next page without a page size does not continue after record {default_size}",
-                        [second_reply, large_reply],
+                        [first_reply, second_reply, large_reply],
                         received=describe_ids(got_second),
                         expected=describe_ids(wanted[default_size : 2 * default_size]),
                     )
@@ -284,11 +297,12 @@ def walk_ends_cleanly(run: ApiRun) -> None:
                         failed(
                             requirement,
                             check,
-                            f"page {index} of size {size} holds {len(records)} records, but only {expected} of "
-                            f"the {matched} matches lie that far",
+                            f"{page_words(paging, index, size)} holds {plural(len(records), 'record')}, but only "
+                            f"{expected} of the {plural(matched, 'match', 'matches')} "
+                            f"{'lies' if expected == 1 else 'lie'} that far",
                             replies,
                             received=describe_ids(ids(run, records)),
-                            expected=f"{expected} records",
+                            expected=plural(expected, "record"),
                         )
                     ]
             observations = [_pass(requirement, check)]
@@ -316,7 +330,7 @@ def _total_matches(run: ApiRun, matched: int, replies: list[Reply]) -> list[Obse
                 failed(
                     requirement,
                     "walk_ends_cleanly",
-                    f"{header} says {value} but walking the pages found {matched} records",
+                    f"{header} says {value} but walking the pages found {plural(matched, 'record')}",
                     [reply],
                     received=value,
                     expected=str(matched),
@@ -368,7 +382,7 @@ def total_count_invariant(run: ApiRun) -> None:
                     failed(
                         past_end,
                         check,
-                        f"offset {total} (the total) answered {end.status}",
+                        f"{position}={total} (the total) answered {end.status}",
                         [end],
                         received=str(end.status),
                         expected="200 with []",
@@ -379,7 +393,7 @@ def total_count_invariant(run: ApiRun) -> None:
                     failed(
                         past_end,
                         check,
-                        f"offset {total} (the total) returned {len(records)} records",
+                        f"{position}={total} (the total) returned {plural(len(records), 'record')}",
                         [end],
                         received=describe_ids(ids(run, records)),
                         expected="[]",
@@ -393,7 +407,7 @@ def total_count_invariant(run: ApiRun) -> None:
                         failed(
                             requirement,
                             check,
-                            f"offset {total - 1} (total - 1) returned {len(last_records)} records, "
+                            f"{position}={total - 1} (the total - 1) returned {plural(len(last_records), 'record')}, "
                             f"so {header}={total} is not the number of matches",
                             [last],
                             received=str(len(last_records)),

@@ -10,6 +10,7 @@ from apiconform.engine.scenarios import Attempt, describe_ids, explore, failed, 
 from apiconform.engine.scenarios.paging import UNSTABLE, draw_query, fetch, fetch_twice
 from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import Observation, Outcome
+from apiconform.reporting.document import plural
 
 
 @scenario(applies=lambda semantics: semantics.projection is not None)
@@ -161,7 +162,8 @@ def representation_same_records(run: ApiRun) -> None:
                             failed(
                                 extended_requirement,
                                 check,
-                                f"with {param}={name}, {len(unmarked)} records are not marked @type {name}",
+                                f"with {param}={name}, {plural(len(unmarked), 'record is', 'records are')} "
+                                f"not marked @type {name}",
                                 [plain_reply, reply],
                                 received=repr(pointer_get(unmarked[0], "/@type")),
                                 expected=name,

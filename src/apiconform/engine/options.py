@@ -1,0 +1,489 @@
+"""The options of a conformance run, shared by both doors: `apiconform run` and `pytest -p apiconform.engine.plugin`.
+
+One table (`RUN_OPTIONS`) names every option, its default and its help; `add_options` puts it on an
+argparse parser or a pytest option group, and `run_config` turns the parsed values into a checked
+`RunConfig`. Both doors go through both functions, so the same command line gives the same run.
+
+Everything is checked here, before the first request: limits, the token, the base URLs, the TLS
+bundle, the waivers (and that each names a requirement of a catalog), the reference faults and
+variants (and that each belongs to an API being run), and that the report folder can be written.
+A problem raises `ConfigurationError` with one line (exit code 2).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from apiconform import contract
+
+if TYPE_CHECKING:
+    from apiconform.engine.session import RunConfig
+
+DEFAULT_MAX_EXAMPLES = 30
+# When the target is not on this machine, requests are paced unless the user says otherwise.
+DEFAULT_REMOTE_RATE = 10.0
+DEFAULT_MAX_REQUESTS = 4000
+DEFAULT_REQUEST_TIMEOUT = 30.0
+DEFAULT_MAX_RESPONSE_MIB = 8.0
+DEFAULT_SEED = 0
+# Where a token is looked for, in this order (said when a target answers 401/403 to a request without one).
+TOKEN_SOURCES = "--token, --token-file or $APICONFORM_TOKEN"
+
+
+class ConfigurationError(Exception):
+    """The run cannot start as configured (exit code 2)."""
+
+
+# (flag, argparse/pytest keyword arguments). Defaults live here and in session.py, nowhere else.
+RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "--base-url",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "[API=]URL",
+            "help": "the API's base URL (with --api all: the root both APIs hang off, or API=URL per API); "
+            "omit to test the embedded reference server",
+        },
+    ),
+    ("--token", {"help": "bearer token (prefer $APICONFORM_TOKEN or --token-file: argv is visible to others)"}),
+    ("--token-file", {"metavar": "FILE", "help": "read the bearer token from FILE"}),
+    ("--enterprise-id", {"help": "BitGo enterprise id (the partner's enterprise)"}),
+    (
+        "--report-dir",
+        {"metavar": "DIR", "help": "write the reports here (default reports/<api>-<timestamp>-<suffix>/)"},
+    ),
+    (
+        "--seed",
+        {"type": int, "default": DEFAULT_SEED, "help": f"seed for every generated value (default {DEFAULT_SEED})"},
+    ),
+    ("--max-examples", {"type": int, "metavar": "N", "help": "fuzzing examples per operation"}),
+    (
+        "--rate-limit",
+        {
+            "type": float,
+            "metavar": "RPS",
+            "help": "requests per second (default: unpaced on loopback, 10 elsewhere)",
+        },
+    ),
+    (
+        "--max-requests",
+        {"type": int, "metavar": "N", "help": f"request budget per API (default {DEFAULT_MAX_REQUESTS})"},
+    ),
+    (
+        "--max-time",
+        {
+            "type": float,
+            "metavar": "SECONDS",
+            "help": "time budget of the run, counted from start-up: no request is sent or waited for after it, "
+            "and the run ends within 2 s of it",
+        },
+    ),
+    (
+        "--request-timeout",
+        {
+            "type": float,
+            "default": DEFAULT_REQUEST_TIMEOUT,
+            "metavar": "SECONDS",
+            "help": "the longest one request may take, connection, headers and body together "
+            f"(default {DEFAULT_REQUEST_TIMEOUT:g})",
+        },
+    ),
+    (
+        "--max-response-size",
+        {
+            "type": float,
+            "default": DEFAULT_MAX_RESPONSE_MIB,
+            "metavar": "MiB",
+            "help": "read at most this much of a response body, after decompression "
+            f"(default {DEFAULT_MAX_RESPONSE_MIB:g}); a larger body is a transport error",
+        },
+    ),
+    (
+        "--ca-bundle",
+        {
+            "metavar": "FILE",
+            "help": "verify the target's TLS certificate against the CA certificates in FILE (PEM) "
+            "instead of the system's",
+        },
+    ),
+    (
+        "--insecure",
+        {"action": "store_true", "help": "do not verify the target's TLS certificate (every report says so)"},
+    ),
+    (
+        "--allow-unsafe-methods",
+        {"action": "store_true", "help": "also send PUT, PATCH and DELETE to check for 405 (never POST)"},
+    ),
+    (
+        "--reference-fault",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "NAME",
+            "help": "embedded reference server only: switch on a fault "
+            "(list them with: apiconform serve --list-faults)",
+        },
+    ),
+    (
+        "--reference-variant",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "NAME",
+            "help": "embedded reference server only: switch on a legitimate behaviour the documents allow "
+            "(list them with: apiconform serve --list-variants)",
+        },
+    ),
+    (
+        "--reference-churn",
+        {
+            "type": float,
+            "default": 0.0,
+            "metavar": "RATE",
+            "help": "embedded reference server only: insert RATE new records per second while the run goes on",
+        },
+    ),
+    (
+        "--waivers",
+        {
+            "metavar": "FILE",
+            "help": "YAML list of accepted deviations (requirement, reason, ticket, expires): a waived failure "
+            "does not fail the run until its waiver expires",
+        },
+    ),
+    (
+        "--secret-header",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "NAME",
+            "help": "mask this header's value in every report, recording and output "
+            "(repeatable; Authorization always is)",
+        },
+    ),
+)
+
+
+def add_options(add: Callable[..., Any]) -> None:
+    """Add every run option with `add` (argparse's `add_argument` or pytest's `group.addoption`)."""
+    for flag, keywords in RUN_OPTIONS:
+        add(flag, **keywords)
+
+
+def dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def run_config(values: Mapping[str, Any], apis: list[str], *, started_at: float | None = None) -> RunConfig:
+    """A checked RunConfig from parsed option values (keyed by argparse `dest`); raises ConfigurationError."""
+    from apiconform.engine.session import RunConfig
+    from apiconform.reporting.waivers import WaiverError, load_waivers
+
+    get = values.get
+    check_limits(get)
+    waivers_file: str | None = get("waivers")
+    token, token_source = read_token(get("token"), get("token_file"))
+    try:
+        waivers = load_waivers(waivers_file) if waivers_file else ()
+    except WaiverError as exc:
+        raise ConfigurationError(str(exc)) from exc
+    config = RunConfig(
+        apis=apis,
+        base_urls=resolve_base_urls(apis, list(get("base_url") or [])),
+        token=token,
+        token_source=token_source,
+        enterprise_id=get("enterprise_id"),
+        seed=get("seed", DEFAULT_SEED),
+        rate_limit=get("rate_limit"),
+        max_time=get("max_time"),
+        timeout=get("request_timeout", DEFAULT_REQUEST_TIMEOUT),
+        allow_unsafe_methods=bool(get("allow_unsafe_methods")),
+        ca_bundle=ca_bundle_path(get("ca_bundle"), bool(get("insecure"))),
+        insecure=bool(get("insecure")),
+        max_response_bytes=int(get("max_response_size", DEFAULT_MAX_RESPONSE_MIB) * 1024 * 1024),
+        report_dir=get("report_dir"),
+        waivers=waivers,
+        secret_headers=secret_headers(get("secret_header") or ()),
+        embedded_faults=tuple(get("reference_fault") or ()),
+        embedded_variants=reference_variants(list(get("reference_variant") or []), get("base_url"), apis, values),
+        embedded_churn=get("reference_churn") or 0.0,
+        started_at=started_at,
+    )
+    max_examples: int | None = get("max_examples")
+    if max_examples is not None:
+        config.max_examples = max_examples
+    max_requests: int | None = get("max_requests")
+    if max_requests is not None:
+        config.max_requests = max_requests
+    validate(config)
+    return config
+
+
+# --- limits ------------------------------------------------------------------------------------------
+
+_UNITS = {
+    "--rate-limit": "requests per second",
+    "--max-time": "seconds",
+    "--request-timeout": "seconds",
+    "--max-response-size": "MiB",
+}
+
+
+def check_limits(get: Callable[..., Any]) -> None:
+    """Every numeric limit must be a finite positive number (argparse takes "nan" and "inf" as floats)."""
+    for option in _UNITS:
+        value = get(dest(option))
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ConfigurationError(f"{option} must be a positive number of {_UNITS[option]}, got {value}")
+    size = get("max_response_size")
+    if size is not None and size * 1024 * 1024 < 1024:
+        raise ConfigurationError("--max-response-size must be at least 0.001 MiB (1 KiB)")
+
+
+# --- the token -----------------------------------------------------------------------------------------
+
+# A bearer token as RFC 6750 writes it (b64token), so it can travel in a header as it is and never
+# needs quoting or escaping in an error message (an escaped secret would slip past the redaction).
+_BEARER_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
+
+# Every occurrence of the token is replaced in what the run writes; a shorter one would also match the
+# reports' own words ("test" in "untestable") and could not be told apart from them.
+MIN_TOKEN_LENGTH = 8
+
+
+def read_token(token: str | None, token_file: str | None) -> tuple[str | None, str | None]:
+    """The token from --token, --token-file or $APICONFORM_TOKEN (in that order), and where it came from."""
+    if token:
+        return checked_token(str(token), "--token"), "--token"
+    if token_file:
+        source = f"--token-file {token_file}"
+        try:
+            text = Path(token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(f"--token-file: cannot read {token_file}: {exc.strerror}") from exc
+        except UnicodeDecodeError:
+            raise ConfigurationError(f"--token-file: {token_file} is not UTF-8 text") from None
+        if not text:
+            raise ConfigurationError(f"--token-file: {token_file} is empty")
+        return checked_token(text, "--token-file"), source
+    value = checked_token(os.environ.get("APICONFORM_TOKEN") or None, "$APICONFORM_TOKEN")
+    return value, "$APICONFORM_TOKEN" if value else None
+
+
+def checked_token(token: str | None, source: str) -> str | None:
+    # Never show the value: it is a secret, however malformed.
+    if token is not None and not _BEARER_TOKEN.match(token):
+        raise ConfigurationError(
+            f"{source}: the token holds characters a bearer token cannot (spaces, control or non-ASCII)"
+        )
+    if token is not None and len(token) < MIN_TOKEN_LENGTH:
+        raise ConfigurationError(
+            f"{source}: a token shorter than {MIN_TOKEN_LENGTH} characters cannot be kept out of the reports "
+            "(it would match their own text); a server that accepts any token can be tested without one"
+        )
+    return token
+
+
+# An HTTP header name (an RFC 9110 token).
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+
+
+def secret_headers(names: Sequence[str]) -> tuple[str, ...]:
+    for name in names:
+        if not _HEADER_NAME.match(name):
+            raise ConfigurationError(f"--secret-header {name!r}: not an HTTP header name")
+    return tuple(dict.fromkeys(names))
+
+
+# --- base URLs -----------------------------------------------------------------------------------------
+
+
+def resolve_base_urls(apis: list[str], values: list[str]) -> dict[str, str]:
+    """`--base-url URL` (one API: its base; `all`: the root both documented paths hang off) or `API=URL`."""
+    urls: dict[str, str] = {}
+    plain = [value for value in values if "=" not in value.split("://")[0]]
+    for value in values:
+        head = value.split("://")[0]
+        if "=" in head:
+            api, url = value.split("=", 1)
+            if api not in contract.API_NAMES:
+                raise ConfigurationError(f"--base-url {value}: unknown API {api!r}")
+            urls[api] = check_base_url(url, api)
+    if len(plain) > 1:
+        raise ConfigurationError("--base-url given more than once without API=; use API=URL for each API")
+    if plain:
+        url = check_base_url(plain[0], None).rstrip("/")
+        if len(apis) == 1:
+            urls.setdefault(apis[0], url)
+        else:
+            for api in apis:
+                documented = server_path(api)
+                urls.setdefault(api, url if url.endswith(documented) else url + documented)
+    missing = [api for api in apis if api not in urls]
+    if urls and missing:
+        raise ConfigurationError(f"no --base-url for {', '.join(missing)}")
+    return urls
+
+
+def check_base_url(url: str, api: str | None) -> str:
+    """A base URL is a scheme, a host, maybe a port and a path: nothing else (no query, fragment, user info)."""
+    where = f"--base-url for {api}" if api else "--base-url"
+    if url != url.strip():
+        raise ConfigurationError(f"{where}: {url!r} has spaces around it")
+    scheme = url.split("://")[0].lower() if "://" in url else ""
+    if scheme not in ("http", "https") or not url.split("://", 1)[1].strip("/"):
+        raise ConfigurationError(f"{where}: {url!r} is not an http(s) URL")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError as exc:
+        raise ConfigurationError(f"{where}: {url!r} is not a valid URL ({exc})") from None
+    if "@" in parts.netloc:
+        # Never echo it: user info may hold a password.
+        raise ConfigurationError(f"{where}: the URL holds user info (user@ or user:password@); give a token instead")
+    problems = [
+        ("a query (?...)", bool(parts.query) or url.endswith("?")),
+        ("a fragment (#...)", bool(parts.fragment) or "#" in url),
+        ("no host", not parts.hostname),
+        ("spaces", any(char.isspace() for char in url)),
+    ]
+    found = [what for what, present in problems if present]
+    if found:
+        raise ConfigurationError(f"{where}: {url!r} has {' and '.join(found)}; give only scheme, host, port and path")
+    return url
+
+
+def server_path(api: str) -> str:
+    return urlsplit(contract.load(api).server_url).path.rstrip("/")
+
+
+def ca_bundle_path(path: str | None, insecure: bool) -> str | None:
+    """The --ca-bundle file, checked to hold a PEM certificate before anything is sent."""
+    if path is None:
+        return None
+    if insecure:
+        raise ConfigurationError("--ca-bundle and --insecure contradict each other: give one")
+    try:
+        text = Path(path).read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise ConfigurationError(f"--ca-bundle: cannot read {path}: {exc.strerror or exc}") from exc
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigurationError(f"--ca-bundle: {path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    return str(Path(path).resolve())
+
+
+# --- the embedded server -------------------------------------------------------------------------------
+
+
+def reference_variants(
+    names: list[str], base_urls: Sequence[str] | None, apis: list[str], values: Mapping[str, Any]
+) -> tuple[str, ...]:
+    """The --reference-variant names, checked against the server's variants and the faults asked for."""
+    from apiconform.server.variants import VARIANTS, IncompatibleVariantError, conflicts
+
+    if not names:
+        return ()
+    if base_urls:
+        raise ConfigurationError("--reference-variant applies to the embedded server, not a --base-url")
+    unknown = sorted(set(names) - set(VARIANTS))
+    if unknown:
+        raise ConfigurationError(
+            f"unknown reference variant(s) {', '.join(unknown)}; see apiconform serve --list-variants"
+        )
+    clashes = conflicts(names, values.get("reference_fault") or ())
+    if clashes:
+        raise ConfigurationError(str(IncompatibleVariantError(clashes)))
+    elsewhere = [name for name in names if not set(VARIANTS[name].apis) & set(apis)]
+    if elsewhere:
+        raise ConfigurationError(
+            f"--reference-variant {', '.join(elsewhere)} changes "
+            f"{', '.join(sorted({api for name in elsewhere for api in VARIANTS[name].apis}))}, "
+            f"which this run does not test (--api {apis[0] if len(apis) == 1 else 'all'})"
+        )
+    return tuple(names)
+
+
+# --- the whole configuration ---------------------------------------------------------------------------
+
+
+def validate(run_config: RunConfig) -> None:
+    """Reject configurations that cannot work, before anything is sent."""
+    if run_config.base_urls and (run_config.embedded_faults or run_config.embedded_churn):
+        raise ConfigurationError(
+            "--reference-fault and --reference-churn apply to the embedded server, not a --base-url"
+        )
+    if run_config.embedded_churn < 0:
+        raise ConfigurationError("--reference-churn must not be negative")
+    if run_config.embedded_faults:
+        from apiconform.server import FAULTS
+
+        unknown = sorted(set(run_config.embedded_faults) - set(FAULTS))
+        if unknown:
+            names = ", ".join(unknown)
+            raise ConfigurationError(f"unknown reference fault(s) {names}; see apiconform serve --list-faults")
+        elsewhere = [name for name in run_config.embedded_faults if FAULTS[name].api not in run_config.apis]
+        if elsewhere:
+            owners = ", ".join(f"{name} ({FAULTS[name].api})" for name in elsewhere)
+            raise ConfigurationError(
+                f"--reference-fault {owners} belongs to an API this run does not test "
+                f"(--api {', '.join(run_config.apis) if len(run_config.apis) == 1 else 'all'})"
+            )
+    if run_config.base_urls and "bitgo-oes" in run_config.apis and not run_config.enterprise_id:
+        raise ConfigurationError("testing bitgo-oes at a --base-url needs --enterprise-id")
+    for name in ("max_examples", "max_requests"):
+        value = getattr(run_config, name)
+        if value is not None and value < 1:
+            raise ConfigurationError(f"--{name.replace('_', '-')} must be at least 1")
+    for option, value in (
+        ("--rate-limit", run_config.rate_limit),
+        ("--max-time", run_config.max_time),
+        ("--request-timeout", run_config.timeout),
+    ):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ConfigurationError(f"{option} must be a positive number, got {value}")
+    if run_config.max_response_bytes < 1024:
+        raise ConfigurationError("--max-response-size must be at least 0.001 MiB (1 KiB)")
+    check_waiver_ids(run_config)
+    check_report_dir(run_config.report_dir)
+
+
+def check_waiver_ids(run_config: RunConfig) -> None:
+    """Every waiver names a requirement of some catalog (a typo would otherwise show only after the run)."""
+    if not run_config.waivers:
+        return
+    known = {requirement.id for api in contract.API_NAMES for requirement in contract.load(api).requirements}
+    unknown = sorted({waiver.requirement for waiver in run_config.waivers} - known)
+    if unknown:
+        raise ConfigurationError(
+            f"--waivers: {', '.join(unknown)} is not a requirement of any catalog (see apiconform catalog)"
+        )
+
+
+def check_report_dir(report_dir: str | None) -> None:
+    """The report folder (or reports/ for the default one) is a folder, or can be made one, and can be written."""
+    wanted = Path(report_dir) if report_dir else Path("reports")
+    option = f"--report-dir {report_dir}" if report_dir else "the default report folder reports/"
+    existing = wanted
+    while not existing.exists() and not existing.is_symlink():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "a file" if existing.exists() else "not a folder"
+        where = "" if existing == wanted else f" ({existing} is {what})"
+        raise ConfigurationError(f"{option}: cannot write reports there{where or f': it is {what}'}")
+    try:
+        # A real write, not os.access: /proc, a read-only mount or a full disk are found this way too.
+        descriptor, probe = tempfile.mkstemp(prefix=".apiconform-probe-", dir=existing)
+        os.close(descriptor)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigurationError(f"{option}: cannot write reports there ({existing}: {exc.strerror or exc})") from None

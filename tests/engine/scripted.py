@@ -1,0 +1,66 @@
+"""Small targets for engine tests: a scripted loopback HTTP server, and sessions on a reference server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiconform.engine.session import ConformanceSession, RunConfig
+
+BRM = "brm-adjust-balance"
+OES = "bitgo-oes"
+
+
+def session_for(server: Any, api: str, **options: Any) -> ConformanceSession:
+    """A session testing `api` on a running reference server, as `apiconform run --base-url` would."""
+    config = RunConfig(
+        apis=[api],
+        base_urls={api: server.api_base_url(api)},
+        token=server.token,
+        enterprise_id=server.enterprise_id,
+        **options,
+    )
+    return ConformanceSession(config)
+
+
+class Scripted:
+    """A loopback HTTP server whose answer to each GET is `answer(path_and_query)` -> (status, headers, body)."""
+
+    def __init__(self, answer: Any) -> None:
+        import http.server
+        import threading
+
+        scripted = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                scripted.seen.append(self.path)
+                status, headers, body = answer(self.path)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.seen: list[str] = []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def brm_base(server: Scripted) -> str:
+    from urllib.parse import urlsplit
+
+    from apiconform import contract
+
+    return server.url(urlsplit(contract.load(BRM).server_url).path.rstrip("/"))

@@ -1,0 +1,118 @@
+"""One engine, two doors (issue 12, item 6).
+
+`pytest -p apiconform.engine.plugin ...` (the README's pytest command) and `apiconform run` take the same
+options with the same defaults (engine/options.py) and give the same verdicts, exit code and reports for
+the same seed and target; the pytest route says where the reports went and fails an untestable API
+with the same exit code (3) as `apiconform run`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apiconform.engine import runner
+from apiconform.server import ReferenceServer
+from tests.engine.scripted import BRM, Scripted, brm_base
+
+SEED = 7
+TIMEOUT = 600
+
+
+@pytest.fixture
+def reference() -> Iterator[ReferenceServer]:
+    server = ReferenceServer(seed=SEED, token="two-doors-token-123")
+    server.start()
+    yield server
+    server.stop()
+
+
+def _environment() -> dict[str, str]:
+    return {**os.environ, "APICONFORM_TOKEN": "two-doors-token-123"}
+
+
+def _apiconform_run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "apiconform.cli", "run", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd, env=_environment())
+
+
+def _pytest_run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    # The README's command: pytest -p apiconform.engine.plugin --api ... --base-url URL .../suite.py
+    command = [sys.executable, "-m", "pytest", "-p", "apiconform.engine.plugin", "-p", "no:cacheprovider"]
+    command += [*args, str(runner.SUITE)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd, env=_environment())
+
+
+def _report(directory: Path) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+    return report
+
+
+def _verdicts(report: dict[str, Any]) -> dict[str, str]:
+    return {item["id"]: item["verdict"] for item in report["requirements"]}
+
+
+def test_both_doors_give_the_same_verdicts_exit_code_and_reports(reference, tmp_path):
+    options = ["--api", BRM, "--base-url", reference.api_base_url(BRM), "--seed", str(SEED)]
+    by_cli = _apiconform_run([*options, "--report-dir", str(tmp_path / "cli"), "-q"], tmp_path)
+    by_pytest = _pytest_run([*options, "--report-dir", str(tmp_path / "pytest")], tmp_path)
+    cli_report, pytest_report = _report(tmp_path / "cli"), _report(tmp_path / "pytest")
+
+    assert _verdicts(pytest_report) == _verdicts(cli_report)
+    assert pytest_report["settings"] == cli_report["settings"], "the two doors have different defaults"
+    assert pytest_report["requests"] == cli_report["requests"]
+    assert (pytest_report["verdict"], pytest_report["exit_code"]) == (cli_report["verdict"], cli_report["exit_code"])
+    assert by_pytest.returncode == by_cli.returncode == cli_report["exit_code"], by_pytest.stdout[-3000:]
+    assert sorted(path.name for path in (tmp_path / "pytest").iterdir()) == sorted(
+        path.name for path in (tmp_path / "cli").iterdir()
+    )
+    # The pytest route says where the reports went, and the verdict.
+    assert f"reports: {tmp_path / 'pytest'}/" in by_pytest.stdout, by_pytest.stdout[-3000:]
+    assert f"verdict: {cli_report['verdict']} (exit {cli_report['exit_code']})" in by_pytest.stdout
+
+
+def test_both_doors_exit_3_on_an_untestable_api_and_say_why(tmp_path):
+    server = Scripted(lambda path: (401, {"Content-Type": "application/json"}, b'{"code": "401", "reason": "no"}'))
+    try:
+        options = ["--api", BRM, "--base-url", brm_base(server)]
+        by_cli = _apiconform_run([*options, "--report-dir", str(tmp_path / "cli"), "-q"], tmp_path)
+        by_pytest = _pytest_run([*options, "--report-dir", str(tmp_path / "pytest")], tmp_path)
+    finally:
+        server.close()
+    assert by_cli.returncode == 3, by_cli.stderr
+    assert by_pytest.returncode == 3, by_pytest.stdout[-3000:]
+    assert "PASSED" not in by_pytest.stdout
+    assert f"{BRM} could not be tested: the list operation answered 401" in by_pytest.stdout, by_pytest.stdout[-3000:]
+    assert _verdicts(_report(tmp_path / "pytest")) == _verdicts(_report(tmp_path / "cli"))
+
+
+def test_the_pytest_door_takes_every_option_of_apiconform_run():
+    """Each run option exists under both doors, with the same default (one table: engine/options.py)."""
+    from apiconform.cli import build_parser
+    from apiconform.engine import options, plugin
+
+    added: dict[str, dict[str, Any]] = {}
+
+    class Group:
+        def addoption(self, flag: str, **keywords: Any) -> None:
+            added[flag] = keywords
+
+    class Parser:
+        def getgroup(self, *args: Any) -> Group:
+            return Group()
+
+    plugin.pytest_addoption(Parser())
+    run_parser = build_parser()._subparsers._group_actions[0].choices["run"]
+    cli_defaults = {action.dest: action.default for action in run_parser._actions}
+    for flag, keywords in options.RUN_OPTIONS:
+        assert flag in added, f"{flag} is missing from the pytest door"
+        default = keywords.get("default", False if keywords.get("action") == "store_true" else None)
+        assert cli_defaults[options.dest(flag)] == default, flag
+        assert added[flag].get("default", default) == default, flag
