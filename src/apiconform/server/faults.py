@@ -8,7 +8,7 @@ page), `requirement` names the one the fault is about; the description says what
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 BITGO = "bitgo-oes"
@@ -197,14 +197,24 @@ _FAULT_LIST = (
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _FAULT_LIST}
 
 
-class UnknownFaultError(ValueError):
-    """A fault name that is not in FAULTS."""
+class UnknownSwitchError(ValueError):
+    """Names that are not among the switches of their kind (faults, variants)."""
+
+    kind = "switch"
+    known: Mapping[str, object] = {}
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = sorted(names)
         listed = ", ".join(repr(name) for name in self.names)
-        noun = "fault" if len(self.names) == 1 else "faults"
-        super().__init__(f"unknown {noun} {listed}; valid faults: {', '.join(FAULTS)}")
+        noun = self.kind if len(self.names) == 1 else f"{self.kind}s"
+        super().__init__(f"unknown {noun} {listed}; valid {self.kind}s: {', '.join(self.known)}")
+
+
+class UnknownFaultError(UnknownSwitchError):
+    """A fault name that is not in FAULTS."""
+
+    kind = "fault"
+    known = FAULTS
 
 
 class SimulatedCrash(Exception):
@@ -215,23 +225,32 @@ class SimulatedCrash(Exception):
         self.html = html
 
 
-class FaultSet:
-    """The faults switched on for one server; asking about a name that is not a fault is a bug, so it raises."""
+class Switches:
+    """The names of one kind (`known`) switched on for one server; asking about a name that is not of
+    that kind is a bug, so it raises."""
+
+    unknown_error: type[UnknownSwitchError] = UnknownSwitchError
 
     def __init__(self, names: Iterable[str] = ()) -> None:
         wanted = frozenset(names)
-        unknown = wanted - FAULTS.keys()
+        unknown = wanted - self.unknown_error.known.keys()
         if unknown:
-            raise UnknownFaultError(unknown)
+            raise self.unknown_error(unknown)
         self.names = wanted
 
     def __contains__(self, name: object) -> bool:
-        if name not in FAULTS:
-            raise KeyError(f"not a fault: {name!r}")
+        if name not in self.unknown_error.known:
+            raise KeyError(f"not a {self.unknown_error.kind}: {name!r}")
         return name in self.names
 
     def __bool__(self) -> bool:
         return bool(self.names)
 
     def __repr__(self) -> str:
-        return f"FaultSet({sorted(self.names)!r})"
+        return f"{type(self).__name__}({sorted(self.names)!r})"
+
+
+class FaultSet(Switches):
+    """The faults switched on for one server."""
+
+    unknown_error = UnknownFaultError

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from apiconform.server.faults import BITGO, BRM
+from apiconform.server.faults import BITGO, BRM, Switches, UnknownSwitchError
 
 BOTH = (BITGO, BRM)
 
@@ -118,14 +118,11 @@ ALREADY_DEFAULT = {
 }
 
 
-class UnknownVariantError(ValueError):
+class UnknownVariantError(UnknownSwitchError):
     """A variant name that is not in VARIANTS."""
 
-    def __init__(self, names: Iterable[str]) -> None:
-        self.names = sorted(names)
-        listed = ", ".join(repr(name) for name in self.names)
-        noun = "variant" if len(self.names) == 1 else "variants"
-        super().__init__(f"unknown {noun} {listed}; valid variants: {', '.join(VARIANTS)}")
+    kind = "variant"
+    known = VARIANTS
 
 
 class IncompatibleVariantError(ValueError):
@@ -143,26 +140,13 @@ def conflicts(variants: Iterable[str], faults: Iterable[str]) -> list[tuple[str,
     return sorted((name, fault) for name in set(variants) for fault in VARIANTS[name].conflicts if fault in wanted)
 
 
-class VariantSet:
-    """The variants switched on for one server; asking about a name that is not a variant is a bug, so it raises."""
+class VariantSet(Switches):
+    """The variants switched on for one server; one that changes what a switched-on fault changes is refused."""
+
+    unknown_error = UnknownVariantError
 
     def __init__(self, names: Iterable[str] = (), faults: Iterable[str] = ()) -> None:
-        wanted = frozenset(names)
-        unknown = wanted - VARIANTS.keys()
-        if unknown:
-            raise UnknownVariantError(unknown)
-        clashes = conflicts(wanted, faults)
+        super().__init__(names)
+        clashes = conflicts(self.names, faults)
         if clashes:
             raise IncompatibleVariantError(clashes)
-        self.names = wanted
-
-    def __contains__(self, name: object) -> bool:
-        if name not in VARIANTS:
-            raise KeyError(f"not a variant: {name!r}")
-        return name in self.names
-
-    def __bool__(self) -> bool:
-        return bool(self.names)
-
-    def __repr__(self) -> str:
-        return f"VariantSet({sorted(self.names)!r})"
