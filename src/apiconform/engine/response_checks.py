@@ -259,9 +259,9 @@ def records_match_filters(run: ApiRun, view: View) -> Iterator[Observation]:
         elif flt.default is not None and param not in view.query and not _default_optional(flt, view.query):
             active.append((flt, flt.default, flt.default_requirement or flt.requirement))
     and_requirement = run.semantics.filter_requirements.get("and")
-    hidden = projected_out(run, view.query)
+    hidden = _projected_out(run, view.query)
     for flt, value, requirement in active:
-        if flt.field and hidden(flt.field.split("/")[1]):
+        if flt.field and hidden(flt.field):
             continue  # the projection left the field out (absent or null): nothing to judge on this page
         judged = False
         for index, record in enumerate(records):
@@ -290,14 +290,15 @@ def records_match_filters(run: ApiRun, view: View) -> Iterator[Observation]:
                 yield _pass(requirement, "records_match_filters")
 
 
-def projected_out(run: ApiRun, query: Mapping[str, str]) -> Callable[[str], bool]:
-    """Whether the query's attribute selection leaves a first-level attribute out (never, without one)."""
+def _projected_out(run: ApiRun, query: Mapping[str, str]) -> Callable[[str], bool]:
+    """Whether the query's attribute selection leaves out the first-level attribute a JSON pointer
+    starts with (never, without a selection)."""
     projection = run.semantics.projection
     selection = query.get(projection["param"]) if projection else None
     if not projection or not selection:
-        return lambda name: False
+        return lambda pointer: False
     kept = {name.strip() for name in selection.split(",")} | set(projection["always-allowed"])
-    return lambda name: name not in kept
+    return lambda pointer: pointer.split("/")[1] not in kept
 
 
 def _default_optional(flt: Filter, query: Mapping[str, str]) -> bool:
@@ -318,9 +319,9 @@ def records_follow_rules(run: ApiRun, view: View) -> Iterator[Observation]:
     records = view.records(run)
     if records is None:
         return
-    hidden = projected_out(run, view.query)
+    hidden = _projected_out(run, view.query)
     for rule in run.semantics.record_rules:
-        if hidden(rule.when_field.split("/")[1]) or hidden(rule.then_field.split("/")[1]):
+        if hidden(rule.when_field) or hidden(rule.then_field):
             continue
         applicable = [r for r in records if pointer_get(r, rule.when_field) == rule.when_equals]
         broken = [r for r in applicable if (pointer_get(r, rule.then_field) is None) != rule.then_is_null]
@@ -603,12 +604,6 @@ BUILTIN_RESPONSE_CHECKS = (
     "response_schema_conformance",
 )
 BUILTIN_CHECKS = (*BUILTIN_RESPONSE_CHECKS, "negative_data_rejection", "unsupported_method")
-
-
-def builtin_requirement(run: ApiRun, name: str, case: Case, response: Response, failure: Any) -> str | None:
-    """The catalog requirement a schemathesis check result speaks to first (None: none of this API)."""
-    requirements = builtin_requirements(run, name, case, response, failure)
-    return requirements[0] if requirements else None
 
 
 def builtin_requirements(run: ApiRun, name: str, case: Case, response: Response, failure: Any) -> list[str]:
