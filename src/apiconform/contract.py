@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import jsonschema
 import yaml
@@ -262,6 +263,11 @@ class Contract:
         for name, variable in server.get("variables", {}).items():
             url = url.replace("{" + name + "}", variable["default"])
         return url
+
+    @property
+    def server_path(self) -> str:
+        """The path of the server URL (no trailing slash): where a --base-url for this API ends."""
+        return urlsplit(self.server_url).path.rstrip("/")
 
     @property
     def list_path(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apiconform import contract
 from apiconform.engine.session import ConformanceSession, RunConfig
 
 BRM = "brm-adjust-balance"
@@ -59,8 +60,5 @@ class Scripted:
 
 
 def brm_base(server: Scripted) -> str:
-    from urllib.parse import urlsplit
-
-    from apiconform import contract
-
-    return server.url(urlsplit(contract.load(BRM).server_url).path.rstrip("/"))
+    """The scripted server's URL for BRM, as a --base-url (the spec's server path on its origin)."""
+    return server.url(contract.load(BRM).server_path)

@@ -325,7 +325,7 @@ def resolve_base_urls(apis: list[str], values: list[str]) -> dict[str, str]:
             urls.setdefault(apis[0], url)
         else:
             for api in apis:
-                documented = server_path(api)
+                documented = contract.load(api).server_path
                 urls.setdefault(api, url if url.endswith(documented) else url + documented)
     missing = [api for api in apis if api not in urls]
     if urls and missing:
@@ -359,10 +359,6 @@ def check_base_url(url: str, api: str | None) -> str:
     if found:
         raise ConfigurationError(f"{where}: {url!r} has {' and '.join(found)}; give only scheme, host, port and path")
     return url
-
-
-def server_path(api: str) -> str:
-    return urlsplit(contract.load(api).server_url).path.rstrip("/")
 
 
 def ca_bundle_path(path: str | None, insecure: bool) -> str | None:

@@ -249,7 +249,7 @@ class ConformanceSession:
                 )
                 run.cache["untestable"] = (
                     f"the list operation answered {answer} to a plain request (GET {reply.evidence.url}): "
-                    f"is --base-url right? it should end with {_server_path(run) or '/'}"
+                    f"is --base-url right? it should end with {run.contract.server_path or '/'}"
                 )
             elif reply.status is None or not 200 <= reply.status < 300:
                 run.cache["untestable"] = f"the list operation answered {reply.status} to a plain request"
@@ -317,11 +317,6 @@ class ConformanceSession:
         for run in self.runs:
             for requirement in run.contract.requirements:
                 yield run, requirement
-
-
-def _server_path(run: ApiRun) -> str:
-    """The path of the spec's server URL, which a --base-url ends with."""
-    return urlsplit(run.contract.server_url).path.rstrip("/")
 
 
 def _seed_case_ids(seed: int) -> None:
