@@ -1,16 +1,22 @@
-# Two commands on a fresh machine with Python >= 3.11 and make: `make run`, `make test`.
+# On a fresh machine with Python >= 3.11 and make: `make run`, `make check` (lint, types and the fast
+# tests: under a minute), `make test` (everything, what CI runs).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
-# The engine's end-to-end tests dominate the suite; they run on every core.
-PYTEST_ARGS ?= -n auto
+# One worker per core. Tests that read one expensive run share an xdist_group, so that one worker makes
+# it (--dist loadgroup); conftest.py collects the slow tiers first, so that the workers finish together.
+PYTEST_ARGS ?= -n auto --dist loadgroup
+# The fast tier: no end-to-end run, no wheel build, no browser (markers: pyproject.toml, conftest.py).
+FAST_TESTS := not e2e and not packaging and not browser
 
-.PHONY: run test lint typecheck unit setup clean
+.PHONY: run check test lint typecheck fast unit setup clean
 
 run: $(STAMP)
 	$(BIN)/apiconform run --api all $(ARGS)
+
+check: lint typecheck fast
 
 test: lint typecheck unit
 
@@ -20,6 +26,9 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+fast: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS) -m "$(FAST_TESTS)"
 
 unit: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -35,4 +44,4 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

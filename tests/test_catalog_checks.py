@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 
 from apiconform import contract
-from apiconform.engine.response_checks import BUILTIN_CHECKS, RESPONSE_CHECKS
-from apiconform.engine.scenarios import SCENARIO_CHECKS, load_all
+from apiconform.engine.checks import BUILTIN_CHECKS, CHECKS
 
-load_all()
-ENGINE_CHECKS = {*RESPONSE_CHECKS, *SCENARIO_CHECKS, *BUILTIN_CHECKS}
+ENGINE_CHECKS = {*CHECKS, *BUILTIN_CHECKS}
 
 
-@pytest.mark.parametrize("api", contract.API_NAMES)
+@pytest.mark.parametrize("api", contract.api_names())
 def test_every_cited_check_exists(api):
     cited = {check for requirement in contract.load(api).requirements for check in requirement.checks}
     assert cited - ENGINE_CHECKS == set()
@@ -26,5 +24,4 @@ def test_every_check_verifies_a_requirement():
 
 
 def test_check_names_do_not_collide():
-    assert not set(RESPONSE_CHECKS) & set(SCENARIO_CHECKS)
-    assert not (set(RESPONSE_CHECKS) | set(SCENARIO_CHECKS)) & set(BUILTIN_CHECKS)
+    assert not set(CHECKS) & set(BUILTIN_CHECKS)

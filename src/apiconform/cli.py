@@ -6,16 +6,12 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from apiconform import contract
-
-EXIT_OK = 0
-EXIT_NONCONFORMANT = 1
-EXIT_USAGE = 2
-EXIT_UNTESTABLE = 3
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command whose pipe was closed
+from apiconform.exitcodes import ExitCode
 
 
 class UsageError(Exception):
@@ -23,7 +19,7 @@ class UsageError(Exception):
 
 
 def _apis(choice: str) -> list[str]:
-    return list(contract.API_NAMES) if choice == "all" else [choice]
+    return list(contract.api_names()) if choice == "all" else [choice]
 
 
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
@@ -38,37 +34,40 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
 
 def cmd_catalog(args: argparse.Namespace) -> int:
     """Validate the specs and print the requirement catalog."""
-    for api in _apis(args.api):
-        loaded = contract.load(api)
+    every = [contract.load_spec(Path(args.spec).resolve())] if args.spec else map(contract.load, _apis(args.api))
+    for loaded in every:
+        api = loaded.api
         rows = [(r.id, r.level, r.family, r.title, ", ".join(r.checks)) for r in loaded.requirements]
         print(f"{loaded.semantics.title}  [{api}]")
         print(f"spec {loaded.spec_path.name} (sha256 {loaded.spec_sha256[:12]}), {len(rows)} requirements")
         print(_table(rows, ("ID", "LEVEL", "FAMILY", "REQUIREMENT", "CHECKS")))
         print()
-    return EXIT_OK
+    return ExitCode.PASS
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the conformance suite against a target (or the embedded reference server).
 
-    Every option and file is checked here, before the first request (engine/options.py, shared with the
+    Every option and file is checked here, before the first request (engine/config.py, shared with the
     pytest plugin): a problem is one line and exit code 2."""
     # --max-time counts from start-up: importing pytest and schemathesis and starting a server take time too.
     started_at = getattr(args, "started_at", None) or time.monotonic()
-    from apiconform.engine import options, runner
-    from apiconform.engine.session import ConfigurationError
+    from apiconform.engine import config, runner
     from apiconform.reporting.browser import BrowserError
 
-    apis = _apis(args.api)
     artefacts = runner.Artefacts(har=args.har, cassette=args.cassette, screenshot=args.screenshot)
     try:
-        config = options.run_config(vars(args), apis, started_at=started_at)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", config.TokenFileWarning)
+            run_config = config.run_config(vars(args), started_at=started_at)
+        for warning in said:
+            print(f"apiconform: warning: {warning.message}", file=sys.stderr)
         runner.check_artefacts(artefacts)
-    except ConfigurationError as exc:
+        return runner.run(run_config, quiet=args.quiet, verbose=args.verbose, artefacts=artefacts)
+    except config.ConfigurationError as exc:
         raise UsageError(str(exc)) from exc
     except BrowserError as exc:
         raise UsageError(f"--screenshot: {exc}") from exc
-    return runner.run(config, quiet=args.quiet, verbose=args.verbose, artefacts=artefacts)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -82,12 +81,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     text = render(report, args.format)
     if args.output is None:
         sys.stdout.write(text)
-        return EXIT_OK
+        return ExitCode.PASS
     try:
         Path(args.output).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"--output: cannot write {args.output}: {exc.strerror or exc}") from exc
-    return EXIT_OK
+    return ExitCode.PASS
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -101,22 +100,22 @@ def cmd_diff(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     result = diff_reports(old, new)
     sys.stdout.write(render_diff(result, args.old, args.new))
-    return EXIT_NONCONFORMANT if result.has_regressions else EXIT_OK
+    return ExitCode.NONCONFORMANT if result.has_regressions else ExitCode.PASS
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="apiconform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     catalog = commands.add_parser("catalog", help="validate the specs and print the requirement catalog")
-    catalog.add_argument("--api", choices=[*contract.API_NAMES, "all"], default="all")
+    catalog.add_argument("--api", choices=[*contract.api_names(), "all"], default="all")
+    catalog.add_argument("--spec", metavar="FILE", help="validate and print this spec's catalog instead")
     catalog.set_defaults(handler=cmd_catalog)
 
     run = commands.add_parser("run", help="test an API's conformance and write reports")
-    run.add_argument("--api", choices=[*contract.API_NAMES, "all"], default="all")
     # The options shared with `pytest -p apiconform.engine.plugin`: one table, one set of defaults.
-    from apiconform.engine import options
+    from apiconform.engine import config
 
-    options.add_options(run.add_argument)
+    config.add_options(run.add_argument)
     run.add_argument("--har", action="store_true", help="also record the property tests' traffic as a HAR file")
     run.add_argument(
         "--cassette", action="store_true", help="also record the property tests' traffic as a VCR cassette"
@@ -168,7 +167,11 @@ def _process_started_at() -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except contract.ContractError as exc:
+        print(f"apiconform: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     args = parser.parse_args(argv)
     # --max-time counts from start-up: the process's own start when this is the command line itself.
     args.started_at = _process_started_at() if argv is None else time.monotonic()
@@ -178,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except (UsageError, contract.ContractError) as exc:
         print(f"apiconform: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except KeyboardInterrupt:
         print("apiconform: interrupted", file=sys.stderr)
         return 130
@@ -186,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader of standard output went away (`apiconform catalog | head -2`): not an error of
         # ours, and nothing left to say; the shell's convention for a closed pipe is 128 + SIGPIPE.
         _silence_stdout()
-        return EXIT_BROKEN_PIPE
+        return ExitCode.CLOSED_STDOUT
     return code
 
 

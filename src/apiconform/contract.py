@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -22,9 +22,6 @@ import yaml
 Compare = Literal["text", "instant", "decimal"]
 Level = Literal["MUST", "SHOULD"]
 Basis = Literal["stated", "inferred"]
-
-API_NAMES = ("bitgo-oes", "brm-adjust-balance")
-
 
 # id(schema) -> (schema, validator); the schema is kept so that its id is not reused while cached.
 _VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.protocols.Validator]] = {}
@@ -184,6 +181,104 @@ class QueryExpectation:
 
 
 @dataclass(frozen=True)
+class Counts:
+    """Count headers: the records in this reply (`result`) and the matches in all (`total`)."""
+
+    result_header: str
+    total_header: str
+    result_requirement: str
+    total_requirement: str
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Attribute selection: `param=a,b` keeps attributes a and b (and the always-allowed ones).
+
+    `unlisted` says what may become of an attribute not asked for: `absent`, and/or `null` (kept as null)."""
+
+    param: str
+    always_allowed: tuple[str, ...]
+    requirement: str
+    unlisted: tuple[str, ...] = ("absent",)
+
+
+@dataclass(frozen=True)
+class Representations:
+    """A parameter choosing a base or an extended representation of the same records; with
+    `marker_field`, records of the extended one carry its name there (judged by `marker_requirement`)."""
+
+    param: str
+    base: str
+    extended: str
+    requirement: str
+    marker_field: str | None = None
+    marker_requirement: str | None = None
+
+
+@dataclass(frozen=True)
+class UnknownPathParameter:
+    """A path parameter whose unknown values must be refused with one of `accept_statuses`."""
+
+    name: str
+    accept_statuses: tuple[int, ...]
+    requirement: str
+
+
+@dataclass(frozen=True)
+class Auth:
+    enforced: Literal["always", "when-configured"]
+    requirement: str
+
+
+@dataclass(frozen=True)
+class UnsafeMethods:
+    """Undeclared methods the API documents an answer for (sent only when the run allows them)."""
+
+    methods: tuple[str, ...]
+    requirement: str
+
+
+@dataclass(frozen=True)
+class ErrorAdvice:
+    """What the vendor's error convention carries for one status, as a JSON Schema."""
+
+    status: int
+    schema: Mapping[str, Any]
+    requirement: str
+
+
+@dataclass(frozen=True)
+class Errors:
+    requirement: str
+    advice: tuple[ErrorAdvice, ...] = ()
+
+
+@dataclass(frozen=True)
+class StrictJson:
+    """The requirements strict JSON bodies serve: `requirement` for every body, `error_requirement` (when
+    named) for the bodies of error answers (status 400 and above)."""
+
+    requirement: str
+    error_requirement: str | None = None
+
+    def for_status(self, status: int) -> str:
+        return self.error_requirement if status >= 400 and self.error_requirement else self.requirement
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """The vendor's documented rate limit for the token a run uses: `requests` per `per_seconds` window."""
+
+    requests: int
+    per_seconds: float
+    source: str
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.per_seconds
+
+
+@dataclass(frozen=True)
 class Semantics:
     """The `x-apiconform` block of a spec, typed."""
 
@@ -202,13 +297,15 @@ class Semantics:
     invalid_inputs: tuple[QueryExpectation, ...]
     tolerated_inputs: tuple[QueryExpectation, ...]
     change_probes: tuple[tuple[Mapping[str, str], str | None], ...]
-    count_headers: Mapping[str, str] | None = None
-    projection: Mapping[str, Any] | None = None
-    representations: Mapping[str, str] | None = None
-    unknown_path_parameter: Mapping[str, Any] | None = None
-    auth: Mapping[str, str] | None = None
-    unsafe_methods: Mapping[str, Any] | None = None
-    errors: Mapping[str, Any] = field(default_factory=dict)
+    count_headers: Counts | None = None
+    projection: Projection | None = None
+    representations: Representations | None = None
+    unknown_path_parameter: UnknownPathParameter | None = None
+    auth: Auth | None = None
+    unsafe_methods: UnsafeMethods | None = None
+    errors: Errors | None = None
+    strict_json: StrictJson | None = None
+    rate_limit: RateLimit | None = None
 
     def requirement_ids(self) -> Iterator[str]:
         """Every requirement ID the semantics name."""
@@ -233,13 +330,19 @@ class Semantics:
             self.unsafe_methods,
         ):
             if block:
-                yield block["requirement"]
+                yield block.requirement
+        if self.representations and self.representations.marker_requirement:
+            yield self.representations.marker_requirement
         if self.count_headers:
-            yield self.count_headers["result-requirement"]
-            yield self.count_headers["total-requirement"]
+            yield self.count_headers.result_requirement
+            yield self.count_headers.total_requirement
         if self.errors:
-            yield self.errors["requirement"]
-            yield from (advice["requirement"] for advice in self.errors.get("advice", ()))
+            yield self.errors.requirement
+            yield from (advice.requirement for advice in self.errors.advice)
+        if self.strict_json:
+            yield self.strict_json.requirement
+            if self.strict_json.error_requirement:
+                yield self.strict_json.error_requirement
 
 
 @dataclass(frozen=True)
@@ -466,14 +569,51 @@ def _semantics(raw: dict[str, Any]) -> Semantics:
             for item in raw.get("tolerated-inputs", ())
         ),
         change_probes=tuple((dict(probe["query"]), probe.get("header")) for probe in raw.get("change-probes", ())),
-        count_headers=raw.get("counts"),
-        projection=raw.get("projection"),
-        representations=raw.get("representations"),
-        unknown_path_parameter=raw.get("unknown-path-parameter"),
-        auth=raw.get("auth"),
-        unsafe_methods=raw.get("unsafe-methods"),
-        errors=raw.get("errors", {}),
+        **_blocks(raw),
     )
+
+
+def _blocks(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The optional single-purpose blocks of `x-apiconform`, typed (None where a block is absent)."""
+    counts, projection, representations = raw.get("counts"), raw.get("projection"), raw.get("representations")
+    unknown, auth, unsafe = raw.get("unknown-path-parameter"), raw.get("auth"), raw.get("unsafe-methods")
+    errors, strict, rate = raw.get("errors"), raw.get("strict-json"), raw.get("rate-limit")
+    return {
+        "rate_limit": rate and RateLimit(int(rate["requests"]), float(rate["per-seconds"]), str(rate["source"])),
+        "count_headers": counts
+        and Counts(
+            counts["result-header"],
+            counts["total-header"],
+            counts["result-requirement"],
+            counts["total-requirement"],
+        ),
+        "projection": projection
+        and Projection(
+            projection["param"],
+            tuple(projection["always-allowed"]),
+            projection["requirement"],
+            tuple(projection.get("unlisted", ("absent",))),
+        ),
+        "representations": representations
+        and Representations(
+            representations["param"],
+            representations["base"],
+            representations["extended"],
+            representations["requirement"],
+            representations.get("marker-field"),
+            representations.get("marker-requirement"),
+        ),
+        "unknown_path_parameter": unknown
+        and UnknownPathParameter(unknown["name"], tuple(unknown["accept-statuses"]), unknown["requirement"]),
+        "auth": auth and Auth(auth["enforced"], auth["requirement"]),
+        "unsafe_methods": unsafe and UnsafeMethods(tuple(unsafe["methods"]), unsafe["requirement"]),
+        "errors": errors
+        and Errors(
+            errors["requirement"],
+            tuple(ErrorAdvice(a["status"], a["schema"], a["requirement"]) for a in errors.get("advice", ())),
+        ),
+        "strict_json": strict and StrictJson(strict["requirement"], strict.get("error-requirement")),
+    }
 
 
 def _requirements(catalog: dict[str, Any], folder: Path) -> tuple[Requirement, ...]:
@@ -502,25 +642,61 @@ def _requirements(catalog: dict[str, Any], folder: Path) -> tuple[Requirement, .
     return tuple(requirements)
 
 
-def _spec_file(api: str) -> Path:
-    matches = [path for path in sorted(specs_dir().glob("*/*.openapi.yaml")) if _api_name(path) == api]
-    if not matches:
-        raise ContractError(f"no spec declares x-apiconform.api = {api!r} under {specs_dir()}")
-    return matches[0]
+def api_names() -> tuple[str, ...]:
+    """The APIs in the specs folder: every `*/*.openapi.yaml` that declares `x-apiconform.api`, by name."""
+    return tuple(sorted(_spec_files(specs_dir())))
+
+
+def path_parameter_options() -> dict[str, set[str]]:
+    """The shorthand options the specs folder's specs declare for path parameters: option -> parameter names.
+
+    Read from the raw `x-apiconform.path-parameters` blocks (the command line is built before any
+    contract is validated; a broken spec is reported when it is loaded)."""
+    options: dict[str, set[str]] = {}
+    for path in _spec_files(specs_dir()).values():
+        declared = _read_yaml(path)["x-apiconform"].get("path-parameters")
+        for name, option in (declared or {}).items() if isinstance(declared, dict) else ():
+            if isinstance(option, str) and option:
+                options.setdefault(option, set()).add(str(name))
+    return options
+
+
+@cache
+def _spec_files(folder: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob("*/*.openapi.yaml")):
+        name = _api_name(path)
+        if name is None:
+            continue
+        if name in found:
+            raise ContractError(f"{path}: x-apiconform.api {name!r} is also declared by {found[name]}")
+        found[name] = path
+    return found
 
 
 def _api_name(path: Path) -> str | None:
     document = _read_yaml(path)
-    return document.get("x-apiconform", {}).get("api") if isinstance(document, dict) else None
+    name = document.get("x-apiconform", {}).get("api") if isinstance(document, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def load(api: str) -> Contract:
+    """Load, validate and cross-check one API's contract from the specs folder."""
+    spec_path = _spec_files(specs_dir()).get(api)
+    if spec_path is None:
+        raise ContractError(f"no spec declares x-apiconform.api = {api!r} under {specs_dir()}")
+    return load_spec(spec_path)
 
 
 @cache
-def load(api: str) -> Contract:
-    """Load, validate and cross-check one API's contract."""
-    spec_path = _spec_file(api)
+def load_spec(spec_path: Path) -> Contract:
+    """Load, validate and cross-check the contract of one spec file (and the catalog it names), wherever it is."""
     openapi = _read_yaml(spec_path)
+    if not isinstance(openapi, dict) or not isinstance(openapi.get("x-apiconform"), dict):
+        raise ContractError(f"{spec_path}: not an OpenAPI document with an x-apiconform block")
     raw = openapi["x-apiconform"]
     _validate(raw, "x-apiconform.schema.yaml", spec_path)
+    api = raw["api"]
     catalog_path = spec_path.parent / raw["catalog"]
     catalog = _read_yaml(catalog_path)
     _validate(catalog, "catalog.schema.yaml", catalog_path)
@@ -534,6 +710,7 @@ def load(api: str) -> Contract:
     unknown = sorted(set(contract.semantics.requirement_ids()) - set(ids))
     if unknown:
         raise ContractError(f"{spec_path}: x-apiconform names requirements missing from the catalog: {unknown}")
+    _check_quotes(contract.requirements, catalog_path)
     for join in contract.semantics.joins.values():
         contract.operation_path(join.operation)
     undeclared = sorted(set(_parameters_named(contract.semantics)) - set(contract.query_parameters()))
@@ -549,6 +726,27 @@ def load(api: str) -> Contract:
     return contract
 
 
+def _check_quotes(requirements: tuple[Requirement, ...], catalog_path: Path) -> None:
+    """Every quote is in its document's vendored copy, word for word (whitespace aside); " ... " separates
+    excerpts that follow each other there. A requirement must rest on the vendor's words, not a paraphrase."""
+    texts: dict[Path, str] = {}
+    for requirement in requirements:
+        local = requirement.source.local
+        if local is None:
+            raise ContractError(f"{catalog_path}: {requirement.id} quotes {requirement.source.key}, which has no copy")
+        if local not in texts:
+            try:
+                texts[local] = " ".join(local.read_text(encoding="utf-8").split())
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ContractError(f"{catalog_path}: cannot read {local}: {exc}") from None
+        position = 0
+        for excerpt in requirement.quote.split(" ... "):
+            found = texts[local].find(" ".join(excerpt.split()), position)
+            if found < 0:
+                raise ContractError(f"{catalog_path}: {requirement.id}: {excerpt[:80]!r} is not in {local.name}")
+            position = found + len(" ".join(excerpt.split()))
+
+
 def _parameters_named(semantics: Semantics) -> Iterator[str]:
     """Every query parameter the semantics use."""
     yield semantics.paging.position_param
@@ -559,7 +757,7 @@ def _parameters_named(semantics: Semantics) -> Iterator[str]:
         yield semantics.ordering.sort.direction_param
     for block in (semantics.projection, semantics.representations):
         if block:
-            yield block["param"]
+            yield block.param
     for expectation in (*semantics.invalid_inputs, *semantics.tolerated_inputs):
         yield from expectation.query
     for query, _ in semantics.change_probes:
@@ -567,4 +765,4 @@ def _parameters_named(semantics: Semantics) -> Iterator[str]:
 
 
 def load_all() -> list[Contract]:
-    return [load(api) for api in API_NAMES]
+    return [load(api) for api in api_names()]

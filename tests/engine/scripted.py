@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from apiconform import contract
-from apiconform.engine.session import ConformanceSession, RunConfig
+from apiconform.engine.config import RunConfig
+from apiconform.engine.session import ConformanceSession
 
 BRM = "brm-adjust-balance"
 OES = "bitgo-oes"
@@ -17,7 +18,7 @@ def session_for(server: Any, api: str, **options: Any) -> ConformanceSession:
         apis=[api],
         base_urls={api: server.api_base_url(api)},
         token=server.token,
-        enterprise_id=server.enterprise_id,
+        path_params=dict(server.path_parameters),
         **options,
     )
     return ConformanceSession(config)

@@ -19,7 +19,7 @@ import requests
 
 from apiconform.cli import build_parser
 from apiconform.engine import discovery, report
-from apiconform.engine.scenarios import paging
+from apiconform.engine.checks import paging
 from apiconform.engine.session import ConformanceSession, RunConfig
 from apiconform.server import ReferenceServer
 from apiconform.server.cli import _usage_problem
@@ -109,12 +109,12 @@ def embedded_report() -> dict[str, Any]:
     session = ConformanceSession(config)
     try:
         _overlap_failure(session.runs[0])
-        temporary_port = session.server.port
+        temporary_port, token = session.server.port, session.server.token
         session.finalize()
         built = report.build(session)
         # Kept beside the report for the tests below (left out where the report is looked at as a whole).
         built["_temporary_port"] = temporary_port
-        built["_token"] = session.secrets.values[-1]
+        built["_token"] = token
         return built
     finally:
         session.stop_server()

@@ -66,6 +66,7 @@ def _waivers(tmp_path: Path, requirement: str) -> str:
         ("waiver-for-no-requirement", "BRM-NOPE is not a requirement of any catalog"),
         ("fault-of-another-api", "oes-auth-ignored (bitgo-oes) belongs to an API this run does not test"),
         ("variant-of-another-api", "which this run does not test"),
+        ("variant-forbidding-a-tested-api", "leaves nothing of bitgo-connections to test"),
         ("base-url-with-query", "has a query"),
         ("base-url-with-fragment", "has a fragment"),
         ("base-url-with-user-info", "user info"),
@@ -85,6 +86,7 @@ def test_a_mistake_is_one_line_and_exit_2_before_anything_is_sent(case, says, tm
         "waiver-for-no-requirement": ["--base-url", base, "--waivers", _waivers(tmp_path, "BRM-NOPE")],
         "fault-of-another-api": ["--reference-fault", "oes-auth-ignored"],
         "variant-of-another-api": ["--reference-variant", "oes-400-body-as-array"],
+        "variant-forbidding-a-tested-api": ["--reference-variant", "oes-connections-forbidden"],
         "base-url-with-query": ["--base-url", base + "?tenant=1"],
         "base-url-with-fragment": ["--base-url", base + "#top"],
         "base-url-with-user-info": ["--base-url", base.replace("://", "://user:secret@")],
@@ -96,7 +98,8 @@ def test_a_mistake_is_one_line_and_exit_2_before_anything_is_sent(case, says, tm
 
         bitgo_only = next(name for name, variant in VARIANTS.items() if variant.apis == (OES,))
         args = ["--reference-variant", bitgo_only]
-    code = main(["run", "--api", BRM, "--report-dir", str(tmp_path / "r"), *args, "-q"])
+    api = "all" if case == "variant-forbidding-a-tested-api" else BRM
+    code = main(["run", "--api", api, "--report-dir", str(tmp_path / "r"), *args, "-q"])
     captured = capsys.readouterr()
     assert code == 2, captured
     lines = captured.err.strip().splitlines()
@@ -109,10 +112,10 @@ def test_a_mistake_is_one_line_and_exit_2_before_anything_is_sent(case, says, tm
 
 def test_a_waiver_for_a_requirement_of_another_api_is_accepted(tmp_path, scripted):
     """A shared waivers file may name requirements of an API this run does not test."""
-    from apiconform.engine import options
+    from apiconform.engine import config as engine_config
 
-    values = {"waivers": _waivers(tmp_path, "OES-FILTER-STATUSES"), "report_dir": str(tmp_path / "r")}
-    config = options.run_config(values, [BRM])
+    values = {"api": BRM, "waivers": _waivers(tmp_path, "OES-FILTER-STATUSES"), "report_dir": str(tmp_path / "r")}
+    config = engine_config.run_config(values)
     assert [waiver.requirement for waiver in config.waivers] == ["OES-FILTER-STATUSES"]
 
 
@@ -129,7 +132,7 @@ def test_a_base_url_that_answers_404_is_untestable_and_asks_about_the_base_url(s
     """`--base-url` at `python -m http.server`: nothing there, so the API was never reached (exit 3, not 1)."""
     server = scripted(lambda path: (404, {"Content-Type": "text/html"}, b"<html>Not Found</html>"))
     session = _preflight({BRM: server.url("")})
-    reason = session.runs[0].cache["untestable"]
+    reason = session.runs[0].untestable
     assert "is --base-url right? it should end with /brm/prepayBalanceManagement/v4" in reason, reason
     session.finalize()
     built = engine_report.build(session)
@@ -141,7 +144,7 @@ def test_a_body_that_is_not_json_is_untestable_not_nonconformant(scripted):
     """A directory listing or a login page answered 200: not the API, whatever it is."""
     server = scripted(lambda path: (200, {"Content-Type": "text/html"}, b"<html><body>Directory listing</body></html>"))
     session = _preflight({BRM: brm_base(server)})
-    reason = session.runs[0].cache["untestable"]
+    reason = session.runs[0].untestable
     assert "a body that is not JSON (text/html)" in reason and "is --base-url right?" in reason, reason
     session.finalize()
     assert engine_report.build(session)["exit_code"] == 3
@@ -151,7 +154,7 @@ def test_a_401_without_a_token_says_none_was_given_and_where_it_was_looked_for(s
     monkeypatch.delenv("APICONFORM_TOKEN", raising=False)
     body = b'{"code": "401", "reason": "Unauthorized", "message": "no token"}'
     server = scripted(lambda path: (401, {"Content-Type": "application/json"}, body))
-    reason = _preflight({BRM: brm_base(server)}).runs[0].cache["untestable"]
+    reason = _preflight({BRM: brm_base(server)}).runs[0].untestable
     assert "configured credentials" not in reason, reason
     assert "without a token" in reason, reason
     for source in ("--token", "--token-file", "$APICONFORM_TOKEN"):

@@ -1,7 +1,7 @@
 """One engine, two doors (issue 12, item 6).
 
 `pytest -p apiconform.engine.plugin ...` (the README's pytest command) and `apiconform run` take the same
-options with the same defaults (engine/options.py) and give the same verdicts, exit code and reports for
+options with the same defaults (engine/config.py) and give the same verdicts, exit code and reports for
 the same seed and target; the pytest route says where the reports went and fails an untestable API
 with the same exit code (3) as `apiconform run`.
 """
@@ -94,9 +94,10 @@ def test_both_doors_exit_3_on_an_untestable_api_and_say_why(tmp_path):
 
 
 def test_the_pytest_door_takes_every_option_of_apiconform_run():
-    """Each run option exists under both doors, with the same default (one table: engine/options.py)."""
+    """Each run option exists under both doors, with the same default (one table: engine/config.py)."""
     from apiconform.cli import build_parser
-    from apiconform.engine import options, plugin
+    from apiconform.engine import config as engine_config
+    from apiconform.engine import plugin
 
     added: dict[str, dict[str, Any]] = {}
 
@@ -111,8 +112,8 @@ def test_the_pytest_door_takes_every_option_of_apiconform_run():
     plugin.pytest_addoption(Parser())
     run_parser = build_parser()._subparsers._group_actions[0].choices["run"]
     cli_defaults = {action.dest: action.default for action in run_parser._actions}
-    for flag, keywords in options.RUN_OPTIONS:
+    for flag, keywords in engine_config.run_options():
         assert flag in added, f"{flag} is missing from the pytest door"
         default = keywords.get("default", False if keywords.get("action") == "store_true" else None)
-        assert cli_defaults[options.dest(flag)] == default, flag
+        assert cli_defaults[engine_config.dest(flag)] == default, flag
         assert added[flag].get("default", default) == default, flag

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from apiconform.engine import response_checks
+from apiconform.engine import checks
 from apiconform.engine.session import ConformanceSession, RunConfig
 from apiconform.engine.target import ApiRun, wire_query
 from tests.engine.scripted import BRM, OES, brm_base, session_for
@@ -37,14 +37,14 @@ def test_each_short_lived_reply_is_judged_on_its_own_view(brm_run):
         url = brm_run.url(paging.query(0, size))
         sent.append(brm_run.session.request("GET", url, headers=brm_run.auth_headers()))
     case = brm_run.operation().Case(query={}, path_parameters=brm_run.path_parameters())
-    check = response_checks._registered("page_size_bound")
+    (judge,) = (check for check in brm_run.response_checks if check.__name__ == "apiconform_response_checks")
     wrong = []
     for raw in sent * 3:
         response = Response.from_requests(raw, verify=True)
-        view = response_checks._view(brm_run, response, case)
-        if view.query != wire_query(raw.url):
-            wrong.append((wire_query(raw.url), dict(view.query)))
-        check(None, response, case)
+        exchange = checks.validation.exchange_of(brm_run, response, case)
+        if exchange.query != wire_query(raw.url):
+            wrong.append((wire_query(raw.url), dict(exchange.query)))
+        judge(None, response, case)
         del response
     assert not wrong, f"{len(wrong)} of {3 * len(sent)} replies were judged with another reply's view: {wrong[:3]}"
     # And page_size_bound judged each page by its own size: 30 distinct sizes, none failing.
@@ -65,7 +65,7 @@ def test_a_crash_inside_a_check_is_inconclusive_and_the_run_ends_error(reference
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug in the filter code")
 
-    monkeypatch.setattr(response_checks, "record_matches", broken)
+    monkeypatch.setattr(checks.filtering, "record_matches", broken)
     run.get({**run.semantics.paging.query(0, 20), "status": "completed"})
     session.finalize()
     cited = run.citing("records_match_filters")
@@ -94,19 +94,18 @@ def test_a_crash_inside_a_check_is_inconclusive_and_the_run_ends_error(reference
 def test_a_hypothesis_error_inside_a_scenario_is_a_crash_not_a_pass(reference_server, monkeypatch):
     from hypothesis.errors import FlakyStrategyDefinition
 
-    from apiconform.engine.scenarios import SCENARIO_CHECKS, ScenarioCheck, load_all
+    from apiconform.engine.checks import CHECKS, RelationCheck
 
-    load_all()
     session = session_for(reference_server, BRM)
     run = session.runs[0]
     name = "pages_tile_one_large_page"
-    original = SCENARIO_CHECKS[name]
+    original = CHECKS[name]
 
     def flaky(run: ApiRun) -> None:
         run.observe_all([])  # whatever it saw before breaking
         raise FlakyStrategyDefinition("Inconsistent data generation!")
 
-    monkeypatch.setitem(SCENARIO_CHECKS, name, ScenarioCheck(name, flaky, original.applies, original.doc))
+    monkeypatch.setitem(CHECKS, name, RelationCheck(name, original.applies, original.doc, flaky))
     session.ensure_scenario(run, name)
     session.finalize()
     for rid in run.citing(name):
@@ -150,7 +149,7 @@ def test_an_instant_filter_value_drawn_from_a_date_at_the_end_of_the_range_does_
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from apiconform.engine.scenarios.filtering import draw_value
+    from apiconform.engine.checks.filtering import draw_value
 
     instant_filters = [flt for flt in brm_run.semantics.filters.values() if flt.match.startswith("instant")]
     assert instant_filters
@@ -168,7 +167,7 @@ def test_an_instant_filter_value_drawn_from_a_date_at_the_end_of_the_range_does_
 def test_a_lone_surrogate_in_a_filter_value_is_skipped_not_a_crash(brm_run):
     from hypothesis import strategies as st
 
-    from apiconform.engine.scenarios import explore
+    from apiconform.engine.checks.base import explore
     from apiconform.engine.target import UnsendableQuery, encode_query
 
     with pytest.raises(UnsendableQuery):
@@ -241,7 +240,7 @@ def test_both_count_headers_are_judged_on_an_empty_result(scripted):
     run.get({**run.semantics.paging.query(0, 10), "id": "nobody"})
     counts = run.semantics.count_headers
     assert counts is not None
-    for requirement in (counts["result-requirement"], counts["total-requirement"]):
+    for requirement in (counts.result_requirement, counts.total_requirement):
         assert run.ledger[requirement].failure_count, f"{requirement}: both headers missing is its failure too"
 
 
@@ -251,10 +250,10 @@ def test_a_total_count_missing_on_empty_results_fails_the_total_count(make_refer
     run = session.runs[0]
     counts = run.semantics.count_headers
     run.get({**run.semantics.paging.query(0, 10)})
-    assert run.ledger[counts["total-requirement"]].passes and not run.ledger[counts["total-requirement"]].failure_count
+    assert run.ledger[counts.total_requirement].passes and not run.ledger[counts.total_requirement].failure_count
     run.get({**run.semantics.paging.query(0, 10), "id": "nobody"})
-    assert run.ledger[counts["total-requirement"]].failure_count
-    assert not run.ledger[counts["result-requirement"]].failure_count
+    assert run.ledger[counts.total_requirement].failure_count
+    assert not run.ledger[counts.result_requirement].failure_count
 
 
 def test_an_untestable_target_leaves_every_requirement_inconclusive(scripted):
@@ -265,7 +264,7 @@ def test_an_untestable_target_leaves_every_requirement_inconclusive(scripted):
     session = ConformanceSession(RunConfig(apis=[BRM], base_urls={BRM: brm_base(server)}))
     session.preflight()
     run = session.runs[0]
-    assert "401" in run.cache["untestable"]
+    assert "401" in run.untestable
     for record in run.ledger:
         # The preflight's own reply (a valid 401) is no evidence that the API conforms.
         assert record.verdict.value == "inconclusive", (record.requirement.id, record.verdict)
@@ -298,9 +297,6 @@ def test_the_pytest_route_fails_on_an_untestable_target_with_the_reason(scripted
 
 
 def test_an_empty_narrowed_base_is_no_evidence_for_the_filters_within_it(make_reference_server):
-    from apiconform.engine.scenarios import load_all
-
-    load_all()
     server = make_reference_server(faults=["brm-account-plus-as-space"], records=300)
     session = session_for(server, BRM)
     run = session.runs[0]
@@ -313,15 +309,12 @@ def test_an_empty_narrowed_base_is_no_evidence_for_the_filters_within_it(make_re
 
 
 def test_a_bitgo_filter_that_needs_an_unreadable_join_is_still_judged_by_an_unknown_id(make_reference_server):
-    from apiconform.engine.scenarios import load_all
-
-    load_all()
     ignored = make_reference_server(variants=["oes-connections-forbidden"], faults=["oes-client-ids-ignored"])
     session = session_for(ignored, OES)
     run = session.runs[0]
     for check in ("filters_select_matching_records", "unknown_filter_value_matches_nothing"):
         session.ensure_scenario(run, check)
-    assert run.cache["join:connections"] is None, "the connections list answered 404"
+    assert run.discovery.joins["connections"] is None, "the connections list answered 404"
     for rid in ("OES-FILTER-CLIENT-IDS",):
         assert run.ledger[rid].failure_count, f"{rid}: a server ignoring clientIds must fail"
     # The same variant without the fault: both join filters pass on that relation (not on nothing).
@@ -387,8 +380,8 @@ def test_the_same_seed_sends_the_same_requests_and_counts_the_same_examples():
 def test_a_budget_running_out_inside_an_example_ends_the_exploration_quietly(brm_run):
     from hypothesis import strategies as st
 
+    from apiconform.engine.checks.base import explore
     from apiconform.engine.http import BudgetExhausted
-    from apiconform.engine.scenarios import explore
 
     drawn = []
 
@@ -455,4 +448,4 @@ def test_an_empty_page_is_no_evidence_for_the_page_size_bound(scripted):
     # The count headers are judged on it all the same: both say 0, rightly.
     counts = run.semantics.count_headers
     assert counts is not None
-    assert run.ledger[counts["result-requirement"]].passes and run.ledger[counts["total-requirement"]].passes
+    assert run.ledger[counts.result_requirement].passes and run.ledger[counts.total_requirement].passes

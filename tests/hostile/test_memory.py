@@ -71,6 +71,8 @@ def _bound(runs: dict[str, tuple[Outcome, HostileServer]]) -> float:
 
 
 @pytest.mark.parametrize("name", [name for name in RUNS if name not in ("baseline", LARGE_VALID)])
+@pytest.mark.e2e
+@pytest.mark.xdist_group("memory-runs")  # one worker makes the runs, not each worker
 def test_memory_stays_bounded(name: str, runs: dict[str, tuple[Outcome, HostileServer]]) -> None:
     outcome, _ = runs[name]
     says = RUNS[name][3]
@@ -84,6 +86,8 @@ def test_memory_stays_bounded(name: str, runs: dict[str, tuple[Outcome, HostileS
     assert outcome.peak_rss_mb < _bound(runs), (outcome.peak_rss_mb, runs["baseline"][0].peak_rss_mb)
 
 
+@pytest.mark.e2e
+@pytest.mark.xdist_group("memory-runs")  # one worker makes the runs, not each worker
 def test_memory_stays_bounded_when_every_answer_is_large_but_under_the_cap(
     runs: dict[str, tuple[Outcome, HostileServer]],
 ) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from apiconform.engine.session import DEFAULT_REMOTE_RATE, ConformanceSession, RunConfig
+from apiconform import contract
+from apiconform.engine.config import DEFAULT_REMOTE_RATE, RunConfig
+from apiconform.engine.session import ConformanceSession
 from apiconform.server import ReferenceServer
 
 from .conftest import BRM, OES, TIGHT, HostileFactory, Outcome, no_traceback, run_argv
@@ -45,7 +47,7 @@ def test_a_default_run_sends_only_get_only_to_the_target_and_never_above_the_rat
 ) -> None:
     rate = 20
     server = hostile("proxy")
-    # Both APIs on one host: they share the host's rate, not one rate each.
+    # Every API on one host: they share the host's rate, not one rate each.
     argv = [
         "run",
         "--api",
@@ -63,7 +65,7 @@ def test_a_default_run_sends_only_get_only_to_the_target_and_never_above_the_rat
     outcome = run_cli(argv, token=upstream.token)
     no_traceback(outcome)
     seen = server.requests()
-    assert len(seen) == 60 == outcome.report()["requests"]
+    assert len(seen) == 30 * len(contract.api_names()) == outcome.report()["requests"]
     assert {request.method for request in seen} == {"GET"}
     assert {request.headers["Host"] for request in seen} == {f"127.0.0.1:{server.port}"}
     assert set(connections) == {("127.0.0.1", server.port)}

@@ -14,7 +14,7 @@ import pytest
 
 from apiconform.cli import build_parser, main
 from apiconform.engine import runner
-from apiconform.engine.session import DEFAULT_MAX_REQUESTS, RunConfig
+from apiconform.engine.config import DEFAULT_MAX_REQUESTS, DEFAULT_REMOTE_RATE, DOCUMENTED_RATE_SHARE, RunConfig
 
 from .conftest import Certificate
 
@@ -76,4 +76,6 @@ def test_the_limits_table_names_every_limit_with_its_default() -> None:
     assert documented["--request-timeout"] == f"{defaults['--request-timeout']:g}"
     assert documented["--max-response-size"] == f"{defaults['--max-response-size']:g}"
     assert documented["--max-time"] == "none" and defaults["--max-time"] is None
-    assert documented["--rate-limit"].startswith("10 when the target is not on loopback")
+    rate = documented["--rate-limit"]
+    assert "half the rate the vendor documents" in rate and f"or {DEFAULT_REMOTE_RATE:g} where none" in rate
+    assert f"{DOCUMENTED_RATE_SHARE * 360 / 60:g} per second" in rate and rate.endswith("unpaced on loopback")

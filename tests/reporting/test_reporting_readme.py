@@ -99,7 +99,7 @@ def test_the_github_actions_job_runs_a_valid_gate(in_ci_workspace: _Recorder, mo
     monkeypatch.setenv("APICONFORM_TOKEN", "from-the-secret-store")
     assert main(_argv(command)) == 0
     (config,) = in_ci_workspace.configs
-    assert config.token == "from-the-secret-store" and config.waivers and config.enterprise_id
+    assert config.token == "from-the-secret-store" and config.waivers and config.path_params
     report_dir = config.report_dir
     assert report_dir and config.base_urls == {"bitgo-oes": "https://app.bitgo-test.com/api/network/v1"}
     # The later steps read the files that run writes, from the directory it writes them to.

@@ -6,11 +6,15 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 import yaml
 
+from apiconform import contract
 from apiconform.reporting import validate_report
 
-from .conftest import CANARY_TOKEN, FAILING, SECRET_HEADER, STALE, WAIVED, WARNING, EmbeddedRun
+from .conftest import CANARY_TOKEN, FAILING, SECRET_HEADER, STALE, WAIVED, WARNING, EmbeddedRun, require_browser
+
+pytestmark = pytest.mark.e2e
 
 
 def test_the_run_fails_the_gate_on_the_failure_whose_waiver_expired(embedded_run: EmbeddedRun) -> None:
@@ -27,7 +31,7 @@ def test_report_json_matches_its_schema_and_records_the_run(embedded_run: Embedd
     report = embedded_run.report()
     validate_report(report)
     assert report["tool"]["schemathesis"] and report["tool"]["version"]
-    assert set(report["target"]["base_urls"]) == {"bitgo-oes", "brm-adjust-balance"}
+    assert set(report["target"]["base_urls"]) == set(contract.api_names())
     assert report["settings"]["embedded_faults"] == [
         "oes-statuses-ignored",
         "oes-400-without-error",
@@ -153,7 +157,7 @@ def test_the_terminal_shows_progress_then_the_summary(embedded_run: EmbeddedRun)
     """Progress on standard error, the result (summary, report path, verdict line) on standard output."""
     lines = embedded_run.stderr.splitlines()
     done = [line for line in lines if "done: requirements" in line]
-    assert [line.split("]")[0] for line in done] == ["[bitgo-oes", "[brm-adjust-balance"]
+    assert [line.split("]")[0] for line in done] == [f"[{api}" for api in contract.api_names()]
     assert "\033[" not in embedded_run.stderr + embedded_run.stdout, "no colour off a terminal"
     assert not any(line.startswith(("verdict:", "reports:")) for line in lines)
     result = embedded_run.stdout.splitlines()
@@ -161,9 +165,10 @@ def test_the_terminal_shows_progress_then_the_summary(embedded_run: EmbeddedRun)
     assert any(line.startswith("reports: ") for line in result)
 
 
+@pytest.mark.browser
 def test_screenshot_is_a_png_when_chromium_is_there(embedded_run: EmbeddedRun) -> None:
     png = Path(embedded_run.directory / "report.png")
     if not embedded_run.screenshot:
-        assert not png.exists()
-        return
+        assert not png.exists(), "a screenshot without Chromium"
+        require_browser()  # skips, or fails when $APICONFORM_REQUIRE_BROWSER demands a browser
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

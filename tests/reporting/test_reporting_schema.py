@@ -40,7 +40,7 @@ def _break(report: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "path, value, message",
     [
-        ("verdict", "maybe", "at verdict: 'maybe' is not one of ['pass', 'fail', 'error', 'interrupted']"),
+        ("verdict", "maybe", "at verdict: 'maybe' is not one of ['pass', 'fail', 'error', 'interrupted', 'inc"),
         ("requirements/0/verdict", "broken", "at requirements/0/verdict: 'broken' is not one of"),
         ("requirements/0/failures", [], "at requirements/0/failures: [] should be non-empty"),
         ("requirements/3/reasons", [], "at requirements/3/reasons: [] should be non-empty"),

@@ -21,7 +21,9 @@ from typing import Any, cast
 import pytest
 
 from apiconform import contract
-from apiconform.engine import plugin, runner
+from apiconform.engine import runner
+from apiconform.engine.plugin import ConformancePlugin
+from apiconform.engine.report import WrittenReport
 from apiconform.engine.session import ConformanceSession, RunConfig
 from apiconform.reporting import write_reports
 from apiconform.reporting.document import safety_notes
@@ -38,7 +40,8 @@ def _fake_suite(report: dict[str, Any], directory: Path) -> Callable[..., int]:
 
     def main(args: list[str], plugins: list[Any]) -> int:
         written = write_reports(report, directory)
-        plugin.LAST_REPORT = next(path for path in written if path.name == "report.json")
+        (conformance,) = [plugin for plugin in plugins if isinstance(plugin, ConformancePlugin)]
+        conformance.written = WrittenReport(next(path for path in written if path.name == "report.json"), report)
         sys.stdout.write("a line pytest printed while the suite ran\n")
         return 1 if report["exit_code"] else 0  # pytest's own codes: some test failed, or none
 
@@ -150,9 +153,7 @@ def test_a_closed_pipe_ends_quietly(argv: list[str]) -> None:
 
 def _progress_with_ledger(judged_by_checks: int) -> runner.Progress:
     stream = io.StringIO()
-    progress = runner.Progress(
-        stream, quiet=False, live=False, colour=False, redactor=runner.Redactor(RunConfig(apis=[BRM]))
-    )
+    progress = runner.Progress(stream, quiet=False, live=False, colour=False)
     records = [
         SimpleNamespace(passes=1 if index < judged_by_checks else 0, failure_count=0, inconclusive=[], not_exercised=[])
         for index in range(32)
@@ -180,7 +181,7 @@ def test_the_progress_counter_moves_as_checks_judge_requirements() -> None:
 
 
 def test_paging_is_told_in_each_apis_own_words() -> None:
-    from apiconform.engine.scenarios import page_words
+    from apiconform.engine.checks.base import page_words
 
     brm, oes = contract.load(BRM).semantics.paging, contract.load(OES).semantics.paging
     assert page_words(brm, 37, 2) == "offset=74&limit=2"

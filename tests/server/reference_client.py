@@ -1,4 +1,4 @@
-"""A small HTTP client for the reference server's tests: both APIs, with or without the token."""
+"""A small HTTP client for the reference server's tests: every API, with or without the token."""
 
 from __future__ import annotations
 
@@ -75,6 +75,16 @@ class Client:
         connections: list[dict[str, Any]] = response.json()["connections"]
         return connections
 
+    def connection_list(self, query: Query = None, **kwargs: Any) -> requests.Response:
+        """A request to the connections route (the bitgo-connections API)."""
+        return self.get(self.connections_url, query, **kwargs)
+
+    def connection_records(self, query: Query = None) -> list[dict[str, Any]]:
+        response = self.connection_list(query)
+        assert response.status_code == 200, response.text
+        records: list[dict[str, Any]] = response.json()["connections"]
+        return records
+
     # --- BRM ------------------------------------------------------------------------------------
 
     def adjustments(self, query: Query = None, **kwargs: Any) -> requests.Response:
@@ -118,6 +128,11 @@ def ids(records: list[Record]) -> list[str]:
 
 def page(client: Client, query: Any = None) -> list[Record]:
     return client.allocation_records(query)
+
+
+def connections(client: Client, query: Any = None) -> list[Record]:
+    """The connections a query returns (one page)."""
+    return client.connection_records(query)
 
 
 def adjustments(client: Client, query: Any = None, **kwargs: Any) -> list[Record]:

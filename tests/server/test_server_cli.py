@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -48,6 +49,9 @@ def test_list_variants_prints_every_variant_with_its_apis_and_basis(capsys: pyte
         (["--records", "-5"], "--records must be between 0 and 1000000"),
         (["--port", "99999"], "--port must be between 0 and 65535"),
         (["--churn", "nan"], "--churn must be a finite number"),
+        (["--latency-ms", "-1"], "--latency-ms must be a finite number of milliseconds, zero or more, got -1"),
+        (["--latency-ms", "inf"], "--latency-ms must be a finite number"),
+        (["--latency-ms", "nan"], "--latency-ms must be a finite number"),
         (["--token", "two words"], "--token must be a non-empty printable string"),
     ],
 )
@@ -112,6 +116,9 @@ def test_serve_prints_its_urls_and_stops_cleanly_on_sigterm() -> None:
         authorised = {"Authorization": "Bearer s3cret-token"}
         assert requests.get(allocations, headers=authorised, timeout=10).status_code == 200
         assert requests.get(allocations, timeout=10).status_code == 401
+        connections = _url(lines, "connections")
+        assert connections == allocations.removesuffix("allocations") + "connections"
+        assert requests.get(connections, headers=authorised, timeout=10).json()["connections"]
         assert requests.get(_url(lines, "adjustBalance"), timeout=10).status_code == 200  # the fault is on
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
@@ -147,6 +154,16 @@ def test_run_refuses_bad_reference_variants_in_one_line(
     assert main(["run", "--api", "brm-adjust-balance", *argv]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and message in error
+
+
+def test_serve_answers_late_with_latency_ms() -> None:
+    for process, lines in _serve("--no-brm-auth", "--latency-ms", "250"):
+        assert "latency 250 ms" in lines[0]
+        started = time.monotonic()
+        assert requests.get(_url(lines, "adjustBalance"), timeout=10).status_code == 200
+        assert time.monotonic() - started >= 0.25
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
 
 
 def test_serve_prints_a_generated_token_once() -> None:

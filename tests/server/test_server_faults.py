@@ -19,10 +19,11 @@ import pytest
 from apiconform import contract
 from apiconform.server import FAULTS
 from apiconform.server.faults import _FAULT_LIST, UnknownFaultError
-from tests.server.reference_client import Client, Probe, Probes, Record, adjustments, ids, page
+from tests.server.reference_client import Client, Probe, Probes, Record, adjustments, connections, ids, page
 
 PROBES = Probes()
 probe = PROBES.register
+PREFIXES = {"bitgo-oes": "oes-", "bitgo-connections": "conn-", "brm-adjust-balance": "brm-"}
 
 
 def unknown_uuid() -> str:
@@ -36,7 +37,7 @@ def test_fault_names_are_unique_and_prefixed_by_their_api() -> None:
     assert len(FAULTS) == len(_FAULT_LIST)
     for name, fault in FAULTS.items():
         assert name == fault.name
-        assert name.startswith({"bitgo-oes": "oes-", "brm-adjust-balance": "brm-"}[fault.api])
+        assert name.startswith(PREFIXES[fault.api])
         assert fault.description and "\n" not in fault.description
 
 
@@ -48,7 +49,7 @@ def test_every_fault_breaks_a_requirement_of_its_apis_catalog() -> None:
 
 def test_every_requirement_has_a_fault() -> None:
     broken = {fault.requirement for fault in FAULTS.values()}
-    for api in contract.API_NAMES:
+    for api in contract.api_names():
         missing = [r.id for r in contract.load(api).requirements if r.id not in broken]
         assert missing == [], api
 
@@ -349,6 +350,220 @@ def _(ok: Client, bad: Client) -> None:
     assert ok.get(ok.enterprise_url(other) + "/partners/allocations").status_code == 404
     response = bad.get(bad.enterprise_url(other) + "/partners/allocations")
     assert response.status_code == 200 and response.json() == ok.allocations().json()
+
+
+# --- BitGo connections ---------------------------------------------------------------------------------
+
+
+def every_connection(client: Client) -> list[Record]:
+    return connections(client, {"pageSize": "500"})
+
+
+@probe("conn-page-size-plus-one")
+def _(ok: Client, bad: Client) -> None:
+    assert len(connections(ok, {"pageSize": "5"})) == 5
+    assert connections(bad, {"pageSize": "5"}) == connections(ok, {"pageSize": "6"})
+    assert connections(bad) == connections(ok)  # without pageSize the default page is right
+
+
+@probe("conn-later-pages-in-id-order")
+def _(ok: Client, bad: Client) -> None:
+    assert connections(bad, {"pageSize": "5"}) == connections(ok, {"pageSize": "5"})
+    by_id = sorted(every_connection(ok), key=lambda r: r["id"])
+    assert connections(bad, {"pageSize": "5", "pageNumber": "1"}) == by_id[5:10]
+    assert by_id[5:10] != connections(ok, {"pageSize": "5", "pageNumber": "1"})
+
+
+@probe("conn-default-page-number-one")
+def _(ok: Client, bad: Client) -> None:
+    assert connections(bad, {"pageSize": "5"}) == connections(ok, {"pageSize": "5", "pageNumber": "1"})
+    assert connections(bad, {"pageSize": "5", "pageNumber": "0"}) == connections(ok, {"pageSize": "5"})
+
+
+@probe("conn-past-end-repeats-last-page")
+def _(ok: Client, bad: Client) -> None:
+    total = len(every_connection(ok))
+    assert connections(ok, {"pageSize": "5", "pageNumber": "9"}) == []
+    last = connections(ok, {"pageSize": "5", "pageNumber": str((total - 1) // 5)})
+    assert last and connections(bad, {"pageSize": "5", "pageNumber": "9"}) == last
+
+
+@probe("conn-default-size-ignores-page-number")
+def _(ok: Client, bad: Client) -> None:
+    assert connections(ok, {"pageNumber": "1"}) == []
+    assert connections(bad, {"pageNumber": "1"}) == connections(ok) != []
+    assert connections(bad, {"pageNumber": "1", "pageSize": "5"}) == connections(
+        ok, {"pageNumber": "1", "pageSize": "5"}
+    )
+
+
+@probe("conn-page-size-zero-uses-default")
+def _(ok: Client, bad: Client) -> None:
+    assert connections(ok, {"pageSize": "0"}) == []
+    assert connections(bad, {"pageSize": "0"}) == connections(ok) != []
+
+
+@probe("conn-bad-page-accepted")
+def _(ok: Client, bad: Client) -> None:
+    for value in ("two", "-1", "1.5"):
+        assert ok.connection_list({"pageNumber": value}).status_code == 400
+        assert bad.connection_list({"pageNumber": value}).status_code == 200
+    assert connections(bad, {"pageNumber": "1.5", "pageSize": "5"}) == connections(
+        ok, {"pageNumber": "1", "pageSize": "5"}
+    )
+
+
+@probe("conn-order-unstable")
+def _(ok: Client, bad: Client) -> None:
+    correct = every_connection(ok)
+    orders = [ids(every_connection(bad)) for _ in range(5)]
+    assert all(sorted(order) == sorted(ids(correct)) for order in orders)
+    assert len({tuple(order) for order in orders}) > 1
+    assert [r["createdAt"] for r in every_connection(bad)] == [r["createdAt"] for r in correct]
+
+
+@probe("conn-connection-ids-use-partners-id")
+def _(ok: Client, bad: Client) -> None:
+    first = every_connection(ok)[0]
+    assert connections(ok, {"connectionIds": first["id"]}) == [first]
+    assert connections(bad, {"connectionIds": first["id"]}) == []
+    assert connections(bad, {"connectionIds": first["partnersConnectionId"]}) == [first]
+
+
+@probe("conn-client-filter-uses-partner")
+def _(ok: Client, bad: Client) -> None:
+    first = every_connection(ok)[0]
+    assert connections(ok, {"clientIds": first["clientId"]}) != []
+    assert connections(bad, {"clientIds": first["clientId"]}) == []
+    assert connections(bad, {"clientIds": first["partnerId"]}) == connections(ok, {"partnerIds": first["partnerId"]})
+
+
+@probe("conn-partner-filter-ignored")
+def _(ok: Client, bad: Client) -> None:
+    partner = every_connection(ok)[0]["partnerId"]
+    assert 0 < len(connections(ok, {"partnerIds": partner})) < len(every_connection(ok))
+    assert connections(bad, {"partnerIds": partner}) == connections(ok)
+    assert connections(ok, {"partnerIds": "not-a-uuid"}) == []
+    assert bad.connection_list({"partnerIds": "not-a-uuid"}).status_code == 400
+
+
+@probe("conn-partners-client-ids-use-connection-id")
+def _(ok: Client, bad: Client) -> None:
+    first = every_connection(ok)[0]
+    assert first in connections(ok, {"partnersClientIds": first["partnersClientId"]})
+    assert connections(bad, {"partnersClientIds": first["partnersClientId"]}) == []
+    assert connections(bad, {"partnersClientIds": first["partnersConnectionId"]}) == [first]
+
+
+@probe("conn-partners-connection-ids-ignored")
+def _(ok: Client, bad: Client) -> None:
+    first = every_connection(ok)[0]
+    assert connections(ok, {"partnersConnectionIds": first["partnersConnectionId"]}) == [first]
+    assert connections(bad, {"partnersConnectionIds": first["partnersConnectionId"]}) == connections(ok)
+
+
+@probe("conn-client-ids-first-value-only")
+def _(ok: Client, bad: Client) -> None:
+    clients = sorted({r["clientId"] for r in every_connection(ok)})[:2]
+    both = connections(ok, {"clientIds": ",".join(clients)})
+    assert {r["clientId"] for r in both} == set(clients)
+    assert connections(bad, {"clientIds": ",".join(clients)}) == connections(ok, {"clientIds": clients[0]})
+    assert connections(bad, {"partnerIds": ",".join(sorted({r["partnerId"] for r in both}))}) != []
+
+
+@probe("conn-filters-ored")
+def _(ok: Client, bad: Client) -> None:
+    first = every_connection(ok)[0]
+    query = {"partnerIds": first["partnerId"], "clientIds": first["clientId"]}
+    assert connections(ok, query) == [first]
+    either = [
+        r for r in every_connection(ok) if r["partnerId"] == first["partnerId"] or r["clientId"] == first["clientId"]
+    ]
+    assert connections(bad, query) == either != [first]
+
+
+@probe("conn-non-uuid-ids-dropped")
+def _(ok: Client, bad: Client) -> None:
+    for name in ("connectionIds", "clientIds", "partnerIds"):
+        assert connections(ok, {name: "not-a-uuid"}) == []
+        assert connections(bad, {name: "not-a-uuid"}) == connections(ok)
+
+
+@probe("conn-empty-active-means-false")
+def _(ok: Client, bad: Client) -> None:
+    assert connections(ok, {"active": ""}) == connections(ok)
+    assert connections(bad, {"active": ""}) == connections(ok, {"active": "false"}) != []
+    assert connections(bad, {"clientIds": ""}) == connections(ok)
+
+
+@probe("conn-bad-active-accepted")
+def _(ok: Client, bad: Client) -> None:
+    assert ok.connection_list({"active": "maybe"}).status_code == 400
+    assert connections(bad, {"active": "maybe"}) == connections(ok, {"active": "true"})
+    assert connections(bad, {"active": "false"}) == connections(ok, {"active": "false"})
+
+
+@probe("conn-proof-omitted")
+def _(ok: Client, bad: Client) -> None:
+    correct = connections(ok)
+    assert all("proof" in r and "nonce" in r for r in correct)
+    assert connections(bad) == [{k: v for k, v in r.items() if k not in ("proof", "nonce")} for r in correct]
+
+
+@probe("conn-json-as-text-plain")
+def _(ok: Client, bad: Client) -> None:
+    assert ok.connection_list().headers["Content-Type"] == "application/json; charset=utf-8"
+    assert bad.connection_list().headers["Content-Type"].startswith("text/plain")
+    assert bad.connection_list().json() == ok.connection_list().json()
+
+
+@probe("conn-204-when-empty")
+def _(ok: Client, bad: Client) -> None:
+    assert ok.connection_list({"clientIds": unknown_uuid()}).json() == {"connections": []}
+    response = bad.connection_list({"clientIds": unknown_uuid()})
+    assert response.status_code == 204 and response.content == b""
+
+
+@probe("conn-500-on-page-overflow")
+def _(ok: Client, bad: Client) -> None:
+    query = {"pageNumber": "9" * 20, "pageSize": "10"}
+    assert connections(ok, query) == []
+    response = bad.connection_list(query)
+    assert response.status_code == 500 and isinstance(response.json()["error"], str)
+
+
+@probe("conn-error-key-renamed")
+def _(ok: Client, bad: Client) -> None:
+    assert "error" in ok.connection_list(token=None).json()
+    body = bad.connection_list(token=None).json()
+    assert "error" not in body and isinstance(body["message"], str)
+    assert "error" in bad.connection_list({"active": "x"}).json()  # 400 bodies keep their error string
+    assert "error" in bad.allocations(token=None).json()  # the allocations route is not affected
+
+
+@probe("conn-400-without-error")
+def _(ok: Client, bad: Client) -> None:
+    assert isinstance(ok.connection_list({"active": "x"}).json()["error"], str)
+    response = bad.connection_list({"active": "x"})
+    assert response.status_code == 400 and isinstance(response.json(), dict) and "error" not in response.json()
+    assert "error" in bad.allocations({"types": "x"}).json()
+
+
+@probe("conn-auth-ignored")
+def _(ok: Client, bad: Client) -> None:
+    assert ok.connection_list(token=None).status_code == 401
+    assert bad.connection_list(token=None).json() == ok.connection_list().json()
+    assert bad.connection_list(token="wrong").status_code == 200
+    assert bad.allocations(token=None).status_code == 401
+
+
+@probe("conn-unknown-enterprise-served")
+def _(ok: Client, bad: Client) -> None:
+    other = "5f0c9a8b7e6d5c4b3a291807"
+    assert ok.get(ok.enterprise_url(other) + "/partners/connections").status_code == 404
+    response = bad.get(bad.enterprise_url(other) + "/partners/connections")
+    assert response.status_code == 200 and response.json() == ok.connection_list().json()
+    assert bad.get(bad.enterprise_url(other) + "/partners/allocations").status_code == 404
 
 
 # --- BRM ----------------------------------------------------------------------------------------------

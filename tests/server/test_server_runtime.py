@@ -26,6 +26,7 @@ def totals(client: Client) -> tuple[int, int]:
 def test_properties_of_a_started_server(reference_server: ReferenceServer) -> None:
     assert reference_server.base_url == f"http://127.0.0.1:{reference_server.port}"
     assert reference_server.api_base_url("bitgo-oes") == reference_server.base_url + "/api/network/v1"
+    assert reference_server.api_base_url("bitgo-connections") == reference_server.base_url + "/api/network/v1"
     assert reference_server.api_base_url("brm-adjust-balance") == (
         reference_server.base_url + "/brm/prepayBalanceManagement/v4"
     )

@@ -17,11 +17,12 @@ from apiconform.server import FAULTS, VARIANTS, IncompatibleVariantError, Refere
 from apiconform.server.instants import parse_instant
 from apiconform.server.params import OVERFLOW, BadRequest, parse_count_leniently, parse_int_from_string
 from apiconform.server.variants import _VARIANT_LIST, ALREADY_DEFAULT
-from tests.server.reference_client import Client, Probes, Record, adjustments, ids, page
+from tests.server.reference_client import Client, Probes, Record, adjustments, connections, ids, page
 
 PROBES = Probes()
 probe = PROBES.register
 OTHER_ENTERPRISE = "5f0c9a8b7e6d5c4b3a291807"  # well-formed, not the partner's
+PREFIXES = {"bitgo-oes": "oes-", "bitgo-connections": "conn-", "brm-adjust-balance": "brm-"}
 
 
 def all_adjustments(client: Client, query: Any = None) -> list[Record]:
@@ -37,11 +38,11 @@ def test_variant_names_are_unique_described_and_prefixed_by_their_api() -> None:
     assert len(VARIANTS) == len(_VARIANT_LIST)
     for name, variant in VARIANTS.items():
         assert name == variant.name
-        assert set(variant.apis) <= set(contract.API_NAMES) and variant.apis
+        assert set(variant.apis) <= set(contract.api_names()) and variant.apis
         if len(variant.apis) == 1:
-            assert name.startswith({"bitgo-oes": "oes-", "brm-adjust-balance": "brm-"}[variant.apis[0]])
+            assert name.startswith(PREFIXES[variant.apis[0]])
         else:
-            assert not name.startswith(("oes-", "brm-"))
+            assert not name.startswith(tuple(PREFIXES.values()))
         for text in (variant.description, variant.basis):
             assert text and "\n" not in text
         assert name not in FAULTS and name not in ALREADY_DEFAULT
@@ -309,7 +310,58 @@ def _(ok: Client, var: Client) -> None:
         assert var.allocations({"pageSize": bad}).status_code == 400
 
 
-# --- both ---------------------------------------------------------------------------------------------
+# --- BitGo connections ---------------------------------------------------------------------------------
+
+
+@probe("conn-400-array-body")
+def _(ok: Client, var: Client) -> None:
+    for query, value in (({"active": "maybe"}, "maybe"), ({"pageSize": "two"}, "two")):
+        assert isinstance(ok.connection_list(query).json()["error"], str)
+        response = var.connection_list(query)
+        assert response.status_code == 400
+        body = response.json()
+        assert isinstance(body, list) and all(isinstance(item, str) for item in body)
+        assert body[0].startswith(f'Invalid value "{value}" supplied to ')
+    assert var.connection_list(token=None).json() == ok.connection_list(token=None).json()  # still an object
+    assert isinstance(var.allocations({"types": "x"}).json(), dict)  # the allocations route is not affected
+
+
+@probe("conn-enterprise-400")
+def _(ok: Client, var: Client) -> None:
+    for malformed in ("apiconform-0123abcd", OTHER_ENTERPRISE.upper(), OTHER_ENTERPRISE[:-1]):
+        assert ok.get(ok.enterprise_url(malformed) + "/partners/connections").status_code == 404
+        response = var.get(var.enterprise_url(malformed) + "/partners/connections")
+        assert response.status_code == 400 and response.json()["error"] == "invalid enterpriseId format"
+        assert var.get(var.enterprise_url(malformed) + "/partners/connections", token=None).status_code == 401
+        assert var.get(var.enterprise_url(malformed) + "/partners/allocations").status_code == 404
+    assert var.get(var.enterprise_url(OTHER_ENTERPRISE) + "/partners/connections").status_code == 404
+    assert connections(var) == connections(ok)
+
+
+@probe("conn-int-from-string-pages")
+def _(ok: Client, var: Client) -> None:
+    for lenient, strict in (
+        ({"pageNumber": "+1", "pageSize": "5"}, {"pageNumber": "1", "pageSize": "5"}),
+        ({"pageNumber": "1.0", "pageSize": "5e0"}, {"pageNumber": "1", "pageSize": "5"}),
+        ({"pageSize": " 7 "}, {"pageSize": "7"}),
+    ):
+        assert ok.connection_list(lenient).status_code == 400
+        assert connections(var, lenient) == connections(ok, strict)
+    for bad in ("1.5", "two", "-1"):
+        assert var.connection_list({"pageNumber": bad}).status_code == 400
+    assert var.allocations({"pageNumber": "+1"}).status_code == 400  # the allocations route is not affected
+
+
+@probe("conn-newest-first")
+def _(ok: Client, var: Client) -> None:
+    correct = connections(ok, {"pageSize": "500"})
+    newest = connections(var, {"pageSize": "500"})
+    expected = sorted(sorted(correct, key=lambda r: r["id"]), key=lambda r: r["createdAt"], reverse=True)
+    assert newest == expected != correct
+    assert connections(var, {"pageSize": "4", "pageNumber": "1"}) == expected[4:8]
+
+
+# --- every API ----------------------------------------------------------------------------------------
 
 
 @probe("empty-value-literal")
@@ -323,6 +375,10 @@ def _(ok: Client, var: Client) -> None:
         response = var.adjustments({name: ""})
         assert response.json() == [] and response.headers["X-Total-Count"] == "0"
     assert adjustments(var, {"status": "created"}) == adjustments(ok, {"status": "created"}) != []
+    for name in ("active", "connectionIds", "clientIds", "partnerIds", "partnersClientIds", "partnersConnectionIds"):
+        assert connections(ok, {name: ""}) == connections(ok) != []
+        assert connections(var, {name: ""}) == []
+    assert connections(var, {"active": "true"}) == connections(ok, {"active": "true"}) != []
 
 
 @probe("small-pages")
@@ -336,6 +392,11 @@ def _(ok: Client, var: Client) -> None:
     assert len(response.json()) == 50 == int(response.headers["X-Result-Count"])
     assert response.headers["X-Total-Count"] == ok.adjustments().headers["X-Total-Count"]
     assert adjustments(var, {"limit": "100", "offset": "50"}) == adjustments(ok, {"limit": "50", "offset": "50"})
+    # The connections route: default and maximum 50 (the seeded connections fit in one page either way).
+    assert connections(var) == connections(ok)
+    assert connections(var, {"pageSize": "60", "pageNumber": "1"}) == connections(
+        ok, {"pageSize": "50", "pageNumber": "1"}
+    )
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))

@@ -8,11 +8,13 @@ Every walk is bounded, so a huge collection costs a few pages, not a crawl.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from apiconform.engine.records import pointer_get
-from apiconform.engine.target import ApiRun, Reply
+from apiconform.engine.records import MISSING, pointer_get
+
+if TYPE_CHECKING:  # the run holds a Discovery: at run time this module needs nothing from target
+    from apiconform.engine.target import ApiRun, Exchange
 
 # The page size the engine asks for when it wants many records at once.
 LARGE_PAGE = 100
@@ -49,6 +51,27 @@ class Inventory:
         return list(seen)
 
 
+@dataclass
+class Discovery:
+    """What one run learnt from its target, shared by the checks: for choosing inputs, never for judging."""
+
+    page_size: int | None = None  # see honoured_size
+    inventory: Inventory | None = None
+    # Complete result sets by their query (sorted items); None: the set could not be had.
+    complete_sets: dict[tuple[tuple[str, str], ...], list[Any] | None] = field(default_factory=dict)
+    # Each joined list's rows by key (None: it could not be read, and join_errors says why).
+    joins: dict[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    join_errors: dict[str, str] = field(default_factory=dict)
+
+    def join_value(self, join: str, key: str, join_field: str) -> Any:
+        """A field of the joined row with that key (e.g. the partner of a connection), or MISSING if unknown."""
+        rows = self.joins.get(join)
+        if rows is None:
+            return MISSING
+        row = rows.get(key)
+        return MISSING if row is None else pointer_get(row, join_field)
+
+
 def page(run: ApiRun, query: Mapping[str, str], index: int, size: int) -> list[Any] | None:
     """Records of the `index`-th page of `size` (None when the target did not answer 200 with records)."""
     reply = run.get({**query, **run.semantics.paging.query(index, size)})
@@ -57,26 +80,25 @@ def page(run: ApiRun, query: Mapping[str, str], index: int, size: int) -> list[A
 
 def honoured_size(run: ApiRun, query: Mapping[str, str] | None = None) -> int:
     """The page size the target really serves when asked for LARGE_PAGE (it may clamp to a maximum)."""
-    cached = run.cache.get("page-size")
-    if cached is None:
+    if run.discovery.page_size is None:
         first = page(run, query or {}, 0, LARGE_PAGE) or []
-        cached = LARGE_PAGE
+        size = LARGE_PAGE
         if 0 < len(first) < LARGE_PAGE and page(run, query or {}, 1, len(first)):
-            cached = len(first)
-        run.cache["page-size"] = cached
-    return int(cached)
+            size = len(first)
+        run.discovery.page_size = size
+    return run.discovery.page_size
 
 
 def fetch_complete(
     run: ApiRun, query: Mapping[str, str], max_pages: int = COMPLETE_SET_PAGES
-) -> tuple[list[Any] | None, list[Reply]]:
+) -> tuple[list[Any] | None, list[Exchange]]:
     """Every record the query matches, fetched now page by page, with the replies as evidence.
 
     None when the result is larger than `max_pages` pages, when a page is not a 200 with records, or
     when the walk met a record twice (the order moved under it)."""
     size = honoured_size(run)
     records: list[Any] = []
-    replies: list[Reply] = []
+    replies: list[Exchange] = []
     for index in range(max_pages + 1):
         reply = run.get({**query, **run.semantics.paging.query(index, size)})
         replies.append(reply)
@@ -91,11 +113,10 @@ def fetch_complete(
 
 def complete_set(run: ApiRun, query: Mapping[str, str]) -> list[Any] | None:
     """`fetch_complete`, remembered for the run: for choosing inputs, never for judging (data moves)."""
-    key = ("complete", tuple(sorted(query.items())))
-    if key not in run.cache:
-        run.cache[key] = fetch_complete(run, query)[0]
-    cached: list[Any] | None = run.cache[key]
-    return cached
+    key = tuple(sorted(query.items()))
+    if key not in run.discovery.complete_sets:
+        run.discovery.complete_sets[key] = fetch_complete(run, query)[0]
+    return run.discovery.complete_sets[key]
 
 
 def walked_cleanly(run: ApiRun, records: list[Any]) -> bool:
@@ -120,9 +141,8 @@ def default_partitions(run: ApiRun) -> list[dict[str, str]]:
 
 def inventory(run: ApiRun) -> Inventory:
     """The first pages of each partition (cached for the run)."""
-    cached = run.cache.get("inventory")
-    if cached is not None:
-        return cached
+    if run.discovery.inventory is not None:
+        return run.discovery.inventory
     size = honoured_size(run)
     partitions = []
     for query in default_partitions(run):
@@ -139,7 +159,7 @@ def inventory(run: ApiRun) -> Inventory:
                 break
         partitions.append(Partition(query, tuple(records), complete))
     result = Inventory(tuple(partitions), size)
-    run.cache["inventory"] = result
+    run.discovery.inventory = result
     load_joins(run)
     return result
 
@@ -150,7 +170,7 @@ def load_joins(run: ApiRun) -> None:
         reply = run.get({}, operation_id=join.operation)
         rows = reply.records(join.records) if reply.status == 200 else None
         if rows is None:
-            run.cache[f"join:{name}"] = None
-            run.cache[f"join-error:{name}"] = f"{join.operation} answered {reply.status or reply.error}"
+            run.discovery.joins[name] = None
+            run.discovery.join_errors[name] = f"{join.operation} answered {reply.status or reply.error}"
             continue
-        run.cache[f"join:{name}"] = {str(pointer_get(row, join.key)): row for row in rows if isinstance(row, dict)}
+        run.discovery.joins[name] = {str(pointer_get(row, join.key)): row for row in rows if isinstance(row, dict)}

@@ -109,6 +109,8 @@ class Politeness:
     max_body: int = DEFAULT_MAX_BODY  # bytes, after decompression
     allowed_methods: Collection[str] = ("GET",)
     verify: bool | str = True  # requests' `verify`: True, False (--insecure) or a CA bundle file
+    # The longest Retry-After waited out: the vendor's documented rate window, or MAX_RETRY_AFTER.
+    max_retry_after: float = MAX_RETRY_AFTER
 
 
 @dataclass
@@ -124,6 +126,9 @@ class Traffic:
     offsite_redirect_count: int = 0  # of those, the ones whose Location is off the target's origin
     offsite_redirects: list[str] = field(default_factory=list)  # the first of them, "302 -> URL"
     stopped: str | None = None  # why the session stopped sending, once it has
+    # The target stopped the run (it kept answering 429): what was left unjudged is the target's doing,
+    # so the run is incomplete, never a pass. A budget the user set stops it with this False.
+    cut_by_target: bool = False
 
 
 class Pacer:
@@ -241,13 +246,30 @@ def _enlist(connection: HTTPConnection) -> None:
         watch.connections.append(connection)
 
 
+class _FinalResponse(http.client.HTTPResponse):
+    """A response that skips every interim (1xx) answer, not only `100 Continue` as http.client does:
+    a `103 Early Hints` before the 200 is a hint, not the reply (RFC 9110 15.2). `101 Switching
+    Protocols` is final; this client never asks for it."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not 102 <= status < 200:
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # the interim answer's headers, discarded
+
+
 class _WatchedHTTPConnection(HTTPConnection):
+    response_class = _FinalResponse
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         _enlist(self)
         super().request(*args, **kwargs)
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
+    response_class = _FinalResponse
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         _enlist(self)
         super().request(*args, **kwargs)
@@ -363,7 +385,7 @@ class GuardedSession(requests.Session):
             asked = _retry_after(response.headers.get("Retry-After"))
             delay = pause if asked is None else asked
             pause *= 2
-            if attempt == MAX_RETRIES_ON_429 or delay > MAX_RETRY_AFTER:
+            if attempt == MAX_RETRIES_ON_429 or delay > self.politeness.max_retry_after:
                 break
             deadline = self.politeness.deadline
             if deadline is not None and time.monotonic() + delay >= deadline:
@@ -376,10 +398,12 @@ class GuardedSession(requests.Session):
             time.sleep(delay)  # the target asked for this pause
         asked_text = response.headers.get("Retry-After")
         why = (
-            f"Retry-After {asked_text!r} is longer than the {MAX_RETRY_AFTER:g} s the run waits"
-            if asked is not None and asked > MAX_RETRY_AFTER
+            f"Retry-After {asked_text!r} is longer than the {self.politeness.max_retry_after:g} s the run waits"
+            if asked is not None and asked > self.politeness.max_retry_after
             else f"after {attempt} retries"
         )
+        with self._lock:
+            self.traffic.cut_by_target = self.traffic.stopped is None
         raise self._stop(
             RateLimited(f"the target kept answering 429 Too Many Requests ({why}); no more requests were sent to it")
         )

@@ -1,239 +1,175 @@
-"""The pytest plugin that makes pytest the conformance engine.
+"""pytest as the conformance engine: the plugin object that carries one run, and the plain-pytest door.
 
-    pytest -p apiconform.engine.plugin --api all [--base-url URL] [--token T] ... src/apiconform/engine/suite.py
+    apiconform run --api all ...                      (engine/runner.py builds the session, then pytest)
+    pytest -p apiconform.engine.plugin --api all ... src/apiconform/engine/suite.py
 
-With `--api` given, the plugin builds a `ConformanceSession` before collection (starting the embedded
-reference server when no base URL is given), the suite module collects one property test per API
-and one test per requirement, and at the end the plugin writes the reports. Without `--api` the
-plugin does nothing, so it is harmless in other test runs.
+Either way one `ConformancePlugin` holds the `ConformanceSession` (built before any test is collected),
+collects the property tests of each API into the suite module, ends the run at its time limit, turns
+a crash into an `error` verdict, and writes the reports when pytest finishes. Its `written`,
+`write_error` and `exit_code` are what the run produced. Without `--api` or `--spec` the module does
+nothing, so it is harmless in other test runs.
 """
 
 from __future__ import annotations
 
-import _thread
-import os
-import select
-import signal
-import stat
-import sys
-import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from apiconform import contract
-from apiconform.engine import options
-from apiconform.engine.options import ca_bundle_path, resolve_base_urls, validate
-from apiconform.engine.session import ConfigurationError, ConformanceSession, RunConfig
+from apiconform.engine import config as engine_config
+from apiconform.engine.config import ConfigurationError
+from apiconform.engine.interruption import Interruption
+from apiconform.engine.session import ConformanceSession
+from apiconform.exitcodes import ExitCode
 
-__all__ = ["ca_bundle_path", "resolve_base_urls", "validate"]
-
-# time.monotonic() when pytest's command line was read (or this module imported): --max-time counts from it.
-STARTED_AT = time.monotonic()
-
-_ACTIVE: ConformanceSession | None = None
-
-
-def active_session() -> ConformanceSession:
-    """The session of the current pytest run (the suite module reads it at import)."""
-    if _ACTIVE is None:
-        raise RuntimeError("apiconform.engine.suite runs only under the apiconform plugin with --api")
-    return _ACTIVE
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("apiconform", "apiconform conformance run")
-    group.addoption("--api", choices=[*contract.API_NAMES, "all"], help="API(s) to test")
-    # The same options, defaults and checks as `apiconform run` (engine/options.py): one engine, two doors.
-    options.add_options(group.addoption)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_cmdline_main(config: pytest.Config) -> None:
-    """Note when this pytest run started: under plain pytest, as near to start-up as a plugin gets."""
-    global STARTED_AT
-    STARTED_AT = time.monotonic()
-
-
-def config_from_options(config: pytest.Config) -> RunConfig:
-    """The run configuration: the one `apiconform run` prepared, or one built from the pytest options."""
-    if PRESET is not None:
-        return PRESET
-    choice = config.getoption("--api")
-    apis = list(contract.API_NAMES) if choice == "all" else [choice]
-    values = {options.dest(flag): config.getoption(flag) for flag, _ in options.RUN_OPTIONS}
-    return options.run_config(values, apis, started_at=STARTED_AT)
-
-
-PRESET: RunConfig | None = None
-LAST_REPORT: Path | None = None
 SESSION_KEY = pytest.StashKey[ConformanceSession]()
+_STARTED_KEY = pytest.StashKey[float]()
+# The suite module's stand-in for the property tests; the plugin collects one per API in its place.
+PROPERTY_TESTS = "test_properties"
 
 
-# Set by `apiconform run` before it starts pytest; the report path is read back after.
-# WRITE_ERROR is the one line saying why the reports could not be written (exit code 4).
-WRITE_ERROR: str | None = None
-EXIT_WRITE_FAILED = 4
+class ConformancePlugin:
+    """One conformance run inside one pytest session.
 
-
-class Interruption:
-    """Turns SIGINT, SIGTERM and a closed stdout into one KeyboardInterrupt in the main thread.
-
-    What stopped the run is kept (`cause`: a name and the exit code it gives: 130 for SIGINT, 143 for
-    SIGTERM, 141 for a closed stdout, as a shell reports SIGPIPE). At once every API stops sending;
-    pytest then ends the session, and the plugin writes reports whose verdict is `interrupted`.
-    A second signal while the reports are written is ignored, so they are not cut short.
+    `interruption` is the run's signal handling; `owns_interruption` says the plugin installed it (and
+    uninstalls it at the end); `sets_exit_status` makes pytest's exit status the run's (the plain door).
     """
 
-    def __init__(self) -> None:
-        self.cause: tuple[str, int] | None = None
-        self.installed = False
-        self._raised = False
-        self._settled = False
-        self._saved: dict[int, Any] = {}
-        self._stop = threading.Event()
-        self._watcher: threading.Thread | None = None
-        self._stdout: int | None = None
+    NAME = "apiconform-conformance"
 
-    def install(self, *, watch_stdout: bool = True) -> bool:
-        """Install the handlers (main thread only); False when they were already installed or cannot be."""
-        if self.installed or threading.current_thread() is not threading.main_thread():
-            return False
-        self.cause, self._raised, self._settled = None, False, False
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            self._saved[signum] = signal.signal(signum, self._on_signal)
-        self.installed = True
-        if watch_stdout:
-            self._watch_stdout()
-        return True
+    def __init__(
+        self,
+        session: ConformanceSession,
+        interruption: Interruption,
+        *,
+        owns_interruption: bool = False,
+        sets_exit_status: bool = False,
+    ) -> None:
+        from apiconform.engine.report import WrittenReport
 
-    def uninstall(self) -> None:
-        if not self.installed:
+        self.session = session
+        self.interruption = interruption
+        self.owns_interruption = owns_interruption
+        self.sets_exit_status = sets_exit_status
+        self.written: WrittenReport | None = None
+        self.write_error: str | None = None
+        interruption.follow(session.interrupt)
+
+    @property
+    def exit_code(self) -> int | None:
+        """The run's exit code once its reports are written (or could not be), else None."""
+        if self.write_error is not None:
+            return ExitCode.SUITE_ERROR
+        if self.written is None:
+            return None
+        if self.session.interrupted is not None:
+            return self.session.interrupted[1]
+        return int(self.written.document["exit_code"])
+
+    # --- pytest hooks ---------------------------------------------------------------------------
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[SESSION_KEY] = self.session
+        self.session.preflight()
+
+    def pytest_pycollect_makeitem(self, collector: pytest.Collector, name: str, obj: object) -> list[Any] | None:
+        """In place of the suite's `test_properties`, one schemathesis property test per API, named
+        `test_properties__<api>` (schemathesis' own collection hook turns each into its items)."""
+        if name != PROPERTY_TESTS or not isinstance(collector, pytest.Module):
+            return None
+        from apiconform.engine.suite import property_test
+
+        items: list[Any] = []
+        for run in self.session.runs:
+            test = property_test(run)
+            made = collector.ihook.pytest_pycollect_makeitem(
+                collector=collector, name=f"{PROPERTY_TESTS}__{run.contract.api.replace('-', '_')}", obj=test
+            )
+            items.extend(made if isinstance(made, list) else [made] if made is not None else [])
+        return items
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Past --max-time, the property tests and scenario checks are skipped before they start: they could
+        send nothing, and generating examples alone can take seconds. The run ends within seconds of its limit."""
+        deadline = self.session.deadline
+        if deadline is None or "test_requirement" in item.name or time.monotonic() < deadline:
             return
-        self.settle()
-        if self._stdout is not None:
-            os.close(self._stdout)
-            self._stdout = None
-        for signum, handler in self._saved.items():
-            signal.signal(signum, handler)
-        self._saved.clear()
-        self.installed = False
-
-    def settle(self) -> None:
-        """The run is over (its reports written): stop watching stdout; later signals change nothing."""
-        self._settled = True
-        self._stop.set()
-        if self._watcher is not None and self._watcher is not threading.current_thread():
-            self._watcher.join(timeout=2)
-            self._watcher = None
-
-    def stop(self, cause: tuple[str, int]) -> None:
-        """Record why the run stops (the first cause wins) and stop every API of the active run sending."""
-        if self.cause is None:
-            self.cause = cause
-        session = _ACTIVE
-        if session is not None:
-            session.interrupted = session.interrupted or self.cause
-            for run in session.runs:
-                if run.session.traffic.stopped is None:
-                    run.session.traffic.stopped = f"the run was interrupted ({self.cause[0]})"
-
-    def _on_signal(self, signum: int, frame: object) -> None:
-        if self._settled:
-            return
-        self.stop((signal.Signals(signum).name, 128 + signum))
-        if not self._raised:
-            self._raised = True
-            raise KeyboardInterrupt
-
-    def _watch_stdout(self) -> None:
-        """Watch standard output, when it is a pipe or a socket, for its reader going away (`| head`)."""
-        try:
-            mode = os.fstat(1).st_mode
-        except OSError:
-            return
-        if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)) or not hasattr(select, "poll"):
-            return
-        self._stdout = os.dup(1)
-        self._stop.clear()
-        poller = select.poll()
-        # No events asked for: poll still reports POLLERR/POLLHUP, which is all that is wanted.
-        poller.register(self._stdout, 0)
-
-        def watch() -> None:
-            while not self._stop.is_set():
-                if poller.poll(200) and not self._stop.is_set() and not self._settled:
-                    self.stop(("closed stdout", EXIT_CLOSED_STDOUT))
-                    _thread.interrupt_main(signal.SIGINT)
-                    return
-
-        self._watcher = threading.Thread(target=watch, name="apiconform-stdout-watch", daemon=True)
-        self._watcher.start()
-
-
-EXIT_CLOSED_STDOUT = 141
-INTERRUPTION = Interruption()
-_INSTALLED_HERE = pytest.StashKey[bool]()
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_configure(config: pytest.Config) -> None:
-    global _ACTIVE, LAST_REPORT, WRITE_ERROR
-    if not config.getoption("--api", default=None):
-        return
-    LAST_REPORT = WRITE_ERROR = None
-    try:
-        run_config = config_from_options(config)
-    except ConfigurationError as exc:
-        raise pytest.UsageError(f"apiconform: {exc}") from None
-    # Under plain pytest the plugin installs the signal handlers itself (`apiconform run` already has).
-    config.stash[_INSTALLED_HERE] = INTERRUPTION.install(watch_stdout=False)
-    session = ConformanceSession(run_config)
-    config.stash[SESSION_KEY] = session
-    _ACTIVE = session
-    if INTERRUPTION.cause is not None:
-        INTERRUPTION.stop(INTERRUPTION.cause)
-    session.preflight()
-    # The suite module reads the session when it is imported; a second run in the same process
-    # (tests, benchmarks) must import it afresh.
-    sys.modules.pop("apiconform.engine.suite", None)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Past --max-time, the property tests and scenario checks are skipped before they start: they could
-    send nothing, and generating examples alone can take seconds. The run ends within seconds of its limit."""
-    conformance = item.config.stash.get(SESSION_KEY, None)
-    if conformance is None or conformance.deadline is None or "test_requirement" in item.name:
-        return
-    if time.monotonic() >= conformance.deadline:
-        for run in conformance.runs:
+        for run in self.session.runs:
             run.budget_exhausted = True
             if run.session.traffic.stopped is None:
                 run.session.traffic.stopped = "the run's time limit (--max-time) was reached"
         pytest.skip("the run's time limit (--max-time) was reached")
 
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+        """A property test that raised anything but a finding is the suite's failure, never a pass: its
+        API's per-response requirements turn inconclusive with the error and the run's verdict is `error`.
+        (Hypothesis' own errors, FlakyStrategyDefinition among them, count the same way.)"""
+        outcome = yield
+        if call.when != "call" or call.excinfo is None or f"{PROPERTY_TESTS}__" not in item.name:
+            return outcome
+        if _is_finding(call.excinfo.value):
+            return outcome
+        api = item.name.split(f"{PROPERTY_TESTS}__", 1)[1].split("[", 1)[0]
+        run = next((run for run in self.session.runs if run.contract.api.replace("-", "_") == api), None)
+        if run is not None:
+            cited = [rid for name in run.response_check_names for rid in run.citing(name)]
+            cited += run.citing("negative_data_rejection") + run.citing("unsupported_method")
+            run.crashed(f"the property tests ({item.name})", call.excinfo.value, cited)
+        return outcome
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
-    """A property test that raised anything but a finding is the suite's failure, never a pass: its
-    API's per-response requirements turn inconclusive with the error and the run's verdict is `error`.
-    (Hypothesis' own errors, FlakyStrategyDefinition among them, count the same way.)"""
-    outcome = yield
-    conformance = item.config.stash.get(SESSION_KEY, None)
-    if conformance is None or call.when != "call" or call.excinfo is None or "test_properties__" not in item.name:
-        return outcome
-    if _is_finding(call.excinfo.value):
-        return outcome
-    api = item.name.split("test_properties__", 1)[1].split("[", 1)[0].replace("_", "-")
-    run = next((run for run in conformance.runs if run.contract.api == api), None)
-    if run is not None:
-        cited = [rid for check in run.response_checks for rid in run.citing(check.__name__)]
-        cited += run.citing("negative_data_rejection") + run.citing("unsupported_method")
-        run.crashed(f"the property tests ({item.name})", call.excinfo.value, cited)
-    return outcome
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if exitstatus == pytest.ExitCode.INTERRUPTED and self.session.interrupted is None:
+            # A KeyboardInterrupt that came by another way than our handlers (pytest's own, a test's).
+            self.interruption.stop(self.interruption.cause or ("SIGINT", ExitCode.SIGINT))
+        self.write_reports()
+        if self.sets_exit_status and self.exit_code is not None:
+            # Both doors exit alike: pytest's exit status becomes the run's (0, 1, 3, 4, 130, 141, 143).
+            session.exitstatus = self.exit_code
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        """Under plain pytest: say the run's verdict, why an API could not be tested, and where the reports went."""
+        if not self.sets_exit_status:
+            return
+        write = terminalreporter.write_line
+        terminalreporter.section("apiconform")
+        if self.write_error is not None:
+            write(f"apiconform: error: {self.write_error}")
+            return
+        if self.written is None:
+            return
+        document = self.written.document
+        for api in document["apis"]:
+            if api["verdict"] == "untestable":
+                write(f"{api['api']} could not be tested: {api['untestable_reason']}")
+        write(f"verdict: {document['verdict']} (exit {document['exit_code']})")
+        write(f"reports: {self.written.path.parent}/")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.session.interrupted is not None:
+            # Interrupted before the tests began (during the preflight): the reports are written all the same.
+            self.write_reports()
+        self.session.stop_server()
+        if self.owns_interruption:
+            self.interruption.uninstall()
+
+    # --- the reports ----------------------------------------------------------------------------
+
+    def write_reports(self) -> None:
+        """Finalize the session and write its reports, once."""
+        from apiconform.engine import report
+
+        if self.written is not None or self.write_error is not None:
+            return
+        self.session.finalize()
+        try:
+            self.written = report.write(self.session)
+        except report.ReportWriteError as exc:
+            self.write_error = str(exc)
 
 
 def _is_finding(exc: BaseException) -> bool:
@@ -244,66 +180,43 @@ def _is_finding(exc: BaseException) -> bool:
     return isinstance(exc, (AssertionError, *outcomes))
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    conformance = session.config.stash.get(SESSION_KEY, None)
-    if conformance is None:
-        return
-    if exitstatus == pytest.ExitCode.INTERRUPTED and conformance.interrupted is None:
-        # A KeyboardInterrupt that came by another way than our handlers (pytest's own, a test's).
-        INTERRUPTION.stop(INTERRUPTION.cause or ("SIGINT", 130))
-    code = _write_reports(conformance)
-    if code is not None and PRESET is None:
-        # Both doors exit alike: pytest's exit status becomes the run's (0, 1, 3, 4, 130, 141, 143).
-        session.exitstatus = code
+# --- the plain-pytest door --------------------------------------------------------------------------
 
 
-def _write_reports(conformance: ConformanceSession) -> int | None:
-    """Finalize the session and write its reports; the run's exit code, or None when nothing was written."""
-    global LAST_REPORT, WRITE_ERROR
-    from apiconform.engine import report
-
-    if LAST_REPORT is not None or WRITE_ERROR is not None:
-        return None
-    conformance.finalize()
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("apiconform", "apiconform conformance run")
+    # The same options, defaults and checks as `apiconform run` (engine/config.py): one engine, two doors.
     try:
-        LAST_REPORT = report.write(conformance)
-    except report.ReportWriteError as exc:
-        WRITE_ERROR = str(exc)
-        return EXIT_WRITE_FAILED
-    return conformance.interrupted[1] if conformance.interrupted else report.last_exit_code(LAST_REPORT)
+        engine_config.add_options(group.addoption)
+    except contract.ContractError as exc:
+        raise pytest.UsageError(f"apiconform: {exc}") from None
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """Under plain pytest: say the run's verdict, why an API could not be tested, and where the reports went."""
-    conformance = config.stash.get(SESSION_KEY, None)
-    if conformance is None or PRESET is not None:
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Note when this pytest run started (--max-time counts from it): as near to start-up as a plugin gets."""
+    config.stash[_STARTED_KEY] = time.monotonic()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Under plain pytest with --api or --spec: build the run and register its plugin object."""
+    if not (config.getoption("--api", default=None) or config.getoption("--spec", default=None)):
         return
-    write = terminalreporter.write_line
-    terminalreporter.section("apiconform")
-    if WRITE_ERROR is not None:
-        write(f"apiconform: error: {WRITE_ERROR}")
+    if config.pluginmanager.has_plugin(ConformancePlugin.NAME):
         return
-    if LAST_REPORT is None:
-        return
-    import json
-
-    report = json.loads(LAST_REPORT.read_text(encoding="utf-8"))
-    for api in report["apis"]:
-        if api["verdict"] == "untestable":
-            write(f"{api['api']} could not be tested: {api['untestable_reason']}")
-    write(f"verdict: {report['verdict']} (exit {report['exit_code']})")
-    write(f"reports: {LAST_REPORT.parent}/")
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    global _ACTIVE
-    session = config.stash.get(SESSION_KEY, None)
-    if session is not None:
-        if session.interrupted is not None and LAST_REPORT is None and WRITE_ERROR is None:
-            # Interrupted before the tests began (during the preflight): the reports are written all the same.
-            _write_reports(session)
-        session.stop_server()
-    if config.stash.get(_INSTALLED_HERE, False):
-        INTERRUPTION.uninstall()
-    _ACTIVE = None
+    values = {engine_config.dest(flag): config.getoption(flag) for flag, _ in engine_config.run_options()}
+    interruption = Interruption()
+    installed = False
+    try:
+        run_config = engine_config.run_config(values, started_at=config.stash.get(_STARTED_KEY, None))
+        installed = interruption.install(watch_stdout=False)
+        session = ConformanceSession(run_config)
+    except ConfigurationError as exc:
+        if installed:
+            interruption.uninstall()
+        # One line and exit 2, as `apiconform run` gives (a pytest UsageError would exit 4).
+        pytest.exit(f"apiconform: {exc}", returncode=ExitCode.USAGE)
+    plugin = ConformancePlugin(session, interruption, owns_interruption=installed, sets_exit_status=True)
+    # Registered while pytest configures: pytest calls the object's own pytest_configure at once.
+    config.pluginmanager.register(plugin, ConformancePlugin.NAME)

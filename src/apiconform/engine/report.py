@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import platform
 import secrets
 import shlex
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -22,9 +22,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from apiconform import __version__
-from apiconform.engine.session import ConformanceSession, RunConfig
-from apiconform.engine.target import TOKEN_PLACEHOLDER, ApiRun
+from apiconform.engine.config import RunConfig
+from apiconform.engine.redaction import TOKEN_PLACEHOLDER, Redactor
+from apiconform.engine.session import ConformanceSession
+from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import RequirementRecord, Verdict
+from apiconform.exitcodes import ExitCode
 from apiconform.reporting import REPORT_FORMAT, write_reports
 from apiconform.reporting.document import counts
 from apiconform.reporting.waivers import apply_waivers
@@ -32,14 +35,6 @@ from apiconform.reporting.writer import atomic_write_text, empty_own_files
 
 # The value written for every header the user marks secret (the same mask schemathesis' HAR/VCR use).
 HEADER_MASK = "[Filtered]"
-# A secret header's value is also scrubbed from the rest of the report, unless it is too short to be
-# told apart from ordinary text (replacing every "42" would corrupt the report and hide nothing).
-MIN_SCRUBBED_LENGTH = 6
-
-EXIT_PASS = 0
-EXIT_FAIL = 1
-EXIT_UNTESTABLE = 3
-EXIT_ERROR = 4
 
 
 def fails_gate(requirement: dict[str, Any]) -> bool:
@@ -47,21 +42,26 @@ def fails_gate(requirement: dict[str, Any]) -> bool:
     return bool(requirement["verdict"] == "fail")
 
 
-def exit_code(report: dict[str, Any]) -> int:
+def exit_code(report: dict[str, Any]) -> ExitCode:
     """0 conformant (waived failures included), 1 a MUST failed unwaived, 3 an API could not be tested at all,
     4 the suite itself failed (an exception in a check, a scenario or discovery): such a run never passes.
 
     A MUST that failed is a finding whatever else broke, so 1 comes first."""
     if any(fails_gate(item) for item in report["requirements"]):
-        return EXIT_FAIL
+        return ExitCode.NONCONFORMANT
     if any(api.get("suite_errors") for api in report["apis"]):
-        return EXIT_ERROR
-    if any(api["verdict"] == "untestable" for api in report["apis"]):
-        return EXIT_UNTESTABLE
-    return EXIT_PASS
+        return ExitCode.SUITE_ERROR
+    if any(api["verdict"] in ("untestable", "incomplete") for api in report["apis"]):
+        return ExitCode.UNTESTABLE
+    return ExitCode.PASS
 
 
-VERDICT_OF_EXIT = {EXIT_PASS: "pass", EXIT_FAIL: "fail", EXIT_UNTESTABLE: "fail", EXIT_ERROR: "error"}
+VERDICT_OF_EXIT = {
+    ExitCode.PASS: "pass",
+    ExitCode.NONCONFORMANT: "fail",
+    ExitCode.UNTESTABLE: "fail",
+    ExitCode.SUITE_ERROR: "error",
+}
 
 
 def _masked_headers(headers: dict[str, str], secret: set[str], seen: set[str]) -> dict[str, str]:
@@ -134,12 +134,14 @@ def _spec(run: ApiRun) -> dict[str, Any]:
 
 def _api(run: ApiRun, requirements: list[dict[str, Any]]) -> dict[str, Any]:
     mine = [item for item in requirements if item["api"] == run.contract.api]
-    if "untestable" in run.cache:
+    if run.untestable is not None:
         verdict = "untestable"
     elif any(fails_gate(item) for item in mine):
         verdict = "fail"
     elif run.ledger.errors:
         verdict = "error"
+    elif run.session.traffic.cut_by_target:
+        verdict = "incomplete"
     else:
         verdict = "pass"
     traffic = run.session.traffic
@@ -149,10 +151,11 @@ def _api(run: ApiRun, requirements: list[dict[str, Any]]) -> dict[str, Any]:
         "base_url": run.base_url,
         "spec": _spec(run),
         "verdict": verdict,
-        "untestable_reason": run.cache.get("untestable"),
+        "untestable_reason": run.untestable,
         "suite_errors": list(run.ledger.errors[:20]),
         "counts": counts(mine),
         "requests": traffic.sent,
+        "rate_limit": run.session.politeness.rate_limit,
         "requests_by_method": dict(traffic.by_method),
         "responses": run.responses,
         "successful_responses": run.successes,
@@ -183,14 +186,14 @@ def _redacted(value: Any, redact: Callable[[str], str]) -> Any:
 
 
 def redactor(values: Iterable[str], also: Callable[[str], str]) -> Callable[[str], str]:
-    """`also` (the session's token redaction) followed by replacing each of `values` with the header mask."""
-    scrubbed = sorted({value for value in values if len(value) >= MIN_SCRUBBED_LENGTH}, key=len, reverse=True)
+    """`also` (the session's token redaction) followed by masking each of `values` (secret header values
+    seen in the traffic) with the header mask, in every spelling (engine/redaction.py)."""
+    headers = Redactor()
+    for value in values:
+        headers.add(value, mask=HEADER_MASK)
 
     def redact(text: str) -> str:
-        text = also(text)
-        for value in scrubbed:
-            text = text.replace(value, HEADER_MASK)
-        return text
+        return headers.redact(also(text))
 
     return redact
 
@@ -285,7 +288,7 @@ def build(session: ConformanceSession) -> dict[str, Any]:
             "max_time": config.max_time,
             "rate_limit": config.rate_limit,
             "request_timeout": config.timeout,
-            "allow_unsafe_methods": config.allow_unsafe_methods,
+            "allow_unsafe_methods": session.allow_unsafe_methods,
             "insecure": config.insecure,
             "ca_bundle": config.ca_bundle,
             "max_response_bytes": config.max_response_bytes,
@@ -306,12 +309,15 @@ def build(session: ConformanceSession) -> dict[str, Any]:
     }
     code = exit_code(report)
     report["verdict"] = VERDICT_OF_EXIT[code]
-    report["exit_code"] = code
+    if code == ExitCode.UNTESTABLE and all(api["verdict"] != "untestable" for api in report["apis"]):
+        # Tested, but the target cut the run short (429s): what it left unjudged keeps it from passing.
+        report["verdict"] = "incomplete"
+    report["exit_code"] = int(code)
     if session.interrupted is not None:
         # A run that did not finish never passes, whatever it had judged so far.
         cause, interrupted_code = session.interrupted
         report["verdict"] = "interrupted"
-        report["exit_code"] = interrupted_code
+        report["exit_code"] = int(interrupted_code)
         report["interrupted"] = cause
     redact = redactor(seen, session.secrets.redact)
     origin = _embedded_origin(session)
@@ -319,6 +325,9 @@ def build(session: ConformanceSession) -> dict[str, Any]:
         report["target"]["replay"] = _replay(session, origin)
         redact = _moved(redact, origin, _replay_origin(origin))
     redacted: dict[str, Any] = _redacted(report, redact)
+    # The suite's own constants hold no secret; a token that happens to start like one of them must not
+    # turn the document into one its schema refuses.
+    redacted["tool"], redacted["format"] = report["tool"], report["format"]
     return redacted
 
 
@@ -361,8 +370,16 @@ def report_dir(session: ConformanceSession) -> Path:
     return Path(session.config.report_dir) if session.config.report_dir else default_dir(session)
 
 
-def write(session: ConformanceSession) -> Path:
-    """Write report.json, junit.xml, report.md and report.html (each atomically); return the path of report.json.
+@dataclass(frozen=True)
+class WrittenReport:
+    """A written report.json: where it is, and what it says (the dictionary the other formats were rendered from)."""
+
+    path: Path
+    document: dict[str, Any]
+
+
+def write(session: ConformanceSession) -> WrittenReport:
+    """Write report.json, junit.xml, report.md and report.html (each atomically); return report.json and its path.
 
     A reused --report-dir is first emptied of the files an earlier run wrote there (nothing else). An
     interrupted run leaves reports/latest where it was. Raises ReportWriteError when a file cannot be written.
@@ -384,12 +401,7 @@ def write(session: ConformanceSession) -> Path:
         ) from exc
     if not session.config.report_dir and session.interrupted is None:
         _point_latest(directory)
-    return next(path for path in written if path.name == "report.json")
-
-
-def last_exit_code(report_path: Path) -> int:
-    """The exit code a written report.json gives."""
-    return int(json.loads(report_path.read_text(encoding="utf-8"))["exit_code"])
+    return WrittenReport(next(path for path in written if path.name == "report.json"), report)
 
 
 def _point_latest(directory: Path) -> None:

@@ -1,4 +1,8 @@
-"""`apiconform run`: drive pytest with the conformance plugin, show progress, summarise, pick the exit code.
+"""`apiconform run`: build the session, drive pytest with the conformance plugin, show progress, summarise.
+
+One path: a checked `RunConfig` -> `ConformanceSession` (contracts loaded, embedded server started) ->
+`pytest.main` with a `ConformancePlugin` holding that session -> the report it wrote -> the summary and
+the exit code. A configuration the session cannot start with raises ConfigurationError before pytest.
 
 Besides the reports the plugin writes (report.json, junit.xml, report.md, report.html), a run can keep
 schemathesis' own recordings of the property-test traffic (a HAR file, a VCR cassette) and a
@@ -9,7 +13,6 @@ redaction, so the token never leaves the process; secret headers are masked in r
 from __future__ import annotations
 
 import io
-import json
 import os
 import shlex
 import sys
@@ -24,16 +27,17 @@ from typing import Any, TextIO
 
 import pytest
 
-from apiconform.engine import plugin
-from apiconform.engine.session import ConformanceSession, RunConfig
-from apiconform.engine.target import TOKEN_PLACEHOLDER
+from apiconform.engine.config import RunConfig
+from apiconform.engine.interruption import Interruption
+from apiconform.engine.plugin import ConformancePlugin
+from apiconform.engine.session import ConformanceSession
+from apiconform.exitcodes import ExitCode
 from apiconform.reporting import browser
-from apiconform.reporting.document import plural
+from apiconform.reporting.document import plural, printable
 from apiconform.reporting.terminal import Painter, render_summary, wants_colour
 from apiconform.reporting.writer import atomic_write_text
 
 SUITE = Path(__file__).with_name("suite.py")
-EXIT_UNTESTABLE = 3
 # A live progress line is redrawn at most this often; more would only flicker.
 REDRAW_INTERVAL = 0.1
 HAR_FILE = "property-tests.har"
@@ -50,29 +54,12 @@ class Artefacts:
     screenshot: bool = False
 
 
-class Redactor:
-    """Replaces the run's secrets in text: the configured token, and the embedded server's once it exists."""
-
-    def __init__(self, config: RunConfig) -> None:
-        self.values: list[str] = [config.token] if config.token else []
-
-    def learn(self, session: ConformanceSession) -> None:
-        """Take in the session's secrets (the embedded server's token is known only once it started)."""
-        for value in session.secrets.values:
-            if value and value not in self.values:
-                self.values.append(value)
-
-    def __call__(self, text: str) -> str:
-        """`text` with every known secret replaced by $APICONFORM_TOKEN."""
-        for value in sorted(self.values, key=len, reverse=True):
-            text = text.replace(value, TOKEN_PLACEHOLDER)
-        return text
-
-
 class RedactingStream(io.TextIOBase):
-    """A text stream that writes whole lines to `target` after redacting them.
+    """A text stream that writes whole lines to `target` after redacting them and making them printable.
 
-    Lines are held until they end, so a secret is never split over two writes and missed.
+    Lines are held until they end, so a secret is never split over two writes and missed. What pytest
+    prints (under --verbose) quotes vendor text, so control characters are shown as escapes and no line
+    starts a CI workflow command (pytest runs with --color=no: an escape is never its own).
     """
 
     def __init__(self, target: TextIO, redact: Callable[[str], str]) -> None:
@@ -87,7 +74,7 @@ class RedactingStream(io.TextIOBase):
             self._pending += text
             if "\n" in self._pending:
                 complete, self._pending = self._pending.rsplit("\n", 1)
-                self.target.write(self.redact(complete + "\n"))
+                self.target.write(printable(self.redact(complete)) + "\n")
         return len(text)
 
     def flush(self) -> None:
@@ -97,7 +84,7 @@ class RedactingStream(io.TextIOBase):
         """Write out a last unfinished line."""
         with self._lock:
             if self._pending:
-                self.target.write(self.redact(self._pending))
+                self.target.write(printable(self.redact(self._pending)))
                 self._pending = ""
         self.target.flush()
 
@@ -231,12 +218,11 @@ class Progress:
     when an API enters a new phase and when it is done.
     """
 
-    def __init__(self, stream: TextIO, *, quiet: bool, live: bool, colour: bool, redactor: Redactor) -> None:
+    def __init__(self, stream: TextIO, *, quiet: bool, live: bool, colour: bool) -> None:
         self.stream = stream
         self.quiet = quiet
         self.live = live
         self.painter = Painter(colour)
-        self.redactor = redactor
         self.apis: list[str] = []
         self.judged: dict[str, int] = {}
         self.total: dict[str, int] = {}
@@ -249,23 +235,19 @@ class Progress:
 
     # --- pytest hooks ---------------------------------------------------------------------------
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """Count each API's requirements and start following its traffic (and recording it, if asked)."""
-        session = plugin._ACTIVE
-        if session is None:
-            return
+    def follow(self, session: ConformanceSession) -> None:
+        """Follow this session (built with `on_send=progress.on_send`, so the line moves as requests go out)."""
         self.session = session
-        self.redactor.learn(session)
         self.apis = [run.contract.api for run in session.runs]
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Count each API's requirements and start recording its traffic, if asked."""
         for item in items:
             api = _api_of_nodeid(item.nodeid)
             if api and _is_requirement(item.nodeid):
                 self.total[api] = self.total.get(api, 0) + 1
-        for run in session.runs:
-            # Requests are counted as they are sent, so the line moves during the long property tests.
-            run.session.on_send = self._on_send
-        if self.archive is not None:
-            self.archive.attach(session)
+        if self.archive is not None and self.session is not None:
+            self.archive.attach(self.session)
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         """Show an API entering a new phase."""
@@ -287,17 +269,15 @@ class Progress:
         self._show(api, force=self.judged[api] == self.total.get(api))
 
     def pytest_sessionfinish(self) -> None:
-        """Stop following and recording the traffic."""
+        """Stop recording the traffic."""
         if self.archive is not None:
             self.archive.detach()
-        if self.session is not None:
-            for run in self.session.runs:
-                run.session.on_send = None
 
     # --- drawing --------------------------------------------------------------------------------
 
-    def _on_send(self, method: str, url: str) -> None:
-        if self.live:
+    def on_send(self, method: str, url: str) -> None:
+        """Called as each request goes out: redraw the live line (at most every REDRAW_INTERVAL)."""
+        if self.session is not None and self.live:
             self._show(None, force=False)
 
     def judged_so_far(self, api: str) -> int:
@@ -363,16 +343,6 @@ def _api_choice(config: RunConfig) -> str:
     return config.apis[0] if len(config.apis) == 1 else "all"
 
 
-def _last_report() -> Path | None:
-    # Read through a function: the plugin sets it while pytest runs, behind the type checker's back.
-    return plugin.LAST_REPORT
-
-
-def _write_error() -> str | None:
-    # Read through a function, as the report path is: the plugin sets it while pytest runs.
-    return plugin.WRITE_ERROR
-
-
 def check_artefacts(artefacts: Artefacts) -> None:
     """Fail before anything is sent when a requested artefact cannot be made (Chromium missing)."""
     if artefacts.screenshot:
@@ -403,22 +373,33 @@ def run(
     out = out or sys.stdout
     out_colour = wants_colour(out) if colour is None else colour
     colour = wants_colour(stream) if colour is None else colour
-    redactor = Redactor(config)
     # Progress lines are redrawn in place only on a terminal, and not while pytest prints its own (-v).
     live = bool(getattr(stream, "isatty", lambda: False)()) and not verbose
+    interruption = Interruption()
     with ExitStack() as cleanup:
-        # SIGINT, SIGTERM and a closed stdout end the run as interrupted, with reports (plugin.Interruption).
-        if plugin.INTERRUPTION.install():
-            cleanup.callback(plugin.INTERRUPTION.uninstall)
+        # SIGINT, SIGTERM and a closed stdout end the run as interrupted, with reports (engine/interruption.py).
+        if interruption.install():
+            cleanup.callback(interruption.uninstall)
         progress_stream = cleanup.enter_context(_beside_capture(stream)) if live else stream
-        progress = Progress(progress_stream, quiet=quiet, live=live, colour=colour, redactor=redactor)
+        progress = Progress(progress_stream, quiet=quiet, live=live, colour=colour)
         try:
+            session = ConformanceSession(config, on_send=progress.on_send)
+            cleanup.callback(session.stop_server)
+            progress.follow(session)
+            conformance = ConformancePlugin(session, interruption)
             return _run(
-                config, progress, stream, quiet=quiet, verbose=verbose, artefacts=artefacts, colour=out_colour, out=out
+                conformance,
+                progress,
+                stream,
+                quiet=quiet,
+                verbose=verbose,
+                artefacts=artefacts,
+                colour=out_colour,
+                out=out,
             )
         except KeyboardInterrupt:
             # Stopped before pytest took over (pytest itself ends an interrupted session with reports).
-            name, code = plugin.INTERRUPTION.cause or ("SIGINT", 130)
+            name, code = interruption.cause or ("SIGINT", ExitCode.SIGINT)
             _say(stream, f"apiconform: interrupted ({name}) before the first request: no reports written\n")
             return code
 
@@ -443,7 +424,7 @@ def _beside_capture(stream: TextIO) -> Iterator[TextIO]:
 
 
 def _run(
-    config: RunConfig,
+    conformance: ConformancePlugin,
     progress: Progress,
     stream: TextIO,
     *,
@@ -454,12 +435,10 @@ def _run(
     out: TextIO | None = None,
 ) -> int:
     out = out or sys.stdout
-    redactor = progress.redactor
+    config = conformance.session.config
+    redactor = conformance.session.secrets
     if artefacts.har or artefacts.cassette:
         progress.archive = TrafficArchive(config)
-    plugin.PRESET = config
-    plugin.LAST_REPORT = None
-    plugin.WRITE_ERROR = None
     with tempfile.TemporaryDirectory(prefix="apiconform-") as scratch:
         ini = Path(scratch, "pytest.ini")
         ini.write_text("[pytest]\n", encoding="utf-8")
@@ -470,12 +449,8 @@ def _run(
             "--rootdir",
             scratch,
             "-p",
-            "apiconform.engine.plugin",
-            "-p",
             "no:cacheprovider",
             "--noconftest",
-            "--api",
-            _api_choice(config),
             "-W",
             "ignore::pytest.PytestUnraisableExceptionWarning",
             # The engine raises its own AssertionErrors with their messages; rewriting the asserts of
@@ -483,29 +458,26 @@ def _run(
             "--assert=plain",
         ]
         if verbose:
-            args += ["-v", "--tb=short"]
+            # Vendor text in pytest's lines is shown as printable escapes; no escape is pytest's own.
+            args += ["-v", "--tb=short", "--color=no"]
         else:
             args += ["-p", "no:terminal"]
         # Hypothesis keeps derived data (its unicode tables) here even without an example database;
         # a persistent cache spares every run the seconds it takes to build them, and keeps the
         # user's working directory clean.
         os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(hypothesis_cache()))
-        try:
-            with redacted_std_streams(redactor):
-                code = pytest.main(args, plugins=[progress])
-        finally:
-            plugin.PRESET = None
+        with redacted_std_streams(redactor):
+            code = pytest.main(args, plugins=[progress, conformance])
     # From here on a signal or a closed stdout no longer interrupts: the run is over, its reports written.
-    plugin.INTERRUPTION.settle()
-    write_error = _write_error()
-    if write_error is not None:
-        _say(stream, f"apiconform: error: {write_error}\n")
-        return plugin.EXIT_WRITE_FAILED
-    cause = plugin.INTERRUPTION.cause
+    conformance.interruption.settle()
+    if conformance.write_error is not None:
+        _say(stream, f"apiconform: error: {conformance.write_error}\n")
+        return ExitCode.SUITE_ERROR
+    written = conformance.written
+    cause = conformance.interruption.cause
     if cause is not None or code == pytest.ExitCode.INTERRUPTED:
-        name, interrupted_code = cause or ("SIGINT", 130)
-        last = _last_report()
-        where = f"; reports (verdict interrupted) in {last.parent}/" if last is not None else ""
+        name, interrupted_code = cause or ("SIGINT", ExitCode.SIGINT)
+        where = f"; reports (verdict interrupted) in {written.path.parent}/" if written is not None else ""
         _say(stream, redactor(f"apiconform: interrupted ({name}): stopped sending{where}\n"))
         return interrupted_code
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
@@ -514,31 +486,29 @@ def _run(
             f"apiconform: error: the conformance suite did not run (pytest exit {int(code)}); "
             "run again with --verbose to see why\n"
         )
-        return EXIT_UNTESTABLE
-    report_path = _last_report()
-    if report_path is None or not report_path.exists():
+        return ExitCode.SUITE_ERROR
+    if written is None:
         stream.write(
             f"apiconform: the run stopped before writing its report (pytest exit {int(code)}); "
             "run again with --verbose to see why\n"
         )
-        return EXIT_UNTESTABLE
-    directory = report_path.parent
+        return ExitCode.SUITE_ERROR
+    directory = written.path.parent
     if progress.archive is not None:
         try:
             progress.archive.write(directory, artefacts, redactor)
         except OSError as exc:
             _say(stream, f"apiconform: error: cannot write the recordings to {directory}/: {exc.strerror or exc}\n")
-            return plugin.EXIT_WRITE_FAILED
+            return ExitCode.SUITE_ERROR
     if artefacts.screenshot:
         try:
             browser.screenshot(directory / "report.html", directory / SCREENSHOT_FILE)
         except browser.BrowserError as exc:
             stream.write(f"apiconform: error: --screenshot: {exc}\n")
-    report = json.loads(report_path.read_text(encoding="utf-8"))
     files = sorted(path for path in directory.iterdir() if path.is_file())
-    summary = render_summary(report, directory, files, colour=colour, verbose=verbose, quiet=quiet)
+    summary = render_summary(written.document, directory, files, colour=colour, verbose=verbose, quiet=quiet)
     write_result(out, redactor(summary))
-    return int(report["exit_code"])
+    return int(written.document["exit_code"])
 
 
 def _say(stream: TextIO, line: str) -> None:

@@ -1,123 +1,81 @@
 """A conformance session: the configuration of one run and the `ApiRun` of each API it tests.
 
-Built by the pytest plugin from its options (which `apiconform run` fills in). Without a base URL it
-starts the embedded reference server and tests that.
+Built from a checked `RunConfig` before pytest starts (by `apiconform run`, or by the plugin under plain
+pytest). Without a base URL it starts the embedded reference server and tests that.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 
 from apiconform import contract
-from apiconform.engine import response_checks
-from apiconform.engine.http import DEFAULT_MAX_BODY, BudgetExhausted, GuardedSession, Pacer, Politeness, origin
-
-# The defaults of the run options live in engine/options.py (one table for both doors).
-from apiconform.engine.options import (
-    DEFAULT_MAX_EXAMPLES,
-    DEFAULT_MAX_REQUESTS,
-    DEFAULT_MAX_RESPONSE_MIB,
+from apiconform.engine import checks
+from apiconform.engine.config import (
     DEFAULT_REMOTE_RATE,
-    DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_SEED,
+    DOCUMENTED_RATE_SHARE,
     TOKEN_SOURCES,
     ConfigurationError,
+    RunConfig,
+    contract_of,
+    is_loopback,
 )
+from apiconform.engine.http import MAX_RETRY_AFTER, BudgetExhausted, GuardedSession, Pacer, Politeness, origin
 from apiconform.engine.records import MISSING
-from apiconform.engine.scenarios import SCENARIO_CHECKS, load_all
-from apiconform.engine.target import ApiRun, Secrets
+from apiconform.engine.redaction import Redactor
+from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import Observation, Outcome
-from apiconform.reporting.waivers import Waiver
-
-__all__ = [
-    "DEFAULT_MAX_EXAMPLES",
-    "DEFAULT_MAX_REQUESTS",
-    "DEFAULT_MAX_RESPONSE_MIB",
-    "DEFAULT_REMOTE_RATE",
-    "DEFAULT_REQUEST_TIMEOUT",
-    "DEFAULT_SEED",
-    "ConfigurationError",
-    "ConformanceSession",
-    "RunConfig",
-]
-
-
-@dataclass
-class RunConfig:
-    apis: list[str]
-    base_urls: dict[str, str] = field(default_factory=dict)  # empty: the embedded reference server
-    token: str | None = None
-    enterprise_id: str | None = None
-    seed: int = DEFAULT_SEED
-    max_examples: int = DEFAULT_MAX_EXAMPLES
-    rate_limit: float | None = None
-    max_requests: int | None = DEFAULT_MAX_REQUESTS
-    max_time: float | None = None
-    timeout: float = DEFAULT_REQUEST_TIMEOUT
-    allow_unsafe_methods: bool = False
-    # TLS: verified against the system's CAs, or this CA bundle (PEM); `insecure` verifies nothing.
-    ca_bundle: str | None = None
-    insecure: bool = False
-    max_response_bytes: int = DEFAULT_MAX_BODY
-    report_dir: str | None = None
-    embedded_faults: tuple[str, ...] = ()
-    embedded_variants: tuple[str, ...] = ()  # legitimate behaviours of the embedded server (server/variants.py)
-    embedded_records: int | None = None
-    embedded_churn: float = 0.0  # records per second the embedded server inserts while it serves
-    # Read by apiconform.engine.report: waived failures do not fail the gate; secret headers are masked.
-    waivers: tuple[Waiver, ...] = ()
-    secret_headers: tuple[str, ...] = ()
-    # Where the token came from ("--token", "--token-file FILE", "$APICONFORM_TOKEN"), for messages only.
-    token_source: str | None = None
-    # time.monotonic() when the process started the run: --max-time counts from here, not from when
-    # pytest, schemathesis and the embedded server are ready.
-    started_at: float | None = None
-
-
-def is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 class ConformanceSession:
     """Everything one run needs: the runs per API, the embedded server if any, timings."""
 
     def __init__(self, config: RunConfig, *, on_send: Callable[[str, str], None] | None = None) -> None:
-        load_all()
         _seed_case_ids(config.seed)
         self.config = config
         self.started = datetime.now(UTC)
         self.finished: datetime | None = None
         self.server: Any = None
-        self.secrets = Secrets([config.token] if config.token else [])
+        # Every secret of the run, masked in everything it writes (reports, recordings, the terminal).
+        self.secrets = Redactor([config.token] if config.token else [])
         start = config.started_at if config.started_at is not None else time.monotonic()
         self.deadline = start + config.max_time if config.max_time else None
         # Set when a signal or a closed stdout stops the run: (what stopped it, the exit code it gives).
         self.interrupted: tuple[str, int] | None = None
         self.on_send = on_send
+        self.contracts = {api: contract_of(config, api) for api in config.apis}
         token = config.token
-        enterprise_id = config.enterprise_id
+        path_values = dict(config.path_params)
         base_urls = dict(config.base_urls)
+        # The embedded server is ours: probing it with undeclared methods harms nobody.
+        self.allow_unsafe_methods = config.allow_unsafe_methods or not base_urls
         if not base_urls:
             self.server = self._start_embedded()
-            token, enterprise_id = self.server.token, self.server.enterprise_id
-            base_urls = {api: self.server.api_base_url(api) for api in config.apis}
-            self.secrets.values.append(token)
-            # The embedded server is ours: probing it with undeclared methods harms nobody.
-            config.allow_unsafe_methods = True
+            token = self.server.token
+            path_values = {**path_values, **self.server.path_parameters}  # the server knows its own data
+            base_urls = {api: self._embedded_base_url(loaded) for api, loaded in self.contracts.items()}
+            self.secrets.add(token)
         self.embedded = self.server is not None
         # One pacer per origin: two APIs on one host share its rate limit.
         self.pacers: dict[tuple[str, str, int], Pacer] = {}
-        self.runs = [self._api_run(api, base_urls[api], token, enterprise_id) for api in config.apis]
+        self.runs = [self._api_run(self.contracts[api], base_urls[api], token, path_values) for api in config.apis]
+
+    def _embedded_base_url(self, loaded: contract.Contract) -> str:
+        """The API's base URL on the embedded server; an API it does not implement is a configuration error."""
+        path = loaded.server_path + loaded.operation_path(loaded.semantics.operation_id)
+        if not self.server.serves(path):
+            self.stop_server()
+            raise ConfigurationError(
+                f"the embedded reference server does not implement {loaded.api} (GET {path}); "
+                "test it at its own server with --base-url"
+            )
+        return str(self.server.base_url) + loaded.server_path
 
     def _start_embedded(self) -> Any:
         from apiconform.server import ReferenceServer
@@ -134,19 +92,24 @@ class ConformanceSession:
             options["records"] = self.config.embedded_records
         if self.config.embedded_churn:
             options["churn"] = self.config.embedded_churn
+        if self.config.embedded_latency_ms:
+            options["latency_ms"] = self.config.embedded_latency_ms
         server = ReferenceServer(**options)
         server.start()
         return server
 
-    def _api_run(self, api: str, base_url: str, token: str | None, enterprise_id: str | None) -> ApiRun:
-        loaded = contract.load(api)
+    def _api_run(
+        self, loaded: contract.Contract, base_url: str, token: str | None, path_values: dict[str, str]
+    ) -> ApiRun:
         unsafe = loaded.semantics.unsafe_methods
         methods = {"GET"}
-        if self.config.allow_unsafe_methods and unsafe:
-            methods |= set(unsafe["methods"])
+        if self.allow_unsafe_methods and unsafe:
+            methods |= set(unsafe.methods)
+        documented = loaded.semantics.rate_limit
         rate = self.config.rate_limit
         if rate is None and not is_loopback(base_url):
-            rate = DEFAULT_REMOTE_RATE
+            # Half the vendor's documented budget: a production integration sharing the token keeps the rest.
+            rate = documented.per_second * DOCUMENTED_RATE_SHARE if documented else DEFAULT_REMOTE_RATE
         politeness = Politeness(
             rate_limit=rate,
             max_requests=self.config.max_requests,
@@ -155,22 +118,24 @@ class ConformanceSession:
             max_body=self.config.max_response_bytes,
             allowed_methods=methods,
             verify=self.tls_verify(),
+            # A 429 is waited out up to one documented window (the vendor's own reset time).
+            max_retry_after=max(documented.per_seconds, MAX_RETRY_AFTER) if documented else MAX_RETRY_AFTER,
         )
         pacer = self.pacers.setdefault(origin(base_url), Pacer(rate))
         session = GuardedSession(base_url, politeness, on_send=self.on_send, pacer=pacer)
-        schemathesis_config = self._schemathesis_config(loaded, base_url, token, enterprise_id, methods)
+        schemathesis_config = self._schemathesis_config(loaded, base_url, token, path_values, methods)
         run = ApiRun(
             loaded,
             base_url=base_url,
             token=token,
-            enterprise_id=enterprise_id,
+            path_values=path_values,
             session=session,
             seed=self.config.seed,
             secrets=self.secrets,
             schemathesis_config=schemathesis_config,
             allow_unsafe_methods=len(methods) > 1,
         )
-        response_checks.attach(run)
+        checks.attach(run)
         return run
 
     def tls_verify(self) -> bool | str:
@@ -180,15 +145,19 @@ class ConformanceSession:
         return self.config.ca_bundle or True
 
     def _schemathesis_config(
-        self, loaded: contract.Contract, base_url: str, token: str | None, enterprise_id: str | None, methods: set[str]
+        self,
+        loaded: contract.Contract,
+        base_url: str,
+        token: str | None,
+        path_values: dict[str, str],
+        methods: set[str],
     ) -> SchemathesisConfig:
         config = SchemathesisConfig()
         config.update(seed=self.config.seed, max_failures=None)
         project = config.projects.default
-        parameters = {}
-        for name, source in loaded.semantics.path_parameters.items():
-            if source == "enterprise-id" and enterprise_id is not None:
-                parameters[f"path.{name}"] = enterprise_id
+        parameters = {
+            f"path.{name}": path_values[name] for name in loaded.semantics.path_parameters if name in path_values
+        }
         project.update(
             base_url=base_url,
             headers={"Authorization": f"Bearer {token}"} if token else None,
@@ -214,6 +183,13 @@ class ConformanceSession:
         project.phases.coverage.unexpected_methods = {method.lower() for method in methods - {"GET"}}
         return config
 
+    def interrupt(self, cause: tuple[str, int]) -> None:
+        """A signal or a closed stdout stops the run: note why, and every API stops sending at once."""
+        self.interrupted = self.interrupted or cause
+        for run in self.runs:
+            if run.session.traffic.stopped is None:
+                run.session.traffic.stopped = f"the run was interrupted ({cause[0]})"
+
     def run(self, api: str) -> ApiRun:
         return next(run for run in self.runs if run.contract.api == api)
 
@@ -226,12 +202,12 @@ class ConformanceSession:
             try:
                 reply = run.get(run.semantics.paging.query(0, 1))
             except requests.RequestException as exc:  # the target's doing; a bug of ours propagates
-                run.cache["untestable"] = run.secrets.redact(str(exc) or type(exc).__name__)
+                run.untestable = run.secrets.redact(str(exc) or type(exc).__name__)
                 continue
             if reply.error:
-                run.cache["untestable"] = reply.error
+                run.untestable = reply.error
             elif reply.status in (401, 403):
-                run.cache["untestable"] = (
+                run.untestable = (
                     f"the list operation answered {reply.status} to a plain request {self._credentials_said()}"
                 )
             elif reply.status == 404 or (
@@ -247,17 +223,17 @@ class ConformanceSession:
                     else f"{reply.status} with a body that is not JSON "
                     f"({reply.headers.get('Content-Type') or 'no Content-Type'})"
                 )
-                run.cache["untestable"] = (
+                run.untestable = (
                     f"the list operation answered {answer} to a plain request (GET {reply.evidence.url}): "
                     f"is --base-url right? it should end with {run.contract.server_path or '/'}"
                 )
             elif reply.status is None or not 200 <= reply.status < 300:
-                run.cache["untestable"] = f"the list operation answered {reply.status} to a plain request"
+                run.untestable = f"the list operation answered {reply.status} to a plain request"
                 location = reply.headers.get("Location")
                 if reply.status is not None and 300 <= reply.status < 400 and location:
                     # Not followed: the token must not travel to wherever the target points.
-                    run.cache["untestable"] += f" (a redirect to {run.secrets.redact(location)}, not followed)"
-            if "untestable" in run.cache:
+                    run.untestable += f" (a redirect to {run.secrets.redact(location)}, not followed)"
+            if run.untestable is not None:
                 mark_untestable(run)
 
     def _credentials_said(self) -> str:
@@ -271,16 +247,16 @@ class ConformanceSession:
     def scenarios_for(self, run: ApiRun) -> list[str]:
         """The scenario checks the API's catalog cites and its semantics support, in registry order."""
         cited = {check for requirement in run.contract.requirements for check in requirement.checks}
-        return [name for name, check in SCENARIO_CHECKS.items() if name in cited and check.applies(run.semantics)]
+        return [name for name, check in checks.relations().items() if name in cited and check.applies(run.semantics)]
 
     def ensure_scenario(self, run: ApiRun, name: str) -> None:
         """Run a scenario check once per API (several requirements cite the same check)."""
-        done = run.cache.setdefault("scenarios-done", set())
-        if name in done or name not in SCENARIO_CHECKS:
+        relations = checks.relations()
+        if name in run.scenarios_done or name not in relations:
             return
-        done.add(name)
-        scenario = SCENARIO_CHECKS[name]
-        if "untestable" in run.cache or run.budget_exhausted or not scenario.applies(run.semantics):
+        run.scenarios_done.add(name)
+        scenario = relations[name]
+        if run.untestable is not None or run.budget_exhausted or not scenario.applies(run.semantics):
             return
         try:
             scenario.run(run)
@@ -293,9 +269,8 @@ class ConformanceSession:
         """Give every requirement nothing observed a reason, and stop the embedded server."""
         self.finished = datetime.now(UTC)
         for run in self.runs:
-            response_checks.detach(run)
             run.ledger.settle()
-            if "untestable" in run.cache:
+            if run.untestable is not None:
                 mark_untestable(run)
             for record in run.ledger:
                 if not (record.passes or record.failure_count or record.inconclusive or record.not_exercised):
@@ -332,7 +307,7 @@ def _seed_case_ids(seed: int) -> None:
 def mark_untestable(run: ApiRun) -> None:
     """Every requirement of an API that cannot be tested is inconclusive, with the reason: what the
     preflight's own reply showed (a 401 that is a valid error, say) is no evidence of conformance."""
-    reason = f"the target could not be tested: {run.cache['untestable']}"
+    reason = f"the target could not be tested: {run.untestable}"
     if all(reason in record.reasons() and not record.passes for record in run.ledger):
         return
     run.ledger.clear()

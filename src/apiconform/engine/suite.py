@@ -1,10 +1,12 @@
-"""The conformance suite pytest collects under the apiconform plugin.
+"""The conformance suite pytest collects under the apiconform plugin (engine/plugin.py).
 
-Two kinds of tests, in this order:
+Three kinds of tests, in this order:
 
 - `test_properties__<api>[GET /path]`: schemathesis property tests of the list operation (examples,
   coverage and fuzzing phases, positive and negative data), with schemathesis' response checks and
-  apiconform's per-response checks; failures shrink.
+  apiconform's per-response checks; failures shrink. The plugin collects one per API in place of
+  `test_properties` below.
+- `test_scenario[<api>:<check>]`: one per cross-request check the API's catalog cites.
 - `test_requirement[<api>:<REQUIREMENT-ID>]`: one per catalog requirement. It runs the scenario checks
   the catalog cites (each once per API) and turns the requirement's verdict into the test outcome:
   fail (MUST) fails, warn (SHOULD) passes with a warning, not-exercised and inconclusive skip; but a
@@ -26,11 +28,10 @@ from schemathesis.generation.case import Case
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from apiconform.engine.http import BudgetExhausted, RefusedRequest
-from apiconform.engine.plugin import active_session
+from apiconform.engine.plugin import SESSION_KEY
+from apiconform.engine.session import ConformanceSession
 from apiconform.engine.target import ApiRun, readable, wire_query
 from apiconform.engine.verdicts import Verdict
-
-SESSION = active_session()
 
 
 def _sent_an_empty_value(response: Response) -> bool:
@@ -39,7 +40,8 @@ def _sent_an_empty_value(response: Response) -> bool:
     return "" in wire_query(response.request.url or "").values()
 
 
-def _property_test(run: ApiRun) -> Callable[..., None]:
+def property_test(run: ApiRun) -> Callable[..., None]:
+    """The schemathesis property test of one API's list operation."""
     schema = run.schema.include(operation_id=run.semantics.operation_id)
     checks = [*run.response_checks, negative_data_rejection]
     unsupported = _unsupported_method_check()
@@ -48,8 +50,8 @@ def _property_test(run: ApiRun) -> Callable[..., None]:
 
     @schema.parametrize()
     def test(case: Case) -> None:
-        if "untestable" in run.cache:
-            pytest.skip(f"the target could not be tested: {run.cache['untestable']}")
+        if run.untestable is not None:
+            pytest.skip(f"the target could not be tested: {run.untestable}")
         if run.budget_exhausted:
             return
         try:
@@ -86,42 +88,50 @@ def _unsupported_method_check() -> Any:
     return unsupported_method
 
 
-for _run in SESSION.runs:
-    globals()[f"test_properties__{_run.contract.api.replace('-', '_')}"] = _property_test(_run)
+def test_properties() -> None:
+    """Stands in for the property tests: the plugin collects `test_properties__<api>` in its place."""
+    raise AssertionError("collected only under the apiconform plugin, which replaces it")
+
+
+@pytest.fixture
+def conformance(request: pytest.FixtureRequest) -> ConformanceSession:
+    """The run's session, which the plugin put into pytest's stash."""
+    return request.config.stash[SESSION_KEY]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     name = metafunc.function.__name__
+    session = metafunc.config.stash[SESSION_KEY]
     if name == "test_scenario":
-        pairs = [(run.contract.api, check) for run in SESSION.runs for check in SESSION.scenarios_for(run)]
+        pairs = [(run.contract.api, check) for run in session.runs for check in session.scenarios_for(run)]
         metafunc.parametrize(("api", "check"), pairs, ids=[f"{api}:{check}" for api, check in pairs])
     elif name == "test_requirement":
-        pairs = [(run.contract.api, requirement.id) for run, requirement in SESSION.iter_requirements()]
+        pairs = [(run.contract.api, requirement.id) for run, requirement in session.iter_requirements()]
         metafunc.parametrize(("api", "requirement_id"), pairs, ids=[f"{api}:{rid}" for api, rid in pairs])
 
 
-def test_scenario(api: str, check: str) -> None:
+def test_scenario(conformance: ConformanceSession, api: str, check: str) -> None:
     """Run one scenario check; its findings are judged per requirement below."""
-    run = SESSION.run(api)
-    if "untestable" in run.cache:
-        pytest.skip(f"the target could not be tested: {run.cache['untestable']}")
-    SESSION.ensure_scenario(run, check)
+    run = conformance.run(api)
+    if run.untestable is not None:
+        pytest.skip(f"the target could not be tested: {run.untestable}")
+    conformance.ensure_scenario(run, check)
 
 
-def test_requirement(api: str, requirement_id: str) -> None:
-    run = SESSION.run(api)
+def test_requirement(conformance: ConformanceSession, api: str, requirement_id: str) -> None:
+    run = conformance.run(api)
     run.ledger.settle()  # every check has run by now (scenario tests come first)
     requirement = run.contract.requirement(requirement_id)
     record = run.ledger[requirement_id]
     verdict = record.verdict
-    if "untestable" in run.cache:
-        reason = run.cache["untestable"]
+    if run.untestable is not None:
+        reason = run.untestable
         pytest.fail(f"{requirement_id}: {verdict.value}: the target could not be tested: {reason}", pytrace=False)
     crashes = [reason for reason in record.reasons() if reason in run.ledger.errors]
     if verdict is Verdict.INCONCLUSIVE and crashes:
         pytest.fail(f"{requirement_id}: {verdict.value}: {'; '.join(crashes)}", pytrace=False)
-    waiver = next((w for w in SESSION.config.waivers if w.requirement == requirement_id), None)
-    if verdict in (Verdict.FAIL, Verdict.WARN) and waiver and not waiver.expired(SESSION.started.date()):
+    waiver = next((w for w in conformance.config.waivers if w.requirement == requirement_id), None)
+    if verdict in (Verdict.FAIL, Verdict.WARN) and waiver and not waiver.expired(conformance.started.date()):
         pytest.xfail(f"waived until {waiver.expires} ({waiver.ticket}): {waiver.reason}")
     if verdict is Verdict.FAIL:
         first = record.failures[0] if record.failures else None

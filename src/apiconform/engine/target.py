@@ -1,10 +1,10 @@
 """One API under test: its contract, where it lives, how to talk to it, and what was observed.
 
-`ApiRun` is what every check receives. It sends requests through the run's guarded session and has
-every answer validated by schemathesis (`case.validate_response`), which runs the built-in response
-checks and apiconform's per-response checks alike; an `after_validate` hook turns their results into
-observations. Scenario checks therefore get schema, status, header and record checks on every page
-they fetch, through the same code path as the property tests.
+`ApiRun` is what the cross-request checks receive. It sends requests through the run's guarded session
+and has every answer validated by schemathesis (`case.validate_response`), which runs the built-in
+response checks and apiconform's per-response checks alike; an `after_validate` hook turns their
+results into observations. Cross-request checks therefore get schema, status, header and record checks
+on every page they fetch, through the same code path as the property tests.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import contextlib
 import functools
 import hashlib
 import json
+import math
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
@@ -30,39 +31,33 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.schemas import APIOperation, BaseSchema
 
 from apiconform.contract import Contract
+from apiconform.engine.discovery import Discovery
 from apiconform.engine.http import BudgetExhausted, GuardedSession, RefusedRequest
 from apiconform.engine.records import MISSING, pointer_get
+from apiconform.engine.redaction import Redactor
 from apiconform.engine.verdicts import Evidence, Ledger, Observation, Outcome
 
-TOKEN_PLACEHOLDER = "$APICONFORM_TOKEN"
 # A bearer value that no server issues; sent where a check needs a wrong token.
 INVALID_TOKEN = "apiconform-invalid-token"
 BODY_EXCERPT = 600
 
 
-@dataclass
-class Secrets:
-    """Values that must never be written anywhere; `redact` replaces them with a placeholder."""
-
-    values: list[str] = field(default_factory=list)
-
-    def redact(self, text: str) -> str:
-        for secret in self.values:
-            if secret:
-                text = text.replace(secret, TOKEN_PLACEHOLDER)
-        return text
-
-
 @dataclass(frozen=True)
-class Reply:
-    """An answer from the target, or the reason there was none (`error`)."""
+class Exchange:
+    """One request and its reply as the checks see them, or the reason there was no reply (`error`).
+
+    Built once per reply: by `ApiRun.get` for the cross-request checks, and by the per-response checks'
+    adapter (`apiconform.engine.checks.base`) from what schemathesis validated."""
 
     query: Mapping[str, str]
     status: int | None
     headers: CaseInsensitiveDict[str]
-    body: Any  # parsed JSON, or MISSING when the body is not JSON
+    body: Any  # parsed JSON, or MISSING when the body is not strict JSON
     evidence: Evidence
     error: str | None = None
+    content: bytes = b""  # the body as received, for the per-response checks (strict_json reads it)
+    # Query parameters whose value the spec rules out (all of them for schemathesis' negative data).
+    invalid_params: frozenset[str] = frozenset()
 
     def records(self, pointer: str) -> list[Any] | None:
         """The record list at `pointer` in a 200 JSON body, or None when there is none."""
@@ -70,6 +65,21 @@ class Reply:
             return None
         value = pointer_get(self.body, pointer)
         return value if isinstance(value, list) else None
+
+    def present(self, param: str, value_format: str | None = None) -> str | None:
+        """The parameter's value when it was sent, non-empty, valid and in its documented form; else None.
+
+        Empty values (DECISIONS.md D-GEN-2), values the schema rules out (D-GEN-11) and values outside a
+        filter's documented form (D-OES-3) are judged by the requirements about such inputs instead."""
+        value = self.query.get(param)
+        if value is None or value == "" or param in self.invalid_params:
+            return None
+        if value_format == "uuid" and not all(_UUID.match(part) for part in value.split(",")):
+            return None
+        return value
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class UnsendableQuery(ValueError):
@@ -131,6 +141,20 @@ def _parse_int(text: str) -> int:
     return int(text) if len(text) <= _INT_DIGITS else LargeInt(text)
 
 
+# An exponent of three or more digits: where a JSON number may lie beyond the range of a float.
+_LONG_EXPONENT = re.compile(rb"[0-9][eE][+-]?[0-9]{3}")
+
+
+def _parse_float(text: str) -> float:
+    """A JSON number with a fraction or exponent. One beyond a float's range (`1e999999`) is still a number:
+    the largest float of its sign stands in for it (beyond every bound a schema states), never infinity,
+    which JSON has not and schema validators read as null."""
+    value = float(text)
+    if math.isinf(value):
+        return -sys.float_info.max if value < 0 else sys.float_info.max
+    return value
+
+
 class AmbiguousJson(ValueError):
     """A body Python's json module reads, but that is not one JSON text with a single meaning (RFC 8259)."""
 
@@ -155,7 +179,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def loads_strict(content: bytes) -> Any:
     """`content` parsed as strict JSON: ValueError for anything that is not JSON, AmbiguousJson for NaN,
     Infinity or a repeated key (which the json module would accept, each parser in its own way)."""
-    return json.loads(content, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys, parse_int=_parse_int)
+    return json.loads(
+        content,
+        parse_constant=_refuse_constant,
+        object_pairs_hook=_unique_keys,
+        parse_int=_parse_int,
+        parse_float=_parse_float,
+    )
 
 
 def json_problem(content: bytes) -> str | None:
@@ -182,13 +212,15 @@ def parse_body(content: bytes) -> Any:
 
 def readable(response: Any) -> Any:
     """The reply as schemathesis' checks take it, with its JSON read the way apiconform reads it: an
-    integer past Python's digit limit is a number to judge, not a body that fails to deserialize."""
+    integer past Python's digit limit, or an exponent past a float's range, is a number to judge, not a
+    body that fails to deserialize or a null."""
     from schemathesis.core.transport import Response as CheckedResponse
 
     checked = CheckedResponse.from_any(response)
     # Most bodies hold no such number: they are left to schemathesis as they are (read once, not copied).
     content = checked.content or b""
-    if checked._deserialized is NOT_SET and len(content) > _INT_DIGITS and _LONG_DIGITS.search(content):
+    long_number = (len(content) > _INT_DIGITS and _LONG_DIGITS.search(content)) or _LONG_EXPONENT.search(content)
+    if checked._deserialized is NOT_SET and long_number:
         body = parse_body(content)
         if body is not MISSING:
             checked._deserialized = _large_ints_as_floats(body)
@@ -210,7 +242,7 @@ def _large_ints_as_floats(value: Any) -> Any:
 
 
 def make_evidence(
-    secrets: Secrets,
+    secrets: Redactor,
     method: str,
     url: str,
     request_headers: Mapping[str, str],
@@ -222,7 +254,8 @@ def make_evidence(
     authorization = request_headers.get("Authorization") or request_headers.get("authorization")
     auth = f' -H "Authorization: {authorization}"' if authorization else ""
     curl = f"curl -X {method}{auth} '{url}'"
-    text = content[: BODY_EXCERPT * 4].decode("utf-8", errors="replace")
+    # Redacted before it is cut (and after: the prefix of a secret a cut leaves is masked too).
+    text = secrets.redact(content[: BODY_EXCERPT * 4].decode("utf-8", errors="replace"))
     excerpt = text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + "..."
     headers = response_headers or {}
     # The count headers, and where a redirect pointed (it is never followed; the evidence shows where to).
@@ -250,10 +283,10 @@ class ApiRun:
         *,
         base_url: str,
         token: str | None,
-        enterprise_id: str | None,
+        path_values: Mapping[str, str],
         session: GuardedSession,
         seed: int,
-        secrets: Secrets,
+        secrets: Redactor,
         schemathesis_config: SchemathesisConfig,
         allow_unsafe_methods: bool = False,
     ) -> None:
@@ -261,33 +294,39 @@ class ApiRun:
         self.semantics = contract.semantics
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self.enterprise_id = enterprise_id
+        # The configured value of each path parameter, by name (a run never sends a path without them).
+        self.path_values = dict(path_values)
         self.session = session
         self.seed = seed
         self.secrets = secrets
         self.allow_unsafe_methods = allow_unsafe_methods
         self.ledger = Ledger(contract.requirements)
         self.schema: BaseSchema = schemathesis.openapi.from_dict(dict(contract.openapi), config=schemathesis_config)
-        # Per-response checks run on every reply; set by apiconform.engine.response_checks.attach().
+        # The schemathesis checks every reply is validated with, and the names of every per-response check
+        # they run (the catalog cites these); set by apiconform.engine.checks.attach().
         self.response_checks: list[Any] = []
+        self.response_check_names: tuple[str, ...] = ()
         self.responses = 0
         self.successes = 0
         self.transport_errors: list[str] = []
         self.budget_exhausted = False
+        # Why the target cannot be tested at all (the preflight's finding), or None.
+        self.untestable: str | None = None
+        # The cross-request checks already run (several requirements cite the same one; each runs once).
+        self.scenarios_done: set[str] = set()
         # How many requests had been sent when the first failure was seen (benchmarks report it).
         self.first_failure_after: int | None = None
         # Values learnt from the target (apiconform.engine.discovery), shared by the checks.
-        self.cache: dict[Any, Any] = {}
+        self.discovery = Discovery()
 
     # --- requests -------------------------------------------------------------------------------
 
     def path_parameters(self) -> dict[str, str]:
-        values = {"enterprise-id": self.enterprise_id}
         resolved = {}
-        for name, source in self.semantics.path_parameters.items():
-            value = values.get(source)
+        for name, option in self.semantics.path_parameters.items():
+            value = self.path_values.get(name)
             if value is None:
-                raise RefusedRequest(f"the {self.contract.api} path needs --{source}")
+                raise RefusedRequest(f"the {self.contract.api} path needs --{option} (or --path-param {name}=VALUE)")
             resolved[name] = value
         return resolved
 
@@ -320,7 +359,7 @@ class ApiRun:
         path_parameters: Mapping[str, str] | None = None,
         credentials: str | None = "configured",
         method: str = "GET",
-    ) -> Reply:
+    ) -> Exchange:
         """Send one request and have the reply inspected. Raises only when the run must stop (budget, refusal)."""
         url = self.url(query, operation_id=operation_id, path_parameters=path_parameters)
         headers = self.auth_headers(credentials)
@@ -335,9 +374,9 @@ class ApiRun:
             message = self.secrets.redact(f"{method} {url}: {exc}")
             self.transport_errors.append(message)
             evidence = make_evidence(self.secrets, method, url, headers)
-            return Reply(dict(query), None, CaseInsensitiveDict(), MISSING, evidence, error=message)
+            return Exchange(dict(query), None, CaseInsensitiveDict(), MISSING, evidence, error=message)
         self.count(response.status_code)
-        reply = Reply(
+        reply = Exchange(
             dict(query),
             response.status_code,
             CaseInsensitiveDict(response.headers),
@@ -378,7 +417,7 @@ class ApiRun:
             with contextlib.suppress(FailureGroup):
                 case.validate_response(readable(response), checks=self.response_checks)
         except Exception as exc:  # the suite's failure (the checks guard themselves; this is the rest)
-            cited = [rid for check in self.response_checks for rid in self.citing(check.__name__)]
+            cited = [rid for name in self.response_check_names for rid in self.citing(name)]
             self.crashed("validating a reply", exc, cited)
 
     # --- observations ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
@@ -61,9 +62,21 @@ def read_json(path: str | Path) -> Any:
     except UnicodeDecodeError:
         raise ReportError(f"{file}: not UTF-8 text") from None
     try:
-        return json.loads(text)
+        return without_surrogates(json.loads(text))
     except json.JSONDecodeError as exc:
         raise ReportError(f"{file}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def without_surrogates(value: Any) -> Any:
+    """`value` with each lone surrogate in its strings written as its escape (`\\ud800`): JSON may hold one
+    (`"\\ud800"`), but no UTF-8 file or terminal can, and one must not cost a whole report."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {without_surrogates(key): without_surrogates(item) for key, item in value.items()}
+    return value
 
 
 def load_report(path: str | Path) -> dict[str, Any]:
@@ -95,6 +108,29 @@ def one_line(text: str | None, limit: int = 200) -> str:
     """`text` on one line, cut at `limit` characters with an ellipsis."""
     flat = " ".join((text or "").split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+# What a terminal or a CI log would act on rather than show: C0 and C1 controls (but tab and newline),
+# DEL, lone surrogates, and the bidirectional overrides and isolates that reorder what is shown.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# A line that starts with `::` is a workflow command to GitHub Actions (`::error::`, `::stop-commands::`).
+_WORKFLOW_COMMAND = re.compile(r"^(\s*)::", re.MULTILINE)
+
+
+def printable(text: str) -> str:
+    """Vendor text as a terminal or a CI log may show it: each control character or bidi override as its
+    escape (`\\x1b`, `\\u202e`), and no line starting with `::`."""
+    return no_workflow_commands(_UNPRINTABLE.sub(lambda match: _escape(match.group()), text))
+
+
+def no_workflow_commands(text: str) -> str:
+    """`text` with the `::` that starts any line written `\\x3a:`, so no CI runner takes it as a command."""
+    return _WORKFLOW_COMMAND.sub(lambda match: match.group(1) + "\\x3a:", text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def ordered(requirements: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -172,6 +208,9 @@ def headline(report: Mapping[str, Any]) -> str:
     text = f"{report['verdict'].upper()}: {', '.join(parts)} of {plural(total, 'requirement')} ({apis})"
     if untestable:
         text += f"; could not test {', '.join(untestable)}"
+    cut = [api["api"] for api in report["apis"] if api["verdict"] == "incomplete"]
+    if cut:
+        text += f"; the target cut the run short on {', '.join(cut)} (429)"
     broken = [api["api"] for api in report["apis"] if api.get("suite_errors")]
     if broken:
         text += f"; the suite itself failed on {', '.join(broken)}"

@@ -15,18 +15,20 @@ warning from a pass and a waiver from a skip.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
 from apiconform.reporting.document import counts, insecure, of_api, one_line, reason, safety_notes
 
-# XML 1.0 cannot hold most control characters, even escaped; a response body may contain them.
-_XML_FORBIDDEN = dict.fromkeys((*range(0, 9), 11, 12, *range(14, 32), 65534, 65535), "�")
+# XML 1.0 cannot hold most control characters, lone surrogates or U+FFFE/U+FFFF, even escaped; a
+# response body may contain any of them.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _text(value: Any) -> str:
-    return str(value).translate(_XML_FORBIDDEN)
+    return _XML_FORBIDDEN.sub("\ufffd", str(value))
 
 
 def _element(parent: ET.Element, tag: str, text: str | None = None, **attributes: Any) -> ET.Element:

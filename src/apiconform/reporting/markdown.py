@@ -30,9 +30,25 @@ MAX_ROWS = 60
 _ICONS = {"fail": "❌", "warn": "⚠️", "waived": "🔕", "pass": "✅", "inconclusive": "❔", "not-exercised": "➖"}
 
 
+# What GitHub would turn into a link or a notification: a URL, a `www.` address, an @mention, an e-mail.
+_AUTOLINKED = re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.-]*://|www\.)\S+|\S*@\S+")
+
+
 def text(value: Any) -> str:
-    """Plain text made inert: no HTML, no Markdown emphasis, links or table breaks."""
-    escaped = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Plain text made inert: no HTML, no Markdown emphasis, links or table breaks, and no autolink or
+    @mention (those go into code spans, which GitHub shows as they are)."""
+    pieces = []
+    position = 0
+    plain = str(value)
+    for match in _AUTOLINKED.finditer(plain):
+        pieces += [_escaped(plain[position : match.start()]), code(match.group())]
+        position = match.end()
+    pieces.append(_escaped(plain[position:]))
+    return "".join(pieces)
+
+
+def _escaped(plain: str) -> str:
+    escaped = plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return re.sub(r"([\\`*_\[\]|#~!])", r"\\\1", escaped)
 
 

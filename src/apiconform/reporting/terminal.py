@@ -14,9 +14,11 @@ from apiconform.reporting.document import (
     findings,
     headline_evidence,
     insecure,
+    no_workflow_commands,
     of_api,
     one_line,
     plural,
+    printable,
     reason,
     replay,
     safety_notes,
@@ -32,6 +34,7 @@ _COLOURS = {
     "untestable": "1;31",
     "error": "1;31",
     "interrupted": "1;33",
+    "incomplete": "1;33",
     "applied": "36",
     "expired": "1;31",
     "stale": "33",
@@ -107,7 +110,33 @@ def render_summary(
     """The summary printed after a run: table, findings, waivers, report files, the verdict line.
 
     `quiet` keeps only what a script or a CI log cannot do without: why an API could not be tested,
-    and the verdict line."""
+    and the verdict line.
+
+    Every string of the report is shown through `printable`: vendor text (a header value, a record, a
+    redirect target) can neither drive the terminal nor start a CI workflow command."""
+    summary = _summary(_shown(report), report_dir, written, colour=colour, verbose=verbose, quiet=quiet)
+    return no_workflow_commands(summary)
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, list):
+        return [_shown(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _shown(item) for key, item in value.items()}
+    return value
+
+
+def _summary(
+    report: Mapping[str, Any],
+    report_dir: Path | None,
+    written: Sequence[Path],
+    *,
+    colour: bool,
+    verbose: bool,
+    quiet: bool,
+) -> str:
     painter = Painter(colour)
     if quiet:
         return "\n".join([*_untestable(report), _verdict_line(painter, report)]) + "\n"
@@ -178,10 +207,16 @@ def _verdict_line(painter: Painter, report: Mapping[str, Any]) -> str:
         3: "could not be tested",
         4: "the suite itself failed",
         130: "interrupted",
+        141: "interrupted",
         143: "interrupted",
     }.get(report["exit_code"], "")
+    if report["verdict"] == "incomplete":
+        meaning = "the target cut the run short"
+    stopped = list(dict.fromkeys(api["stopped_reason"] for api in report["apis"] if api.get("stopped_reason")))
+    if stopped and report["verdict"] == "pass":
+        # A budget the user set (--max-requests, --max-time) ended the run: it passed on what it judged.
+        meaning += ", partial"
     tls = f"; {painter.verdict('TLS NOT VERIFIED (--insecure)', 'fail')}" if insecure(report) else ""
-    stopped = [api["stopped_reason"] for api in report["apis"] if api.get("stopped_reason")]
     cut = f"; stopped early: {'; '.join(stopped)}" if stopped else ""
     return (
         f"verdict: {painter.bold(verdict)} ({meaning}, exit {report['exit_code']}); "

@@ -1,4 +1,4 @@
-"""The reference server: a correct, SQLite-backed implementation of both APIs, with switchable faults and variants.
+"""The reference server: a correct, SQLite-backed implementation of every API, with switchable faults and variants.
 
 `ReferenceServer` runs it on a loopback port (in a background thread); `FAULTS` lists the defects it
 can be started with, each breaking one catalog requirement; `VARIANTS` the legitimate behaviours it

@@ -1,4 +1,4 @@
-"""The ASGI application: both APIs' routes, vendor-shaped errors for everything else, and the churn task.
+"""The ASGI application: every API's routes, vendor-shaped errors for everything else, and the churn task.
 
 Any method reaches the handlers (they answer 405 themselves, in their vendor's envelope), unknown
 paths get a 404 in the envelope of the API whose prefix they share, a trailing slash is not
@@ -17,10 +17,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from apiconform.server.bitgo import BitGoApi
 from apiconform.server.brm import BrmApi
+from apiconform.server.connections import ConnectionsRoute
 from apiconform.server.faults import FaultSet
 from apiconform.server.store import Store
 from apiconform.server.variants import VariantSet
@@ -30,12 +31,38 @@ BRM_PREFIX = "/brm/prepayBalanceManagement/v4"
 ALLOCATIONS_PATH = BITGO_PREFIX + "/enterprises/{enterpriseId}/partners/allocations"
 CONNECTIONS_PATH = BITGO_PREFIX + "/enterprises/{enterpriseId}/partners/connections"
 ADJUST_BALANCE_PATH = BRM_PREFIX + "/adjustBalance"
+ROUTE_TEMPLATES = (ALLOCATIONS_PATH, CONNECTIONS_PATH, ADJUST_BALANCE_PATH)
 # Churn inserts at most this often; a higher rate inserts several records per tick.
 CHURN_TICK_SECONDS = 0.05
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+class Latency:
+    """ASGI wrapper answering every HTTP request `seconds` late, as a distant vendor would.
+
+    The wait is an asyncio sleep just before the response starts, so requests in flight on other
+    connections overlap: latency costs a client round trips, not the server's throughput. Lifespan
+    and other scopes pass through untouched.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.seconds <= 0:
+            await self.app(scope, receive, send)
+            return
+
+        async def late_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await asyncio.sleep(self.seconds)
+            await send(message)
+
+        await self.app(scope, receive, late_send)
 
 
 class _AnyMethod:
@@ -102,11 +129,10 @@ def build_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
+    handlers: tuple[Handler, ...] = (bitgo.allocations, ConnectionsRoute(bitgo), brm.adjust_balance)
     app = Starlette(
         routes=[
-            Route(ALLOCATIONS_PATH, _AnyMethod(bitgo.allocations)),
-            Route(CONNECTIONS_PATH, _AnyMethod(bitgo.connections)),
-            Route(ADJUST_BALANCE_PATH, _AnyMethod(brm.adjust_balance)),
+            Route(template, _AnyMethod(handler)) for template, handler in zip(ROUTE_TEMPLATES, handlers, strict=True)
         ],
         exception_handlers={Exception: server_error},
         lifespan=lifespan,

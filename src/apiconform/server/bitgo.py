@@ -1,5 +1,5 @@
-"""BitGo Go Network, partner side: list allocations, and the connections route that maps each connection to its
-client and partner (DECISIONS D-OES-8).
+"""BitGo Go Network, partner side: list allocations, and the helpers both BitGo routes share (the error
+envelope, the token and enterprise checks). The connections route is server/connections.py.
 
 Behaviour is BitGo's document plus specs/DECISIONS.md; where those leave the choice to the server:
 
@@ -13,8 +13,10 @@ Behaviour is BitGo's document plus specs/DECISIONS.md; where those leave the cho
 - 400 for: a types/statuses item outside the enum, an empty currencies item (`currencies=a,,b`), a
   sortField/sortDirection outside its enum, a page parameter that is not digits only, a single-valued
   parameter given twice. Every error body is `{"error": ..., "name": ...}` (BitGo's convention).
-- The connections route pages the same way with a default page size of 100.
 - Check order: method (405), token (401), enterprise (404), then the query (400).
+
+Each route answers to its own API's faults and variants in the shared helpers (`RouteSwitches`): `oes-*`
+switches change the allocations route, `conn-*` switches the connections route.
 
 Variants (server/variants.py) switch on other readings the documents allow: oes-400-array-body,
 oes-default-sort-updated-desc, oes-connections-forbidden, oes-enterprise-400,
@@ -54,7 +56,6 @@ MAX_PAGE_SIZE = 500
 SMALL_MAX_PAGE_SIZE = 50  # the small-pages variant's maximum
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")  # the shape of a BitGo enterprise id (oes-enterprise-400)
 UPDATED_DESC = "updated_ms DESC, created_ms, id"  # the oes-default-sort-updated-desc default order
-CONNECTIONS_DEFAULT_PAGE_SIZE = 100
 TYPES = ("allocation", "deallocation")
 STATUSES = ("cleared", "released", "reserved")
 SORT_FIELDS = ("id", "updatedAt", "quantity")
@@ -76,6 +77,44 @@ ORDER_BY = {
 IN_LIST = "IN (SELECT value FROM json_each(?))"
 
 
+@dataclass(frozen=True)
+class RouteSwitches:
+    """The faults and variants that change what the shared helpers do on one route (each route answers to
+    its own API's switches)."""
+
+    array_400: str  # variant: 400 bodies as io-ts PathReporter strings
+    no_error_400: str  # fault: 400 bodies without an error string
+    error_key_renamed: str  # fault: other error bodies say `message`
+    json_as_text: str  # fault: 200 labelled text/plain
+    no_content_when_empty: str  # fault: 204 for an empty result
+    auth_ignored: str  # fault
+    unknown_enterprise_served: str  # fault
+    enterprise_400: tuple[str, ...]  # variants: 400 for an enterpriseId that is not 24 hex digits
+
+
+ALLOCATIONS = RouteSwitches(
+    "oes-400-array-body",
+    "oes-400-without-error",
+    "oes-error-key-renamed",
+    "oes-json-as-text-plain",
+    "oes-204-when-empty",
+    "oes-auth-ignored",
+    "oes-unknown-enterprise-served",
+    ("oes-enterprise-400",),
+)
+CONNECTIONS = RouteSwitches(
+    "conn-400-array-body",
+    "conn-400-without-error",
+    "conn-error-key-renamed",
+    "conn-json-as-text-plain",
+    "conn-204-when-empty",
+    "conn-auth-ignored",
+    "conn-unknown-enterprise-served",
+    # BitGo checks the enterprise the same way on every partner route (oes-enterprise-400 predates this API).
+    ("oes-enterprise-400", "conn-enterprise-400"),
+)
+
+
 @dataclass
 class _Page:
     where: list[str] = field(default_factory=list)
@@ -88,7 +127,7 @@ class _Page:
 
 
 class BitGoApi:
-    """The handlers of both BitGo routes for one store and one set of faults."""
+    """The allocations route and the helpers both BitGo routes share, for one store, token and set of switches."""
 
     def __init__(self, store: Store, faults: FaultSet, token: str, variants: VariantSet | None = None) -> None:
         self.store = store
@@ -100,43 +139,56 @@ class BitGoApi:
 
     # --- responses ------------------------------------------------------------------------------
 
-    def error(self, status: int, name: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    def error(
+        self,
+        status: int,
+        name: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        route: RouteSwitches = ALLOCATIONS,
+    ) -> Response:
         """An error in BitGo's envelope: {"error": message, "name": name}."""
         body: dict[str, Any] | list[str]
-        if status == 400 and "oes-400-array-body" in self.variants:
+        if status == 400 and route.array_400 in self.variants:
             body = [message]
-        elif status == 400 and "oes-400-without-error" in self.faults:
+        elif status == 400 and route.no_error_400 in self.faults:
             body = {"name": name, "errors": [message]}
-        elif status != 400 and "oes-error-key-renamed" in self.faults:
+        elif status != 400 and route.error_key_renamed in self.faults:
             body = {"message": message, "name": name}
         else:
             body = {"error": message, "name": name}
         return Response(compact_json(body), status, headers=headers, media_type=JSON_TYPE)
 
-    def _ok(self, body: str, empty: bool) -> Response:
-        if empty and "oes-204-when-empty" in self.faults:
+    def ok(self, body: str, empty: bool, route: RouteSwitches = ALLOCATIONS) -> Response:
+        """A 200 with a JSON body (`empty`: the list in it holds no record)."""
+        if empty and route.no_content_when_empty in self.faults:
             return Response(status_code=204)
-        media_type = "text/plain; charset=utf-8" if "oes-json-as-text-plain" in self.faults else JSON_TYPE
+        media_type = "text/plain; charset=utf-8" if route.json_as_text in self.faults else JSON_TYPE
         return Response(body, 200, media_type=media_type)
 
-    def method_not_allowed(self, method: str) -> Response:
+    def method_not_allowed(self, method: str, route: RouteSwitches = ALLOCATIONS) -> Response:
         """405 for every method but GET (and HEAD, which HTTP derives from GET)."""
-        return self.error(405, "MethodNotAllowed", f"method {method} is not allowed here", {"Allow": "GET"})
+        return self.error(405, "MethodNotAllowed", f"method {method} is not allowed here", {"Allow": "GET"}, route)
 
-    def _refusal(self, request: Request) -> Response | None:
+    def refusal(self, request: Request, route: RouteSwitches = ALLOCATIONS) -> Response | None:
         """401 without a valid bearer token, 404 for an enterprise other than the partner's own."""
-        if "oes-auth-ignored" not in self.faults:
+        if route.auth_ignored not in self.faults:
             scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
             presented = credentials.strip().encode("latin-1")
             if scheme.lower() != "bearer" or not hmac.compare_digest(presented, self._token):
                 return self.error(
-                    401, "Unauthorized", "a valid bearer access token is required", {"WWW-Authenticate": "Bearer"}
+                    401,
+                    "Unauthorized",
+                    "a valid bearer access token is required",
+                    {"WWW-Authenticate": "Bearer"},
+                    route,
                 )
         enterprise = request.path_params.get("enterpriseId", "")
-        if "oes-enterprise-400" in self.variants and OBJECT_ID.fullmatch(enterprise) is None:
-            return self.error(400, "InvalidEnterpriseId", "invalid enterpriseId format")
-        if enterprise != self.store.enterprise_id and "oes-unknown-enterprise-served" not in self.faults:
-            return self.error(404, "EnterpriseNotFound", f"enterprise {shown(enterprise)} not found")
+        malformed = OBJECT_ID.fullmatch(enterprise) is None
+        if malformed and any(variant in self.variants for variant in route.enterprise_400):
+            return self.error(400, "InvalidEnterpriseId", "invalid enterpriseId format", route=route)
+        if enterprise != self.store.enterprise_id and route.unknown_enterprise_served not in self.faults:
+            return self.error(404, "EnterpriseNotFound", f"enterprise {shown(enterprise)} not found", route=route)
         return None
 
     # --- routes ---------------------------------------------------------------------------------
@@ -145,13 +197,13 @@ class BitGoApi:
         """GET /api/network/v1/enterprises/{enterpriseId}/partners/allocations."""
         if request.method not in ("GET", "HEAD"):
             return self.method_not_allowed(request.method)
-        refusal = self._refusal(request)
+        refusal = self.refusal(request)
         if refusal is not None:
             return refusal
         try:
             page = self._allocations_page(Query.of(request))
         except BadRequest as exc:
-            return self.error(400, "InvalidQueryParameter", self._decode_message(exc))
+            return self.error(400, "InvalidQueryParameter", self.decode_message(exc))
         except SimulatedCrash as crash:
             if crash.html:
                 return Response(HTML_500, 500, media_type="text/html; charset=utf-8")
@@ -159,41 +211,15 @@ class BitGoApi:
         docs = self._fetch(page)
         if "oes-quantity-as-number" in self.faults or "oes-reason-on-cleared" in self.faults:
             docs = [self._distort(doc) for doc in docs]
-        return self._ok('{"allocations":[' + ",".join(docs) + "]}", not docs)
+        return self.ok('{"allocations":[' + ",".join(docs) + "]}", not docs)
 
-    async def connections(self, request: Request) -> Response:
-        """GET /api/network/v1/enterprises/{enterpriseId}/partners/connections (discovery, in creation order)."""
-        if request.method not in ("GET", "HEAD"):
-            return self.method_not_allowed(request.method)
-        refusal = self._refusal(request)
-        if refusal is not None:
-            return refusal
-        if "oes-connections-forbidden" in self.variants:
-            return self.error(404, "NotFound", "no route for this caller")
-        try:
-            offset, limit = self._strict_page(Query.of(request), CONNECTIONS_DEFAULT_PAGE_SIZE)
-        except BadRequest as exc:
-            return self.error(400, "InvalidQueryParameter", self._decode_message(exc))
-        docs: list[str] = []
-        if limit and offset <= SQL_MAX_INTEGER:
-            rows = self.store.rows("SELECT doc FROM connections ORDER BY seq LIMIT ? OFFSET ?", (limit, offset))
-            docs = [row[0] for row in rows]
-        body = '{"connections":[' + ",".join(docs) + "]}"
-        return Response(body, 200, media_type=JSON_TYPE)
-
-    def _decode_message(self, exc: BadRequest) -> str:
-        """The 400 message: as io-ts' PathReporter words a decode failure under oes-400-array-body."""
-        if "oes-400-array-body" in self.variants and exc.parameter is not None and exc.value is not None:
+    def decode_message(self, exc: BadRequest, route: RouteSwitches = ALLOCATIONS) -> str:
+        """The 400 message: as io-ts' PathReporter words a decode failure under the route's array-body variant."""
+        if route.array_400 in self.variants and exc.parameter is not None and exc.value is not None:
             return f"Invalid value {json.dumps(exc.value[:80])} supplied to : query/{exc.parameter}"
         return exc.message
 
     # --- query reading --------------------------------------------------------------------------
-
-    def _strict_page(self, query: Query, default_size: int) -> tuple[int, int]:
-        number_text, size_text = query.value("pageNumber"), query.value("pageSize")
-        number = parse_count("pageNumber", number_text) if number_text is not None else 0
-        size = min(parse_count("pageSize", size_text), MAX_PAGE_SIZE) if size_text is not None else default_size
-        return number * size, size
 
     def _allocations_page(self, query: Query) -> _Page:
         page = _Page()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import math
 import signal
 import sys
 import threading
@@ -11,6 +12,7 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
+from apiconform.exitcodes import ExitCode
 from apiconform.server.faults import FAULTS, UnknownFaultError
 from apiconform.server.runner import MAX_RECORDS, ReferenceServer
 from apiconform.server.variants import (
@@ -21,8 +23,6 @@ from apiconform.server.variants import (
     conflicts,
 )
 
-EXIT_OK = 0
-EXIT_USAGE = 2
 DEFAULT_PORT = 8000
 
 
@@ -49,6 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--churn", type=float, default=0.0, metavar="N", help="insert N new records per second per API")
     parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="answer every request MS milliseconds late, as a distant vendor would (default: 0)",
+    )
+    parser.add_argument(
         "--no-brm-auth", dest="brm_auth", action="store_false", help="serve BRM without a token (an Oracle test system)"
     )
 
@@ -60,7 +67,7 @@ def _write(text: str) -> None:
 
 def _fail(message: str) -> int:
     sys.stderr.write(f"apiconform serve: error: {message}\n")
-    return EXIT_USAGE
+    return ExitCode.USAGE
 
 
 def fault_table() -> str:
@@ -102,6 +109,8 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         return f"--records must be between 0 and {MAX_RECORDS}, got {args.records}"
     if not args.churn >= 0 or args.churn == float("inf"):
         return f"--churn must be a finite number of records per second, got {args.churn}"
+    if not (math.isfinite(args.latency_ms) and args.latency_ms >= 0):
+        return f"--latency-ms must be a finite number of milliseconds, zero or more, got {args.latency_ms:g}"
     if args.token is not None and (not args.token or not args.token.isprintable() or " " in args.token):
         return "--token must be a non-empty printable string without spaces"
     unknown = [name for name in args.fault if name not in FAULTS]
@@ -125,14 +134,17 @@ def _is_loopback(host: str) -> bool:
 
 def _ready_message(server: ReferenceServer, args: argparse.Namespace) -> list[str]:
     allocations = f"{server.api_base_url('bitgo-oes')}/enterprises/{server.enterprise_id}/partners/allocations"
+    connections = f"{server.api_base_url('bitgo-connections')}/enterprises/{server.enterprise_id}/partners/connections"
     token_line = f"generated for this run: {server.token}" if server.token_generated else "from --token (not shown)"
     faults = ", ".join(sorted(args.fault)) or "none"
     variants = ", ".join(sorted(args.variant)) or "none"
     return [
         f"apiconform reference server ready: seed {args.seed}, {args.records} records per API,"
-        f" churn {args.churn:g}/s per API, faults: {faults}, variants: {variants}",
+        f" churn {args.churn:g}/s per API, latency {args.latency_ms:g} ms, faults: {faults}, variants: {variants}",
         f"  bitgo-oes           {server.api_base_url('bitgo-oes')}",
         f"    allocations       {allocations}",
+        f"  bitgo-connections   {server.api_base_url('bitgo-connections')}",
+        f"    connections       {connections}",
         f"  brm-adjust-balance  {server.api_base_url('brm-adjust-balance')}",
         f"    adjustBalance     {server.api_base_url('brm-adjust-balance')}/adjustBalance",
         f"  enterprise id       {server.enterprise_id}",
@@ -146,10 +158,10 @@ def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; 0 on a clean stop, 2 for a usage error (bad option, port in use)."""
     if args.list_faults:
         _write(fault_table())
-        return EXIT_OK
+        return ExitCode.PASS
     if args.list_variants:
         _write(variant_table())
-        return EXIT_OK
+        return ExitCode.PASS
     problem = _usage_problem(args)
     if problem is not None:
         return _fail(problem)
@@ -161,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
         variants=args.variant,
         churn=args.churn,
         brm_auth=args.brm_auth,
+        latency_ms=args.latency_ms,
         host=args.host,
         port=args.port,
     )
@@ -180,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
         _restore_signals(previous)
         server.stop()
     _write("apiconform reference server stopped")
-    return EXIT_OK
+    return ExitCode.PASS
 
 
 _Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None

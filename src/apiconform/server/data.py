@@ -25,7 +25,7 @@ import itertools
 import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -78,23 +78,50 @@ class Partner:
 
 @dataclass(frozen=True)
 class Connection:
-    """A client's connection to a partner (what BitGo's connections route lists)."""
+    """A client's connection to a partner (what BitGo's connections route lists).
+
+    The fields after `partners_client_id` are filled in by `_described` from an RNG of their own, so the
+    allocations (which draw from the main RNG) are the same as before those fields existed."""
 
     id: str
     client_id: str
     partner_id: str
     partners_connection_id: str
     partners_client_id: str
+    name: str = ""
+    network_account_id: str = ""
+    created_ms: int = 0
+    updated_ms: int = 0
+    active: bool = True
+    proof: str = ""
+    nonce: str = ""
+    evaluation_id: str | None = None
+    policy_result: str | None = None
 
-    def as_record(self) -> dict[str, str]:
-        """The connection as the connections route renders it."""
-        return {
+    def as_record(self) -> dict[str, Any]:
+        """The connection as the connections route renders it (BitGo's V1ConnectionsGetOkPayload item)."""
+        record: dict[str, Any] = {
             "id": self.id,
+            "name": self.name,
             "clientId": self.client_id,
             "partnerId": self.partner_id,
-            "partnersConnectionId": self.partners_connection_id,
-            "partnersClientId": self.partners_client_id,
+            "networkAccountId": self.network_account_id,
+            "createdAt": render_utc_millis(self.created_ms),
+            "updatedAt": render_utc_millis(self.updated_ms),
+            "active": self.active,
+            "proof": self.proof,
+            "nonce": self.nonce,
         }
+        if self.evaluation_id is not None:
+            record["evaluationId"] = self.evaluation_id
+        if self.policy_result is not None:
+            record["policyResult"] = self.policy_result
+        # Every seeded connection is initialized by its partner, so neither partner id is null. (The
+        # bitgo-oes spec reads this route for discovery and declares both as non-null strings.)
+        record["partnersConnectionId"] = self.partners_connection_id
+        record["partnersClientId"] = self.partners_client_id
+        record["initialized"] = True
+        return record
 
 
 @dataclass(frozen=True)
@@ -185,6 +212,51 @@ def _group_sizes(rng: random.Random, total: int) -> Iterator[int]:
         yield size
 
 
+CONNECTION_LABELS = ("Main trading", "Treasury", "Market making", "Settlement", "Desk 2", "Arbitrage", "OTC")
+# Connections are made before the first allocation: clients onboard over the five months before it.
+CONNECTIONS_START_MS = BITGO_START_MS - 150 * 86_400_000
+CONNECTIONS_SPAN_MS = 140 * 86_400_000
+SAME_ONBOARDING = 0.6  # chance that a client's next connection is made in the same request (same millisecond)
+
+
+def _described(connections: list[Connection], partners: list[Partner], rng: random.Random) -> list[Connection]:
+    """The connections with the fields the connections route lists: name, account, times, state, proof.
+
+    A client's connections are made at its onboarding, often several in one request (they tie on
+    createdAt, so an order on createdAt alone is not total); some are deactivated after the allocation
+    span (updatedAt then), some carry a policy evaluation."""
+    names = {partner.id: partner.name.split()[0] for partner in partners}
+    described = []
+    clock = CONNECTIONS_START_MS
+    gap = 2 * CONNECTIONS_SPAN_MS // max(1, len(connections))  # twice the mean: the last lands before the span ends
+    previous_client = None
+    for connection in connections:
+        if connection.client_id != previous_client or rng.random() >= SAME_ONBOARDING:
+            clock += rng.randint(1, gap)
+        previous_client = connection.client_id
+        active = rng.random() >= 0.2
+        if active:
+            updated = clock if rng.random() < 0.5 else clock + rng.randint(1_000, 86_400_000)
+        else:
+            updated = BITGO_START_MS + BITGO_SPAN_MS + rng.randint(86_400_000, 30 * 86_400_000)
+        evaluated = rng.random() < 0.3
+        described.append(
+            replace(
+                connection,
+                name=f"{rng.choice(CONNECTION_LABELS)} - {names[connection.partner_id]}",
+                network_account_id=_uuid(rng),
+                created_ms=clock,
+                updated_ms=updated,
+                active=active,
+                proof=f"{rng.getrandbits(512):0128x}",
+                nonce=f"{rng.getrandbits(128):032x}",
+                evaluation_id=_object_id(rng) if evaluated else None,
+                policy_result="approved" if evaluated else None,
+            )
+        )
+    return described
+
+
 PARTNER_SPECS = (
     ("Clearloop Exchange", {coin: coin for coin in ("ofcbtc", "ofceth", "ofcusdt", "ofcusdc", "ofcsol")}, False),
     ("Northwind Markets", {"ofcbtc": "BTC", "ofceth": "ETH", "ofcusdt": "USDT", "ofcusdc": "USDC", "ofcshib": "SHIB"},
@@ -224,6 +296,7 @@ class BitGoData:
                     )
                 )
         self._connection_weights = list(itertools.accumulate(rng.paretovariate(1.5) for _ in self.connections))
+        self.connections = _described(self.connections, self.partners, random.Random(f"apiconform-connections-{seed}"))
         self._partners_by_id = {partner.id: partner for partner in self.partners}
         self._mean_gap_ms = BITGO_SPAN_MS * BATCH_MEAN / max(records, 1)
         # Cleared and released records are updated by settlement runs that each cover about four batches, so a

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 BITGO = "bitgo-oes"
+CONNECTIONS = "bitgo-connections"
 BRM = "brm-adjust-balance"
 
 
@@ -105,6 +106,68 @@ _FAULT_LIST = (
           "requests without a token or with a wrong one are served"),
     Fault("oes-unknown-enterprise-served", BITGO, "OES-UNKNOWN-ENTERPRISE",
           "any enterpriseId is served the partner's records"),
+    # --- BitGo connections: paging -------------------------------------------------------------
+    Fault("conn-page-size-plus-one", CONNECTIONS, "CONN-PAGE-SIZE-BOUND",
+          "with pageSize the page holds pageSize+1 records (the has-more probe row is not trimmed; pages overlap too)"),
+    Fault("conn-later-pages-in-id-order", CONNECTIONS, "CONN-PAGE-SKIP",
+          "page 0 comes from a cache in creation order, later pages from the database in id order, so pages "
+          "repeat and skip connections"),
+    Fault("conn-default-page-number-one", CONNECTIONS, "CONN-PAGE-ZERO-BASED",
+          "an omitted pageNumber means page 1, so the first page is skipped (with fewer connections than one "
+          "page, every query without pageNumber comes back empty)"),
+    Fault("conn-past-end-repeats-last-page", CONNECTIONS, "CONN-PAGE-PAST-END",
+          "a pageNumber past the end returns the last page again instead of [] (also the page after a default "
+          "page that holds every connection)"),
+    Fault("conn-default-size-ignores-page-number", CONNECTIONS, "CONN-PAGE-DEFAULT-SIZE",
+          "without pageSize the pageNumber is ignored and page 0 is always returned"),
+    Fault("conn-page-size-zero-uses-default", CONNECTIONS, "CONN-PAGE-SIZE-ZERO",
+          "pageSize=0 is taken as 'not given' and returns a default-size page"),
+    Fault("conn-bad-page-accepted", CONNECTIONS, "CONN-PAGE-INVALID",
+          "pageNumber/pageSize are read like JavaScript parseInt: 'two' -> 0, '-1' -> 0, '1.5' -> 1"),
+    # --- BitGo connections: order --------------------------------------------------------------
+    Fault("conn-order-unstable", CONNECTIONS, "CONN-ORDER-STABLE",
+          "connections made in one request (tied on createdAt) come in an order that changes from request to "
+          "request (pages cut through such a tie may repeat or skip one as well)"),
+    # --- BitGo connections: filters ------------------------------------------------------------
+    Fault("conn-connection-ids-use-partners-id", CONNECTIONS, "CONN-FILTER-CONNECTION-IDS",
+          "connectionIds is compared with the partner's id for the connection (partnersConnectionId), so "
+          "BitGo's connection id matches nothing"),
+    Fault("conn-client-filter-uses-partner", CONNECTIONS, "CONN-FILTER-CLIENT-IDS",
+          "clientIds is compared with the connection's partnerId instead of its clientId"),
+    Fault("conn-partner-filter-ignored", CONNECTIONS, "CONN-FILTER-PARTNER-IDS",
+          "partnerIds is validated (a value that is not a UUID is 400) but then left out of the query"),
+    Fault("conn-partners-client-ids-use-connection-id", CONNECTIONS, "CONN-FILTER-PARTNERS-CLIENT-IDS",
+          "partnersClientIds is compared with the partner's connection id, so a partner's client id matches nothing"),
+    Fault("conn-partners-connection-ids-ignored", CONNECTIONS, "CONN-FILTER-PARTNERS-CONNECTION-IDS",
+          "the partnersConnectionIds filter is ignored"),
+    Fault("conn-client-ids-first-value-only", CONNECTIONS, "CONN-FILTER-COMMA-LIST",
+          "a comma-separated clientIds list keeps only its first value"),
+    Fault("conn-filters-ored", CONNECTIONS, "CONN-FILTER-AND",
+          "the id-list filter parameters are combined with OR instead of AND (active still narrows the result)"),
+    Fault("conn-non-uuid-ids-dropped", CONNECTIONS, "CONN-FILTER-ID-NOT-UUID",
+          "non-UUID connectionIds/clientIds/partnerIds values are dropped; a list left empty filters nothing"),
+    Fault("conn-empty-active-means-false", CONNECTIONS, "CONN-FILTER-EMPTY-VALUE",
+          "an empty active value is coerced like JavaScript's Boolean(''): active= returns the deactivated "
+          "connections only (neither ignored, nor rejected, nor a literal match on \"\")"),
+    Fault("conn-bad-active-accepted", CONNECTIONS, "CONN-FILTER-ACTIVE-INVALID",
+          "active is read by JavaScript truthiness: any value but 'false' means true, so active=maybe is served"),
+    # --- BitGo connections: records, errors and access -----------------------------------------
+    Fault("conn-proof-omitted", CONNECTIONS, "CONN-RESP-SCHEMA",
+          "the list leaves out each connection's required proof and nonce (only the single-connection view has them)"),
+    Fault("conn-json-as-text-plain", CONNECTIONS, "CONN-RESP-CONTENT-TYPE",
+          "200 responses are labelled text/plain (the body is still JSON)"),
+    Fault("conn-204-when-empty", CONNECTIONS, "CONN-RESP-STATUS",
+          "a query that matches nothing is answered 204 No Content"),
+    Fault("conn-500-on-page-overflow", CONNECTIONS, "CONN-NO-SERVER-ERROR",
+          "pageNumber x pageSize beyond 64 bits is answered 500 (the skip overflows the database integer)"),
+    Fault("conn-error-key-renamed", CONNECTIONS, "CONN-ERROR-ENVELOPE",
+          "401/403/404/500 bodies carry 'message' instead of 'error'"),
+    Fault("conn-400-without-error", CONNECTIONS, "CONN-ERROR-400-BODY",
+          "400 bodies are {name, errors[]} without an 'error' string"),
+    Fault("conn-auth-ignored", CONNECTIONS, "CONN-AUTH-REQUIRED",
+          "requests without a token or with a wrong one are served"),
+    Fault("conn-unknown-enterprise-served", CONNECTIONS, "CONN-UNKNOWN-ENTERPRISE",
+          "any enterpriseId is served the partner's connections"),
     # --- BRM: paging ---------------------------------------------------------------------------
     Fault("brm-limit-plus-one", BRM, "BRM-PAGE-LIMIT",
           "a response holds limit+1 records (X-Result-Count says so; windows overlap by one)"),

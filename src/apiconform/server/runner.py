@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import math
+import re
 import secrets
 import socket
 import threading
@@ -12,12 +14,12 @@ from types import TracebackType
 
 import uvicorn
 
-from apiconform.server.app import BITGO_PREFIX, BRM_PREFIX, build_app
+from apiconform.server.app import BITGO_PREFIX, BRM_PREFIX, ROUTE_TEMPLATES, Latency, build_app
 from apiconform.server.faults import FaultSet
 from apiconform.server.store import Store
 from apiconform.server.variants import VariantSet
 
-API_PREFIXES = {"bitgo-oes": BITGO_PREFIX, "brm-adjust-balance": BRM_PREFIX}
+API_PREFIXES = {"bitgo-oes": BITGO_PREFIX, "bitgo-connections": BITGO_PREFIX, "brm-adjust-balance": BRM_PREFIX}
 STARTUP_TIMEOUT_SECONDS = 120.0
 MAX_RECORDS = 1_000_000
 MAX_REQUEST_HEAD_BYTES = 1024 * 1024
@@ -53,6 +55,8 @@ class ReferenceServer:
     instead of generating one (the test fixtures share one generated data set through `Store.copy()`).
     `variants` switches on legitimate behaviours (server/variants.py); a variant with a fault that changes the
     same behaviour raises IncompatibleVariantError, an unknown name UnknownVariantError (both ValueErrors).
+    `latency_ms` makes every answer arrive that many milliseconds late (a distant vendor); concurrent
+    requests wait concurrently.
     """
 
     def __init__(
@@ -68,11 +72,14 @@ class ReferenceServer:
         host: str = "127.0.0.1",
         port: int = 0,
         store: Store | None = None,
+        latency_ms: float = 0,
     ) -> None:
         if not 0 <= records <= MAX_RECORDS:
             raise ValueError(f"records must be between 0 and {MAX_RECORDS}, got {records}")
         if churn < 0:
             raise ValueError(f"churn must be zero or more records per second, got {churn}")
+        if not (math.isfinite(latency_ms) and latency_ms >= 0):
+            raise ValueError(f"latency_ms must be a finite number of milliseconds, zero or more, got {latency_ms}")
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {port}")
         if token is not None and (not token or not token.isprintable() or " " in token):
@@ -83,6 +90,7 @@ class ReferenceServer:
         self.variants = VariantSet(variants, self.faults.names)
         self.churn = churn
         self.brm_auth = brm_auth
+        self.latency_ms = float(latency_ms)
         self.host = host
         self.requested_port = port
         self.token_generated = token is None
@@ -124,7 +132,7 @@ class ReferenceServer:
             variants=self.variants,
         )
         config = uvicorn.Config(
-            app,
+            Latency(app, self.latency_ms / 1000) if self.latency_ms else app,
             log_config=None,
             log_level="warning",
             access_log=False,
@@ -194,6 +202,17 @@ class ReferenceServer:
             return self.base_url + API_PREFIXES[api]
         except KeyError:
             raise ValueError(f"unknown API {api!r}; expected one of {', '.join(API_PREFIXES)}") from None
+
+    def serves(self, path: str) -> bool:
+        """Whether a route of this server answers `path`, a path template such as
+        `/api/network/v1/enterprises/{enterpriseId}/partners/allocations` (placeholder names may differ)."""
+        wanted = re.sub(r"\{[^}]*\}", "{}", path.rstrip("/"))
+        return any(re.sub(r"\{[^}]*\}", "{}", template) == wanted for template in ROUTE_TEMPLATES)
+
+    @property
+    def path_parameters(self) -> dict[str, str]:
+        """The value of each path parameter the served routes take, by name."""
+        return {"enterpriseId": self.store.enterprise_id}
 
     @property
     def store(self) -> Store:

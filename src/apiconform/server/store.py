@@ -50,6 +50,10 @@ CREATE TABLE connections (
     id TEXT NOT NULL UNIQUE,
     client_id TEXT NOT NULL,
     partner_id TEXT NOT NULL,
+    partners_client_id TEXT,
+    partners_connection_id TEXT,
+    active INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
     doc TEXT NOT NULL
 );
 CREATE TABLE allocations (
@@ -172,9 +176,20 @@ class Store:
         )
         db.execute("BEGIN")
         db.executemany(
-            "INSERT INTO connections (seq, id, client_id, partner_id, doc) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO connections (seq, id, client_id, partner_id, partners_client_id, partners_connection_id,"
+            " active, created_ms, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                (self._connection_seq[c.id], c.id, c.client_id, c.partner_id, compact_json(c.as_record()))
+                (
+                    self._connection_seq[c.id],
+                    c.id,
+                    c.client_id,
+                    c.partner_id,
+                    c.partners_client_id,
+                    c.partners_connection_id,
+                    int(c.active),
+                    c.created_ms,
+                    compact_json(c.as_record()),
+                )
                 for c in bitgo.connections
             ),
         )

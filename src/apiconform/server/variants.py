@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from apiconform.server.faults import BITGO, BRM, Switches, UnknownSwitchError
+from apiconform.server.faults import BITGO, BRM, CONNECTIONS, Switches, UnknownSwitchError
 
-BOTH = (BITGO, BRM)
+EVERY_API = (BITGO, CONNECTIONS, BRM)
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class Variant:
     description: str
     basis: str  # the DECISIONS.md entry or the document's wording that allows it
     conflicts: tuple[str, ...] = ()  # faults that change the same behaviour (refused together)
+    # APIs the variant leaves nothing to test of (a route it forbids): never run together with it.
+    untestable: tuple[str, ...] = ()
 
 
 _VARIANT_LIST = (
@@ -87,7 +89,8 @@ _VARIANT_LIST = (
     Variant("oes-connections-forbidden", (BITGO,),
             "GET .../partners/connections is answered 404 (a token without that permission)",
             "the connections route is another route with its own permissions; D-OES-8 checks partner and "
-            "client filters without it when it cannot be read"),
+            "client filters without it when it cannot be read",
+            untestable=(CONNECTIONS,)),
     Variant("oes-enterprise-400", (BITGO,),
             "an enterpriseId that is not 24 hex digits is answered 400 {\"error\": \"invalid enterpriseId "
             "format\"}; a well-formed unknown one is still 404",
@@ -98,15 +101,37 @@ _VARIANT_LIST = (
             "'+1', '1.0', '1e2' are 1, 1, 100; '1.5', 'two' and negative values are 400",
             "BitGo declares the page parameters as io-ts IntFromString strings (issue 10, item 9)",
             ("oes-bad-page-accepted",)),
-    # --- both -----------------------------------------------------------------------------------
-    Variant("empty-value-literal", BOTH,
-            "an empty filter value (statuses=, currencies=, status=, partyAccount.id=, ...) is a literal match "
-            "on the empty string: 200 with no records",
-            "neither document says what an empty value means; a literal match is as reasonable as ignoring "
+    # --- BitGo connections ----------------------------------------------------------------------
+    Variant("conn-400-array-body", (CONNECTIONS,),
+            "400 bodies of the connections route are a JSON array of strings ['Invalid value \"x\" supplied to "
+            "...'], the api-ts router's default answer to a failed decode",
+            "api-ts' typed-express-router formats a decode failure with io-ts PathReporter.failure, a string[] "
+            "(specs/bitgo-connections/sources/bitgo-api-ts-errors.ts.txt; D-OES-7, D-CONN-6)",
+            ("conn-400-without-error",)),
+    Variant("conn-enterprise-400", (CONNECTIONS,),
+            "on the connections route an enterpriseId that is not 24 hex digits is answered 400 {\"error\": "
+            "\"invalid enterpriseId format\"}; a well-formed unknown one is still 404",
+            "the route declares 400 for 'request parameters [that] are invalid or malformed' (D-CONN-5)",
+            ("conn-unknown-enterprise-served",)),
+    Variant("conn-int-from-string-pages", (CONNECTIONS,),
+            "on the connections route pageNumber/pageSize are parsed like io-ts IntFromString: '+1', '1.0', "
+            "'1e2' are 1, 1, 100; '1.5', 'two' and negative values are 400",
+            "BitGo declares the page parameters as io-ts IntFromString strings (D-OES-6, D-CONN-6)",
+            ("conn-bad-page-accepted",)),
+    Variant("conn-newest-first", (CONNECTIONS,),
+            "connections are listed newest first (createdAt descending, then id ascending)",
+            "the route documents no order, only paging through one (D-CONN-3)",
+            ("conn-order-unstable",)),
+    # --- every API --------------------------------------------------------------------------------
+    Variant("empty-value-literal", EVERY_API,
+            "an empty filter value (statuses=, currencies=, active=, clientIds=, status=, partyAccount.id=, ...) "
+            "is a literal match on the empty string: 200 with no records",
+            "no document says what an empty value means; a literal match is as reasonable as ignoring "
             "it or rejecting it (D-GEN-2, issue 10, item 6)",
-            ("oes-empty-statuses-means-reserved", "brm-empty-status-means-created")),
-    Variant("small-pages", BOTH,
-            "default page size 25, maximum 50: a larger pageSize/limit is clamped to 50 (200 with 50 records)",
+            ("oes-empty-statuses-means-reserved", "conn-empty-active-means-false", "brm-empty-status-means-created")),
+    Variant("small-pages", EVERY_API,
+            "maximum page size 50 (default 25; on the connections route 50): a larger pageSize/limit is clamped "
+            "to 50 (200 with 50 records)",
             "the server picks its default and maximum page size and may clamp (D-GEN-4)"),
 )  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""The options of a conformance run, shared by both doors: `apiconform run` and `pytest -p apiconform.engine.plugin`.
+"""A run's configuration, shared by both doors: `apiconform run` and `pytest -p apiconform.engine.plugin`.
 
 One table (`RUN_OPTIONS`) names every option, its default and its help; `add_options` puts it on an
 argparse parser or a pytest option group, and `run_config` turns the parsed values into a checked
@@ -12,22 +12,31 @@ A problem raises `ConfigurationError` with one line (exit code 2).
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
+import stat
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import urllib3.util
+
 from apiconform import contract
+from apiconform.engine.http import DEFAULT_MAX_BODY
 
 if TYPE_CHECKING:
-    from apiconform.engine.session import RunConfig
+    from apiconform.reporting.waivers import Waiver
 
 DEFAULT_MAX_EXAMPLES = 30
-# When the target is not on this machine, requests are paced unless the user says otherwise.
+# When the target is not on this machine, requests are paced unless the user says otherwise: at this
+# share of the rate the vendor documents (x-apiconform `rate-limit`), or DEFAULT_REMOTE_RATE per second.
+DOCUMENTED_RATE_SHARE = 0.5
 DEFAULT_REMOTE_RATE = 10.0
 DEFAULT_MAX_REQUESTS = 4000
 DEFAULT_REQUEST_TIMEOUT = 30.0
@@ -39,6 +48,54 @@ TOKEN_SOURCES = "--token, --token-file or $APICONFORM_TOKEN"
 
 class ConfigurationError(Exception):
     """The run cannot start as configured (exit code 2)."""
+
+
+@dataclass
+class RunConfig:
+    apis: list[str]
+    base_urls: dict[str, str] = field(default_factory=dict)  # empty: the embedded reference server
+    token: str | None = None
+    # Values of the APIs' path parameters, by parameter name (--path-param NAME=VALUE and its shorthands).
+    path_params: dict[str, str] = field(default_factory=dict)
+    # The contract of each API, when it is not the one in the specs folder under its name (--spec FILE).
+    contracts: dict[str, contract.Contract] = field(default_factory=dict)
+    seed: int = DEFAULT_SEED
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    rate_limit: float | None = None
+    max_requests: int | None = DEFAULT_MAX_REQUESTS
+    max_time: float | None = None
+    timeout: float = DEFAULT_REQUEST_TIMEOUT
+    allow_unsafe_methods: bool = False
+    # TLS: verified against the system's CAs, or this CA bundle (PEM); `insecure` verifies nothing.
+    ca_bundle: str | None = None
+    insecure: bool = False
+    max_response_bytes: int = DEFAULT_MAX_BODY
+    report_dir: str | None = None
+    embedded_faults: tuple[str, ...] = ()
+    embedded_variants: tuple[str, ...] = ()  # legitimate behaviours of the embedded server (server/variants.py)
+    embedded_records: int | None = None
+    embedded_churn: float = 0.0  # records per second the embedded server inserts while it serves
+    embedded_latency_ms: float = 0.0  # how late the embedded server answers (a distant vendor; benchmarks)
+    # Read by apiconform.engine.report: waived failures do not fail the gate; secret headers are masked.
+    waivers: tuple[Waiver, ...] = ()
+    secret_headers: tuple[str, ...] = ()
+    # Where the token came from ("--token", "--token-file FILE", "$APICONFORM_TOKEN"), for messages only.
+    token_source: str | None = None
+    # time.monotonic() when the process started the run: --max-time counts from here, not from when
+    # pytest, schemathesis and the embedded server are ready.
+    started_at: float | None = None
+
+
+def is_loopback(url: str) -> bool:
+    """The URL's host is this machine: `localhost`, or a loopback IP address (127.0.0.0/8, ::1), never a
+    name that merely starts like one (`127.example.com`)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # (flag, argparse/pytest keyword arguments). Defaults live here and in session.py, nowhere else.
@@ -55,7 +112,23 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     ("--token", {"help": "bearer token (prefer $APICONFORM_TOKEN or --token-file: argv is visible to others)"}),
     ("--token-file", {"metavar": "FILE", "help": "read the bearer token from FILE"}),
-    ("--enterprise-id", {"help": "BitGo enterprise id (the partner's enterprise)"}),
+    (
+        "--spec",
+        {
+            "metavar": "FILE",
+            "help": "test the API this OpenAPI file describes (with its x-apiconform block and the catalog it "
+            "names) instead of one in the specs folder; --api is then not needed",
+        },
+    ),
+    (
+        "--path-param",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "NAME=VALUE",
+            "help": "the value of the API path's parameter NAME (repeatable); the embedded server supplies its own",
+        },
+    ),
     (
         "--report-dir",
         {"metavar": "DIR", "help": "write the reports here (default reports/<api>-<timestamp>-<suffix>/)"},
@@ -70,7 +143,8 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         {
             "type": float,
             "metavar": "RPS",
-            "help": "requests per second (default: unpaced on loopback, 10 elsewhere)",
+            "help": "requests per second (default: unpaced on loopback; elsewhere half the rate the spec documents, "
+            "or 10)",
         },
     ),
     (
@@ -172,9 +246,27 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 
 
+def run_options() -> tuple[tuple[str, dict[str, Any]], ...]:
+    """Every run option: `--api` (its choices are the APIs in the specs folder), the table above, and the
+    shorthand each spec declares for a path parameter (`path-parameters: {enterpriseId: enterprise-id}`
+    gives `--enterprise-id`, the same as `--path-param enterpriseId=VALUE`)."""
+    api = (
+        "--api",
+        {
+            "choices": [*contract.api_names(), "all"],
+            "help": "the API to test, or all of them (default all; with --spec, the spec's own)",
+        },
+    )
+    shorthands = tuple(
+        (f"--{option}", {"metavar": "VALUE", "help": f"the same as --path-param {'/'.join(sorted(names))}=VALUE"})
+        for option, names in sorted(contract.path_parameter_options().items())
+    )
+    return (api, *RUN_OPTIONS, *shorthands)
+
+
 def add_options(add: Callable[..., Any]) -> None:
     """Add every run option with `add` (argparse's `add_argument` or pytest's `group.addoption`)."""
-    for flag, keywords in RUN_OPTIONS:
+    for flag, keywords in run_options():
         add(flag, **keywords)
 
 
@@ -182,12 +274,13 @@ def dest(flag: str) -> str:
     return flag.lstrip("-").replace("-", "_")
 
 
-def run_config(values: Mapping[str, Any], apis: list[str], *, started_at: float | None = None) -> RunConfig:
+def run_config(values: Mapping[str, Any], *, started_at: float | None = None) -> RunConfig:
     """A checked RunConfig from parsed option values (keyed by argparse `dest`); raises ConfigurationError."""
-    from apiconform.engine.session import RunConfig
     from apiconform.reporting.waivers import WaiverError, load_waivers
 
     get = values.get
+    contracts = chosen_contracts(get("api"), get("spec"))
+    apis = list(contracts)
     check_limits(get)
     waivers_file: str | None = get("waivers")
     token, token_source = read_token(get("token"), get("token_file"))
@@ -197,10 +290,11 @@ def run_config(values: Mapping[str, Any], apis: list[str], *, started_at: float 
         raise ConfigurationError(str(exc)) from exc
     config = RunConfig(
         apis=apis,
-        base_urls=resolve_base_urls(apis, list(get("base_url") or [])),
+        base_urls=resolve_base_urls(contracts, list(get("base_url") or [])),
         token=token,
         token_source=token_source,
-        enterprise_id=get("enterprise_id"),
+        path_params=path_params(values, contracts),
+        contracts=contracts,
         seed=get("seed", DEFAULT_SEED),
         rate_limit=get("rate_limit"),
         max_time=get("max_time"),
@@ -225,6 +319,43 @@ def run_config(values: Mapping[str, Any], apis: list[str], *, started_at: float 
         config.max_requests = max_requests
     validate(config)
     return config
+
+
+def contract_of(run_config: RunConfig, api: str) -> contract.Contract:
+    """The contract a run tests for `api`: the --spec file's, or the one in the specs folder."""
+    return run_config.contracts.get(api) or contract.load(api)
+
+
+def chosen_contracts(api: str | None, spec: str | None) -> dict[str, contract.Contract]:
+    """The contract of each API the run tests, by name: `--spec FILE`'s, or `--api`'s (default all)."""
+    try:
+        if spec:
+            loaded = contract.load_spec(Path(spec).resolve())
+            if api not in (None, "all", loaded.api):
+                raise ConfigurationError(f"--api {api} and --spec {spec} (which describes {loaded.api}) disagree")
+            return {loaded.api: loaded}
+        names = list(contract.api_names()) if api in (None, "all") else [api]
+        if not names:
+            raise ConfigurationError(f"no API in the specs folder {contract.specs_dir()}")
+        return {name: contract.load(name) for name in names}
+    except contract.ContractError as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+def path_params(values: Mapping[str, Any], contracts: Mapping[str, contract.Contract]) -> dict[str, str]:
+    """Path parameter values by name, from --path-param NAME=VALUE and the specs' shorthand options."""
+    result: dict[str, str] = {}
+    for item in values.get("path_param") or ():
+        name, equals, value = str(item).partition("=")
+        if not equals or not name or not value:
+            raise ConfigurationError(f"--path-param {item!r}: expected NAME=VALUE")
+        result[name] = value
+    for loaded in contracts.values():
+        for name, option in loaded.semantics.path_parameters.items():
+            given = values.get(dest(option))
+            if given and result.setdefault(name, str(given)) != str(given):
+                raise ConfigurationError(f"--{option} and --path-param {name} give two values")
+    return result
 
 
 # --- limits ------------------------------------------------------------------------------------------
@@ -264,18 +395,48 @@ def read_token(token: str | None, token_file: str | None) -> tuple[str | None, s
     if token:
         return checked_token(str(token), "--token"), "--token"
     if token_file:
-        source = f"--token-file {token_file}"
-        try:
-            text = Path(token_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigurationError(f"--token-file: cannot read {token_file}: {exc.strerror}") from exc
-        except UnicodeDecodeError:
-            raise ConfigurationError(f"--token-file: {token_file} is not UTF-8 text") from None
-        if not text:
-            raise ConfigurationError(f"--token-file: {token_file} is empty")
-        return checked_token(text, "--token-file"), source
+        return checked_token(_token_file_text(token_file), "--token-file"), f"--token-file {token_file}"
     value = checked_token(os.environ.get("APICONFORM_TOKEN") or None, "$APICONFORM_TOKEN")
     return value, "$APICONFORM_TOKEN" if value else None
+
+
+# A token file holds one token: more than this is not a token file (`/dev/zero` would never end).
+MAX_TOKEN_FILE_BYTES = 64 * 1024
+
+
+def _token_file_text(token_file: str) -> str:
+    """The token in `token_file`: a regular file of at most 64 KiB of UTF-8 text. A file others may read
+    is taken with a warning on standard error (the token is then no secret on this machine)."""
+    try:
+        if not stat.S_ISREG(os.stat(token_file).st_mode):
+            raise ConfigurationError(f"--token-file: {token_file} is not a regular file")
+        with open(token_file, "rb") as file:
+            status = os.fstat(file.fileno())
+            if not stat.S_ISREG(status.st_mode):  # replaced between the two looks
+                raise ConfigurationError(f"--token-file: {token_file} is not a regular file")
+            data = file.read(MAX_TOKEN_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigurationError(f"--token-file: cannot read {token_file}: {exc.strerror or exc}") from None
+    if len(data) > MAX_TOKEN_FILE_BYTES:
+        raise ConfigurationError(f"--token-file: {token_file} is larger than 64 KiB; it holds no single token")
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"--token-file: {token_file} is not UTF-8 text") from None
+    if not text:
+        raise ConfigurationError(f"--token-file: {token_file} is empty")
+    if status.st_mode & (stat.S_IRGRP | stat.S_IROTH):
+        warnings.warn(
+            f"--token-file {token_file} can be read by other users (mode {stat.S_IMODE(status.st_mode):o}); "
+            f"chmod 600 {token_file}",
+            TokenFileWarning,
+            stacklevel=2,
+        )
+    return text
+
+
+class TokenFileWarning(UserWarning):
+    """The token file can be read by users other than its owner."""
 
 
 def checked_token(token: str | None, source: str) -> str | None:
@@ -306,16 +467,17 @@ def secret_headers(names: Sequence[str]) -> tuple[str, ...]:
 # --- base URLs -----------------------------------------------------------------------------------------
 
 
-def resolve_base_urls(apis: list[str], values: list[str]) -> dict[str, str]:
-    """`--base-url URL` (one API: its base; `all`: the root both documented paths hang off) or `API=URL`."""
+def resolve_base_urls(contracts: Mapping[str, contract.Contract], values: list[str]) -> dict[str, str]:
+    """`--base-url URL` (one API: its base; `all`: the root every documented path hangs off) or `API=URL`."""
+    apis = list(contracts)
     urls: dict[str, str] = {}
     plain = [value for value in values if "=" not in value.split("://")[0]]
     for value in values:
         head = value.split("://")[0]
         if "=" in head:
             api, url = value.split("=", 1)
-            if api not in contract.API_NAMES:
-                raise ConfigurationError(f"--base-url {value}: unknown API {api!r}")
+            if api not in contracts:
+                raise ConfigurationError(f"--base-url {value}: {api!r} is not an API this run tests")
             urls[api] = check_base_url(url, api)
     if len(plain) > 1:
         raise ConfigurationError("--base-url given more than once without API=; use API=URL for each API")
@@ -325,7 +487,7 @@ def resolve_base_urls(apis: list[str], values: list[str]) -> dict[str, str]:
             urls.setdefault(apis[0], url)
         else:
             for api in apis:
-                documented = contract.load(api).server_path
+                documented = contracts[api].server_path
                 urls.setdefault(api, url if url.endswith(documented) else url + documented)
     missing = [api for api in apis if api not in urls]
     if urls and missing:
@@ -346,9 +508,19 @@ def check_base_url(url: str, api: str | None) -> str:
         parts.port  # noqa: B018 (raises on a port that is not a number)
     except ValueError as exc:
         raise ConfigurationError(f"{where}: {url!r} is not a valid URL ({exc})") from None
-    if "@" in parts.netloc:
+    if "@" in parts.netloc or "@" in url.split("://", 1)[1].split("/", 1)[0]:
         # Never echo it: user info may hold a password.
         raise ConfigurationError(f"{where}: the URL holds user info (user@ or user:password@); give a token instead")
+    # The origin pin and the loopback test read the URL with urllib's parser, the connection with
+    # urllib3's: a URL they read differently (`http://127.0.0.1:1\\@evil.example/`) could send the token
+    # to a host the checks never saw. Both must agree, or the URL is refused.
+    connected = urllib3.util.parse_url(url)
+    if "\\" in url or (connected.scheme, (connected.host or "").strip("[]").lower(), connected.port) != (
+        parts.scheme.lower(),
+        parts.hostname,
+        parts.port,
+    ):
+        raise ConfigurationError(f"{where}: {url!r} is read differently by different URL parsers; write it plainly")
     problems = [
         ("a query (?...)", bool(parts.query) or url.endswith("?")),
         ("a fragment (#...)", bool(parts.fragment) or "#" in url),
@@ -397,6 +569,12 @@ def reference_variants(
     clashes = conflicts(names, values.get("reference_fault") or ())
     if clashes:
         raise ConfigurationError(str(IncompatibleVariantError(clashes)))
+    blocked = [(name, api) for name in names for api in VARIANTS[name].untestable if api in apis]
+    if blocked:
+        name, api = blocked[0]
+        raise ConfigurationError(
+            f"--reference-variant {name} leaves nothing of {api} to test (it forbids its route); run it without {api}"
+        )
     elsewhere = [name for name in names if not set(VARIANTS[name].apis) & set(apis)]
     if elsewhere:
         raise ConfigurationError(
@@ -432,8 +610,13 @@ def validate(run_config: RunConfig) -> None:
                 f"--reference-fault {owners} belongs to an API this run does not test "
                 f"(--api {', '.join(run_config.apis) if len(run_config.apis) == 1 else 'all'})"
             )
-    if run_config.base_urls and "bitgo-oes" in run_config.apis and not run_config.enterprise_id:
-        raise ConfigurationError("testing bitgo-oes at a --base-url needs --enterprise-id")
+    if run_config.base_urls:
+        for api in run_config.apis:
+            declared = contract_of(run_config, api).semantics.path_parameters
+            missing = [name for name in declared if name not in run_config.path_params]
+            if missing:
+                flags = " and ".join(f"--{declared[name]} (or --path-param {name}=VALUE)" for name in missing)
+                raise ConfigurationError(f"testing {api} at a --base-url needs {flags}")
     for name in ("max_examples", "max_requests"):
         value = getattr(run_config, name)
         if value is not None and value < 1:
@@ -455,7 +638,8 @@ def check_waiver_ids(run_config: RunConfig) -> None:
     """Every waiver names a requirement of some catalog (a typo would otherwise show only after the run)."""
     if not run_config.waivers:
         return
-    known = {requirement.id for api in contract.API_NAMES for requirement in contract.load(api).requirements}
+    every = [contract.load(api) for api in contract.api_names()] + list(run_config.contracts.values())
+    known = {requirement.id for loaded in every for requirement in loaded.requirements}
     unknown = sorted({waiver.requirement for waiver in run_config.waivers} - known)
     if unknown:
         raise ConfigurationError(

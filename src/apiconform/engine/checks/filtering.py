@@ -1,17 +1,19 @@
-"""Filter relations, checked on complete result sets small enough to fetch whole.
+"""Filters: every record of a filtered page satisfies the filters (per response), and, on complete result
+sets small enough to fetch whole, the filter relations.
 
-The base set B is everything one narrowing value matches (a connection, an account). Within it:
+The base set B is everything one narrowing value matches (e.g. one account). Within it:
 
 - `filters_select_matching_records`: B with one more filter equals the records of B that satisfy it
   (soundness, completeness and AND in one relation); the narrowing filter finds every record the
   inventory saw with that value; a filter's default equals asking for the default explicitly.
 - `comma_list_is_union`: `p=a,b` equals `p=a` united with `p=b`.
 - `unknown_filter_value_matches_nothing`: a value no record has matches no record.
+- `case_variants_agree`: a case-insensitive filter finds the same records however the value is spelt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, timedelta, timezone
 from typing import Any
 
@@ -19,15 +21,90 @@ from hypothesis import strategies as st
 
 from apiconform.contract import Filter
 from apiconform.engine import discovery
-from apiconform.engine.records import MISSING, parse_instant, pointer_get, record_matches
-from apiconform.engine.response_checks import join_value
-from apiconform.engine.scenarios import Attempt, Plan, describe_ids, explore, failed, flip, ids, scenario
-from apiconform.engine.target import ApiRun, Reply
-from apiconform.engine.verdicts import Observation, Outcome
+from apiconform.engine.checks.base import (
+    Attempt,
+    Context,
+    Judge,
+    Plan,
+    describe_ids,
+    explore,
+    failed,
+    flip,
+    ids,
+    narrowing_filter,
+    projected_out,
+    relation,
+    response_check,
+)
+from apiconform.engine.records import MISSING, parse_instant, pointer_get, record_matches, render
+from apiconform.engine.target import ApiRun, Exchange
+from apiconform.engine.verdicts import Observation
 from apiconform.reporting.document import plural
 
 
-def _holding(run: ApiRun, replies: list[Reply], wanted: list[str]) -> Reply:
+def joined(source: ApiRun | Context, record: Any, flt: Filter) -> Any:
+    """The filter's field of the record's joined row (e.g. the owner of its account), or MISSING if unknown."""
+    if not flt.join or not flt.join_field:
+        return MISSING
+    join = source.semantics.joins[flt.join]
+    return source.discovery.join_value(flt.join, str(pointer_get(record, join.record_field)), flt.join_field)
+
+
+# --- per response -------------------------------------------------------------------------------------
+
+
+@response_check()
+def records_match_filters(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
+    """Every record of a page satisfies each filter the query sets (and each filter's default)."""
+    records = ctx.records(exchange)
+    if records is None:
+        return
+    semantics = ctx.semantics
+    active: list[tuple[Filter, str, str]] = []  # (filter, value, requirement)
+    for param, flt in semantics.filters.items():
+        value = exchange.present(param, flt.value_format)
+        if value is not None:
+            active.append((flt, value, flt.requirement))
+        elif flt.default is not None and param not in exchange.query and not _default_optional(flt, exchange.query):
+            active.append((flt, flt.default, flt.default_requirement or flt.requirement))
+    and_requirement = semantics.filter_requirements.get("and")
+    hidden = projected_out(semantics, exchange.query)
+    for flt, value, requirement in active:
+        if flt.field and hidden(flt.field):
+            continue  # the projection left the field out (absent or null): nothing to judge on this page
+        judge = Judge("records_match_filters", requirement)
+        judged = False
+        for index, record in enumerate(records):
+            verdict = record_matches(record, flt, value, joined(ctx, record, flt))
+            if verdict is None:
+                continue
+            judged = True
+            if verdict is False:
+                shown = render(record, flt.field) if flt.field else repr(joined(ctx, record, flt))
+                yield judge.failed(
+                    f"record {index} ({render(record, semantics.id_pointer)}) has {shown}, "
+                    f"which does not satisfy {flt.param}={value}",
+                    [exchange],
+                    received=shown,
+                    expected=f"{flt.param}={value}",
+                    # With several filters this could be the combination's fault (D-GEN-12).
+                    alternatives=(and_requirement,) if and_requirement and len(active) > 1 else (),
+                )
+                break
+        else:
+            if judged:
+                yield judge.passed()
+
+
+def _default_optional(flt: Filter, query: Mapping[str, str]) -> bool:
+    """The query holds a parameter with which the filter's default may or may not apply (D-BRM-11)."""
+    return any(query.get(param) for param in flt.default_optional_with)
+
+
+# --- across requests ----------------------------------------------------------------------------------
+
+
+def _holding(run: ApiRun, replies: list[Exchange], wanted: list[str]) -> Exchange:
     """The first of `replies` whose records include one of `wanted` (ids), else the first reply."""
     for reply in replies:
         records = reply.records(run.semantics.records_pointer)
@@ -47,16 +124,11 @@ def enum_values(run: ApiRun, param: str) -> list[str]:
     return [str(value) for value in items.get("enum", ())]
 
 
-def narrowing_filter(run: ApiRun) -> Filter | None:
-    return next((flt for flt in run.semantics.filters.values() if flt.narrowing and flt.field), None)
-
-
-def matching(run: ApiRun, records: list[Any], flt: Filter, value: str) -> list[Any] | None:
+def matching(source: ApiRun | Context, records: list[Any], flt: Filter, value: str) -> list[Any] | None:
     """The records that satisfy `flt=value`, or None when some record cannot be judged."""
     selected = []
     for record in records:
-        joined = join_value(run, record, flt.join, flt.join_field) if flt.join and flt.join_field else MISSING
-        verdict = record_matches(record, flt, value, joined)
+        verdict = record_matches(record, flt, value, joined(source, record, flt))
         if verdict is None:
             return None
         if verdict:
@@ -74,8 +146,8 @@ def draw_value(run: ApiRun, data: st.DataObject, flt: Filter, records: list[Any]
         return str(data.draw(st.sampled_from(enum), label=flt.param))
     if flt.join and flt.join_field:
         # Mostly the values of these records' own joined rows (so the filter has something to keep).
-        mine = {str(v) for v in (join_value(run, r, flt.join, flt.join_field) for r in records) if v is not MISSING}
-        rows = run.cache.get(f"join:{flt.join}") or {}
+        mine = {str(v) for v in (joined(run, r, flt) for r in records) if v is not MISSING}
+        rows = run.discovery.joins.get(flt.join) or {}
         every = {str(v) for v in (pointer_get(row, flt.join_field) for row in rows.values()) if v is not MISSING}
         own = data.draw(st.integers(0, 4), label="own joined value?") > 0
         pool = sorted(mine if mine and own else every)
@@ -114,7 +186,7 @@ def draw_base(run: ApiRun, data: st.DataObject) -> tuple[dict[str, str], list[An
 
     The value is one a record of the partition has, so an empty base is the narrowing filter's own
     failure: the relations built on it judge nothing on it (expected [] equals got [] says nothing)."""
-    narrowing = narrowing_filter(run)
+    narrowing = narrowing_filter(run.semantics)
     inventory = discovery.inventory(run)
     partitions = [p for p in inventory.partitions if p.records]
     if narrowing is None or not partitions:
@@ -132,11 +204,11 @@ def draw_base(run: ApiRun, data: st.DataObject) -> tuple[dict[str, str], list[An
 EXAMPLES_PER_FILTER = 6
 
 
-@scenario(applies=lambda semantics: any(flt.narrowing for flt in semantics.filters.values()))
+@relation(applies=lambda semantics: any(flt.narrowing for flt in semantics.filters.values()))
 def filters_select_matching_records(run: ApiRun) -> None:
     """Adding a filter to a complete base set returns exactly the base records that satisfy it."""
     check = "filters_select_matching_records"
-    narrowing = narrowing_filter(run)
+    narrowing = narrowing_filter(run.semantics)
     assert narrowing is not None
     others = [flt for flt in run.semantics.filters.values() if flt is not narrowing and flt.default is None]
     for flt in others:
@@ -167,12 +239,14 @@ def _filter_plan(run: ApiRun, narrowing: Filter, flt: Filter) -> Plan:
             if not now_base:
                 # Nothing for the filter to keep or remove: a pass here would be vacuous.
                 reason = f"the base set {base_query} came back empty, so {flt.param} had nothing to select from"
-                return [*observations, Observation(flt.requirement, Outcome.NOT_EXERCISED, check, reason)]
+                return [*observations, Judge(check, flt.requirement).not_exercised(reason)]
             observations.extend(_defaults_explicit(run, defaults, base_query, now_base, base_replies))
             expected = matching(run, now_base, flt, value)
             if expected is None:
-                reason = run.cache.get(f"join-error:{flt.join}") or "the records do not show the filtered value"
-                return [*observations, Observation(flt.requirement, Outcome.NOT_EXERCISED, check, str(reason))]
+                reason = (
+                    flt.join and run.discovery.join_errors.get(flt.join)
+                ) or "the records do not show the filtered value"
+                return [*observations, Judge(check, flt.requirement).not_exercised(str(reason))]
             got, replies = discovery.fetch_complete(run, query)
             if got is None:
                 return observations
@@ -180,9 +254,9 @@ def _filter_plan(run: ApiRun, narrowing: Filter, flt: Filter) -> Plan:
             missing = [i for i in wanted if i not in set(received)]
             extra = [i for i in received if i not in set(wanted)]
             if not missing and not extra:
-                observations.append(Observation(flt.requirement, Outcome.PASS, check))
+                observations.append(Judge(check, flt.requirement).passed())
                 if and_requirement:
-                    observations.append(Observation(and_requirement, Outcome.PASS, check))
+                    observations.append(Judge(check, and_requirement).passed())
                 return observations
             alone = run.get({**{k: v for k, v in base_query.items() if k != narrowing.param}, flt.param: value})
             blamed = flt.requirement
@@ -220,7 +294,7 @@ def _filter_plan(run: ApiRun, narrowing: Filter, flt: Filter) -> Plan:
     return plan
 
 
-def _sound(run: ApiRun, reply: Reply, flt: Filter, value: str) -> bool:
+def _sound(run: ApiRun, reply: Exchange, flt: Filter, value: str) -> bool:
     """Every record of the reply satisfies `flt=value` (an empty 200 counts as sound)."""
     records = reply.records(run.semantics.records_pointer)
     if records is None:
@@ -234,7 +308,7 @@ def _narrowing_complete(
     narrowing: Filter,
     base_query: Mapping[str, str],
     base: list[Any],
-    replies: list[Reply],
+    replies: list[Exchange],
     inventory: discovery.Inventory,
 ) -> list[Observation]:
     """Every record the inventory saw with the narrowing value (in the same partition) is in the base set."""
@@ -264,11 +338,11 @@ def _narrowing_complete(
                 expected=describe_ids(ids(run, seen)),
             )
         ]
-    return [Observation(narrowing.requirement, Outcome.PASS, "filters_select_matching_records")] if seen else []
+    return [Judge("filters_select_matching_records", narrowing.requirement).passed()] if seen else []
 
 
 def _defaults_explicit(
-    run: ApiRun, defaults: list[Filter], base_query: Mapping[str, str], base: list[Any], replies: list[Reply]
+    run: ApiRun, defaults: list[Filter], base_query: Mapping[str, str], base: list[Any], replies: list[Exchange]
 ) -> list[Observation]:
     """Leaving a defaulted filter out gives the same records as asking for its default."""
     observations = []
@@ -280,7 +354,7 @@ def _defaults_explicit(
             continue
         if sorted(ids(run, explicit)) == sorted(ids(run, base)):
             observations.append(
-                Observation(flt.default_requirement or flt.requirement, Outcome.PASS, "filters_select_matching_records")
+                Judge("filters_select_matching_records", flt.default_requirement or flt.requirement).passed()
             )
             continue
         # Records outside the default in the base break the default; otherwise the explicit filter is short.
@@ -301,7 +375,7 @@ def _defaults_explicit(
     return observations
 
 
-@scenario(applies=lambda semantics: any(flt.list == "comma" for flt in semantics.filters.values()))
+@relation(applies=lambda semantics: any(flt.list == "comma" for flt in semantics.filters.values()))
 def comma_list_is_union(run: ApiRun) -> None:
     """A comma-separated list returns the union of what its values return one by one."""
     check = "comma_list_is_union"
@@ -316,7 +390,7 @@ EXAMPLES_PER_LIST = 3
 
 def _union_plan(run: ApiRun, flt: Filter, requirement: str) -> Plan:
     check = "comma_list_is_union"
-    narrowing = narrowing_filter(run)
+    narrowing = narrowing_filter(run.semantics)
     inventory = discovery.inventory(run)
 
     def plan(data: st.DataObject) -> Attempt | None:
@@ -353,7 +427,7 @@ def _union_plan(run: ApiRun, flt: Filter, requirement: str) -> Plan:
                 if kept is None or len(kept) != len(records):
                     # The single value is not honoured: that is the filter's own failure, found elsewhere.
                     reason = f"{flt.param}={single} on its own returns records without that value"
-                    return [Observation(requirement, Outcome.NOT_EXERCISED, check, reason)]
+                    return [Judge(check, requirement).not_exercised(reason)]
             union = set(ids(run, one)) | set(ids(run, two))
             got = set(ids(run, both))
             if got != union:
@@ -378,15 +452,15 @@ def _union_plan(run: ApiRun, flt: Filter, requirement: str) -> Plan:
                     )
                 ]
             if not union:
-                return [Observation(requirement, Outcome.NOT_EXERCISED, check, "both values matched nothing")]
-            return [Observation(requirement, Outcome.PASS, check)]
+                return [Judge(check, requirement).not_exercised("both values matched nothing")]
+            return [Judge(check, requirement).passed()]
 
         return attempt
 
     return plan
 
 
-@scenario()
+@relation()
 def unknown_filter_value_matches_nothing(run: ApiRun) -> None:
     """A filter value no record has returns no records (or is rejected), never the unfiltered list."""
     check = "unknown_filter_value_matches_nothing"
@@ -421,7 +495,7 @@ def _unknown_value_plan(run: ApiRun, flt: Filter, partitions: list[Any], data: s
         records = reply.records(run.semantics.records_pointer)
         if records is None:
             if reply.status == 400:
-                return [Observation(flt.requirement, Outcome.PASS, check)]
+                return [Judge(check, flt.requirement).passed()]
             return []
         if records:
             return [
@@ -434,12 +508,12 @@ def _unknown_value_plan(run: ApiRun, flt: Filter, partitions: list[Any], data: s
                     expected="[]",
                 )
             ]
-        return [Observation(flt.requirement, Outcome.PASS, check)]
+        return [Judge(check, flt.requirement).passed()]
 
     return attempt
 
 
-@scenario(applies=lambda semantics: any(flt.match == "case-insensitive" for flt in semantics.filters.values()))
+@relation(applies=lambda semantics: any(flt.match == "case-insensitive" for flt in semantics.filters.values()))
 def case_variants_agree(run: ApiRun) -> None:
     """A case-insensitive filter gives the same records for a value in lower, upper and as-returned case.
 
@@ -449,7 +523,7 @@ def case_variants_agree(run: ApiRun) -> None:
     check = "case_variants_agree"
     filters = [flt for flt in run.semantics.filters.values() if flt.match == "case-insensitive"]
     inventory = discovery.inventory(run)
-    narrowing = narrowing_filter(run)
+    narrowing = narrowing_filter(run.semantics)
 
     def plan(data: st.DataObject) -> Attempt | None:
         flt = data.draw(st.sampled_from(filters), label="filter")
@@ -489,9 +563,7 @@ def case_variants_agree(run: ApiRun) -> None:
                 results.append((variant, ids(run, records), replies[0]))
             _, reference_ids, reference_reply = results[0]
             if not any(found for _, found, _ in results):
-                return [
-                    Observation(flt.requirement, Outcome.NOT_EXERCISED, check, f"no record has {flt.param}={value}")
-                ]
+                return [Judge(check, flt.requirement).not_exercised(f"no record has {flt.param}={value}")]
             observations = []
             for variant, found, reply in results[1:]:
                 missed = [i for i in found if i not in set(reference_ids)]
@@ -519,7 +591,7 @@ def case_variants_agree(run: ApiRun) -> None:
             passed = [flt.requirement]
             if flt.case_variants_requirement and len(results) > 1:
                 passed.append(flt.case_variants_requirement)
-            return [Observation(requirement, Outcome.PASS, check) for requirement in passed]
+            return [Judge(check, requirement).passed() for requirement in passed]
 
         return attempt
 

@@ -1,0 +1,28 @@
+"""The engine's checks, grouped by the requirement family they judge.
+
+Each family module holds that family's per-response checks and its cross-request relations, and
+registers them in `base.CHECKS` when imported; importing this package imports every family, in the
+order the registry keeps (and a session runs the relations in). `validation.attach` binds the
+per-response checks to a run's schemathesis validation.
+"""
+
+from apiconform.engine.checks import paging, errors, access, filtering, ordering, representation  # noqa: I001
+from apiconform.engine.checks.base import CHECKS, Check, RelationCheck, ResponseCheck, relations, response_checks
+from apiconform.engine.checks.validation import BUILTIN_CHECKS, attach
+
+__all__ = [
+    "BUILTIN_CHECKS",
+    "CHECKS",
+    "Check",
+    "RelationCheck",
+    "ResponseCheck",
+    "access",
+    "attach",
+    "errors",
+    "filtering",
+    "ordering",
+    "paging",
+    "relations",
+    "representation",
+    "response_checks",
+]

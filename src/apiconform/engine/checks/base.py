@@ -1,0 +1,357 @@
+"""The check registry, and what the checks of every family share.
+
+Two kinds of check, in one registry (`CHECKS`), each entry declaring its name, its kind and
+`applies(semantics)`:
+
+- `response`: judges one reply on its own. It takes an explicit `Context` (the contract and what
+  discovery learnt) and the reply's `Exchange`, and yields observations. Every reply of the list
+  operation passes through them: the property tests' and every page a relation fetches
+  (`apiconform.engine.checks.validation` binds them to schemathesis).
+- `relation`: a metamorphic relation across several requests. It takes the `ApiRun`, draws its inputs
+  with Hypothesis from what the target returned (`apiconform.engine.discovery`), sends its own
+  requests and records its observations. Before a failing comparison counts it is repeated between
+  two change probes; if the data moved, the verdict is inconclusive instead (DECISIONS.md D-GEN-6).
+
+A check reports through a `Judge` (one check, one requirement), never by building observations by hand.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Literal
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Flaky
+
+from apiconform.contract import Contract, Filter, Paging, Semantics
+from apiconform.engine import discovery
+from apiconform.engine.discovery import Discovery
+from apiconform.engine.http import BudgetExhausted
+from apiconform.engine.records import pointer_get
+from apiconform.engine.target import ApiRun, Exchange, UnsendableQuery
+from apiconform.engine.verdicts import Observation, Outcome
+
+Kind = Literal["response", "relation"]
+
+
+# --- context and judging ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a per-response check is given besides the exchange: the API's contract (spec, semantics,
+    catalog) and what discovery learnt from the target (joined lists)."""
+
+    contract: Contract
+    discovery: Discovery
+
+    @classmethod
+    def of(cls, run: ApiRun) -> Context:
+        return cls(run.contract, run.discovery)
+
+    @property
+    def semantics(self) -> Semantics:
+        return self.contract.semantics
+
+    def records(self, exchange: Exchange) -> list[Any] | None:
+        """The exchange's records (None unless it is a 200 with a record list)."""
+        return exchange.records(self.semantics.records_pointer)
+
+
+@dataclass(frozen=True)
+class Judge:
+    """One check's observations about one requirement."""
+
+    check: str
+    requirement: str
+
+    def on(self, requirement: str) -> Judge:
+        """The same check judging another requirement."""
+        return Judge(self.check, requirement)
+
+    def passed(self) -> Observation:
+        return Observation(self.requirement, Outcome.PASS, self.check)
+
+    def failed(
+        self,
+        message: str,
+        shown: Sequence[Exchange] = (),
+        received: str | None = None,
+        expected: str | None = None,
+        alternatives: tuple[str, ...] = (),
+    ) -> Observation:
+        """A failure, with the (last three) exchanges that show it as evidence.
+
+        The first of them is the headline (the curl line a summary shows): pass the smallest set of
+        requests that shows the failure, the most telling first, and a reference reply (one large page,
+        an unfiltered result) after them. `alternatives`: requirements whose fault this could as well be
+        (see `Ledger.settle`)."""
+        evidence = tuple(exchange.evidence for exchange in shown[-3:])
+        return Observation(
+            self.requirement, Outcome.FAIL, self.check, message, received, expected, evidence, alternatives
+        )
+
+    def not_exercised(self, reason: str) -> Observation:
+        return Observation(self.requirement, Outcome.NOT_EXERCISED, self.check, reason)
+
+    def inconclusive(self, reason: str) -> Observation:
+        return Observation(self.requirement, Outcome.INCONCLUSIVE, self.check, reason)
+
+
+# --- the registry -------------------------------------------------------------------------------------
+
+ResponseJudging = Callable[[Context, Exchange], Iterator[Observation]]
+RelationRun = Callable[[ApiRun], None]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    applies: Callable[[Semantics], bool]
+    doc: str
+    kind: ClassVar[Kind]
+
+
+@dataclass(frozen=True)
+class ResponseCheck(Check):
+    """Judges one exchange on its own."""
+
+    judge: ResponseJudging
+    kind: ClassVar[Kind] = "response"
+
+
+@dataclass(frozen=True)
+class RelationCheck(Check):
+    """Sends its own requests and judges how their answers relate."""
+
+    run: RelationRun
+    kind: ClassVar[Kind] = "relation"
+
+
+# Every check by name, in registration order (apiconform.engine.checks imports the families in order).
+CHECKS: dict[str, Check] = {}
+
+
+def register(check: Check) -> None:
+    if check.name in CHECKS:
+        raise ValueError(f"check {check.name} registered twice")
+    CHECKS[check.name] = check
+
+
+def always(semantics: Semantics) -> bool:
+    return True
+
+
+def response_check(
+    applies: Callable[[Semantics], bool] = always,
+) -> Callable[[ResponseJudging], ResponseJudging]:
+    """Register a per-response check under its function name."""
+
+    def decorate(func: ResponseJudging) -> ResponseJudging:
+        register(ResponseCheck(func.__name__, applies, (func.__doc__ or "").strip(), func))
+        return func
+
+    return decorate
+
+
+def relation(applies: Callable[[Semantics], bool] = always) -> Callable[[RelationRun], RelationRun]:
+    """Register a cross-request check under its function name."""
+
+    def decorate(func: RelationRun) -> RelationRun:
+        register(RelationCheck(func.__name__, applies, (func.__doc__ or "").strip(), func))
+        return func
+
+    return decorate
+
+
+def response_checks() -> dict[str, ResponseCheck]:
+    return {name: check for name, check in CHECKS.items() if isinstance(check, ResponseCheck)}
+
+
+def relations() -> dict[str, RelationCheck]:
+    return {name: check for name, check in CHECKS.items() if isinstance(check, RelationCheck)}
+
+
+# --- exploring relations ------------------------------------------------------------------------------
+
+Attempt = Callable[[], list[Observation]]
+Plan = Callable[[st.DataObject], Attempt | None]
+
+
+def flip(data: st.DataObject, label: str) -> bool:
+    """A drawn yes/no (a function, so that type inference does not borrow the caller's context)."""
+    return data.draw(st.booleans(), label=label)
+
+
+def check_seed(run: ApiRun, check: str) -> int:
+    """A seed per API and check, stable across processes (unlike hash())."""
+    return zlib.crc32(f"{run.seed}:{run.contract.api}:{check}".encode())
+
+
+def explore(run: ApiRun, check: str, examples: int, plan: Plan) -> None:
+    """Run `plan` for up to `examples` drawn examples; each planned attempt's observations are confirmed."""
+
+    @settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+    )
+    @seed(check_seed(run, check))
+    @given(st.data())
+    def example(data: st.DataObject) -> None:
+        if run.budget_exhausted:
+            return
+        try:
+            attempt = plan(data)
+            if attempt is not None:
+                run.observe_all(confirmed(run, attempt))
+        except UnsendableQuery:
+            # The target's data gave a value no URL can carry (a lone surrogate): data, not a crash;
+            # this example judges nothing and the next one draws again.
+            return
+        except BudgetExhausted:
+            # Not a failing example: raised to Hypothesis it would be replayed, return at once (the
+            # budget is spent) and be reported as flaky. The remaining examples return at once too.
+            run.budget_exhausted = True
+            return
+
+    try:
+        example()
+    except BudgetExhausted:
+        run.budget_exhausted = True
+    except Flaky:
+        # Once the budget is spent every example returns before drawing, so Hypothesis sees a choice
+        # sequence it ran before draw less and calls the test flaky: the budget's doing, not a crash.
+        # Any other Hypothesis error is the suite's failure (the session records it as one).
+        if not run.budget_exhausted:
+            raise
+
+
+def confirmed(run: ApiRun, attempt: Attempt) -> list[Observation]:
+    """The attempt's observations, with each failure repeated with the data standing still before it counts."""
+    before = run.probe()
+    first = attempt()
+    if not any(observation.outcome is Outcome.FAIL for observation in first):
+        return first
+    second = attempt()
+    after = run.probe()
+    if after != before:
+        return [
+            replace(
+                observation,
+                outcome=Outcome.INCONCLUSIVE,
+                message=f"the target's data changed while this was checked ({observation.message})",
+            )
+            if observation.outcome is Outcome.FAIL
+            else observation
+            for observation in first
+        ]
+    if any(observation.outcome is Outcome.FAIL for observation in second):
+        return second
+    return [
+        replace(observation, message=f"{observation.message} (not repeated on a second try, data unchanged)")
+        if observation.outcome is Outcome.FAIL
+        else observation
+        for observation in first
+    ]
+
+
+def failed(
+    requirement: str,
+    check: str,
+    message: str,
+    replies: Sequence[Exchange],
+    received: str | None = None,
+    expected: str | None = None,
+) -> Observation:
+    """`Judge(check, requirement).failed(...)`, for a check that blames one of several requirements."""
+    return Judge(check, requirement).failed(message, replies, received, expected)
+
+
+# --- reading answers ----------------------------------------------------------------------------------
+
+
+def ids(source: ApiRun | Context | Semantics, records: Iterable[object]) -> list[str]:
+    """The records' ids (as text), by the spec's id pointer."""
+    semantics = source if isinstance(source, Semantics) else source.semantics
+    return [str(pointer_get(record, semantics.id_pointer)) for record in records]
+
+
+def page_words(paging: Paging, index: int, size: int) -> str:
+    """The `index`-th page of `size` records in the API's own words, i.e. the query that asks for it:
+    `offset=74&limit=2` for an offset API, `pageNumber=37&pageSize=2` for a page-number one."""
+    return "&".join(f"{name}={value}" for name, value in paging.query(index, size).items())
+
+
+def describe_ids(values: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def narrowing_filter(semantics: Semantics) -> Filter | None:
+    """The filter that narrows the collection to a small part (e.g. one account), if the spec names one."""
+    return next((flt for flt in semantics.filters.values() if flt.narrowing and flt.field), None)
+
+
+def projected_out(semantics: Semantics, query: Mapping[str, str]) -> Callable[[str], bool]:
+    """Whether the query's attribute selection leaves out the first-level attribute a JSON pointer
+    starts with (never, without a selection)."""
+    projection = semantics.projection
+    selection = query.get(projection.param) if projection else None
+    if not projection or not selection:
+        return lambda pointer: False
+    kept = {name.strip() for name in selection.split(",")} | set(projection.always_allowed)
+    return lambda pointer: pointer.split("/")[1] not in kept
+
+
+# --- asking the target --------------------------------------------------------------------------------
+
+SMALL_SIZES = (1, 2, 3, 5, 7, 10, 13, 25)
+
+UNSTABLE = (
+    "identical requests returned different records, so this relation cannot be judged "
+    "(the order requirements judge that instability)"
+)
+
+
+def draw_query(run: ApiRun, data: st.DataObject, *, with_sort: bool = True) -> dict[str, str]:
+    """A realistic list query: a partition (e.g. a filter's documented value), maybe a sort, maybe a
+    narrowing filter value."""
+    inventory = discovery.inventory(run)
+    partition = data.draw(st.sampled_from(inventory.partitions), label="partition")
+    query = dict(partition.query)
+    sort = run.semantics.ordering.sort
+    if with_sort and sort is not None and flip(data, "sorted"):
+        query[sort.field_param] = data.draw(st.sampled_from(sorted(sort.keys)), label="sortField")
+        query[sort.direction_param] = data.draw(st.sampled_from(sorted(sort.directions)), label="sortDirection")
+    narrowing = narrowing_filter(run.semantics)
+    if narrowing is not None and partition.records and flip(data, "narrowed"):
+        values = inventory.values(narrowing.field or "", partition)
+        if values:
+            query[narrowing.param] = str(data.draw(st.sampled_from(values), label=narrowing.param))
+    return query
+
+
+def fetch(run: ApiRun, query: Mapping[str, str], index: int, size: int) -> tuple[Exchange, list[Any] | None]:
+    """The `index`-th page of `size` records of the query: the exchange and its records."""
+    reply = run.get({**query, **run.semantics.paging.query(index, size)})
+    return reply, reply.records(run.semantics.records_pointer)
+
+
+def fetch_twice(
+    run: ApiRun, query: Mapping[str, str], index: int, size: int
+) -> tuple[Exchange, list[Any] | None, bool]:
+    """A page fetched twice: the reply, its records, and whether both fetches agreed.
+
+    Relations that compare two pages assume the target answers the same request the same way; when it
+    does not, a difference says nothing about the relation itself."""
+    reply, records = fetch(run, query, index, size)
+    _, again = fetch(run, query, index, size)
+    stable = records is None or again is None or ids(run, records) == ids(run, again)
+    return reply, records, stable

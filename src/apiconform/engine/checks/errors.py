@@ -1,0 +1,212 @@
+"""Inputs and errors: values the documents rule out are rejected, inputs they leave open are answered
+one of the accepted ways, error bodies carry the documented envelope, and every JSON body is strict JSON."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import jsonschema
+
+from apiconform.contract import Contract, QueryExpectation, Semantics
+from apiconform.engine import discovery
+from apiconform.engine.checks.base import (
+    UNSTABLE,
+    Context,
+    Judge,
+    confirmed,
+    describe_ids,
+    ids,
+    relation,
+    response_check,
+)
+from apiconform.engine.records import MISSING
+from apiconform.engine.target import ApiRun, Exchange, json_problem
+from apiconform.engine.verdicts import Observation
+
+# --- per response -------------------------------------------------------------------------------------
+
+
+def is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _has_errors(semantics: Semantics) -> bool:
+    return semantics.errors is not None
+
+
+@response_check(applies=_has_errors)
+def error_envelope(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
+    """An error answer is JSON in the documented envelope, carrying what the vendor's convention advises."""
+    errors = ctx.semantics.errors
+    if errors is None or exchange.status is None or exchange.status < 400:
+        return
+    judge = Judge("error_envelope", errors.requirement)
+    responses = ctx.contract.operation().get("responses", {})
+    documented = responses.get(str(exchange.status))
+    if not is_json(exchange.headers.get("Content-Type")) or exchange.body is MISSING:
+        yield judge.failed(
+            f"{exchange.status} answered with {exchange.headers.get('Content-Type') or 'no content type'} "
+            "and a body that is not JSON",
+            [exchange],
+            received=exchange.evidence.body_excerpt[:120],
+            expected="a JSON error body",
+        )
+        return
+    if documented is not None:
+        schema = ctx.contract.resolve(documented)["content"]["application/json"]["schema"]
+        error = schema_error(ctx.contract, schema, exchange.body)
+        if error is not None:
+            yield judge.failed(
+                f"{exchange.status} body does not match the error envelope: {error.message}",
+                [exchange],
+                received=exchange.evidence.body_excerpt[:200],
+                expected=str(schema),
+            )
+            return
+    yield judge.passed()
+    for advice in errors.advice:
+        if advice.status != exchange.status:
+            continue
+        advised = judge.on(advice.requirement)
+        error = schema_error(ctx.contract, advice.schema, exchange.body)
+        if error is not None:
+            yield advised.failed(
+                f"{exchange.status} body lacks what the vendor's error convention carries: {error.message}",
+                [exchange],
+                received=exchange.evidence.body_excerpt[:200],
+                expected=str(advice.schema),
+            )
+        else:
+            yield advised.passed()
+
+
+def schema_error(contract: Contract, schema: Mapping[str, Any], body: Any) -> jsonschema.ValidationError | None:
+    """The most telling reason `body` does not match `schema`, or None when it does."""
+    return jsonschema.exceptions.best_match(contract.schema_validator(schema).iter_errors(body))
+
+
+def _names_strict_json(semantics: Semantics) -> bool:
+    return semantics.strict_json is not None
+
+
+@response_check(applies=_names_strict_json)
+def strict_json(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
+    """A JSON body is one JSON text with one meaning: no NaN or Infinity, no key twice in one object.
+
+    Python's json module (and so schemathesis) reads both; other parsers reject them or pick another
+    value for a repeated key, so the records could not be judged the way the vendor meant them.
+    Bodies that are not JSON at all are judged by the schema and error-envelope checks."""
+    named = ctx.semantics.strict_json
+    if named is None or exchange.status is None or not exchange.content:
+        return
+    if not is_json(exchange.headers.get("Content-Type")):
+        return
+    judge = Judge("strict_json", named.for_status(exchange.status))
+    if exchange.body is not MISSING:
+        yield judge.passed()
+        return
+    problem = json_problem(exchange.content)
+    if problem is not None:
+        yield judge.failed(
+            f"the {exchange.status} body is not strict JSON: {problem}",
+            [exchange],
+            received=exchange.evidence.body_excerpt[:200],
+            expected="JSON as RFC 8259 defines it",
+        )
+
+
+# --- across requests: judging -------------------------------------------------------------------------
+
+
+def answer_kind(semantics: Semantics, reply: Exchange, unfiltered: list[str] | None) -> frozenset[str]:
+    """How the target answered an ambiguous input: rejected, empty, ignored, or none of those (an empty set).
+
+    An empty answer where the same page without the input is empty too is both `empty` and `ignored`:
+    nothing tells the two readings apart."""
+    if reply.status == 400:
+        return frozenset({"rejected"})
+    records = reply.records(semantics.records_pointer)
+    if records is None:
+        return frozenset()
+    kinds = set()
+    if unfiltered is not None and sorted(ids(semantics, records)) == sorted(unfiltered):
+        kinds.add("ignored")
+    if not records:
+        kinds.add("empty")
+    return frozenset(kinds)
+
+
+def tolerated_answer(
+    contract: Contract, item: QueryExpectation, reply: Exchange, baseline: Exchange, judge: Judge
+) -> list[Observation]:
+    """The answer to a tolerated input (`reply`) judged against the same page without it (`baseline`)."""
+    semantics = contract.semantics
+    documented = contract.operation().get("responses", {})
+    if reply.status is None or str(reply.status) not in documented or reply.status >= 500:
+        return []  # an undocumented status or a 5xx is the status and server-error checks' finding
+    unfiltered = baseline.records(semantics.records_pointer)
+    kinds = answer_kind(semantics, reply, ids(semantics, unfiltered) if unfiltered is not None else None)
+    shown = "&".join(f"{k}={v}" for k, v in item.query.items())
+    records = reply.records(semantics.records_pointer)
+    # `answered`: the documents leave the reading open, so any well-formed 200 will do (its body is
+    # judged by the schema checks like every other).
+    if (kinds and kinds <= set(item.accept)) or ("answered" in item.accept and records is not None):
+        return [judge.passed()]
+    if kinds & set(item.accept):
+        # Empty with and without the input: accepted if it matched nothing, not if it was ignored.
+        return [judge.not_exercised(f"{shown}: the page without it is empty too, so empty and ignored look alike")]
+    received = f"{reply.status}" + (f" with {describe_ids(ids(semantics, records))}" if records else "")
+    return [
+        judge.failed(
+            f"{shown} was answered {received}; accepted: {', '.join(item.accept)}",
+            [reply, baseline],
+            received,
+            " or ".join(item.accept),
+        )
+    ]
+
+
+# --- across requests ----------------------------------------------------------------------------------
+
+
+@relation(applies=lambda semantics: bool(semantics.invalid_inputs))
+def invalid_inputs_rejected(run: ApiRun) -> None:
+    """Every value the documents rule out is answered 400 (its envelope is judged by `error_envelope`)."""
+    for item in run.semantics.invalid_inputs:
+        judge = Judge("invalid_inputs_rejected", item.requirement)
+        reply = run.get(item.query)
+        shown = "&".join(f"{k}={v}" for k, v in item.query.items())
+        if reply.status == 400:
+            run.observe(judge.passed())
+        elif reply.status is not None:
+            run.observe(
+                judge.failed(f"{shown} was answered {reply.status}, not 400", [reply], str(reply.status), "400")
+            )
+
+
+@relation(applies=lambda semantics: bool(semantics.tolerated_inputs))
+def tolerated_inputs_answered(run: ApiRun) -> None:
+    """Inputs the documents leave open are answered in one of the ways DECISIONS.md accepts."""
+    size = str(discovery.honoured_size(run))
+    for item in run.semantics.tolerated_inputs:
+        # "Ignored" compares two answers: confirmed between change probes like every relation (D-GEN-6).
+        run.observe_all(confirmed(run, functools.partial(_tolerated, run, item, size)))
+
+
+def _tolerated(run: ApiRun, item: QueryExpectation, size: str) -> list[Observation]:
+    judge = Judge("tolerated_inputs_answered", item.requirement)
+    size_param = run.semantics.paging.size_param
+    # Compare with the same page without the parameter, so "ignored" can be told apart from "filtered".
+    page = {} if size_param in item.query else {size_param: size}
+    reply = run.get({**page, **item.query})
+    if reply.status is None:
+        return []
+    baseline_reply = run.get(page)
+    baseline = baseline_reply.records(run.semantics.records_pointer)
+    again = run.get(page).records(run.semantics.records_pointer)
+    if baseline is not None and again is not None and sorted(ids(run, baseline)) != sorted(ids(run, again)):
+        return [judge.inconclusive(UNSTABLE)]
+    return tolerated_answer(run.contract, item, reply, baseline_reply, judge)

@@ -1,0 +1,275 @@
+"""The judging halves of the cross-request relations, called without HTTP: answers in, observations out.
+
+Each relation fetches its pages and hands them to a pure function (`repeated_record`, `boundary`,
+`projection_kept`, ...); these cases give those functions exchanges built from data, one family after
+another, with cases that pass and cases that fail."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+from requests.structures import CaseInsensitiveDict
+
+from apiconform import contract
+from apiconform.contract import OrderKey, QueryExpectation
+from apiconform.engine.checks import access, errors, filtering, ordering, paging, representation
+from apiconform.engine.checks.base import Context, Judge
+from apiconform.engine.discovery import Discovery
+from apiconform.engine.target import Exchange, parse_body
+from apiconform.engine.verdicts import Evidence, Observation
+
+BRM = contract.load("brm-adjust-balance")
+OES = contract.load("bitgo-oes")
+JUDGE = Judge("a_check", "REQ-A")
+
+
+def reply(body: Any, status: int = 200, headers: dict[str, str] | None = None, url: str = "http://t/x") -> Exchange:
+    content = json.dumps(body).encode()
+    evidence = Evidence("GET", url, status, "application/json", content.decode(), f"curl {url}")
+    return Exchange({}, status, CaseInsensitiveDict(headers or {}), parse_body(content), evidence, content=content)
+
+
+def brm_page(*ids: str, **headers: str) -> Exchange:
+    return reply([{"id": i} for i in ids], headers=headers, url=f"http://t/{'-'.join(ids) or 'empty'}")
+
+
+def outcome(observation: Observation | None) -> str | None:
+    return None if observation is None else observation.outcome.value
+
+
+# --- paging -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pages", "expected"),
+    [
+        ([["a", "b"], ["c", "d"]], None),
+        ([["a", "b"], ["b", "c"]], "fail"),  # the second page repeats b
+        ([["a"], ["b"], ["a"]], "fail"),
+    ],
+)
+def test_a_small_page_repeating_a_record_fails(pages: list[list[str]], expected: str | None) -> None:
+    exchanges = [brm_page(*ids) for ids in pages]
+    wanted = [i for ids in pages for i in ids]
+    failure = paging.repeated_record(BRM.semantics, exchanges, wanted, 2, JUDGE)
+    assert outcome(failure) == expected
+    if failure is not None:
+        assert failure.evidence[-1].url == exchanges[-1].evidence.url, "the repeating page is shown"
+
+
+@pytest.mark.parametrize(
+    ("pages", "large", "expected"),
+    [
+        ([["a", "b"], ["c", "d"]], ["a", "b", "c", "d"], None),
+        ([["a", "b"], ["d"]], ["a", "b", "c", "d"], "fail"),  # c skipped
+        ([["a", "b"], ["c"]], ["a", "b", "c"], None),
+    ],
+)
+def test_small_pages_departing_from_the_large_page_fail(pages: Any, large: list[str], expected: str | None) -> None:
+    exchanges = [brm_page(*ids) for ids in pages]
+    failure = paging.sequence_departs(BRM.semantics, exchanges, large, brm_page(*large), 2, 100, JUDGE)
+    assert outcome(failure) == expected
+    if failure is not None:
+        assert failure.evidence[-1].url == brm_page(*large).evidence.url, "the large page is the reference, last"
+
+
+@pytest.mark.parametrize(
+    ("matched", "index", "ids", "expected"),
+    [(5, 2, ["e"], None), (5, 3, [], None), (5, 3, ["e"], "fail"), (4, 2, ["d"], "fail")],
+)
+def test_a_page_past_the_end_holds_nothing(matched: int, index: int, ids: list[str], expected: str | None) -> None:
+    failure = paging.past_the_end(BRM.semantics, matched, 2, index, [brm_page(*ids)], JUDGE)
+    assert outcome(failure) == expected
+
+
+@pytest.mark.parametrize(
+    ("totals", "expected"),
+    [(["5", "5"], ["pass"]), (["5", "6"], ["fail"]), ([None], []), (["5 "], ["pass"])],
+)
+def test_the_total_count_equals_the_matches_a_walk_found(totals: list[str | None], expected: list[str]) -> None:
+    counts = BRM.semantics.count_headers
+    assert counts is not None
+    replies = [brm_page("a", **({counts.total_header: total} if total else {})) for total in totals]
+    observed = paging.total_matches(counts, 5, replies)
+    assert [o.outcome.value for o in observed] == expected
+    assert all(o.requirement == counts.total_requirement for o in observed)
+
+
+# --- ordering -----------------------------------------------------------------------------------------
+
+
+def oes(id_: str, updated: str = "2024-01-01T00:00:00Z", created: str = "2024-01-01T00:00:00Z") -> dict[str, str]:
+    return {"id": id_, "updatedAt": updated, "createdAt": created}
+
+
+ASC = [OrderKey("/updatedAt", "instant", "asc"), *OES.semantics.ordering.tiebreak]
+QUERY = {"sortField": "updatedAt", "sortDirection": "ASC"}
+
+
+@pytest.mark.parametrize(
+    ("last", "first", "expected", "requirement"),
+    [
+        (oes("a", "2024-01-01T00:00:00Z"), oes("b", "2024-01-02T00:00:00Z"), "pass", "OES-SORT-FIELD"),
+        (oes("a", "2024-01-02T00:00:00Z"), oes("b", "2024-01-01T00:00:00Z"), "fail", "OES-SORT-FIELD"),
+        (oes("b"), oes("a"), "fail", "OES-SORT-TIEBREAK"),  # equal instants: the id decides
+        (oes("a", "never"), oes("b"), "not-exercised", "OES-SORT-FIELD"),
+    ],
+)
+def test_the_order_carries_across_a_page_boundary(last: Any, first: Any, expected: str, requirement: str) -> None:
+    observation = ordering.boundary(OES.semantics, QUERY, ASC, last, first, (brm_page("x"), brm_page("y")), 2)
+    assert (observation.outcome.value, observation.requirement) == (expected, requirement)
+
+
+def test_a_page_sorted_the_other_way_round_blames_the_direction() -> None:
+    records = [oes(c, f"2024-01-0{9 - n}T00:00:00Z") for n, c in enumerate("abcdef")]
+    assert ordering.order_requirement(OES.semantics, QUERY, records, ASC, 0) == ("OES-SORT-DIRECTION", ())
+    few = records[:2]  # too few distinct values to tell the direction from chance
+    assert ordering.order_requirement(OES.semantics, QUERY, few, ASC, 0) == (
+        "OES-SORT-FIELD",
+        ("OES-SORT-DIRECTION",),
+    )
+
+
+@pytest.mark.parametrize(("orders", "expected"), [([["a", "b"], ["a", "b"]], None), ([["a", "b"], ["b", "a"]], "fail")])
+def test_the_same_query_comes_back_in_the_same_order(orders: list[list[str]], expected: str | None) -> None:
+    replies = [brm_page(*ids) for ids in orders]
+    assert outcome(ordering.same_order(BRM.semantics, replies, "moved", JUDGE)) == expected
+
+
+# --- filtering ----------------------------------------------------------------------------------------
+
+PARTNER = "11111111-1111-4111-8111-111111111111"
+OES_CONTEXT = Context(OES, Discovery(joins={"connections": {"c1": {"id": "c1", "partnerId": PARTNER}}}))
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "records", "expected"),
+    [
+        ("statuses", "cleared", [{"id": "a", "status": "cleared"}, {"id": "b", "status": "reserved"}], ["a"]),
+        (
+            "statuses",
+            "cleared,reserved",
+            [{"id": "a", "status": "cleared"}, {"id": "b", "status": "reserved"}],
+            ["a", "b"],
+        ),
+        ("partnerIds", PARTNER, [{"id": "a", "connectionId": "c1"}, {"id": "b", "connectionId": "c2"}], None),
+        ("partnerIds", PARTNER, [{"id": "a", "connectionId": "c1"}], ["a"]),
+        ("statuses", "cleared", [{"id": "a"}], None),  # the field is absent: the record cannot be judged
+    ],
+)
+def test_matching_selects_the_records_a_filter_keeps(param: str, value: str, records: Any, expected: Any) -> None:
+    selected = filtering.matching(OES_CONTEXT, records, OES.semantics.filters[param], value)
+    assert (None if selected is None else [r["id"] for r in selected]) == expected
+
+
+# --- representation -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("projected", "expected"),
+    [
+        ([{"id": "a", "description": "x"}], "pass"),
+        ([{"id": "a"}], "fail"),  # description dropped
+        ([{"id": "a", "description": "y"}], "fail"),  # description changed
+        ([{"id": "b", "description": "x"}], "fail"),  # another record
+    ],
+)
+def test_a_projection_keeps_the_values_of_the_full_record(projected: Any, expected: str) -> None:
+    full = [{"id": "a", "description": "x", "reason": None}]
+    replies = [brm_page("a"), brm_page("a")]
+    observation = representation.projection_kept(
+        BRM.semantics, full, projected, ["description"], "description,id", replies, JUDGE
+    )
+    assert observation.outcome.value == expected
+
+
+@pytest.mark.parametrize(
+    ("types", "expected"),
+    [(["AdjustBalanceOracle", "AdjustBalanceOracle"], "pass"), (["AdjustBalanceOracle", "AdjustBalance"], "fail")],
+)
+def test_extended_records_carry_the_extended_marker(types: list[str], expected: str) -> None:
+    representations = BRM.semantics.representations
+    assert representations is not None and representations.marker_field == "/@type"
+    records = [{"id": str(n), "@type": name} for n, name in enumerate(types)]
+    observation = representation.marked(representations, records, [brm_page("0")], JUDGE)
+    assert observation.outcome.value == expected
+
+
+# --- errors -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "unfiltered", "expected"),
+    [
+        (reply({"code": "400"}, status=400), ["a", "b"], {"rejected"}),
+        (brm_page(), ["a", "b"], {"empty"}),
+        (brm_page("a", "b"), ["a", "b"], {"ignored"}),
+        (brm_page("a"), ["a", "b"], set()),  # filtered: neither of the accepted readings
+        (reply({"code": "500"}, status=500), ["a", "b"], set()),
+        (brm_page(), [], {"empty", "ignored"}),  # nothing there either way: the readings look alike
+    ],
+)
+def test_an_ambiguous_input_is_answered_in_one_accepted_way(
+    answer: Exchange, unfiltered: list[str], expected: set[str]
+) -> None:
+    assert errors.answer_kind(BRM.semantics, answer, unfiltered) == expected
+
+
+@pytest.mark.parametrize(
+    ("accept", "answer", "expected"),
+    [
+        (("rejected", "empty"), brm_page(), ["pass"]),
+        (("rejected", "empty"), brm_page("a", "b"), ["fail"]),
+        (("answered",), brm_page("a"), ["pass"]),
+        (("rejected",), reply({"code": "500"}, status=500), []),  # a 5xx is the server-error check's finding
+    ],
+)
+def test_a_tolerated_input_is_judged_against_the_same_page_without_it(
+    accept: tuple[str, ...], answer: Exchange, expected: list[str]
+) -> None:
+    item = QueryExpectation({"limit": "0"}, "BRM-PAGE-LIMIT-ZERO", accept)
+    observed = errors.tolerated_answer(BRM, item, answer, brm_page("a", "b"), JUDGE)
+    assert [o.outcome.value for o in observed] == expected
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (("rejected", "empty"), ["not-exercised"]),
+        (("rejected", "empty", "ignored"), ["pass"]),
+        (("rejected",), ["fail"]),
+    ],
+)
+def test_an_empty_answer_on_an_empty_target_is_no_evidence_against_either_reading(
+    accept: tuple[str, ...], expected: list[str]
+) -> None:
+    """A correct target with no records must not fail `accept: [rejected, empty]` (it may have matched nothing)."""
+    item = QueryExpectation({"limit": "0"}, "BRM-PAGE-LIMIT-ZERO", accept)
+    observed = errors.tolerated_answer(BRM, item, brm_page(), brm_page(), JUDGE)
+    assert [o.outcome.value for o in observed] == expected
+
+
+# --- access -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"), [(401, ["pass"]), (403, ["pass"]), (200, ["fail"]), (404, ["fail"]), (None, [])]
+)
+def test_a_request_without_valid_credentials_is_refused(status: int | None, expected: list[str]) -> None:
+    answer = (
+        reply({}, status=status) if status else Exchange({}, None, CaseInsensitiveDict(), None, brm_page().evidence)
+    )
+    observed = access.refused(answer, [401, 403], "a request without a token", JUDGE)
+    assert [o.outcome.value for o in observed] == expected
+
+
+@pytest.mark.parametrize("value", ["", "3f2b6c1e-0000-4000-8000-000000000000", "ACC-0042", "7"])
+def test_a_lookalike_value_has_the_same_shape_and_differs(value: str) -> None:
+    other = access.lookalike(value, random.Random(0))
+    assert other != value
+    if value:
+        assert len(other) in (len(value), len(value) + 1)
+        assert [c.isdigit() for c in other[: len(value)]] == [c.isdigit() for c in value]

@@ -1,0 +1,83 @@
+"""Data-driven tests of the per-response checks, in the manner of JSON-Schema-Test-Suite.
+
+`cases/<family>.yaml` holds, per check, replies (query, status, headers, body) and the observations
+the check must make on each: requirement, outcome and, for a failure another requirement may be blamed
+for, the alternatives. Each case calls the check directly with a `Context` and an `Exchange`: no HTTP,
+milliseconds. Every check has cases that pass and cases that fail, so each case can fail."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from requests.structures import CaseInsensitiveDict
+
+from apiconform import contract
+from apiconform.engine.checks import CHECKS, ResponseCheck
+from apiconform.engine.checks.base import Context
+from apiconform.engine.checks.validation import invalid_parameters
+from apiconform.engine.discovery import Discovery
+from apiconform.engine.target import Exchange, parse_body
+from apiconform.engine.verdicts import Evidence
+
+CASES = Path(__file__).parent / "cases"
+
+
+def _groups() -> Iterator[tuple[str, dict[str, Any]]]:
+    for path in sorted(CASES.glob("*.yaml")):
+        for group in yaml.safe_load(path.read_text(encoding="utf-8")):
+            yield path.stem, group
+
+
+def _cases() -> Iterator[Any]:
+    for family, group in _groups():
+        for case in group["cases"]:
+            yield pytest.param(group, case, id=f"{family}:{group['check']}:{group['api']}:{case['description']}")
+
+
+def exchange(loaded: contract.Contract, case: dict[str, Any]) -> Exchange:
+    """The reply a case describes, as the per-response checks receive it."""
+    query = {name: str(value) for name, value in (case.get("query") or {}).items()}
+    status = case.get("status", 200)
+    headers = CaseInsensitiveDict({"Content-Type": "application/json", **(case.get("headers") or {})})
+    content = case["raw"].encode() if "raw" in case else json.dumps(case.get("body")).encode()
+    evidence = Evidence("GET", "http://127.0.0.1/test", status, headers["Content-Type"], content.decode(), "curl")
+    invalid = invalid_parameters(loaded, query)
+    return Exchange(query, status, headers, parse_body(content), evidence, content=content, invalid_params=invalid)
+
+
+def context(loaded: contract.Contract, group: dict[str, Any]) -> Context:
+    return Context(loaded, Discovery(joins=dict(group.get("joins") or {})))
+
+
+@pytest.mark.parametrize(("group", "case"), list(_cases()))
+def test_response_check(group: dict[str, Any], case: dict[str, Any]) -> None:
+    loaded = contract.load(group["api"])
+    check = CHECKS[group["check"]]
+    assert isinstance(check, ResponseCheck)
+    observed = []
+    if check.applies(loaded.semantics):
+        for observation in check.judge(context(loaded, group), exchange(loaded, case)):
+            entry: dict[str, Any] = {"requirement": observation.requirement, "outcome": observation.outcome.value}
+            if observation.alternatives:
+                entry["alternatives"] = list(observation.alternatives)
+            if observation.outcome.value == "fail":
+                assert observation.evidence and observation.message, "a failure shows its reply and says why"
+            observed.append(entry)
+    assert observed == case["expect"]
+
+
+def test_every_response_check_has_passing_and_failing_cases() -> None:
+    outcomes: dict[str, set[str]] = {}
+    for _, group in _groups():
+        for case in group["cases"]:
+            seen = outcomes.setdefault(group["check"], set())
+            seen.update(expected["outcome"] for expected in case["expect"])
+    response_checks = {name for name, check in CHECKS.items() if isinstance(check, ResponseCheck)}
+    assert set(outcomes) == response_checks
+    for name, seen in outcomes.items():
+        assert {"pass", "fail"} <= seen, f"{name} needs a passing and a failing case"

@@ -1,0 +1,178 @@
+"""A spec the user wrote runs with zero engine code (`--spec FILE`), path parameters are generic
+(`--path-param NAME=VALUE`, with the shorthand a spec declares), and a broken spec is one line and
+exit 2 on every route: `apiconform run` at the embedded server, at a --base-url, and the pytest door."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from apiconform import contract
+from apiconform.cli import main
+from apiconform.engine import config as engine_config
+from apiconform.engine import suite
+
+BRM_FOLDER = "brm-tmf654"
+OES = "bitgo-oes"
+
+
+def _copy_api(tmp_path: Path, folder: str, name: str, change: Any = None) -> Path:
+    """Copy one API's spec, catalog and sources to `tmp_path/name/`, renamed `name`; `change(spec)` edits the spec."""
+    target = tmp_path / name
+    shutil.copytree(contract.specs_dir() / folder, target)
+    (spec_path,) = target.glob("*.openapi.yaml")
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    spec["x-apiconform"]["api"] = name
+    if change is not None:
+        change(spec)
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    catalog_path = target / spec["x-apiconform"]["catalog"]
+    catalog = yaml.safe_load(catalog_path.read_text(encoding="utf-8"))
+    catalog["api"] = name
+    catalog_path.write_text(yaml.safe_dump(catalog, sort_keys=False), encoding="utf-8")
+    return spec_path
+
+
+def test_a_copied_spec_under_a_new_name_runs_with_spec_against_the_reference_server(tmp_path, capsys):
+    spec_path = _copy_api(tmp_path, BRM_FOLDER, "my-balances")
+    assert "my-balances" not in contract.api_names()
+    code = main(["run", "--spec", str(spec_path), "--report-dir", str(tmp_path / "r"), "-q"])
+    captured = capsys.readouterr()
+    assert code == 0, captured
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert [api["api"] for api in report["apis"]] == ["my-balances"]
+    assert report["verdict"] == "pass"
+    judged = [item for item in report["requirements"] if item["verdict"] == "pass"]
+    assert len(judged) >= len(report["requirements"]) * 3 // 4, "most requirements were judged, not skipped"
+
+
+def _broken(spec: dict[str, Any]) -> None:
+    spec["x-apiconform"]["list"]["operation"] = "noSuchOperation"
+
+
+def _elsewhere(spec: dict[str, Any]) -> None:
+    spec["paths"] = {"/somewhere/else": spec["paths"].popitem()[1]}
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (_broken, "noSuchOperation"),
+        (_elsewhere, "the embedded reference server does not implement"),
+    ],
+    ids=["broken-spec", "not-on-the-reference-server"],
+)
+def test_a_spec_that_cannot_run_is_one_line_and_exit_2(tmp_path, capsys, change, says):
+    spec_path = _copy_api(tmp_path, BRM_FOLDER, "my-balances", change)
+    code = main(["run", "--spec", str(spec_path), "--report-dir", str(tmp_path / "r")])
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("apiconform: error: ") and says in lines[0], captured.err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_broken_spec_at_a_base_url_is_one_line_and_exit_2(tmp_path, capsys):
+    spec_path = _copy_api(tmp_path, BRM_FOLDER, "my-balances", _broken)
+    # Nothing listens there: the spec is refused before anything is sent.
+    argv = ["run", "--spec", str(spec_path), "--base-url", "http://127.0.0.1:9/brm", "--report-dir", str(tmp_path)]
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 2 and len(captured.err.strip().splitlines()) == 1 and "noSuchOperation" in captured.err
+
+
+def test_a_broken_spec_is_one_line_and_exit_2_under_plain_pytest_too(tmp_path):
+    spec_path = _copy_api(tmp_path, BRM_FOLDER, "my-balances", _broken)
+    argv = [sys.executable, "-m", "pytest", "-p", "apiconform.engine.plugin", "-p", "no:cacheprovider"]
+    argv += ["--spec", str(spec_path), "--report-dir", str(tmp_path / "r"), suite.__file__]
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    # pytest's own banner repeats it on stdout; standard error holds the one line.
+    assert done.stderr.strip().splitlines() == [
+        "Exit: apiconform: my-balances: no operation 'noSuchOperation' in adjust-balance.openapi.yaml"
+    ], done.stderr[-2000:]
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_path_parameters_come_from_path_param_or_the_shorthand_a_spec_declares():
+    values: dict[str, Any] = {"api": OES, "base_url": ["http://127.0.0.1:9/api/network/v1"]}
+    by_name = engine_config.run_config({**values, "path_param": ["enterpriseId=e-1"]})
+    by_shorthand = engine_config.run_config({**values, "enterprise_id": "e-1"})
+    assert by_name.path_params == by_shorthand.path_params == {"enterpriseId": "e-1"}
+    assert "--enterprise-id" in [flag for flag, _ in engine_config.run_options()]
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ({}, "needs --enterprise-id (or --path-param enterpriseId=VALUE)"),
+        ({"path_param": ["enterpriseId"]}, "expected NAME=VALUE"),
+        ({"path_param": ["enterpriseId=a"], "enterprise_id": "b"}, "give two values"),
+    ],
+    ids=["missing", "malformed", "contradicting"],
+)
+def test_path_parameters_that_cannot_work_are_refused(extra, says):
+    values = {"api": OES, "base_url": ["http://127.0.0.1:9/api/network/v1"], **extra}
+    with pytest.raises(engine_config.ConfigurationError, match=says.replace("(", r"\(").replace(")", r"\)")):
+        engine_config.run_config(values)
+
+
+def test_spec_and_api_must_agree(tmp_path):
+    spec_path = _copy_api(tmp_path, BRM_FOLDER, "my-balances")
+    with pytest.raises(engine_config.ConfigurationError, match="disagree"):
+        engine_config.run_config({"api": OES, "spec": str(spec_path)})
+
+
+# --- README: "Testing your own list endpoint" -----------------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_example_files() -> dict[str, str]:
+    """The example's files, by the path each block's first line names (`# widgets/...`)."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Testing your own list endpoint", 1)[1].split("\n## ", 1)[0]
+    files = {}
+    for block in section.split("```")[1::2]:
+        language, _, body = block.partition("\n")
+        first, _, rest = body.partition("\n")
+        if language in ("yaml", "text") and first.startswith("# widgets/"):
+            files[first.removeprefix("# ")] = rest
+    return files
+
+
+def test_the_readme_example_is_a_complete_spec_folder_that_loads(tmp_path, capsys):
+    files = _readme_example_files()
+    assert sorted(files) == [
+        "widgets/requirements.yaml",
+        "widgets/sources/list-widgets.txt",
+        "widgets/widgets.openapi.yaml",
+    ]
+    for name, body in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    spec = tmp_path / "widgets" / "widgets.openapi.yaml"
+    loaded = contract.load_spec(spec)
+    assert loaded.api == "widgets" and loaded.semantics.path_parameters == {"shopId": "shop-id"}
+    assert main(["catalog", "--spec", str(spec)]) == 0
+    assert "W-FILTER-COLOR" in capsys.readouterr().out
+    values = {"spec": str(spec), "base_url": ["https://api.example.com/v1"], "path_param": ["shopId=s-42"]}
+    assert engine_config.run_config(values).path_params == {"shopId": "s-42"}
+
+
+def test_a_quote_that_is_not_in_its_source_is_refused(tmp_path):
+    """Loading checks quotes word for word, so a user's catalog cannot rest on a paraphrase."""
+    spec_path = _copy_api(tmp_path, BRM_FOLDER, "my-balances")
+    catalog_path = spec_path.parent / "requirements.yaml"
+    catalog = yaml.safe_load(catalog_path.read_text(encoding="utf-8"))
+    catalog["requirements"][0]["quote"] = "The vendor never said this."
+    catalog_path.write_text(yaml.safe_dump(catalog, sort_keys=False), encoding="utf-8")
+    with pytest.raises(contract.ContractError, match="is not in"):
+        contract.load_spec(spec_path)
