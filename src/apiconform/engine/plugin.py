@@ -142,10 +142,13 @@ class ConformancePlugin:
             return
         if self.written is None:
             return
+        from apiconform.reporting.document import printable
+
         document = self.written.document
         for api in document["apis"]:
             if api["verdict"] == "untestable":
-                write(f"{api['api']} could not be tested: {api['untestable_reason']}")
+                # The reason quotes the target (a redirect's Location, a status line): shown printable.
+                write(printable(f"{api['api']} could not be tested: {api['untestable_reason']}"))
         write(f"verdict: {document['verdict']} (exit {document['exit_code']})")
         write(f"reports: {self.written.path.parent}/")
 
