@@ -87,9 +87,12 @@ def apiconform_run(
 
 
 @contextmanager
-def reference_server(*, faults: Sequence[str] = (), seed: int = 0) -> Iterator[dict[str, str]]:
-    """`apiconform serve` in the background; yields its base URLs per API and its enterprise id."""
+def reference_server(*, faults: Sequence[str] = (), seed: int = 0, latency_ms: float = 0.0) -> Iterator[dict[str, str]]:
+    """`apiconform serve` in the background (answering `latency_ms` late); yields its base URLs per API
+    and its enterprise id."""
     command = [*APICONFORM, "serve", "--port", "0", "--seed", str(seed), "--token", TOKEN]
+    if latency_ms:
+        command += ["--latency-ms", f"{latency_ms:g}"]
     for fault in faults:
         command += ["--fault", fault]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -25,9 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -40,7 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_results import replace_section
-from harness import APICONFORM, ROOT, SCHEMATHESIS, SPECS, TOKEN, environment, measured
+from harness import APICONFORM, ROOT, SCHEMATHESIS, SPECS, TOKEN, environment, measured, reference_server
 
 SECTION = "Speed: side by side with schemathesis"
 CALIBRATION_ROUNDS = 4
@@ -76,34 +73,8 @@ def _log(message: str) -> None:
 @contextmanager
 def serve(latency_ms: float, seed: int) -> Iterator[Server]:
     """`apiconform serve --latency-ms` on a free loopback port, stopped with SIGINT afterwards."""
-    command = [*APICONFORM, "serve", "--port", "0", "--seed", str(seed), "--token", TOKEN]
-    command += ["--latency-ms", f"{latency_ms:g}"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    assert process.stdout is not None
-    urls: dict[str, str] = {}
-    enterprise_id = ""
-    lines: list[str] = []
-    try:
-        for line in process.stdout:
-            lines.append(line.rstrip("\n"))
-            parts = line.split()
-            if len(parts) == 2 and parts[0] in SPECS:
-                urls[parts[0]] = parts[1]
-            elif line.strip().startswith("enterprise id"):
-                enterprise_id = parts[-1]
-            elif line.startswith("Press Ctrl+C"):
-                break
-        if not set(SPECS) <= set(urls) or not enterprise_id:
-            raise RuntimeError("the reference server did not start:\n" + "\n".join(lines[-20:]))
-        yield Server(urls, enterprise_id)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with reference_server(seed=seed, latency_ms=latency_ms) as found:
+        yield Server({api: found[api] for api in SPECS}, found["enterprise-id"])
 
 
 def _spec(api: str) -> Path:
