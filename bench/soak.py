@@ -9,7 +9,7 @@ inconclusive and not-exercised verdicts, run time and requests.
 
 With `--variants`, it soaks the reference server's variants instead (`apiconform serve --list-variants`:
 behaviours the documents allow): each variant alone on the APIs it changes, then every variant at once
-on both APIs, for `--variant-seeds` seeds each, next to the default server as a baseline. Every failure or
+on every API, for `--variant-seeds` seeds each, next to the default server as a baseline. Every failure or
 warning there is a false alarm; the per-variant table names the requirements flagged.
 
     .venv/bin/python bench/soak.py --variants [--variant-seeds 3] [--variant NAME ...] [--jobs 2] [--write]
@@ -141,7 +141,8 @@ def soak_variants(args: argparse.Namespace) -> int:
     runs = sum(len(row["apis"]) for row in rows)
     output = [
         f"Runs of `apiconform run` (default settings) against the embedded reference server with each variant "
-        f"switched on alone (on the APIs it changes), then all {len(names)} variants at once (both APIs), "
+        f"switched on alone (on the APIs it changes), then every variant that combines with the others at once "
+        f"(every API; one that forbids an API's route runs alone), "
         f"seeds 0..{args.variant_seeds - 1}; the default server is the baseline. {runs} API runs, "
         f"{time.monotonic() - started:.0f} s in all, {environment()}.",
         "",
@@ -216,7 +217,7 @@ def main() -> int:
     notes = [line for line in (*body, *churn_body) if not line.startswith("|")]
     false_alarms = sum(row["verdicts"].get("fail", 0) + row["verdicts"].get("warn", 0) for row in rows)
     output = [
-        f"Runs of `apiconform run --api all` (both APIs, default settings), seeds 0..{args.seeds - 1} without "
+        f"Runs of `apiconform run --api all` (every API, default settings), seeds 0..{args.seeds - 1} without "
         f"churn and 0..{args.churn_seeds - 1} with churn; {time.monotonic() - started:.0f} s in all, {environment()}.",
         "",
         f"**False alarms: {false_alarms}** (failed or warned requirements on a correct server).",
