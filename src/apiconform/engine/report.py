@@ -29,7 +29,7 @@ from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import RequirementRecord, Verdict
 from apiconform.exitcodes import ExitCode
 from apiconform.reporting import REPORT_FORMAT, write_reports
-from apiconform.reporting.document import counts
+from apiconform.reporting.document import counts, each_string, without_surrogates
 from apiconform.reporting.waivers import apply_waivers
 from apiconform.reporting.writer import atomic_write_text, empty_own_files
 
@@ -174,15 +174,8 @@ def _api(run: ApiRun, requirements: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _redacted(value: Any, redact: Callable[[str], str]) -> Any:
     # String by string rather than on the JSON text: a secret holding a quote or a backslash would be
-    # escaped in JSON and slip past a text replacement.
-    if isinstance(value, str):
-        # A lone surrogate (a JSON string may hold one) has no UTF-8 form: written as its escape.
-        return redact(value).encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, list):
-        return [_redacted(item, redact) for item in value]
-    if isinstance(value, dict):
-        return {_redacted(key, redact): _redacted(item, redact) for key, item in value.items()}
-    return value
+    # escaped in JSON and slip past a text replacement. A lone surrogate is written as its escape.
+    return each_string(value, lambda text: without_surrogates(redact(text)))
 
 
 def redactor(values: Iterable[str], also: Callable[[str], str]) -> Callable[[str], str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -62,21 +62,26 @@ def read_json(path: str | Path) -> Any:
     except UnicodeDecodeError:
         raise ReportError(f"{file}: not UTF-8 text") from None
     try:
-        return without_surrogates(json.loads(text))
+        return each_string(json.loads(text), without_surrogates)
     except json.JSONDecodeError as exc:
         raise ReportError(f"{file}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
 
 
-def without_surrogates(value: Any) -> Any:
-    """`value` with each lone surrogate in its strings written as its escape (`\\ud800`): JSON may hold one
-    (`"\\ud800"`), but no UTF-8 file or terminal can, and one must not cost a whole report."""
+def each_string(value: Any, change: Callable[[str], str]) -> Any:
+    """`value` (parsed JSON) with `change` applied to every string in it, object keys included."""
     if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return change(value)
     if isinstance(value, list):
-        return [without_surrogates(item) for item in value]
+        return [each_string(item, change) for item in value]
     if isinstance(value, dict):
-        return {without_surrogates(key): without_surrogates(item) for key, item in value.items()}
+        return {each_string(key, change): each_string(item, change) for key, item in value.items()}
     return value
+
+
+def without_surrogates(text: str) -> str:
+    """`text` with each lone surrogate written as its escape (`\\ud800`): JSON may hold one (`"\\ud800"`),
+    but no UTF-8 file or terminal can, and one must not cost a whole report."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def load_report(path: str | Path) -> dict[str, Any]:

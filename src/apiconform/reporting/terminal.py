@@ -11,6 +11,7 @@ from apiconform.reporting.document import (
     INSECURE_NOTE,
     VERDICTS,
     counts,
+    each_string,
     findings,
     headline_evidence,
     insecure,
@@ -114,18 +115,9 @@ def render_summary(
 
     Every string of the report is shown through `printable`: vendor text (a header value, a record, a
     redirect target) can neither drive the terminal nor start a CI workflow command."""
-    summary = _summary(_shown(report), report_dir, written, colour=colour, verbose=verbose, quiet=quiet)
+    shown = each_string(report, printable)
+    summary = _summary(shown, report_dir, written, colour=colour, verbose=verbose, quiet=quiet)
     return no_workflow_commands(summary)
-
-
-def _shown(value: Any) -> Any:
-    if isinstance(value, str):
-        return printable(value)
-    if isinstance(value, list):
-        return [_shown(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _shown(item) for key, item in value.items()}
-    return value
 
 
 def _summary(
