@@ -87,12 +87,20 @@ def apiconform_run(
 
 
 @contextmanager
-def reference_server(*, faults: Sequence[str] = (), seed: int = 0, latency_ms: float = 0.0) -> Iterator[dict[str, str]]:
+def reference_server(
+    *, faults: Sequence[str] = (), seed: int = 0, latency_ms: float = 0.0, throttle: str | None = None
+) -> Iterator[dict[str, str]]:
     """`apiconform serve` in the background (answering `latency_ms` late); yields its base URLs per API
-    and its enterprise id."""
+    and its enterprise id.
+
+    `throttle` ("REQUESTS/SECONDS") is its --throttle. The server prints how many requests it answered 429
+    as it stops, so once the `with` block has ended the yielded dict also holds that count under
+    "answered-429" (absent if the server did not say)."""
     command = [*APICONFORM, "serve", "--port", "0", "--seed", str(seed), "--token", TOKEN]
     if latency_ms:
         command += ["--latency-ms", f"{latency_ms:g}"]
+    if throttle:
+        command += ["--throttle", throttle]
     for fault in faults:
         command += ["--fault", fault]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -116,6 +124,11 @@ def reference_server(*, faults: Sequence[str] = (), seed: int = 0, latency_ms: f
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        if throttle:
+            # The process has ended, so this reads only the few lines it printed as it stopped.
+            match = re.search(r"^throttle answered (\d+) requests", process.stdout.read(), re.MULTILINE)
+            if match:
+                found["answered-429"] = match.group(1)
 
 
 def apiconform_in_process(

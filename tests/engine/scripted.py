@@ -10,10 +10,14 @@ from apiconform.engine.session import ConformanceSession
 
 BRM = "brm-adjust-balance"
 OES = "bitgo-oes"
+# Requests per second against a server a test started on this machine (every --base-url is paced).
+TEST_SERVER_RATE = 1000.0
 
 
 def session_for(server: Any, api: str, **options: Any) -> ConformanceSession:
-    """A session testing `api` on a running reference server, as `apiconform run --base-url` would."""
+    """A session testing `api` on a running reference server, as `apiconform run --base-url` would (at a
+    pace of the test's own unless given: the server is the test's, no vendor's rate applies)."""
+    options.setdefault("rate_limit", TEST_SERVER_RATE)
     config = RunConfig(
         apis=[api],
         base_urls={api: server.api_base_url(api)},

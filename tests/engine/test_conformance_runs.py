@@ -26,6 +26,7 @@ import pytest
 from apiconform import contract
 from apiconform.engine import runner
 from apiconform.engine.checks import BUILTIN_CHECKS, CHECKS
+from apiconform.engine.config import PLANNED_REQUESTS
 from apiconform.engine.session import RunConfig
 from apiconform.server import FAULTS, VARIANTS
 
@@ -66,11 +67,10 @@ FIRES_ON = {
     "strict_json": "brm-nan-amount",
     "unsupported_method": "brm-method-not-allowed-404",
 }
-# The correct server passes each API with each of these seeds, sending fewer requests than this (two
-# APIs together once had to stay under 3000); the first seeds' BRM runs also serve as examples of
+# The correct server passes each API with each of these seeds, within the default plan of requests (one
+# BitGo rate window) and giving nothing up; the first seeds' BRM runs also serve as examples of
 # schemathesis sending an empty value (the last test).
 CORRECT_SEEDS = range(10)
-REQUESTS_PER_API = 1500
 EMPTY_VALUE_SEEDS = range(8)
 BRM = "brm-adjust-balance"
 
@@ -255,7 +255,8 @@ def test_correct_server_passes(seed, api, engine_run):
     report = done.report
     assert done.code == 0, findings(report)
     assert_no_false_alarm(report, [api])
-    assert report["requests"] < REQUESTS_PER_API
+    assert report["requests"] <= PLANNED_REQUESTS, report["apis"][0]["plan"]
+    assert report["apis"][0]["plan"]["gave_up"] == []
 
 
 @pytest.mark.parametrize("variant", [in_group(variant, variant_group(variant)) for variant in sorted(VARIANTS)])

@@ -1,6 +1,7 @@
-"""A run is paced as the vendor documents: half the documented rate by default on a target that is not
-this machine (x-apiconform `rate-limit`), 10 requests per second where none is documented, and a 429 is
-waited out up to one documented window. Nothing is sent: the sessions are built, not run."""
+"""A run is paced as the vendor documents: half the documented rate by default on every target but the
+embedded reference server, loopback included (x-apiconform `rate-limit`), 10 requests per second where
+none is documented, and a 429 is waited out up to one documented window. Nothing is sent: the sessions
+are built, not run."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def _politeness(api: str, base_url: str, **options):
         (OES, REMOTE[OES], {}, 3.0, 60.0),  # 360 per 60 s documented: half of 6 per second
         (BRM, REMOTE[BRM], {}, 10.0, 30.0),  # nothing documented
         (OES, REMOTE[OES], {"rate_limit": 5.0}, 5.0, 60.0),  # --rate-limit decides
-        (OES, "http://127.0.0.1:9/api/network/v1", {}, None, 60.0),  # this machine: unpaced
+        (OES, "http://127.0.0.1:9/api/network/v1", {}, 3.0, 60.0),  # this machine too: a tunnel may lead on
     ],
     ids=["documented", "undocumented", "given", "loopback"],
 )
@@ -37,3 +38,11 @@ def test_the_default_pace_follows_the_vendors_documented_rate(api, base_url, opt
     politeness = _politeness(api, base_url, **options)
     assert politeness.rate_limit == rate
     assert politeness.max_retry_after == longest_wait
+
+
+def test_only_the_embedded_reference_server_is_unpaced():
+    session = ConformanceSession(RunConfig(apis=[OES]))
+    try:
+        assert session.embedded and session.runs[0].session.politeness.rate_limit is None
+    finally:
+        session.stop_server()

@@ -24,6 +24,7 @@ import pytest
 from apiconform.cli import main
 from apiconform.reporting import load_report
 from apiconform.server import ReferenceServer
+from tests.engine.scripted import TEST_SERVER_RATE
 
 from .server import Behaviour, HostileServer
 
@@ -93,6 +94,8 @@ def run_argv(server: HostileServer, upstream: ReferenceServer, api: str, report_
         upstream.enterprise_id,
         "--report-dir",
         str(report_dir),
+        # The hostile server is the test's own: a pace of the test's, unless the test sets one.
+        *(() if "--rate-limit" in extra else ("--rate-limit", str(TEST_SERVER_RATE))),
         *extra,
     ]
 

@@ -14,7 +14,13 @@ import pytest
 
 from apiconform.cli import build_parser, main
 from apiconform.engine import runner
-from apiconform.engine.config import DEFAULT_MAX_REQUESTS, DEFAULT_REMOTE_RATE, DOCUMENTED_RATE_SHARE, RunConfig
+from apiconform.engine.config import (
+    DEFAULT_MAX_REQUESTS,
+    DEFAULT_REMOTE_RATE,
+    DOCUMENTED_RATE_SHARE,
+    PLANNED_REQUESTS,
+    RunConfig,
+)
 
 from .conftest import Certificate
 
@@ -72,10 +78,13 @@ def test_the_limits_table_names_every_limit_with_its_default() -> None:
     }
     run = _run_parser()
     defaults = {option: run.get_default(option.lstrip("-").replace("-", "_")) for option in documented}
-    assert documented["--max-requests"] == str(DEFAULT_MAX_REQUESTS)
+    assert f"a plan of {PLANNED_REQUESTS}" in documented["--max-requests"]
+    assert f"up to {DEFAULT_MAX_REQUESTS} to confirm failures" in documented["--max-requests"]
     assert documented["--request-timeout"] == f"{defaults['--request-timeout']:g}"
     assert documented["--max-response-size"] == f"{defaults['--max-response-size']:g}"
     assert documented["--max-time"] == "none" and defaults["--max-time"] is None
     rate = documented["--rate-limit"]
     assert "half the rate the vendor documents" in rate and f"or {DEFAULT_REMOTE_RATE:g} where none" in rate
-    assert f"{DOCUMENTED_RATE_SHARE * 360 / 60:g} per second" in rate and rate.endswith("unpaced on loopback")
+    assert f"{DOCUMENTED_RATE_SHARE * 360 / 60:g} per second" in rate and rate.endswith(
+        "only the embedded reference server is unpaced"
+    )

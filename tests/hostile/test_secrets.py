@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from apiconform.cli import main
+from apiconform.engine.target import INVALID_TOKEN
 from apiconform.server import ReferenceServer
 
 from .conftest import BRM, TIGHT, HostileFactory, Outcome, no_traceback, run_argv
@@ -21,8 +22,11 @@ def test_a_target_that_echoes_the_token_never_gets_it_written(
     argv = run_argv(server, upstream, BRM, tmp_path / "r", *TIGHT, "--max-requests", "80", "--har", "--cassette")
     outcome = run_cli([*argv, "--verbose"], token=upstream.token)
     no_traceback(outcome)
-    # The target did get the token (it is the target), and reflected it in every answer.
-    assert all(seen.headers.get("Authorization") == f"Bearer {upstream.token}" for seen in server.requests())
+    # The target did get the token (it is the target), and reflected it in every answer; the only other
+    # credentials sent are none and the known wrong token (the authentication check's).
+    sent = [seen.headers.get("Authorization") for seen in server.requests()]
+    assert set(sent) <= {f"Bearer {upstream.token}", None, f"Bearer {INVALID_TOKEN}"}, set(sent)
+    assert sent.count(f"Bearer {upstream.token}") > len(sent) - 3
     written = sorted(path.name for path in outcome.directory.iterdir())
     assert {"report.json", "report.md", "report.html", "junit.xml", "property-tests.har"} <= set(written)
     for name in written:

@@ -12,7 +12,6 @@ A problem raises `ConfigurationError` with one line (exit code 2).
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import re
@@ -39,6 +38,10 @@ DEFAULT_MAX_EXAMPLES = 30
 DOCUMENTED_RATE_SHARE = 0.5
 DEFAULT_REMOTE_RATE = 10.0
 DEFAULT_MAX_REQUESTS = 4000
+# A default run plans this many requests per API: one window of the rate limit BitGo documents (360 per
+# 60 s, specs/bitgo-oes/sources/bitgo-api-overview-rate-limits.txt), so a full verdict fits in it. The
+# rest of DEFAULT_MAX_REQUESTS is room for confirming failures (each is repeated before it counts).
+PLANNED_REQUESTS = 360
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_MAX_RESPONSE_MIB = 8.0
 DEFAULT_SEED = 0
@@ -63,6 +66,8 @@ class RunConfig:
     max_examples: int = DEFAULT_MAX_EXAMPLES
     rate_limit: float | None = None
     max_requests: int | None = DEFAULT_MAX_REQUESTS
+    # The requests planned per API (--max-requests sets both): see PLANNED_REQUESTS.
+    planned_requests: int = PLANNED_REQUESTS
     max_time: float | None = None
     timeout: float = DEFAULT_REQUEST_TIMEOUT
     allow_unsafe_methods: bool = False
@@ -84,18 +89,6 @@ class RunConfig:
     # time.monotonic() when the process started the run: --max-time counts from here, not from when
     # pytest, schemathesis and the embedded server are ready.
     started_at: float | None = None
-
-
-def is_loopback(url: str) -> bool:
-    """The URL's host is this machine: `localhost`, or a loopback IP address (127.0.0.0/8, ::1), never a
-    name that merely starts like one (`127.example.com`)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # (flag, argparse/pytest keyword arguments). Defaults live here and in session.py, nowhere else.
@@ -143,13 +136,19 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         {
             "type": float,
             "metavar": "RPS",
-            "help": "requests per second (default: unpaced on loopback; elsewhere half the rate the spec documents, "
-            "or 10)",
+            "help": "requests per second (default: half the rate the spec documents, or 10; on every target "
+            "but the embedded reference server)",
         },
     ),
     (
         "--max-requests",
-        {"type": int, "metavar": "N", "help": f"request budget per API (default {DEFAULT_MAX_REQUESTS})"},
+        {
+            "type": int,
+            "metavar": "N",
+            "help": f"requests per API: the plan and the budget (default: a plan of {PLANNED_REQUESTS}, with up to "
+            f"{DEFAULT_MAX_REQUESTS} to confirm failures); below {PLANNED_REQUESTS} every check gets a "
+            "proportional share and the report says what was given up",
+        },
     ),
     (
         "--max-time",
@@ -317,6 +316,7 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
     max_requests: int | None = get("max_requests")
     if max_requests is not None:
         config.max_requests = max_requests
+        config.planned_requests = max_requests
     validate(config)
     return config
 

@@ -7,7 +7,7 @@ Every walk is bounded, so a huge collection costs a few pages, not a crawl.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -81,34 +81,54 @@ def page(run: ApiRun, query: Mapping[str, str], index: int, size: int) -> list[A
 def honoured_size(run: ApiRun, query: Mapping[str, str] | None = None) -> int:
     """The page size the target really serves when asked for LARGE_PAGE (it may clamp to a maximum)."""
     if run.discovery.page_size is None:
-        first = page(run, query or {}, 0, LARGE_PAGE) or []
-        size = LARGE_PAGE
-        if 0 < len(first) < LARGE_PAGE and page(run, query or {}, 1, len(first)):
-            size = len(first)
+        with run.spending("discovery"):
+            first = page(run, query or {}, 0, LARGE_PAGE) or []
+            size = LARGE_PAGE
+            if 0 < len(first) < LARGE_PAGE and page(run, query or {}, 1, len(first)):
+                size = len(first)
         run.discovery.page_size = size
     return run.discovery.page_size
 
 
+CompleteSet = tuple[list[Any] | None, list["Exchange"]]
+
+
 def fetch_complete(
-    run: ApiRun, query: Mapping[str, str], max_pages: int = COMPLETE_SET_PAGES
-) -> tuple[list[Any] | None, list[Exchange]]:
-    """Every record the query matches, fetched now page by page, with the replies as evidence.
+    run: ApiRun, query: Mapping[str, str], max_pages: int = COMPLETE_SET_PAGES, *, reuse: bool = False
+) -> CompleteSet:
+    """Every record the query matches, fetched page by page, with the replies as evidence (`reuse`: a
+    reference set, which a relation's first try may take from earlier identical requests).
 
     None when the result is larger than `max_pages` pages, when a page is not a 200 with records, or
     when the walk met a record twice (the order moved under it)."""
+    return fetch_completes(run, [query], max_pages, reuse=reuse)[0]
+
+
+def fetch_completes(
+    run: ApiRun, queries: Sequence[Mapping[str, str]], max_pages: int = COMPLETE_SET_PAGES, *, reuse: bool = False
+) -> list[CompleteSet]:
+    """`fetch_complete` for each query; their first pages are asked for together (most sets are one page)."""
     size = honoured_size(run)
-    records: list[Any] = []
-    replies: list[Exchange] = []
-    for index in range(max_pages + 1):
-        reply = run.get({**query, **run.semantics.paging.query(index, size)})
-        replies.append(reply)
-        batch = reply.records(run.semantics.records_pointer)
-        if batch is None:
-            return None, replies
-        records.extend(batch)
-        if len(batch) < size:
-            return (records if walked_cleanly(run, records) else None), replies
-    return None, replies
+    paging = run.semantics.paging
+    firsts = run.get_many([{**query, **paging.query(0, size)} for query in queries], reuse=reuse)
+    results = []
+    for query, first in zip(queries, firsts, strict=True):
+        records: list[Any] = []
+        replies: list[Exchange] = []
+        reply, result = first, None
+        for index in range(max_pages + 1):
+            if index:
+                reply = run.get({**query, **paging.query(index, size)}, reuse=reuse)
+            replies.append(reply)
+            batch = reply.records(run.semantics.records_pointer)
+            if batch is None:
+                break
+            records.extend(batch)
+            if len(batch) < size:
+                result = records if walked_cleanly(run, records) else None
+                break
+        results.append((result, replies))
+    return results
 
 
 def complete_set(run: ApiRun, query: Mapping[str, str]) -> list[Any] | None:
@@ -143,6 +163,11 @@ def inventory(run: ApiRun) -> Inventory:
     """The first pages of each partition (cached for the run)."""
     if run.discovery.inventory is not None:
         return run.discovery.inventory
+    with run.spending("discovery"):
+        return _take_inventory(run)
+
+
+def _take_inventory(run: ApiRun) -> Inventory:
     size = honoured_size(run)
     partitions = []
     for query in default_partitions(run):

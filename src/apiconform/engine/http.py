@@ -316,6 +316,10 @@ class GuardedSession(requests.Session):
         # gets exactly the headers the run sets, over the TLS settings the run shows in its report.
         self.trust_env = False
         self.verify = politeness.verify
+        if politeness.verify is False:
+            # The run's reports say the target was not verified; a warning per request adds nothing. Set
+            # once for the process: a filter set around each request would race between sending threads.
+            warnings.filterwarnings("ignore", category=InsecureRequestWarning)
         adapter = _WatchedAdapter()
         self.mount("http://", adapter)
         self.mount("https://", adapter)
@@ -423,12 +427,8 @@ class GuardedSession(requests.Session):
         ident = _WATCHDOG.arm(watch)
         _CURRENT.watch = watch
         try:
-            with warnings.catch_warnings():
-                if self.politeness.verify is False:
-                    # The run's reports say the target was not verified; a warning per request adds nothing.
-                    warnings.simplefilter("ignore", InsecureRequestWarning)
-                response = super().request(method, url, *args, **kwargs)
-                self._read_capped(response, watch)
+            response = super().request(method, url, *args, **kwargs)
+            self._read_capped(response, watch)
             return response
         except ResponseTooLarge:
             raise

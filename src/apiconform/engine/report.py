@@ -22,10 +22,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from apiconform import __version__
+from apiconform.engine import checks as registry
 from apiconform.engine.config import RunConfig
 from apiconform.engine.redaction import TOKEN_PLACEHOLDER, Redactor
 from apiconform.engine.session import ConformanceSession
-from apiconform.engine.target import ApiRun
+from apiconform.engine.target import PROPERTY_ACTIVITY, ApiRun
 from apiconform.engine.verdicts import RequirementRecord, Verdict
 from apiconform.exitcodes import ExitCode
 from apiconform.reporting import REPORT_FORMAT, write_reports
@@ -110,10 +111,22 @@ def _requirement(run: ApiRun, record: RequirementRecord, secret: set[str], seen:
         "checks_run": sorted(name for name in record.checks if name),
         "checks_failed": sorted(record.failed_checks),
         "examples": record.examples,
+        "requests": requests_for(run, requirement.checks),
         "failure_count": record.failure_count,
         "failures": [_failure(observation, secret, seen) for observation in record.failures],
         "reasons": record.reasons() if record.verdict in (Verdict.NOT_EXERCISED, Verdict.INCONCLUSIVE) else [],
     }
+
+
+def requests_for(run: ApiRun, checks: Iterable[str]) -> int:
+    """The requests the checks a requirement cites sent: each cross-request check's own, plus the property
+    tests' when it cites a check that judges every reply (one request serves every requirement it judges)."""
+    relations = set(registry.relations())
+    spent = run.plan.spent
+    total = sum(spent.get(check, 0) for check in set(checks) & relations)
+    if set(checks) - relations:
+        total += spent.get(PROPERTY_ACTIVITY, 0)
+    return total
 
 
 def _file_digest(path: Path) -> dict[str, str]:
@@ -155,7 +168,7 @@ def _api(run: ApiRun, requirements: list[dict[str, Any]]) -> dict[str, Any]:
         "suite_errors": list(run.ledger.errors[:20]),
         "counts": counts(mine),
         "requests": traffic.sent,
-        "rate_limit": run.session.politeness.rate_limit,
+        "rate_limit": run.session.pacer.rate,  # the pace applied: the lowest of the APIs sharing its host
         "requests_by_method": dict(traffic.by_method),
         "responses": run.responses,
         "successful_responses": run.successes,
@@ -169,6 +182,12 @@ def _api(run: ApiRun, requirements: list[dict[str, Any]]) -> dict[str, Any]:
         "stopped_reason": traffic.stopped,
         "budget_exhausted": run.budget_exhausted,
         "first_failure_after_requests": run.first_failure_after,
+        "plan": {
+            "requests": run.plan.total,
+            "spent": dict(sorted(run.plan.spent.items(), key=lambda item: -item[1])),
+            "gave_up": list(run.plan.gave_up),
+            "property_cases_not_sent": run.plan.property_cases_skipped,
+        },
     }
 
 

@@ -20,16 +20,16 @@ from apiconform.engine import checks
 from apiconform.engine.config import (
     DEFAULT_REMOTE_RATE,
     DOCUMENTED_RATE_SHARE,
+    PLANNED_REQUESTS,
     TOKEN_SOURCES,
     ConfigurationError,
     RunConfig,
     contract_of,
-    is_loopback,
 )
 from apiconform.engine.http import MAX_RETRY_AFTER, BudgetExhausted, GuardedSession, Pacer, Politeness, origin
 from apiconform.engine.records import MISSING
 from apiconform.engine.redaction import Redactor
-from apiconform.engine.target import ApiRun
+from apiconform.engine.target import ApiRun, RequestPlan
 from apiconform.engine.verdicts import Observation, Outcome
 
 
@@ -107,8 +107,9 @@ class ConformanceSession:
             methods |= set(unsafe.methods)
         documented = loaded.semantics.rate_limit
         rate = self.config.rate_limit
-        if rate is None and not is_loopback(base_url):
-            # Half the vendor's documented budget: a production integration sharing the token keeps the rest.
+        if rate is None and not self.embedded:
+            # Half the vendor's documented budget: a production integration sharing the token keeps the
+            # rest. Loopback too: a proxy or tunnel there may lead to the vendor (D-GEN-20).
             rate = documented.per_second * DOCUMENTED_RATE_SHARE if documented else DEFAULT_REMOTE_RATE
         politeness = Politeness(
             rate_limit=rate,
@@ -122,6 +123,8 @@ class ConformanceSession:
             max_retry_after=max(documented.per_seconds, MAX_RETRY_AFTER) if documented else MAX_RETRY_AFTER,
         )
         pacer = self.pacers.setdefault(origin(base_url), Pacer(rate))
+        if rate is not None and (pacer.rate is None or rate < pacer.rate):
+            pacer.rate = rate  # APIs of one host with different documented rates: the lowest holds for all
         session = GuardedSession(base_url, politeness, on_send=self.on_send, pacer=pacer)
         schemathesis_config = self._schemathesis_config(loaded, base_url, token, path_values, methods)
         run = ApiRun(
@@ -133,6 +136,9 @@ class ConformanceSession:
             seed=self.config.seed,
             secrets=self.secrets,
             schemathesis_config=schemathesis_config,
+            plan=RequestPlan(
+                self.config.planned_requests, scale=min(1.0, self.config.planned_requests / PLANNED_REQUESTS)
+            ),
             allow_unsafe_methods=len(methods) > 1,
         )
         checks.attach(run)
@@ -200,7 +206,8 @@ class ConformanceSession:
         """Fail fast on a target that cannot be tested: unreachable, or rejecting every request."""
         for run in self.runs:
             try:
-                reply = run.get(run.semantics.paging.query(0, 1))
+                with run.spending("preflight"):
+                    reply = run.get(run.semantics.paging.query(0, 1))
             except requests.RequestException as exc:  # the target's doing; a bug of ours propagates
                 run.untestable = run.secrets.redact(str(exc) or type(exc).__name__)
                 continue
@@ -259,7 +266,8 @@ class ConformanceSession:
         if run.untestable is not None or run.budget_exhausted or not scenario.applies(run.semantics):
             return
         try:
-            scenario.run(run)
+            with run.spending(name):
+                scenario.run(run)
         except BudgetExhausted:
             run.budget_exhausted = True
         except Exception as exc:  # a bug of the suite (Hypothesis' own errors included), never a pass

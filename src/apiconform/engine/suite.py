@@ -2,11 +2,12 @@
 
 Three kinds of tests, in this order:
 
+- `test_scenario[<api>:<check>]`: one per cross-request check the API's catalog cites. They come first:
+  they find most faults, and with few requests (the run's request plan, `RequestPlan`).
 - `test_properties__<api>[GET /path]`: schemathesis property tests of the list operation (examples,
   coverage and fuzzing phases, positive and negative data), with schemathesis' response checks and
-  apiconform's per-response checks; failures shrink. The plugin collects one per API in place of
-  `test_properties` below.
-- `test_scenario[<api>:<check>]`: one per cross-request check the API's catalog cites.
+  apiconform's per-response checks; failures shrink. They send what the plan has left, at least a
+  quarter of it. The plugin collects one per API in place of `test_properties` below.
 - `test_requirement[<api>:<REQUIREMENT-ID>]`: one per catalog requirement. It runs the scenario checks
   the catalog cites (each once per API) and turns the requirement's verdict into the test outcome:
   fail (MUST) fails, warn (SHOULD) passes with a warning, not-exercised and inconclusive skip; but a
@@ -30,7 +31,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 from apiconform.engine.http import BudgetExhausted, RefusedRequest
 from apiconform.engine.plugin import SESSION_KEY
 from apiconform.engine.session import ConformanceSession
-from apiconform.engine.target import ApiRun, readable, wire_query
+from apiconform.engine.target import PROPERTY_ACTIVITY, ApiRun, readable, wire_query
 from apiconform.engine.verdicts import Verdict
 
 
@@ -52,10 +53,11 @@ def property_test(run: ApiRun) -> Callable[..., None]:
     def test(case: Case) -> None:
         if run.untestable is not None:
             pytest.skip(f"the target could not be tested: {run.untestable}")
-        if run.budget_exhausted:
+        if run.budget_exhausted or not run.may_send_property_case():
             return
         try:
-            response = case.call(session=run.session)
+            with run.spending(PROPERTY_ACTIVITY):
+                response = case.call(session=run.session)
         except BudgetExhausted:
             run.budget_exhausted = True
             return
@@ -88,11 +90,6 @@ def _unsupported_method_check() -> Any:
     return unsupported_method
 
 
-def test_properties() -> None:
-    """Stands in for the property tests: the plugin collects `test_properties__<api>` in its place."""
-    raise AssertionError("collected only under the apiconform plugin, which replaces it")
-
-
 @pytest.fixture
 def conformance(request: pytest.FixtureRequest) -> ConformanceSession:
     """The run's session, which the plugin put into pytest's stash."""
@@ -118,9 +115,14 @@ def test_scenario(conformance: ConformanceSession, api: str, check: str) -> None
     conformance.ensure_scenario(run, check)
 
 
+def test_properties() -> None:
+    """Stands in for the property tests: the plugin collects `test_properties__<api>` in its place."""
+    raise AssertionError("collected only under the apiconform plugin, which replaces it")
+
+
 def test_requirement(conformance: ConformanceSession, api: str, requirement_id: str) -> None:
     run = conformance.run(api)
-    run.ledger.settle()  # every check has run by now (scenario tests come first)
+    run.ledger.settle()  # every check has run by now (scenario and property tests come first)
     requirement = run.contract.requirement(requirement_id)
     record = run.ledger[requirement_id]
     verdict = record.verdict

@@ -16,8 +16,9 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
@@ -40,6 +41,8 @@ from apiconform.engine.verdicts import Evidence, Ledger, Observation, Outcome
 # A bearer value that no server issues; sent where a check needs a wrong token.
 INVALID_TOKEN = "apiconform-invalid-token"
 BODY_EXCERPT = 600
+# Requests that do not depend on each other go out this many at a time at most (ApiRun.get_many).
+IN_FLIGHT = 4
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,56 @@ class Exchange:
 
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+# What the property tests' requests are counted under in a RequestPlan.
+PROPERTY_ACTIVITY = "property tests"
+
+
+@dataclass
+class RequestPlan:
+    """How one API's requests are spent: the planned total, each check's share of it, and what a plan
+    smaller than the full one gave up.
+
+    The cross-request checks run first, each with its number of examples (times `scale`, below 1 when
+    the user lowered the plan), within three quarters of the plan; the property tests get what is left,
+    never less than a quarter, and the cases past their share are not sent (`property_cases_skipped`)."""
+
+    total: int
+    scale: float = 1.0
+    # Requests by what sent them: a check's name, "preflight", "discovery", "change probes", PROPERTY_ACTIVITY.
+    spent: dict[str, int] = field(default_factory=dict)
+    gave_up: list[str] = field(default_factory=list)
+    property_cases_skipped: int = 0
+
+    def examples(self, check: str, full: int) -> int:
+        """The examples `check` gets under this plan (`full` under the full plan); a cut is noted."""
+        planned = max(1, math.floor(full * self.scale))
+        if planned < full:
+            self.gave_up.append(f"{check}: {planned} of {full} examples")
+        return planned
+
+    def relations_have_room(self, sent: int) -> bool:
+        """Whether the cross-request checks may send more, `sent` being the API's requests so far: they
+        keep a quarter of the plan for the property tests, which run after them."""
+        return sent - self.spent.get(PROPERTY_ACTIVITY, 0) < self.total - self.total // 4
+
+    def note_relation_cut(self, check: str) -> None:
+        note = f"{check}: the examples past the cross-request checks' share"
+        if note not in self.gave_up:
+            self.gave_up.append(note)
+
+    def property_share(self, sent: int) -> int:
+        """The requests the property tests may send, `sent` being the API's requests so far."""
+        mine = self.spent.get(PROPERTY_ACTIVITY, 0)
+        return max(self.total - (sent - mine), self.total // 4)
+
+    def note_property_cut(self) -> None:
+        # Under the full plan the property tests are meant to stop at their share (the cases left are
+        # the last fuzzing examples); under a plan the user made smaller, they are something given up.
+        if not self.property_cases_skipped and self.scale < 1:
+            self.gave_up.append(f"{PROPERTY_ACTIVITY}: the cases past the plan's share")
+        self.property_cases_skipped += 1
 
 
 class UnsendableQuery(ValueError):
@@ -288,6 +341,7 @@ class ApiRun:
         seed: int,
         secrets: Redactor,
         schemathesis_config: SchemathesisConfig,
+        plan: RequestPlan,
         allow_unsafe_methods: bool = False,
     ) -> None:
         self.contract = contract
@@ -300,6 +354,9 @@ class ApiRun:
         self.seed = seed
         self.secrets = secrets
         self.allow_unsafe_methods = allow_unsafe_methods
+        self.plan = plan
+        # The requests the activities inside the current one sent (see `spending`), innermost last.
+        self._nested_spending: list[int] = []
         self.ledger = Ledger(contract.requirements)
         self.schema: BaseSchema = schemathesis.openapi.from_dict(dict(contract.openapi), config=schemathesis_config)
         # The schemathesis checks every reply is validated with, and the names of every per-response check
@@ -318,8 +375,44 @@ class ApiRun:
         self.first_failure_after: int | None = None
         # Values learnt from the target (apiconform.engine.discovery), shared by the checks.
         self.discovery = Discovery()
+        # The latest reply to each URL asked with the configured credentials. A relation's first try may
+        # reuse them (`get(..., reuse=True)` while `reusing`); a failure is then confirmed on fresh
+        # requests only (DECISIONS.md D-GEN-21), so reuse saves requests, never decides a verdict.
+        self.replies: dict[str, Exchange] = {}
+        self.reusing = False
+        self.reused = 0
+        # The fingerprint of the latest change probe, and whether one was taken (see checks.base.confirmed).
+        self.last_probe: str | None = None
 
     # --- requests -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def spending(self, activity: str) -> Iterator[None]:
+        """Count the requests sent inside as `activity`'s (less those of activities nested in it)."""
+        start = self.session.traffic.sent
+        self._nested_spending.append(0)
+        try:
+            yield
+        finally:
+            nested = self._nested_spending.pop()
+            sent = self.session.traffic.sent - start
+            self.plan.spent[activity] = self.plan.spent.get(activity, 0) + sent - nested
+            if self._nested_spending:
+                self._nested_spending[-1] += sent
+
+    def may_run_relation_example(self, check: str) -> bool:
+        """Whether the cross-request checks' share of the plan has room for one more example of `check`."""
+        if self.plan.relations_have_room(self.session.traffic.sent):
+            return True
+        self.plan.note_relation_cut(check)
+        return False
+
+    def may_send_property_case(self) -> bool:
+        """Whether the property tests' share of the plan has room for one more case."""
+        if self.plan.spent.get(PROPERTY_ACTIVITY, 0) < self.plan.property_share(self.session.traffic.sent):
+            return True
+        self.plan.note_property_cut()
+        return False
 
     def path_parameters(self) -> dict[str, str]:
         resolved = {}
@@ -359,19 +452,80 @@ class ApiRun:
         path_parameters: Mapping[str, str] | None = None,
         credentials: str | None = "configured",
         method: str = "GET",
+        reuse: bool = False,
     ) -> Exchange:
-        """Send one request and have the reply inspected. Raises only when the run must stop (budget, refusal)."""
+        """Send one request and have the reply inspected. Raises only when the run must stop (budget, refusal).
+
+        `reuse`: while a relation's first try runs (`reusing`), the latest reply to the same URL stands in."""
         url = self.url(query, operation_id=operation_id, path_parameters=path_parameters)
+        remembered = method == "GET" and credentials == "configured"
+        if reuse and self.reusing and remembered and url in self.replies:
+            self.reused += 1
+            return self.replies[url]
         headers = self.auth_headers(credentials)
         try:
-            response = self.session.request(method, url, headers=headers)
-        except BudgetExhausted:
-            self.budget_exhausted = True
-            raise
-        except RefusedRequest:
-            raise
+            response: requests.Response | requests.RequestException = self.session.request(method, url, headers=headers)
+        except (BudgetExhausted, RefusedRequest) as exc:
+            raise self._must_stop(exc) from None
         except requests.RequestException as exc:
-            message = self.secrets.redact(f"{method} {url}: {exc}")
+            response = exc
+        return self._received(query, url, headers, response, operation_id, path_parameters, method, remembered)
+
+    def get_many(self, queries: Sequence[Mapping[str, str]], *, reuse: bool = False) -> list[Exchange]:
+        """GETs of the list operation that do not depend on each other, with the configured credentials:
+        up to IN_FLIGHT of them in flight at once (within the pace: a distant target costs pace, not round
+        trips), their replies inspected one by one in the order asked. `reuse` as for `get`."""
+        urls = [self.url(query) for query in queries]
+        headers = self.auth_headers()
+        reused = {i for i, url in enumerate(urls) if reuse and self.reusing and url in self.replies}
+        sending = [i for i in range(len(urls)) if i not in reused]
+        answers: dict[int, requests.Response | BaseException] = {}
+        if len(sending) == 1:
+            only = sending[0]
+            try:
+                answers[only] = self.session.request("GET", urls[only], headers=headers)
+            except requests.RequestException as exc:
+                answers[only] = exc
+        elif sending:
+            with ThreadPoolExecutor(min(IN_FLIGHT, len(sending))) as pool:
+                futures = {i: pool.submit(self.session.request, "GET", urls[i], headers=headers) for i in sending}
+            for i, future in futures.items():
+                error = future.exception()
+                answers[i] = error if error is not None else future.result()
+        replies = []
+        for i, (query, url) in enumerate(zip(queries, urls, strict=True)):
+            if i in reused:
+                self.reused += 1
+                replies.append(self.replies[url])
+                continue
+            answer = answers[i]
+            if isinstance(answer, (BudgetExhausted, RefusedRequest)):
+                raise self._must_stop(answer)
+            if isinstance(answer, BaseException) and not isinstance(answer, requests.RequestException):
+                raise answer  # the suite's own failure, in a sending thread
+            replies.append(self._received(query, url, headers, answer, None, None, "GET", True))
+        return replies
+
+    def _must_stop(self, exc: BudgetExhausted | RefusedRequest) -> BudgetExhausted | RefusedRequest:
+        """The exception that stops a check: a spent budget stops every later check too."""
+        if isinstance(exc, BudgetExhausted):
+            self.budget_exhausted = True
+        return exc
+
+    def _received(
+        self,
+        query: Mapping[str, str],
+        url: str,
+        headers: Mapping[str, str],
+        response: requests.Response | requests.RequestException,
+        operation_id: str | None,
+        path_parameters: Mapping[str, str] | None,
+        method: str,
+        remembered: bool,
+    ) -> Exchange:
+        """The Exchange for one answer (or the transport error in its place), inspected and remembered."""
+        if isinstance(response, requests.RequestException):
+            message = self.secrets.redact(f"{method} {url}: {response}")
             self.transport_errors.append(message)
             evidence = make_evidence(self.secrets, method, url, headers)
             return Exchange(dict(query), None, CaseInsensitiveDict(), MISSING, evidence, error=message)
@@ -385,6 +539,8 @@ class ApiRun:
         )
         if (operation_id or self.semantics.operation_id) == self.semantics.operation_id and method == "GET":
             self.inspect(response, query, path_parameters, headers)
+        if remembered:
+            self.replies[url] = reply
         return reply
 
     def count(self, status: int) -> None:
@@ -449,6 +605,10 @@ class ApiRun:
 
     def probe(self) -> str:
         """A fingerprint of the target's data that moves whenever records are written (DECISIONS.md D-GEN-6)."""
+        with self.spending("change probes"):
+            return self._probe()
+
+    def _probe(self) -> str:
         digest = hashlib.sha256()
         for query, header in self.semantics.change_probes:
             try:
@@ -461,7 +621,8 @@ class ApiRun:
                 continue
             digest.update(str(response.status_code).encode())
             digest.update(response.headers.get(header, "").encode() if header else self._contents(response.content))
-        return digest.hexdigest()
+        self.last_probe = digest.hexdigest()
+        return self.last_probe
 
     def _contents(self, content: bytes) -> bytes:
         """What a probe page holds, whatever the order: its records, each in one canonical form, sorted. An

@@ -205,7 +205,9 @@ def _verdict_line(painter: Painter, report: Mapping[str, Any]) -> str:
     if report["verdict"] == "incomplete":
         meaning = "the target cut the run short"
     stopped = list(dict.fromkeys(api["stopped_reason"] for api in report["apis"] if api.get("stopped_reason")))
-    if stopped and report["verdict"] == "pass":
+    # A plan the user made smaller than the full one (--max-requests) left examples out.
+    smaller = any((api.get("plan") or {}).get("gave_up") for api in report["apis"])
+    if (stopped or smaller) and report["verdict"] == "pass":
         # A budget the user set (--max-requests, --max-time) ended the run: it passed on what it judged.
         meaning += ", partial"
     tls = f"; {painter.verdict('TLS NOT VERIFIED (--insecure)', 'fail')}" if insecure(report) else ""

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,11 +21,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from apiconform.server.bitgo import JSON_TYPE as BITGO_JSON_TYPE
 from apiconform.server.bitgo import BitGoApi
+from apiconform.server.brm import JSON_TYPE as BRM_JSON_TYPE
 from apiconform.server.brm import BrmApi
 from apiconform.server.connections import ConnectionsRoute
 from apiconform.server.faults import FaultSet
-from apiconform.server.store import Store
+from apiconform.server.store import Store, compact_json
 from apiconform.server.variants import VariantSet
 
 BITGO_PREFIX = "/api/network/v1"
@@ -34,6 +38,8 @@ ADJUST_BALANCE_PATH = BRM_PREFIX + "/adjustBalance"
 ROUTE_TEMPLATES = (ALLOCATIONS_PATH, CONNECTIONS_PATH, ADJUST_BALANCE_PATH)
 # Churn inserts at most this often; a higher rate inserts several records per tick.
 CHURN_TICK_SECONDS = 0.05
+# Past this many clients' windows the throttle forgets the ended ones (a client sending many tokens grows no further).
+THROTTLE_WINDOWS_KEPT = 10_000
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +69,80 @@ class Latency:
             await send(message)
 
         await self.app(scope, receive, late_send)
+
+
+@dataclass
+class _Window:
+    """One client's fixed rate window: when it ends (on the throttle's clock) and the requests counted in it."""
+
+    ends: float
+    requests: int = 0
+
+
+class Throttle:
+    """ASGI wrapper answering 429 Too Many Requests past `requests` requests per `seconds`, as BitGo documents.
+
+    A fixed window per client: each Authorization header value (a bearer token) has its own, and a request
+    without one counts for its client address. A window starts at the client's first request and serves the
+    first `requests` requests in it; the rest get a 429 in the envelope of the API whose prefix the path has,
+    with a Retry-After of the whole seconds left in the window (at least 1). The first request after the window
+    ends starts a new one. Every HTTP request counts, whatever its path, method or answer; lifespan and other
+    scopes pass through. `throttled` counts the 429s answered. `clock` gives monotonic seconds (tests pass a
+    fake one to end a window without waiting).
+    """
+
+    def __init__(
+        self, app: ASGIApp, requests: int, seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.app = app
+        self.requests = requests
+        self.seconds = seconds
+        self.clock = clock
+        self.throttled = 0
+        self._windows: dict[str, _Window] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        now = self.clock()
+        client = _client_key(scope)
+        window = self._windows.get(client)
+        if window is None or now >= window.ends:
+            if window is None and len(self._windows) >= THROTTLE_WINDOWS_KEPT:
+                self._windows = {key: kept for key, kept in self._windows.items() if now < kept.ends}
+            window = self._windows[client] = _Window(ends=now + self.seconds)
+        window.requests += 1
+        if window.requests <= self.requests:
+            await self.app(scope, receive, send)
+            return
+        self.throttled += 1
+        retry_after = max(1, math.ceil(window.ends - now))
+        await self._too_many_requests(scope["path"], retry_after)(scope, receive, send)
+
+    def _too_many_requests(self, path: str, retry_after: int) -> Response:
+        message = f"rate limit of {self.requests} requests per {self.seconds:g} s exceeded; retry in {retry_after} s"
+        headers = {"Retry-After": str(retry_after)}
+        if path.startswith("/brm/"):
+            tmf_error = {
+                "code": "TOO_MANY_REQUESTS",
+                "reason": "Too Many Requests",
+                "message": message,
+                "status": "429",
+                "@type": "Error",
+            }
+            return Response(compact_json(tmf_error), 429, headers=headers, media_type=BRM_JSON_TYPE)
+        bitgo_error = {"error": message, "name": "TooManyRequests"}
+        return Response(compact_json(bitgo_error), 429, headers=headers, media_type=BITGO_JSON_TYPE)
+
+
+def _client_key(scope: Scope) -> str:
+    """Who a request counts for: its Authorization header (BitGo counts per user), else its client address."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return "authorization " + value.decode("latin-1")
+    client = scope.get("client")
+    return f"address {client[0] if client else 'unknown'}"
 
 
 class _AnyMethod:

@@ -1,10 +1,15 @@
-"""`apiconform serve`: run the reference server in the foreground until Ctrl+C (or SIGTERM)."""
+"""`apiconform serve`: run the reference server in the foreground until Ctrl+C (or SIGTERM).
+
+With --throttle, the last lines it prints when it stops include
+`throttle answered N requests with 429 Too Many Requests` (bench/throttled.py reads N).
+"""
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
 import math
+import re
 import signal
 import sys
 import threading
@@ -24,6 +29,7 @@ from apiconform.server.variants import (
 )
 
 DEFAULT_PORT = 8000
+_THROTTLE = re.compile(r"([0-9]+)/([^/]+)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="answer every request MS milliseconds late, as a distant vendor would (default: 0)",
     )
     parser.add_argument(
+        "--throttle",
+        metavar="REQUESTS/SECONDS",
+        help="serve each bearer token (or client, without one) REQUESTS requests per fixed window of SECONDS"
+        " and answer 429 with a Retry-After past them (BitGo documents 360/60; default: no throttle)",
+    )
+    parser.add_argument(
         "--no-brm-auth", dest="brm_auth", action="store_false", help="serve BRM without a token (an Oracle test system)"
     )
 
@@ -68,6 +80,27 @@ def _write(text: str) -> None:
 def _fail(message: str) -> int:
     sys.stderr.write(f"apiconform serve: error: {message}\n")
     return ExitCode.USAGE
+
+
+def parse_throttle(text: str) -> tuple[int, float] | None:
+    """`--throttle`'s REQUESTS/SECONDS as (requests, seconds); None unless 1 or more requests per a finite,
+    positive number of seconds."""
+    match = _THROTTLE.fullmatch(text.strip())
+    if match is None:
+        return None
+    requests = int(match.group(1))
+    try:
+        seconds = float(match.group(2))
+    except ValueError:
+        return None
+    if requests < 1 or not (math.isfinite(seconds) and seconds > 0):
+        return None
+    return requests, seconds
+
+
+def throttle_text(throttle: tuple[int, float] | None) -> str:
+    """A throttle as the start-up line says it: `360 requests per 60 s`, or `none`."""
+    return "none" if throttle is None else f"{throttle[0]} requests per {throttle[1]:g} s"
 
 
 def fault_table() -> str:
@@ -111,6 +144,11 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         return f"--churn must be a finite number of records per second, got {args.churn}"
     if not (math.isfinite(args.latency_ms) and args.latency_ms >= 0):
         return f"--latency-ms must be a finite number of milliseconds, zero or more, got {args.latency_ms:g}"
+    if args.throttle is not None and parse_throttle(args.throttle) is None:
+        return (
+            "--throttle must be REQUESTS/SECONDS, a whole number of requests, 1 or more, per a finite number of"
+            f" seconds, more than zero, got {args.throttle!r}"
+        )
     if args.token is not None and (not args.token or not args.token.isprintable() or " " in args.token):
         return "--token must be a non-empty printable string without spaces"
     unknown = [name for name in args.fault if name not in FAULTS]
@@ -140,7 +178,8 @@ def _ready_message(server: ReferenceServer, args: argparse.Namespace) -> list[st
     variants = ", ".join(sorted(args.variant)) or "none"
     return [
         f"apiconform reference server ready: seed {args.seed}, {args.records} records per API,"
-        f" churn {args.churn:g}/s per API, latency {args.latency_ms:g} ms, faults: {faults}, variants: {variants}",
+        f" churn {args.churn:g}/s per API, latency {args.latency_ms:g} ms, throttle {throttle_text(server.throttle)},"
+        f" faults: {faults}, variants: {variants}",
         f"  bitgo-oes           {server.api_base_url('bitgo-oes')}",
         f"    allocations       {allocations}",
         f"  bitgo-connections   {server.api_base_url('bitgo-connections')}",
@@ -174,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
         churn=args.churn,
         brm_auth=args.brm_auth,
         latency_ms=args.latency_ms,
+        throttle=None if args.throttle is None else parse_throttle(args.throttle),
         host=args.host,
         port=args.port,
     )
@@ -192,6 +232,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         _restore_signals(previous)
         server.stop()
+    if server.throttle is not None:
+        # The count a benchmark reads: how hard a client ran into the limit.
+        _write(f"throttle answered {server.throttled} requests with 429 Too Many Requests")
     _write("apiconform reference server stopped")
     return ExitCode.PASS
 

@@ -9,12 +9,14 @@ import re
 import secrets
 import socket
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 
 import uvicorn
+from starlette.types import ASGIApp
 
-from apiconform.server.app import BITGO_PREFIX, BRM_PREFIX, ROUTE_TEMPLATES, Latency, build_app
+from apiconform.server.app import BITGO_PREFIX, BRM_PREFIX, ROUTE_TEMPLATES, Latency, Throttle, build_app
 from apiconform.server.faults import FaultSet
 from apiconform.server.store import Store
 from apiconform.server.variants import VariantSet
@@ -57,6 +59,10 @@ class ReferenceServer:
     same behaviour raises IncompatibleVariantError, an unknown name UnknownVariantError (both ValueErrors).
     `latency_ms` makes every answer arrive that many milliseconds late (a distant vendor); concurrent
     requests wait concurrently.
+    `throttle=(requests, seconds)` serves each client (bearer token, else address) at most `requests` requests
+    per fixed window of `seconds` from its first one, and answers the rest 429 with a Retry-After, as BitGo
+    documents (server/app.py's Throttle); `throttled` counts those 429s. `throttle_clock` is the throttle's
+    monotonic clock (tests pass a fake one to end a window without waiting).
     """
 
     def __init__(
@@ -73,6 +79,8 @@ class ReferenceServer:
         port: int = 0,
         store: Store | None = None,
         latency_ms: float = 0,
+        throttle: tuple[int, float] | None = None,
+        throttle_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not 0 <= records <= MAX_RECORDS:
             raise ValueError(f"records must be between 0 and {MAX_RECORDS}, got {records}")
@@ -80,6 +88,11 @@ class ReferenceServer:
             raise ValueError(f"churn must be zero or more records per second, got {churn}")
         if not (math.isfinite(latency_ms) and latency_ms >= 0):
             raise ValueError(f"latency_ms must be a finite number of milliseconds, zero or more, got {latency_ms}")
+        if throttle is not None and not _valid_throttle(throttle):
+            raise ValueError(
+                "throttle must be (requests, seconds): a whole number of requests, 1 or more, per a finite number"
+                f" of seconds, more than zero, got {throttle!r}"
+            )
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {port}")
         if token is not None and (not token or not token.isprintable() or " " in token):
@@ -91,6 +104,8 @@ class ReferenceServer:
         self.churn = churn
         self.brm_auth = brm_auth
         self.latency_ms = float(latency_ms)
+        self.throttle = None if throttle is None else (int(throttle[0]), float(throttle[1]))
+        self.throttle_clock = throttle_clock
         self.host = host
         self.requested_port = port
         self.token_generated = token is None
@@ -100,6 +115,7 @@ class ReferenceServer:
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
         self._port: int | None = None
+        self._throttle: Throttle | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -131,8 +147,15 @@ class ReferenceServer:
             churn_rate=self.churn,
             variants=self.variants,
         )
+        served: ASGIApp = app
+        if self.throttle is not None:
+            self._throttle = Throttle(served, *self.throttle, clock=self.throttle_clock)
+            served = self._throttle
+        if self.latency_ms:
+            # Outside the throttle: a distant vendor's 429 arrives as late as its other answers.
+            served = Latency(served, self.latency_ms / 1000)
         config = uvicorn.Config(
-            Latency(app, self.latency_ms / 1000) if self.latency_ms else app,
+            served,
             log_config=None,
             log_level="warning",
             access_log=False,
@@ -185,6 +208,11 @@ class ReferenceServer:
         return self._server is not None and self._server.started and not self._server.should_exit
 
     @property
+    def throttled(self) -> int:
+        """How many requests the throttle answered 429 since the server last started (0 without a throttle)."""
+        return self._throttle.throttled if self._throttle is not None else 0
+
+    @property
     def port(self) -> int:
         """The bound port."""
         if self._port is None:
@@ -234,6 +262,16 @@ class ReferenceServer:
     def reset(self) -> None:
         """Restore the seeded data, dropping what churn inserted."""
         self.store.reset()
+
+
+def _valid_throttle(throttle: tuple[int, float]) -> bool:
+    try:
+        requests, seconds = throttle
+    except (TypeError, ValueError):
+        return False
+    whole = isinstance(requests, int) and not isinstance(requests, bool)
+    finite = isinstance(seconds, int | float) and not isinstance(seconds, bool) and math.isfinite(seconds)
+    return whole and requests >= 1 and finite and seconds > 0
 
 
 def stop_all(servers: Sequence[ReferenceServer]) -> None:

@@ -46,34 +46,49 @@ def outcome(observation: Observation | None) -> str | None:
 @pytest.mark.parametrize(
     ("pages", "expected"),
     [
-        ([["a", "b"], ["c", "d"]], None),
-        ([["a", "b"], ["b", "c"]], "fail"),  # the second page repeats b
-        ([["a"], ["b"], ["a"]], "fail"),
+        ([(0, ["a", "b"]), (1, ["c", "d"])], None),
+        ([(0, ["a", "b"]), (1, ["b", "c"])], "fail"),  # the second page repeats b
+        ([(0, ["a"]), (1, ["b"]), (2, ["a"])], "fail"),
+        ([(0, ["a", "b"]), (4, ["i", "a"])], "fail"),  # pages apart share a record too
+        ([(0, ["a", "b"]), (4, ["i", "j"])], None),
     ],
 )
-def test_a_small_page_repeating_a_record_fails(pages: list[list[str]], expected: str | None) -> None:
-    exchanges = [brm_page(*ids) for ids in pages]
-    wanted = [i for ids in pages for i in ids]
+def test_a_small_page_repeating_a_record_fails(pages: list[tuple[int, list[str]]], expected: str | None) -> None:
+    exchanges = [(index, brm_page(*ids)) for index, ids in pages]
+    wanted = [chr(ord("a") + i) for i in range(10)]
     failure = paging.repeated_record(BRM.semantics, exchanges, wanted, 2, JUDGE)
     assert outcome(failure) == expected
     if failure is not None:
-        assert failure.evidence[-1].url == exchanges[-1].evidence.url, "the repeating page is shown"
+        assert failure.evidence[-1].url == exchanges[-1][1].evidence.url, "the repeating page is shown"
 
 
 @pytest.mark.parametrize(
     ("pages", "large", "expected"),
     [
-        ([["a", "b"], ["c", "d"]], ["a", "b", "c", "d"], None),
-        ([["a", "b"], ["d"]], ["a", "b", "c", "d"], "fail"),  # c skipped
-        ([["a", "b"], ["c"]], ["a", "b", "c"], None),
+        ([(0, ["a", "b"]), (1, ["c", "d"])], ["a", "b", "c", "d"], None),
+        ([(0, ["a", "b"]), (1, ["d"])], ["a", "b", "c", "d"], "fail"),  # c skipped
+        ([(0, ["a", "b"]), (1, ["c"])], ["a", "b", "c"], None),
+        ([(0, ["a", "b"]), (3, ["g", "h"])], list("abcdefgh"), None),  # pages apart, each in place
+        ([(0, ["a", "b"]), (3, ["h", "i"])], list("abcdefgh"), "fail"),  # shifted by one far in
+        ([(0, ["a", "b"]), (3, ["g"])], list("abcdefgh"), "fail"),  # ends short of the large page
+        ([(0, ["a", "b"]), (1, [])], ["a", "b", "c"], "fail"),  # the last record is never served
+        ([(0, ["a", "b"]), (1, ["c", "x"])], ["a", "b", "c"], None),  # past the large page: not judged here
     ],
 )
 def test_small_pages_departing_from_the_large_page_fail(pages: Any, large: list[str], expected: str | None) -> None:
-    exchanges = [brm_page(*ids) for ids in pages]
+    exchanges = [(index, brm_page(*ids)) for index, ids in pages]
     failure = paging.sequence_departs(BRM.semantics, exchanges, large, brm_page(*large), 2, 100, JUDGE)
     assert outcome(failure) == expected
     if failure is not None:
         assert failure.evidence[-1].url == brm_page(*large).evidence.url, "the large page is the reference, last"
+
+
+@pytest.mark.parametrize(
+    ("records", "small", "indices"),
+    [(1, 1, [0]), (4, 1, [0, 1, 2, 3]), (100, 1, [0, 1, 2, 98, 99]), (100, 25, [0, 1, 2, 3]), (11, 5, [0, 1, 2])],
+)
+def test_a_tiling_walk_fetches_the_first_pages_and_the_last_two(records: int, small: int, indices: list[int]) -> None:
+    assert paging.tile_indices(records, small) == indices
 
 
 @pytest.mark.parametrize(

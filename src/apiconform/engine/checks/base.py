@@ -192,10 +192,11 @@ def check_seed(run: ApiRun, check: str) -> int:
 
 
 def explore(run: ApiRun, check: str, examples: int, plan: Plan) -> None:
-    """Run `plan` for up to `examples` drawn examples; each planned attempt's observations are confirmed."""
+    """Run `plan` for up to `examples` drawn examples (fewer under a smaller plan than the full one); each
+    planned attempt's observations are confirmed."""
 
     @settings(
-        max_examples=examples,
+        max_examples=run.plan.examples(check, examples),
         database=None,
         deadline=None,
         phases=[Phase.generate],
@@ -205,7 +206,7 @@ def explore(run: ApiRun, check: str, examples: int, plan: Plan) -> None:
     @seed(check_seed(run, check))
     @given(st.data())
     def example(data: st.DataObject) -> None:
-        if run.budget_exhausted:
+        if run.budget_exhausted or not run.may_run_relation_example(check):
             return
         try:
             attempt = plan(data)
@@ -226,39 +227,71 @@ def explore(run: ApiRun, check: str, examples: int, plan: Plan) -> None:
     except BudgetExhausted:
         run.budget_exhausted = True
     except Flaky:
-        # Once the budget is spent every example returns before drawing, so Hypothesis sees a choice
-        # sequence it ran before draw less and calls the test flaky: the budget's doing, not a crash.
-        # Any other Hypothesis error is the suite's failure (the session records it as one).
-        if not run.budget_exhausted:
+        # Once the budget (or the relations' share of the plan) is spent every example returns before
+        # drawing, so Hypothesis sees a choice sequence it ran before draw less and calls the test flaky:
+        # the budget's doing, not a crash. Any other Hypothesis error is the suite's failure (the session
+        # records it as one).
+        if not (run.budget_exhausted or not run.plan.relations_have_room(run.session.traffic.sent)):
             raise
 
 
 def confirmed(run: ApiRun, attempt: Attempt) -> list[Observation]:
-    """The attempt's observations, with each failure repeated with the data standing still before it counts."""
-    before = run.probe()
-    first = attempt()
-    if not any(observation.outcome is Outcome.FAIL for observation in first):
+    """The attempt's observations; a failure counts only once repeated on fresh requests with the data
+    standing still (DECISIONS.md D-GEN-6, D-GEN-21).
+
+    The first try may reuse replies the run already holds (a large reference page, a base set), and no
+    probe is sent while nothing fails. On a failure: a probe, the attempt again with every request fresh,
+    a probe. Data that moved makes the failure inconclusive; a failure on the fresh try counts. When the
+    fresh try passes, a first try that reused replies is explained by them (they were older), so the
+    fresh try's observations stand; one that did not reuse failed on its own, and counts (`not repeated`)
+    if the probe taken before it still matches. A failure of a requirement that has failed already is
+    taken as it is."""
+    if run.last_probe is None:
+        run.probe()  # the data's state before any try: what a flaky first failure is compared against
+    earlier = run.last_probe
+    run.reusing, run.reused = True, 0
+    try:
+        first = attempt()
+    finally:
+        run.reusing = False
+    reused = run.reused > 0
+    failures = [observation for observation in first if observation.outcome is Outcome.FAIL]
+    if not failures:
         return first
+    if all(not failure.alternatives and run.ledger[failure.requirement].failure_count for failure in failures):
+        # Each requirement has failed already: one more failure changes no verdict, and confirming it would
+        # spend requests (a faulty target fails example after example) that other checks need.
+        return first
+    before = run.probe()
     second = attempt()
     after = run.probe()
     if after != before:
-        return [
-            replace(
-                observation,
-                outcome=Outcome.INCONCLUSIVE,
-                message=f"the target's data changed while this was checked ({observation.message})",
-            )
-            if observation.outcome is Outcome.FAIL
-            else observation
-            for observation in first
-        ]
+        return _moved(first)
     if any(observation.outcome is Outcome.FAIL for observation in second):
         return second
+    if reused:
+        return second
+    if earlier != before:
+        return _moved(first)
     return [
         replace(observation, message=f"{observation.message} (not repeated on a second try, data unchanged)")
         if observation.outcome is Outcome.FAIL
         else observation
         for observation in first
+    ]
+
+
+def _moved(observations: list[Observation]) -> list[Observation]:
+    """The failures among `observations` made inconclusive: the target's data changed meanwhile."""
+    return [
+        replace(
+            observation,
+            outcome=Outcome.INCONCLUSIVE,
+            message=f"the target's data changed while this was checked ({observation.message})",
+        )
+        if observation.outcome is Outcome.FAIL
+        else observation
+        for observation in observations
     ]
 
 
@@ -338,9 +371,12 @@ def draw_query(run: ApiRun, data: st.DataObject, *, with_sort: bool = True) -> d
     return query
 
 
-def fetch(run: ApiRun, query: Mapping[str, str], index: int, size: int) -> tuple[Exchange, list[Any] | None]:
-    """The `index`-th page of `size` records of the query: the exchange and its records."""
-    reply = run.get({**query, **run.semantics.paging.query(index, size)})
+def fetch(
+    run: ApiRun, query: Mapping[str, str], index: int, size: int, *, reuse: bool = False
+) -> tuple[Exchange, list[Any] | None]:
+    """The `index`-th page of `size` records of the query: the exchange and its records. `reuse`: a
+    reference page, which a relation's first try may take from an earlier identical request."""
+    reply = run.get({**query, **run.semantics.paging.query(index, size)}, reuse=reuse)
     return reply, reply.records(run.semantics.records_pointer)
 
 
@@ -350,8 +386,9 @@ def fetch_twice(
     """A page fetched twice: the reply, its records, and whether both fetches agreed.
 
     Relations that compare two pages assume the target answers the same request the same way; when it
-    does not, a difference says nothing about the relation itself."""
-    reply, records = fetch(run, query, index, size)
+    does not, a difference says nothing about the relation itself. The first may be an earlier reply to
+    the same request (the two then span more time: a moving target shows as unstable sooner)."""
+    reply, records = fetch(run, query, index, size, reuse=True)
     _, again = fetch(run, query, index, size)
     stable = records is None or again is None or ids(run, records) == ids(run, again)
     return reply, records, stable

@@ -201,7 +201,7 @@ def draw_base(run: ApiRun, data: st.DataObject) -> tuple[dict[str, str], list[An
     return (query, records) if records is not None else None
 
 
-EXAMPLES_PER_FILTER = 6
+EXAMPLES_PER_FILTER = 4
 
 
 @relation(applies=lambda semantics: any(flt.narrowing for flt in semantics.filters.values()))
@@ -232,7 +232,7 @@ def _filter_plan(run: ApiRun, narrowing: Filter, flt: Filter) -> Plan:
 
         def attempt() -> list[Observation]:
             observations: list[Observation] = []
-            now_base, base_replies = discovery.fetch_complete(run, base_query)
+            now_base, base_replies = discovery.fetch_complete(run, base_query, reuse=True)
             if now_base is None:
                 return []
             observations.extend(_narrowing_complete(run, narrowing, base_query, now_base, base_replies, inventory))
@@ -247,24 +247,36 @@ def _filter_plan(run: ApiRun, narrowing: Filter, flt: Filter) -> Plan:
                     flt.join and run.discovery.join_errors.get(flt.join)
                 ) or "the records do not show the filtered value"
                 return [*observations, Judge(check, flt.requirement).not_exercised(str(reason))]
-            got, replies = discovery.fetch_complete(run, query)
+            # The filtered set is walked no further than the base set could fill: a correct answer is no larger.
+            pages = len(now_base) // discovery.honoured_size(run) + 1
+            got, replies = discovery.fetch_complete(run, query, max_pages=pages)
+            larger_than_base = got is None
             if got is None:
-                return observations
+                # Larger than the base (or not walked cleanly): the records it did return may still show
+                # records the filter should have removed; what it left out cannot be told.
+                walked = [reply.records(run.semantics.records_pointer) for reply in replies]
+                if any(records is None for records in walked):
+                    return observations  # not a 200: judged by the per-response checks
+                got = [record for records in walked for record in records or []]
+                if not [i for i in ids(run, got) if i not in set(ids(run, expected))]:
+                    return observations
             wanted, received = ids(run, expected), ids(run, got)
-            missing = [i for i in wanted if i not in set(received)]
+            missing = [i for i in wanted if i not in set(received)] if len(replies) <= pages else []
             extra = [i for i in received if i not in set(wanted)]
             if not missing and not extra:
                 observations.append(Judge(check, flt.requirement).passed())
                 if and_requirement:
                     observations.append(Judge(check, and_requirement).passed())
                 return observations
-            alone = run.get({**{k: v for k, v in base_query.items() if k != narrowing.param}, flt.param: value})
             blamed = flt.requirement
-            whole_base = set(ids(run, now_base)) <= set(received)
-            # The whole base came back: the filter is ignored, or ORed with the base filter. If the
-            # filter on its own returns only matching records, it is the combination.
-            if whole_base and and_requirement and _sound(run, alone, flt, value):
-                blamed = and_requirement
+            alone: list[Exchange] = []
+            whole_base = larger_than_base or set(ids(run, now_base)) <= set(received)
+            # The whole base came back (or more than it holds): the filter is ignored, or ORed with the base
+            # filter. If the filter on its own returns only matching records, it is the combination.
+            if whole_base and and_requirement:
+                alone = [run.get({**{k: v for k, v in base_query.items() if k != narrowing.param}, flt.param: value})]
+                if _sound(run, alone[0], flt, value):
+                    blamed = and_requirement
             detail = []
             if missing:
                 detail.append(f"missing {describe_ids(missing)}")
@@ -281,7 +293,7 @@ def _filter_plan(run: ApiRun, narrowing: Filter, flt: Filter) -> Plan:
                     [
                         _holding(run, replies, extra),
                         _holding(run, base_replies, missing),
-                        *([alone] if blamed != flt.requirement else []),
+                        *(alone if blamed != flt.requirement else []),
                     ],
                     received=describe_ids(received),
                     expected=describe_ids(wanted),
@@ -349,7 +361,7 @@ def _defaults_explicit(
     for flt in defaults:
         if flt.param in base_query or flt.default is None or any(base_query.get(p) for p in flt.default_optional_with):
             continue
-        explicit, explicit_replies = discovery.fetch_complete(run, {**base_query, flt.param: flt.default})
+        explicit, explicit_replies = discovery.fetch_complete(run, {**base_query, flt.param: flt.default}, reuse=True)
         if explicit is None:
             continue
         if sorted(ids(run, explicit)) == sorted(ids(run, base)):
@@ -385,7 +397,7 @@ def comma_list_is_union(run: ApiRun) -> None:
         explore(run, f"{check}:{flt.param}", EXAMPLES_PER_LIST, _union_plan(run, flt, requirement))
 
 
-EXAMPLES_PER_LIST = 3
+EXAMPLES_PER_LIST = 2
 
 
 def _union_plan(run: ApiRun, flt: Filter, requirement: str) -> Plan:
@@ -417,9 +429,10 @@ def _union_plan(run: ApiRun, flt: Filter, requirement: str) -> Plan:
             first, second = drawn[0], drawn[1]
 
         def attempt() -> list[Observation]:
-            both, both_replies = discovery.fetch_complete(run, {**base_query, flt.param: f"{first},{second}"})
-            one, one_replies = discovery.fetch_complete(run, {**base_query, flt.param: first})
-            two, two_replies = discovery.fetch_complete(run, {**base_query, flt.param: second})
+            asked = [{**base_query, flt.param: value} for value in (f"{first},{second}", first, second)]
+            (both, both_replies), (one, one_replies), (two, two_replies) = discovery.fetch_completes(
+                run, asked, reuse=True
+            )
             if both is None or one is None or two is None:
                 return []
             for single, records in ((first, one), (second, two)):
@@ -556,8 +569,10 @@ def case_variants_agree(run: ApiRun) -> None:
 
         def attempt() -> list[Observation]:
             results = []
-            for variant in variants:
-                records, replies = discovery.fetch_complete(run, {**base, flt.param: variant})
+            asked = [{**base, flt.param: variant} for variant in variants]
+            for variant, (records, replies) in zip(
+                variants, discovery.fetch_completes(run, asked, reuse=True), strict=True
+            ):
                 if records is None:
                     return []
                 results.append((variant, ids(run, records), replies[0]))

@@ -217,27 +217,34 @@ def sorted_by_each_key(run: ApiRun) -> None:
     bases: list[dict[str, str]] = [dict(partition.query) for partition in inventory.partitions]
     if narrowing is not None:
         values = inventory.values(narrowing.field or "")
-        bases.extend({narrowing.param: str(value)} for value in values[:2])
+        bases.extend({narrowing.param: str(value)} for value in values[:1])
     tie_seen = False
+    paging = run.semantics.paging
     for name, key in sort.keys.items():
         differs = False
-        for direction_name, direction in sort.directions.items():
+        asked = [
+            ({**base, sort.field_param: name, sort.direction_param: direction_name}, direction)
+            for direction_name, direction in sort.directions.items()
+            for base in bases
+        ]
+        firsts = run.get_many([{**query, **paging.query(0, size)} for query, _ in asked])
+        # A short first page is the last one: there is no boundary to judge after it.
+        full = [i for i, reply in enumerate(firsts) if len(reply.records(run.semantics.records_pointer) or []) >= size]
+        seconds = dict(zip(full, run.get_many([{**asked[i][0], **paging.query(1, size)} for i in full]), strict=True))
+        for i, ((query, direction), first_reply) in enumerate(zip(asked, firsts, strict=True)):
             keys = [OrderKey(key.field, key.compare, direction), *run.semantics.ordering.tiebreak]
-            for base in bases:
-                query = {**base, sort.field_param: name, sort.direction_param: direction_name}
-                first_reply, first = fetch(run, query, 0, size)
-                second_reply, second = fetch(run, query, 1, size)
-                for records in (first, second):
-                    if records:
-                        tie_seen = tie_seen or has_tie(records, keys[0])
-                        differs = differs or numeric_differs(records, keys[0])
-                if not first or not second or len(first) < size or set(ids(run, first)) & set(ids(run, second)):
-                    # A short first page is the last one, and pages that overlap are a paging fault:
-                    # both are judged by the paging checks, not as an order across the boundary.
-                    continue
-                run.observe(
-                    boundary(run.semantics, query, keys, first[-1], second[0], (first_reply, second_reply), size)
-                )
+            second_reply = seconds.get(i)
+            first = first_reply.records(run.semantics.records_pointer)
+            second = second_reply.records(run.semantics.records_pointer) if second_reply else None
+            for records in (first, second):
+                if records:
+                    tie_seen = tie_seen or has_tie(records, keys[0])
+                    differs = differs or numeric_differs(records, keys[0])
+            if not first or not second or second_reply is None or set(ids(run, first)) & set(ids(run, second)):
+                # Pages that overlap are a paging fault, judged by the paging checks, not as an order
+                # across the boundary.
+                continue
+            run.observe(boundary(run.semantics, query, keys, first[-1], second[0], (first_reply, second_reply), size))
         if key.requirement and key.compare == "decimal" and not differs:
             run.not_exercised(
                 [key.requirement], check, f"no page sorted by {name} held amounts whose text and numeric orders differ"
@@ -333,12 +340,12 @@ def order_is_stable(run: ApiRun) -> None:
         query = draw_query(run, data, with_sort=False)
 
         def attempt() -> list[Observation]:
-            fetched = [fetch(run, query, 0, size) for _ in range(3)]
-            if any(records is None for _, records in fetched):
+            replies = run.get_many([{**query, **run.semantics.paging.query(0, size)}] * 3)
+            fetched = [reply.records(run.semantics.records_pointer) for reply in replies]
+            if any(records is None for records in fetched):
                 return []
-            if len(fetched[0][1] or []) < 2:
+            if len(fetched[0] or []) < 2:
                 return [judge.not_exercised("fewer than two records to order")]
-            replies = [reply for reply, _ in fetched]
             message = "the same query returned the same records in a different order"
             return [same_order(run.semantics, replies, message, judge) or judge.passed()]
 
