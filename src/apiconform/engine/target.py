@@ -194,8 +194,10 @@ def _parse_int(text: str) -> int:
     return int(text) if len(text) <= _INT_DIGITS else LargeInt(text)
 
 
-# An exponent of three or more digits: where a JSON number may lie beyond the range of a float.
-_LONG_EXPONENT = re.compile(rb"[0-9][eE][+-]?[0-9]{3}")
+# A JSON number with an exponent of three or more digits, where one may lie beyond the range of a float.
+# A number starts a value (after `:`, `,`, `[` or whitespace), so ids such as "5e123a" inside strings,
+# common in hex ids, do not send every body through the slow path.
+_LONG_EXPONENT = re.compile(rb"(?:^|[\s:,\[])-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{3}")
 
 
 def _parse_float(text: str) -> float:

@@ -136,6 +136,18 @@ def matching(source: ApiRun | Context, records: list[Any], flt: Filter, value: s
     return selected
 
 
+def value_pool(run: ApiRun, data: st.DataObject, flt: Filter, records: list[Any]) -> list[str]:
+    """The filter's values the records have, as text: their own field, or for a joined filter mostly
+    their own joined rows' values (so the filter has something to keep), now and then every row's."""
+    if flt.join and flt.join_field:
+        mine = {str(v) for v in (joined(run, r, flt) for r in records) if v is not MISSING}
+        rows = run.discovery.joins.get(flt.join) or {}
+        every = {str(v) for v in (pointer_get(row, flt.join_field) for row in rows.values()) if v is not MISSING}
+        own = data.draw(st.integers(0, 4), label="own joined value?") > 0
+        return sorted(mine if mine and own else every)
+    return sorted({v for v in (pointer_get(r, flt.field or "") for r in records) if isinstance(v, str)})
+
+
 def draw_value(run: ApiRun, data: st.DataObject, flt: Filter, records: list[Any]) -> str:
     """A value for the filter: one the records have (written as a client may write it), or one nobody has.
 
@@ -144,16 +156,10 @@ def draw_value(run: ApiRun, data: st.DataObject, flt: Filter, records: list[Any]
     enum = enum_values(run, flt.param)
     if enum:
         return str(data.draw(st.sampled_from(enum), label=flt.param))
-    if flt.join and flt.join_field:
-        # Mostly the values of these records' own joined rows (so the filter has something to keep).
-        mine = {str(v) for v in (joined(run, r, flt) for r in records) if v is not MISSING}
-        rows = run.discovery.joins.get(flt.join) or {}
-        every = {str(v) for v in (pointer_get(row, flt.join_field) for row in rows.values()) if v is not MISSING}
-        own = data.draw(st.integers(0, 4), label="own joined value?") > 0
-        pool = sorted(mine if mine and own else every)
-    else:
-        pool = sorted({v for v in (pointer_get(r, flt.field or "") for r in records) if isinstance(v, str)})
-    if not pool or data.draw(st.integers(0, 7), label="nobody's value?") == 0:
+    pool = value_pool(run, data, flt, records)
+    # One draw in eight takes a value nobody has; never the first example (Hypothesis starts from the
+    # smallest draws), so that one example already judges a value records have.
+    if not pool or data.draw(st.integers(0, 7), label="nobody's value?") == 7:
         if flt.match.startswith("instant"):
             return str(data.draw(st.sampled_from(["2099-01-01T00:00:00Z", "1970-01-02T00:00:00Z"]), label="far"))
         # A UUID matches no record and is well formed for every id-like filter (BitGo's are UUIDs).
@@ -201,7 +207,7 @@ def draw_base(run: ApiRun, data: st.DataObject) -> tuple[dict[str, str], list[An
     return (query, records) if records is not None else None
 
 
-EXAMPLES_PER_FILTER = 4
+EXAMPLES_PER_FILTER = 5
 
 
 @relation(applies=lambda semantics: any(flt.narrowing for flt in semantics.filters.values()))
@@ -423,10 +429,11 @@ def _union_plan(run: ApiRun, flt: Filter, requirement: str) -> Plan:
             if base is None:
                 return None
             base_query, records = base
-            drawn = draw_value(run, data, flt, records), draw_value(run, data, flt, records)
-            if drawn[0] is None or drawn[1] is None or drawn[0] == drawn[1]:
+            # Two values the base's records have: a union of what matches nothing judges nothing.
+            values = value_pool(run, data, flt, records)
+            if len(values) < 2:
                 return None
-            first, second = drawn[0], drawn[1]
+            first, second = data.draw(st.lists(st.sampled_from(values), min_size=2, max_size=2, unique=True))
 
         def attempt() -> list[Observation]:
             asked = [{**base_query, flt.param: value} for value in (f"{first},{second}", first, second)]
