@@ -115,6 +115,12 @@ def run_schemathesis(results: dict[str, FaultResult], budgets: dict[str, int], j
     return baselines
 
 
+def first_failure_median(results: dict[str, FaultResult]) -> int | str:
+    """The median over faults of each fault's median requests to its first failure ("-" when none failed)."""
+    medians = [statistics.median(result.first_failure) for result in results.values() if result.first_failure]
+    return int(statistics.median(medians)) if medians else "-"
+
+
 def table(results: dict[str, FaultResult], seeds: list[int]) -> list[str]:
     lines = [
         "| fault | requirement | apiconform detected | requests to 1st failure (median) | also failed "
@@ -176,6 +182,8 @@ def main() -> int:
         "",
         f"- apiconform mutation score: **{detected_most}/{len(results)}** faults detected on at least 90% of the "
         f"{len(seeds)} seeds ({100 * detected_most / len(results):.1f}%); {detected_all}/{len(results)} on every seed.",
+        "- requests to the first failure, the median over faults of each fault's median: "
+        f"{first_failure_median(results)}.",
         f"- schemathesis alone: **{found_by_st}/{len(results)}** ({100 * found_by_st / len(results):.1f}%), "
         "counting a fault as found when schemathesis reports a kind of failure it does not report against "
         "the correct server.",

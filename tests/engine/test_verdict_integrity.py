@@ -192,6 +192,25 @@ def test_a_lone_surrogate_in_a_filter_value_is_skipped_not_a_crash(brm_run):
     assert _redacted({"message": "id=a\ud800b"}, lambda text: text) == {"message": "id=a\\ud800b"}
 
 
+@pytest.mark.parametrize(
+    ("body", "long"),
+    [
+        (b"1e999", True),
+        (b"[1e999, 2]", True),
+        (b'{"a": -1.5E+308}', True),
+        (b'{"a":12.5e-300}', True),
+        (b'{"a": ' + b"9" * 4301 + b"}", True),
+        (b'{"a": ' + b"9" * 4300 + b"}", False),
+        (b'{"id":"5e123ab","n":1e30}', False),  # a hex id in a string, a short exponent
+        (b'{"id":"a5e123"}', False),
+    ],
+)
+def test_the_bodies_read_specially_are_those_with_a_number_python_cannot_read(body, long):
+    from apiconform.engine.target import _has_long_number
+
+    assert _has_long_number(body) is long
+
+
 def test_integers_past_pythons_digit_limit_are_judged_as_numbers(scripted, reference_server):
     from apiconform.engine.target import LargeInt, parse_body
 
@@ -343,7 +362,8 @@ def request(self, method, url, *args, **kwargs):
 
 http.GuardedSession.request = request
 with tempfile.TemporaryDirectory() as directory:
-    code = runner.run(RunConfig(apis=[sys.argv[1]], seed=3, report_dir=directory), quiet=True)
+    config = RunConfig(apis=[sys.argv[1]], seed=3, report_dir=directory, max_requests=150, planned_requests=150)
+    code = runner.run(config, quiet=True)
     report = json.load(open(directory + "/report.json"))
 examples = {item["id"]: [item["verdict"], item["examples"]] for item in report["requirements"]}
 json.dump({"code": code, "sent": sent, "examples": examples}, sys.stdout)

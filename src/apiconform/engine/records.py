@@ -6,6 +6,7 @@ API: fields, comparisons and match kinds come from the spec's `x-apiconform` blo
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,14 +29,23 @@ MISSING = _Missing()
 _DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 
+@functools.lru_cache(maxsize=1024)
+def _pointer_parts(pointer: str) -> tuple[str, ...]:
+    # A run reads the same few pointers from every record: each is split and unescaped once.
+    return tuple(raw.replace("~1", "/").replace("~0", "~") for raw in pointer.lstrip("/").split("/"))
+
+
 def pointer_get(document: Any, pointer: str) -> Any:
     """The value at a JSON Pointer (RFC 6901), or MISSING."""
     if pointer == "":
         return document
     current = document
-    for raw in pointer.lstrip("/").split("/"):
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(current, Mapping) and part in current:
+    for part in _pointer_parts(pointer):
+        if type(current) is dict:  # parsed JSON: the common case, without the abstract-class check
+            if part not in current:
+                return MISSING
+            current = current[part]
+        elif isinstance(current, Mapping) and part in current:
             current = current[part]
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
             current = current[int(part)]

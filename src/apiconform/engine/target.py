@@ -186,18 +186,39 @@ class LargeInt(int):
     __str__ = __repr__
 
 
-# A run of more digits than Python reads (the look-behind starts each try at the start of a run: linear).
-_LONG_DIGITS = re.compile(rb"(?<![0-9])[0-9]{%d}" % (_INT_DIGITS + 1))
+def _number_role(code: int) -> bytes:
+    character = chr(code)
+    if "0" <= character <= "9":
+        return b"9"
+    if character in "eE":
+        return b"e"
+    if character in "+-":
+        return b"+"
+    if character == ".":
+        return b"."
+    if character in ":,[ \t\r\n":
+        return b"|"  # where a JSON value, a number among them, may start
+    return b"x"
+
+
+# Each byte of a body mapped to its part in a JSON number, so that one C-speed pass (bytes.translate)
+# and a search on few symbols find the numbers Python cannot read as they are: a run of more digits
+# than it converts, or an exponent of three or more digits (where a number may lie beyond a float's
+# range). Ids such as "5e123a" inside strings follow a quote or a letter, not a value's start.
+_NUMBER_ROLES = b"".join(_number_role(code) for code in range(256))
+_LONG_DIGIT_RUN = b"9" * (_INT_DIGITS + 1)
+_LONG_EXPONENT = re.compile(rb"\|\+?9+(?:\.9+)?e\+?999")
+
+
+def _has_long_number(content: bytes) -> bool:
+    """Whether the body may hold a number `readable` must read itself (a cheap test: a match inside a
+    string only costs the slower reading)."""
+    roles = b"|" + content.translate(_NUMBER_ROLES)
+    return (len(content) > _INT_DIGITS and _LONG_DIGIT_RUN in roles) or _LONG_EXPONENT.search(roles) is not None
 
 
 def _parse_int(text: str) -> int:
     return int(text) if len(text) <= _INT_DIGITS else LargeInt(text)
-
-
-# A JSON number with an exponent of three or more digits, where one may lie beyond the range of a float.
-# A number starts a value (after `:`, `,`, `[` or whitespace), so ids such as "5e123a" inside strings,
-# common in hex ids, do not send every body through the slow path.
-_LONG_EXPONENT = re.compile(rb"(?:^|[\s:,\[])-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{3}")
 
 
 def _parse_float(text: str) -> float:
@@ -274,8 +295,7 @@ def readable(response: Any) -> Any:
     checked = CheckedResponse.from_any(response)
     # Most bodies hold no such number: they are left to schemathesis as they are (read once, not copied).
     content = checked.content or b""
-    long_number = (len(content) > _INT_DIGITS and _LONG_DIGITS.search(content)) or _LONG_EXPONENT.search(content)
-    if checked._deserialized is NOT_SET and long_number:
+    if checked._deserialized is NOT_SET and _has_long_number(content):
         body = parse_body(content)
         if body is not MISSING:
             checked._deserialized = _large_ints_as_floats(body)

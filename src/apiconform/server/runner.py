@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import math
 import re
@@ -50,11 +51,24 @@ def _url_host(host: str) -> str:
         return host
 
 
+# Up to this many records per API, a process keeps each seed's generated data to copy for every server
+# it starts (the test suite and the benchmarks start many; `apiconform serve` and a run start one).
+SHARED_DATA_RECORDS = 10_000
+
+
+@functools.lru_cache(maxsize=4)
+def _generated(seed: int, records: int) -> Store:
+    """One seed's data, generated and indexed once: that is most of a server's start-up (about half a
+    second for 2,000 records per API), while a copy (SQLite's backup) takes milliseconds. Never served
+    itself: each server gets its own copy, which churn may change."""
+    return Store(seed, records)
+
+
 class ReferenceServer:
     """Both APIs served from seeded data, with optional faults and variants; a context manager or start()/stop().
 
     `token=None` generates a token (`token_generated` tells which). `store` serves an existing Store
-    instead of generating one (the test fixtures share one generated data set through `Store.copy()`).
+    instead of a copy of the seed's generated data (see `_generated`).
     `variants` switches on legitimate behaviours (server/variants.py); a variant with a fault that changes the
     same behaviour raises IncompatibleVariantError, an unknown name UnknownVariantError (both ValueErrors).
     `latency_ms` makes every answer arrive that many milliseconds late (a distant vendor); concurrent
@@ -137,7 +151,8 @@ class ReferenceServer:
         self._socket = sock
         self._port = int(sock.getsockname()[1])
         if self._store is None:
-            self._store = Store(self.seed, self.records)
+            small = self.records <= SHARED_DATA_RECORDS
+            self._store = _generated(self.seed, self.records).copy() if small else Store(self.seed, self.records)
         app = build_app(
             store=self._store,
             faults=self.faults,

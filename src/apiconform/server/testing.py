@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from apiconform.server.runner import ReferenceServer, stop_all
-from apiconform.server.store import Store
 
 ServerFactory = Callable[..., ReferenceServer]
 
@@ -32,16 +31,12 @@ def _config_key(config: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
 def make_reference_server() -> Iterator[ServerFactory]:
     """A factory: `make_reference_server(faults=["oes-desc-ignored"], variants=[...])` -> a started server (cached)."""
     servers: dict[tuple[tuple[str, Any], ...], ReferenceServer] = {}
-    seeded: dict[tuple[int, int], Store] = {}
 
     def make(**config: Any) -> ReferenceServer:
         key = _config_key(config)
         if key not in servers:
-            data = (config.get("seed", 0), config.get("records", 2000))
-            if data not in seeded:
-                seeded[data] = Store(*data)
-            server = ReferenceServer(**config, store=seeded[data].copy())
-            servers[key] = server.start()
+            # Servers of one seed copy its data, generated once per process (server/runner.py).
+            servers[key] = ReferenceServer(**config).start()
         return servers[key]
 
     try:
