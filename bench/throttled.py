@@ -18,10 +18,8 @@ server prints that count when it stops; see server/cli.py).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_results import replace_section
-from harness import APICONFORM, ROOT, SPECS, TOKEN, environment, measured, reference_server
+from harness import SPECS, environment, reference_server
+from speed import Server, run_apiconform
 
 from apiconform.server.cli import parse_throttle, throttle_text
 
@@ -41,28 +40,11 @@ def _log(message: str) -> None:
     sys.stderr.flush()
 
 
-def _takes_enterprise_id(api: str) -> bool:
-    return "{enterpriseId}" in (ROOT / SPECS[api][0]).read_text(encoding="utf-8")
-
-
 def run_default(api: str, base_url: str, enterprise_id: str) -> tuple[int, str, float, float, dict[str, Any]]:
-    """A default `apiconform run` against one API of a running server: exit code, verdict line, wall seconds,
-    peak RSS in MB, and its report.json."""
-    with tempfile.TemporaryDirectory(prefix="apiconform-throttled-") as scratch:
-        report_dir = Path(scratch, "report")
-        command = [
-            *APICONFORM, "run", "--api", api, "--base-url", base_url, "--token", TOKEN,
-            "--report-dir", str(report_dir), "--quiet",
-        ]  # fmt: skip
-        if _takes_enterprise_id(api):
-            command += ["--enterprise-id", enterprise_id]
-        completed, seconds, peak = measured(command, cwd=scratch)
-        report_path = report_dir / "report.json"
-        if not report_path.exists():
-            raise RuntimeError(f"apiconform wrote no report (exit {completed.returncode}):\n{completed.stderr}")
-        report: dict[str, Any] = json.loads(report_path.read_text(encoding="utf-8"))
-    verdict = completed.stdout.strip().splitlines()[-1] if completed.stdout.strip() else ""
-    return completed.returncode, verdict, seconds, peak, report
+    """A default `apiconform run` (no --rate-limit) against one API of a running server, as bench/speed.py
+    runs it: exit code, verdict line, wall seconds, peak RSS in MB, and its report.json."""
+    measured_run, report = run_apiconform(api, Server({api: base_url}, enterprise_id), seed=0, rate_limit=None)
+    return measured_run.exit_code, measured_run.note, measured_run.seconds, measured_run.peak_rss_mb, report
 
 
 def table(
