@@ -5,9 +5,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
-# One worker per core. Tests that read one expensive run share an xdist_group, so that one worker makes
-# it (--dist loadgroup); conftest.py collects the slow tiers first, so that the workers finish together.
-PYTEST_ARGS ?= -n auto --dist loadgroup
+# One worker per core and one more: several tests mostly wait (pip installing into a fresh venv, a paced
+# or slow target, a time limit running out), and the extra worker's runs use the core meanwhile (on 2
+# cores, 3 workers took 250 s where 2 took 311 s). Tests that read one expensive run share an
+# xdist_group, so that one worker makes it (--dist loadgroup); conftest.py collects the slow tiers
+# first, so that the workers finish together. WORKERS=N overrides.
+WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) + 1)')
+PYTEST_ARGS ?= -n $(WORKERS) --dist loadgroup
 # The fast tier: no end-to-end run, no wheel build, no browser (markers: pyproject.toml, conftest.py).
 FAST_TESTS := not e2e and not packaging and not browser
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -110,20 +111,77 @@ class Ordering:
 
 
 @dataclass(frozen=True)
-class Paging:
-    """How a page is asked for: `page-number` (page index, page size) or `offset-limit` (records skipped, max)."""
+class Paging(ABC):
+    """How pages are asked for: one subclass per paging style of `x-apiconform.paging`.
 
-    style: Literal["page-number", "offset-limit"]
+    `page` names the page at a position, `after` the page that follows a reply. Walks that go page after
+    page step with `after`, so that a style which can only name the next page (a cursor read from each
+    reply) needs no change to them; the relations that ask for pages by position apply only where
+    `random_access` holds."""
+
+    style: ClassVar[str]  # the spec's word for the style
+    # Any page can be asked for by its position (a cursor style could ask only for the first and the next).
+    random_access: ClassVar[bool] = True
+    # A page can start at any record, not only at a multiple of the page size (e.g. offset=total).
+    record_positions: ClassVar[bool] = False
+
     position_param: str
     size_param: str
     requirements: Mapping[str, str]
+
+    @abstractmethod
+    def page(self, index: int, size: int) -> dict[str, str]:
+        """The query of the `index`-th page of `size` records (index counts from 0 whatever the style)."""
+
+    @abstractmethod
+    def after(self, query: Mapping[str, str], returned: int, body: Any = None) -> dict[str, str] | None:
+        """The query of the page that follows the reply to `query`, which held `returned` records: `query`
+        with its position moved on, every other parameter (an absent size too) kept as it was, in the same
+        order. `body` is that reply's parsed JSON, where a cursor style would find the next cursor.
+
+        None when there is no page to step to: for the positional styles, when the position in `query` is
+        not an integer."""
+
+
+@dataclass(frozen=True)
+class PageNumberPaging(Paging):
+    """`page-number`: the position is a page number counted from `first_page`, the size a page size.
+
+    `after` steps from the query alone: `body` is not read."""
+
+    style = "page-number"
     first_page: int = 0
 
-    def query(self, index: int, size: int) -> dict[str, str]:
-        """The query for the `index`-th page of `size` records (index counts from 0 for both styles)."""
-        if self.style == "page-number":
-            return {self.position_param: str(self.first_page + index), self.size_param: str(size)}
+    def page(self, index: int, size: int) -> dict[str, str]:
+        return {self.position_param: str(self.first_page + index), self.size_param: str(size)}
+
+    def after(self, query: Mapping[str, str], returned: int, body: Any = None) -> dict[str, str] | None:
+        number = _integer(query.get(self.position_param, str(self.first_page)))
+        return None if number is None else {**query, self.position_param: str(number + 1)}
+
+
+@dataclass(frozen=True)
+class OffsetLimitPaging(Paging):
+    """`offset-limit`: the position is the number of records skipped, the size the most a page holds.
+
+    `after` steps from the query alone: `body` is not read."""
+
+    style = "offset-limit"
+    record_positions = True
+
+    def page(self, index: int, size: int) -> dict[str, str]:
         return {self.position_param: str(index * size), self.size_param: str(size)}
+
+    def after(self, query: Mapping[str, str], returned: int, body: Any = None) -> dict[str, str] | None:
+        offset = _integer(query.get(self.position_param, "0"))
+        return None if offset is None else {**query, self.position_param: str(offset + returned)}
+
+
+def _integer(text: str) -> int | None:
+    """The integer `text` spells in ASCII digits after an optional minus sign, else None (`int` alone would
+    also take spaces, underscores, a plus sign and other scripts' digits)."""
+    digits = text.removeprefix("-")
+    return int(text) if digits.isascii() and digits.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -479,20 +537,14 @@ def _order_keys(items: list[dict[str, str]] | None) -> tuple[OrderKey, ...]:
     return tuple(OrderKey(item["field"], item["compare"], item["direction"]) for item in items or ())  # type: ignore[arg-type]
 
 
+def _paging(raw: Mapping[str, Any]) -> Paging:
+    requirements = dict(raw["requirements"])
+    if raw["style"] == PageNumberPaging.style:
+        return PageNumberPaging(raw["page-param"], raw["size-param"], requirements, raw["first-page"])
+    return OffsetLimitPaging(raw["offset-param"], raw["limit-param"], requirements)
+
+
 def _semantics(raw: dict[str, Any]) -> Semantics:
-    paging_raw = raw["paging"]
-    if paging_raw["style"] == "page-number":
-        paging = Paging(
-            "page-number",
-            paging_raw["page-param"],
-            paging_raw["size-param"],
-            dict(paging_raw["requirements"]),
-            paging_raw["first-page"],
-        )
-    else:
-        paging = Paging(
-            "offset-limit", paging_raw["offset-param"], paging_raw["limit-param"], dict(paging_raw["requirements"])
-        )
     order_raw = raw["order"]
     sort_raw = order_raw.get("sort")
     sort = None
@@ -555,7 +607,7 @@ def _semantics(raw: dict[str, Any]) -> Semantics:
         records_pointer=raw["list"]["records"],
         id_pointer=raw["list"]["id"],
         path_parameters=dict(raw.get("path-parameters", {})),
-        paging=paging,
+        paging=_paging(raw["paging"]),
         ordering=ordering,
         filters=filters,
         filter_requirements=dict(raw.get("filter-requirements", {})),

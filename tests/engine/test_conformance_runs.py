@@ -7,7 +7,10 @@ and while records are being inserted (churn), with no failure and no warning.
 Runs are shared where sharing proves the same thing. A fault or a variant switches the behaviour of
 one API's endpoint and every API's requirements are judged apart, so faults (and variants) of
 different APIs cannot interfere: one run switches on at most one fault per API (`pack`), and each
-fault is judged on its own API's part of the report. A test asks the `engine_run` fixture for the run
+fault is judged on its own API's part of the report. A fault's run stops each API at its first failed
+MUST requirement (--fail-fast): what it sent until then is what a default run sends first, so a fault
+found there is found by the default run; when an API stopped on another requirement (a fault may break
+several), the default run of that fault alone decides (`fault_report`). A test asks the `engine_run` fixture for the run
 it needs; each run is made once per session and worker, and the tests that read the same run carry
 the same `xdist_group`, so that `--dist loadgroup` sends them to one worker.
 """
@@ -20,11 +23,12 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from apiconform import contract
-from apiconform.engine import runner
+from apiconform.engine import http, runner
 from apiconform.engine.checks import BUILTIN_CHECKS, CHECKS
 from apiconform.engine.config import PLANNED_REQUESTS
 from apiconform.engine.session import RunConfig
@@ -100,6 +104,7 @@ class Run:
     seed: int = 0
     churn: float = 0.0
     har: bool = False
+    fail_fast: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,7 @@ def engine_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Run], Done
                 embedded_variants=wanted.variants,
                 seed=wanted.seed,
                 embedded_churn=wanted.churn,
+                fail_fast=wanted.fail_fast,
                 report_dir=str(directory),
             )
             code = runner.run(config, quiet=True, artefacts=runner.Artefacts(har=wanted.har))
@@ -152,7 +158,18 @@ VARIANT_RUNS = pack({name: (*variant.apis, *variant.untestable) for name, varian
 
 def fault_run(name: str) -> Run:
     (faults,) = [faults for faults in FAULT_RUNS if name in faults]
-    return Run(apis=tuple(sorted({FAULTS[fault].api for fault in faults})), faults=faults)
+    return Run(apis=tuple(sorted({FAULTS[fault].api for fault in faults})), faults=faults, fail_fast=True)
+
+
+def fault_report(
+    engine_run: Callable[[Run], Done], fault: str, shows: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """The report of the fault's pack run (--fail-fast) if it `shows` what the test looks for, else that
+    of the default run of the fault alone (its API stopped on another requirement first)."""
+    report = engine_run(fault_run(fault)).report
+    if shows(report):
+        return report
+    return engine_run(Run(apis=(FAULTS[fault].api,), faults=(fault,))).report
 
 
 def variant_run(name: str) -> Run:
@@ -226,7 +243,11 @@ def test_faults_are_packed_one_per_api_per_run():
 @pytest.mark.parametrize("fault", [in_group(fault, fault_group(fault)) for fault in sorted(FAULTS)])
 def test_fault_is_found_by_its_requirement(fault, engine_run):
     spec = FAULTS[fault]
-    report = engine_run(fault_run(fault)).report
+
+    def found_by_its_requirement(report: dict[str, Any]) -> bool:
+        return requirement(report, spec.api, spec.requirement)["verdict"] in ("fail", "warn")
+
+    report = fault_report(engine_run, fault, found_by_its_requirement)
     found = requirement(report, spec.api, spec.requirement)
     expected = "fail" if found["level"] == "MUST" else "warn"
     assert found["verdict"] == expected, findings(report, [spec.api])
@@ -239,7 +260,11 @@ def test_fault_is_found_by_its_requirement(fault, engine_run):
 @pytest.mark.parametrize("check", [in_group(check, fault_group(FIRES_ON[check])) for check in sorted(FIRES_ON)])
 def test_check_fires_on_its_fault(check, engine_run):
     spec = FAULTS[FIRES_ON[check]]
-    found = requirement(engine_run(fault_run(spec.name)).report, spec.api, spec.requirement)
+
+    def fired(report: dict[str, Any]) -> bool:
+        return check in requirement(report, spec.api, spec.requirement)["checks_failed"]
+
+    found = requirement(fault_report(engine_run, spec.name, fired), spec.api, spec.requirement)
     assert check in found["checks_failed"], f"{check} did not fire: {found['checks_failed']}"
 
 
@@ -296,3 +321,50 @@ def test_an_empty_value_from_a_negated_parameter_need_not_be_rejected(engine_run
         if any(url.endswith(("?offset=", "&offset=", "?limit=", "&limit=")) for url in urls):
             return
     pytest.fail("no seed of 0..7 sent an empty offset or limit: the test has no example to judge")
+
+
+def recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, wanted: Run) -> tuple[Done, Counter[str]]:
+    """A fresh run of `wanted` (not shared) and every request it sent, as `METHOD path?query`."""
+    sent: Counter[str] = Counter()
+    real = http.GuardedSession.request
+
+    def request(self: http.GuardedSession, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        parts = urlsplit(str(url))
+        sent[f"{method} {parts.path}?{parts.query}"] += 1
+        return real(self, method, url, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(http.GuardedSession, "request", request)
+        directory = tmp_path / ("fail-fast" if wanted.fail_fast else "full")
+        config = RunConfig(
+            apis=list(wanted.apis), embedded_faults=wanted.faults, fail_fast=wanted.fail_fast, report_dir=str(directory)
+        )
+        code = runner.run(config, quiet=True)
+    return Done(directory, code), sent
+
+
+@pytest.mark.e2e
+def test_fail_fast_stops_at_the_first_failed_must_after_sending_what_a_full_run_sends_first(monkeypatch, tmp_path):
+    fault = FAULTS["oes-bad-sort-accepted"]  # found by a cross-request check, with checks left to run after it
+    full, full_sent = recorded(monkeypatch, tmp_path, Run(apis=(fault.api,), faults=(fault.name,)))
+    fast, fast_sent = recorded(monkeypatch, tmp_path, Run(apis=(fault.api,), faults=(fault.name,), fail_fast=True))
+    assert fast.code == full.code == 1
+    report = fast.report
+    assert requirement(report, fault.api, fault.requirement)["verdict"] == "fail"
+    stopped = section(report, fault.api)["stopped_reason"]
+    assert stopped.startswith(f"--fail-fast: {fault.requirement} (a MUST) failed"), stopped
+    assert sum(fast_sent.values()) < sum(full_sent.values()) / 2
+    assert not fast_sent - full_sent, f"requests the full run does not send: {list(fast_sent - full_sent)[:3]}"
+    unjudged = [item for item in report["requirements"] if item["verdict"] == "not-exercised"]
+    assert unjudged, "nothing was left unjudged: the run did not stop"
+    assert all(item["reasons"] == [f"not judged: testing stopped ({stopped})"] for item in unjudged), unjudged
+
+
+@pytest.mark.e2e
+def test_fail_fast_changes_nothing_on_a_conformant_target(monkeypatch, tmp_path):
+    full, full_sent = recorded(monkeypatch, tmp_path, Run(apis=("bitgo-oes",)))
+    fast, fast_sent = recorded(monkeypatch, tmp_path, Run(apis=("bitgo-oes",), fail_fast=True))
+    assert fast.code == full.code == 0
+    assert section(fast.report, "bitgo-oes")["stopped_reason"] is None
+    assert fast_sent == full_sent
+    assert sum(full_sent.values()) > 100

@@ -34,7 +34,7 @@ def test_each_short_lived_reply_is_judged_on_its_own_view(brm_run):
     paging = brm_run.semantics.paging
     sent = []
     for size in range(1, 31):
-        url = brm_run.url(paging.query(0, size))
+        url = brm_run.url(paging.page(0, size))
         sent.append(brm_run.session.request("GET", url, headers=brm_run.auth_headers()))
     case = brm_run.operation().Case(query={}, path_parameters=brm_run.path_parameters())
     (judge,) = (check for check in brm_run.response_checks if check.__name__ == "apiconform_response_checks")
@@ -66,7 +66,7 @@ def test_a_crash_inside_a_check_is_inconclusive_and_the_run_ends_error(reference
         raise RuntimeError("a bug in the filter code")
 
     monkeypatch.setattr(checks.filtering, "record_matches", broken)
-    run.get({**run.semantics.paging.query(0, 20), "status": "completed"})
+    run.get({**run.semantics.paging.page(0, 20), "status": "completed"})
     session.finalize()
     cited = run.citing("records_match_filters")
     assert cited
@@ -234,7 +234,7 @@ def test_integers_past_pythons_digit_limit_are_judged_as_numbers(scripted, refer
     server = scripted(lambda path: (200, headers, body))
     session = ConformanceSession(RunConfig(apis=[BRM], base_urls={BRM: brm_base(server)}))
     run = session.runs[0]
-    run.get(run.semantics.paging.query(0, 10))
+    run.get(run.semantics.paging.page(0, 10))
     assert not run.ledger.errors, run.ledger.errors
     failures = [o for record in run.ledger for o in record.failures]
     assert any("is not of type" in o.message for o in failures), [o.message for o in failures]
@@ -256,7 +256,7 @@ def test_both_count_headers_are_judged_on_an_empty_result(scripted):
     server = scripted(lambda path: (200, headers, b"[]"))
     session = ConformanceSession(RunConfig(apis=[BRM], base_urls={BRM: brm_base(server)}))
     run = session.runs[0]
-    run.get({**run.semantics.paging.query(0, 10), "id": "nobody"})
+    run.get({**run.semantics.paging.page(0, 10), "id": "nobody"})
     counts = run.semantics.count_headers
     assert counts is not None
     for requirement in (counts.result_requirement, counts.total_requirement):
@@ -268,9 +268,9 @@ def test_a_total_count_missing_on_empty_results_fails_the_total_count(make_refer
     session = session_for(server, BRM)
     run = session.runs[0]
     counts = run.semantics.count_headers
-    run.get({**run.semantics.paging.query(0, 10)})
+    run.get({**run.semantics.paging.page(0, 10)})
     assert run.ledger[counts.total_requirement].passes and not run.ledger[counts.total_requirement].failure_count
-    run.get({**run.semantics.paging.query(0, 10), "id": "nobody"})
+    run.get({**run.semantics.paging.page(0, 10), "id": "nobody"})
     assert run.ledger[counts.total_requirement].failure_count
     assert not run.ledger[counts.result_requirement].failure_count
 
@@ -465,7 +465,7 @@ def test_an_empty_page_is_no_evidence_for_the_page_size_bound(scripted):
     server = scripted(lambda path: (200, headers, b"[]"))
     session = ConformanceSession(RunConfig(apis=[BRM], base_urls={BRM: brm_base(server)}))
     run = session.runs[0]
-    run.get(run.semantics.paging.query(0, 5))
+    run.get(run.semantics.paging.page(0, 5))
     bound = run.ledger[run.semantics.paging.requirements["size-bound"]]
     assert not bound.passes and not bound.failure_count
     # The count headers are judged on it all the same: both say 0, rightly.

@@ -69,6 +69,8 @@ class RunConfig:
     # The requests planned per API (--max-requests sets both): see PLANNED_REQUESTS.
     planned_requests: int = PLANNED_REQUESTS
     max_time: float | None = None
+    # Stop testing an API once one of its MUST requirements has failed (the gate's answer is known).
+    fail_fast: bool = False
     timeout: float = DEFAULT_REQUEST_TIMEOUT
     allow_unsafe_methods: bool = False
     # TLS: verified against the system's CAs, or this CA bundle (PEM); `insecure` verifies nothing.
@@ -157,6 +159,14 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             "metavar": "SECONDS",
             "help": "time budget of the run, counted from start-up: no request is sent or waited for after it, "
             "and the run ends within 2 s of it",
+        },
+    ),
+    (
+        "--fail-fast",
+        {
+            "action": "store_true",
+            "help": "stop testing an API at its first failed MUST requirement: the exit code is the same, fewer "
+            "requests are sent, and the requirements not yet judged are reported as not exercised",
         },
     ),
     (
@@ -297,6 +307,7 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
         seed=get("seed", DEFAULT_SEED),
         rate_limit=get("rate_limit"),
         max_time=get("max_time"),
+        fail_fast=bool(get("fail_fast")),
         timeout=get("request_timeout", DEFAULT_REQUEST_TIMEOUT),
         allow_unsafe_methods=bool(get("allow_unsafe_methods")),
         ca_bundle=ca_bundle_path(get("ca_bundle"), bool(get("insecure"))),

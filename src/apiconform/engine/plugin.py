@@ -22,6 +22,7 @@ from apiconform.engine import config as engine_config
 from apiconform.engine.config import ConfigurationError
 from apiconform.engine.interruption import Interruption
 from apiconform.engine.session import ConformanceSession
+from apiconform.engine.target import ApiRun
 from apiconform.exitcodes import ExitCode
 
 SESSION_KEY = pytest.StashKey[ConformanceSession]()
@@ -94,6 +95,10 @@ class ConformancePlugin:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Past --max-time, the property tests and scenario checks are skipped before they start: they could
         send nothing, and generating examples alone can take seconds. The run ends within seconds of its limit."""
+        run = self._property_test_run(item)
+        if run is not None and run.stopped_at_failure is not None:
+            # --fail-fast: the cases could send nothing; generating them alone takes a second or more.
+            pytest.skip(f"testing stopped ({run.stopped_at_failure})")
         deadline = self.session.deadline
         if deadline is None or "test_requirement" in item.name or time.monotonic() < deadline:
             return
@@ -113,13 +118,19 @@ class ConformancePlugin:
             return outcome
         if _is_finding(call.excinfo.value):
             return outcome
-        api = item.name.split(f"{PROPERTY_TESTS}__", 1)[1].split("[", 1)[0]
-        run = next((run for run in self.session.runs if run.contract.api.replace("-", "_") == api), None)
+        run = self._property_test_run(item)
         if run is not None:
             cited = [rid for name in run.response_check_names for rid in run.citing(name)]
             cited += run.citing("negative_data_rejection") + run.citing("unsupported_method")
             run.crashed(f"the property tests ({item.name})", call.excinfo.value, cited)
         return outcome
+
+    def _property_test_run(self, item: pytest.Item) -> ApiRun | None:
+        """The API run whose property test `item` is (None for any other item)."""
+        if f"{PROPERTY_TESTS}__" not in item.name:
+            return None
+        api = item.name.split(f"{PROPERTY_TESTS}__", 1)[1].split("[", 1)[0]
+        return next((run for run in self.session.runs if run.contract.api.replace("-", "_") == api), None)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -179,7 +179,7 @@ def _api(run: ApiRun, requirements: list[dict[str, Any]]) -> dict[str, Any]:
         "redirects_not_followed": traffic.redirects,
         "offsite_redirect_count": traffic.offsite_redirect_count,
         "offsite_redirects": list(traffic.offsite_redirects),
-        "stopped_reason": traffic.stopped,
+        "stopped_reason": run.stopped_at_failure or traffic.stopped,
         "budget_exhausted": run.budget_exhausted,
         "first_failure_after_requests": run.first_failure_after,
         "plan": {

@@ -140,6 +140,7 @@ class ConformanceSession:
                 self.config.planned_requests, scale=min(1.0, self.config.planned_requests / PLANNED_REQUESTS)
             ),
             allow_unsafe_methods=len(methods) > 1,
+            fail_fast=self.config.fail_fast,
         )
         checks.attach(run)
         return run
@@ -207,7 +208,7 @@ class ConformanceSession:
         for run in self.runs:
             try:
                 with run.spending("preflight"):
-                    reply = run.get(run.semantics.paging.query(0, 1))
+                    reply = run.get(run.semantics.paging.page(0, 1))
             except requests.RequestException as exc:  # the target's doing; a bug of ours propagates
                 run.untestable = run.secrets.redact(str(exc) or type(exc).__name__)
                 continue
@@ -263,7 +264,12 @@ class ConformanceSession:
             return
         run.scenarios_done.add(name)
         scenario = relations[name]
-        if run.untestable is not None or run.budget_exhausted or not scenario.applies(run.semantics):
+        if (
+            run.untestable is not None
+            or run.budget_exhausted
+            or run.stopped_at_failure is not None
+            or not scenario.applies(run.semantics)
+        ):
             return
         try:
             with run.spending(name):
@@ -284,6 +290,8 @@ class ConformanceSession:
                 if not (record.passes or record.failure_count or record.inconclusive or record.not_exercised):
                     if self.interrupted:
                         reason = f"the run was interrupted ({self.interrupted[0]}) before this was judged"
+                    elif run.stopped_at_failure is not None:
+                        reason = f"not judged: testing stopped ({run.stopped_at_failure})"
                     elif run.budget_exhausted:
                         reason = f"no more requests were sent: {run.session.traffic.stopped or 'the budget ran out'}"
                     else:

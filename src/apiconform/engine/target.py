@@ -365,6 +365,7 @@ class ApiRun:
         schemathesis_config: SchemathesisConfig,
         plan: RequestPlan,
         allow_unsafe_methods: bool = False,
+        fail_fast: bool = False,
     ) -> None:
         self.contract = contract
         self.semantics = contract.semantics
@@ -395,6 +396,10 @@ class ApiRun:
         self.scenarios_done: set[str] = set()
         # How many requests had been sent when the first failure was seen (benchmarks report it).
         self.first_failure_after: int | None = None
+        # --fail-fast: once a MUST requirement has failed, no further check starts and no request is sent
+        # for this API (why, once it happened). What ran before is exactly what a full run does first.
+        self.fail_fast = fail_fast
+        self.stopped_at_failure: str | None = None
         # Values learnt from the target (apiconform.engine.discovery), shared by the checks.
         self.discovery = Discovery()
         # The latest reply to each URL asked with the configured credentials. A relation's first try may
@@ -424,6 +429,8 @@ class ApiRun:
 
     def may_run_relation_example(self, check: str) -> bool:
         """Whether the cross-request checks' share of the plan has room for one more example of `check`."""
+        if self.stopped_at_failure is not None:
+            return False
         if self.plan.relations_have_room(self.session.traffic.sent):
             return True
         self.plan.note_relation_cut(check)
@@ -431,6 +438,8 @@ class ApiRun:
 
     def may_send_property_case(self) -> bool:
         """Whether the property tests' share of the plan has room for one more case."""
+        if self.stopped_at_failure is not None:
+            return False
         if self.plan.spent.get(PROPERTY_ACTIVITY, 0) < self.plan.property_share(self.session.traffic.sent):
             return True
         self.plan.note_property_cut()
@@ -604,6 +613,16 @@ class ApiRun:
         if observation.outcome is Outcome.FAIL and self.first_failure_after is None:
             self.first_failure_after = self.session.traffic.sent
         self.ledger.record(observation)
+        if (
+            self.fail_fast
+            and self.stopped_at_failure is None
+            and observation.outcome is Outcome.FAIL
+            and not observation.alternatives
+            and self.ledger[observation.requirement].requirement.level == "MUST"
+        ):
+            self.stopped_at_failure = (
+                f"--fail-fast: {observation.requirement} (a MUST) failed at request {self.session.traffic.sent}"
+            )
 
     def observe_all(self, observations: Iterable[Observation]) -> None:
         for observation in observations:

@@ -319,7 +319,7 @@ def ids(source: ApiRun | Context | Semantics, records: Iterable[object]) -> list
 def page_words(paging: Paging, index: int, size: int) -> str:
     """The `index`-th page of `size` records in the API's own words, i.e. the query that asks for it:
     `offset=74&limit=2` for an offset API, `pageNumber=37&pageSize=2` for a page-number one."""
-    return "&".join(f"{name}={value}" for name, value in paging.query(index, size).items())
+    return "&".join(f"{name}={value}" for name, value in paging.page(index, size).items())
 
 
 def describe_ids(values: Sequence[str], limit: int = 5) -> str:
@@ -376,7 +376,7 @@ def fetch(
 ) -> tuple[Exchange, list[Any] | None]:
     """The `index`-th page of `size` records of the query: the exchange and its records. `reuse`: a
     reference page, which a relation's first try may take from an earlier identical request."""
-    reply = run.get({**query, **run.semantics.paging.query(index, size)}, reuse=reuse)
+    reply = run.get({**query, **run.semantics.paging.page(index, size)}, reuse=reuse)
     return reply, reply.records(run.semantics.records_pointer)
 
 

@@ -227,10 +227,17 @@ def sorted_by_each_key(run: ApiRun) -> None:
             for direction_name, direction in sort.directions.items()
             for base in bases
         ]
-        firsts = run.get_many([{**query, **paging.query(0, size)} for query, _ in asked])
-        # A short first page is the last one: there is no boundary to judge after it.
-        full = [i for i, reply in enumerate(firsts) if len(reply.records(run.semantics.records_pointer) or []) >= size]
-        seconds = dict(zip(full, run.get_many([{**asked[i][0], **paging.query(1, size)} for i in full]), strict=True))
+        first_queries = [{**query, **paging.page(0, size)} for query, _ in asked]
+        firsts = run.get_many(first_queries)
+        second_queries: dict[int, dict[str, str]] = {}
+        for i, (first_query, reply) in enumerate(zip(first_queries, firsts, strict=True)):
+            batch = reply.records(run.semantics.records_pointer) or []
+            if len(batch) < size:
+                continue  # a short first page is the last one: there is no boundary to judge after it
+            following = paging.after(first_query, discovery.records_stepped(batch, size), reply.body)
+            if following is not None:
+                second_queries[i] = following
+        seconds = dict(zip(second_queries, run.get_many(list(second_queries.values())), strict=True))
         for i, ((query, direction), first_reply) in enumerate(zip(asked, firsts, strict=True)):
             keys = [OrderKey(key.field, key.compare, direction), *run.semantics.ordering.tiebreak]
             second_reply = seconds.get(i)
@@ -302,7 +309,12 @@ def same_order(semantics: Semantics, replies: list[Exchange], message: str, judg
     return None
 
 
-@relation(applies=lambda semantics: "default-order" in semantics.ordering.requirements)
+def _default_order_by_position(semantics: Semantics) -> bool:
+    """A default order to judge, on pages asked for by position (the first three)."""
+    return semantics.paging.random_access and "default-order" in semantics.ordering.requirements
+
+
+@relation(applies=_default_order_by_position)
 def default_order_holds(run: ApiRun) -> None:
     """Without a sort field the same page comes back in the same order; where the spec names a default
     order, each page's order is judged against it by `records_in_order`."""
@@ -340,7 +352,7 @@ def order_is_stable(run: ApiRun) -> None:
         query = draw_query(run, data, with_sort=False)
 
         def attempt() -> list[Observation]:
-            replies = run.get_many([{**query, **run.semantics.paging.query(0, size)}] * 3)
+            replies = run.get_many([{**query, **run.semantics.paging.page(0, size)}] * 3)
             fetched = [reply.records(run.semantics.records_pointer) for reply in replies]
             if any(records is None for records in fetched):
                 return []

@@ -200,7 +200,12 @@ def tile_indices(records: int, small: int) -> list[int]:
     return sorted({i for i in (*range(TILE_FIRST_PAGES), count - 2, count - 1) if 0 <= i < count})
 
 
-@relation()
+def _random_access(semantics: Semantics) -> bool:
+    """Pages can be asked for by position, not only the first and then the next."""
+    return semantics.paging.random_access
+
+
+@relation(applies=_random_access)
 def pages_tile_one_large_page(run: ApiRun) -> None:
     """Small pages hold what one large page holds at their positions: no record on two pages, none skipped."""
     judge = Judge("pages_tile_one_large_page", run.semantics.paging.requirements["skip"])
@@ -217,7 +222,7 @@ def pages_tile_one_large_page(run: ApiRun) -> None:
             wanted = ids(run, large)
             indices = tile_indices(len(large), small)
             paging = run.semantics.paging
-            replies = run.get_many([{**query, **paging.query(index, small)} for index in indices])
+            replies = run.get_many([{**query, **paging.page(index, small)} for index in indices])
             pages: list[tuple[int, Exchange]] = []  # the small pages walked, with their indices
             for index, reply in zip(indices, replies, strict=True):
                 if reply.records(run.semantics.records_pointer) is None:
@@ -234,7 +239,7 @@ def pages_tile_one_large_page(run: ApiRun) -> None:
     explore(run, judge.check, 5, plan)
 
 
-@relation()
+@relation(applies=_random_access)
 def omitted_page_is_first_page(run: ApiRun) -> None:
     """A query without the page position returns the first page."""
     paging = run.semantics.paging
@@ -293,14 +298,10 @@ def default_page_size_is_prefix(run: ApiRun) -> None:
             large_reply, large, stable = fetch_twice(run, query, 0, large_size)
             if not stable:
                 return [judge.inconclusive(UNSTABLE)]
-            second_reply = run.get(
-                {
-                    **query,
-                    paging.position_param: str(paging.query(1, 1)[paging.position_param])
-                    if paging.style == "page-number"
-                    else str(default_size),
-                }
-            )
+            second_query = paging.after(query, default_size, first_reply.body)
+            if second_query is None:
+                return [judge.not_exercised("the default page names no page after it")]
+            second_reply = run.get(second_query)
             second = second_reply.records(run.semantics.records_pointer)
             if large is None or second is None:
                 return []
@@ -348,7 +349,7 @@ def _narrow_query(run: ApiRun, data: st.DataObject) -> dict[str, str] | None:
     return {**partition.query, narrowing.param: str(data.draw(st.sampled_from(values), label="narrowed to"))}
 
 
-@relation()
+@relation(applies=_random_access)
 def walk_ends_cleanly(run: ApiRun) -> None:
     """Walking a small result page by page ends with a short page; the page after it is empty."""
     judge = Judge("walk_ends_cleanly", run.semantics.paging.requirements["past-end"])
@@ -388,11 +389,13 @@ def walk_ends_cleanly(run: ApiRun) -> None:
     explore(run, judge.check, 4, plan)
 
 
-def _offset_counts(semantics: Semantics) -> bool:
-    return semantics.count_headers is not None and semantics.paging.style == "offset-limit"
+def _counts_at_record_positions(semantics: Semantics) -> bool:
+    """Count headers, and pages asked for at any record position (offset=total, offset=total-1)."""
+    paging = semantics.paging
+    return semantics.count_headers is not None and paging.random_access and paging.record_positions
 
 
-@relation(applies=_offset_counts)
+@relation(applies=_counts_at_record_positions)
 def total_count_invariant(run: ApiRun) -> None:
     """The total count is the same whatever the page, and past-the-end positions return nothing."""
     counts = run.semantics.count_headers
@@ -408,8 +411,8 @@ def total_count_invariant(run: ApiRun) -> None:
         index = data.draw(st.integers(0, 5), label="page")
 
         def attempt() -> list[Observation]:
-            first = run.get({**query, **paging.query(0, size)})
-            later = run.get({**query, **paging.query(index, size + 1)})
+            first = run.get({**query, **paging.page(0, size)})
+            later = run.get({**query, **paging.page(index, size + 1)})
             totals = [reply.headers.get(header) for reply in (first, later) if reply.status == 200]
             if len(totals) < 2 or None in totals:
                 return []  # a missing header is the per-response checks' finding
