@@ -21,6 +21,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from apiconform.engine import http, runner
 from apiconform.engine.checks import BUILTIN_CHECKS, CHECKS
 from apiconform.engine.config import PLANNED_REQUESTS
 from apiconform.engine.session import RunConfig
+from apiconform.reporting.waivers import Waiver
 from apiconform.server import FAULTS, VARIANTS
 
 # For each check, a fault on which it must fire (record a failure against the fault's requirement).
@@ -368,3 +370,19 @@ def test_fail_fast_changes_nothing_on_a_conformant_target(monkeypatch, tmp_path)
     assert section(fast.report, "bitgo-oes")["stopped_reason"] is None
     assert fast_sent == full_sent
     assert sum(full_sent.values()) > 100
+
+
+@pytest.mark.e2e
+def test_fail_fast_does_not_stop_at_a_waived_failure(tmp_path):
+    # A waived failure does not fail the gate: stopping there would end a run that may pass before it was judged.
+    fault = FAULTS["oes-bad-sort-accepted"]
+    waiver = Waiver(fault.requirement, "known, fix scheduled", "T-1", date.today() + timedelta(days=30))
+    config = RunConfig(
+        apis=[fault.api], embedded_faults=(fault.name,), fail_fast=True, waivers=(waiver,), report_dir=str(tmp_path)
+    )
+    done = Done(tmp_path, runner.run(config, quiet=True))
+    report = done.report
+    assert done.code == 0, findings(report)
+    assert requirement(report, fault.api, fault.requirement)["verdict"] == "waived"
+    assert section(report, fault.api)["stopped_reason"] is None
+    assert not [item for item in report["requirements"] if "testing stopped" in " ".join(item["reasons"])]

@@ -140,7 +140,7 @@ class ConformanceSession:
                 self.config.planned_requests, scale=min(1.0, self.config.planned_requests / PLANNED_REQUESTS)
             ),
             allow_unsafe_methods=len(methods) > 1,
-            fail_fast=self.config.fail_fast,
+            stops_at=self._gate_requirements(loaded) if self.config.fail_fast else frozenset(),
         )
         checks.attach(run)
         return run
@@ -251,6 +251,11 @@ class ConformanceSession:
         if self.config.token:
             return f"with the token from {self.config.token_source or 'the configuration'}: is it valid for this API?"
         return f"without a token (none was given: looked for {TOKEN_SOURCES})"
+
+    def _gate_requirements(self, loaded: contract.Contract) -> frozenset[str]:
+        """The requirements whose failure fails the gate: MUST, and no waiver that is current today covers them."""
+        waived = {waiver.requirement for waiver in self.config.waivers if not waiver.expired(self.started.date())}
+        return frozenset(req.id for req in loaded.requirements if req.level == "MUST" and req.id not in waived)
 
     def scenarios_for(self, run: ApiRun) -> list[str]:
         """The scenario checks the API's catalog cites and its semantics support, in registry order."""

@@ -365,7 +365,7 @@ class ApiRun:
         schemathesis_config: SchemathesisConfig,
         plan: RequestPlan,
         allow_unsafe_methods: bool = False,
-        fail_fast: bool = False,
+        stops_at: frozenset[str] = frozenset(),
     ) -> None:
         self.contract = contract
         self.semantics = contract.semantics
@@ -396,9 +396,10 @@ class ApiRun:
         self.scenarios_done: set[str] = set()
         # How many requests had been sent when the first failure was seen (benchmarks report it).
         self.first_failure_after: int | None = None
-        # --fail-fast: once a MUST requirement has failed, no further check starts and no request is sent
-        # for this API (why, once it happened). What ran before is exactly what a full run does first.
-        self.fail_fast = fail_fast
+        # --fail-fast: the requirements whose failure decides the gate (MUST, no current waiver). Once one
+        # has failed, no further example or check starts for this API (`stopped_at_failure` says why); the
+        # one under way finishes. What ran before is exactly what a full run does first.
+        self.stops_at = stops_at
         self.stopped_at_failure: str | None = None
         # Values learnt from the target (apiconform.engine.discovery), shared by the checks.
         self.discovery = Discovery()
@@ -614,11 +615,10 @@ class ApiRun:
             self.first_failure_after = self.session.traffic.sent
         self.ledger.record(observation)
         if (
-            self.fail_fast
-            and self.stopped_at_failure is None
+            self.stopped_at_failure is None
             and observation.outcome is Outcome.FAIL
             and not observation.alternatives
-            and self.ledger[observation.requirement].requirement.level == "MUST"
+            and observation.requirement in self.stops_at
         ):
             self.stopped_at_failure = (
                 f"--fail-fast: {observation.requirement} (a MUST) failed at request {self.session.traffic.sent}"
