@@ -109,8 +109,7 @@ def fetch_completes(
 ) -> list[CompleteSet]:
     """`fetch_complete` for each query; their first pages are asked for together (most sets are one page)."""
     size = honoured_size(run)
-    paging = run.semantics.paging
-    first_queries = [{**query, **paging.page(0, size)} for query in queries]
+    first_queries = [{**query, **run.semantics.paging.page(0, size)} for query in queries]
     firsts = run.get_many(first_queries, reuse=reuse)
     results = []
     for asked, first in zip(first_queries, firsts, strict=True):
@@ -128,7 +127,7 @@ def fetch_completes(
             if len(batch) < size:
                 result = records if walked_cleanly(run, records) else None
                 break
-            following = paging.after(asked, records_stepped(batch, size), reply.body)
+            following = page_after(run, asked, reply, batch, size)
             if following is None:
                 break
             asked = following
@@ -136,11 +135,14 @@ def fetch_completes(
     return results
 
 
-def records_stepped(batch: Sequence[Any], size: int) -> int:
-    """How many records a walk steps over after a page of `size` that held `batch`: no more than `size`,
-    even when the page held more (a size-bound fault, which the per-response checks judge), so that the
-    walk keeps to the positions it asked for."""
-    return min(len(batch), size)
+def page_after(
+    run: ApiRun, asked: Mapping[str, str], reply: Exchange, batch: Sequence[Any], size: int
+) -> dict[str, str] | None:
+    """The query of the page after `reply`, the answer to `asked` (a page of `size`) holding `batch`.
+
+    The walk steps over no more than `size` records, even when the page held more (a size-bound fault,
+    which the per-response checks judge), so that it keeps to the positions it asked for."""
+    return run.semantics.paging.after(asked, min(len(batch), size), reply.body)
 
 
 def complete_set(run: ApiRun, query: Mapping[str, str]) -> list[Any] | None:
@@ -182,11 +184,10 @@ def inventory(run: ApiRun) -> Inventory:
 def _take_inventory(run: ApiRun) -> Inventory:
     size = honoured_size(run)
     partitions = []
-    paging = run.semantics.paging
     for query in default_partitions(run):
         records: list[Any] = []
         complete = False
-        asked = {**query, **paging.page(0, size)}
+        asked = {**query, **run.semantics.paging.page(0, size)}
         for _ in range(INVENTORY_PAGES):
             reply = run.get(asked)
             batch = reply.records(run.semantics.records_pointer)
@@ -197,7 +198,7 @@ def _take_inventory(run: ApiRun) -> Inventory:
             if len(batch) < size:
                 complete = True
                 break
-            following = paging.after(asked, records_stepped(batch, size), reply.body)
+            following = page_after(run, asked, reply, batch, size)
             if following is None:
                 break
             asked = following

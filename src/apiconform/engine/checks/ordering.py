@@ -234,7 +234,7 @@ def sorted_by_each_key(run: ApiRun) -> None:
             batch = reply.records(run.semantics.records_pointer) or []
             if len(batch) < size:
                 continue  # a short first page is the last one: there is no boundary to judge after it
-            following = paging.after(first_query, discovery.records_stepped(batch, size), reply.body)
+            following = discovery.page_after(run, first_query, reply, batch, size)
             if following is not None:
                 second_queries[i] = following
         seconds = dict(zip(second_queries, run.get_many(list(second_queries.values())), strict=True))
