@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from apiconform import contract
+from apiconform.engine import ast_guard
 from apiconform.engine import config as engine_config
 from apiconform.engine.config import ConfigurationError
 from apiconform.engine.interruption import Interruption
@@ -231,6 +232,7 @@ def pytest_configure(config: pytest.Config) -> None:
             interruption.uninstall()
         # One line and exit 2, as `apiconform run` gives (a pytest UsageError would exit 4).
         pytest.exit(f"apiconform: {exc}", returncode=ExitCode.USAGE)
+    config.add_cleanup(ast_guard.install())  # as `apiconform run` does (runner.py)
     plugin = ConformancePlugin(session, interruption, owns_interruption=installed, sets_exit_status=True)
     # Registered while pytest configures: pytest calls the object's own pytest_configure at once.
     config.pluginmanager.register(plugin, ConformancePlugin.NAME)

@@ -27,6 +27,7 @@ from typing import Any, TextIO
 
 import pytest
 
+from apiconform.engine import ast_guard
 from apiconform.engine.config import RunConfig
 from apiconform.engine.interruption import Interruption
 from apiconform.engine.plugin import ConformancePlugin
@@ -380,6 +381,9 @@ def run(
         # SIGINT, SIGTERM and a closed stdout end the run as interrupted, with reports (engine/interruption.py).
         if interruption.install():
             cleanup.callback(interruption.uninstall)
+        # The run's threads and pytest's finalizer hooks overlap `ast.parse` calls, which some CPython
+        # releases cannot take (engine/ast_guard.py).
+        cleanup.callback(ast_guard.install())
         progress_stream = cleanup.enter_context(_beside_capture(stream)) if live else stream
         progress = Progress(progress_stream, quiet=quiet, live=live, colour=colour)
         try:
