@@ -53,6 +53,9 @@ INSTALL_TIMEOUT = 1800
 RUN_TIMEOUT = 900
 # The options that point a CI job at the vendor; without them the run tests the embedded reference server.
 _TARGET_OPTIONS = ("--base-url", "--enterprise-id", "--token", "--token-file")
+# What an installed run proves is the install, not the conformance (a passing default run of every API
+# is `make run`'s and the engine tests'): a small plan of requests.
+_SMALL_PLAN = ("--max-requests", "60")
 
 
 def _checkout(tmp_path: Path, name: str = "checkout") -> Path:
@@ -71,6 +74,9 @@ def _environment(venv: Path, **extra: str) -> dict[str, str]:
     env["PATH"] = os.pathsep.join([str(venv / "bin"), env.get("PATH", os.defpath)])
     env["VIRTUAL_ENV"] = str(venv)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    # Byte-compiling every installed module is most of an install's CPU; Python compiles what it
+    # imports on first use instead. The installed files are the same.
+    env["PIP_NO_COMPILE"] = "1"
     env.update(extra)
     return env
 
@@ -206,10 +212,8 @@ def test_the_wheel_installs_and_runs_from_an_empty_folder(tmp_path: Path) -> Non
     assert "[bitgo-oes]" in catalog.stdout and "[brm-adjust-balance]" in catalog.stdout
 
     report_dir = tmp_path / "report"
-    # Every API, on a small plan: what is proven here is the install, not the conformance (a passing
-    # default run of every API is `make run`'s and the engine tests').
     run = _run(
-        ["apiconform", "run", "--api", "all", "--max-requests", "60", "--report-dir", report_dir],
+        ["apiconform", "run", "--api", "all", *_SMALL_PLAN, "--report-dir", report_dir],
         cwd=empty,
         env=env,
         timeout=RUN_TIMEOUT,
@@ -221,7 +225,8 @@ def test_the_wheel_installs_and_runs_from_an_empty_folder(tmp_path: Path) -> Non
 def _run_step(command: str, *, workspace: Path, env: dict[str, str]) -> None:
     """One step of a CI job: an `apiconform run` against the embedded server, anything else through bash."""
     if command.lstrip().startswith("apiconform run"):
-        argv: list[str] = _against_embedded_server(command)
+        # On a small plan, as the wheel's run: what the job proves is that its commands install and gate.
+        argv: list[str] = [*_against_embedded_server(command), *_SMALL_PLAN]
         timeout = RUN_TIMEOUT
     else:
         argv = ["bash", "-euo", "pipefail", "-c", command]

@@ -31,6 +31,9 @@ from apiconform.engine.target import wire_query
 from apiconform.server import ReferenceServer
 from apiconform.server.data import enterprise_id
 
+# schemathesis' whole engine against a running server: seconds per test, so outside `make check`.
+pytestmark = pytest.mark.e2e
+
 SEED = 20260801
 DATA_SEED = 0
 UNREACHABLE = "http://127.0.0.1:9"

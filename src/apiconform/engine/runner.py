@@ -455,8 +455,11 @@ def _run(
             "-p",
             "no:cacheprovider",
             "--noconftest",
-            "-W",
-            "ignore::pytest.PytestUnraisableExceptionWarning",
+            # pytest's watch for exceptions raised in finalizers collects garbage twice per session
+            # (a third of a second) to report what the run never showed anyway; Python's default hook
+            # reports them on standard error instead, through the run's redaction.
+            "-p",
+            "no:unraisableexception",
             # The engine raises its own AssertionErrors with their messages; rewriting the asserts of
             # every module pytest imports (schemathesis' among them) only costs seconds of start-up.
             "--assert=plain",
