@@ -456,8 +456,8 @@ def _run(
             "no:cacheprovider",
             "--noconftest",
             # pytest's watch for exceptions raised in finalizers collects garbage twice per session
-            # (a third of a second) to report what the run never showed anyway; Python's default hook
-            # reports them on standard error instead, through the run's redaction.
+            # (a third of a second) to turn them into warnings a run would ignore; without it, Python's
+            # default hook writes them to standard error (captured during a test, else redacted).
             "-p",
             "no:unraisableexception",
             # The engine raises its own AssertionErrors with their messages; rewriting the asserts of
