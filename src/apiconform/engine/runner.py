@@ -381,8 +381,8 @@ def run(
         # SIGINT, SIGTERM and a closed stdout end the run as interrupted, with reports (engine/interruption.py).
         if interruption.install():
             cleanup.callback(interruption.uninstall)
-        # The run's threads and pytest's finalizer hooks overlap `ast.parse` calls, which some CPython
-        # releases cannot take (engine/ast_guard.py).
+        # The embedded server's thread may parse source (a traceback's carets) while Hypothesis or pytest
+        # does here; some CPython releases cannot take overlapping `ast.parse` calls (engine/ast_guard.py).
         cleanup.callback(ast_guard.install())
         progress_stream = cleanup.enter_context(_beside_capture(stream)) if live else stream
         progress = Progress(progress_stream, quiet=quiet, live=live, colour=colour)
