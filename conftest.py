@@ -26,9 +26,9 @@ from apiconform.engine import ast_guard
 
 pytest_plugins = ["apiconform.server.testing"]
 
-# On CPython 3.11.0-3.11.7 two overlapping `ast.parse` calls (threads, or a finalizer run by the garbage
-# collector) make one raise SystemError; raised while pytest formats a failure, it kills an xdist
-# worker with an INTERNALERROR (engine/ast_guard.py). Guarded for this whole process.
+# On some CPython releases (this machine's 3.11.7 among them) two overlapping `ast.parse` calls (threads,
+# or a finalizer run by the garbage collector) make one raise SystemError; raised while pytest formats a
+# failure, it kills an xdist worker with an INTERNALERROR (engine/ast_guard.py). Guarded for this process.
 ast_guard.install()
 
 # Fixtures that run the engine or the CLI against a server: whoever uses one is end to end.

@@ -74,7 +74,7 @@ def _environment(venv: Path, **extra: str) -> dict[str, str]:
     env["PATH"] = os.pathsep.join([str(venv / "bin"), env.get("PATH", os.defpath)])
     env["VIRTUAL_ENV"] = str(venv)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    # Byte-compiling every installed module is most of an install's CPU; Python compiles what it
+    # Byte-compiling every installed module is a third of an install's CPU; Python compiles what it
     # imports on first use instead. The installed files are the same.
     env["PIP_NO_COMPILE"] = "1"
     env.update(extra)

@@ -4,11 +4,12 @@ CPython 3.11.0 to 3.11.7 and 3.12.0 to 3.12.1 count the depth of the syntax tree
 counter per interpreter, which every parse resets when it starts (python/cpython#106905). A parse that
 starts while another is under way, in another thread or in a finalizer the garbage collector runs in
 the middle of it, leaves the first one's count unbalanced, and it raises `SystemError: AST constructor
-recursion depth mismatch`. A run has both: the embedded server's and the request watchdog's threads,
-and pytest formatting an unraisable exception's traceback inside a finalizer (3.11's tracebacks parse
-the source line to place their carets). Hypothesis parses sources for constants, pytest to show the
-failing statement: raised inside pytest's report of a failed test, the SystemError ends the session
-with an INTERNALERROR. Fixed in 3.11.8 and 3.12.2 (python/cpython#113035); there, nothing is changed.
+recursion depth mismatch`. Both happen here. 3.11's tracebacks parse the source line to place their
+carets, so the embedded server's thread parses when it formats one, while the run's own thread may be
+parsing (Hypothesis reads sources for constants, pytest shows a failing statement); and under pytest
+(the project's tests, the pytest door) pytest's unraisable-exception hook formats a traceback inside a
+finalizer. Raised inside pytest's report of a failed test, the SystemError ends the session with an
+INTERNALERROR. Fixed in 3.11.8 and 3.12.2 (python/cpython#113035); there, nothing is changed.
 """
 
 from __future__ import annotations
