@@ -31,6 +31,7 @@ from apiconform.engine.records import MISSING
 from apiconform.engine.redaction import Redactor
 from apiconform.engine.target import ApiRun, RequestPlan
 from apiconform.engine.verdicts import Observation, Outcome
+from apiconform.reporting.waivers import in_force
 
 
 class ConformanceSession:
@@ -254,7 +255,7 @@ class ConformanceSession:
 
     def _gate_requirements(self, loaded: contract.Contract) -> frozenset[str]:
         """The requirements whose failure fails the gate: MUST, and no waiver that is current today covers them."""
-        waived = {waiver.requirement for waiver in self.config.waivers if not waiver.expired(self.started.date())}
+        waived = in_force(self.config.waivers, self.started.date())
         return frozenset(req.id for req in loaded.requirements if req.level == "MUST" and req.id not in waived)
 
     def scenarios_for(self, run: ApiRun) -> list[str]:

@@ -33,6 +33,7 @@ from apiconform.engine.plugin import SESSION_KEY
 from apiconform.engine.session import ConformanceSession
 from apiconform.engine.target import PROPERTY_ACTIVITY, ApiRun, readable, wire_query
 from apiconform.engine.verdicts import Verdict
+from apiconform.reporting.waivers import in_force
 
 
 def _sent_an_empty_value(response: Response) -> bool:
@@ -132,8 +133,8 @@ def test_requirement(conformance: ConformanceSession, api: str, requirement_id: 
     crashes = [reason for reason in record.reasons() if reason in run.ledger.errors]
     if verdict is Verdict.INCONCLUSIVE and crashes:
         pytest.fail(f"{requirement_id}: {verdict.value}: {'; '.join(crashes)}", pytrace=False)
-    waiver = next((w for w in conformance.config.waivers if w.requirement == requirement_id), None)
-    if verdict in (Verdict.FAIL, Verdict.WARN) and waiver and not waiver.expired(conformance.started.date()):
+    waiver = in_force(conformance.config.waivers, conformance.started.date()).get(requirement_id)
+    if verdict in (Verdict.FAIL, Verdict.WARN) and waiver:
         pytest.xfail(f"waived until {waiver.expires} ({waiver.ticket}): {waiver.reason}")
     if verdict is Verdict.FAIL:
         first = record.failures[0] if record.failures else None

@@ -123,6 +123,11 @@ def load_waivers(path: str | Path) -> tuple[Waiver, ...]:
     return parse_waivers(data, str(path))
 
 
+def in_force(waivers: Iterable[Waiver], today: date) -> dict[str, Waiver]:
+    """The waivers that apply on `today` (not expired), by the requirement each waives (one per requirement)."""
+    return {waiver.requirement: waiver for waiver in waivers if not waiver.expired(today)}
+
+
 def waiver_entry(waiver: Waiver, status: str) -> dict[str, str]:
     """A waiver as a requirement of report.json carries it."""
     return {
