@@ -8,6 +8,7 @@ and cross-checks them, so a broken contract is reported as a `ContractError`, no
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
@@ -133,6 +134,11 @@ class Paging(ABC):
     def page(self, index: int, size: int) -> dict[str, str]:
         """The query of the `index`-th page of `size` records (index counts from 0 whatever the style)."""
 
+    def position(self, query: Mapping[str, str]) -> int | None:
+        """The record position the page a query asks for starts at, when the query names it (and its size,
+        where the position depends on it) in integers; else None (a cursor names no position)."""
+        return None
+
     @abstractmethod
     def after(self, query: Mapping[str, str], returned: int, body: Any = None) -> dict[str, str] | None:
         """The query of the page that follows the reply to `query`, which held `returned` records: `query`
@@ -155,6 +161,11 @@ class PageNumberPaging(Paging):
     def page(self, index: int, size: int) -> dict[str, str]:
         return {self.position_param: str(self.first_page + index), self.size_param: str(size)}
 
+    def position(self, query: Mapping[str, str]) -> int | None:
+        number = _integer(query.get(self.position_param, ""))
+        size = _integer(query.get(self.size_param, ""))
+        return None if number is None or size is None else (number - self.first_page) * size
+
     def after(self, query: Mapping[str, str], returned: int, body: Any = None) -> dict[str, str] | None:
         number = _integer(query.get(self.position_param, str(self.first_page)))
         return None if number is None else {**query, self.position_param: str(number + 1)}
@@ -172,6 +183,9 @@ class OffsetLimitPaging(Paging):
     def page(self, index: int, size: int) -> dict[str, str]:
         return {self.position_param: str(index * size), self.size_param: str(size)}
 
+    def position(self, query: Mapping[str, str]) -> int | None:
+        return _integer(query.get(self.position_param, ""))
+
     def after(self, query: Mapping[str, str], returned: int, body: Any = None) -> dict[str, str] | None:
         offset = _integer(query.get(self.position_param, "0"))
         return None if offset is None else {**query, self.position_param: str(offset + returned)}
@@ -181,7 +195,7 @@ def _integer(text: str) -> int | None:
     """The integer `text` spells in ASCII digits after an optional minus sign, else None (`int` alone would
     also take spaces, underscores, a plus sign and other scripts' digits)."""
     digits = text.removeprefix("-")
-    return int(text) if digits.isascii() and digits.isdigit() else None
+    return int(text) if digits and digits.isascii() and digits.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -204,6 +218,10 @@ class Filter:
     case_variants_requirement: str | None = None
     # With one of these parameters in the query the default may or may not apply (D-BRM-11).
     default_optional_with: tuple[str, ...] = ()
+    # Exact matching tells letter case apart: a value in the other case is probed as a near miss.
+    case_sensitive: bool = False
+    # The document admits a space after each comma of a list (`a, b`): lists are also sent that way.
+    spaced_lists: bool = False
 
     def query_spelling(self, value: str) -> str:
         """The value as the filter's requirement judges it: in lower case when the document writes it so."""
@@ -460,6 +478,17 @@ class Contract:
                 parameters[resolved["name"]] = resolved
         return parameters
 
+    def parameter_example(self, name: str) -> str | None:
+        """The document's own example value of a query parameter (its `example`, or its schema's), as text."""
+        parameter = self.query_parameters().get(name)
+        if parameter is None:
+            return None
+        schema = self.resolve(parameter.get("schema", {}))
+        example = parameter.get("example", schema.get("example"))
+        if example is None or isinstance(example, (dict, list)):
+            return None
+        return example if isinstance(example, str) else json.dumps(example)
+
     def constrained_parameters(self) -> list[str]:
         """Query parameters whose schema rules values out (enum, pattern, format, number bounds)."""
         constrained = []
@@ -583,6 +612,8 @@ def _semantics(raw: dict[str, Any]) -> Semantics:
             query_case=spec.get("query-case"),
             case_variants_requirement=spec.get("case-variants-requirement"),
             default_optional_with=tuple(spec.get("default-optional-with", ())),
+            case_sensitive=bool(spec.get("case-sensitive", False)),
+            spaced_lists=bool(spec.get("spaced-lists", False)),
         )
         for param, spec in raw.get("filters", {}).items()
     }

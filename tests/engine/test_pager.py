@@ -169,6 +169,7 @@ CURSOR = CursorPaging("cursor", "limit", {})
 # The relations that ask for pages by position (a page index past the first, or a record position).
 NEEDS_POSITIONS = {
     "pages_tile_one_large_page",
+    "oversize_pages_keep_their_position",
     "omitted_page_is_first_page",
     "walk_ends_cleanly",
     "total_count_invariant",

@@ -71,6 +71,9 @@ class RunConfig:
     max_time: float | None = None
     # Stop testing an API once one of its MUST requirements has failed (the gate's answer is known).
     fail_fast: bool = False
+    # A budget the user set (--max-requests, --max-time) may leave MUST requirements unjudged: the verdict
+    # is then `partial` (exit 0) instead of `incomplete` (exit 3).
+    allow_partial: bool = False
     timeout: float = DEFAULT_REQUEST_TIMEOUT
     allow_unsafe_methods: bool = False
     # TLS: verified against the system's CAs, or this CA bundle (PEM); `insecure` verifies nothing.
@@ -167,6 +170,14 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             "action": "store_true",
             "help": "stop testing an API at its first failed MUST requirement: the exit code is the same, fewer "
             "requests are sent, and the requirements not yet judged are reported as not exercised",
+        },
+    ),
+    (
+        "--allow-partial",
+        {
+            "action": "store_true",
+            "help": "a smoke run: when --max-requests or --max-time leaves MUST requirements unjudged, the "
+            "verdict is partial (exit 0) instead of incomplete (exit 3); every output says partial",
         },
     ),
     (
@@ -308,6 +319,7 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
         rate_limit=get("rate_limit"),
         max_time=get("max_time"),
         fail_fast=bool(get("fail_fast")),
+        allow_partial=bool(get("allow_partial")),
         timeout=get("request_timeout", DEFAULT_REQUEST_TIMEOUT),
         allow_unsafe_methods=bool(get("allow_unsafe_methods")),
         ca_bundle=ca_bundle_path(get("ca_bundle"), bool(get("insecure"))),

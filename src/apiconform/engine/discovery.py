@@ -25,11 +25,15 @@ COMPLETE_SET_PAGES = 4
 
 @dataclass(frozen=True)
 class Partition:
-    """A slice of the collection reached by one query, e.g. BRM's default (monetary) records or usageType=other."""
+    """A slice of the collection reached by one query, e.g. BRM's default (monetary) records or usageType=other.
+
+    `unanswered` says why its pages could not be read (`answered 500`, a transport error), else None: a
+    partition without records for that reason is the run's problem, not the target's data."""
 
     query: Mapping[str, str]
     records: tuple[Any, ...]
     complete: bool
+    unanswered: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,14 @@ class Inventory:
     def records(self) -> list[tuple[Partition, Any]]:
         return [(partition, record) for partition in self.partitions for record in partition.records]
 
+    def unanswered(self) -> str | None:
+        """Why no partition could be read (the first reason), when none holds records for that reason."""
+        if any(partition.records for partition in self.partitions):
+            return None
+        return next((partition.unanswered for partition in self.partitions if partition.unanswered), None)
+
     def values(self, pointer: str, partition: Partition | None = None) -> list[Any]:
-        """Distinct hashable values at `pointer`, in the order first seen."""
+        """Distinct scalar values at `pointer` (text, numbers, booleans), in the order first seen."""
         seen: dict[Any, None] = {}
         for part in (partition,) if partition else self.partitions:
             for record in part.records:
@@ -93,6 +103,63 @@ def honoured_size(run: ApiRun, query: Mapping[str, str] | None = None) -> int:
 CompleteSet = tuple[list[Any] | None, list["Exchange"]]
 
 
+@dataclass(frozen=True)
+class Walk:
+    """What a query returned, walked page by page: its records (every one of them when `complete`), the
+    replies, and why the walk stopped short (`unanswered`: a page without a record list) if it did."""
+
+    records: tuple[Any, ...]
+    complete: bool
+    replies: tuple[Exchange, ...]
+    unanswered: str | None = None
+
+
+def unanswered(reply: Exchange, pointer: str) -> str | None:
+    """Why a reply holds no record list, in words (`the page was answered 404`), or None when it holds one."""
+    if reply.records(pointer) is not None:
+        return None
+    if reply.error is not None:
+        return f"a page got no usable answer ({reply.error})"
+    if reply.status is not None and 200 <= reply.status < 300:
+        return f"a {reply.status} page held no record list"
+    return f"a page was answered {reply.status}"
+
+
+def walks(
+    run: ApiRun, queries: Sequence[Mapping[str, str]], max_pages: int = COMPLETE_SET_PAGES, *, reuse: bool = False
+) -> list[Walk]:
+    """Each query's records, page by page, up to `max_pages` pages (and one more to see the end); their
+    first pages are asked for together (most results are one page). A walk is complete when it ended with
+    a short page and met no record twice (else the order moved under it)."""
+    size = honoured_size(run)
+    pointer = run.semantics.records_pointer
+    first_queries = [{**query, **run.semantics.paging.page(0, size)} for query in queries]
+    firsts = run.get_many(first_queries, reuse=reuse)
+    results = []
+    for asked, first in zip(first_queries, firsts, strict=True):
+        records: list[Any] = []
+        replies: list[Exchange] = []
+        reply, complete, why = first, False, None
+        for index in range(max_pages + 1):
+            if index:
+                reply = run.get(asked, reuse=reuse)
+            replies.append(reply)
+            batch = reply.records(pointer)
+            if batch is None:
+                why = unanswered(reply, pointer)
+                break
+            records.extend(batch)
+            if len(batch) < size:
+                complete = walked_cleanly(run, records)
+                break
+            following = page_after(run, asked, reply, batch, size)
+            if following is None:
+                break
+            asked = following
+        results.append(Walk(tuple(records), complete, tuple(replies), why))
+    return results
+
+
 def fetch_complete(
     run: ApiRun, query: Mapping[str, str], max_pages: int = COMPLETE_SET_PAGES, *, reuse: bool = False
 ) -> CompleteSet:
@@ -108,31 +175,10 @@ def fetch_completes(
     run: ApiRun, queries: Sequence[Mapping[str, str]], max_pages: int = COMPLETE_SET_PAGES, *, reuse: bool = False
 ) -> list[CompleteSet]:
     """`fetch_complete` for each query; their first pages are asked for together (most sets are one page)."""
-    size = honoured_size(run)
-    first_queries = [{**query, **run.semantics.paging.page(0, size)} for query in queries]
-    firsts = run.get_many(first_queries, reuse=reuse)
-    results = []
-    for asked, first in zip(first_queries, firsts, strict=True):
-        records: list[Any] = []
-        replies: list[Exchange] = []
-        reply, result = first, None
-        for index in range(max_pages + 1):
-            if index:
-                reply = run.get(asked, reuse=reuse)
-            replies.append(reply)
-            batch = reply.records(run.semantics.records_pointer)
-            if batch is None:
-                break
-            records.extend(batch)
-            if len(batch) < size:
-                result = records if walked_cleanly(run, records) else None
-                break
-            following = page_after(run, asked, reply, batch, size)
-            if following is None:
-                break
-            asked = following
-        results.append((result, replies))
-    return results
+    return [
+        (list(walk.records) if walk.complete else None, list(walk.replies))
+        for walk in walks(run, queries, max_pages, reuse=reuse)
+    ]
 
 
 def page_after(
@@ -184,15 +230,18 @@ def inventory(run: ApiRun) -> Inventory:
 def _take_inventory(run: ApiRun) -> Inventory:
     size = honoured_size(run)
     partitions = []
+    pointer = run.semantics.records_pointer
     for query in default_partitions(run):
         records: list[Any] = []
         complete = False
+        why = None
         asked = {**query, **run.semantics.paging.page(0, size)}
         for _ in range(INVENTORY_PAGES):
             reply = run.get(asked)
-            batch = reply.records(run.semantics.records_pointer)
+            batch = reply.records(pointer)
             if not batch:
                 complete = batch is not None
+                why = unanswered(reply, pointer)
                 break
             records.extend(batch)
             if len(batch) < size:
@@ -202,7 +251,7 @@ def _take_inventory(run: ApiRun) -> Inventory:
             if following is None:
                 break
             asked = following
-        partitions.append(Partition(query, tuple(records), complete))
+        partitions.append(Partition(query, tuple(records), complete, why))
     result = Inventory(tuple(partitions), size)
     run.discovery.inventory = result
     load_joins(run)

@@ -7,6 +7,7 @@ API: fields, comparisons and match kinds come from the spec's `x-apiconform` blo
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -129,9 +130,26 @@ def order_violation(records: Sequence[Any], keys: Sequence[OrderKey]) -> OrderVi
     return None
 
 
+def spelled(value: Any) -> str:
+    """A record value as JSON writes it, which is also how a query writes it: `abc`, `5`, `2.5`, `true`,
+    `null` (a long integer by its own digits). Never Python's spelling (`True`, `None`)."""
+    if isinstance(value, str):
+        return value
+    text = getattr(value, "text", None)  # a LargeInt keeps the digits it was read from
+    if isinstance(text, str):
+        return text
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def render(record: Any, pointer: str) -> str:
+    """The value at `pointer` for a message, in JSON's spelling (`"abc"`, `5`, `true`, `null`)."""
     value = pointer_get(record, pointer)
-    return "<missing>" if value is MISSING else repr(value)
+    if value is MISSING:
+        return "<missing>"
+    return json.dumps(value) if isinstance(value, str) else spelled(value)
 
 
 def split_list(value: str, flt: Filter) -> list[str]:
@@ -139,10 +157,37 @@ def split_list(value: str, flt: Filter) -> list[str]:
     return value.split(",") if flt.list == "comma" else [value]
 
 
+def _number(text: str) -> Decimal | None:
+    """The number a query text spells in JSON's grammar, exactly (big integers too), else None."""
+    if not re.fullmatch(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?", text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers Decimal reads
+        return None
+
+
+def equals_typed(actual: Any, wanted: str) -> bool:
+    """Whether a record value is the value a query text spells, compared by the value's JSON type: text
+    as text, numbers as numbers (`5` is `5.0`; long integers exactly), booleans and null by their JSON
+    words (`true`, `null`)."""
+    if isinstance(actual, str):
+        return actual == wanted
+    if actual is None or isinstance(actual, bool):
+        return spelled(actual) == wanted
+    if isinstance(actual, (int, float)):
+        number = _number(wanted)
+        if number is None:
+            return False
+        own = _number(spelled(actual))
+        return own is not None and own == number
+    return False
+
+
 def value_matches(actual: Any, wanted: str, match: str) -> bool | None:
     """Does a record value satisfy one filter value? None when the record value cannot be judged."""
     if match == "exact":
-        return actual == wanted
+        return equals_typed(actual, wanted)
     if match == "case-insensitive":
         return isinstance(actual, str) and actual.casefold() == wanted.casefold()
     record_instant, bound = parse_instant(actual), parse_instant(wanted)

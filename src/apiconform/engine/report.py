@@ -30,7 +30,7 @@ from apiconform.engine.target import PROPERTY_ACTIVITY, ApiRun
 from apiconform.engine.verdicts import RequirementRecord, Verdict
 from apiconform.exitcodes import ExitCode
 from apiconform.reporting import REPORT_FORMAT, write_reports
-from apiconform.reporting.document import counts, each_string, without_surrogates
+from apiconform.reporting.document import counts, each_string, plural, without_surrogates
 from apiconform.reporting.waivers import apply_waivers
 from apiconform.reporting.writer import atomic_write_text, empty_own_files
 
@@ -43,26 +43,25 @@ def fails_gate(requirement: dict[str, Any]) -> bool:
     return bool(requirement["verdict"] == "fail")
 
 
-def exit_code(report: dict[str, Any]) -> ExitCode:
-    """0 conformant (waived failures included), 1 a MUST failed unwaived, 3 an API could not be tested at all,
-    4 the suite itself failed (an exception in a check, a scenario or discovery): such a run never passes.
-
-    A MUST that failed is a finding whatever else broke, so 1 comes first."""
-    if any(fails_gate(item) for item in report["requirements"]):
-        return ExitCode.NONCONFORMANT
-    if any(api.get("suite_errors") for api in report["apis"]):
-        return ExitCode.SUITE_ERROR
-    if any(api["verdict"] in ("untestable", "incomplete") for api in report["apis"]):
-        return ExitCode.UNTESTABLE
-    return ExitCode.PASS
-
-
-VERDICT_OF_EXIT = {
-    ExitCode.PASS: "pass",
-    ExitCode.NONCONFORMANT: "fail",
-    ExitCode.UNTESTABLE: "fail",
-    ExitCode.SUITE_ERROR: "error",
+# A run's verdict is the first of these its APIs have (an interrupted run says so whatever it judged).
+VERDICT_PRECEDENCE = ("interrupted", "fail", "error", "untestable", "incomplete", "partial", "pass")
+EXIT_OF_VERDICT = {
+    "pass": ExitCode.PASS,
+    "partial": ExitCode.PASS,
+    "fail": ExitCode.NONCONFORMANT,
+    "incomplete": ExitCode.UNTESTABLE,
+    "untestable": ExitCode.UNTESTABLE,
+    "error": ExitCode.SUITE_ERROR,
 }
+# Causes for which a MUST requirement may stay unjudged in a run that passes (DECISIONS.md D-GEN-23).
+EXCUSED = ("data", "configuration")
+
+
+def run_verdict(apis: Iterable[dict[str, Any]]) -> str:
+    """The run's verdict from its APIs' verdicts: a MUST that failed is a finding whatever else broke, so
+    `fail` comes before `error` and both before a verdict that judged too little."""
+    found = {api["verdict"] for api in apis}
+    return next((verdict for verdict in VERDICT_PRECEDENCE if verdict in found), "pass")
 
 
 def _masked_headers(headers: dict[str, str], secret: set[str], seen: set[str]) -> dict[str, str]:
@@ -111,11 +110,27 @@ def _requirement(run: ApiRun, record: RequirementRecord, secret: set[str], seen:
         "checks_run": sorted(name for name in record.checks if name),
         "checks_failed": sorted(record.failed_checks),
         "examples": record.examples,
+        "judged": record.judged,
+        "pass_evidence": _pass_evidence(record, secret, seen),
+        "cause": cause.value if (cause := record.cause()) is not None else None,
         "requests": requests_for(run, requirement.checks),
         "failure_count": record.failure_count,
         "failures": [_failure(observation, secret, seen) for observation in record.failures],
         "reasons": record.reasons() if record.verdict in (Verdict.NOT_EXERCISED, Verdict.INCONCLUSIVE) else [],
     }
+
+
+def _pass_evidence(record: RequirementRecord, secret: set[str], seen: set[str]) -> dict[str, Any] | None:
+    """The strongest judging pass of a passing requirement: what was compared, on how many records, and
+    the request that shows it (so that a reader sees why it passed)."""
+    strongest = record.strongest_pass
+    if record.verdict is not Verdict.PASS or strongest is None:
+        return None
+    request = None
+    if strongest.evidence:
+        request = strongest.evidence[0].as_dict()
+        request["headers"] = _masked_headers(request["headers"], secret, seen)
+    return {"check": strongest.check, "message": strongest.message, "records": strongest.records, "request": request}
 
 
 def requests_for(run: ApiRun, checks: Iterable[str]) -> int:
@@ -145,18 +160,54 @@ def _spec(run: ApiRun) -> dict[str, Any]:
     }
 
 
-def _api(run: ApiRun, requirements: list[dict[str, Any]]) -> dict[str, Any]:
-    mine = [item for item in requirements if item["api"] == run.contract.api]
+def _unjudged(mine: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The MUST requirements left unjudged for a cause that keeps an API from passing."""
+    return [
+        {"id": item["id"], "cause": item["cause"], "reason": (item["reasons"] or [""])[0]}
+        for item in mine
+        if item["level"] == "MUST" and not item["judged"] and item["verdict"] != "waived" and item["cause"] not in EXCUSED
+    ]
+
+
+def _verdict(session: ConformanceSession, run: ApiRun, mine: list[dict[str, Any]]) -> tuple[str, str | None]:
+    """The API's verdict, and for `incomplete` or `partial` the one-line reason.
+
+    `pass` needs every MUST requirement judged, or left unjudged for a cause in the target's data or the
+    run's documented configuration; a budget the user set may leave some unjudged only with
+    --allow-partial (`partial`); transport failures, the target's 429s and unexplained gaps make it
+    `incomplete`. An interrupted run is `interrupted` unless a MUST already failed or the suite crashed."""
     if run.untestable is not None:
-        verdict = "untestable"
-    elif any(fails_gate(item) for item in mine):
-        verdict = "fail"
-    elif run.ledger.errors:
-        verdict = "error"
-    elif run.session.traffic.cut_by_target:
-        verdict = "incomplete"
+        return "untestable", None
+    if any(fails_gate(item) for item in mine):
+        return "fail", None
+    if run.ledger.errors:
+        return "error", None
+    unjudged = _unjudged(mine)
+    if session.interrupted is not None:
+        return "interrupted", None
+    if not unjudged:
+        return "pass", None
+    traffic = run.session.traffic
+    musts = sum(1 for item in mine if item["level"] == "MUST")
+    named = ", ".join(item["id"] for item in unjudged[:6]) + (", ..." if len(unjudged) > 6 else "")
+    why = f"{len(unjudged)} of {musts} MUST requirements were not judged ({named})"
+    unusable = len(run.transport_errors)
+    # A budget the user set: --max-requests (the budget, or a plan made smaller) or --max-time.
+    by_user = (run.budget_exhausted or run.plan.scale < 1) and not traffic.cut_by_target and not unusable
+    if unusable:
+        why += f": {unusable} of {plural(traffic.sent, 'request')} got no usable answer"
+    elif traffic.stopped:
+        why += f": {traffic.stopped}"
     else:
-        verdict = "pass"
+        why += f": {unjudged[0]['reason']}"
+    if by_user and session.config.allow_partial:
+        return "partial", why + " (--allow-partial)"
+    return "incomplete", why
+
+
+def _api(session: ConformanceSession, run: ApiRun, requirements: list[dict[str, Any]]) -> dict[str, Any]:
+    mine = [item for item in requirements if item["api"] == run.contract.api]
+    verdict, incomplete_reason = _verdict(session, run, mine)
     traffic = run.session.traffic
     return {
         "api": run.contract.api,
@@ -165,6 +216,9 @@ def _api(run: ApiRun, requirements: list[dict[str, Any]]) -> dict[str, Any]:
         "spec": _spec(run),
         "verdict": verdict,
         "untestable_reason": run.untestable,
+        "incomplete_reason": incomplete_reason,
+        "unjudged": _unjudged(mine) if verdict != "untestable" else [],
+        "unusable_exchanges": len(run.transport_errors),
         "suite_errors": list(run.ledger.errors[:20]),
         "counts": counts(mine),
         "requests": traffic.sent,
@@ -301,6 +355,7 @@ def build(session: ConformanceSession) -> dict[str, Any]:
             "rate_limit": config.rate_limit,
             "request_timeout": config.timeout,
             "allow_unsafe_methods": session.allow_unsafe_methods,
+            "allow_partial": config.allow_partial,
             "insecure": config.insecure,
             "ca_bundle": config.ca_bundle,
             "max_response_bytes": config.max_response_bytes,
@@ -315,22 +370,19 @@ def build(session: ConformanceSession) -> dict[str, Any]:
             "secret_headers": sorted(config.secret_headers),
         },
         "counts": counts(requirements),
-        "apis": [_api(run, requirements) for run in session.runs],
+        "apis": [_api(session, run, requirements) for run in session.runs],
         "requirements": requirements,
         "waivers": waivers,
     }
-    code = exit_code(report)
-    report["verdict"] = VERDICT_OF_EXIT[code]
-    if code == ExitCode.UNTESTABLE and all(api["verdict"] != "untestable" for api in report["apis"]):
-        # Tested, but the target cut the run short (429s): what it left unjudged keeps it from passing.
-        report["verdict"] = "incomplete"
-    report["exit_code"] = int(code)
+    report["verdict"] = run_verdict(report["apis"])
     if session.interrupted is not None:
         # A run that did not finish never passes, whatever it had judged so far.
         cause, interrupted_code = session.interrupted
         report["verdict"] = "interrupted"
         report["exit_code"] = int(interrupted_code)
         report["interrupted"] = cause
+    else:
+        report["exit_code"] = int(EXIT_OF_VERDICT[report["verdict"]])
     redact = redactor(seen, session.secrets.redact)
     origin = _embedded_origin(session)
     if origin is not None:

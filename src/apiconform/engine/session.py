@@ -30,7 +30,8 @@ from apiconform.engine.http import MAX_RETRY_AFTER, BudgetExhausted, GuardedSess
 from apiconform.engine.records import MISSING
 from apiconform.engine.redaction import Redactor
 from apiconform.engine.target import ApiRun, RequestPlan
-from apiconform.engine.verdicts import Observation, Outcome
+from apiconform.engine.verdicts import Cause, Observation, Outcome
+from apiconform.reporting.document import plural
 from apiconform.reporting.waivers import in_force
 
 
@@ -286,24 +287,43 @@ class ConformanceSession:
             run.crashed(f"scenario {name}", exc, run.citing(name))
 
     def finalize(self) -> None:
-        """Give every requirement nothing observed a reason, and stop the embedded server."""
+        """Give every requirement left unjudged a reason and its cause, and stop the embedded server.
+
+        A run that stopped early (interrupted, --fail-fast, a budget, the time limit, the target's 429s, a
+        plan the user made smaller) gives that as the reason of everything it left unjudged, whatever else
+        was said about it: more examples might have judged it (DECISIONS.md D-GEN-23)."""
         self.finished = datetime.now(UTC)
         for run in self.runs:
             run.ledger.settle()
             if run.untestable is not None:
                 mark_untestable(run)
+                continue
+            stopped = self.stopped(run)
             for record in run.ledger:
-                if not (record.passes or record.failure_count or record.inconclusive or record.not_exercised):
-                    if self.interrupted:
-                        reason = f"the run was interrupted ({self.interrupted[0]}) before this was judged"
-                    elif run.stopped_at_failure is not None:
-                        reason = f"not judged: testing stopped ({run.stopped_at_failure})"
-                    elif run.budget_exhausted:
-                        reason = f"no more requests were sent: {run.session.traffic.stopped or 'the budget ran out'}"
-                    else:
-                        reason = _why_not_exercised(run, record.requirement)
-                    run.ledger.record(Observation(record.requirement.id, Outcome.NOT_EXERCISED, "", reason))
+                if record.judged:
+                    continue
+                if stopped is not None:
+                    reason, cause = stopped, Cause.RUN
+                elif record.not_exercised or record.inconclusive:
+                    continue
+                else:
+                    reason, cause = _why_not_exercised(run, record.requirement)
+                run.ledger.record(Observation(record.requirement.id, Outcome.NOT_EXERCISED, "", reason, cause=cause))
         self.stop_server()
+
+    def stopped(self, run: ApiRun) -> str | None:
+        """Why testing `run` stopped before it was done (None when it ran to its end)."""
+        traffic = run.session.traffic
+        if self.interrupted:
+            return f"the run was interrupted ({self.interrupted[0]}) before this was judged"
+        if run.stopped_at_failure is not None:
+            return f"not judged: testing stopped ({run.stopped_at_failure})"
+        if run.budget_exhausted or traffic.cut_by_target:
+            return f"no more requests were sent: {traffic.stopped or 'the budget ran out'}"
+        if run.plan.gave_up:
+            smaller = " (--max-requests)" if run.plan.scale < 1 else ""
+            return f"not judged within the plan of {run.plan.total} requests{smaller}: {run.plan.gave_up[0]}"
+        return None
 
     def stop_server(self) -> None:
         if self.server is not None:
@@ -334,10 +354,15 @@ def mark_untestable(run: ApiRun) -> None:
         return
     run.ledger.clear()
     for requirement in run.contract.requirements:
-        run.ledger.record(Observation(requirement.id, Outcome.INCONCLUSIVE, "preflight", reason))
+        run.ledger.record(Observation(requirement.id, Outcome.INCONCLUSIVE, "preflight", reason, cause=Cause.RUN))
 
 
-def _why_not_exercised(run: ApiRun, requirement: contract.Requirement) -> str:
+def _why_not_exercised(run: ApiRun, requirement: contract.Requirement) -> tuple[str, Cause]:
+    """Why a requirement nothing said anything about was not judged, and the cause."""
     if "unsupported_method" in requirement.checks and not run.allow_unsafe_methods:
-        return "undeclared methods are sent only with --allow-unsafe-methods"
-    return "no response in this run gave the checks something to judge"
+        return "undeclared methods are sent only with --allow-unsafe-methods", Cause.CONFIGURATION
+    if run.transport_errors:
+        unusable = len(run.transport_errors)
+        sent = run.session.traffic.sent
+        return f"not judged: {unusable} of {plural(sent, 'request')} got no usable answer", Cause.RUN
+    return "no observation in this run could have shown a defect of it", Cause.UNEXPLAINED

@@ -36,7 +36,7 @@ from apiconform.engine.discovery import Discovery
 from apiconform.engine.http import BudgetExhausted, GuardedSession, RefusedRequest
 from apiconform.engine.records import MISSING, pointer_get
 from apiconform.engine.redaction import Redactor
-from apiconform.engine.verdicts import Evidence, Ledger, Observation, Outcome
+from apiconform.engine.verdicts import Cause, Evidence, Ledger, Observation, Outcome
 
 # A bearer value that no server issues; sent where a check needs a wrong token.
 INVALID_TOKEN = "apiconform-invalid-token"
@@ -63,8 +63,12 @@ class Exchange:
     invalid_params: frozenset[str] = frozenset()
 
     def records(self, pointer: str) -> list[Any] | None:
-        """The record list at `pointer` in a 200 JSON body, or None when there is none."""
-        if self.status != 200:
+        """The record list at `pointer` in a 2xx JSON body, or None when there is none.
+
+        Any 2xx is read, not only a 200: a reply that breaks one rule (a 206 where 200 is documented, a
+        wrong content type) is still judged by every other rule it can be judged by, so that one defect
+        does not hide others (the status is judged by the status requirement)."""
+        if self.status is None or not 200 <= self.status < 300:
             return None
         value = pointer_get(self.body, pointer)
         return value if isinstance(value, list) else None
@@ -638,9 +642,9 @@ class ApiRun:
         where = f"{check}" if " " in check else f"check {check}"
         return self.ledger.crashed(self.citing(check) if requirements is None else requirements, where, exc)
 
-    def not_exercised(self, requirements: Iterable[str], check: str, reason: str) -> None:
+    def not_exercised(self, requirements: Iterable[str], check: str, reason: str, cause: Cause = Cause.DATA) -> None:
         for requirement in requirements:
-            self.ledger.record(Observation(requirement, Outcome.NOT_EXERCISED, check, reason))
+            self.ledger.record(Observation(requirement, Outcome.NOT_EXERCISED, check, reason, cause=cause))
 
     # --- change probes ---------------------------------------------------------------------------
 

@@ -6,8 +6,14 @@ counted, only the first few failures keep their evidence) and decides each requi
     fail (MUST) / warn (SHOULD)  some observation failed
     inconclusive                 none failed, but one could not be decided (the data moved, or the
                                  suite itself failed while judging it: see `Ledger.crashed`)
-    pass                         at least one observation passed and none of the above
-    not-exercised                nothing was checked (with the reasons)
+    pass                         at least one *judging* observation passed and none of the above
+    not-exercised                nothing that could have failed was checked (with the reasons)
+
+A pass is judging when a plausible defect of the requirement's rule would have failed it: a filter
+example whose expected records are not empty, a walk over two full pages, an error body checked against
+the envelope. A pass that could not have failed (a value nobody has matched nothing; an empty page is
+within any size bound) corroborates: it is counted, but on its own it leaves the requirement
+not-exercised (DECISIONS.md D-GEN-22). Each reason for not judging carries its `Cause`.
 """
 
 from __future__ import annotations
@@ -26,6 +32,20 @@ class Outcome(StrEnum):
     FAIL = "fail"
     INCONCLUSIVE = "inconclusive"
     NOT_EXERCISED = "not-exercised"
+
+
+class Cause(StrEnum):
+    """Why a requirement was not judged. A run may pass without judging a MUST requirement only for a
+    cause in the target's data or the run's documented configuration (DECISIONS.md D-GEN-23)."""
+
+    DATA = "data"  # the target's data offered nothing to judge (no ties, no records with a value)
+    CONFIGURATION = "configuration"  # the run's documented configuration (no token, unsafe methods off)
+    RUN = "run"  # transport failures, 429s, a budget, the time limit, an interruption, a crash
+    UNEXPLAINED = "unexplained"  # no observation that could have failed, for no documented reason
+
+
+# When a requirement's reasons have several causes, the one that weighs most for the gate decides.
+CAUSE_WEIGHT = (Cause.RUN, Cause.UNEXPLAINED, Cause.CONFIGURATION, Cause.DATA)
 
 
 class Verdict(StrEnum):
@@ -72,6 +92,12 @@ class Observation:
     # Requirements whose fault this failure could as well be: it is blamed on the first of them that
     # fails by its own checks, else on `requirement` (see Ledger.settle).
     alternatives: tuple[str, ...] = ()
+    # A pass: whether a plausible defect of the rule would have failed it (else it only corroborates),
+    # and how many records the comparison covered (`message` says what was compared).
+    judging: bool = True
+    records: int | None = None
+    # Not exercised or inconclusive: why.
+    cause: Cause = Cause.DATA
 
 
 # Enough failures to see a pattern; more would only bloat the report.
@@ -95,7 +121,12 @@ def describe_error(exc: BaseException) -> str:
 @dataclass
 class RequirementRecord:
     requirement: Requirement
-    passes: int = 0
+    passes: int = 0  # every pass, judging or not
+    judging_passes: int = 0
+    # The judging pass that covered the most records (the first of equals): a pass's evidence.
+    strongest_pass: Observation | None = None
+    # Checks whose passes only corroborated (a pass that could not have failed).
+    corroborating_checks: set[str] = field(default_factory=set)
     failures: list[Observation] = field(default_factory=list)
     failure_count: int = 0
     inconclusive: list[Observation] = field(default_factory=list)
@@ -109,9 +140,19 @@ class RequirementRecord:
             return Verdict.FAIL if self.requirement.level == "MUST" else Verdict.WARN
         if self.inconclusive:
             return Verdict.INCONCLUSIVE
-        if self.passes:
+        if self.judging_passes:
             return Verdict.PASS
         return Verdict.NOT_EXERCISED
+
+    @property
+    def judged(self) -> bool:
+        """Failed, warned, or passed on an observation that could have failed."""
+        return self.verdict in (Verdict.FAIL, Verdict.WARN, Verdict.PASS)
+
+    @property
+    def observed(self) -> bool:
+        """Something was recorded about the requirement (it has a verdict or a reason)."""
+        return bool(self.passes or self.failure_count or self.inconclusive or self.not_exercised)
 
     @property
     def examples(self) -> int:
@@ -120,7 +161,21 @@ class RequirementRecord:
     def reasons(self) -> list[str]:
         """Why the requirement ended inconclusive or not exercised (distinct messages, in order seen)."""
         pool = self.inconclusive if self.verdict is Verdict.INCONCLUSIVE else self.not_exercised
-        return list(dict.fromkeys(observation.message for observation in pool))
+        found = list(dict.fromkeys(observation.message for observation in pool))
+        if self.verdict is Verdict.NOT_EXERCISED and self.corroborating_checks:
+            found.append(
+                "what was observed could not have shown a defect of this rule "
+                f"({', '.join(sorted(self.corroborating_checks))})"
+            )
+        return found
+
+    def cause(self) -> Cause | None:
+        """Why the requirement was not judged (None when it was)."""
+        if self.judged:
+            return None
+        pool = self.inconclusive if self.verdict is Verdict.INCONCLUSIVE else self.not_exercised
+        causes = {observation.cause for observation in pool}
+        return next((cause for cause in CAUSE_WEIGHT if cause in causes), Cause.UNEXPLAINED)
 
 
 class Ledger:
@@ -152,6 +207,13 @@ class Ledger:
             entry.checks.add(observation.check)
             if observation.outcome is Outcome.PASS:
                 entry.passes += 1
+                if not observation.judging:
+                    entry.corroborating_checks.add(observation.check)
+                    return
+                entry.judging_passes += 1
+                strongest = entry.strongest_pass
+                if strongest is None or (observation.records or 0) > (strongest.records or 0):
+                    entry.strongest_pass = observation
             elif observation.outcome is Outcome.FAIL:
                 entry.failure_count += 1
                 entry.failed_checks.add(observation.check)
@@ -185,7 +247,7 @@ class Ledger:
                 self.errors.append(message)
         for requirement in dict.fromkeys(requirements):
             if requirement in self._records:
-                self.record(Observation(requirement, Outcome.INCONCLUSIVE, where, message))
+                self.record(Observation(requirement, Outcome.INCONCLUSIVE, where, message, cause=Cause.RUN))
         return message
 
     def clear(self) -> None:
@@ -194,8 +256,6 @@ class Ledger:
             self._records = {rid: RequirementRecord(record.requirement) for rid, record in self._records.items()}
             self._ambiguous = []
 
-    def passed(self, requirement: str, check: str, count: int = 1) -> None:
-        with self._lock:
-            entry = self._records[requirement]
-            entry.checks.add(check)
-            entry.passes += count
+    def passed(self, requirement: str, check: str, *, judging: bool = True) -> None:
+        """A pass with nothing to show but the check's name (schemathesis' own checks)."""
+        self.record(Observation(requirement, Outcome.PASS, check, judging=judging))

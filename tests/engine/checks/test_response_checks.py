@@ -1,9 +1,12 @@
 """Data-driven tests of the per-response checks, in the manner of JSON-Schema-Test-Suite.
 
 `cases/<family>.yaml` holds, per check, replies (query, status, headers, body) and the observations
-the check must make on each: requirement, outcome and, for a failure another requirement may be blamed
-for, the alternatives. Each case calls the check directly with a `Context` and an `Exchange`: no HTTP,
-milliseconds. Every check has cases that pass and cases that fail, so each case can fail."""
+the check must make on each: requirement, outcome, `judging: false` for a pass that only corroborates
+(one a defect of the rule would have passed too) and, for a failure another requirement may be blamed
+for, the alternatives. A group may give what discovery learnt: `joins`, the honoured `page-size`, and
+the `inventory`'s records. Each case calls the check directly with a `Context` and an `Exchange`: no
+HTTP, milliseconds. Every check has cases that fail and cases that pass on an observation that judges
+its rule, so each case can fail."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from apiconform import contract
 from apiconform.engine.checks import CHECKS, ResponseCheck
 from apiconform.engine.checks.base import Context
 from apiconform.engine.checks.validation import invalid_parameters
-from apiconform.engine.discovery import Discovery
+from apiconform.engine.discovery import Discovery, Inventory, Partition
 from apiconform.engine.target import Exchange, parse_body
 from apiconform.engine.verdicts import Evidence
 
@@ -51,7 +54,10 @@ def exchange(loaded: contract.Contract, case: dict[str, Any]) -> Exchange:
 
 
 def context(loaded: contract.Contract, group: dict[str, Any]) -> Context:
-    return Context(loaded, Discovery(joins=dict(group.get("joins") or {})))
+    size = group.get("page-size")
+    records = group.get("inventory")
+    inventory = Inventory((Partition({}, tuple(records), True),), size or 100) if records is not None else None
+    return Context(loaded, Discovery(page_size=size, inventory=inventory, joins=dict(group.get("joins") or {})))
 
 
 @pytest.mark.parametrize(("group", "case"), list(_cases()))
@@ -65,10 +71,17 @@ def test_response_check(group: dict[str, Any], case: dict[str, Any]) -> None:
             entry: dict[str, Any] = {"requirement": observation.requirement, "outcome": observation.outcome.value}
             if observation.alternatives:
                 entry["alternatives"] = list(observation.alternatives)
+            if observation.outcome.value == "pass" and not observation.judging:
+                entry["judging"] = False
             if observation.outcome.value == "fail":
                 assert observation.evidence and observation.message, "a failure shows its reply and says why"
             observed.append(entry)
     assert observed == case["expect"]
+
+
+# Checks whose passes only ever corroborate (they judge soundness on one page; a rule's judging observation
+# comes from a relation designed for it): they need a failing case and a corroborating one.
+CORROBORATE_ONLY = {"records_match_filters"}
 
 
 def test_every_response_check_has_passing_and_failing_cases() -> None:
@@ -76,8 +89,13 @@ def test_every_response_check_has_passing_and_failing_cases() -> None:
     for _, group in _groups():
         for case in group["cases"]:
             seen = outcomes.setdefault(group["check"], set())
-            seen.update(expected["outcome"] for expected in case["expect"])
+            seen.update(
+                "corroborated" if expected.get("judging") is False else expected["outcome"] for expected in case["expect"]
+            )
     response_checks = {name for name, check in CHECKS.items() if isinstance(check, ResponseCheck)}
     assert set(outcomes) == response_checks
     for name, seen in outcomes.items():
-        assert {"pass", "fail"} <= seen, f"{name} needs a passing and a failing case"
+        if name in CORROBORATE_ONLY:
+            assert {"corroborated", "fail"} <= seen and "pass" not in seen, name
+        else:
+            assert {"pass", "fail"} <= seen, f"{name} needs a failing case and one that passes on a judging observation"

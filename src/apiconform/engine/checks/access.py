@@ -12,7 +12,7 @@ from apiconform.contract import UnknownPathParameter
 from apiconform.engine.checks.base import Attempt, Judge, explore, relation
 from apiconform.engine.http import RefusedRequest
 from apiconform.engine.target import INVALID_TOKEN, ApiRun, Exchange
-from apiconform.engine.verdicts import Observation
+from apiconform.engine.verdicts import Cause, Observation
 
 # --- judging ------------------------------------------------------------------------------------------
 
@@ -21,9 +21,9 @@ def refused(reply: Exchange, accepted: Sequence[int], message: str, judge: Judge
     """A pass when the reply's status is one of `accepted`; a failure for any other answer; nothing
     when there was no answer (a transport error)."""
     if reply.status in accepted:
-        return [judge.passed()]
+        return [judge.passed(f"{message} was answered {reply.status}", [reply])]
     if reply.status is None:
-        return []
+        return [judge.not_exercised(f"not judged: {reply.error}", Cause.RUN)]
     return [
         judge.failed(
             f"{message} was answered {reply.status}",
@@ -65,7 +65,7 @@ def auth_enforced(run: ApiRun) -> None:
             if auth.enforced == "when-configured"
             else "no token is configured"
         )
-        run.not_exercised([judge.requirement], judge.check, reason)
+        run.not_exercised([judge.requirement], judge.check, reason, Cause.CONFIGURATION)
         return
     accepted = [401, 403] if auth.enforced == "always" else [401]
     for credentials, label in ((None, "without a token"), (INVALID_TOKEN, "with a wrong token")):

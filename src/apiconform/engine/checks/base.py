@@ -30,9 +30,9 @@ from apiconform.contract import Contract, Filter, Paging, Semantics
 from apiconform.engine import discovery
 from apiconform.engine.discovery import Discovery
 from apiconform.engine.http import BudgetExhausted
-from apiconform.engine.records import pointer_get
+from apiconform.engine.records import pointer_get, spelled
 from apiconform.engine.target import ApiRun, Exchange, UnsendableQuery
-from apiconform.engine.verdicts import Observation, Outcome
+from apiconform.engine.verdicts import Cause, Observation, Outcome
 
 Kind = Literal["response", "relation"]
 
@@ -72,8 +72,17 @@ class Judge:
         """The same check judging another requirement."""
         return Judge(self.check, requirement)
 
-    def passed(self) -> Observation:
-        return Observation(self.requirement, Outcome.PASS, self.check)
+    def passed(self, compared: str = "", shown: Sequence[Exchange] = (), records: int | None = None) -> Observation:
+        """A judging pass: an observation a plausible defect of the rule would have failed. `compared` says
+        what was compared, `shown` the request(s) that show it (the first is the headline), `records` how many
+        records the comparison covered (the report shows the strongest pass as the requirement's evidence)."""
+        evidence = tuple(exchange.evidence for exchange in shown[:2])
+        return Observation(self.requirement, Outcome.PASS, self.check, compared, evidence=evidence, records=records)
+
+    def corroborated(self, compared: str = "") -> Observation:
+        """A pass that could not have failed on a plausible defect of the rule (a value nobody has matched
+        nothing; an empty page is within any bound): counted, but on its own it judges nothing."""
+        return Observation(self.requirement, Outcome.PASS, self.check, compared, judging=False)
 
     def failed(
         self,
@@ -94,11 +103,23 @@ class Judge:
             self.requirement, Outcome.FAIL, self.check, message, received, expected, evidence, alternatives
         )
 
-    def not_exercised(self, reason: str) -> Observation:
-        return Observation(self.requirement, Outcome.NOT_EXERCISED, self.check, reason)
+    def not_exercised(self, reason: str, cause: Cause = Cause.DATA) -> Observation:
+        """Nothing to judge, and why: by default the target's data offered nothing (DECISIONS.md D-GEN-23)."""
+        return Observation(self.requirement, Outcome.NOT_EXERCISED, self.check, reason, cause=cause)
+
+    def unanswered(self, pointer: str, *replies: Exchange) -> list[Observation]:
+        """Not exercised because one of `replies` held no record list (at `pointer`): the reason names the real
+        cause (`a page was answered 404`), which is the run's, not the target's data (the status is judged on
+        its own). Empty when every reply holds records."""
+        for reply in replies:
+            why = discovery.unanswered(reply, pointer)
+            if why is not None:
+                return [self.not_exercised(f"not judged: {why}", Cause.RUN)]
+        return []
 
     def inconclusive(self, reason: str) -> Observation:
-        return Observation(self.requirement, Outcome.INCONCLUSIVE, self.check, reason)
+        """Not decided (the target answered identical requests differently): not judged, for a cause in the run."""
+        return Observation(self.requirement, Outcome.INCONCLUSIVE, self.check, reason, cause=Cause.RUN)
 
 
 # --- the registry -------------------------------------------------------------------------------------
@@ -191,12 +212,22 @@ def check_seed(run: ApiRun, check: str) -> int:
     return zlib.crc32(f"{run.seed}:{run.contract.api}:{check}".encode())
 
 
-def explore(run: ApiRun, check: str, examples: int, plan: Plan) -> None:
+# The largest draw that marks Hypothesis' simplest example (every draw at its minimum), which `explore`
+# can leave out: one example of a scheduled kind must be drawn at random, not be the same every time.
+_SALT = 2**31 - 1
+
+
+def explore(run: ApiRun, check: str, examples: int, plan: Plan, *, random_only: bool = False) -> None:
     """Run `plan` for up to `examples` drawn examples (fewer under a smaller plan than the full one); each
-    planned attempt's observations are confirmed."""
+    planned attempt's observations are confirmed.
+
+    Hypothesis draws its first example at every draw's minimum (the first partition, the first value).
+    `random_only` leaves that example out (it returns before drawing anything else), so that every example
+    is drawn at random: for checks that run one example of each of several kinds."""
+    planned = run.plan.examples(check, examples)
 
     @settings(
-        max_examples=run.plan.examples(check, examples),
+        max_examples=planned + 1 if random_only else planned,
         database=None,
         deadline=None,
         phases=[Phase.generate],
@@ -206,6 +237,8 @@ def explore(run: ApiRun, check: str, examples: int, plan: Plan) -> None:
     @seed(check_seed(run, check))
     @given(st.data())
     def example(data: st.DataObject) -> None:
+        if random_only and data.draw(st.integers(0, _SALT), label="salt") == 0:
+            return  # Hypothesis' simplest example (or, rarely, a random one that drew 0: one example fewer)
         if run.budget_exhausted or not run.may_run_relation_example(check):
             return
         try:
@@ -288,6 +321,7 @@ def _moved(observations: list[Observation]) -> list[Observation]:
             observation,
             outcome=Outcome.INCONCLUSIVE,
             message=f"the target's data changed while this was checked ({observation.message})",
+            cause=Cause.RUN,
         )
         if observation.outcome is Outcome.FAIL
         else observation
@@ -313,13 +347,18 @@ def failed(
 def ids(source: ApiRun | Context | Semantics, records: Iterable[object]) -> list[str]:
     """The records' ids (as text), by the spec's id pointer."""
     semantics = source if isinstance(source, Semantics) else source.semantics
-    return [str(pointer_get(record, semantics.id_pointer)) for record in records]
+    return [spelled(pointer_get(record, semantics.id_pointer)) for record in records]
 
 
 def page_words(paging: Paging, index: int, size: int) -> str:
     """The `index`-th page of `size` records in the API's own words, i.e. the query that asks for it:
     `offset=74&limit=2` for an offset API, `pageNumber=37&pageSize=2` for a page-number one."""
     return "&".join(f"{name}={value}" for name, value in paging.page(index, size).items())
+
+
+def query_words(query: Mapping[str, str]) -> str:
+    """A query as a URL writes it, unencoded: `partyAccount.id=0.0.0.1+-account+7&status=created`."""
+    return "&".join(f"{name}={value}" for name, value in query.items())
 
 
 def describe_ids(values: Sequence[str], limit: int = 5) -> str:
@@ -367,7 +406,7 @@ def draw_query(run: ApiRun, data: st.DataObject, *, with_sort: bool = True) -> d
     if narrowing is not None and partition.records and flip(data, "narrowed"):
         values = inventory.values(narrowing.field or "", partition)
         if values:
-            query[narrowing.param] = str(data.draw(st.sampled_from(values), label=narrowing.param))
+            query[narrowing.param] = spelled(data.draw(st.sampled_from(values), label=narrowing.param))
     return query
 
 

@@ -23,7 +23,7 @@ from apiconform.engine.checks.base import (
 )
 from apiconform.engine.records import MISSING
 from apiconform.engine.target import ApiRun, Exchange, json_problem
-from apiconform.engine.verdicts import Observation
+from apiconform.engine.verdicts import Cause, Observation
 
 # --- per response -------------------------------------------------------------------------------------
 
@@ -66,7 +66,7 @@ def error_envelope(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
                 expected=str(schema),
             )
             return
-    yield judge.passed()
+    yield judge.passed(f"the {exchange.status} body is JSON in the documented envelope", [exchange])
     for advice in errors.advice:
         if advice.status != exchange.status:
             continue
@@ -80,7 +80,7 @@ def error_envelope(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
                 expected=str(advice.schema),
             )
         else:
-            yield advised.passed()
+            yield advised.passed(f"the {exchange.status} body carries what the vendor's convention advises", [exchange])
 
 
 def schema_error(contract: Contract, schema: Mapping[str, Any], body: Any) -> jsonschema.ValidationError | None:
@@ -106,7 +106,7 @@ def strict_json(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
         return
     judge = Judge("strict_json", named.for_status(exchange.status))
     if exchange.body is not MISSING:
-        yield judge.passed()
+        yield judge.passed(f"the {exchange.status} body is strict JSON", [exchange])
         return
     problem = json_problem(exchange.content)
     if problem is not None:
@@ -146,15 +146,19 @@ def tolerated_answer(
     semantics = contract.semantics
     documented = contract.operation().get("responses", {})
     if reply.status is None or str(reply.status) not in documented or reply.status >= 500:
-        return []  # an undocumented status or a 5xx is the status and server-error checks' finding
+        # An undocumented status or a 5xx is the status and server-error requirements' finding.
+        return [judge.not_exercised(f"not judged: {reply.error or f'answered {reply.status}'}", Cause.RUN)]
     unfiltered = baseline.records(semantics.records_pointer)
     kinds = answer_kind(semantics, reply, ids(semantics, unfiltered) if unfiltered is not None else None)
     shown = "&".join(f"{k}={v}" for k, v in item.query.items())
     records = reply.records(semantics.records_pointer)
     # `answered`: the documents leave the reading open, so any well-formed 200 will do (its body is
     # judged by the schema checks like every other).
-    if (kinds and kinds <= set(item.accept)) or ("answered" in item.accept and records is not None):
-        return [judge.passed()]
+    if kinds and kinds <= set(item.accept):
+        return [judge.passed(f"{shown} was answered as {' and '.join(sorted(kinds))}, as accepted", [reply])]
+    if "answered" in item.accept and records is not None:
+        # Any well-formed 200 will do: only a 5xx or an undocumented status (judged elsewhere) could fail it.
+        return [judge.corroborated(f"{shown} was answered {reply.status}")]
     if kinds & set(item.accept):
         # Empty with and without the input: accepted if it matched nothing, not if it was ignored.
         return [judge.not_exercised(f"{shown}: the page without it is empty too, so empty and ignored look alike")]
@@ -180,11 +184,13 @@ def invalid_inputs_rejected(run: ApiRun) -> None:
         reply = run.get(item.query)
         shown = "&".join(f"{k}={v}" for k, v in item.query.items())
         if reply.status == 400:
-            run.observe(judge.passed())
+            run.observe(judge.passed(f"{shown} was answered 400", [reply]))
         elif reply.status is not None:
             run.observe(
                 judge.failed(f"{shown} was answered {reply.status}, not 400", [reply], str(reply.status), "400")
             )
+        else:
+            run.observe(judge.not_exercised(f"not judged: {reply.error}", Cause.RUN))
 
 
 @relation(applies=lambda semantics: bool(semantics.tolerated_inputs))
@@ -203,7 +209,7 @@ def _tolerated(run: ApiRun, item: QueryExpectation, size: str) -> list[Observati
     page = {} if size_param in item.query else {size_param: size}
     reply = run.get({**page, **item.query})
     if reply.status is None:
-        return []
+        return [judge.not_exercised(f"not judged: {reply.error}", Cause.RUN)]
     # Every input is compared with the same baseline page: taken once, and fetched again each time to
     # see that it holds still.
     baseline_reply = run.get(page, reuse=True)

@@ -1,20 +1,34 @@
-"""Filters: every record of a filtered page satisfies the filters (per response), and, on complete result
-sets small enough to fetch whole, the filter relations.
+"""Filters: every record of a filtered page satisfies the filters (per response), and, across requests, the
+filter relations. Each relation fetches its answers and hands them to a pure judge (`selection_judged`,
+`near_miss_judged`, `union_judged`, `case_variants_judged`), which the tests call without HTTP.
 
-The base set B is everything one narrowing value matches (e.g. one account). Within it:
+A filter example adds the filter to a *base*: everything one narrowing value matches (e.g. one account),
+walked whole, or, where no narrowing value gives one (no narrowing filter in the spec, or the narrowing
+filter itself broken), the first pages of a partition of the collection. Against a whole base the answer is
+known exactly; against first pages, every record they show with the value must come back, and nothing
+without it. A narrowing filter's own defect is blamed once, on its own requirement (`narrowing_complete`),
+and never leaves the other filters unjudged (DECISIONS.md D-GEN-22).
 
-- `filters_select_matching_records`: B with one more filter equals the records of B that satisfy it
-  (soundness, completeness and AND in one relation); the narrowing filter finds every record the
-  inventory saw with that value; a filter's default equals asking for the default explicitly.
+- `filters_select_matching_records`: base + filter returns exactly the base records that satisfy it
+  (soundness, completeness and AND in one relation); a filter's default equals asking for it. Each
+  filter's examples follow a schedule that reaches the edges where implementations break, not only the
+  centre: a value records have; the document's spelling of one (its example's date-time style, its
+  documented values); near misses of one (a proper prefix, one character more, surrounding spaces, the
+  other letter case where matching is case-sensitive), which must select what exact matching selects; a
+  long list (servers batch look-ups by ten); a value with a second filter (three filters at once); the
+  document's own example value, verbatim.
 - `comma_list_is_union`: `p=a,b` equals `p=a` united with `p=b`.
-- `unknown_filter_value_matches_nothing`: a value no record has matches no record.
+- `unknown_filter_value_matches_nothing`: a value no record has matches no record. It corroborates only:
+  a filter that matches nothing at all passes it too.
 - `case_variants_agree`: a case-insensitive filter finds the same records however the value is spelt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import UTC, timedelta, timezone
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
@@ -28,26 +42,57 @@ from apiconform.engine.checks.base import (
     Plan,
     describe_ids,
     explore,
-    failed,
     flip,
     ids,
     narrowing_filter,
     projected_out,
+    query_words,
     relation,
     response_check,
 )
-from apiconform.engine.records import MISSING, parse_instant, pointer_get, record_matches, render
+from apiconform.engine.discovery import Walk
+from apiconform.engine.records import MISSING, parse_instant, pointer_get, record_matches, render, spelled
 from apiconform.engine.target import ApiRun, Exchange
-from apiconform.engine.verdicts import Observation
+from apiconform.engine.verdicts import Cause, Observation
 from apiconform.reporting.document import plural
 
+Source = ApiRun | Context
 
-def joined(source: ApiRun | Context, record: Any, flt: Filter) -> Any:
+
+def joined(source: Source, record: Any, flt: Filter) -> Any:
     """The filter's field of the record's joined row (e.g. the owner of its account), or MISSING if unknown."""
     if not flt.join or not flt.join_field:
         return MISSING
     join = source.semantics.joins[flt.join]
-    return source.discovery.join_value(flt.join, str(pointer_get(record, join.record_field)), flt.join_field)
+    return source.discovery.join_value(flt.join, spelled(pointer_get(record, join.record_field)), flt.join_field)
+
+
+def shown_value(source: Source, record: Any, flt: Filter) -> str:
+    """The record's value for the filter, as a message shows it (JSON's spelling)."""
+    if flt.field:
+        return render(record, flt.field)
+    value = joined(source, record, flt)
+    return "<unknown>" if value is MISSING else render({"v": value}, "/v")
+
+
+def matching(source: Source, records: Sequence[Any], flt: Filter, value: str) -> list[Any] | None:
+    """The records that satisfy `flt=value`, or None when some record cannot be judged."""
+    selected = []
+    for record in records:
+        verdict = record_matches(record, flt, value, joined(source, record, flt))
+        if verdict is None:
+            return None
+        if verdict:
+            selected.append(record)
+    return selected
+
+
+def matching_all(source: Source, records: Sequence[Any], filters: Sequence[tuple[Filter, str]]) -> list[Any] | None:
+    """The records that satisfy every `(filter, value)`, or None when some record cannot be judged."""
+    selected: list[Any] | None = list(records)
+    for flt, value in filters:
+        selected = matching(source, selected, flt, value) if selected is not None else None
+    return selected
 
 
 # --- per response -------------------------------------------------------------------------------------
@@ -55,7 +100,10 @@ def joined(source: ApiRun | Context, record: Any, flt: Filter) -> Any:
 
 @response_check()
 def records_match_filters(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
-    """Every record of a page satisfies each filter the query sets (and each filter's default)."""
+    """Every record of a page satisfies each filter the query sets (and each filter's default).
+
+    A page that holds only matching records corroborates the filter: a filter that matches nothing, or
+    one ignored on a page whose records happen to match, passes it too."""
     records = ctx.records(exchange)
     if records is None:
         return
@@ -80,7 +128,7 @@ def records_match_filters(ctx: Context, exchange: Exchange) -> Iterator[Observat
                 continue
             judged = True
             if verdict is False:
-                shown = render(record, flt.field) if flt.field else repr(joined(ctx, record, flt))
+                shown = shown_value(ctx, record, flt)
                 yield judge.failed(
                     f"record {index} ({render(record, semantics.id_pointer)}) has {shown}, "
                     f"which does not satisfy {flt.param}={value}",
@@ -93,7 +141,7 @@ def records_match_filters(ctx: Context, exchange: Exchange) -> Iterator[Observat
                 break
         else:
             if judged:
-                yield judge.passed()
+                yield judge.corroborated(f"every record of a page with {flt.param}={value} satisfies it")
 
 
 def _default_optional(flt: Filter, query: Mapping[str, str]) -> bool:
@@ -101,71 +149,91 @@ def _default_optional(flt: Filter, query: Mapping[str, str]) -> bool:
     return any(query.get(param) for param in flt.default_optional_with)
 
 
-# --- across requests ----------------------------------------------------------------------------------
+# --- drawing values -----------------------------------------------------------------------------------
 
 
-def _holding(run: ApiRun, replies: list[Exchange], wanted: list[str]) -> Exchange:
-    """The first of `replies` whose records include one of `wanted` (ids), else the first reply."""
-    for reply in replies:
-        records = reply.records(run.semantics.records_pointer)
-        if records and set(ids(run, records)) & set(wanted):
-            return reply
-    return replies[0]
+def enum_values(source: Source, param: str) -> list[str]:
+    """The values a parameter's schema allows, when it is an enum (or a list of enum items)."""
+    contract = source.contract
+    schema = contract.resolve(contract.query_parameters()[param].get("schema", {}))
+    items = contract.resolve(schema.get("items", {})) if schema.get("type") == "array" else schema
+    return [spelled(value) for value in items.get("enum", ())]
+
+
+def value_pool(source: Source, records: Sequence[Any], flt: Filter, *, own: bool = True) -> list[str]:
+    """The filter's values the records have, as a query writes them (`5`, `true`, text as it is): their own
+    field, or for a joined filter their own joined rows' values (or, not `own`, every joined row's)."""
+    if flt.join and flt.join_field:
+        mine = {spelled(v) for v in (joined(source, r, flt) for r in records) if _scalar(v)}
+        if mine and own:
+            return sorted(mine)
+        rows = source.discovery.joins.get(flt.join) or {}
+        return sorted({spelled(v) for v in (pointer_get(row, flt.join_field) for row in rows.values()) if _scalar(v)})
+    return sorted({spelled(v) for v in (pointer_get(r, flt.field or "") for r in records) if _scalar(v)})
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
 
 
 # Written in offsets other than the records' own, to catch text comparison of date-times.
 OFFSETS = (UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8)))
+_DATE_TIME_STYLE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
 
 
-def enum_values(run: ApiRun, param: str) -> list[str]:
-    """The values a parameter's schema allows, when it is an enum (or a list of enum items)."""
-    schema = run.contract.resolve(run.contract.query_parameters()[param].get("schema", {}))
-    items = run.contract.resolve(schema.get("items", {})) if schema.get("type") == "array" else schema
-    return [str(value) for value in items.get("enum", ())]
+def spelled_like(example: str | None, instant: datetime) -> str | None:
+    """`instant` written in the style of the document's example date-time (its fraction digits, and `Z` or
+    its offset): `2020-01-01T12:00:27.000Z` makes `2024-03-05T10:00:00.000Z`. None without such an example."""
+    match = _DATE_TIME_STYLE.match(example or "")
+    if match is None:
+        return None
+    digits, zone = match.group(1) or "", match.group(2)
+    offset = UTC if zone == "Z" else datetime.fromisoformat(f"2000-01-01T00:00:00{zone}").tzinfo
+    try:
+        local = instant.astimezone(offset)
+    except OverflowError:  # at the edge of datetime's range: no spelling of it in another zone
+        return None
+    fraction = f".{local.microsecond:06d}"[: len(digits) + 1].ljust(len(digits) + 1, "0") if digits else ""
+    written = local.strftime("%Y-%m-%dT%H:%M:%S") + fraction
+    return written + ("Z" if zone == "Z" else local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:])
 
 
-def matching(source: ApiRun | Context, records: list[Any], flt: Filter, value: str) -> list[Any] | None:
-    """The records that satisfy `flt=value`, or None when some record cannot be judged."""
-    selected = []
-    for record in records:
-        verdict = record_matches(record, flt, value, joined(source, record, flt))
-        if verdict is None:
-            return None
-        if verdict:
-            selected.append(record)
-    return selected
+def instant_bound(data: st.DataObject, value: str) -> str:
+    """A bound near a record's instant, written in another offset: mostly the instant itself (where .gt and
+    .gte differ), sometimes a second either side."""
+    instant = parse_instant(value)
+    if instant is None:
+        return value
+    offset = data.draw(st.sampled_from(OFFSETS), label="offset")
+    shift = data.draw(st.sampled_from([0, 0, 0, 0, 1, -1]), label="shift")
+    try:
+        text = (instant + timedelta(seconds=shift)).astimezone(offset).isoformat()
+    except OverflowError:  # an instant at the end of datetime's range: the record's own text is a bound
+        return value
+    return text.replace("+00:00", "Z")
 
 
-def value_pool(run: ApiRun, data: st.DataObject, flt: Filter, records: list[Any]) -> list[str]:
-    """The filter's values the records have, as text: their own field, or for a joined filter mostly
-    their own joined rows' values (so the filter has something to keep), now and then every row's."""
-    if flt.join and flt.join_field:
-        mine = {str(v) for v in (joined(run, r, flt) for r in records) if v is not MISSING}
-        rows = run.discovery.joins.get(flt.join) or {}
-        every = {str(v) for v in (pointer_get(row, flt.join_field) for row in rows.values()) if v is not MISSING}
-        own = data.draw(st.integers(0, 4), label="own joined value?") > 0
-        return sorted(mine if mine and own else every)
-    return sorted({v for v in (pointer_get(r, flt.field or "") for r in records) if isinstance(v, str)})
-
-
-def draw_value(run: ApiRun, data: st.DataObject, flt: Filter, records: list[Any]) -> str:
-    """A value for the filter: one the records have (written as a client may write it), or one nobody has.
-
-    The draw leans to the cases that find bugs: the document's own spelling of a value (BRM's
-    `status=completed` against records that say COMPLETED) and a bound equal to a record's instant."""
-    enum = enum_values(run, flt.param)
+def record_value(
+    source: Source, data: st.DataObject, flt: Filter, records: Sequence[Any], *, spelling: bool
+) -> str | None:
+    """A value of the filter that the records have, written as a client may write it: with `spelling`, in
+    the document's own way (its example's date-time style, its documented values); None when no record has one."""
+    enum = enum_values(source, flt.param)
+    pool = value_pool(source, records, flt, own=data.draw(st.integers(0, 4), label="own joined value?") > 0)
     if enum:
-        return str(data.draw(st.sampled_from(enum), label=flt.param))
-    pool = value_pool(run, data, flt, records)
-    # One draw in eight takes a value nobody has; never the first example (Hypothesis starts from the
-    # smallest draws), so that one example already judges a value records have.
-    if not pool or data.draw(st.integers(0, 7), label="nobody's value?") == 7:
-        if flt.match.startswith("instant"):
-            return str(data.draw(st.sampled_from(["2099-01-01T00:00:00Z", "1970-01-02T00:00:00Z"]), label="far"))
-        # A UUID matches no record and is well formed for every id-like filter (BitGo's are UUIDs).
-        return str(data.draw(st.uuids(), label="unmatched"))
-    if flt.documented_values and flip(data, "documented spelling?"):
-        return str(data.draw(st.sampled_from(flt.documented_values), label=flt.param))
+        having = [value for value in enum if any(value.casefold() == own.casefold() for own in pool)]
+        pool = having or enum
+    if flt.match in ("instant-gt", "instant-gte", "instant-lt", "instant-lte"):
+        # A bound at the last instant (for .gt) or the first (for .lt) selects nothing, which judges nothing.
+        timed = sorted((instant, value) for value in pool if (instant := parse_instant(value)) is not None)
+        if len(timed) > 1:
+            pool = [value for _, value in (timed[:-1] if flt.match.startswith("instant-gt") else timed[1:])]
+    if not pool:
+        return None
+    if spelling and flt.documented_values:
+        having = [v for v in flt.documented_values if any(v.casefold() == own.casefold() for own in pool)]
+        if having:
+            return str(data.draw(st.sampled_from(having), label=flt.param))
     value = str(data.draw(st.sampled_from(pool), label=flt.param))
     if flt.match == "case-insensitive":
         if flt.query_case == "lower":
@@ -174,223 +242,535 @@ def draw_value(run: ApiRun, data: st.DataObject, flt: Filter, records: list[Any]
         return str(data.draw(st.sampled_from([value.lower(), value.upper(), value]), label="case"))
     if flt.match.startswith("instant"):
         instant = parse_instant(value)
-        if instant is None:
-            return value
-        offset = data.draw(st.sampled_from(OFFSETS), label="offset")
-        # Mostly the record's own instant: a bound that equals a record is where .gt and .gte differ.
-        shift = data.draw(st.sampled_from([0, 0, 0, 0, 1, -1]), label="shift")
-        try:
-            text = (instant + timedelta(seconds=shift)).astimezone(offset).isoformat()
-        except OverflowError:  # an instant at the end of datetime's range: the record's own text is a bound
-            return value
-        return text.replace("+00:00", "Z")
+        styled = spelled_like(source.contract.parameter_example(flt.param), instant) if instant else None
+        if spelling and styled is not None:
+            return styled
+        return instant_bound(data, value)
     return value
 
 
-def draw_base(run: ApiRun, data: st.DataObject) -> tuple[dict[str, str], list[Any]] | None:
-    """A partition narrowed to one value, with its complete records (None when it cannot be had).
-
-    The value is one a record of the partition has, so an empty base is the narrowing filter's own
-    failure: the relations built on it judge nothing on it (expected [] equals got [] says nothing)."""
-    narrowing = narrowing_filter(run.semantics)
-    inventory = discovery.inventory(run)
-    partitions = [p for p in inventory.partitions if p.records]
-    if narrowing is None or not partitions:
+def long_list(source: Source, data: st.DataObject, flt: Filter, records: Sequence[Any]) -> str | None:
+    """Up to LONG_LIST values as one comma list (spaced where the document admits it): the records' own
+    values first, then others the target returned (a value no base record has selects nothing, and the
+    list is still a list)."""
+    pool = value_pool(source, records, flt)
+    inventory = source.discovery.inventory
+    others = value_pool(source, [record for _, record in inventory.records()], flt, own=False) if inventory else []
+    pool += [value for value in others if value not in pool]
+    if len(pool) < 2:
         return None
+    chosen = data.draw(st.permutations(pool), label=f"{flt.param} list")[:LONG_LIST]
+    separator = ", " if flt.spaced_lists and flip(data, "spaced list?") else ","
+    return separator.join(chosen)
+
+
+def unknown_value(data: st.DataObject, flt: Filter) -> str:
+    """A value no record has, well formed for the filter: a far instant, else a UUID (BitGo's ids are UUIDs)."""
+    if flt.match.startswith("instant"):
+        return str(data.draw(st.sampled_from(["2099-01-01T00:00:00Z", "1970-01-02T00:00:00Z"]), label="far"))
+    return str(data.draw(st.uuids(), label="unmatched"))
+
+
+# --- bases --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Base:
+    """Where a filter example starts: a query, the records it was drawn from, and how far to walk it.
+
+    `whole`: the records are every record the query matches (a narrowing value's set, a small partition);
+    else they are the partition's first pages."""
+
+    query: Mapping[str, str]
+    records: tuple[Any, ...]
+    whole: bool
+    pages: int
+    narrowed: bool = False
+
+
+def draw_base(run: ApiRun, data: st.DataObject, flt: Filter, *, narrow: bool = False) -> Base | Observation:
+    """A base for an example of `flt`: mostly one narrowing value's whole set; a partition's first pages where
+    no narrowing value gives a set (or, unless `narrow`, now and then, so that unnarrowed queries are judged
+    too). Returns the reason, as a not-exercised observation, when the target offered no records at all."""
+    check = "filters_select_matching_records"
+    inventory = discovery.inventory(run)
+    partitions = [partition for partition in inventory.partitions if partition.records]
+    if not partitions:
+        unanswered = inventory.unanswered()
+        if unanswered:
+            return Judge(check, flt.requirement).not_exercised(
+                f"the target's pages could not be read: {unanswered}", Cause.RUN
+            )
+        return Judge(check, flt.requirement).not_exercised("the target returned no records")
     partition = data.draw(st.sampled_from(partitions), label="partition")
-    values = inventory.values(narrowing.field or "", partition)
-    if not values:
-        return None
-    value = str(data.draw(st.sampled_from(values), label=narrowing.param))
-    query = {**partition.query, narrowing.param: value}
-    records = discovery.complete_set(run, query)
-    return (query, records) if records is not None else None
-
-
-EXAMPLES_PER_FILTER = 5
-
-
-@relation(applies=lambda semantics: any(flt.narrowing for flt in semantics.filters.values()))
-def filters_select_matching_records(run: ApiRun) -> None:
-    """Adding a filter to a complete base set returns exactly the base records that satisfy it."""
-    check = "filters_select_matching_records"
     narrowing = narrowing_filter(run.semantics)
-    assert narrowing is not None
-    others = [flt for flt in run.semantics.filters.values() if flt is not narrowing and flt.default is None]
-    for flt in others:
-        explore(run, f"{check}:{flt.param}", EXAMPLES_PER_FILTER, _filter_plan(run, narrowing, flt))
+    if (
+        narrowing is not None
+        and narrowing is not flt
+        and (narrow or data.draw(st.integers(0, 5), label="narrowed?") > 0)
+    ):
+        values = value_pool(run, partition.records, narrowing)
+        if values:
+            value = str(data.draw(st.sampled_from(values), label=narrowing.param))
+            query = {**partition.query, narrowing.param: value}
+            records = discovery.complete_set(run, query)
+            if records:
+                return Base(query, tuple(records), True, discovery.COMPLETE_SET_PAGES, narrowed=True)
+            # The narrowing value gave no set (its own requirement is judged by narrowing_complete): the
+            # filter is judged on the partition instead, so that one defect does not hide another.
+    pages = discovery.INVENTORY_PAGES - 1
+    return Base(dict(partition.query), partition.records, partition.complete, pages)
 
 
-def _filter_plan(run: ApiRun, narrowing: Filter, flt: Filter) -> Plan:
+def narrowing_complete(
+    source: Source, narrowing: Filter, base_query: Mapping[str, str], base: Walk, seen: Sequence[Any]
+) -> list[Observation]:
+    """Every record the inventory saw with the narrowing value (`seen`, of the same partition) is in the base."""
+    judge = Judge("filters_select_matching_records", narrowing.requirement)
+    if not base.complete or not seen:
+        return []
+    value = base_query[narrowing.param]
+    found = set(ids(source, base.records))
+    missing = [i for i in ids(source, seen) if i not in found]
+    if missing:
+        return [
+            judge.failed(
+                f"{narrowing.param}={value} leaves out {describe_ids(missing)}, which the unfiltered pages show "
+                "with that value",
+                base.replies[:1],
+                received=describe_ids(sorted(found)),
+                expected=describe_ids(ids(source, seen)),
+            )
+        ]
+    return [
+        judge.passed(
+            f"{narrowing.param}={value} returned all {plural(len(seen), 'record')} the unfiltered pages show with "
+            "that value",
+            base.replies[:1],
+            records=len(seen),
+        )
+    ]
+
+
+def defaults_explicit(
+    source: Source, flt: Filter, base_query: Mapping[str, str], base: Walk, explicit: Walk
+) -> list[Observation]:
+    """Leaving a defaulted filter out (`base`) gives the same records as asking for its default (`explicit`)."""
+    requirement = flt.default_requirement or flt.requirement
+    judge = Judge("filters_select_matching_records", requirement)
+    if not base.complete or not explicit.complete or not base.records:
+        return []
+    if sorted(ids(source, explicit.records)) == sorted(ids(source, base.records)):
+        return [
+            judge.passed(
+                f"{query_words(base_query)} without {flt.param} returned the same "
+                f"{plural(len(base.records), 'record')} as with {flt.param}={flt.default}",
+                [base.replies[0], explicit.replies[0]],
+                records=len(base.records),
+            )
+        ]
+    # Records outside the default in the base break the default; otherwise the explicit filter is short.
+    unsound = matching(source, base.records, flt, flt.default or "")
+    blamed = flt.requirement if unsound is not None and len(unsound) == len(base.records) else requirement
+    return [
+        judge.on(blamed).failed(
+            f"without {flt.param} the result differs from {flt.param}={flt.default}",
+            [base.replies[0], explicit.replies[0]],
+            received=describe_ids(ids(source, explicit.records)),
+            expected=describe_ids(ids(source, base.records)),
+        )
+    ]
+
+
+# --- judging a selection ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One filter example's answers: the base walked, the filters added to it, and the filtered walk.
+
+    `added` holds the filter under test last, after any second filter the example combined it with."""
+
+    base_query: Mapping[str, str]
+    base: Walk
+    base_whole: bool
+    added: tuple[tuple[Filter, str], ...]
+    query: Mapping[str, str]
+    got: Walk
+
+    @property
+    def flt(self) -> Filter:
+        return self.added[-1][0]
+
+    @property
+    def value(self) -> str:
+        return self.added[-1][1]
+
+    def describe(self) -> str:
+        return query_words(self.query)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A filtered answer that differs from what the base says it must be: whose fault it is may need the
+    added filters asked for alone (`blame`)."""
+
+    selection: Selection
+    extra: list[str]
+    missing: list[str]
+    expected: list[str]
+    received: list[str]
+
+
+def selection_judged(source: Source, selection: Selection, judge: Judge) -> list[Observation] | Mismatch:
+    """The filtered answer against the base: with a whole base, exactly its records that satisfy the filters;
+    with a base of first pages, every such record they show, and no record that breaks a filter.
+
+    A judging pass needs records to select: an answer of none where none was expected passes a filter that
+    matches nothing as well (it corroborates only)."""
+    semantics = source.semantics
+    got, base = selection.got, selection.base
+    asked = selection.describe()
+    if got.unanswered is not None and not got.records:
+        last = got.replies[-1] if got.replies else None
+        if last is not None and last.status == 400:
+            return [
+                judge.failed(
+                    f"{asked} was answered 400, but {selection.flt.param}={selection.value} is a value "
+                    "the records have, written as the document writes it",
+                    [last],
+                    received="400",
+                    expected="200",
+                )
+            ]
+        return [judge.not_exercised(f"{asked}: {got.unanswered}", Cause.RUN)]
+    expected = matching_all(source, base.records, selection.added)
+    if expected is None:
+        flt = selection.flt
+        reason = (
+            flt.join and source.discovery.join_errors.get(flt.join)
+        ) or f"the records do not show the field {selection.flt.param} filters on"
+        return [judge.not_exercised(str(reason))]
+    wanted, received = ids(source, expected), ids(source, got.records)
+    unsound = [
+        i
+        for i, record in zip(received, got.records, strict=True)
+        if any(record_matches(record, f, v, joined(source, record, f)) is False for f, v in selection.added)
+    ]
+    outside = [i for i in received if i not in set(ids(source, base.records))] if selection.base_whole else []
+    extra = list(dict.fromkeys([*unsound, *outside]))
+    missing = [i for i in wanted if i not in set(received)] if got.complete else []
+    if extra or missing:
+        return Mismatch(selection, extra, missing, wanted, received)
+    of = "the base's" if selection.base_whole else "the first pages'"
+    if not wanted:
+        return [
+            judge.corroborated(f"{asked} returned none of {of} {plural(len(base.records), 'record')}, as none matches")
+        ]
+    if not got.complete:
+        return [
+            judge.corroborated(f"{asked}: what the walk reached satisfies the filter (the answer was too long to walk)")
+        ]
+    observations = [
+        judge.passed(
+            f"{asked} returned the {plural(len(wanted), 'record')} of {of} {len(base.records)} that match"
+            + ("" if selection.base_whole else f", and {len(received) - len(wanted)} more that match too"),
+            got.replies[:1],
+            records=len(base.records),
+        )
+    ]
+    and_requirement = semantics.filter_requirements.get("and")
+    combined = len(selection.added) > 1 or any(k in semantics.filters for k in selection.base_query)
+    if and_requirement and combined:
+        observations.append(
+            judge.on(and_requirement).passed(
+                f"{asked}: the filters together returned exactly the records that satisfy all of them",
+                got.replies[:1],
+                records=len(base.records),
+            )
+        )
+    return observations
+
+
+def blame(source: Source, mismatch: Mismatch, alone: Sequence[Exchange], judge: Judge) -> Observation:
+    """The failure a mismatch is: the filter's, or (when the whole base came back, or more, and each added
+    filter on its own returns only matching records: `alone`, one reply per added filter) the combination's."""
+    selection = mismatch.selection
+    and_requirement = source.semantics.filter_requirements.get("and")
+    blamed = selection.flt.requirement
+    whole_base = not selection.got.complete or set(ids(source, selection.base.records)) <= set(mismatch.received)
+    if whole_base and and_requirement and alone:
+        sound = [_sound(source, reply, flt, value) for reply, (flt, value) in zip(alone, selection.added, strict=True)]
+        unsound = [flt for ok, (flt, _) in zip(sound, selection.added, strict=True) if not ok]
+        blamed = unsound[0].requirement if unsound else and_requirement
+    elif len(selection.added) > 1 and alone:
+        unsound = [
+            flt
+            for reply, (flt, value) in zip(alone, selection.added, strict=True)
+            if not _sound(source, reply, flt, value)
+        ]
+        blamed = unsound[0].requirement if unsound else blamed
+    detail = "; ".join(
+        part
+        for part in (
+            f"missing {describe_ids(mismatch.missing)}" if mismatch.missing else "",
+            f"unexpected {describe_ids(mismatch.extra)}" if mismatch.extra else "",
+        )
+        if part
+    )
+    of = "the base's" if selection.base_whole else "the first pages'"
+    return judge.on(blamed).failed(
+        f"{selection.describe()} returned {plural(len(mismatch.received), 'record')} where "
+        f"{len(mismatch.expected)} of {of} {len(selection.base.records)} match: {detail}",
+        # The filtered page that holds a wrong record (or the first), then the base page that holds a
+        # left-out one; a filter on its own only when it moved the blame.
+        [
+            _holding(source, selection.got.replies, mismatch.extra),
+            _holding(source, selection.base.replies, mismatch.missing),
+            *(alone if blamed != selection.flt.requirement else []),
+        ],
+        received=describe_ids(mismatch.received),
+        expected=describe_ids(mismatch.expected),
+    )
+
+
+def _sound(source: Source, reply: Exchange, flt: Filter, value: str) -> bool:
+    """Every record of the reply satisfies `flt=value` (an empty 2xx counts as sound)."""
+    records = reply.records(source.semantics.records_pointer)
+    if records is None:
+        return False
+    selected = matching(source, records, flt, value)
+    return selected is not None and len(selected) == len(records)
+
+
+def _holding(source: Source, replies: Sequence[Exchange], wanted: list[str]) -> Exchange:
+    """The first of `replies` whose records include one of `wanted` (ids), else the first reply."""
+    for reply in replies:
+        records = reply.records(source.semantics.records_pointer)
+        if records and set(ids(source, records)) & set(wanted):
+            return reply
+    return replies[0]
+
+
+# --- near misses --------------------------------------------------------------------------------------
+
+
+def near_misses(flt: Filter, value: str) -> list[tuple[str, str]]:
+    """Values next to a real one, each with its kind: a proper prefix, the value with one more character,
+    the value between spaces, and the other letter case where matching is case-sensitive. Text only; a
+    number's neighbours are the numbers either side."""
+    if re.fullmatch(r"-?[0-9]+", value) and flt.match == "exact":
+        number = int(value)
+        return [("the number below", str(number - 1)), ("the number above", str(number + 1))]
+    found = []
+    if len(value) > 1:
+        found.append(("a proper prefix", value[:-1]))
+    found.append(("one character more", value + value[-1:]))
+    found.append(("surrounding spaces", f" {value} "))
+    other = value.swapcase()
+    if flt.case_sensitive and flt.match == "exact" and other != value:
+        found.append(("the other letter case", other))
+    return found
+
+
+def near_miss_judged(
+    source: Source, flt: Filter, real: str, kind: str, near: str, sample: Sequence[Any], reply: Exchange, judge: Judge
+) -> list[Observation]:
+    """A near miss selects what exact matching selects: no record that lacks the value (a prefix or substring
+    match returns some), and, on a page that ends the answer, every record of `sample` that has it. Surrounding
+    spaces may also be read away (the value trimmed): both readings pass (DECISIONS.md D-GEN-24). A 400 says
+    nothing about matching. It corroborates only: a filter that matches nothing passes it too."""
+    records = reply.records(source.semantics.records_pointer)
+    asked = f"{flt.param}={near!r} ({kind} of {real!r})"
+    if records is None:
+        return []  # rejected (a 400 is one reading of a value no record has) or judged by the status checks
+    readings = [near, near.strip()] if kind == "surrounding spaces" else [near]
+
+    def accepted(record: Any) -> bool:
+        return any(record_matches(record, flt, text, joined(source, record, flt)) for text in readings)
+
+    unsound = [record for record in records if not accepted(record)]
+    if unsound:
+        first = unsound[0]
+        return [
+            judge.failed(
+                f"{asked} returned {plural(len(unsound), 'record')} without that value, among them "
+                f"{render(first, source.semantics.id_pointer)} with {shown_value(source, first, flt)}",
+                [reply],
+                received=describe_ids(ids(source, unsound)),
+                expected=f"only records whose {flt.param} is {near!r}",
+            )
+        ]
+    # A short page is the whole answer: the sample's records with the value must all be on it.
+    size = reply.query.get(source.semantics.paging.size_param, "")
+    if size.isdigit() and len(records) < int(size):
+        having = matching(source, sample, flt, near) or []
+        missing = sorted(set(ids(source, having)) - set(ids(source, records)))
+        if missing:
+            return [
+                judge.failed(
+                    f"{asked} left out {describe_ids(missing)}, which have that value",
+                    [reply],
+                    received=describe_ids(ids(source, records)),
+                    expected=describe_ids(ids(source, having)),
+                )
+            ]
+    return [judge.corroborated(f"{asked} selected what exact matching selects")]
+
+
+# --- across requests ----------------------------------------------------------------------------------
+
+# A long list holds this many values: servers that look values up in batches of ten drop the rest.
+LONG_LIST = 12
+# The kinds of example each filter gets, in the order they run (every filter's first kind before any
+# filter's second, so that a smaller plan cuts the edges, not whole filters). "value" runs twice.
+SCHEDULE = ("value", "near misses", "spelling", "long list", "combined", "example", "value")
+
+
+def _exact_text(flt: Filter) -> bool:
+    return flt.match in ("exact", "case-insensitive")
+
+
+def applies_to(kind: str, source: Source, flt: Filter) -> bool:
+    """Whether an example of `kind` can say something about `flt` the other kinds do not."""
+    if kind == "near misses":
+        return _exact_text(flt) and not enum_values(source, flt.param)
+    if kind == "spelling":
+        return bool(flt.documented_values) or (
+            flt.match.startswith("instant")
+            and spelled_like(source.contract.parameter_example(flt.param), _EPOCH) is not None
+        )
+    if kind == "long list":
+        return flt.list == "comma"
+    if kind == "example":
+        return source.contract.parameter_example(flt.param) is not None
+    return True
+
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@relation()
+def filters_select_matching_records(run: ApiRun) -> None:
+    """Adding a filter to a base returns exactly the base records that satisfy it; a narrowing value returns
+    every record the unfiltered pages show with it; leaving a defaulted filter out equals asking for its default."""
     check = "filters_select_matching_records"
-    and_requirement = run.semantics.filter_requirements.get("and")
+    # A defaulted filter is judged through its default (defaults_explicit) and its case variants.
+    filters = [flt for flt in run.semantics.filters.values() if flt.default is None]
+    for index, kind in enumerate(SCHEDULE):
+        for flt in filters:
+            if applies_to(kind, run, flt):
+                plan = _filter_plan(run, flt, kind)
+                explore(run, f"{check}:{flt.param}:{kind}:{index}", 1, plan, random_only=True)
+
+
+def _filter_plan(run: ApiRun, flt: Filter, kind: str) -> Plan:
+    check = "filters_select_matching_records"
+    judge = Judge(check, flt.requirement)
+    narrowing = narrowing_filter(run.semantics)
     defaults = [other for other in run.semantics.filters.values() if other.default is not None]
-    inventory = discovery.inventory(run)
+    seconds = [
+        other
+        for other in run.semantics.filters.values()
+        if other is not flt and other is not narrowing and other.default is None and other.field
+    ]
 
     def plan(data: st.DataObject) -> Attempt | None:
-        base = draw_base(run, data)
-        if base is None:
-            run.not_exercised([narrowing.requirement], check, "no narrowing value gives a result small enough to fetch")
+        base = draw_base(run, data, flt)
+        if isinstance(base, Observation):
+            run.observe(base)
             return None
-        base_query, base_records = base
-        value = draw_value(run, data, flt, base_records)
-        query = {**base_query, flt.param: value}
-
-        def attempt() -> list[Observation]:
-            observations: list[Observation] = []
-            now_base, base_replies = discovery.fetch_complete(run, base_query, reuse=True)
-            if now_base is None:
-                return []
-            observations.extend(_narrowing_complete(run, narrowing, base_query, now_base, base_replies, inventory))
-            if not now_base:
-                # Nothing for the filter to keep or remove: a pass here would be vacuous.
-                reason = f"the base set {base_query} came back empty, so {flt.param} had nothing to select from"
-                return [*observations, Judge(check, flt.requirement).not_exercised(reason)]
-            observations.extend(_defaults_explicit(run, defaults, base_query, now_base, base_replies))
-            expected = matching(run, now_base, flt, value)
-            if expected is None:
-                reason = (
-                    flt.join and run.discovery.join_errors.get(flt.join)
-                ) or "the records do not show the filtered value"
-                return [*observations, Judge(check, flt.requirement).not_exercised(str(reason))]
-            # The filtered set is walked no further than the base set could fill: a correct answer is no larger.
-            pages = len(now_base) // discovery.honoured_size(run) + 1
-            got, replies = discovery.fetch_complete(run, query, max_pages=pages)
-            larger_than_base = got is None
-            if got is None:
-                # Larger than the base (or not walked cleanly): the records it did return may still show
-                # records the filter should have removed; what it left out cannot be told.
-                walked = [reply.records(run.semantics.records_pointer) for reply in replies]
-                if any(records is None for records in walked):
-                    return observations  # not a 200: judged by the per-response checks
-                got = [record for records in walked for record in records or []]
-                if not [i for i in ids(run, got) if i not in set(ids(run, expected))]:
-                    return observations
-            wanted, received = ids(run, expected), ids(run, got)
-            missing = [i for i in wanted if i not in set(received)] if len(replies) <= pages else []
-            extra = [i for i in received if i not in set(wanted)]
-            if not missing and not extra:
-                observations.append(Judge(check, flt.requirement).passed())
-                if and_requirement:
-                    observations.append(Judge(check, and_requirement).passed())
-                return observations
-            blamed = flt.requirement
-            alone: list[Exchange] = []
-            whole_base = larger_than_base or set(ids(run, now_base)) <= set(received)
-            # The whole base came back (or more than it holds): the filter is ignored, or ORed with the base
-            # filter. If the filter on its own returns only matching records, it is the combination.
-            if whole_base and and_requirement:
-                alone = [run.get({**{k: v for k, v in base_query.items() if k != narrowing.param}, flt.param: value})]
-                if _sound(run, alone[0], flt, value):
-                    blamed = and_requirement
-            detail = []
-            if missing:
-                detail.append(f"missing {describe_ids(missing)}")
-            if extra:
-                detail.append(f"unexpected {describe_ids(extra)}")
-            observations.append(
-                failed(
-                    blamed,
-                    check,
-                    f"{flt.param}={value} within {base_query} returned {plural(len(received), 'record')} where "
-                    f"{len(wanted)} of the base's {len(now_base)} match: " + "; ".join(detail),
-                    # The filtered page that holds a wrong record (or the first), then the base page that
-                    # holds a left-out one; the filter on its own only when it moved the blame.
-                    [
-                        _holding(run, replies, extra),
-                        _holding(run, base_replies, missing),
-                        *(alone if blamed != flt.requirement else []),
-                    ],
-                    received=describe_ids(received),
-                    expected=describe_ids(wanted),
-                )
-            )
-            return observations
-
-        return attempt
+        if kind == "near misses":
+            real = record_value(run, data, flt, base.records, spelling=False)
+            return _near_miss_attempt(run, flt, base, real) if real is not None else None
+        added: list[tuple[Filter, str]] = []
+        if kind == "combined" and seconds:
+            second = data.draw(st.sampled_from(seconds), label="second filter")
+            second_value = record_value(run, data, second, base.records, spelling=False)
+            if second_value is not None:
+                added.append((second, second_value))
+        if kind == "long list":
+            value = long_list(run, data, flt, base.records)
+        elif kind == "example":
+            value = run.contract.parameter_example(flt.param)
+        else:
+            value = record_value(run, data, flt, base.records, spelling=kind == "spelling")
+        if value is None:
+            where = query_words(base.query) or "the collection"
+            what = "two values" if kind == "long list" else "a value"
+            run.observe(judge.not_exercised(f"no records of {where} have {what} for {flt.param}"))
+            return None
+        added.append((flt, value))
+        return _selection_attempt(run, base, tuple(added), narrowing, defaults)
 
     return plan
 
 
-def _sound(run: ApiRun, reply: Exchange, flt: Filter, value: str) -> bool:
-    """Every record of the reply satisfies `flt=value` (an empty 200 counts as sound)."""
-    records = reply.records(run.semantics.records_pointer)
-    if records is None:
-        return False
-    selected = matching(run, records, flt, value)
-    return selected is not None and len(selected) == len(records)
+def _selection_attempt(
+    run: ApiRun, base: Base, added: tuple[tuple[Filter, str], ...], narrowing: Filter | None, defaults: list[Filter]
+) -> Attempt:
+    check = "filters_select_matching_records"
+    flt = added[-1][0]
+    judge = Judge(check, flt.requirement)
+    query = {**base.query, **{f.param: v for f, v in added}}
 
-
-def _narrowing_complete(
-    run: ApiRun,
-    narrowing: Filter,
-    base_query: Mapping[str, str],
-    base: list[Any],
-    replies: list[Exchange],
-    inventory: discovery.Inventory,
-) -> list[Observation]:
-    """Every record the inventory saw with the narrowing value (in the same partition) is in the base set."""
-    partition = next(
-        (
-            p
-            for p in inventory.partitions
-            if dict(p.query) == {k: v for k, v in base_query.items() if k != narrowing.param}
-        ),
-        None,
-    )
-    if partition is None:
-        return []
-    value = base_query[narrowing.param]
-    seen = [r for r in partition.records if str(pointer_get(r, narrowing.field or "")) == value]
-    found = set(ids(run, base))
-    missing = [i for i in ids(run, seen) if i not in found]
-    if missing:
-        return [
-            failed(
-                narrowing.requirement,
-                "filters_select_matching_records",
-                f"{narrowing.param}={value} leaves out {describe_ids(missing)}, which the unfiltered pages show "
-                "with that value",
-                replies[:1],
-                received=describe_ids(sorted(found)),
-                expected=describe_ids(ids(run, seen)),
+    def attempt() -> list[Observation]:
+        observations: list[Observation] = []
+        (base_walk,) = discovery.walks(run, [base.query], base.pages, reuse=True)
+        if base.narrowed and narrowing is not None:
+            seen = [
+                record
+                for partition in discovery.inventory(run).partitions
+                if dict(partition.query) == {k: v for k, v in base.query.items() if k != narrowing.param}
+                for record in matching(run, partition.records, narrowing, base.query[narrowing.param]) or []
+            ]
+            observations.extend(narrowing_complete(run, narrowing, base.query, base_walk, seen))
+        if not base_walk.records:
+            # Nothing for the filter to keep or remove: a pass here would be vacuous. The narrowing filter's
+            # defect (if it is one) is judged above; this example judges nothing.
+            reason = base_walk.unanswered or f"the base {query_words(base.query)} came back empty"
+            return [*observations, judge.not_exercised(f"not judged: {reason}", Cause.RUN)]
+        whole = base.whole and base_walk.complete
+        if whole and base.narrowed:
+            for default in defaults:
+                if default.param in base.query or any(base.query.get(p) for p in default.default_optional_with):
+                    continue
+                (explicit,) = discovery.walks(run, [{**base.query, default.param: default.default or ""}], reuse=True)
+                observations.extend(defaults_explicit(run, default, base.query, base_walk, explicit))
+        # A filtered answer is walked no further than the base could fill: a correct answer is no larger.
+        size = discovery.honoured_size(run)
+        # Against a partition's first pages the answer is judged on its first page (whole if it is short).
+        pages = len(base_walk.records) // size + 1 if whole else 0
+        (got,) = discovery.walks(run, [query], pages)
+        selection = Selection(base.query, base_walk, whole, added, query, got)
+        judged = selection_judged(run, selection, judge)
+        if isinstance(judged, Mismatch):
+            partition_query = {k: v for k, v in base.query.items() if narrowing is None or k != narrowing.param}
+            alone = (
+                run.get_many([{**partition_query, f.param: v} for f, v in added])
+                if (base.narrowed or len(added) > 1)
+                else []
             )
-        ]
-    return [Judge("filters_select_matching_records", narrowing.requirement).passed()] if seen else []
+            return [*observations, blame(run, judged, alone, judge)]
+        return [*observations, *judged]
+
+    return attempt
 
 
-def _defaults_explicit(
-    run: ApiRun, defaults: list[Filter], base_query: Mapping[str, str], base: list[Any], replies: list[Exchange]
-) -> list[Observation]:
-    """Leaving a defaulted filter out gives the same records as asking for its default."""
-    observations = []
-    for flt in defaults:
-        if flt.param in base_query or flt.default is None or any(base_query.get(p) for p in flt.default_optional_with):
-            continue
-        explicit, explicit_replies = discovery.fetch_complete(run, {**base_query, flt.param: flt.default}, reuse=True)
-        if explicit is None:
-            continue
-        if sorted(ids(run, explicit)) == sorted(ids(run, base)):
-            observations.append(
-                Judge("filters_select_matching_records", flt.default_requirement or flt.requirement).passed()
-            )
-            continue
-        # Records outside the default in the base break the default; otherwise the explicit filter is short.
-        unsound = matching(run, base, flt, flt.default)
-        blamed = flt.default_requirement or flt.requirement
-        if unsound is not None and len(unsound) == len(base):
-            blamed = flt.requirement
-        observations.append(
-            failed(
-                blamed,
-                "filters_select_matching_records",
-                f"without {flt.param} the result differs from {flt.param}={flt.default}",
-                [replies[0], explicit_replies[0]],
-                received=describe_ids(ids(run, explicit)),
-                expected=describe_ids(ids(run, base)),
-            )
-        )
-    return observations
+def _near_miss_attempt(run: ApiRun, flt: Filter, base: Base, real: str) -> Attempt:
+    judge = Judge("filters_select_matching_records", flt.requirement)
+    size = discovery.honoured_size(run)
+    misses = near_misses(flt, real)
+    paging = run.semantics.paging
+
+    def attempt() -> list[Observation]:
+        replies = run.get_many([{**base.query, flt.param: near, **paging.page(0, size)} for _, near in misses])
+        observations = []
+        for (kind, near), reply in zip(misses, replies, strict=True):
+            observations.extend(near_miss_judged(run, flt, real, kind, near, base.records, reply, judge))
+        return observations
+
+    return attempt
 
 
 @relation(applies=lambda semantics: any(flt.list == "comma" for flt in semantics.filters.values()))
@@ -398,139 +778,198 @@ def comma_list_is_union(run: ApiRun) -> None:
     """A comma-separated list returns the union of what its values return one by one."""
     check = "comma_list_is_union"
     requirement = run.semantics.filter_requirements["comma-list"]
-    listed = [flt for flt in run.semantics.filters.values() if flt.list == "comma"]
-    for flt in listed:
-        explore(run, f"{check}:{flt.param}", EXAMPLES_PER_LIST, _union_plan(run, flt, requirement))
+    for flt in [flt for flt in run.semantics.filters.values() if flt.list == "comma"]:
+        explore(run, f"{check}:{flt.param}", EXAMPLES_PER_LIST, _union_plan(run, flt, requirement), random_only=True)
 
 
-EXAMPLES_PER_LIST = 2
+# Lists are also judged by each filter's long-list example (filters_select_matching_records).
+EXAMPLES_PER_LIST = 1
+
+
+def union_judged(
+    source: Source,
+    flt: Filter,
+    values: Sequence[str],
+    answers: Sequence[tuple[list[Any] | None, list[Exchange]]],
+    judge: Judge,
+) -> list[Observation]:
+    """`p=a,b` (the first answer) against `p=a` and `p=b` (the others): the union of the single values."""
+    listed, singles = answers[0], answers[1:]
+    if listed[0] is None or any(records is None for records, _ in singles):
+        unanswered = next((r[-1] for records, r in answers if records is None and r), None)
+        why = discovery.unanswered(unanswered, source.semantics.records_pointer) if unanswered else None
+        return [
+            judge.not_exercised(
+                f"a list or one of its values could not be walked whole ({why or 'too long'})", Cause.RUN
+            )
+        ]
+    for value, (records, _) in zip(values, singles, strict=True):
+        kept = matching(source, records or [], flt, value)
+        if kept is None or len(kept) != len(records or []):
+            # The single value is not honoured: that is the filter's own failure, found elsewhere.
+            return [
+                judge.not_exercised(f"{flt.param}={value} on its own returns records without that value", Cause.RUN)
+            ]
+    union = set().union(*(set(ids(source, records or [])) for records, _ in singles))
+    got = set(ids(source, listed[0]))
+    shown = ",".join(values)
+    if got != union:
+        missing, extra = sorted(union - got), sorted(got - union)
+        detail = "; ".join(
+            part
+            for part in (
+                f"missing {describe_ids(missing)}" if missing else "",
+                f"unexpected {describe_ids(extra)}" if extra else "",
+            )
+            if part
+        )
+        counts = " and ".join(
+            f"{flt.param}={value} ({plural(len(records or []), 'record')})"
+            for value, (records, _) in zip(values, singles, strict=True)
+        )
+        return [
+            judge.failed(
+                f"{flt.param}={shown} is not the union of {counts}: {detail}",
+                [listed[1][0], *(replies[0] for _, replies in singles)],
+                received=describe_ids(sorted(got)),
+                expected=describe_ids(sorted(union)),
+            )
+        ]
+    if not union:
+        return [judge.corroborated(f"{flt.param}={shown} and its values each matched nothing")]
+    return [
+        judge.passed(
+            f"{flt.param}={shown} returned the union of its values' {plural(len(union), 'record')}",
+            [listed[1][0]],
+            records=len(union),
+        )
+    ]
 
 
 def _union_plan(run: ApiRun, flt: Filter, requirement: str) -> Plan:
     check = "comma_list_is_union"
-    narrowing = narrowing_filter(run.semantics)
-    inventory = discovery.inventory(run)
+    judge = Judge(check, requirement)
 
     def plan(data: st.DataObject) -> Attempt | None:
-        enum = enum_values(run, flt.param)
-        if flt is narrowing or enum:
-            base_query: dict[str, str] = {}
-            if enum and flt is not narrowing:
-                base = draw_base(run, data)
-                if base is None:
-                    return None
-                base_query = base[0]
-            pool = enum or [str(v) for v in inventory.values(flt.field or "")][:12]
-            if len(pool) < 2:
-                return None
-            first, second = data.draw(st.lists(st.sampled_from(pool), min_size=2, max_size=2, unique=True))
-        else:
-            base = draw_base(run, data)
-            if base is None:
-                return None
-            base_query, records = base
-            # Two values the base's records have: a union of what matches nothing judges nothing.
-            values = value_pool(run, data, flt, records)
-            if len(values) < 2:
-                return None
-            first, second = data.draw(st.lists(st.sampled_from(values), min_size=2, max_size=2, unique=True))
+        base = draw_base(run, data, flt, narrow=True)
+        if isinstance(base, Observation):
+            run.observe(judge.not_exercised(base.message, base.cause))
+            return None
+        values = union_values(run, data, flt, base.records)
+        if values is None:
+            where = query_words(base.query) or "the collection"
+            run.observe(judge.not_exercised(f"the records of {where} have no value of {flt.param} to list"))
+            return None
 
         def attempt() -> list[Observation]:
-            asked = [{**base_query, flt.param: value} for value in (f"{first},{second}", first, second)]
-            (both, both_replies), (one, one_replies), (two, two_replies) = discovery.fetch_completes(
-                run, asked, reuse=True
-            )
-            if both is None or one is None or two is None:
-                return []
-            for single, records in ((first, one), (second, two)):
-                kept = matching(run, records, flt, single)
-                if kept is None or len(kept) != len(records):
-                    # The single value is not honoured: that is the filter's own failure, found elsewhere.
-                    reason = f"{flt.param}={single} on its own returns records without that value"
-                    return [Judge(check, requirement).not_exercised(reason)]
-            union = set(ids(run, one)) | set(ids(run, two))
-            got = set(ids(run, both))
-            if got != union:
-                missing, extra = sorted(union - got), sorted(got - union)
-                detail = "; ".join(
-                    part
-                    for part in (
-                        f"missing {describe_ids(missing)}" if missing else "",
-                        f"unexpected {describe_ids(extra)}" if extra else "",
-                    )
-                    if part
-                )
-                return [
-                    failed(
-                        requirement,
-                        check,
-                        f"{flt.param}={first},{second} is not the union of {flt.param}={first} "
-                        f"({plural(len(one), 'record')}) and {flt.param}={second} ({len(two)}): {detail}",
-                        [both_replies[0], one_replies[0], two_replies[0]],
-                        received=describe_ids(sorted(got)),
-                        expected=describe_ids(sorted(union)),
-                    )
-                ]
-            if not union:
-                return [Judge(check, requirement).not_exercised("both values matched nothing")]
-            return [Judge(check, requirement).passed()]
+            asked = [{**base.query, flt.param: value} for value in (",".join(values), *values)]
+            answers = discovery.fetch_completes(run, asked, reuse=True)
+            return union_judged(run, flt, values, answers, judge)
 
         return attempt
 
     return plan
 
 
+def union_values(source: Source, data: st.DataObject, flt: Filter, records: Sequence[Any]) -> list[str] | None:
+    """Two values for a list: two the records have; else one they have, after one they do not (a server
+    that keeps only a list's first value then returns nothing, where the union holds the records)."""
+    own = enum_values(source, flt.param) or value_pool(source, records, flt)
+    if len(own) >= 2:
+        return list(data.draw(st.lists(st.sampled_from(own), min_size=2, max_size=2, unique=True), label=flt.param))
+    inventory = source.discovery.inventory
+    seen = [record for _, record in inventory.records()] if inventory else []
+    others = [value for value in value_pool(source, seen, flt, own=False) if value not in own]
+    if not own or not others:
+        return None
+    return [str(data.draw(st.sampled_from(others), label=f"{flt.param} without records")), own[0]]
+
+
 @relation()
 def unknown_filter_value_matches_nothing(run: ApiRun) -> None:
-    """A filter value no record has returns no records (or is rejected), never the unfiltered list."""
+    """A filter value no record has returns no records (or is rejected), never the unfiltered list. It only
+    corroborates the filter: a filter that matches nothing passes it too."""
     check = "unknown_filter_value_matches_nothing"
-    candidates = [
-        flt
-        for flt in run.semantics.filters.values()
-        if flt.match in ("exact", "case-insensitive") and not enum_values(run, flt.param)
-    ]
+    candidates = [flt for flt in run.semantics.filters.values() if _exact_text(flt) and not enum_values(run, flt.param)]
     # Only partitions with records: on an empty one an ignored filter returns [] as well.
     partitions = [partition for partition in discovery.inventory(run).partitions if partition.records]
     if not partitions:
-        reason = "the target returned no records, so an ignored filter could not be told from a working one"
-        run.not_exercised([flt.requirement for flt in candidates], check, reason)
-        return
+        return  # the filters' own examples say why nothing could be judged
 
     def plan_for(flt: Filter) -> Plan:
         return lambda data: _unknown_value_plan(run, flt, partitions, data)
 
-    # Every filter gets its own examples: one drawn at random among them could be left out (and a filter
-    # whose other relations cannot run, such as a join nobody may read, would pass or fail on nothing).
+    # Every filter gets its own examples: one drawn at random among them could be left out.
     for flt in candidates:
         explore(run, f"{check}:{flt.param}", 2, plan_for(flt))
 
 
+def unknown_value_judged(source: Source, flt: Filter, value: str, reply: Exchange, judge: Judge) -> list[Observation]:
+    records = reply.records(source.semantics.records_pointer)
+    if records is None:
+        if reply.status == 400:
+            return [judge.corroborated(f"{flt.param}={value} (a value no record has) was rejected")]
+        return []
+    if records:
+        return [
+            judge.failed(
+                f"{flt.param}={value} (a value no record has) returned {plural(len(records), 'record')}",
+                [reply],
+                received=describe_ids(ids(source, records)),
+                expected="[]",
+            )
+        ]
+    return [judge.corroborated(f"{flt.param}={value} (a value no record has) returned no record")]
+
+
 def _unknown_value_plan(run: ApiRun, flt: Filter, partitions: list[Any], data: st.DataObject) -> Attempt | None:
-    check = "unknown_filter_value_matches_nothing"
+    judge = Judge("unknown_filter_value_matches_nothing", flt.requirement)
     partition = data.draw(st.sampled_from(partitions), label="partition")
     value = str(data.draw(st.uuids(), label="unknown value"))
 
     def attempt() -> list[Observation]:
-        reply = run.get({**partition.query, flt.param: value})
-        records = reply.records(run.semantics.records_pointer)
-        if records is None:
-            if reply.status == 400:
-                return [Judge(check, flt.requirement).passed()]
-            return []
-        if records:
-            return [
-                failed(
-                    flt.requirement,
-                    check,
-                    f"{flt.param}={value} (a value no record has) returned {plural(len(records), 'record')}",
-                    [reply],
-                    received=describe_ids(ids(run, records)),
-                    expected="[]",
-                )
-            ]
-        return [Judge(check, flt.requirement).passed()]
+        return unknown_value_judged(run, flt, value, run.get({**partition.query, flt.param: value}), judge)
 
     return attempt
+
+
+def case_variants_judged(
+    source: Source, flt: Filter, value: str, results: Sequence[tuple[str, list[str], Exchange]], judge: Judge
+) -> list[Observation]:
+    """The records each spelling of a case-insensitive value found (the reference spelling first).
+
+    The reference spelling leaving out what another spelling finds is the filter's fault; another spelling
+    finding less is the case variants' (a SHOULD where the spec names it: D-BRM-1)."""
+    reference, reference_ids, reference_reply = results[0]
+    if not any(found for _, found, _ in results):
+        return [judge.not_exercised(f"no record has {flt.param}={value}")]
+    observations = []
+    for variant, found, reply in results[1:]:
+        missed = [i for i in found if i not in set(reference_ids)]
+        if not missed and sorted(found) == sorted(reference_ids):
+            continue
+        blamed = flt.requirement if missed else (flt.case_variants_requirement or flt.requirement)
+        among = f", among them {describe_ids(missed)}" if missed else ""
+        short, full = (reference_ids, found) if missed else (found, reference_ids)
+        observations.append(
+            judge.on(blamed).failed(
+                f"{flt.param}={reference} returned {plural(len(reference_ids), 'record')}, {flt.param}={variant} "
+                f"{len(found)}{among}",
+                [reference_reply, reply],
+                received=describe_ids(sorted(short)),
+                expected=describe_ids(sorted(full)),
+            )
+        )
+    if observations:
+        return observations
+    spellings = ", ".join(f"{flt.param}={variant}" for variant, _, _ in results)
+    compared = f"{spellings} each returned the same {plural(len(reference_ids), 'record')}"
+    passed = [judge.on(flt.requirement).passed(compared, [reference_reply], records=len(reference_ids))]
+    if flt.case_variants_requirement and len(results) > 1:
+        passed.append(
+            judge.on(flt.case_variants_requirement).passed(compared, [reference_reply], records=len(reference_ids))
+        )
+    return passed
 
 
 @relation(applies=lambda semantics: any(flt.match == "case-insensitive" for flt in semantics.filters.values()))
@@ -547,73 +986,51 @@ def case_variants_agree(run: ApiRun) -> None:
 
     def plan(data: st.DataObject) -> Attempt | None:
         flt = data.draw(st.sampled_from(filters), label="filter")
-        returned = {str(v) for v in inventory.values(flt.field or "")}
+        judge = Judge(check, flt.requirement)
+        returned = {spelled(v) for v in inventory.values(flt.field or "")}
         if flt.query_case == "lower":
             # Compared: the document's lower-case spelling and the spelling the target itself returns.
             pool = sorted(v for v in returned if v != v.lower())
             if not pool:
-                run.not_exercised(
-                    [flt.case_variants_requirement or flt.requirement],
-                    check,
-                    f"every {flt.param} value the target returns is in lower case, the spelling the document uses",
+                run.observe(
+                    judge.on(flt.case_variants_requirement or flt.requirement).not_exercised(
+                        f"every {flt.param} value the target returns is in lower case, the spelling the document uses"
+                    )
                 )
                 return None
         else:
             pool = sorted(set(flt.documented_values) | returned)
         if not pool:
+            run.observe(judge.not_exercised(f"no record has a value for {flt.param}"))
             return None
         value = str(data.draw(st.sampled_from(pool), label=flt.param))
         base: dict[str, str] = {}
         if narrowing is not None and narrowing is not flt and flip(data, "narrowed"):
             values = inventory.values(narrowing.field or "")
             if values:
-                base = {narrowing.param: str(data.draw(st.sampled_from(values), label=narrowing.param))}
+                base = {narrowing.param: spelled(data.draw(st.sampled_from(values), label=narrowing.param))}
         reference = flt.query_spelling(value)
-        if flt.query_case == "lower":
-            variants = [reference, value]
-        else:
-            variants = list(dict.fromkeys((value, value.lower(), value.upper())))
+        variants = (
+            [reference, value]
+            if flt.query_case == "lower"
+            else list(dict.fromkeys((value, value.lower(), value.upper())))
+        )
 
         def attempt() -> list[Observation]:
-            results = []
             asked = [{**base, flt.param: variant} for variant in variants]
+            results = []
             for variant, (records, replies) in zip(
                 variants, discovery.fetch_completes(run, asked, reuse=True), strict=True
             ):
                 if records is None:
-                    return []
+                    why = discovery.unanswered(replies[-1], run.semantics.records_pointer) if replies else None
+                    return [
+                        judge.not_exercised(
+                            f"{flt.param}={variant} could not be walked whole ({why or 'too long'})", Cause.RUN
+                        )
+                    ]
                 results.append((variant, ids(run, records), replies[0]))
-            _, reference_ids, reference_reply = results[0]
-            if not any(found for _, found, _ in results):
-                return [Judge(check, flt.requirement).not_exercised(f"no record has {flt.param}={value}")]
-            observations = []
-            for variant, found, reply in results[1:]:
-                missed = [i for i in found if i not in set(reference_ids)]
-                if not missed and sorted(found) == sorted(reference_ids):
-                    continue
-                # The reference spelling leaving out what another spelling finds is the filter's fault;
-                # another spelling finding less is the case variants' (a SHOULD where the spec names it).
-                blamed = flt.requirement if missed else (flt.case_variants_requirement or flt.requirement)
-                among = f", among them {describe_ids(missed)}" if missed else ""
-                short, full = (reference_ids, found) if missed else (found, reference_ids)
-                observations.append(
-                    failed(
-                        blamed,
-                        check,
-                        f"{flt.param}={reference} returned {plural(len(reference_ids), 'record')}, "
-                        f"{flt.param}={variant} "
-                        f"{len(found)}{among}",
-                        [reference_reply, reply],
-                        received=describe_ids(sorted(short)),
-                        expected=describe_ids(sorted(full)),
-                    )
-                )
-            if observations:
-                return observations
-            passed = [flt.requirement]
-            if flt.case_variants_requirement and len(results) > 1:
-                passed.append(flt.case_variants_requirement)
-            return [Judge(check, requirement).passed() for requirement in passed]
+            return case_variants_judged(run, flt, value, results, judge)
 
         return attempt
 

@@ -34,6 +34,7 @@ from apiconform.engine.checks.base import (
 from apiconform.engine.records import comparable, order_violation, pointer_get, render
 from apiconform.engine.target import ApiRun, Exchange
 from apiconform.engine.verdicts import Observation
+from apiconform.reporting.document import plural
 
 # A page with fewer distinct values than this is reverse-sorted (or text-sorted) by chance too often
 # to say on its own why it is out of order.
@@ -135,7 +136,15 @@ def records_in_order(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
         return  # a value that cannot be compared is a schema violation, reported as one
     violation = order_violation(records, keys)
     if violation is None:
-        yield judge.passed()
+        values = {comparable(pointer_get(record, keys[0].field), keys[0].compare) for record in records}
+        compared = (
+            f"{plural(len(records), 'record')} in order ({' then '.join(f'{k.field} {k.direction}' for k in keys)})"
+        )
+        if len(values) > 1:
+            yield judge.passed(compared, [exchange], len(records))
+        else:
+            # Every record shares the first key: any order of the field (or none) puts them so.
+            yield judge.corroborated(compared)
         if requirement == semantics.ordering.requirements.get("field"):
             yield from _sorted_page_passes(semantics, exchange.query, records, keys[0])
         return
@@ -164,13 +173,15 @@ def _sorted_page_passes(
         requirement = ordering.requirements["direction"]
         if query.get(ordering.sort.direction_param) is None:
             requirement = ordering.requirements.get("default-direction", requirement)
-        yield judge.on(requirement).passed()
+        yield judge.on(requirement).passed(f"{primary.field} {primary.direction} over {len(set(values))} values")
     if "tiebreak" in ordering.requirements and has_tie(records, primary):
-        yield judge.on(ordering.requirements["tiebreak"]).passed()
+        yield judge.on(ordering.requirements["tiebreak"]).passed(f"records tied on {primary.field} in tiebreak order")
     key = ordering.sort.keys.get(query.get(ordering.sort.field_param, ""))
     as_text = OrderKey(primary.field, "text", primary.direction)
     if key and key.requirement and primary.compare != "text" and order_violation(records, [as_text]) is not None:
-        yield judge.on(key.requirement).passed()
+        yield judge.on(key.requirement).passed(
+            f"{primary.field} in {primary.compare} order, which text order would break"
+        )
 
 
 # --- across requests ----------------------------------------------------------------------------------
@@ -191,7 +202,11 @@ def boundary(
         return judge.not_exercised("a sort value cannot be compared (a schema violation)")
     violation = order_violation([last, first], keys)
     if violation is None:
-        return judge.passed()
+        return judge.passed(
+            f"the last record of {page_words(semantics.paging, 0, size)} and the first of "
+            f"{page_words(semantics.paging, 1, size)} are in order",
+            replies,
+        )
     requirement, alternatives = order_requirement(semantics, query, [last, first], keys, violation.key)
     return judge.on(requirement).failed(
         f"the last record of {page_words(semantics.paging, 0, size)} and the first of "
@@ -280,7 +295,7 @@ def default_direction_is_asc(run: ApiRun) -> None:
             if not stable:
                 return [judge.inconclusive(UNSTABLE)]
             if implicit is None or explicit is None:
-                return []
+                return judge.unanswered(run.semantics.records_pointer, implicit_reply, explicit_reply)
             if len(implicit) < 2:
                 return [judge.not_exercised("fewer than two records to order")]
             if ids(run, implicit) != ids(run, explicit):
@@ -293,7 +308,15 @@ def default_direction_is_asc(run: ApiRun) -> None:
                         describe_ids(ids(run, explicit)),
                     )
                 ]
-            return [judge.passed()]
+            field = sort.keys[name]
+            distinct = {comparable(pointer_get(record, field.field), field.compare) for record in implicit}
+            compared = (
+                f"{sort.field_param}={name} without {sort.direction_param} gave the order of "
+                f"{sort.direction_param}={sort.default_direction} ({plural(len(implicit), 'record')})"
+            )
+            if len(distinct) < 2:
+                return [judge.corroborated(compared)]  # one value: both directions give the same order
+            return [judge.passed(compared, [implicit_reply, explicit_reply], len(implicit))]
 
         return attempt
 
@@ -330,12 +353,15 @@ def default_order_holds(run: ApiRun) -> None:
             # The per-response check judges each page's order; two requests of the same page must agree.
             first_reply, first = fetch(run, query, index, size)
             second_reply, second = fetch(run, query, index, size)
-            if first is None or second is None or not first:
-                return []
+            if first is None or second is None:
+                return judge.unanswered(run.semantics.records_pointer, first_reply, second_reply)
+            if len(first) < 2:
+                return [judge.not_exercised("fewer than two records to order")]
             failure = same_order(
                 run.semantics, [first_reply, second_reply], "the same page came back in a different order", judge
             )
-            return [failure or judge.passed()]
+            compared = f"the same page of {plural(len(first), 'record')} came back in the same order twice"
+            return [failure or judge.passed(compared, [first_reply], len(first))]
 
         return attempt
 
@@ -355,11 +381,15 @@ def order_is_stable(run: ApiRun) -> None:
             replies = run.get_many([{**query, **run.semantics.paging.page(0, size)}] * 3)
             fetched = [reply.records(run.semantics.records_pointer) for reply in replies]
             if any(records is None for records in fetched):
-                return []
+                return judge.unanswered(run.semantics.records_pointer, *replies)
             if len(fetched[0] or []) < 2:
                 return [judge.not_exercised("fewer than two records to order")]
             message = "the same query returned the same records in a different order"
-            return [same_order(run.semantics, replies, message, judge) or judge.passed()]
+            compared = f"three requests of the same page of {plural(len(fetched[0] or []), 'record')} agreed"
+            return [
+                same_order(run.semantics, replies, message, judge)
+                or judge.passed(compared, replies[:1], len(fetched[0] or []))
+            ]
 
         return attempt
 

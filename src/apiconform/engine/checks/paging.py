@@ -3,7 +3,7 @@ is the default, walks end cleanly, and count headers agree with the records."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
@@ -51,9 +51,14 @@ def page_size_bound(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
             received=plural(len(records), "record"),
             expected=f"at most {size}",
         )
+    elif len(records) == int(size):
+        # A full page: a server that adds one record more (an untrimmed has-more probe row) shows it here.
+        yield judge.passed(
+            f"{paging.size_param}={size} returned {plural(len(records), 'record')}", [exchange], len(records)
+        )
     elif records:
-        # An empty page is within any bound: it shows nothing about the bound (no vacuous pass).
-        yield judge.passed()
+        # A short page is within the bound whatever the server does with it; an empty one says nothing at all.
+        yield judge.corroborated(f"{paging.size_param}={size} returned {plural(len(records), 'record')}")
 
 
 def _has_counts(semantics: Semantics) -> bool:
@@ -79,67 +84,124 @@ def result_count_header(ctx: Context, exchange: Exchange) -> Iterator[Observatio
             received=value,
             expected=str(len(records)),
         )
+    elif records:
+        yield judge.passed(
+            f"{header}: {value} for a body of {plural(len(records), 'record')}", [exchange], len(records)
+        )
     else:
-        yield judge.passed()
+        # A count of 0 for an empty page: a header that counts something else may say 0 here too.
+        yield judge.corroborated(f"{header}: {value} for an empty body")
+
+
+def _counts_by_position(semantics: Semantics) -> bool:
+    return semantics.count_headers is not None and semantics.paging.random_access
+
+
+@response_check(applies=_counts_by_position)
+def total_count_on_first_page(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
+    """A first page asked for with a size the server honours holds min(size, total) records: one that holds
+    fewer than the size shows the whole result, so the total count is its number of records; a full one
+    shows that the total is at least the size. Judged on every first page, whatever filters it carries
+    (a count built by other code than the page is wrong where filters combine)."""
+    counts = ctx.semantics.count_headers
+    records = ctx.records(exchange)
+    honoured = ctx.discovery.page_size
+    paging = ctx.semantics.paging
+    if counts is None or records is None or honoured is None or paging.position(exchange.query) != 0:
+        return
+    size = exchange.present(paging.size_param)
+    value = (exchange.headers.get(counts.total_header) or "").strip()
+    if size is None or not size.isdigit() or not 0 < int(size) <= honoured or not value.isdigit():
+        return  # no size, or one the server may clamp; a missing or malformed header is judged elsewhere
+    if len(records) > int(size):
+        return  # the size bound's finding
+    judge = Judge("total_count_on_first_page", counts.total_requirement)
+    total, held = int(value), len(records)
+    header = counts.total_header
+    if held < int(size) and total != held:
+        yield judge.failed(
+            f"{header}: {value}, but the first page of {size} holds the whole result: {plural(held, 'record')}",
+            [exchange],
+            received=value,
+            expected=str(held),
+        )
+    elif held == int(size) and total < held:
+        yield judge.failed(
+            f"{header}: {value}, but the first page alone holds {plural(held, 'record')}",
+            [exchange],
+            received=value,
+            expected=f"at least {held}",
+        )
+    elif held < int(size):
+        yield judge.passed(
+            f"{header}: {value} for a first page of {size} that holds the whole result", [exchange], held
+        )
+    else:
+        yield judge.corroborated(f"{header}: {value}, at least the {held} records of a full first page")
 
 
 # --- across requests: judging -------------------------------------------------------------------------
 
 
+def paged(semantics: Semantics, reply: Exchange) -> str:
+    """The page a reply answers in the API's own words, the paging part of its query (`offset=74&limit=2`)."""
+    paging = semantics.paging
+    return "&".join(
+        f"{name}={reply.query[name]}" for name in (paging.position_param, paging.size_param) if name in reply.query
+    )
+
+
 def repeated_record(
-    semantics: Semantics, pages: list[tuple[int, Exchange]], wanted: list[str], small: int, judge: Judge
+    semantics: Semantics, pages: Sequence[tuple[int, Exchange]], wanted: Sequence[str], judge: Judge
 ) -> Observation | None:
-    """A failure when the last of the small `pages` (index and reply, in walking order) repeats a record
-    of an earlier one."""
-    index, last = pages[-1]
+    """A failure when the last of `pages` (start position and reply, in walking order) repeats a record of
+    an earlier one."""
+    start, last = pages[-1]
     page_ids = ids(semantics, last.records(semantics.records_pointer) or [])
-    for earlier, page in pages[:-1]:
+    for _, page in pages[:-1]:
         repeated = sorted(set(page_ids) & set(ids(semantics, page.records(semantics.records_pointer) or [])))
         if repeated:
-            # The two small pages that share a record show the fault on their own; the large page shows
-            # nothing wrong and is left out.
+            # The two pages that share a record show the fault on their own; the reference is left out.
             return judge.failed(
-                f"{page_words(semantics.paging, index, small)} repeats {describe_ids(repeated)} from "
-                f"{page_words(semantics.paging, earlier, small)}",
+                f"{paged(semantics, last)} repeats {describe_ids(repeated)} from {paged(semantics, page)}",
                 [page, last],
                 received=describe_ids(page_ids),
-                expected=describe_ids(wanted[index * small : (index + 1) * small]),
+                expected=describe_ids(list(wanted[start : start + len(page_ids)])),
             )
     return None
 
 
 def sequence_departs(
     semantics: Semantics,
-    pages: list[tuple[int, Exchange]],
-    wanted: list[str],
-    large: Exchange,
-    small: int,
-    large_size: int,
+    pages: Sequence[tuple[int, Exchange]],
+    wanted: Sequence[str],
+    references: Sequence[Exchange],
+    reference_size: int,
     judge: Judge,
 ) -> Observation | None:
-    """A failure when a small page (index and reply) departs from the records one large page holds at its
-    positions (`wanted`, the large page's ids): another record there, or fewer records than the large
-    page has there. Records past the large page's end are not judged here."""
-    for shown_index, (index, page) in enumerate(pages):
+    """A failure when a page (start position and reply) departs from what the reference pages (consecutive
+    pages of `reference_size`, whose ids are `wanted`) hold at its positions: another record there, or
+    fewer records than they have there. Positions past the reference's end are not judged here."""
+    size_param = semantics.paging.size_param
+    for shown_index, (start, page) in enumerate(pages):
         got = ids(semantics, page.records(semantics.records_pointer) or [])
-        expected = wanted[index * small : (index + 1) * small]
+        size = int(page.query.get(size_param, len(got)) or len(got))
+        expected = wanted[start : start + size]
         offset = next((i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b), None)
         if offset is None and len(got) >= len(expected):
             continue
-        position = index * small + (offset if offset is not None else len(got))
-        # The page that breaks the sequence and the one walked before it come first; the large page,
-        # which shows what belongs there, is the reference after them.
-        shown = [reply for _, reply in pages[max(0, shown_index - 1) : shown_index + 1]] + [large]
-        where = f"{page_words(semantics.paging, 0, large_size)} holds {wanted[position]} at position {position}"
+        position = start + (offset if offset is not None else len(got))
+        reference = references[min(position // reference_size, len(references) - 1)]
+        # The page that breaks the sequence and the one walked before it come first; the reference page,
+        # which shows what belongs there, after them.
+        shown = [reply for _, reply in pages[max(0, shown_index - 1) : shown_index + 1]] + [reference]
+        where = f"{paged(semantics, reference)} holds {wanted[position]} there"
         if offset is None:
-            message = (
-                f"{page_words(semantics.paging, index, small)} ends after {plural(len(got), 'record')} where {where}"
-            )
+            ends = f"ends after {plural(len(got), 'record')}"
+            message = f"{paged(semantics, page)} {ends} at position {position}, where {where}"
             received = "no record"
         else:
-            message = (
-                f"{page_words(semantics.paging, index, small)} holds {got[offset]} at position {offset} where {where}"
-            )
+            message = f"{paged(semantics, page)} holds {got[offset]} at position {position}, where {where}"
             received = got[offset]
         return judge.failed(message, shown, received=received, expected=wanted[position])
     return None
@@ -164,15 +226,16 @@ def past_the_end(
     )
 
 
-def total_matches(counts: Counts, matched: int, replies: list[Exchange]) -> list[Observation]:
+def total_matches(counts: Counts, matched: int, replies: list[Exchange], pointer: str) -> list[Observation]:
     """The total-count header of each 200 reply equals the number of matches a walk found."""
     header = counts.total_header
     judge = Judge("walk_ends_cleanly", counts.total_requirement)
+    counts_pointer = pointer
     judged = False
     for reply in replies:
         value = reply.headers.get(header)
-        if value is None or reply.status != 200:
-            continue  # a missing header is the per-response checks' finding
+        if value is None or reply.records(counts_pointer) is None:
+            continue  # a missing header is the per-response checks' finding; only a page of records has counts
         judged = True
         if value.strip() != str(matched):
             return [
@@ -183,21 +246,31 @@ def total_matches(counts: Counts, matched: int, replies: list[Exchange]) -> list
                     expected=str(matched),
                 )
             ]
-    return [judge.passed()] if judged else []
+    walked = f"{header} agreed with the {plural(matched, 'record')} a walk found"
+    return [judge.passed(walked, replies[:1], matched)] if judged else []
 
 
 # --- across requests ----------------------------------------------------------------------------------
 
 
-# The pages a tiling walk fetches: the first few (most paging faults show at the first boundaries) and
-# the last two within the large page (faults that grow with the position show there), not every one.
-TILE_FIRST_PAGES = 3
+# The pages a tiling walk fetches: the first two and the last two within the reference (faults that grow
+# with the position show at its end), and one that straddles each boundary between reference pages
+# (servers switch paths at such depths: a seek query, a second cache).
+TILE_FIRST_PAGES = 2
+# The reference: this many consecutive pages of the honoured size, from the start (the inventory's own).
+TILE_REFERENCE_PAGES = discovery.INVENTORY_PAGES
+# Sizes for a straddling page: one of them does not divide a boundary, so a page starts before it and ends after.
+STRADDLING_SIZES = (7, 13, 3)
 
 
-def tile_indices(records: int, small: int) -> list[int]:
-    """The indices of the small pages a tiling walk over `records` records fetches, in order."""
+def tile_pages(records: int, small: int, reference_size: int) -> list[tuple[int, int]]:
+    """The pages (index, size) a tiling walk over `records` reference records fetches, by start position."""
     count = -(-records // small)
-    return sorted({i for i in (*range(TILE_FIRST_PAGES), count - 2, count - 1) if 0 <= i < count})
+    pages = {(i, small) for i in (*range(TILE_FIRST_PAGES), count - 2, count - 1) if 0 <= i < count}
+    for boundary in range(reference_size, records, reference_size):
+        size = next(s for s in STRADDLING_SIZES if boundary % s)
+        pages.add((boundary // size, size))
+    return sorted(pages, key=lambda page: (page[0] * page[1], page[1]))
 
 
 def _random_access(semantics: Semantics) -> bool:
@@ -207,36 +280,102 @@ def _random_access(semantics: Semantics) -> bool:
 
 @relation(applies=_random_access)
 def pages_tile_one_large_page(run: ApiRun) -> None:
-    """Small pages hold what one large page holds at their positions: no record on two pages, none skipped."""
+    """Pages hold what the reference pages (consecutive pages of the largest size the server honours, walked
+    from the start, deep into the collection) hold at their positions: no record on two pages, none
+    skipped, and the reference walk itself repeats no record."""
     judge = Judge("pages_tile_one_large_page", run.semantics.paging.requirements["skip"])
     large_size = discovery.honoured_size(run)
+    pointer = run.semantics.records_pointer
 
     def plan(data: st.DataObject) -> Attempt | None:
         query = draw_query(run, data)
         small = data.draw(st.sampled_from(SMALL_SIZES), label="page size")
 
         def attempt() -> list[Observation]:
-            large_reply, large = fetch(run, query, 0, large_size, reuse=True)
-            if large is None or len(large) < 2:
-                return [judge.not_exercised("too few records to page through")]
-            wanted = ids(run, large)
-            indices = tile_indices(len(large), small)
-            paging = run.semantics.paging
-            replies = run.get_many([{**query, **paging.page(index, small)} for index in indices])
-            pages: list[tuple[int, Exchange]] = []  # the small pages walked, with their indices
-            for index, reply in zip(indices, replies, strict=True):
-                if reply.records(run.semantics.records_pointer) is None:
-                    return []  # not a 200: judged by the per-response checks
-                pages.append((index, reply))
-                repeated = repeated_record(run.semantics, pages, wanted, small, judge)
+            (reference,) = discovery.walks(run, [query], TILE_REFERENCE_PAGES - 1, reuse=True)
+            references = [reply for reply in reference.replies if reply.records(pointer) is not None]
+            walked: list[tuple[int, Exchange]] = []
+            for index, reply in enumerate(references):
+                walked.append((index * large_size, reply))
+                repeated = repeated_record(run.semantics, walked, [], judge)
                 if repeated is not None:
                     return [repeated]
-            failure = sequence_departs(run.semantics, pages, wanted, large_reply, small, large_size, judge)
-            return [failure or judge.passed()]
+            wanted = ids(run, [record for reply in references for record in reply.records(pointer) or []])
+            if len(wanted) < 2:
+                if not references:
+                    return judge.unanswered(pointer, *reference.replies)
+                return [judge.not_exercised("too few records to page through")]
+            paging = run.semantics.paging
+            chosen = tile_pages(len(wanted), small, large_size)
+            replies = run.get_many([{**query, **paging.page(index, size)} for index, size in chosen])
+            pages: list[tuple[int, Exchange]] = []  # the pages walked, with their start positions
+            for (index, size), reply in zip(chosen, replies, strict=True):
+                if reply.records(pointer) is None:
+                    return judge.unanswered(pointer, reply)
+                pages.append((index * size, reply))
+                repeated = repeated_record(run.semantics, pages, wanted, judge)
+                if repeated is not None:
+                    return [repeated]
+            failure = sequence_departs(run.semantics, pages, wanted, references, large_size, judge)
+            if failure is not None:
+                return [failure]
+            if len(pages) < 2 or len(wanted) <= small:
+                # One page holds every record: there is no boundary for a page to overlap or skip across.
+                return [judge.corroborated(f"{plural(len(wanted), 'record')} fit on one page of {small}")]
+            compared = (
+                f"{plural(len(pages), 'page')} of {small} and straddling pages agreed with "
+                f"{plural(len(references), 'reference page')} of {large_size}, positions 0 to {len(wanted) - 1}"
+            )
+            return [judge.passed(compared, [pages[-1][1], references[-1]], len(wanted))]
 
         return attempt
 
     explore(run, judge.check, 5, plan)
+
+
+# A page size larger than servers serve: the first page asked with it shows the server's maximum.
+OVERSIZE_PROBE = 1001
+
+
+@relation(applies=_random_access)
+def oversize_pages_keep_their_position(run: ApiRun) -> None:
+    """A page size one past the server's maximum (which it may clamp: D-GEN-4) still places the page where
+    that size places it: the second page of `size` starts at record `size`, not at the maximum."""
+    paging = run.semantics.paging
+    judge = Judge("oversize_pages_keep_their_position", paging.requirements["skip"])
+    pointer = run.semantics.records_pointer
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        def attempt() -> list[Observation]:
+            probe_reply, probe = fetch(run, {}, 0, OVERSIZE_PROBE, reuse=True)
+            if probe is None:
+                return judge.unanswered(pointer, probe_reply)
+            if len(probe) >= OVERSIZE_PROBE:
+                return [judge.not_exercised(f"the target served all {OVERSIZE_PROBE} records asked for on one page")]
+            size = len(probe) + 1
+            oversize, reference = run.get_many([paging.page(1, size), paging.page(size, 1)])
+            got, wanted = oversize.records(pointer), reference.records(pointer)
+            if got is None or wanted is None:
+                return judge.unanswered(pointer, oversize, reference)
+            if not wanted:
+                return [judge.not_exercised(f"the collection ends before a second page of {size} records")]
+            if not got or ids(run, got[:1]) != ids(run, wanted):
+                first = ids(run, got[:1])[0] if got else "no record"
+                return [
+                    judge.failed(
+                        f"{paged(run.semantics, oversize)} (one past the {len(probe)} a page holds at most) starts "
+                        f"with {first}, but the record at position {size} is {ids(run, wanted)[0]}",
+                        [oversize, reference, probe_reply],
+                        received=first,
+                        expected=ids(run, wanted)[0],
+                    )
+                ]
+            compared = f"{paged(run.semantics, oversize)} (past the maximum of {len(probe)}) starts at position {size}"
+            return [judge.passed(compared, [oversize, reference], len(got))]
+
+        return attempt
+
+    explore(run, judge.check, 1, plan)
 
 
 @relation(applies=_random_access)
@@ -256,7 +395,7 @@ def omitted_page_is_first_page(run: ApiRun) -> None:
             omitted_reply = run.get({**query, paging.size_param: str(size)})
             omitted = omitted_reply.records(run.semantics.records_pointer)
             if explicit is None or omitted is None:
-                return []
+                return judge.unanswered(run.semantics.records_pointer, explicit_reply, omitted_reply)
             if not explicit:
                 return [judge.not_exercised("the query matched no records")]
             if ids(run, explicit) != ids(run, omitted):
@@ -268,7 +407,10 @@ def omitted_page_is_first_page(run: ApiRun) -> None:
                         expected=describe_ids(ids(run, explicit)),
                     )
                 ]
-            return [judge.passed()]
+            compared = (
+                f"without {paging.position_param}, the page held the first page's {plural(len(explicit), 'record')}"
+            )
+            return [judge.passed(compared, [omitted_reply, explicit_reply], len(explicit))]
 
         return attempt
 
@@ -289,7 +431,7 @@ def default_page_size_is_prefix(run: ApiRun) -> None:
             first_reply = run.get(query)
             first = first_reply.records(run.semantics.records_pointer)
             if first is None:
-                return []
+                return judge.unanswered(run.semantics.records_pointer, first_reply)
             default_size = len(first)
             if default_size == 0:
                 return [judge.not_exercised("the query matched no records")]
@@ -304,7 +446,7 @@ def default_page_size_is_prefix(run: ApiRun) -> None:
             second_reply = run.get(second_query)
             second = second_reply.records(run.semantics.records_pointer)
             if large is None or second is None:
-                return []
+                return judge.unanswered(run.semantics.records_pointer, large_reply, second_reply)
             wanted = ids(run, large)
             got_first, got_second = ids(run, first), ids(run, second)
             if got_first != wanted[:default_size]:
@@ -327,7 +469,8 @@ def default_page_size_is_prefix(run: ApiRun) -> None:
                         expected=describe_ids(wanted[default_size : 2 * default_size]),
                     )
                 ]
-            return [judge.passed()]
+            compared = f"the default page of {default_size} and the next one continued the order of one large page"
+            return [judge.passed(compared, [first_reply, second_reply], default_size + len(got_second))]
 
         return attempt
 
@@ -362,9 +505,12 @@ def walk_ends_cleanly(run: ApiRun) -> None:
         size = data.draw(st.sampled_from(SMALL_SIZES[1:6]), label="page size")
 
         def attempt() -> list[Observation]:
-            everything, _ = discovery.fetch_complete(run, query, reuse=True)
-            if everything is None:
+            (walk,) = discovery.walks(run, [query], reuse=True)
+            if walk.unanswered is not None:
+                return judge.unanswered(run.semantics.records_pointer, walk.replies[-1])
+            if not walk.complete:
                 return [judge.not_exercised("the narrowed result is too large to walk")]
+            everything = walk.records
             matched = len(everything)
             if not matched:
                 # Two empty pages of an empty result say nothing about where a walk ends.
@@ -375,13 +521,15 @@ def walk_ends_cleanly(run: ApiRun) -> None:
                 reply, records = fetch(run, query, index, size)
                 replies.append(reply)
                 if records is None:
-                    return []  # not a 200: judged by the per-response checks
+                    return judge.unanswered(run.semantics.records_pointer, reply)
                 failure = past_the_end(run.semantics, matched, size, index, replies, judge)
                 if failure is not None:
                     return [failure]
-            observations = [judge.passed()]
+            compared = f"a walk by {size} over {plural(matched, 'record')} ended with a short page and an empty one"
+            observations = [judge.passed(compared, replies, matched)]
             if run.semantics.count_headers:
-                observations.extend(total_matches(run.semantics.count_headers, matched, replies))
+                counts = run.semantics.count_headers
+                observations.extend(total_matches(counts, matched, replies, run.semantics.records_pointer))
             return observations
 
         return attempt
@@ -413,8 +561,11 @@ def total_count_invariant(run: ApiRun) -> None:
         def attempt() -> list[Observation]:
             first = run.get({**query, **paging.page(0, size)})
             later = run.get({**query, **paging.page(index, size + 1)})
-            totals = [reply.headers.get(header) for reply in (first, later) if reply.status == 200]
-            if len(totals) < 2 or None in totals:
+            pointer = run.semantics.records_pointer
+            if first.records(pointer) is None or later.records(pointer) is None:
+                return judge.unanswered(pointer, first, later)
+            totals = [reply.headers.get(header) for reply in (first, later)]
+            if None in totals:
                 return []  # a missing header is the per-response checks' finding
             if totals[0] != totals[1]:
                 return [
@@ -428,11 +579,12 @@ def total_count_invariant(run: ApiRun) -> None:
             total = int(str(totals[0])) if str(totals[0]).isdigit() else None
             if total is None:
                 return [judge.failed(f"{header} is not a count: {totals[0]!r}", [first])]
-            observations = [judge.passed()]
+            # The same total on two pages: a total computed per page would differ; on its own it corroborates.
+            observations = [judge.corroborated(f"{header}: {total} on two pages")]
             position = paging.position_param
             end = run.get({**query, position: str(total), paging.size_param: str(size)})
             records = end.records(run.semantics.records_pointer)
-            if end.status != 200:
+            if records is None:
                 observations.append(
                     past_end.failed(
                         f"{position}={total} (the total) answered {end.status}",
@@ -463,8 +615,11 @@ def total_count_invariant(run: ApiRun) -> None:
                             expected="1",
                         )
                     )
-                else:
-                    observations.append(past_end.passed())
+                elif last_records is not None:
+                    observations.append(
+                        judge.passed(f"{position}={total - 1} (the total - 1) held exactly one record", [last], total)
+                    )
+                    observations.append(past_end.passed(f"{position}={total} (the total) held no record", [end], total))
             return observations
 
         return attempt

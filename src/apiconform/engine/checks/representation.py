@@ -27,7 +27,7 @@ from apiconform.engine.checks.base import (
     relation,
     response_check,
 )
-from apiconform.engine.records import pointer_get, render
+from apiconform.engine.records import pointer_get, render, spelled
 from apiconform.engine.target import ApiRun, Exchange
 from apiconform.engine.verdicts import Observation
 from apiconform.reporting.document import plural
@@ -67,8 +67,19 @@ def projection_fields(ctx: Context, exchange: Exchange) -> Iterator[Observation]
                 expected=", ".join(sorted(allowed)),
             )
             return
-    if records:
-        yield judge.passed()
+    if not records:
+        return
+    compared = f"{plural(len(records), 'record')} carried only what {projection.param}={value} asked for"
+    # Judging when the records have attributes the selection leaves out (so that a projection ignored
+    # would have shown them): the inventory's records say which attributes there are.
+    inventory = ctx.discovery.inventory
+    known = (
+        {key for _, record in inventory.records() if isinstance(record, dict) for key in record} if inventory else set()
+    )
+    if known - allowed:
+        yield judge.passed(compared, [exchange], len(records))
+    else:
+        yield judge.corroborated(compared)
 
 
 def _has_rules(semantics: Semantics) -> bool:
@@ -98,7 +109,12 @@ def records_follow_rules(ctx: Context, exchange: Exchange) -> Iterator[Observati
                 expected="null" if rule.then_is_null else "a value",
             )
         elif applicable:
-            yield judge.passed()
+            yield judge.passed(
+                f"{plural(len(applicable), 'record')} with {rule.when_field.lstrip('/')}={rule.when_equals} "
+                f"had {rule.then_field.lstrip('/')} {'null' if rule.then_is_null else 'set'}",
+                [exchange],
+                len(applicable),
+            )
 
 
 # --- across requests: judging -------------------------------------------------------------------------
@@ -116,11 +132,11 @@ def projection_kept(
     """The projected records hold each chosen attribute with the full record's value, and the same records."""
     param = semantics.projection.param if semantics.projection else ""
     id_name = semantics.id_pointer.lstrip("/")
-    by_id = {str(pointer_get(record, semantics.id_pointer)): record for record in full}
+    by_id = {spelled(pointer_get(record, semantics.id_pointer)): record for record in full}
     for record in projected:
         if not isinstance(record, dict):
             continue
-        original = by_id.get(str(record.get(id_name)))
+        original = by_id.get(spelled(record.get(id_name)))
         if original is None:
             continue
         for name in chosen:
@@ -135,8 +151,8 @@ def projection_kept(
                 return judge.failed(
                     f"{param}={selection} changed {name} of record {record.get(id_name)}",
                     replies,
-                    received=repr(record[name]),
-                    expected=repr(original.get(name)),
+                    received=render(record, "/" + name),
+                    expected=render(original, "/" + name),
                 )
     if sorted(ids(semantics, projected)) != sorted(by_id):
         return judge.failed(
@@ -145,7 +161,12 @@ def projection_kept(
             received=describe_ids(sorted(ids(semantics, projected))),
             expected=describe_ids(sorted(by_id)),
         )
-    return judge.passed()
+    held = [name for name in chosen if any(isinstance(r, dict) and name in r for r in full)]
+    compared = f"{param}={selection} kept the full records' values of {', '.join(held) or 'nothing'}"
+    if not projected or not held:
+        # Nothing selected was there to keep: a projection that drops values passes this too.
+        return judge.corroborated(compared)
+    return judge.passed(compared, replies[::-1], len(projected))
 
 
 def marked(representations: Representations, records: list[Any], replies: list[Exchange], judge: Judge) -> Observation:
@@ -153,12 +174,12 @@ def marked(representations: Representations, records: list[Any], replies: list[E
     field, name, param = representations.marker_field or "", representations.extended, representations.param
     unmarked = [r for r in records if pointer_get(r, field) != name]
     if not unmarked:
-        return judge.passed()
+        return judge.passed(f"with {param}={name}, every record was marked {name}", replies[1:], len(records))
     return judge.failed(
         f"with {param}={name}, {plural(len(unmarked), 'record is', 'records are')} "
         f"not marked {field.lstrip('/')} {name}",
         replies,
-        received=repr(pointer_get(unmarked[0], field)),
+        received=render(unmarked[0], field),
         expected=name,
     )
 
@@ -188,6 +209,10 @@ def projection_keeps_values(run: ApiRun) -> None:
             run.not_exercised([judge.requirement], judge.check, "no records to select attributes of")
             return None
         query = draw_query(run, data, with_sort=False)
+        representations = run.semantics.representations
+        if representations is not None and flip(data, "extended representation?"):
+            # A projection combined with the other representation: its records go through other code.
+            query[representations.param] = representations.extended
         # Half the time every such object at once, so that one null anywhere on the page is enough.
         nulls_inside = holding_nulls if holding_nulls and flip(data, "objects holding nulls?") else []
         least = 0 if nulls_inside else 1
@@ -203,7 +228,7 @@ def projection_keeps_values(run: ApiRun) -> None:
                 return [judge.inconclusive(UNSTABLE)]
             projected_reply, projected = fetch(run, {**query, param: selection}, 0, size)
             if full is None or projected is None:
-                return []
+                return judge.unanswered(run.semantics.records_pointer, full_reply, projected_reply)
             if not full:
                 return [judge.not_exercised("the query matched no records")]
             replies = [full_reply, projected_reply]
@@ -240,7 +265,7 @@ def representation_same_records(run: ApiRun) -> None:
             for name in (representations.base, representations.extended):
                 reply, records = fetch(run, {**query, param: name}, 0, size)
                 if plain is None:
-                    return []
+                    return judge.unanswered(run.semantics.records_pointer, plain_reply)
                 if records is None:
                     observations.append(
                         judge.failed(
@@ -261,7 +286,11 @@ def representation_same_records(run: ApiRun) -> None:
                         )
                     )
                     continue
-                observations.append(judge.passed())
+                if records:
+                    compared = f"{param}={name} returned the same {plural(len(records), 'record')} as without it"
+                    observations.append(judge.passed(compared, [reply, plain_reply], len(records)))
+                else:
+                    observations.append(judge.not_exercised("the query matched no records"))
                 if name == representations.extended and marker is not None and records:
                     observations.append(marked(representations, records, [plain_reply, reply], marker))
             return observations

@@ -24,6 +24,7 @@ from schemathesis.generation.case import Case
 
 from apiconform.contract import Contract
 from apiconform.engine.checks.base import Context, response_checks
+from apiconform.engine.records import pointer_get
 from apiconform.engine.target import ApiRun, Exchange, make_evidence, parse_body, wire_query
 from apiconform.engine.verdicts import Observation, Outcome
 
@@ -172,8 +173,8 @@ def builtin_requirements(run: ApiRun, name: str, case: Case, response: Response,
     if name == "response_headers_conformance" and counts:
         both = [counts.result_requirement, counts.total_requirement]
         if failure is None:
-            # Only a 200 carries the counts; another status passing the header check shows nothing.
-            return both if response.status_code == 200 else []
+            # Only a 2xx carries the counts; another status passing the header check shows nothing.
+            return both if 200 <= response.status_code < 300 else []
         # The failure names the header: missing ones in `missing_headers`, malformed ones in its text.
         missing = " ".join(getattr(failure, "missing_headers", None) or ())
         named = (missing or f"{failure.title} {failure.message}").lower()
@@ -189,6 +190,25 @@ def builtin_requirements(run: ApiRun, name: str, case: Case, response: Response,
         if parameter in attributed:
             return [attributed[parameter]]
     return citing[:1]
+
+
+def builtin_pass_judges(run: ApiRun, name: str, case: Case, response: Response) -> bool | None:
+    """Whether a schemathesis check that passed on this reply judged its rule: True when a defect of the rule
+    would have failed it here, False when it only corroborates, None when it looked at nothing (it passes
+    every reply it does not apply to, and such a pass must not count at all)."""
+    negative = bool(case.meta is not None and case.meta.generation.mode.is_negative)
+    if name == "negative_data_rejection":
+        # Positive data passes it whatever the server does; a rejected negative case is the observation.
+        return True if negative and 400 <= response.status_code < 500 else None
+    if name == "unsupported_method":
+        return True if str(response.request.method).upper() != "GET" else None
+    if name == "response_headers_conformance":
+        return False  # the headers are there and well formed; their values are judged by apiconform's checks
+    if name == "response_schema_conformance" and 200 <= response.status_code < 300:
+        # An empty list is valid whatever shape the server gives its records.
+        records = pointer_get(parse_body(response.content or b""), run.semantics.records_pointer)
+        return isinstance(records, list) and bool(records)
+    return True
 
 
 def _negated_parameter(case: Case) -> str | None:
@@ -213,8 +233,11 @@ def _record_builtin_results(run: ApiRun, case: Case, response: Response, results
         if not requirements:
             continue
         if result.failure is None:
+            judging = builtin_pass_judges(run, result.name, case, response)
+            if judging is None:
+                continue
             for requirement in requirements:
-                run.ledger.passed(requirement, result.name)
+                run.ledger.passed(requirement, result.name, judging=judging)
             continue
         if evidence is None:
             request = response.request
