@@ -187,7 +187,8 @@ _FAULT_LIST = (
     Fault("brm-offset-seek-past-100", BRM, "BRM-PAGE-OFFSET",
           "from offset 100 on, windows come from a keyset (seek) path that starts one record late: offset=n "
           "(n >= 100) returns from position n+1, so the record at position n is never served at that offset; "
-          "offsets below 100 are right"),
+          "offsets below 100 are right (a walk through the windows misses one record per window from 100 on, "
+          "so it also falls short of X-Total-Count)"),
     Fault("brm-oversize-limit-ignores-offset", BRM, "BRM-PAGE-OFFSET",
           "a limit above the server's maximum (1000; 50 under small-pages) is served from the first record "
           "whatever the offset (the clamping code path drops the offset; an offset past the end returns the "
