@@ -3,7 +3,8 @@
 It serves the documented paths of both APIs by passing requests on to a reference server (so the
 answers it does not spoil are valid), and spoils them as its `behaviour` says: too slow, reset,
 5xx bursts, broken or ambiguous JSON, invalid UTF-8, huge, endless or gzip-bomb bodies, redirects to
-another host, 429 forever, bad count headers, or 200 to everything. It records every request it
+another host, 429 forever, bad count headers, 200 to everything, or one good answer and then every
+exchange broken. It records every request it
 receives (arrival time, method, target, headers) for the tests to inspect.
 
 It is a test fixture, not a product: threads per connection, no keep-alive subtleties beyond HTTP/1.1
@@ -47,7 +48,12 @@ BEHAVIOURS = (
     "bad-counts",  # valid answers with negative or non-numeric X-Total-Count / X-Result-Count
     "yes",  # 200 with valid-looking records to everything: invalid input, no token, any method
     "echo",  # valid answers that carry the request's Authorization header back, in a header and in the body
+    # The first request passed on, then every exchange broken, in turn as BREAKAGES lists them.
+    "break-after-first",
 )
+# How break-after-first breaks the exchanges after its first: a body shorter than its Content-Length (then
+# the connection closes), a status line without a status code, a TCP reset instead of an answer.
+BREAKAGES = ("truncated-body", "bad-status-line", "reset")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server", "content-encoding"}
 HUGE_BYTES = 50 * 1024 * 1024
 BOMB_MEMBERS = 1024  # gzip members of 1 MiB each when decompressed
@@ -178,6 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in separate writes; with Nagle on, each answer waits for a delayed ACK.
     disable_nagle_algorithm = True
     server_owner: HostileServer
+    spoiled_index = 0  # this request's number among the spoiled ones (0: the first request after `skip`)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -199,6 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
         behaviour = owner.behaviour
         spoiled = number >= behaviour.skip
+        self.spoiled_index = number - behaviour.skip
         if behaviour.name == "burst-5xx":
             spoiled = spoiled and (number - behaviour.skip) % behaviour.period < behaviour.burst
         action: Callable[[], None] = (
@@ -364,6 +372,27 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             body = json.dumps({"code": str(status), "reason": f"rejected {authorization}"}).encode()
         self._answer(status, [*headers, ("X-Echo", authorization)], body)
+
+    def _break_after_first(self) -> None:
+        if self.spoiled_index == 0:
+            self._proxy_unchanged()
+            return
+        breakage = BREAKAGES[(self.spoiled_index - 1) % len(BREAKAGES)]
+        if breakage == "reset":
+            self._reset()
+        if breakage == "bad-status-line":
+            # No status code: http.client raises BadStatusLine.
+            self.wfile.write(b"HTTP/1.1 OK\r\nContent-Type: application/json\r\n\r\n[]")
+            raise _Hangup
+        status, headers, body = self._upstream()
+        declared = max(len(body), 2)
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(declared))
+        self.end_headers()
+        self.wfile.write(body[: declared // 2])  # half of what Content-Length promises, then the connection closes
+        raise _Hangup
 
     def _yes(self) -> None:
         # Whatever was asked, by whoever: the first page of the plain list, with the server's own token.

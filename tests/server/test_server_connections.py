@@ -257,4 +257,5 @@ def test_small_pages_clamp_the_connections_route_to_50(make_reference_server: An
     everything = ok.connection_records({"pageSize": "500"})
     assert len(everything) > 60 and len(ok.connection_records()) == len(everything)  # default 100
     assert var.connection_records() == everything[:50]
-    assert var.connection_records({"pageSize": "60", "pageNumber": "1"}) == everything[50:100]
+    # The page holds the clamped 50; the skip is pageSize * pageNumber as asked (60).
+    assert var.connection_records({"pageSize": "60", "pageNumber": "1"}) == everything[60:110]

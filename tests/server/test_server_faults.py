@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,7 @@ import pytest
 
 from apiconform import contract
 from apiconform.server import FAULTS
-from apiconform.server.faults import _FAULT_LIST, UnknownFaultError
+from apiconform.server.faults import _FAULT_LIST, AWAITING_REQUIREMENT, UnknownFaultError
 from tests.server.reference_client import Client, Probe, Probes, Record, adjustments, connections, ids, page
 
 PROBES = Probes()
@@ -55,7 +55,18 @@ def test_every_requirement_has_a_fault() -> None:
 
 
 def test_every_fault_has_a_probe() -> None:
-    assert set(PROBES) == set(FAULTS)
+    assert set(PROBES) == set(FAULTS) | {fault.name for fault in AWAITING_REQUIREMENT}
+
+
+def test_faults_awaiting_their_requirement_are_not_switchable_yet(make_reference_server: Any) -> None:
+    for fault in AWAITING_REQUIREMENT:
+        assert fault.name not in FAULTS and fault.name.startswith(PREFIXES[fault.api])
+        catalog = {requirement.id for requirement in contract.load(fault.api).requirements}
+        assert fault.requirement not in catalog, (
+            f"{fault.requirement} is in the catalog: move {fault.name} into _FAULT_LIST"
+        )
+        with pytest.raises(UnknownFaultError):
+            make_reference_server(faults=[fault.name])
 
 
 def test_unknown_faults_are_refused(make_reference_server: Any) -> None:
@@ -110,6 +121,27 @@ def _(ok: Client, bad: Client) -> None:
         assert ok.allocations({"pageNumber": value}).status_code == 400
         assert bad.allocations({"pageNumber": value}).status_code == 200
     assert page(bad, {"pageNumber": "1.5", "pageSize": "5"}) == page(ok, {"pageNumber": "1", "pageSize": "5"})
+
+
+@probe("oes-deep-pages-repeat-last")
+def _(ok: Client, bad: Client) -> None:
+    first_500 = page(ok, {"pageSize": "500"})
+    assert page(bad, {"pageSize": "20", "pageNumber": "4"}) == first_500[80:100]  # starts at 80: right
+    assert page(ok, {"pageSize": "20", "pageNumber": "5"}) == first_500[100:120]
+    assert page(bad, {"pageSize": "20", "pageNumber": "5"}) == first_500[99:119]  # repeats record 99
+    assert page(bad, {"pageSize": "50", "pageNumber": "3"}) == first_500[149:199]
+    total = len(ok.all_allocations())
+    assert page(ok, {"pageSize": str(total // 2), "pageNumber": "2"}) == []
+    assert ids(page(bad, {"pageSize": str(total // 2), "pageNumber": "2"})) == ids(ok.all_allocations()[-1:])
+
+
+@probe("oes-oversize-page-skips-clamped")
+def _(ok: Client, bad: Client) -> None:
+    everything = ok.all_allocations()
+    assert ids(page(ok, {"pageSize": "600", "pageNumber": "1"})) == ids(everything[600:1100])
+    assert ids(page(bad, {"pageSize": "600", "pageNumber": "1"})) == ids(everything[500:1000])
+    assert page(bad, {"pageSize": "600"}) == page(ok, {"pageSize": "600"}) == page(ok, {"pageSize": "500"})
+    assert page(bad, {"pageSize": "500", "pageNumber": "1"}) == page(ok, {"pageSize": "500", "pageNumber": "1"})
 
 
 # --- BitGo: order -------------------------------------------------------------------------------------
@@ -187,6 +219,16 @@ def _(ok: Client, bad: Client) -> None:
     assert page(bad, {"allocationIds": unknown_uuid()}) == page(ok)
     known = page(ok)[3]
     assert page(bad, {"allocationIds": known["id"]}) == [known]
+
+
+@probe("oes-allocation-ids-first-ten")
+def _(ok: Client, bad: Client) -> None:
+    twelve = page(ok, {"pageSize": "12"})
+    query = {"allocationIds": ",".join(ids(twelve))}
+    assert page(ok, query) == twelve
+    assert page(bad, query) == twelve[:10]
+    ten = {"allocationIds": ",".join(ids(twelve[2:]))}
+    assert page(bad, ten) == page(ok, ten) == twelve[2:]
 
 
 @probe("oes-types-substring-match")
@@ -503,6 +545,17 @@ def _(ok: Client, bad: Client) -> None:
     assert connections(bad, {"active": "false"}) == connections(ok, {"active": "false"})
 
 
+@probe("conn-active-inverted")  # awaiting CONN-FILTER-ACTIVE in the catalog (faults.AWAITING_REQUIREMENT)
+def _(ok: Client, bad: Client) -> None:
+    every = every_connection(ok)
+    active = [r for r in every if r["active"] is True]
+    deactivated = [r for r in every if r["active"] is False]
+    assert active and deactivated and len(active) + len(deactivated) == len(every)
+    assert connections(ok, {"active": "true"}) == active and connections(ok, {"active": "false"}) == deactivated
+    assert connections(bad, {"active": "true"}) == deactivated and connections(bad, {"active": "false"}) == active
+    assert connections(bad) == connections(ok)
+
+
 @probe("conn-proof-omitted")
 def _(ok: Client, bad: Client) -> None:
     correct = connections(ok)
@@ -582,6 +635,28 @@ def _(ok: Client, bad: Client) -> None:
     assert adjustments(bad, {"limit": "5"}) == adjustments(ok, {"limit": "5"})
 
 
+@probe("brm-offset-seek-past-100")
+def _(ok: Client, bad: Client) -> None:
+    window = adjustments(ok, {"limit": "300"})
+    assert adjustments(bad, {"offset": "99", "limit": "5"}) == window[99:104]  # below 100: right
+    assert adjustments(ok, {"offset": "100", "limit": "5"}) == window[100:105]
+    assert adjustments(bad, {"offset": "100", "limit": "5"}) == window[101:106]
+    assert adjustments(bad, {"offset": "250", "limit": "10"}) == window[251:261]
+    response = bad.adjustments({"offset": "100", "limit": "5"})
+    assert response.headers["X-Result-Count"] == "5" and response.headers["X-Total-Count"] == "1573"
+
+
+@probe("brm-oversize-limit-ignores-offset")
+def _(ok: Client, bad: Client) -> None:
+    everything = ok.all_adjustments()
+    assert ids(adjustments(ok, {"limit": "1500", "offset": "200"})) == ids(everything[200:1200])
+    assert ids(adjustments(bad, {"limit": "1500", "offset": "200"})) == ids(everything[:1000])
+    assert adjustments(ok, {"limit": "1001", "offset": "5000"}) == []
+    assert ids(adjustments(bad, {"limit": "1001", "offset": "5000"})) == ids(everything[:1000])
+    at_maximum = {"limit": "1000", "offset": "200"}
+    assert adjustments(bad, at_maximum) == adjustments(ok, at_maximum)
+
+
 @probe("brm-past-end-404")
 def _(ok: Client, bad: Client) -> None:
     assert adjustments(ok, {"offset": "5000"}) == []
@@ -618,6 +693,17 @@ def _(ok: Client, bad: Client) -> None:
     assert "X-Result-Count" not in bad.adjustments().headers and "X-Total-Count" in bad.adjustments().headers
 
 
+@probe("brm-result-count-says-limit")
+def _(ok: Client, bad: Client) -> None:
+    correct, faulty = ok.adjustments({"limit": "1500"}), bad.adjustments({"limit": "1500"})
+    assert len(correct.json()) == len(faulty.json()) == 1000 == int(correct.headers["X-Result-Count"])
+    assert faulty.headers["X-Result-Count"] == "1500"
+    near_end = bad.adjustments({"limit": "1200", "offset": "1500"})
+    assert len(near_end.json()) == 73 and near_end.headers["X-Result-Count"] == "1200"
+    for query in ({"limit": "1000"}, {"limit": "7", "offset": "3"}, {"limit": "1000", "offset": "1500"}):
+        assert bad.adjustments(query).headers["X-Result-Count"] == ok.adjustments(query).headers["X-Result-Count"]
+
+
 @probe("brm-total-count-ignores-filters")
 def _(ok: Client, bad: Client) -> None:
     query = {"status": "created"}
@@ -633,6 +719,29 @@ def _(ok: Client, bad: Client) -> None:
     assert response.json() == [] and "X-Total-Count" not in response.headers
     assert response.headers["X-Result-Count"] == "0"
     assert bad.adjustments().headers["X-Total-Count"] == ok.adjustments().headers["X-Total-Count"] != "0"
+
+
+def _total(client: Client, query: Any) -> int:
+    response = client.adjustments(query)
+    assert response.status_code == 200, response.text
+    return int(response.headers["X-Total-Count"])
+
+
+@probe("brm-total-count-first-filter-only")
+def _(ok: Client, bad: Client) -> None:
+    account = adjustments(ok)[0]["partyAccount"]["id"]
+    status_first = {"limit": "5", "status": "completed", "partyAccount.id": account}  # limit is no filter
+    account_first = {"partyAccount.id": account, "fields": "status", "status": "completed"}
+    both = _total(ok, status_first)
+    assert both == len(ok.all_adjustments(status_first)) == _total(ok, account_first)
+    assert _total(bad, status_first) == _total(ok, {"status": "completed"}) != both
+    assert _total(bad, account_first) == _total(ok, {"partyAccount.id": account}) != both
+    assert adjustments(bad, status_first) == adjustments(ok, status_first)
+    for one in ({"status": "completed"}, {"partyAccount.id": account}, {"limit": "5"}):
+        assert _total(bad, one) == _total(ok, one)
+    # usageType is a filter too; when it is not the first, the count keeps the monetary default.
+    assert _total(bad, {"usageType": "other", "status": "completed"}) == _total(ok, {"usageType": "other"})
+    assert _total(bad, {"status": "created", "usageType": "other"}) == _total(ok, {"status": "created"})
 
 
 def _encoded_query(name: str, value: str) -> str:
@@ -654,6 +763,22 @@ def _(ok: Client, bad: Client) -> None:
     assert response.json() == []
     assert response.headers["X-Total-Count"] == response.headers["X-Result-Count"] == "0"
     assert adjustments(bad) == adjustments(ok)
+
+
+@probe("brm-id-prefix-match")
+def _(ok: Client, bad: Client) -> None:
+    records = ok.all_adjustments()
+    by_prefix: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        by_prefix[record["id"][:-1]].append(record)
+    prefix = max(by_prefix, key=lambda cut: len(by_prefix[cut]))  # an id without its last digit
+    starting = [record for record in records if record["id"].startswith(prefix)]
+    assert len(starting) > 1
+    assert adjustments(ok, _encoded_query("id", prefix)) == []
+    assert ids(bad.all_adjustments({"id": prefix})) == ids(starting)
+    wanted = starting[0]["id"]
+    assert ids(adjustments(ok, _encoded_query("id", wanted))) == [wanted]
+    assert wanted in ids(adjustments(bad, _encoded_query("id", wanted)))
 
 
 @probe("brm-account-plus-as-space")
@@ -764,6 +889,41 @@ def _(ok: Client, bad: Client) -> None:
     assert adjustments(bad, {"partyAccount.id": ""}) == adjustments(ok)
 
 
+DATE_FILTERS = ("requestedDate", "requestedDate.gt", "requestedDate.gte", "requestedDate.lt", "requestedDate.lte")
+
+
+@probe("brm-date-filters-match-nothing")
+def _(ok: Client, bad: Client) -> None:
+    bound = adjustments(ok)[20]["requestedDate"]
+    for name in DATE_FILTERS:
+        assert adjustments(ok, {name: bound}) != [], name
+        response = bad.adjustments({name: bound})
+        assert response.status_code == 200 and response.json() == [], name
+        assert response.headers["X-Total-Count"] == response.headers["X-Result-Count"] == "0"
+    assert bad.adjustments({"requestedDate.gt": "yesterday"}).status_code == 400
+    assert adjustments(bad, {"status": "created"}) == adjustments(ok, {"status": "created"})
+
+
+def _with_zero_fraction(text: str) -> str:
+    """The same instant in UTC, written with a .000 fraction as Oracle's example is (2020-01-01T12:00:27.000Z)."""
+    instant = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@probe("brm-date-fraction-rejected")
+def _(ok: Client, bad: Client) -> None:
+    plain = adjustments(ok)[20]["requestedDate"]
+    fraction = _with_zero_fraction(plain)
+    tmf_error_keys = ok.adjustments({"requestedDate": "yesterday"}).json().keys()
+    for name in DATE_FILTERS:
+        assert adjustments(ok, {name: fraction}) == adjustments(ok, {name: plain}) != [], name
+        response = bad.adjustments({name: fraction})
+        assert response.status_code == 400 and response.json().keys() == tmf_error_keys, name
+        assert adjustments(bad, {name: plain}) == adjustments(ok, {name: plain}), name
+    assert ok.adjustments({"requestedDate": "2020-01-01T12:00:27.000Z"}).status_code == 200
+    assert bad.adjustments({"requestedDate": "2020-01-01T12:00:27.000Z"}).status_code == 400
+
+
 @probe("brm-fields-ignored")
 def _(ok: Client, bad: Client) -> None:
     assert set(adjustments(ok, {"fields": "amount"})[0]) == {"id", "href", "amount", "@baseType", "@schemaLocation",
@@ -777,6 +937,25 @@ def _(ok: Client, bad: Client) -> None:
     assert any(None in record["amount"].values() for record in good)
     assert not any(None in record["amount"].values() for record in broken)
     assert [record["amount"]["amount"] for record in broken] == [record["amount"]["amount"] for record in good]
+
+
+@probe("brm-fields-ignored-with-oracle-type")
+def _(ok: Client, bad: Client) -> None:
+    oracle = {"@type": "AdjustBalanceOracle"}
+    projected = {"fields": "status", **oracle}
+    extended = adjustments(ok, oracle)
+    assert adjustments(ok, projected) != extended
+    assert {key for r in adjustments(ok, projected) for key in r} <= {
+        "id",
+        "href",
+        "@type",
+        "@baseType",
+        "@schemaLocation",
+        "status",
+    }
+    assert adjustments(bad, projected) == extended
+    for query in ({"fields": "status"}, {"fields": "status", "@type": "AdjustBalance"}):
+        assert adjustments(bad, query) == adjustments(ok, query)
 
 
 @probe("brm-nan-amount")
@@ -872,3 +1051,14 @@ def test_fault_changes_behaviour(make_reference_server: Any, name: str) -> None:
     ok = Client(make_reference_server())
     bad = Client(make_reference_server(faults=[name]))
     PROBES[name](ok, bad)
+
+
+@pytest.mark.parametrize("fault", AWAITING_REQUIREMENT, ids=lambda fault: fault.name)
+def test_fault_awaiting_its_requirement_changes_behaviour(
+    make_reference_server: Any, monkeypatch: pytest.MonkeyPatch, fault: Any
+) -> None:
+    # Switchable for this test only; the server made here is not asked for again.
+    monkeypatch.setitem(FAULTS, fault.name, fault)
+    ok = Client(make_reference_server())
+    bad = Client(make_reference_server(faults=[fault.name]))
+    PROBES[fault.name](ok, bad)

@@ -3,8 +3,9 @@ envelope, the token and enterprise checks). The connections route is server/conn
 
 Behaviour is BitGo's document plus specs/DECISIONS.md; where those leave the choice to the server:
 
-- pageSize defaults to 25 and is clamped to 500 (D-GEN-4); pages are counted in the clamped size, so
-  page n of a clamped request starts at 500 * n. pageSize=0 is answered 200 with no records (D-GEN-3).
+- pageSize defaults to 25 and is clamped to 500 (D-GEN-4); the skip is pageSize * pageNumber in the size
+  asked for, as BitGo's document says ("the API will skip pageSize * pageNumber records"), so page 1 of
+  pageSize=600 starts at record 600 and holds 500. pageSize=0 is answered 200 with no records (D-GEN-3).
   A pageNumber whose skip reaches past any record (however many digits) is an empty page.
 - No sortField: createdAt ascending, id ascending (D-OES-1); a sortDirection without a sortField is
   ignored, since that order has no primary key to reverse.
@@ -62,6 +63,8 @@ SORT_FIELDS = ("id", "updatedAt", "quantity")
 DIRECTIONS = ("ASC", "DESC")
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 HTML_500 = "<html><head><title>500 Internal Server Error</title></head><body>Internal Server Error</body></html>"
+SEEK_FROM_RECORD = 100  # oes-deep-pages-repeat-last: pages starting here or later come from the seek path
+ALLOCATION_ID_BATCH = 10  # oes-allocation-ids-first-ten: the look-up's batch size
 
 # ORDER BY for (sortField, descending). The createdAt ASC, id ASC tiebreak stays ascending under DESC.
 ORDER_BY = {
@@ -250,7 +253,8 @@ class BitGoApi:
         if size_text is None and "oes-default-size-ignores-page-number" in self.faults:
             number = 0
         page.limit = min(size, self.max_page_size)
-        page.offset = number * page.limit
+        # oes-oversize-page-skips-clamped: the skip is computed from the size after clamping, not the one asked for.
+        page.offset = number * (page.limit if "oes-oversize-page-skips-clamped" in self.faults else size)
         if page.offset > SQL_MAX_INTEGER:
             if "oes-500-on-page-overflow" in self.faults:
                 raise SimulatedCrash(html=False)
@@ -343,6 +347,8 @@ class BitGoApi:
             items = [item for item in items if UUID.fullmatch(item)]
             if not items:
                 return None
+        if name == "allocationIds" and "oes-allocation-ids-first-ten" in self.faults:
+            items = items[:ALLOCATION_ID_BATCH]  # only the first batch of the look-up is used
         values = json_list(items)
         if name == "allocationIds":
             if (
@@ -396,6 +402,9 @@ class BitGoApi:
             rows = self._select(page, limit + 1, page.offset - 1)
             # Keyset-style bug: the page starts at ">= the previous page's last createdAt".
             rows = rows[:limit] if len(rows) > 1 and rows[0][1] == rows[1][1] else rows[1:]
+        elif "oes-deep-pages-repeat-last" in self.faults and page.offset >= SEEK_FROM_RECORD:
+            # Keyset-style bug: a deep page is read from ">= the previous page's last record", so it starts there.
+            rows = self._select(page, limit, page.offset - 1)
         else:
             rows = self._select(page, limit, page.offset)
         if not rows and page.offset > 0 and "oes-past-end-repeats-last-page" in self.faults:

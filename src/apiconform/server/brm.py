@@ -32,6 +32,7 @@ from __future__ import annotations
 import hmac
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,14 @@ HTML_500 = "<html><head><title>Error 500--Internal Server Error</title></head><b
 BASE_SUFFIX = ',"@baseType":"AdjustBalance","@schemaLocation":null,"@type":"AdjustBalance"}'
 ORACLE_SUFFIX = ',"@baseType":"AdjustBalance","@schemaLocation":null,"@type":"AdjustBalanceOracle"}'
 DATE_PARAMS = ("requestedDate", "requestedDate.gt", "requestedDate.gte", "requestedDate.lt", "requestedDate.lte")
+DATE_OPERATORS = dict(zip(DATE_PARAMS, ("=", ">", ">=", "<", "<="), strict=True))
+# The query parameters that filter (paging, fields and @type do not): brm-total-count-first-filter-only.
+FILTER_PARAMS = ("status", "partyAccount.id", "id", "usageType", *DATE_PARAMS)
+SEEK_FROM_OFFSET = 100  # brm-offset-seek-past-100: the offset from which windows come from the keyset path
+# A date-time written with a fraction of a second (brm-date-fraction-rejected), whatever its value (.000 too).
+WRITTEN_FRACTION = re.compile(r"[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}\.")
+# brm-date-filters-match-nothing: the stored instant as the legacy DD-MM-YYYY text, which julianday() cannot read.
+LEGACY_DATE = "julianday(strftime('%d-%m-%Y %H:%M:%S', requested_s, 'unixepoch'))"
 
 
 @dataclass
@@ -75,10 +84,12 @@ class _Plan:
     params: list[Any] = field(default_factory=list)
     order_by: str = ORDER_BY
     limit: int = DEFAULT_LIMIT
+    oversize_limit: int | None = None  # the limit asked for, when it was above the maximum
     offset: int = 0
     past_any_record: bool = False
     oracle: bool = False
     fields: frozenset[str] | None = None
+    count: _Plan | None = None  # the plan X-Total-Count counts, when not this one (brm-total-count-first-filter-only)
 
 
 class BrmApi:
@@ -149,16 +160,20 @@ class BrmApi:
             return self.error(500, "INTERNAL_ERROR", "Internal Server Error", "Python int too large to convert")
         return self._answer(plan)
 
-    def _answer(self, plan: _Plan) -> Response:
+    def _where(self, plan: _Plan) -> str:
         where_filters = plan.filters
         if len(where_filters) > 1 and "brm-filters-ored" in self.faults:
             where_filters = ["(" + " OR ".join(where_filters) + ")"]
         conditions = plan.usage + where_filters
-        where = " WHERE " + " AND ".join(conditions) if conditions else ""
+        return " WHERE " + " AND ".join(conditions) if conditions else ""
+
+    def _answer(self, plan: _Plan) -> Response:
+        where = self._where(plan)
+        counted = plan if plan.count is None else plan.count
         if "brm-total-count-ignores-filters" in self.faults:
             total = self.store.count("SELECT COUNT(*) FROM adjustments", ())
         else:
-            total = self.store.count(f"SELECT COUNT(*) FROM adjustments{where}", plan.params)
+            total = self.store.count(f"SELECT COUNT(*) FROM adjustments{self._where(counted)}", counted.params)
         if plan.offset and (plan.past_any_record or plan.offset >= total) and "brm-past-end-404" in self.faults:
             return self.error(404, "NOT_FOUND", "Not Found", "no adjustments at this offset")
         rows: list[tuple[Any, ...]] = []
@@ -170,7 +185,10 @@ class BrmApi:
         if total == 0 and "brm-total-count-missing-when-empty" in self.faults:
             del headers["X-Total-Count"]
         if "brm-result-count-missing" not in self.faults:
-            headers["X-Result-Count"] = str(len(rows))
+            result_count = len(rows)
+            if plan.oversize_limit is not None and "brm-result-count-says-limit" in self.faults:
+                result_count = plan.oversize_limit  # the header is written from the request, not from the rows
+            headers["X-Result-Count"] = str(result_count)
         status = 206 if len(rows) < total and "brm-206-on-partial-page" in self.faults else 200
         media_type = "text/plain;charset=utf-8" if "brm-content-type-text-plain" in self.faults else JSON_TYPE
         return Response(body, status, headers=headers, media_type=media_type)
@@ -234,13 +252,24 @@ class BrmApi:
         plan = _Plan()
         self._read_type(query, plan)
         fields = query.value("fields")
-        if fields is not None and "brm-fields-ignored" not in self.faults:
+        # brm-fields-ignored-with-oracle-type: the extended representation is rendered by a path without projection.
+        projected = "brm-fields-ignored" not in self.faults and not (
+            plan.oracle and "brm-fields-ignored-with-oracle-type" in self.faults
+        )
+        if fields is not None and projected:
             plan.fields = ALWAYS_KEPT | {name.strip() for name in fields.split(",")}
             if "brm-fields-mandatory" in self.variants:
                 plan.fields |= MANDATORY
         self._read_paging(query, plan)
         self._read_usage(query, plan)
         self._read_filters(query, plan)
+        if "brm-total-count-first-filter-only" in self.faults:
+            # The count is a query of its own, built from the first filter parameter only.
+            first = query.first_of(FILTER_PARAMS)
+            counted = query.only(() if first is None else (first,))
+            plan.count = _Plan()
+            self._read_usage(counted, plan.count)
+            self._read_filters(counted, plan.count)
         if "brm-order-unstable" in self.faults:
             # No tiebreak: adjustments made in the same second come in whatever order this request produces.
             plan.order_by = f"requested_s DESC, (seq * {self._shuffle.randrange(1, 10**6, 2)}) % 1000003"
@@ -275,9 +304,16 @@ class BrmApi:
             raise SimulatedCrash(html=False)
         if limit is None or (limit == 0 and "brm-limit-zero-uses-default" in self.faults):
             limit = DEFAULT_LIMIT
-        plan.limit = min(limit, SMALL_MAX_LIMIT if "small-pages" in self.variants else MAX_LIMIT)
+        max_limit = SMALL_MAX_LIMIT if "small-pages" in self.variants else MAX_LIMIT
+        if limit > max_limit:
+            plan.oversize_limit = limit
+            if "brm-oversize-limit-ignores-offset" in self.faults:
+                offset = None  # the clamping path builds a fresh window and forgets the offset
+        plan.limit = min(limit, max_limit)
         if offset is not None and offset > 0 and "brm-offset-off-by-one" in self.faults:
             offset -= 1
+        if offset is not None and offset >= SEEK_FROM_OFFSET and "brm-offset-seek-past-100" in self.faults:
+            offset += 1  # the seek starts after the key of the record at position n instead of at it
         plan.offset = offset or 0
         if "brm-limit-plus-one" in self.faults and plan.limit:
             plan.limit += 1
@@ -336,7 +372,10 @@ class BrmApi:
                 adjustment = adjustment.replace("+", " ")
             if "brm-id-filter-matches-nothing" in self.faults:
                 adjustment = adjustment.rpartition("+")[2]  # the POID number, compared with the whole stored id
-            self._add(plan, "(id = ? OR adjustment_no = ?)", adjustment, adjustment)
+            if "brm-id-prefix-match" in self.faults:
+                self._add(plan, "(id LIKE ? OR adjustment_no LIKE ?)", adjustment + "%", adjustment + "%")
+            else:
+                self._add(plan, "(id = ? OR adjustment_no = ?)", adjustment, adjustment)
         for name in DATE_PARAMS:
             text = query.value(name)
             if text is not None:
@@ -350,6 +389,12 @@ class BrmApi:
             if "brm-bad-date-accepted" in self.faults:
                 return
             raise BadRequest(f"{name} must be an RFC 3339 date-time (2020-01-01T12:00:27.000Z), got {shown(text)}")
+        if "brm-date-fraction-rejected" in self.faults and WRITTEN_FRACTION.search(text):
+            # Parsed with a pattern that has no fraction of a second, as a Java SimpleDateFormat might be.
+            raise BadRequest(f"{name} must match yyyy-MM-dd'T'HH:mm:ssXXX, got {shown(text)}")
+        if "brm-date-filters-match-nothing" in self.faults:
+            self._add(plan, f"{LEGACY_DATE} {DATE_OPERATORS[name]} julianday(?)", text)
+            return
         seconds, fraction = instant.seconds, instant.has_fraction
         # Stored instants are whole seconds; a bound with a fraction falls strictly between two of them.
         if name == "requestedDate":

@@ -6,9 +6,10 @@ specs/DECISIONS.md (D-CONN-*); where those leave the choice to the server:
 
 - Order: createdAt ascending, then id ascending (no order is documented; D-CONN-3). A client's
   connections made in one request tie on createdAt, so the id is what makes the order total.
-- pageSize defaults to 100 and is clamped to 500 (D-GEN-4; 50 for both under small-pages); pages count
-  in the clamped size; pageSize=0 is 200 with no connections (D-GEN-3); a skip past any record is an
-  empty page. Page parameters are digits only, as on the allocations route (D-OES-6).
+- pageSize defaults to 100 and is clamped to 500 (D-GEN-4; 50 for both under small-pages); the skip is
+  pageSize * pageNumber in the size asked for, as on the allocations route; pageSize=0 is 200 with no
+  connections (D-GEN-3); a skip past any record is an empty page. Page parameters are digits only, as
+  on the allocations route (D-OES-6).
 - Filters (D-CONN-1): connectionIds -> id, clientIds -> clientId, partnerIds -> partnerId,
   partnersClientIds -> partnersClientId, partnersConnectionIds -> partnersConnectionId, each a list of
   values split at literal or encoded commas (repeated keys add values, D-CONN-2); active=true|false.
@@ -136,7 +137,7 @@ class ConnectionsRoute:
             number = 0
         page.number = number
         page.limit = min(size, self.max_page_size)
-        page.offset = number * page.limit
+        page.offset = number * size
         if page.offset > SQL_MAX_INTEGER:
             if "conn-500-on-page-overflow" in self.faults:
                 raise SimulatedCrash(html=False)
@@ -191,6 +192,8 @@ class ConnectionsRoute:
             active = BOOLEANS[text]
         else:
             raise BadRequest(f"active must be true or false, got {shown(text)}", "active", text)
+        if "conn-active-inverted" in self.faults:
+            active = not active  # the flag is bound as "deactivated", the column holds "active"
         return "active = ?", [int(active)]
 
     def _filter_clause(self, name: str, raw_items: list[str]) -> tuple[str, list[Any]] | None:

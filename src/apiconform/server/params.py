@@ -11,7 +11,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from urllib.parse import unquote_plus
 
 from starlette.datastructures import QueryParams
@@ -43,6 +43,7 @@ class Query:
 
     def __init__(self, params: QueryParams, raw_query: bytes) -> None:
         self._params = params
+        self._raw_query = raw_query
         # Values as sent, not yet decoded: list items are split at literal commas only (see `items`).
         self._raw: dict[str, list[str]] = defaultdict(list)
         for pair in raw_query.decode("latin-1").split("&"):
@@ -77,6 +78,16 @@ class Query:
         if not values:
             return None
         return [unquote_plus(item) for value in values for item in value.split(",")]
+
+    def first_of(self, names: Collection[str]) -> str | None:
+        """Which of `names` comes first in the query with a non-empty value (None: none of them)."""
+        return next((name for name, value in self._params.multi_items() if name in names and value), None)
+
+    def only(self, names: Collection[str]) -> Query:
+        """The query with only the parameters `names`, in their order, as sent."""
+        pairs = self._raw_query.decode("latin-1").split("&")
+        kept = "&".join(pair for pair in pairs if unquote_plus(pair.partition("=")[0]) in names).encode("latin-1")
+        return Query(QueryParams(kept), kept)
 
     def present_but_empty(self, name: str) -> bool:
         """Whether the parameter is sent with an empty value only."""

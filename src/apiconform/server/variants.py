@@ -131,7 +131,7 @@ _VARIANT_LIST = (
             ("oes-empty-statuses-means-reserved", "conn-empty-active-means-false", "brm-empty-status-means-created")),
     Variant("small-pages", EVERY_API,
             "maximum page size 50 (default 25; on the connections route 50): a larger pageSize/limit is clamped "
-            "to 50 (200 with 50 records)",
+            "to 50 (200 with 50 records; pageNumber still skips pageSize * pageNumber records as asked)",
             "the server picks its default and maximum page size and may clamp (D-GEN-4)"),
 )  # fmt: skip
 
