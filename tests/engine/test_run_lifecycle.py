@@ -307,6 +307,10 @@ def _check_interrupted(tmp_path: Path, cause: str, code: int) -> dict[str, Any]:
     validate_report(report)
     assert report["verdict"] == "interrupted" and report["exit_code"] == code, (report["verdict"], report["exit_code"])
     assert report["interrupted"] == cause
+    # No API of an interrupted run says pass, in report.json or in anything rendered from it.
+    assert {api["verdict"] for api in report["apis"]} <= {"interrupted", "fail", "error"}, report["apis"]
+    junit = (folders[0] / "junit.xml").read_text(encoding="utf-8")
+    assert 'name="verdict" value="pass"' not in junit
     assert report["requests"] > 0
     judged = {item["verdict"] for item in report["requirements"]}
     assert "not-exercised" in judged
@@ -354,3 +358,39 @@ def test_max_time_counts_from_start_up_and_the_run_ends_within_2_s_of_it(tmp_pat
     assert code == report["exit_code"], child.stderr()
     assert elapsed <= limit + 2.0, f"--max-time {limit:g} took {elapsed:.1f} s"
     assert report["requests"] > 0, "nothing was sent within the time limit"
+
+
+# --- a run that did not look at every MUST ----------------------------------------------------------------
+
+
+def test_a_budget_that_leaves_musts_unjudged_is_incomplete_and_allow_partial_makes_it_partial(tmp_path, capsys):
+    """`--max-requests 40` cannot judge every MUST of an API: the gate says so (exit 3), never conformant;
+    a user who wants such a smoke run says --allow-partial and gets `partial`, exit 0, in every output."""
+    base = ["run", "--api", BRM, "--max-requests", "40", "--max-examples", "2"]
+    code = main([*base, "--report-dir", str(tmp_path / "strict")])
+    out = capsys.readouterr().out
+    report = json.loads((tmp_path / "strict" / "report.json").read_text(encoding="utf-8"))
+    assert code == report["exit_code"] == 3, out
+    assert report["verdict"] == report["apis"][0]["verdict"] == "incomplete"
+    api = report["apis"][0]
+    assert api["unjudged"] and all(item["cause"] in ("run", "unexplained") for item in api["unjudged"])
+    assert "--max-requests" in api["incomplete_reason"] and "MUST requirements were not judged" in api["incomplete_reason"]
+    assert "verdict: incomplete" in out
+    code = main([*base, "--allow-partial", "--report-dir", str(tmp_path / "smoke")])
+    out = capsys.readouterr().out
+    report = json.loads((tmp_path / "smoke" / "report.json").read_text(encoding="utf-8"))
+    assert code == report["exit_code"] == 0, out
+    assert report["verdict"] == report["apis"][0]["verdict"] == "partial"
+    assert report["settings"]["allow_partial"] is True
+    assert "verdict: partial" in out
+
+
+def test_a_time_limit_against_a_faulty_target_never_ends_conformant(tmp_path):
+    """`--max-time 2` against a fault the first seconds do not reach: fail if it was found, else incomplete."""
+    directory = tmp_path / "r"
+    code = main(
+        ["run", "--api", BRM, "--reference-fault", "brm-order-unstable", "--max-time", "2", "--report-dir", str(directory)]
+    )
+    report = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+    assert code == report["exit_code"] and code in (1, 3), report["apis"][0]["incomplete_reason"]
+    assert report["verdict"] in ("fail", "incomplete")

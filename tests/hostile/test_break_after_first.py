@@ -4,12 +4,15 @@ target is the engine's tests' business; this shows the target breaks the way the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 import requests
 
 from apiconform.server import ReferenceServer
 
-from .conftest import BRM, HostileFactory
+from .conftest import BRM, TIGHT, HostileFactory, Outcome, no_traceback, run_argv
 from .server import BREAKAGES
 
 # What requests raises for each breakage: the exception and a word of its message.
@@ -47,3 +50,23 @@ def test_skip_passes_requests_on_before_the_first_answer(hostile: HostileFactory
         assert requests.get(url, headers=headers, timeout=10).status_code == 200
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         requests.get(url, headers=headers, timeout=10)
+
+
+def test_a_run_against_a_target_that_breaks_after_its_first_answer_is_incomplete_not_conformant(
+    hostile: HostileFactory, upstream: ReferenceServer, run_cli: Callable[..., Outcome], tmp_path: Path
+) -> None:
+    """The preflight gets its answer; every later exchange breaks. Nothing after it could be judged, so the
+    run says incomplete (exit 3), names the MUST requirements it did not judge and how many requests got no
+    usable answer; it never says conformant (it used to: `pass`, exit 0, 180 of 189 requests unanswered)."""
+    server = hostile("break-after-first")
+    outcome = run_cli(run_argv(server, upstream, BRM, tmp_path / "report", *TIGHT), token=upstream.token)
+    no_traceback(outcome)
+    report = outcome.report()
+    api = outcome.api(BRM)
+    assert outcome.code == report["exit_code"] == 3, (outcome.terminal, api)
+    assert report["verdict"] == api["verdict"] == "incomplete"
+    assert api["unusable_exchanges"] >= api["requests"] - 2 > 0
+    assert api["unjudged"], "the MUST requirements left unjudged are named"
+    assert f"{api['unusable_exchanges']} of {api['requests']} requests got no usable answer" in api["incomplete_reason"]
+    assert "verdict: incomplete" in outcome.out
+    assert not [item["id"] for item in report["requirements"] if item["verdict"] == "pass" and not item["judged"]]

@@ -18,7 +18,7 @@ import pytest
 
 from apiconform import contract
 from apiconform.server import FAULTS
-from apiconform.server.faults import _FAULT_LIST, AWAITING_REQUIREMENT, UnknownFaultError
+from apiconform.server.faults import _FAULT_LIST, UnknownFaultError
 from tests.server.reference_client import Client, Probe, Probes, Record, adjustments, connections, ids, page
 
 PROBES = Probes()
@@ -55,18 +55,7 @@ def test_every_requirement_has_a_fault() -> None:
 
 
 def test_every_fault_has_a_probe() -> None:
-    assert set(PROBES) == set(FAULTS) | {fault.name for fault in AWAITING_REQUIREMENT}
-
-
-def test_faults_awaiting_their_requirement_are_not_switchable_yet(make_reference_server: Any) -> None:
-    for fault in AWAITING_REQUIREMENT:
-        assert fault.name not in FAULTS and fault.name.startswith(PREFIXES[fault.api])
-        catalog = {requirement.id for requirement in contract.load(fault.api).requirements}
-        assert fault.requirement not in catalog, (
-            f"{fault.requirement} is in the catalog: move {fault.name} into _FAULT_LIST"
-        )
-        with pytest.raises(UnknownFaultError):
-            make_reference_server(faults=[fault.name])
+    assert set(PROBES) == set(FAULTS)
 
 
 def test_unknown_faults_are_refused(make_reference_server: Any) -> None:
@@ -545,7 +534,7 @@ def _(ok: Client, bad: Client) -> None:
     assert connections(bad, {"active": "false"}) == connections(ok, {"active": "false"})
 
 
-@probe("conn-active-inverted")  # awaiting CONN-FILTER-ACTIVE in the catalog (faults.AWAITING_REQUIREMENT)
+@probe("conn-active-inverted")
 def _(ok: Client, bad: Client) -> None:
     every = every_connection(ok)
     active = [r for r in every if r["active"] is True]
@@ -1051,14 +1040,3 @@ def test_fault_changes_behaviour(make_reference_server: Any, name: str) -> None:
     ok = Client(make_reference_server())
     bad = Client(make_reference_server(faults=[name]))
     PROBES[name](ok, bad)
-
-
-@pytest.mark.parametrize("fault", AWAITING_REQUIREMENT, ids=lambda fault: fault.name)
-def test_fault_awaiting_its_requirement_changes_behaviour(
-    make_reference_server: Any, monkeypatch: pytest.MonkeyPatch, fault: Any
-) -> None:
-    # Switchable for this test only; the server made here is not asked for again.
-    monkeypatch.setitem(FAULTS, fault.name, fault)
-    ok = Client(make_reference_server())
-    bad = Client(make_reference_server(faults=[fault.name]))
-    PROBES[fault.name](ok, bad)

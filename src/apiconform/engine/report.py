@@ -165,7 +165,10 @@ def _unjudged(mine: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {"id": item["id"], "cause": item["cause"], "reason": (item["reasons"] or [""])[0]}
         for item in mine
-        if item["level"] == "MUST" and not item["judged"] and item["verdict"] != "waived" and item["cause"] not in EXCUSED
+        if item["level"] == "MUST"
+        and not item["judged"]
+        and item["verdict"] != "waived"
+        and item["cause"] not in EXCUSED
     ]
 
 

@@ -91,6 +91,9 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 # What the property tests' requests are counted under in a RequestPlan.
 PROPERTY_ACTIVITY = "property tests"
+# What repeating a failure on fresh requests costs is counted under this (its change probes included):
+# it comes out of the budget beyond the plan, never out of the plan's shares (README, "Rate limits").
+CONFIRMING = "confirming failures"
 
 
 @dataclass
@@ -116,10 +119,14 @@ class RequestPlan:
             self.gave_up.append(f"{check}: {planned} of {full} examples")
         return planned
 
+    def planned(self, sent: int) -> int:
+        """Of the API's `sent` requests, those the plan counts: not the ones that confirmed failures."""
+        return sent - self.spent.get(CONFIRMING, 0)
+
     def relations_have_room(self, sent: int) -> bool:
         """Whether the cross-request checks may send more, `sent` being the API's requests so far: they
         keep a quarter of the plan for the property tests, which run after them."""
-        return sent - self.spent.get(PROPERTY_ACTIVITY, 0) < self.total - self.total // 4
+        return self.planned(sent) - self.spent.get(PROPERTY_ACTIVITY, 0) < self.total - self.total // 4
 
     def note_relation_cut(self, check: str) -> None:
         note = f"{check}: the examples past the cross-request checks' share"
@@ -129,7 +136,7 @@ class RequestPlan:
     def property_share(self, sent: int) -> int:
         """The requests the property tests may send, `sent` being the API's requests so far."""
         mine = self.spent.get(PROPERTY_ACTIVITY, 0)
-        return max(self.total - (sent - mine), self.total // 4)
+        return max(self.total - (self.planned(sent) - mine), self.total // 4)
 
     def note_property_cut(self) -> None:
         # Under the full plan the property tests are meant to stop at their share (the cases left are
@@ -648,9 +655,10 @@ class ApiRun:
 
     # --- change probes ---------------------------------------------------------------------------
 
-    def probe(self) -> str:
-        """A fingerprint of the target's data that moves whenever records are written (DECISIONS.md D-GEN-6)."""
-        with self.spending("change probes"):
+    def probe(self, activity: str = "change probes") -> str:
+        """A fingerprint of the target's data that moves whenever records are written (DECISIONS.md D-GEN-6);
+        its requests are counted as `activity`'s."""
+        with self.spending(activity):
             return self._probe()
 
     def _probe(self) -> str:

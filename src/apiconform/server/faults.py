@@ -162,6 +162,9 @@ _FAULT_LIST = (
           "connections only (neither ignored, nor rejected, nor a literal match on \"\")"),
     Fault("conn-bad-active-accepted", CONNECTIONS, "CONN-FILTER-ACTIVE-INVALID",
           "active is read by JavaScript truthiness: any value but 'false' means true, so active=maybe is served"),
+    Fault("conn-active-inverted", CONNECTIONS, "CONN-FILTER-ACTIVE",
+          "active=true returns the deactivated connections and active=false the active ones (the boolean is "
+          "stored inverted in the query builder)"),
     # --- BitGo connections: records, errors and access -----------------------------------------
     Fault("conn-proof-omitted", CONNECTIONS, "CONN-RESP-SCHEMA",
           "the list leaves out each connection's required proof and nonce (only the single-connection view has them)"),
@@ -300,15 +303,6 @@ _FAULT_LIST = (
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _FAULT_LIST}
 
-# Faults implemented and probed whose requirement their API's catalog does not hold yet: not switchable
-# (not in FAULTS, so the catalog tests and the engine's fault runs stay whole) until their entry moves
-# into _FAULT_LIST. CONN-FILTER-ACTIVE is being added to the connections catalog with an `active` filter.
-AWAITING_REQUIREMENT = (
-    Fault("conn-active-inverted", CONNECTIONS, "CONN-FILTER-ACTIVE",
-          "active=true returns the deactivated connections and active=false the active ones (the boolean is "
-          "stored inverted in the query builder)"),
-)  # fmt: skip
-
 
 class UnknownSwitchError(ValueError):
     """Names that are not among the switches of their kind (faults, variants)."""
@@ -367,9 +361,3 @@ class FaultSet(Switches):
     """The faults switched on for one server."""
 
     unknown_error = UnknownFaultError
-
-    def __contains__(self, name: object) -> bool:
-        # The server asks about faults awaiting their requirement too; until they are in FAULTS they are off.
-        if name not in FAULTS and any(fault.name == name for fault in AWAITING_REQUIREMENT):
-            return False
-        return super().__contains__(name)

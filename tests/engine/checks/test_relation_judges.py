@@ -99,6 +99,15 @@ def test_small_pages_departing_from_the_large_page_fail(pages: Any, large: list[
         assert failure.evidence[-1].url == brm_page(*large).evidence.url, "the large page is the reference, last"
 
 
+def test_pages_of_different_sizes_may_share_a_record_at_the_same_position_only() -> None:
+    wanted = list("abcdefghij")
+    fives = brm_page_at(1, 5, list("fghij"))  # positions 5..9
+    sevens_right = brm_page_at(1, 7, list("hij"))  # positions 7..9: h, i, j where the fives hold them too
+    assert paging.repeated_record(BRM.semantics, [fives, sevens_right], wanted, JUDGE) is None
+    sevens_shifted = brm_page_at(1, 7, list("ghi"))  # g at position 7, where the fives hold it at 6
+    assert outcome(paging.repeated_record(BRM.semantics, [fives, sevens_shifted], wanted, JUDGE)) == "fail"
+
+
 def test_a_page_straddling_two_reference_pages_is_judged_against_both() -> None:
     # A server that switches to a seek path from record 4 on serves the reference's second page one late
     # (e, f missing from its start): a page of 3 from record 3 (an offset below the switch) shows it.

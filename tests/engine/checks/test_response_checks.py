@@ -90,7 +90,8 @@ def test_every_response_check_has_passing_and_failing_cases() -> None:
         for case in group["cases"]:
             seen = outcomes.setdefault(group["check"], set())
             seen.update(
-                "corroborated" if expected.get("judging") is False else expected["outcome"] for expected in case["expect"]
+                "corroborated" if expected.get("judging") is False else expected["outcome"]
+                for expected in case["expect"]
             )
     response_checks = {name for name, check in CHECKS.items() if isinstance(check, ResponseCheck)}
     assert set(outcomes) == response_checks

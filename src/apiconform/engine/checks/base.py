@@ -31,7 +31,7 @@ from apiconform.engine import discovery
 from apiconform.engine.discovery import Discovery
 from apiconform.engine.http import BudgetExhausted
 from apiconform.engine.records import pointer_get, spelled
-from apiconform.engine.target import ApiRun, Exchange, UnsendableQuery
+from apiconform.engine.target import CONFIRMING, ApiRun, Exchange, UnsendableQuery
 from apiconform.engine.verdicts import Cause, Observation, Outcome
 
 Kind = Literal["response", "relation"]
@@ -295,9 +295,10 @@ def confirmed(run: ApiRun, attempt: Attempt) -> list[Observation]:
         # Each requirement has failed already: one more failure changes no verdict, and confirming it would
         # spend requests (a faulty target fails example after example) that other checks need.
         return first
-    before = run.probe()
-    second = attempt()
-    after = run.probe()
+    with run.spending(CONFIRMING):
+        before = run.probe(CONFIRMING)
+        second = attempt()
+        after = run.probe(CONFIRMING)
     if after != before:
         return _moved(first)
     if any(observation.outcome is Outcome.FAIL for observation in second):

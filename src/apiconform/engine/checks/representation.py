@@ -236,7 +236,7 @@ def projection_keeps_values(run: ApiRun) -> None:
 
         return attempt
 
-    explore(run, judge.check, 6, plan)
+    explore(run, judge.check, 5, plan)
 
 
 def _holds_null(value: object) -> bool:
