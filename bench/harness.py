@@ -187,6 +187,15 @@ def failing_requirements(report: dict[str, Any]) -> dict[str, str]:
     return {item["id"]: item["verdict"] for item in report["requirements"] if item["verdict"] in ("fail", "warn")}
 
 
+def found_by_design(report: dict[str, Any], requirement: str) -> bool:
+    """Whether a failure of `requirement` came from something designed for a rule (a cross-request check,
+    or the per-response checks on the pages it fetched), not only from the property tests' generated cases."""
+    item = next((item for item in report["requirements"] if item["id"] == requirement), None)
+    if item is None:
+        return False
+    return any(failure.get("found_in") not in (None, "property tests") for failure in item["failures"])
+
+
 def first_failure_after(report: dict[str, Any]) -> int | None:
     values = [api.get("first_failure_after_requests") for api in report["apis"]]
     found = [value for value in values if value is not None]

@@ -2,10 +2,13 @@
 
 For every fault (`apiconform serve --list-faults`) and several seeds, run the default conformance run
 against the embedded server with that fault switched on, and record whether the fault's requirement
-failed (or warned, for a SHOULD), which other requirements failed, how many requests it took to the
-first failure and how long the run took. Then run plain `schemathesis run` (all its checks, the same
-specs, about the same number of requests) against the same faulty servers, and count a fault as
-found by schemathesis when it reports a kind of failure it does not report against the correct server.
+failed (or warned, for a SHOULD), whether a check designed for its rule found it (a cross-request check,
+or the per-response checks on the pages one fetched: `found_in`) rather than only a property-test case
+(fuzzing volume, which a smaller plan or another seed may not reach), which other requirements failed,
+how many requests it took to the first failure and how long the run took. Then run plain
+`schemathesis run` (all its checks, the same specs, about the same number of requests) against the
+same faulty servers, and count a fault as found by schemathesis when it reports a kind of failure it
+does not report against the correct server.
 
     .venv/bin/python bench/mutation.py [--seeds 10] [--jobs 2] [--fault NAME ...] [--write]
 
@@ -38,6 +41,7 @@ from harness import (
     environment,
     failing_requirements,
     first_failure_after,
+    found_by_design,
     reference_server,
     schemathesis_failures,
     schemathesis_run,
@@ -54,6 +58,8 @@ class FaultResult:
     requirement: str
     detected_seeds: list[int] = field(default_factory=list)
     missed_seeds: list[int] = field(default_factory=list)
+    # Seeds on which a check designed for the requirement's rule found it (not only the property tests).
+    designed_seeds: list[int] = field(default_factory=list)
     first_failure: list[int] = field(default_factory=list)
     requests: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
@@ -77,6 +83,8 @@ def run_apiconform(
             result = results[name]
             failing = failing_requirements(report)
             (result.detected_seeds if result.requirement in failing else result.missed_seeds).append(seed)
+            if found_by_design(report, result.requirement):
+                result.designed_seeds.append(seed)
             result.also_failed |= set(failing) - {result.requirement}
             after = first_failure_after(report)
             if after is not None:
@@ -123,14 +131,15 @@ def first_failure_median(results: dict[str, FaultResult]) -> int | str:
 
 def table(results: dict[str, FaultResult], seeds: list[int]) -> list[str]:
     lines = [
-        "| fault | requirement | apiconform detected | requests to 1st failure (median) | also failed "
-        "| schemathesis detected | schemathesis requests |",
-        "|---|---|---|---|---|---|---|",
+        "| fault | requirement | apiconform detected | by a check designed for it | requests to 1st failure "
+        "(median) | also failed | schemathesis detected | schemathesis requests |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for result in results.values():
         median = int(statistics.median(result.first_failure)) if result.first_failure else "-"
         lines.append(
-            f"| {result.fault} | {result.requirement} | {len(result.detected_seeds)}/{len(seeds)} | {median} "
+            f"| {result.fault} | {result.requirement} | {len(result.detected_seeds)}/{len(seeds)} "
+            f"| {len(result.designed_seeds)}/{len(seeds)} | {median} "
             f"| {', '.join(sorted(result.also_failed)) or '-'} "
             f"| {'yes: ' + '; '.join(sorted(result.schemathesis_found)) if result.schemathesis_found else 'no'} "
             f"| {result.schemathesis_requests} |"
@@ -175,6 +184,7 @@ def main() -> int:
     runs = len(results) * len(seeds)
     detected_all = sum(1 for r in results.values() if len(r.detected_seeds) == len(seeds))
     detected_most = sum(1 for r in results.values() if len(r.detected_seeds) >= 0.9 * len(seeds))
+    designed_all = sum(1 for r in results.values() if len(r.designed_seeds) == len(seeds))
     found_by_st = sum(1 for r in results.values() if r.schemathesis_found)
     summary = [
         f"Faults: {len(results)}; seeds per fault: {len(seeds)} ({runs} apiconform runs, "
@@ -182,6 +192,8 @@ def main() -> int:
         "",
         f"- apiconform mutation score: **{detected_most}/{len(results)}** faults detected on at least 90% of the "
         f"{len(seeds)} seeds ({100 * detected_most / len(results):.1f}%); {detected_all}/{len(results)} on every seed.",
+        f"- found by a check designed for the fault's rule on every seed (not only by a property-test case): "
+        f"**{designed_all}/{len(results)}**.",
         "- requests to the first failure, the median over faults of each fault's median: "
         f"{first_failure_median(results)}.",
         f"- schemathesis alone: **{found_by_st}/{len(results)}** ({100 * found_by_st / len(results):.1f}%), "
@@ -220,10 +232,16 @@ def _under_variants(
     missed = [f"{r.fault} (seeds {r.missed_seeds})" for r in results.values() if r.missed_seeds]
     if missed:
         summary.append(f"- missed on some seeds: {'; '.join(missed)}")
-    lines = ["| fault | requirement | apiconform detected | also failed |", "|---|---|---|---|"]
+    lines = [
+        "| fault | requirement | apiconform detected | by a check designed for it | also failed |",
+        "|---|---|---|---|---|",
+    ]
     for r in results.values():
         also = ", ".join(sorted(r.also_failed)) or "-"
-        lines.append(f"| {r.fault} | {r.requirement} | {len(r.detected_seeds)}/{len(seeds)} | {also} |")
+        lines.append(
+            f"| {r.fault} | {r.requirement} | {len(r.detected_seeds)}/{len(seeds)} "
+            f"| {len(r.designed_seeds)}/{len(seeds)} | {also} |"
+        )
     output = [*summary, "", *lines]
     print("\n".join(output))
     if args.write:

@@ -363,6 +363,7 @@ def test_max_time_counts_from_start_up_and_the_run_ends_within_2_s_of_it(tmp_pat
 # --- a run that did not look at every MUST ----------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_a_budget_that_leaves_musts_unjudged_is_incomplete_and_allow_partial_makes_it_partial(tmp_path, capsys):
     """`--max-requests 40` cannot judge every MUST of an API: the gate says so (exit 3), never conformant;
     a user who wants such a smoke run says --allow-partial and gets `partial`, exit 0, in every output."""
@@ -385,6 +386,7 @@ def test_a_budget_that_leaves_musts_unjudged_is_incomplete_and_allow_partial_mak
     assert "verdict: partial" in out
 
 
+@pytest.mark.e2e
 def test_a_time_limit_against_a_faulty_target_never_ends_conformant(tmp_path):
     """`--max-time 2` against a fault the first seconds do not reach: fail if it was found, else incomplete."""
     directory = tmp_path / "r"

@@ -83,6 +83,7 @@ def _failure(observation: Any, secret: set[str], seen: set[str]) -> dict[str, An
         evidence.append(entry)
     return {
         "check": observation.check,
+        "found_in": observation.found_in,
         "message": observation.message,
         "received": observation.received,
         "expected": observation.expected,

@@ -304,8 +304,8 @@ class ConformanceSession:
                     continue
                 if stopped is not None:
                     reason, cause = stopped, Cause.RUN
-                elif record.not_exercised or record.inconclusive:
-                    continue
+                elif record.not_exercised or record.inconclusive or record.corroborating_checks:
+                    continue  # it says why already (its passes only corroborated: no cause, so unexplained)
                 else:
                     reason, cause = _why_not_exercised(run, record.requirement)
                 run.ledger.record(Observation(record.requirement.id, Outcome.NOT_EXERCISED, "", reason, cause=cause))

@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
@@ -391,6 +391,9 @@ class ApiRun:
         self.plan = plan
         # The requests the activities inside the current one sent (see `spending`), innermost last.
         self._nested_spending: list[int] = []
+        # The activities under way, outermost first: a failure says which one found it (a relation designed
+        # for its rule, or the property tests' generated cases).
+        self._activities: list[str] = []
         self.ledger = Ledger(contract.requirements)
         self.schema: BaseSchema = schemathesis.openapi.from_dict(dict(contract.openapi), config=schemathesis_config)
         # The schemathesis checks every reply is validated with, and the names of every per-response check
@@ -430,9 +433,11 @@ class ApiRun:
         """Count the requests sent inside as `activity`'s (less those of activities nested in it)."""
         start = self.session.traffic.sent
         self._nested_spending.append(0)
+        self._activities.append(activity)
         try:
             yield
         finally:
+            self._activities.pop()
             nested = self._nested_spending.pop()
             sent = self.session.traffic.sent - start
             self.plan.spent[activity] = self.plan.spent.get(activity, 0) + sent - nested
@@ -624,6 +629,8 @@ class ApiRun:
     def observe(self, observation: Observation) -> None:
         if observation.outcome is Outcome.FAIL and self.first_failure_after is None:
             self.first_failure_after = self.session.traffic.sent
+        if observation.outcome is Outcome.FAIL and self._activities and observation.found_in is None:
+            observation = replace(observation, found_in=self._activities[0])
         self.ledger.record(observation)
         if (
             self.stopped_at_failure is None
@@ -670,6 +677,8 @@ class ApiRun:
                 self.budget_exhausted = True
                 raise
             except requests.RequestException as exc:
+                # No usable answer: counted with the others (the share of them decides incomplete).
+                self.transport_errors.append(self.secrets.redact(f"GET {self.url(query)}: {exc}"))
                 digest.update(f"error:{exc.__class__.__name__}".encode())
                 continue
             digest.update(str(response.status_code).encode())

@@ -98,6 +98,8 @@ class Observation:
     records: int | None = None
     # Not exercised or inconclusive: why.
     cause: Cause = Cause.DATA
+    # A failure: the activity that found it (a relation's name, or the property tests).
+    found_in: str | None = None
 
 
 # Enough failures to see a pattern; more would only bloat the report.

@@ -68,7 +68,7 @@ _FAULT_LIST = (
     # --- BitGo: filters ------------------------------------------------------------------------
     Fault("oes-unknown-allocation-id-matches-all", BITGO, "OES-FILTER-ALLOCATION-IDS",
           "allocationIds naming only UUIDs that do not exist is dropped, so every record is returned"),
-    Fault("oes-allocation-ids-first-ten", BITGO, "OES-FILTER-ALLOCATION-IDS",
+    Fault("oes-allocation-ids-first-ten", BITGO, "OES-FILTER-COMMA-LIST",
           "allocationIds are looked up in batches of ten and only the first batch's answer is used: ids past the "
           "tenth are dropped (a list of 12 existing ids returns the records of the first 10)"),
     Fault("oes-types-substring-match", BITGO, "OES-FILTER-TYPES",

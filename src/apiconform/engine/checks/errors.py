@@ -149,6 +149,10 @@ def tolerated_answer(
         # An undocumented status or a 5xx is the status and server-error requirements' finding.
         return [judge.not_exercised(f"not judged: {reply.error or f'answered {reply.status}'}", Cause.RUN)]
     unfiltered = baseline.records(semantics.records_pointer)
+    if 200 <= reply.status < 300 and reply.records(semantics.records_pointer) is None:
+        # A 2xx whose body holds no readable record list (not strict JSON, say) is the schema requirement's
+        # finding: what it answered cannot be told.
+        return [judge.not_exercised(f"not judged: the {reply.status} body held no readable record list", Cause.RUN)]
     kinds = answer_kind(semantics, reply, ids(semantics, unfiltered) if unfiltered is not None else None)
     shown = "&".join(f"{k}={v}" for k, v in item.query.items())
     records = reply.records(semantics.records_pointer)

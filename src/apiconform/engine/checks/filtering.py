@@ -51,8 +51,16 @@ from apiconform.engine.checks.base import (
     response_check,
 )
 from apiconform.engine.discovery import Walk
-from apiconform.engine.records import MISSING, parse_instant, pointer_get, record_matches, render, spelled
-from apiconform.engine.target import ApiRun, Exchange
+from apiconform.engine.records import (
+    MISSING,
+    parse_instant,
+    pointer_get,
+    record_matches,
+    render,
+    spelled,
+    split_list,
+)
+from apiconform.engine.target import CONFIRMING, ApiRun, Exchange
 from apiconform.engine.verdicts import Cause, Observation
 from apiconform.reporting.document import plural
 
@@ -237,6 +245,8 @@ def record_value(
         if having:
             return str(data.draw(st.sampled_from(having), label=flt.param))
     value = str(data.draw(st.sampled_from(pool), label=flt.param))
+    if spelling and _parameter_type(source, flt.param) == "number":
+        return other_number_spelling(value)
     if flt.match == "case-insensitive":
         if flt.query_case == "lower":
             # Other spellings are judged by `case_variants_agree` against the filter's own SHOULD (D-BRM-1).
@@ -248,6 +258,28 @@ def record_value(
         if spelling and styled is not None:
             return styled
         return instant_bound(data, value)
+    return value
+
+
+def _parameter_type(source: Source, param: str) -> str | None:
+    """The JSON type a query parameter's schema declares (an array's items' type), if any."""
+    contract = source.contract
+    schema = contract.resolve(contract.query_parameters()[param].get("schema", {}))
+    if schema.get("type") == "array":
+        schema = contract.resolve(schema.get("items", {}))
+    kind = schema.get("type")
+    return kind if isinstance(kind, str) else None
+
+
+def other_number_spelling(value: str) -> str:
+    """The same number written another way JSON allows: `5.0` as `5`, `5` as `5.0`, `2.5` as `2.50` (a
+    client writes a number as it likes; a server that compares the text misses the record)."""
+    if re.fullmatch(r"-?[0-9]+\.0+", value):
+        return value.split(".")[0]
+    if re.fullmatch(r"-?[0-9]+", value):
+        return value + ".0"
+    if re.fullmatch(r"-?[0-9]+\.[0-9]+", value):
+        return value + "0"
     return value
 
 
@@ -306,11 +338,12 @@ def draw_base(run: ApiRun, data: st.DataObject, flt: Filter, *, narrow: bool = F
         return Judge(check, flt.requirement).not_exercised("the target returned no records")
     partition = data.draw(st.sampled_from(partitions), label="partition")
     narrowing = narrowing_filter(run.semantics)
-    if (
-        narrowing is not None
-        and narrowing is not flt
-        and (narrow or data.draw(st.integers(0, 5), label="narrowed?") > 0)
-    ):
+    narrowed = narrow or data.draw(st.integers(0, 5), label="narrowed?") > 0
+    # Once filters have failed to combine, a narrowed base would blame the combination again: the filter
+    # is judged on the partition instead (one defect must not hide another).
+    and_requirement = run.semantics.filter_requirements.get("and")
+    combining = not (and_requirement and run.ledger[and_requirement].failure_count)
+    if narrowing is not None and narrowing is not flt and narrowed and combining:
         values = value_pool(run, partition.records, narrowing)
         if values:
             value = str(data.draw(st.sampled_from(values), label=narrowing.param))
@@ -482,7 +515,7 @@ def selection_judged(source: Source, selection: Selection, judge: Judge) -> list
         )
     ]
     and_requirement = semantics.filter_requirements.get("and")
-    combined = len(selection.added) > 1 or any(k in semantics.filters for k in selection.base_query)
+    combined = any(k in semantics.filters for k in selection.base_query)
     if and_requirement and combined:
         observations.append(
             judge.on(and_requirement).passed(
@@ -495,29 +528,64 @@ def selection_judged(source: Source, selection: Selection, judge: Judge) -> list
 
 
 def blame(source: Source, mismatch: Mismatch, alone: Sequence[Exchange], judge: Judge) -> Observation:
-    """The failure a mismatch is, blamed on the filter whose own answer (`alone`: one first page per added
-    filter, without the base's narrowing value) shows the fault: one that returns a record without its
-    value, or whose whole answer (a short page) leaves out a record the base expects. When each added filter
-    is right on its own, the combination is at fault (D-GEN-12); without a combination, the filter is."""
+    """The failure a mismatch is, blamed as `blamed_requirement` decides (`alone`: the filter tested asked
+    for on its own, when the example combined it with other filters)."""
+    requirement, alternatives = blamed_requirement(source, mismatch, alone)
+    shown = alone if requirement != mismatch.selection.flt.requirement else ()
+    return mismatch_failure(source, mismatch, judge.on(requirement), shown, alternatives)
+
+
+def blamed_requirement(source: Source, mismatch: Mismatch, alone: Sequence[Exchange]) -> tuple[str, tuple[str, ...]]:
+    """Whose fault a mismatch is (and the requirements it could as well be: `Ledger.settle`).
+
+    The filter tested is at fault when its own answer (`alone`: a first page of the size the server
+    honours, without the base's narrowing value) holds a record without its value, or is whole (a short
+    page) and leaves out a record the base expects. The combination (the AND requirement, D-GEN-12) only
+    when that answer clears the filter: sound, holding every record the combination left out, and whole
+    where the combination returned a record without the filter's value, or the whole base came back (the
+    filters were ORed, or one ignored: a filter right on its own is then the combination's victim).
+    A list that leaves records out, and nothing else, is the list's fault unless the filter fails on its
+    own examples too. Otherwise, the filter tested."""
     selection = mismatch.selection
-    pointer = source.semantics.records_pointer
-    size_param = source.semantics.paging.size_param
-    and_requirement = source.semantics.filter_requirements.get("and")
-    faulty: list[Filter] = []
-    for reply, (flt, value) in zip(alone, selection.added if alone else (), strict=True):
-        records = reply.records(pointer)
-        if records is None:
-            continue
-        asked = reply.query.get(size_param, "")
-        whole = asked.isdigit() and len(records) < int(asked)
-        held = set(ids(source, records))
-        if not _sound(source, reply, flt, value) or (whole and any(i not in held for i in mismatch.missing)):
-            faulty.append(flt)
-    combined = len(selection.added) > 1 or any(k in source.semantics.filters for k in selection.base_query)
-    if selection.flt in faulty or not (faulty or (alone and combined and and_requirement)):
-        blamed = selection.flt.requirement
-    else:
-        blamed = faulty[0].requirement if faulty else str(and_requirement)
+    semantics = source.semantics
+    and_requirement = semantics.filter_requirements.get("and")
+    combined = any(k in semantics.filters for k in selection.base_query)
+    if alone and combined and and_requirement and _clears(source, mismatch, alone[0]):
+        return and_requirement, ()
+    comma_list = semantics.filter_requirements.get("comma-list")
+    listed = len(split_list(selection.value, selection.flt)) > 1
+    if listed and comma_list and not mismatch.extra:
+        # A look-up that drops the values past a batch; the filter's own examples decide (Ledger.settle).
+        return comma_list, (selection.flt.requirement,)
+    return selection.flt.requirement, ()
+
+
+def _clears(source: Source, mismatch: Mismatch, reply: Exchange) -> bool:
+    """Whether the filter tested, asked for on its own (`reply`), is right where the combination was not."""
+    selection = mismatch.selection
+    flt, value = selection.flt, selection.value
+    records = reply.records(source.semantics.records_pointer)
+    if records is None or not _sound(source, reply, flt, value):
+        return False
+    asked = reply.query.get(source.semantics.paging.size_param, "")
+    whole = asked.isdigit() and len(records) < int(asked)
+    held = set(ids(source, records))
+    if any(i not in held for i in mismatch.missing):
+        return False
+    by_id = dict(zip(mismatch.received, selection.got.records, strict=True))
+    unsound_here = [
+        i for i in mismatch.extra if record_matches(by_id[i], flt, value, joined(source, by_id[i], flt)) is False
+    ]
+    whole_base = not selection.got.complete or set(ids(source, selection.base.records)) <= set(mismatch.received)
+    return whole or whole_base or not unsound_here
+
+
+def mismatch_failure(
+    source: Source, mismatch: Mismatch, judge: Judge, shown: Sequence[Exchange] = (), alternatives: tuple[str, ...] = ()
+) -> Observation:
+    """A mismatch as a failure of `judge`'s requirement: the filtered page that holds a wrong record (or the
+    first), then the base page that holds a left-out one, then `shown` (what moved the blame)."""
+    selection = mismatch.selection
     detail = "; ".join(
         part
         for part in (
@@ -527,18 +595,17 @@ def blame(source: Source, mismatch: Mismatch, alone: Sequence[Exchange], judge: 
         if part
     )
     of = "the base's" if selection.base_whole else "the first pages'"
-    return judge.on(blamed).failed(
+    return judge.failed(
         f"{selection.describe()} returned {plural(len(mismatch.received), 'record')} where "
         f"{len(mismatch.expected)} of {of} {len(selection.base.records)} match: {detail}",
-        # The filtered page that holds a wrong record (or the first), then the base page that holds a
-        # left-out one; a filter on its own only when it moved the blame.
         [
-            _holding(source, selection.got.replies, mismatch.extra),
-            _holding(source, selection.base.replies, mismatch.missing),
-            *(alone if blamed != selection.flt.requirement else []),
+            *_holding(source, selection.got.replies, mismatch.extra),
+            *_holding(source, selection.base.replies, mismatch.missing),
+            *shown,
         ],
         received=describe_ids(mismatch.received),
         expected=describe_ids(mismatch.expected),
+        alternatives=alternatives,
     )
 
 
@@ -551,25 +618,35 @@ def _sound(source: Source, reply: Exchange, flt: Filter, value: str) -> bool:
     return selected is not None and len(selected) == len(records)
 
 
-def _holding(source: Source, replies: Sequence[Exchange], wanted: list[str]) -> Exchange:
-    """The first of `replies` whose records include one of `wanted` (ids), else the first reply."""
+def _holding(source: Source, replies: Sequence[Exchange], wanted: list[str]) -> list[Exchange]:
+    """The first of `replies` whose records include one of `wanted` (ids), else the first reply (none when
+    there are none: a base known from discovery rather than asked for)."""
     for reply in replies:
         records = reply.records(source.semantics.records_pointer)
         if records and set(ids(source, records)) & set(wanted):
-            return reply
-    return replies[0]
+            return [reply]
+    return list(replies[:1])
 
 
 # --- near misses --------------------------------------------------------------------------------------
 
 
-def near_misses(flt: Filter, value: str) -> list[tuple[str, str]]:
-    """Values next to a real one, each with its kind: a proper prefix, the value with one more character,
-    the value between spaces, and the other letter case where matching is case-sensitive. Text only; a
-    number's neighbours are the numbers either side."""
-    if re.fullmatch(r"-?[0-9]+", value) and flt.match == "exact":
+def near_misses(flt: Filter, value: str, kind: str | None = "string") -> list[tuple[str, str]]:
+    """Values next to a real one, each with its kind, in the form the parameter takes (`kind`, its schema's
+    type): for text, a proper prefix, the value with one more character, the value between spaces, and
+    the other letter case where matching is case-sensitive; for a UUID (whose other spellings are
+    judged as tolerated inputs), the UUID one hex digit away; for an integer, the numbers either side.
+    None for other types (a boolean's other value is a real value)."""
+    if kind == "integer" and re.fullmatch(r"-?[0-9]+", value):
         number = int(value)
         return [("the number below", str(number - 1)), ("the number above", str(number + 1))]
+    if kind not in (None, "string"):
+        return []
+    if flt.value_format == "uuid":
+        last = value[-1:].lower()
+        digits = "0123456789abcdef"
+        other = digits[(digits.index(last) + 1) % 16] if last in digits else "0"
+        return [("the UUID one digit away", value[:-1] + other)]
     found = []
     if len(value) > 1:
         found.append(("a proper prefix", value[:-1]))
@@ -642,11 +719,24 @@ def _exact_text(flt: Filter) -> bool:
 def applies_to(kind: str, source: Source, flt: Filter) -> bool:
     """Whether an example of `kind` can say something about `flt` the other kinds do not."""
     if kind == "near misses":
-        return _exact_text(flt) and not enum_values(source, flt.param)
+        return (
+            _exact_text(flt)
+            and not enum_values(source, flt.param)
+            and _parameter_type(source, flt.param)
+            in (
+                None,
+                "string",
+                "integer",
+            )
+        )
     if kind == "spelling":
-        return bool(flt.documented_values) or (
-            flt.match.startswith("instant")
-            and spelled_like(source.contract.parameter_example(flt.param), _EPOCH) is not None
+        return (
+            bool(flt.documented_values)
+            or _parameter_type(source, flt.param) == "number"
+            or (
+                flt.match.startswith("instant")
+                and spelled_like(source.contract.parameter_example(flt.param), _EPOCH) is not None
+            )
         )
     if kind == "long list":
         return flt.list == "comma"
@@ -663,13 +753,76 @@ def filters_select_matching_records(run: ApiRun) -> None:
     """Adding a filter to a base returns exactly the base records that satisfy it; a narrowing value returns
     every record the unfiltered pages show with it; leaving a defaulted filter out equals asking for its default."""
     check = "filters_select_matching_records"
-    # A defaulted filter is judged through its default (defaults_explicit) and its case variants.
+    # A defaulted filter is judged through its default (defaults_explicit), its case variants, and on single
+    # records looked up by a parameter with which its default may not apply (`_lookup_plan`).
     filters = [flt for flt in run.semantics.filters.values() if flt.default is None]
     for index, kind in enumerate(SCHEDULE):
         for flt in filters:
             if applies_to(kind, run, flt):
                 plan = _filter_plan(run, flt, kind)
                 explore(run, f"{check}:{flt.param}:{kind}:{index}", 1, plan, random_only=True)
+    for flt in run.semantics.filters.values():
+        lookup = next((run.semantics.filters[p] for p in flt.default_optional_with if p in run.semantics.filters), None)
+        if flt.default is not None and lookup is not None and lookup.field:
+            for own in (True, False):
+                plan = _lookup_plan(run, flt, lookup, own=own)
+                explore(run, f"{check}:{flt.param}:lookup:{'own' if own else 'other'}", 1, plan, random_only=True)
+
+
+def _lookup_plan(run: ApiRun, flt: Filter, lookup: Filter, *, own: bool) -> Plan:
+    """A defaulted filter (BRM's usageType) judged on one record the inventory saw, looked up by a parameter
+    with which the default may or may not apply (BRM's id, D-BRM-11): `id=X&usageType=v` returns X exactly
+    when X has v. The record is known from discovery, so the base is not asked for (an id look-up alone may
+    apply the default and rightly return nothing for a record outside it). With `own` the value is the
+    record's own (it must come back), else another documented value (it must not)."""
+    judge = Judge("filters_select_matching_records", flt.requirement)
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        if run.ledger[lookup.requirement].failure_count:
+            run.observe(judge.not_exercised(f"not judged on look-ups: {lookup.requirement} failed", Cause.UNEXPLAINED))
+            return None
+        inventory = discovery.inventory(run)
+        records = [record for _, record in inventory.records() if _scalar(pointer_get(record, lookup.field or ""))]
+        if not records:
+            run.observe(judge.not_exercised(f"no record to look up by {lookup.param}"))
+            return None
+        record = data.draw(st.sampled_from(records), label="record")
+        mine = value_pool(run, [record], flt)
+        others = [v for v in flt.documented_values if all(v.casefold() != m.casefold() for m in mine)]
+        values = mine if own else others
+        if not values:
+            run.observe(judge.not_exercised(f"no other documented value of {flt.param} than the record's own"))
+            return None
+        value = flt.query_spelling(str(data.draw(st.sampled_from(sorted(values)), label=flt.param)))
+        query = {lookup.param: spelled(pointer_get(record, lookup.field or ""))}
+        known = Walk((record,), True, ())
+        added = ((flt, value),)
+
+        def attempt() -> list[Observation]:
+            (got,) = discovery.walks(run, [{**query, flt.param: value}], 0)
+            judged = selection_judged(
+                run, Selection(query, known, True, added, {**query, flt.param: value}, got), judge
+            )
+            if not isinstance(judged, Mismatch):
+                return judged
+            if not judged.missing:
+                return [mismatch_failure(run, judged, judge)]
+            # The record did not come back: the filter's fault only if the look-up alone finds it (it must,
+            # for a record the default covers); else the look-up's, or not to be told (D-BRM-11).
+            with run.spending(CONFIRMING):
+                alone = run.get(query)
+            found = ids(run, alone.records(run.semantics.records_pointer) or [])
+            if judged.missing[0] in found:
+                return [mismatch_failure(run, judged, judge, [alone])]
+            covered = any(v.casefold() == (flt.default or "").casefold() for v in mine)
+            if covered:
+                return [mismatch_failure(run, judged, judge.on(lookup.requirement), [alone])]
+            reason = f"not judged: {query_words(query)} alone did not return the record (its default may apply)"
+            return [judge.not_exercised(reason, Cause.UNEXPLAINED)]
+
+        return attempt
+
+    return plan
 
 
 def _filter_plan(run: ApiRun, flt: Filter, kind: str) -> Plan:
@@ -718,10 +871,10 @@ def _filter_plan(run: ApiRun, flt: Filter, kind: str) -> Plan:
 def _selection_attempt(
     run: ApiRun, base: Base, added: tuple[tuple[Filter, str], ...], narrowing: Filter | None, defaults: list[Filter]
 ) -> Attempt:
+    """The example's attempt: the base walked, then each added filter in turn on what the ones before it
+    returned (a second filter is judged on the base first, so that a combined example blames the filter
+    tested only once the other one is shown right on the same records)."""
     check = "filters_select_matching_records"
-    flt = added[-1][0]
-    judge = Judge(check, flt.requirement)
-    query = {**base.query, **{f.param: v for f, v in added}}
 
     def attempt() -> list[Observation]:
         observations: list[Observation] = []
@@ -738,7 +891,10 @@ def _selection_attempt(
             # Nothing for the filter to keep or remove: a pass here would be vacuous. The narrowing filter's
             # defect (if it is one) is judged above; this example judges nothing.
             reason = base_walk.unanswered or f"the base {query_words(base.query)} came back empty"
-            return [*observations, judge.not_exercised(f"not judged: {reason}", Cause.RUN)]
+            return [
+                *observations,
+                Judge(check, added[-1][0].requirement).not_exercised(f"not judged: {reason}", Cause.RUN),
+            ]
         whole = base.whole and base_walk.complete
         if whole and base.narrowed:
             for default in defaults:
@@ -746,22 +902,39 @@ def _selection_attempt(
                     continue
                 (explicit,) = discovery.walks(run, [{**base.query, default.param: default.default or ""}], reuse=True)
                 observations.extend(defaults_explicit(run, default, base.query, base_walk, explicit))
-        # A filtered answer is walked no further than the base could fill: a correct answer is no larger.
         size = discovery.honoured_size(run)
-        # Against a partition's first pages the answer is judged on its first page (whole if it is short).
-        pages = len(base_walk.records) // size + 1 if whole else 0
-        (got,) = discovery.walks(run, [query], pages)
-        selection = Selection(base.query, base_walk, whole, added, query, got)
-        judged = selection_judged(run, selection, judge)
-        if isinstance(judged, Mismatch):
-            # Each added filter on its own (a first page of the size the server honours, so that a short one
-            # is its whole answer), without the narrowing value: which of them is at fault, if any.
-            partition = {k: v for k, v in base.query.items() if narrowing is None or k != narrowing.param}
-            page = run.semantics.paging.page(0, size)
-            combined = base.narrowed or len(added) > 1
-            alone = run.get_many([{**partition, f.param: v, **page} for f, v in added]) if combined else []
-            return [*observations, blame(run, judged, alone, judge)]
-        return [*observations, *judged]
+        partition = {k: v for k, v in base.query.items() if narrowing is None or k != narrowing.param}
+        base_query: dict[str, str] = dict(base.query)
+        for flt, value in added:
+            judge = Judge(check, flt.requirement)
+            query = {**base_query, flt.param: value}
+            # A filtered answer is walked no further than the base could fill: a correct answer is no larger.
+            # Against a partition's first pages it is judged on its first page (whole if it is short).
+            pages = len(base_walk.records) // size + 1 if whole else 0
+            (got,) = discovery.walks(run, [query], pages)
+            judged = selection_judged(run, Selection(base_query, base_walk, whole, ((flt, value),), query, got), judge)
+            if isinstance(judged, Mismatch):
+                # The filter on its own (a first page of the size the server honours, so that a short one is
+                # its whole answer), without the narrowing value: whether the fault is its own or the
+                # combination's. Requests a failure costs come out of the budget beyond the plan.
+                combined = query.keys() - partition.keys() - {flt.param}
+                with run.spending(CONFIRMING):
+                    alone = (
+                        [run.get({**partition, flt.param: value, **run.semantics.paging.page(0, size)})]
+                        if combined
+                        else []
+                    )
+                blamed = blame(run, judged, alone, judge)
+                if blamed.requirement != flt.requirement:
+                    # The filter was right on its own: this example could not judge it within the combination.
+                    why = f"not judged here: {query_words(query)} broke {blamed.requirement}, not the filter alone"
+                    observations.append(judge.not_exercised(why, Cause.UNEXPLAINED))
+                return [*observations, blamed]
+            observations.extend(judged)
+            if not got.records or not got.complete:
+                break  # nothing left to add a second filter to, or not all of it
+            base_query, base_walk = query, got
+        return observations
 
     return attempt
 
@@ -769,7 +942,7 @@ def _selection_attempt(
 def _near_miss_attempt(run: ApiRun, flt: Filter, base: Base, real: str) -> Attempt:
     judge = Judge("filters_select_matching_records", flt.requirement)
     size = discovery.honoured_size(run)
-    misses = near_misses(flt, real)
+    misses = near_misses(flt, real, _parameter_type(run, flt.param))
     paging = run.semantics.paging
 
     # Asked without the base's narrowing value: a near miss combined with another filter would judge the
