@@ -40,6 +40,8 @@ from apiconform.server import FAULTS, VARIANTS
 FIRES_ON = {
     "page_size_bound": "oes-page-size-plus-one",
     "pages_tile_one_large_page": "oes-page-repeats-on-tie",
+    "oversize_pages_keep_their_position": "oes-oversize-page-skips-clamped",
+    "total_count_on_first_page": "brm-total-count-first-filter-only",
     "omitted_page_is_first_page": "oes-default-page-number-one",
     "default_page_size_is_prefix": "oes-default-size-ignores-page-number",
     "walk_ends_cleanly": "oes-past-end-repeats-last-page",

@@ -128,6 +128,10 @@ def test_exit_codes_put_a_finding_before_a_crash_and_a_crash_before_untestable()
     assert exit_code({"requirements": [passing], "apis": [broken, untestable]}) == 4
     assert exit_code({"requirements": [passing], "apis": [untestable]}) == 3
     assert exit_code({"requirements": [passing], "apis": [{"verdict": "pass"}]}) == 0
+    # A run that did not look at every MUST never passes; one the user asked to be partial does.
+    assert exit_code({"requirements": [passing], "apis": [{"verdict": "incomplete"}, {"verdict": "pass"}]}) == 3
+    assert exit_code({"requirements": [passing], "apis": [{"verdict": "partial"}, {"verdict": "pass"}]}) == 0
+    assert exit_code({"requirements": [passing], "apis": [{"verdict": "incomplete"}, broken]}) == 4
 
 
 def test_dates_beyond_pythons_range_are_data():

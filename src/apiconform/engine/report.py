@@ -57,6 +57,14 @@ EXIT_OF_VERDICT = {
 EXCUSED = ("data", "configuration")
 
 
+def exit_code(report: dict[str, Any]) -> ExitCode:
+    """The gate: 1 when a MUST failed unwaived (a finding, whatever else broke), else the exit code of the
+    run's verdict (0 pass or partial, 3 untestable or incomplete, 4 the suite itself failed)."""
+    if any(fails_gate(item) for item in report["requirements"]):
+        return ExitCode.NONCONFORMANT
+    return EXIT_OF_VERDICT[run_verdict(report["apis"])]
+
+
 def run_verdict(apis: Iterable[dict[str, Any]]) -> str:
     """The run's verdict from its APIs' verdicts: a MUST that failed is a finding whatever else broke, so
     `fail` comes before `error` and both before a verdict that judged too little."""
@@ -386,7 +394,7 @@ def build(session: ConformanceSession) -> dict[str, Any]:
         report["exit_code"] = int(interrupted_code)
         report["interrupted"] = cause
     else:
-        report["exit_code"] = int(EXIT_OF_VERDICT[report["verdict"]])
+        report["exit_code"] = int(exit_code(report))
     redact = redactor(seen, session.secrets.redact)
     origin = _embedded_origin(session)
     if origin is not None:
