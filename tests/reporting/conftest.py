@@ -187,6 +187,88 @@ def make_report(requirements: list[dict[str, Any]] | None = None, **overrides: A
     return copy.deepcopy(report)
 
 
+# The seven endings of a run (issue 21's contract): each one's exit code.
+ENDINGS = {
+    "pass": 0,
+    "partial": 0,
+    "fail": 1,
+    "incomplete": 3,
+    "untestable": 3,
+    "error": 4,
+    "interrupted": 143,
+}
+UNJUDGED = "OES-C-UNJUDGED"
+BUDGET_REASON = "not judged: the request budget (--max-requests) ran out"
+INCOMPLETE_REASON = f"1 of 3 MUST requirements were not judged ({UNJUDGED}): 180 of 189 exchanges had no usable answer"
+UNTESTABLE_REASON = "the connection was refused"
+SUITE_ERROR = "the suite itself failed in filters_select_matching_records: ValueError: boom"
+
+
+def passed(rid: str, **options: Any) -> dict[str, Any]:
+    """A pass with the fields of issue 21: judged, and the observation that judged it."""
+    item = requirement(rid, "pass", **options)
+    url = "http://127.0.0.1:9/items?status=created"
+    item.update(
+        judged=True,
+        cause=None,
+        pass_evidence={
+            "check": "filters_select_matching_records",
+            "message": "status=created returned the 4 of the base's 14 records with status created",
+            "records": 14,
+            "request": evidence(url),
+        },
+    )
+    return item
+
+
+def unjudged(rid: str, verdict: str, cause: str, reason: str, **options: Any) -> dict[str, Any]:
+    """A not-exercised or inconclusive requirement with its cause."""
+    item = requirement(rid, verdict, reasons=[reason], **options)
+    item.update(judged=False, cause=cause, pass_evidence=None)
+    return item
+
+
+def ending_report(verdict: str) -> dict[str, Any]:
+    """A schema-valid report of one API whose run, and whose API, ended in `verdict` (one of ENDINGS),
+    with the fields issue 21 adds (settings.allow_partial, unjudged, incomplete_reason, unusable_exchanges,
+    judged, pass_evidence, cause) as the engine writes them."""
+    items = [
+        passed("OES-A-PASS"),
+        unjudged("OES-B-NODATA", "not-exercised", "data", "the data held no ties", family="sort"),
+    ]
+    api: dict[str, Any] = {"unjudged": [], "incomplete_reason": None, "unusable_exchanges": 0}
+    if verdict == "fail":
+        failed = requirement("OES-F-FAIL", "fail", message="page 2 repeats record 7")
+        failed.update(judged=True, cause=None, pass_evidence=None)
+        items.append(failed)
+    elif verdict in ("partial", "incomplete", "interrupted"):
+        reason = "not judged: the run was interrupted (SIGTERM)" if verdict == "interrupted" else BUDGET_REASON
+        items.append(unjudged(UNJUDGED, "not-exercised", "run", reason))
+        api.update(
+            unjudged=[{"id": UNJUDGED, "cause": "run", "reason": reason}],
+            incomplete_reason=INCOMPLETE_REASON,
+            unusable_exchanges=180,
+            stopped_reason="the request budget (--max-requests) ran out" if verdict == "partial" else None,
+        )
+    elif verdict == "untestable":
+        items = [
+            unjudged(item["id"], "inconclusive", "run", f"the target could not be tested: {UNTESTABLE_REASON}")
+            for item in items
+        ]
+        api["untestable_reason"] = UNTESTABLE_REASON
+    elif verdict == "error":
+        items.append(unjudged("OES-E-CRASHED", "inconclusive", "run", SUITE_ERROR, family="filter"))
+        api["suite_errors"] = [SUITE_ERROR]
+    report = make_report(items)
+    report["apis"][0].update(verdict=verdict, requests=189, **api)
+    report["settings"]["allow_partial"] = verdict == "partial"
+    report.update(verdict=verdict, exit_code=ENDINGS[verdict])
+    if verdict == "interrupted":
+        report["interrupted"] = "SIGTERM"
+    validate_report(report)
+    return report
+
+
 @pytest.fixture
 def sample_report() -> dict[str, Any]:
     """A report with one requirement of each verdict."""

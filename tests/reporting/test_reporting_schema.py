@@ -10,7 +10,7 @@ import pytest
 
 from apiconform.reporting import ReportError, load_report, validate_report
 
-from .conftest import EmbeddedRun, make_report
+from .conftest import ENDINGS, EmbeddedRun, ending_report, make_report
 
 
 def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
@@ -40,7 +40,7 @@ def _break(report: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "path, value, message",
     [
-        ("verdict", "maybe", "at verdict: 'maybe' is not one of ['pass', 'fail', 'error', 'interrupted', 'inc"),
+        ("verdict", "maybe", "at verdict: 'maybe' is not one of ['pass', 'partial', 'fail', 'incomplete', 'untes"),
         ("requirements/0/verdict", "broken", "at requirements/0/verdict: 'broken' is not one of"),
         ("requirements/0/failures", [], "at requirements/0/failures: [] should be non-empty"),
         ("requirements/3/reasons", [], "at requirements/3/reasons: [] should be non-empty"),
@@ -62,3 +62,46 @@ def test_load_report_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match=rf"^{path}: not an apiconform report: at \(top level\): "):
         load_report(tmp_path)
     path.unlink()  # the autouse check would reject it too, rightly
+
+
+@pytest.mark.parametrize("verdict", ENDINGS)
+def test_every_ending_with_the_new_fields_validates(verdict: str) -> None:
+    """Each of the seven verdicts, at the top level and for its API, with issue 21's fields filled in."""
+    report = ending_report(verdict)
+    validate_report(report)
+    assert report["verdict"] == report["apis"][0]["verdict"] == verdict
+
+
+def test_a_report_from_before_the_new_fields_still_validates() -> None:
+    """A format-2 report written before issue 21 (no allow_partial, unjudged, judged, cause, ...) still renders."""
+    report = make_report()
+    assert "allow_partial" not in report["settings"] and "unjudged" not in report["apis"][0]
+    assert all("cause" not in item and "judged" not in item for item in report["requirements"])
+    validate_report(report)
+
+
+@pytest.mark.parametrize(
+    "verdict, path, value, message",
+    [
+        ("pass", "requirements/0/judged", False, "at requirements/0/judged: True was expected"),
+        ("pass", "requirements/0/cause", "data", "at requirements/0/cause: 'data' is not of type 'null'"),
+        ("pass", "requirements/1/cause", "budget", "at requirements/1/cause: 'budget' is not valid"),
+        ("pass", "requirements/0/pass_evidence/records", "14", "at requirements/0/pass_evidence"),
+        ("pass", "requirements/0/pass_evidence/request/curl", "wget x", "at requirements/0/pass_evidence"),
+        ("pass", "requirements/0/pass_evidence/check", KeyError, "at requirements/0/pass_evidence"),
+        ("pass", "requirements/1/pass_evidence", {"check": "x"}, "at requirements/1/pass_evidence: "),
+        ("pass", "apis/0/unjudged", [{"id": "X", "cause": "run", "reason": "r"}], "is expected to be empty"),
+        ("incomplete", "apis/0/unjudged/0/cause", "data", "at apis/0/unjudged/0/cause: 'data' is not one of"),
+        ("incomplete", "apis/0/incomplete_reason", None, "at apis/0/incomplete_reason: None is not of type"),
+        ("partial", "apis/0/unusable_exchanges", -1, "at apis/0/unusable_exchanges: -1 is less than"),
+        ("partial", "settings/allow_partial", "yes", "at settings/allow_partial: 'yes' is not of type 'boolean'"),
+        ("interrupted", "interrupted", KeyError, "'interrupted' is a required property"),
+        ("untestable", "apis/0/verdict", "broken", "at apis/0/verdict: 'broken' is not one of"),
+    ],
+)
+def test_the_new_fields_are_rejected_when_they_have_the_wrong_shape(
+    verdict: str, path: str, value: Any, message: str
+) -> None:
+    with pytest.raises(ReportError) as caught:
+        validate_report(_break(ending_report(verdict), path, value))
+    assert message in str(caught.value)
