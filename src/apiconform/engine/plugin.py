@@ -144,7 +144,8 @@ class ConformancePlugin:
             session.exitstatus = self.exit_code
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        """Under plain pytest: say the run's verdict, why an API could not be tested, and where the reports went."""
+        """Under plain pytest: say the run's verdict, why it was not judged in full (an API that could not be
+        tested, the suite's own failure, what was left unjudged, an interruption), and where the reports went."""
         if not self.sets_exit_status:
             return
         write = terminalreporter.write_line
@@ -154,13 +155,12 @@ class ConformancePlugin:
             return
         if self.written is None:
             return
-        from apiconform.reporting.document import printable
+        from apiconform.reporting.document import printable, verdict_reasons
 
         document = self.written.document
-        for api in document["apis"]:
-            if api["verdict"] == "untestable":
-                # The reason quotes the target (a redirect's Location, a status line): shown printable.
-                write(printable(f"{api['api']} could not be tested: {api['untestable_reason']}"))
+        for line in verdict_reasons(document):
+            # A reason may quote the target (a redirect's Location, a status line): shown printable.
+            write(printable(line))
         write(f"verdict: {document['verdict']} (exit {document['exit_code']})")
         write(f"reports: {self.written.path.parent}/")
 
