@@ -73,19 +73,29 @@ def read_json(path: str | Path) -> Any:
     except UnicodeDecodeError:
         raise ReportError(f"{file}: not UTF-8 text") from None
     try:
-        return each_string(json.loads(text), without_surrogates)
+        # Keys too: a lone surrogate cannot be written anywhere, and this change leaves every other key as
+        # it is (the report's own field names hold none), so the document keeps its shape.
+        return each_string(json.loads(text), without_surrogates, keys=without_surrogates)
     except json.JSONDecodeError as exc:
         raise ReportError(f"{file}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
 
 
-def each_string(value: Any, change: Callable[[str], str]) -> Any:
-    """`value` (parsed JSON) with `change` applied to every string in it, object keys included."""
+def each_string(value: Any, change: Callable[[str], str], *, keys: Callable[[str], str] | None = None) -> Any:
+    """`value` (parsed JSON) with `change` applied to every string value in it, and `keys` to every object key.
+
+    Keys are left alone unless `keys` is given: they are the document's own field names (and, in evidence,
+    response header names), and a change meant for text, such as masking a secret's leading characters,
+    would rename a field the readers look up. Only a change that maps every field name to itself may be
+    given for keys too."""
     if isinstance(value, str):
         return change(value)
     if isinstance(value, list):
-        return [each_string(item, change) for item in value]
+        return [each_string(item, change, keys=keys) for item in value]
     if isinstance(value, dict):
-        return {each_string(key, change): each_string(item, change) for key, item in value.items()}
+        return {
+            (keys(key) if keys is not None else key): each_string(item, change, keys=keys)
+            for key, item in value.items()
+        }
     return value
 
 

@@ -120,7 +120,9 @@ def render_summary(
 
     Every string of the report is shown through `printable`: vendor text (a header value, a record, a
     redirect target) can neither drive the terminal nor start a CI workflow command."""
-    shown = each_string(report, printable)
+    # Keys too: a response header's name is vendor text, and `printable` leaves the report's own field
+    # names (plain ASCII words) as they are.
+    shown = each_string(report, printable, keys=printable)
     summary = _summary(shown, report_dir, written, colour=colour, verbose=verbose, quiet=quiet)
     return no_workflow_commands(summary)
 
