@@ -175,16 +175,37 @@ class ConformancePlugin:
     # --- the reports ----------------------------------------------------------------------------
 
     def write_reports(self) -> None:
-        """Finalize the session and write its reports, once."""
+        """Finalize the session and write its reports, once.
+
+        Whatever goes wrong is the suite's failure, never a pass nor a traceback: a report that cannot be
+        built or rendered (an exception in `finalize`, `report.build` or a renderer) is replaced by a minimal
+        one whose verdict is `error` (exit 4) and which names the exception; a folder that cannot be
+        written, or a failure of that replacement too, is one line and exit 4 (`write_error`)."""
         from apiconform.engine import report
 
         if self.written is not None or self.write_error is not None:
             return
-        self.session.finalize()
         try:
+            self.session.finalize()
             self.written = report.write(self.session)
         except report.ReportWriteError as exc:
             self.write_error = str(exc)
+        except Exception as exc:  # the suite's own failure: reported as such below, whatever it is
+            self._write_crash(exc)
+
+    def _write_crash(self, error: Exception) -> None:
+        from apiconform.engine import report
+
+        self.session.stop_server()  # finalize may have failed before it stopped the embedded server
+        try:
+            self.written = report.write_crash(self.session, error)
+        except report.ReportWriteError as exc:
+            self.write_error = str(exc)
+        except Exception as exc:  # not even the minimal report could be made: one line, exit 4
+            from apiconform.reporting.document import one_line
+
+            name = f"{type(error).__name__}: {error}; then {type(exc).__name__}: {exc}"
+            self.write_error = self.session.secrets.redact(one_line(f"the reports could not be built ({name})", 500))
 
 
 def _is_finding(exc: BaseException) -> bool:
