@@ -20,6 +20,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -165,8 +166,22 @@ def test_specs_dir_prefers_apiconform_specs_then_the_packaged_copy_then_the_sour
         contract.specs_dir()
 
 
-@pytest.mark.packaging
-def test_the_wheel_installs_and_runs_from_an_empty_folder(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class InstalledWheel:
+    """A wheel built from a copy of the working tree and installed into a fresh virtual environment, the copy
+    then removed (nothing of the source tree is left to fall back on); `empty` is a folder to run from."""
+
+    venv: Path
+    env: dict[str, str]
+    empty: Path
+    packaged: frozenset[str]
+    needed: frozenset[str]
+
+
+@pytest.fixture(scope="module")
+def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> InstalledWheel:
+    """Built and installed once for the tests of the installed package (minutes: they share it)."""
+    tmp_path = tmp_path_factory.mktemp("wheel")
     checkout = _checkout(tmp_path)
     dist = tmp_path / "dist"
     build = _run(
@@ -181,9 +196,12 @@ def test_the_wheel_installs_and_runs_from_an_empty_folder(tmp_path: Path) -> Non
         packaged = {name for name in archive.namelist() if name.startswith("apiconform/specs/")}
     specs = checkout / "specs"
     contracts = ["*/*.openapi.yaml", "*/requirements.yaml", "*/sources/*", "schemas/*"]
-    needed = {path for pattern in contracts for path in specs.glob(pattern) if path.is_file()}
-    assert len(needed) >= 8, needed
-    assert {f"apiconform/specs/{path.relative_to(specs).as_posix()}" for path in needed} <= packaged
+    needed = {
+        f"apiconform/specs/{path.relative_to(specs).as_posix()}"
+        for pattern in contracts
+        for path in specs.glob(pattern)
+        if path.is_file()
+    }
 
     venv = _fresh_venv(tmp_path / "venv")
     env = _environment(venv)
@@ -195,9 +213,17 @@ def test_the_wheel_installs_and_runs_from_an_empty_folder(tmp_path: Path) -> Non
     )
     assert install.returncode == 0, _explain(install)
     shutil.rmtree(checkout)  # nothing of the source tree is left to fall back on
-
     empty = tmp_path / "empty"
     empty.mkdir()
+    return InstalledWheel(venv, env, empty, frozenset(packaged), frozenset(needed))
+
+
+@pytest.mark.packaging
+@pytest.mark.xdist_group("installed-wheel")
+def test_the_wheel_installs_and_runs_from_an_empty_folder(installed_wheel: InstalledWheel, tmp_path: Path) -> None:
+    assert len(installed_wheel.needed) >= 8, installed_wheel.needed
+    assert installed_wheel.needed <= installed_wheel.packaged
+    venv, env, empty = installed_wheel.venv, installed_wheel.env, installed_wheel.empty
     where = _run(
         [venv / "bin" / "python", "-c", "from apiconform.contract import specs_dir; print(specs_dir())"],
         cwd=empty,
@@ -220,6 +246,34 @@ def test_the_wheel_installs_and_runs_from_an_empty_folder(tmp_path: Path) -> Non
     )
     assert run.returncode == 0, _explain(run)
     _assert_passing_report(report_dir)
+
+
+@pytest.mark.packaging
+@pytest.mark.xdist_group("installed-wheel")
+def test_the_installed_suite_runs_under_plain_pytest_by_module_name(
+    installed_wheel: InstalledWheel, tmp_path: Path
+) -> None:
+    """README's plain-pytest command, from an installed wheel: the suite named with --pyargs runs and passes;
+    named by a checkout's path, which an installation has not, it fails closed (no report, latest untouched)."""
+    venv, env = installed_wheel.venv, installed_wheel.env
+    pytest_command: list[str | Path] = [venv / "bin" / "python", "-m", "pytest", "-p", "apiconform.engine.plugin"]
+    pytest_command += ["-p", "no:cacheprovider", "--api", "brm-adjust-balance", *_SMALL_PLAN]
+    workspace = tmp_path / "workspace"
+    (workspace / "reports" / "previous").mkdir(parents=True)
+    os.symlink("previous", workspace / "reports" / "latest")
+
+    by_path = _run([*pytest_command, "src/apiconform/engine/suite.py"], cwd=workspace, env=env, timeout=RUN_TIMEOUT)
+    assert by_path.returncode in (2, 4), _explain(by_path)
+    assert "name the suite as --pyargs apiconform.engine.suite" in by_path.stdout, _explain(by_path)
+    assert sorted(path.name for path in (workspace / "reports").iterdir()) == ["latest", "previous"]
+    assert os.readlink(workspace / "reports" / "latest") == "previous"
+
+    by_module = _run(
+        [*pytest_command, "--pyargs", "apiconform.engine.suite"], cwd=workspace, env=env, timeout=RUN_TIMEOUT
+    )
+    assert by_module.returncode == 0, _explain(by_module)
+    assert "verdict: pass (exit 0)" in by_module.stdout, _explain(by_module)
+    _assert_passing_report(workspace / "reports" / "latest")
 
 
 def _run_step(command: str, *, workspace: Path, env: dict[str, str]) -> None:

@@ -217,6 +217,94 @@ def test_a_failed_report_write_is_one_line_and_exit_4(tmp_path, monkeypatch, cap
     assert not (tmp_path / "r" / "report.json").exists()
 
 
+# --- the suite's own failure: verdict error, exit 4, with a report ----------------------------------------
+
+CRASH_TOKEN = "crash-token-12345"
+REPORT_FILES = ["junit.xml", "report.html", "report.json", "report.md"]
+
+
+def _crashed_report(directory: Path, files: list[str]) -> dict[str, Any]:
+    """The report a run whose report could not be built wrote: schema-valid, verdict error, no secret."""
+    assert sorted(path.name for path in directory.iterdir()) == files
+    for path in directory.iterdir():
+        assert CRASH_TOKEN not in path.read_text(encoding="utf-8"), path.name
+    report = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+    validate_report(report)
+    assert (report["verdict"], report["exit_code"]) == ("error", 4)
+    assert [api["verdict"] for api in report["apis"]] == ["error"]
+    return report
+
+
+@pytest.mark.e2e
+def test_a_report_that_cannot_be_built_is_an_error_report_and_exit_4(tmp_path, monkeypatch, capsys):
+    """`report.build` raising (as a redaction that renamed a field once did) is the suite's failure: a
+    minimal report says `error` and names the exception in one redacted line; exit 4, no traceback."""
+
+    def broken(session: ConformanceSession) -> dict[str, Any]:
+        raise RuntimeError(f"boom with {CRASH_TOKEN}\non two lines")
+
+    monkeypatch.setattr(engine_report, "build", broken)
+    monkeypatch.setenv("APICONFORM_TOKEN", CRASH_TOKEN)
+    code = main(["run", "--api", BRM, "--max-examples", "2", "--report-dir", str(tmp_path / "r")])
+    captured = capsys.readouterr()
+    assert code == 4, captured
+    assert "Traceback" not in captured.err + captured.out
+    report = _crashed_report(tmp_path / "r", REPORT_FILES)
+    failure = "the report could not be built: RuntimeError: boom with $APICONFORM_TOKEN on two lines"
+    assert report["apis"][0]["suite_errors"] == [failure]
+    assert f"{BRM}: {failure}" in captured.out
+    assert captured.out.splitlines()[-1].startswith("verdict: error (the suite itself failed, exit 4); ")
+
+
+@pytest.mark.e2e
+def test_a_renderer_that_raises_leaves_an_error_report_without_that_format(tmp_path, monkeypatch, capsys):
+    from apiconform.reporting.writer import FORMATS
+
+    def broken(report: Any) -> str:
+        raise KeyError("embedded_reference_server")
+
+    monkeypatch.setitem(FORMATS, "html", ("report.html", broken))
+    code = main(["run", "--api", BRM, "--max-examples", "2", "--report-dir", str(tmp_path / "r"), "-q"])
+    captured = capsys.readouterr()
+    assert code == 4, captured
+    report = _crashed_report(tmp_path / "r", [name for name in REPORT_FILES if name != "report.html"])
+    assert report["apis"][0]["suite_errors"] == ["the report could not be built: KeyError: 'embedded_reference_server'"]
+
+
+@pytest.mark.e2e
+def test_a_run_whose_error_report_cannot_be_made_either_is_one_line_and_exit_4(tmp_path, monkeypatch, capsys):
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(engine_report, "build", broken)
+    monkeypatch.setattr(engine_report, "crash_report", broken)
+    code = main(["run", "--api", BRM, "--max-examples", "2", "--report-dir", str(tmp_path / "r"), "-q"])
+    captured = capsys.readouterr()
+    assert code == 4, captured
+    assert captured.err.strip().splitlines() == [
+        "apiconform: error: the reports could not be built (RuntimeError: boom; then RuntimeError: boom)"
+    ]
+    assert not (tmp_path / "r" / "report.json").exists()
+
+
+@pytest.mark.e2e
+def test_the_pytest_door_exits_4_with_an_error_report_when_the_report_cannot_be_built(tmp_path):
+    (tmp_path / "break_the_report.py").write_text(
+        "from apiconform.engine import report\n\n\n"
+        "def broken(session):\n    raise RuntimeError('boom')\n\n\n"
+        "report.build = broken\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "APICONFORM_TOKEN": CRASH_TOKEN}
+    command = [sys.executable, "-m", "pytest", "-p", "break_the_report", "-p", "apiconform.engine.plugin"]
+    command += ["-p", "no:cacheprovider", "--api", BRM, "--max-examples", "2", "--report-dir", str(tmp_path / "r")]
+    command += ["--pyargs", "apiconform.engine.suite"]
+    completed = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=DEADLINE)
+    assert completed.returncode == 4, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert "verdict: error (exit 4)" in completed.stdout
+    _crashed_report(tmp_path / "r", REPORT_FILES)
+
+
 def _session_stub(api: str, started: datetime) -> Any:
     return SimpleNamespace(runs=[SimpleNamespace(contract=SimpleNamespace(api=api))], started=started)
 
@@ -375,7 +463,9 @@ def test_a_budget_that_leaves_musts_unjudged_is_incomplete_and_allow_partial_mak
     assert report["verdict"] == report["apis"][0]["verdict"] == "incomplete"
     api = report["apis"][0]
     assert api["unjudged"] and all(item["cause"] in ("run", "unexplained") for item in api["unjudged"])
-    assert "--max-requests" in api["incomplete_reason"] and "MUST requirements were not judged" in api["incomplete_reason"]
+    assert (
+        "--max-requests" in api["incomplete_reason"] and "MUST requirements were not judged" in api["incomplete_reason"]
+    )
     assert "verdict: incomplete" in out
     code = main([*base, "--allow-partial", "--report-dir", str(tmp_path / "smoke")])
     out = capsys.readouterr().out
@@ -391,7 +481,17 @@ def test_a_time_limit_against_a_faulty_target_never_ends_conformant(tmp_path):
     """`--max-time 2` against a fault the first seconds do not reach: fail if it was found, else incomplete."""
     directory = tmp_path / "r"
     code = main(
-        ["run", "--api", BRM, "--reference-fault", "brm-order-unstable", "--max-time", "2", "--report-dir", str(directory)]
+        [
+            "run",
+            "--api",
+            BRM,
+            "--reference-fault",
+            "brm-order-unstable",
+            "--max-time",
+            "2",
+            "--report-dir",
+            str(directory),
+        ]
     )
     report = json.loads((directory / "report.json").read_text(encoding="utf-8"))
     assert code == report["exit_code"] and code in (1, 3), report["apis"][0]["incomplete_reason"]

@@ -1,9 +1,10 @@
 """One engine, two doors (issue 12, item 6).
 
-`pytest -p apiconform.engine.plugin ...` (the README's pytest command) and `apiconform run` take the same
-options with the same defaults (engine/config.py) and give the same verdicts, exit code and reports for
-the same seed and target; the pytest route says where the reports went and fails an untestable API
-with the same exit code (3) as `apiconform run`.
+`pytest -p apiconform.engine.plugin ... --pyargs apiconform.engine.suite` (the README's pytest command) and
+`apiconform run` take the same options with the same defaults (engine/config.py) and give the same
+verdicts, exit code and reports for the same seed and target; the pytest route says where the reports went
+and fails an untestable API with the same exit code (3) as `apiconform run`. A pytest command whose suite
+does not run fails closed: no report, reports/latest untouched, one line saying what to run instead.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from apiconform.engine import runner
 from apiconform.server import ReferenceServer
 from tests.engine.scripted import BRM, TEST_SERVER_RATE, Scripted, brm_base
 
@@ -43,10 +43,10 @@ def _apiconform_run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[s
     return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd, env=_environment())
 
 
-def _pytest_run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    # The README's command: pytest -p apiconform.engine.plugin --api ... --base-url URL .../suite.py
+def _pytest_run(args: list[str], cwd: Path, suite: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    # The README's command: pytest -p apiconform.engine.plugin --api ... --base-url URL --pyargs apiconform.engine.suite
     command = [sys.executable, "-m", "pytest", "-p", "apiconform.engine.plugin", "-p", "no:cacheprovider"]
-    command += [*args, str(runner.SUITE)]
+    command += [*args, *(suite if suite is not None else ["--pyargs", "apiconform.engine.suite"])]
     return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd, env=_environment())
 
 
@@ -119,3 +119,29 @@ def test_the_pytest_door_takes_every_option_of_apiconform_run():
         default = keywords.get("default", False if keywords.get("action") == "store_true" else None)
         assert cli_defaults[engine_config.dest(flag)] == default, flag
         assert added[flag].get("default", default) == default, flag
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("case", "suite", "code"),
+    [
+        # What the README's command once named: a checkout's path, which an installed package has not.
+        ("a path that does not exist", ["src/apiconform/engine/suite.py"], 4),
+        ("a -k that deselects every test", ["-k", "no_such_test", "--pyargs", "apiconform.engine.suite"], 2),
+        ("a usage error", ["-k", "(", "--pyargs", "apiconform.engine.suite"], 4),
+        ("a module that is not the suite", ["--pyargs", "apiconform.engine.plugin"], 2),
+    ],
+)
+def test_the_pytest_door_fails_closed_when_the_suite_does_not_run(case, suite, code, tmp_path):
+    """Once, `verdict: pass (exit 0)` and a pass report of 8 MUSTs judged on the preflight's one request."""
+    reports = tmp_path / "reports"
+    (reports / "previous").mkdir(parents=True)
+    os.symlink("previous", reports / "latest")
+    done = _pytest_run(["--api", BRM, "--seed", str(SEED)], tmp_path, suite)
+    assert done.returncode == code, done.stdout[-3000:] + done.stderr[-3000:]
+    said = [line for line in done.stdout.splitlines() if line.startswith("apiconform: error: ")]
+    assert len(said) == 1 and said[0].endswith("name the suite as --pyargs apiconform.engine.suite"), done.stdout
+    assert "no report was written" in said[0] and "verdict:" not in done.stdout
+    assert sorted(path.name for path in reports.iterdir()) == ["latest", "previous"], "a report was written"
+    assert os.readlink(reports / "latest") == "previous"
+    assert not list(tmp_path.rglob("report.json"))

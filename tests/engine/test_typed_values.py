@@ -18,7 +18,11 @@ from tests.engine.typed_server import FAULTS, SPEC, TypedServer
 pytestmark = pytest.mark.e2e
 
 # Each fault of the typed server and the requirement that must find it.
-FOUND_BY = {"id-as-text-prefix": "TL-FILTER-ID", "active-ignored": "TL-FILTER-ACTIVE", "score-as-text": "TL-FILTER-SCORE"}
+FOUND_BY = {
+    "id-as-text-prefix": "TL-FILTER-ID",
+    "active-ignored": "TL-FILTER-ACTIVE",
+    "score-as-text": "TL-FILTER-SCORE",
+}
 
 
 def run(server: TypedServer, directory: Path) -> tuple[int, dict]:

@@ -1,5 +1,6 @@
 """A run the target cut short is `incomplete` (exit 3), never `pass`; one a budget the user set ended may
-pass, and its verdict line says `partial` (issue 14, item 1)."""
+pass, and its verdict line says why it stopped early (issue 14, item 1). The verdict line says the verdict
+report.json holds, in the words of issue 21's contract (`partial` is a verdict, not a suffix)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def test_a_target_that_starts_throttling_mid_run_leaves_it_incomplete(
     assert outcome.code == 3 == report["exit_code"], outcome.terminal[-2000:]
     assert report["verdict"] == "incomplete" and outcome.api(BRM)["verdict"] == "incomplete"
     assert "kept answering 429" in (outcome.api(BRM)["stopped_reason"] or "")
-    assert "verdict: incomplete (the target cut the run short, exit 3)" in outcome.out
+    assert "verdict: incomplete (not every MUST requirement was judged, exit 3)" in outcome.out
+    assert "the target cut the run short" not in outcome.out
     unjudged = [item for item in report["requirements"] if item["verdict"] == "not-exercised"]
     assert unjudged, "the requirements it could not judge are named"
 
@@ -35,5 +37,8 @@ def test_a_run_the_user_budget_ended_may_pass_but_says_partial(
     argv = run_argv(server, upstream, BRM, tmp_path / "report", *TIGHT, "--max-requests", "40")
     outcome = run_cli(argv, token=upstream.token)
     no_traceback(outcome)
-    assert outcome.code == 0 and outcome.report()["verdict"] == "pass", outcome.terminal[-2000:]
-    assert "verdict: pass (conformant, partial, exit 0)" in outcome.out
+    report = outcome.report()
+    assert outcome.code == 0 and report["verdict"] == "pass", outcome.terminal[-2000:]
+    verdict_line = outcome.out.splitlines()[-1]
+    assert verdict_line.startswith("verdict: pass (conformant, exit 0); "), verdict_line
+    assert "; stopped early: " in verdict_line, verdict_line

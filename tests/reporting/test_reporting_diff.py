@@ -27,12 +27,19 @@ def _pair() -> tuple[dict[str, Any], dict[str, Any]]:
             requirement("OES-WARN-TO-FAIL", "warn", level="SHOULD"),
             requirement("OES-NOTEX-TO-FAIL", "not-exercised"),
             requirement("OES-WAIVED-TO-FAIL", "waived"),
+            requirement("OES-MUST-PASS-TO-NOTEX", "pass"),
+            requirement("OES-MUST-PASS-TO-INCONC", "pass"),
+            requirement("OES-MUST-PASS-TO-WAIVED", "pass"),
+            requirement("OES-MUST-PASS-TO-SHOULD-WARN", "pass"),
+            requirement("OES-MUST-PASS-GONE", "pass"),
             requirement("OES-FAIL-TO-PASS", "fail"),
             requirement("OES-FAIL-TO-WAIVED", "fail"),
-            requirement("OES-PASS-TO-WARN", "pass"),
+            requirement("OES-SHOULD-PASS-TO-WARN", "pass", level="SHOULD"),
+            requirement("OES-SHOULD-PASS-TO-NOTEX", "pass", level="SHOULD"),
+            requirement("OES-NOTEX-TO-INCONC", "not-exercised"),
             requirement("OES-LEVEL", "pass", level="SHOULD"),
             requirement("OES-SAME", "pass"),
-            requirement("OES-GONE", "pass"),
+            requirement("OES-SHOULD-GONE", "pass", level="SHOULD"),
         ]
     )
     new = make_report(
@@ -41,9 +48,15 @@ def _pair() -> tuple[dict[str, Any], dict[str, Any]]:
             requirement("OES-WARN-TO-FAIL", "fail"),
             requirement("OES-NOTEX-TO-FAIL", "fail"),
             requirement("OES-WAIVED-TO-FAIL", "fail"),
+            requirement("OES-MUST-PASS-TO-NOTEX", "not-exercised"),
+            requirement("OES-MUST-PASS-TO-INCONC", "inconclusive"),
+            requirement("OES-MUST-PASS-TO-WAIVED", "waived"),
+            requirement("OES-MUST-PASS-TO-SHOULD-WARN", "warn", level="SHOULD"),
             requirement("OES-FAIL-TO-PASS", "pass"),
             requirement("OES-FAIL-TO-WAIVED", "waived"),
-            requirement("OES-PASS-TO-WARN", "warn", level="SHOULD"),
+            requirement("OES-SHOULD-PASS-TO-WARN", "warn", level="SHOULD"),
+            requirement("OES-SHOULD-PASS-TO-NOTEX", "not-exercised", level="SHOULD"),
+            requirement("OES-NOTEX-TO-INCONC", "inconclusive"),
             requirement("OES-LEVEL", "pass", level="MUST"),
             requirement("OES-SAME", "pass"),
             requirement("OES-NEW", "fail"),
@@ -59,13 +72,40 @@ def test_diff_classifies_every_change() -> None:
         for kind in ("regressed", "recovered", "changed", "added", "removed")
     }
     assert names == {
-        "regressed": ["OES-PASS-TO-FAIL", "OES-WARN-TO-FAIL", "OES-NOTEX-TO-FAIL", "OES-WAIVED-TO-FAIL"],
+        "regressed": [
+            "OES-PASS-TO-FAIL",
+            "OES-WARN-TO-FAIL",
+            "OES-NOTEX-TO-FAIL",
+            "OES-WAIVED-TO-FAIL",
+            # A MUST that passed and passes no longer, however it ends now.
+            "OES-MUST-PASS-TO-NOTEX",
+            "OES-MUST-PASS-TO-INCONC",
+            "OES-MUST-PASS-TO-WAIVED",
+            "OES-MUST-PASS-TO-SHOULD-WARN",
+            "OES-MUST-PASS-GONE",
+        ],
         "recovered": ["OES-FAIL-TO-PASS"],
-        "changed": ["OES-FAIL-TO-WAIVED", "OES-PASS-TO-WARN", "OES-LEVEL"],
+        "changed": [
+            "OES-FAIL-TO-WAIVED",
+            "OES-SHOULD-PASS-TO-WARN",
+            "OES-SHOULD-PASS-TO-NOTEX",
+            "OES-NOTEX-TO-INCONC",
+            "OES-LEVEL",
+        ],
         "added": ["OES-NEW"],
-        "removed": ["OES-GONE"],
+        "removed": ["OES-SHOULD-GONE"],
     }
     assert result.unchanged == 1 and result.has_regressions
+
+
+@pytest.mark.parametrize("now", ["not-exercised", "inconclusive", "waived", "absent"])
+def test_a_must_that_passed_and_passes_no_longer_is_the_only_regression(now: str) -> None:
+    """Each way a MUST can stop passing fails the comparison on its own, and says how it ended."""
+    old = make_report([requirement("OES-A", "pass"), requirement("OES-B", "pass")])
+    new = make_report([requirement("OES-A", "pass")] + ([] if now == "absent" else [requirement("OES-B", now)]))
+    result = diff_reports(old, new)
+    assert [change.describe() for change in result.regressed] == [f"OES-B [bitgo-oes]: pass -> {now} (title of OES-B)"]
+    assert result.has_regressions and not result.removed and not result.changed
 
 
 def test_diff_command_exits_1_on_a_regression_and_0_without(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,17 +113,20 @@ def test_diff_command_exits_1_on_a_regression_and_0_without(tmp_path: Path, caps
     old_path, new_path = _save(tmp_path / "old.json", old), _save(tmp_path / "new.json", new)
     assert main(["diff", str(old_path), str(new_path)]) == 1
     out = capsys.readouterr().out
-    assert "regressed (4):\n  OES-PASS-TO-FAIL [bitgo-oes]: pass -> fail" in out
+    assert "regressed (9):\n  OES-PASS-TO-FAIL [bitgo-oes]: pass -> fail" in out
+    assert "  OES-MUST-PASS-TO-NOTEX [bitgo-oes]: pass -> not-exercised" in out
+    assert "  OES-MUST-PASS-GONE [bitgo-oes]: pass -> absent" in out
     assert "  OES-LEVEL [bitgo-oes]: pass -> pass; level SHOULD -> MUST" in out
-    assert out.rstrip().endswith("REGRESSION: 4 regressed, 1 recovered, 3 changed, 1 added, 1 removed, 1 unchanged")
+    assert out.rstrip().endswith("REGRESSION: 9 regressed, 1 recovered, 5 changed, 1 added, 1 removed, 1 unchanged")
     assert main(["diff", str(new_path), str(new_path)]) == 0
     assert (
         capsys.readouterr()
         .out.rstrip()
-        .endswith("no regression: 0 regressed, 0 recovered, 0 changed, 0 added, 0 removed, 10 unchanged")
+        .endswith("no regression: 0 regressed, 0 recovered, 0 changed, 0 added, 0 removed, 16 unchanged")
     )
     # A failure that went away is a recovery, not a regression.
-    fixed = make_report([requirement("OES-PASS-TO-FAIL", "pass")])
+    _, fixed = _pair()
+    fixed["requirements"][0] = requirement("OES-PASS-TO-FAIL", "pass")
     assert main(["diff", str(new_path), str(_save(tmp_path / "fixed.json", fixed))]) == 0
     assert "recovered (1):\n  OES-PASS-TO-FAIL [bitgo-oes]: fail -> pass" in capsys.readouterr().out
 

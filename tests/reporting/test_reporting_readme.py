@@ -170,3 +170,37 @@ def test_the_report_examples_re_render_a_stored_run(
     assert summary.read_text(encoding="utf-8").startswith("## apiconform: FAIL")
     assert FAILING in (tmp_path / "review.html").read_text(encoding="utf-8")
     assert FAILING in (tmp_path / "junit.xml").read_text(encoding="utf-8")
+
+
+def test_the_readme_verdict_table_is_what_the_outputs_say() -> None:
+    """README's "Verdicts and how junit.xml shows them": each run verdict's exit code, the verdict line's
+    words and the run-verdict testcase are those the renderers give (junit.py's docstring says the same)."""
+    import xml.etree.ElementTree as ET
+
+    from apiconform.reporting import junit
+    from apiconform.reporting.document import RUN_VERDICTS
+    from apiconform.reporting.terminal import render_summary
+
+    from .conftest import ENDINGS, ending_report
+
+    section = _section("Reading a report").split("### Verdicts and how junit.xml shows them", 1)[1]
+    rows = re.findall(r"^\| `([a-z]+)` \| ([0-9, ]+) \| ([^|]+) \| ([^|]+) \|$", section, flags=re.MULTILINE)
+    assert [row[0] for row in rows] == list(RUN_VERDICTS) == list(ENDINGS)
+    for verdict, codes, says, shown in rows:
+        assert str(ENDINGS[verdict]) in codes.split(", "), verdict
+        report = ending_report(verdict)
+        line = render_summary(report).splitlines()[-1]
+        assert says.strip().startswith(RUN_VERDICTS[verdict]) and f"({RUN_VERDICTS[verdict]}" in line, verdict
+        (case,) = [
+            case
+            for case in ET.fromstring(junit.render_junit(report)).iter("testcase")
+            if "run verdict" in case.get("name", "")
+        ]
+        outcome = next((child for child in case if child.tag in ("failure", "error")), None)
+        if outcome is None:
+            assert shown.strip().startswith("passed"), verdict
+        else:
+            assert shown.strip().startswith(f'`<{outcome.tag} type="{verdict}">`'), verdict
+        mapping = (junit.__doc__ or "").split("`<api> run verdict`", 1)[1]
+        documented = re.search(rf"^    (?:[a-z]+, )*{verdict}\b.*$", mapping, flags=re.MULTILINE)
+        assert documented and (outcome is None or f'<{outcome.tag} type="{verdict}">' in documented.group()), verdict

@@ -29,8 +29,11 @@ def test_junit_maps_each_verdict(sample_report: dict[str, Any]) -> None:
     xml = render_junit(sample_report)
     root = ET.fromstring(xml)
     cases = _cases(xml)
+    run_verdict = cases.pop("bitgo-oes run verdict")
     assert sorted(cases) == sorted(item["id"] for item in sample_report["requirements"])
-    assert root.get("tests") == "6" and root.get("failures") == "1" and root.get("skipped") == "3"
+    # The requirements and the run-verdict testcase, which fails with the run (a MUST failed).
+    assert root.get("tests") == "7" and root.get("failures") == "2" and root.get("skipped") == "3"
+    assert root.get("errors") == "0" and run_verdict.find("failure") is not None
     failure = cases["OES-A-FAIL"].find("failure")
     assert failure is not None and failure.get("type") == "MUST"
     assert "curl -X GET" in (failure.text or "") and "page 2 repeats <b>record</b> 7" in (failure.text or "")
@@ -59,7 +62,7 @@ def test_junit_survives_control_characters_and_markup() -> None:
 
 def test_markdown_lists_failures_first_with_one_line_of_evidence(sample_report: dict[str, Any]) -> None:
     text = render_markdown(sample_report)
-    assert text.startswith("## apiconform: FAIL: 1 failed, 1 warned, 1 waived of 6 requirements")
+    assert text.startswith("## apiconform: FAIL (nonconformant): 1 failed, 1 warned, 1 waived of 6 requirements")
     assert text.index("### Failing requirements (1)") < text.index("### Warnings") < text.index("### Waived")
     failing = text.split("### Failing requirements (1)", 1)[1].split("###", 1)[0]
     assert "OES\\-A\\-FAIL" not in failing and "**OES-A-FAIL**" in failing

@@ -69,8 +69,16 @@ def _property(case: ET.Element, name: str) -> str:
 def test_junit_has_one_testcase_per_requirement_and_tells_failures_from_warnings(embedded_run: EmbeddedRun) -> None:
     report = embedded_run.report()
     root = ET.parse(embedded_run.directory / "junit.xml").getroot()
-    cases = {_property(case, "requirement"): case for case in root.iter("testcase")}
+    runs = {
+        case.get("classname"): case for case in root.iter("testcase") if case.get("name", "").endswith(" run verdict")
+    }
+    cases = {_property(case, "requirement"): case for case in root.iter("testcase") if case not in runs.values()}
     assert sorted(cases) == sorted(item["id"] for item in report["requirements"])
+    # Besides, one testcase per API carries its verdict: the API with the unwaived failure fails.
+    assert {api: _property(case, "verdict") for api, case in runs.items()} == {
+        api["api"]: api["verdict"] for api in report["apis"]
+    }
+    assert runs["bitgo-oes"].find("failure") is not None
     failure = cases[FAILING].find("failure")
     assert failure is not None and failure.get("type") == "MUST"
     assert "curl -X GET" in (failure.text or "") and "expired" in (failure.get("message") or "")
@@ -79,7 +87,7 @@ def test_junit_has_one_testcase_per_requirement_and_tells_failures_from_warnings
     assert _property(warning, "verdict") == "warn"
     skipped = cases[WAIVED].find("skipped")
     assert skipped is not None and "SR-3-1234" in (skipped.get("message") or "")
-    assert root.get("failures") == "1"
+    assert root.get("failures") == "2"  # the failed requirement and its API's run verdict
 
 
 def test_markdown_puts_the_failure_first_with_its_evidence(embedded_run: EmbeddedRun) -> None:

@@ -53,7 +53,7 @@ def _untestable_report() -> dict[str, Any]:
     report["apis"][0]["verdict"] = "untestable"
     report["apis"][0]["untestable_reason"] = "the connection was refused"
     report["requirements"] = [item for item in report["requirements"] if item["verdict"] != "fail"]
-    report.update(verdict="fail", exit_code=3)
+    report.update(verdict="untestable", exit_code=3)
     return report
 
 
@@ -104,7 +104,7 @@ def test_quiet_still_says_why_an_api_could_not_be_tested(fake_run: Callable[...,
     assert code == 3
     assert out.splitlines() == [
         "  bitgo-oes could not be tested: the connection was refused",
-        "verdict: fail (could not be tested, exit 3); 100 requests",
+        "verdict: untestable (could not be tested, exit 3); 100 requests",
     ]
 
 

@@ -1,18 +1,24 @@
 """pytest as the conformance engine: the plugin object that carries one run, and the plain-pytest door.
 
     apiconform run --api all ...                      (engine/runner.py builds the session, then pytest)
-    pytest -p apiconform.engine.plugin --api all ... src/apiconform/engine/suite.py
+    pytest -p apiconform.engine.plugin --api all ... --pyargs apiconform.engine.suite
 
+The suite is named as a module (`--pyargs`), which works from any installation, a wheel included; a
+checkout may name its file instead (src/apiconform/engine/suite.py), which an installed package has not.
 Either way one `ConformancePlugin` holds the `ConformanceSession` (built before any test is collected),
 collects the property tests of each API into the suite module, ends the run at its time limit, turns
 a crash into an `error` verdict, and writes the reports when pytest finishes. Its `written`,
-`write_error` and `exit_code` are what the run produced. Without `--api` or `--spec` the module does
-nothing, so it is harmless in other test runs.
+`write_error`, `not_run` and `exit_code` are what the run produced. A run whose suite did not run (its
+requirement tests not collected: a wrong path, a `-k` that deselects them all, pytest's usage error)
+fails closed: no report (reports/latest stays where it was), one line saying what to do, and exit 2
+under plain pytest (4 when pytest itself stops on the usage error). Without `--api` or `--spec` the
+module does nothing, so it is harmless in other test runs.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +36,11 @@ SESSION_KEY = pytest.StashKey[ConformanceSession]()
 _STARTED_KEY = pytest.StashKey[float]()
 # The suite module's stand-in for the property tests; the plugin collects one per API in its place.
 PROPERTY_TESTS = "test_properties"
+# The suite module, and its per-requirement test: a run has run only if pytest collected and ran those.
+SUITE_FILE = Path(__file__).with_name("suite.py")
+REQUIREMENT_TEST = "test_requirement"
+# What to run instead when the suite did not run (the form that works from any installation).
+SUITE_ARGUMENT = "--pyargs apiconform.engine.suite"
 
 
 class ConformancePlugin:
@@ -57,6 +68,12 @@ class ConformancePlugin:
         self.sets_exit_status = sets_exit_status
         self.written: WrittenReport | None = None
         self.write_error: str | None = None
+        # Why the suite did not run, when it did not (then no report is written).
+        self.not_run: str | None = None
+        self.suite_collected = False
+        self.tests_started = False
+        # A KeyboardInterrupt that is not pytest's own stop (its collection errors raise one too).
+        self.keyboard_interrupt = False
         interruption.follow(session.interrupt)
 
     @property
@@ -64,6 +81,8 @@ class ConformancePlugin:
         """The run's exit code once its reports are written (or could not be), else None."""
         if self.write_error is not None:
             return ExitCode.SUITE_ERROR
+        if self.not_run is not None:
+            return ExitCode.USAGE
         if self.written is None:
             return None
         if self.session.interrupted is not None:
@@ -92,10 +111,19 @@ class ConformancePlugin:
             items.extend(made if isinstance(made, list) else [made] if made is not None else [])
         return items
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Note whether the suite's requirement tests are among what will run (after `-k`, `-m`, deselection)."""
+        self.suite_collected = any(_is_suite_requirement(item) for item in session.items)
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        # pytest stops on collection errors (and --maxfail) by raising its own Interrupted, a KeyboardInterrupt.
+        self.keyboard_interrupt = not isinstance(excinfo.value, pytest.Session.Interrupted)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Past --max-time, the property tests and scenario checks are skipped before they start: they could
         send nothing, and generating examples alone can take seconds. The run ends within seconds of its limit."""
+        self.tests_started = True
         run = self._property_test_run(item)
         if run is not None and run.stopped_at_failure is not None:
             # --fail-fast: the cases could send nothing; generating them alone takes a second or more.
@@ -135,6 +163,13 @@ class ConformancePlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        interrupted = self.session.interrupted is not None or self.interruption.cause is not None
+        if not (interrupted or self.keyboard_interrupt) and not (self.suite_collected and self.tests_started):
+            # Nothing was judged: a report now would pass on the preflight alone. Fail closed instead.
+            self.not_run = _why_not_run(self.suite_collected, int(exitstatus))
+            if self.sets_exit_status:
+                session.exitstatus = ExitCode.USAGE
+            return
         if exitstatus == pytest.ExitCode.INTERRUPTED and self.session.interrupted is None:
             # A KeyboardInterrupt that came by another way than our handlers (pytest's own, a test's).
             self.interruption.stop(self.interruption.cause or ("SIGINT", ExitCode.SIGINT))
@@ -144,7 +179,8 @@ class ConformancePlugin:
             session.exitstatus = self.exit_code
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        """Under plain pytest: say the run's verdict, why an API could not be tested, and where the reports went."""
+        """Under plain pytest: say the run's verdict, why it was not judged in full (an API that could not be
+        tested, the suite's own failure, what was left unjudged, an interruption), and where the reports went."""
         if not self.sets_exit_status:
             return
         write = terminalreporter.write_line
@@ -152,15 +188,17 @@ class ConformancePlugin:
         if self.write_error is not None:
             write(f"apiconform: error: {self.write_error}")
             return
+        if self.not_run is not None:
+            write(f"apiconform: error: {self.not_run}")
+            return
         if self.written is None:
             return
-        from apiconform.reporting.document import printable
+        from apiconform.reporting.document import printable, verdict_reasons
 
         document = self.written.document
-        for api in document["apis"]:
-            if api["verdict"] == "untestable":
-                # The reason quotes the target (a redirect's Location, a status line): shown printable.
-                write(printable(f"{api['api']} could not be tested: {api['untestable_reason']}"))
+        for line in verdict_reasons(document):
+            # A reason may quote the target (a redirect's Location, a status line): shown printable.
+            write(printable(line))
         write(f"verdict: {document['verdict']} (exit {document['exit_code']})")
         write(f"reports: {self.written.path.parent}/")
 
@@ -175,16 +213,58 @@ class ConformancePlugin:
     # --- the reports ----------------------------------------------------------------------------
 
     def write_reports(self) -> None:
-        """Finalize the session and write its reports, once."""
+        """Finalize the session and write its reports, once.
+
+        Whatever goes wrong is the suite's failure, never a pass nor a traceback: a report that cannot be
+        built or rendered (an exception in `finalize`, `report.build` or a renderer) is replaced by a minimal
+        one whose verdict is `error` (exit 4) and which names the exception; a folder that cannot be
+        written, or a failure of that replacement too, is one line and exit 4 (`write_error`)."""
         from apiconform.engine import report
 
         if self.written is not None or self.write_error is not None:
             return
-        self.session.finalize()
         try:
+            self.session.finalize()
             self.written = report.write(self.session)
         except report.ReportWriteError as exc:
             self.write_error = str(exc)
+        except Exception as exc:  # the suite's own failure: reported as such below, whatever it is
+            self._write_crash(exc)
+
+    def _write_crash(self, error: Exception) -> None:
+        from apiconform.engine import report
+
+        self.session.stop_server()  # finalize may have failed before it stopped the embedded server
+        try:
+            self.written = report.write_crash(self.session, error)
+        except report.ReportWriteError as exc:
+            self.write_error = str(exc)
+        except Exception as exc:  # not even the minimal report could be made: one line, exit 4
+            from apiconform.reporting.document import one_line
+
+            name = f"{type(error).__name__}: {error}; then {type(exc).__name__}: {exc}"
+            self.write_error = self.session.secrets.redact(one_line(f"the reports could not be built ({name})", 500))
+
+
+def _is_suite_requirement(item: pytest.Item) -> bool:
+    """Whether `item` is one of the suite module's per-requirement tests (however the module was named)."""
+    module = getattr(item, "module", None)
+    if getattr(item, "originalname", None) != REQUIREMENT_TEST or module is None:
+        return False
+    return Path(getattr(module, "__file__", "") or "").resolve() == SUITE_FILE.resolve()
+
+
+def _why_not_run(collected: bool, exitstatus: int) -> str:
+    """One line: why the conformance suite did not run, that nothing was judged, and what to run instead."""
+    why = (
+        f"pytest stopped before the suite's tests ran (pytest exit {exitstatus})"
+        if collected
+        else "pytest collected none of the suite's requirement tests (a wrong path, or a -k or -m that left none)"
+    )
+    return (
+        f"the conformance suite did not run: {why}; nothing was judged and no report was written; "
+        f"name the suite as {SUITE_ARGUMENT}"
+    )
 
 
 def _is_finding(exc: BaseException) -> bool:

@@ -29,10 +29,10 @@ from apiconform.engine.session import ConformanceSession
 from apiconform.engine.target import PROPERTY_ACTIVITY, ApiRun
 from apiconform.engine.verdicts import RequirementRecord, Verdict
 from apiconform.exitcodes import ExitCode
-from apiconform.reporting import REPORT_FORMAT, write_reports
-from apiconform.reporting.document import counts, each_string, plural, without_surrogates
+from apiconform.reporting import REPORT_FORMAT, render_all, write_rendered
+from apiconform.reporting.document import counts, each_string, one_line, plural, without_surrogates
 from apiconform.reporting.waivers import apply_waivers
-from apiconform.reporting.writer import atomic_write_text, empty_own_files
+from apiconform.reporting.writer import FORMATS, WRITE_ORDER, atomic_write_text, empty_own_files
 
 # The value written for every header the user marks secret (the same mask schemathesis' HAR/VCR use).
 HEADER_MASK = "[Filtered]"
@@ -260,7 +260,11 @@ def _api(session: ConformanceSession, run: ApiRun, requirements: list[dict[str, 
 def _redacted(value: Any, redact: Callable[[str], str]) -> Any:
     # String by string rather than on the JSON text: a secret holding a quote or a backslash would be
     # escaped in JSON and slip past a text replacement. A lone surrogate is written as its escape.
-    return each_string(value, lambda text: without_surrogates(redact(text)))
+    # Values only: the keys are the report's own field names, and a token that starts like one of them
+    # (`servertoken123` and `embedded_reference_server`) would rename the field. The one place a key is
+    # vendor text, a response header's name in evidence, is redacted where the evidence is made
+    # (target.make_evidence). A lone surrogate leaves every field name as it is, so keys get that change.
+    return each_string(value, lambda text: without_surrogates(redact(text)), keys=without_surrogates)
 
 
 def redactor(values: Iterable[str], also: Callable[[str], str]) -> Callable[[str], str]:
@@ -401,10 +405,30 @@ def build(session: ConformanceSession) -> dict[str, Any]:
         report["target"]["replay"] = _replay(session, origin)
         redact = _moved(redact, origin, _replay_origin(origin))
     redacted: dict[str, Any] = _redacted(report, redact)
-    # The suite's own constants hold no secret; a token that happens to start like one of them must not
-    # turn the document into one its schema refuses.
-    redacted["tool"], redacted["format"] = report["tool"], report["format"]
+    _keep_vocabulary(redacted, report)
     return redacted
+
+
+def _keep_vocabulary(redacted: dict[str, Any], report: dict[str, Any]) -> None:
+    """Put back the values the suite itself writes from a closed vocabulary or a fixed format (its name and
+    versions, API names and requirement IDs, verdicts, levels, causes, times, digests): they hold no secret,
+    and a token that happens to start like one of them (`untestable1`) must neither turn the document into
+    one its schema refuses nor part a requirement from its API."""
+    for key in ("tool", "format", "verdict", "started", "finished"):
+        redacted[key] = report[key]
+    for mine, source in zip(redacted["apis"], report["apis"], strict=True):
+        mine["api"], mine["verdict"] = source["api"], source["verdict"]
+        mine["spec"]["sha256"], mine["spec"]["catalog"] = source["spec"]["sha256"], source["spec"]["catalog"]
+        for entry, original in zip(mine.get("unjudged") or (), source.get("unjudged") or (), strict=True):
+            entry["id"], entry["cause"] = original["id"], original["cause"]
+    for mine, source in zip(redacted["requirements"], report["requirements"], strict=True):
+        for key in ("id", "api", "verdict", "original_verdict", "level", "cause"):
+            if key in source:
+                mine[key] = source[key]
+        if "waiver" in source:
+            mine["waiver"].update(status=source["waiver"]["status"], expires=source["waiver"]["expires"])
+    for mine, source in zip(redacted["waivers"], report["waivers"], strict=True):
+        mine.update(status=source["status"], expires=source["expires"])
 
 
 def _moved(redact: Callable[[str], str], origin: str, replayed: str) -> Callable[[str], str]:
@@ -458,9 +482,14 @@ def write(session: ConformanceSession) -> WrittenReport:
     """Write report.json, junit.xml, report.md and report.html (each atomically); return report.json and its path.
 
     A reused --report-dir is first emptied of the files an earlier run wrote there (nothing else). An
-    interrupted run leaves reports/latest where it was. Raises ReportWriteError when a file cannot be written.
+    interrupted run leaves reports/latest where it was. Raises ReportWriteError when a file cannot be written;
+    anything else `build` or a renderer raises comes before any file or folder is made (see write_crash).
     """
     report = build(session)
+    return _write(session, report, render_all(report))
+
+
+def _write(session: ConformanceSession, report: dict[str, Any], rendered: list[tuple[str, str]]) -> WrittenReport:
     directory = Path(session.config.report_dir) if session.config.report_dir else None
     try:
         if directory is None:
@@ -468,7 +497,7 @@ def write(session: ConformanceSession) -> WrittenReport:
         else:
             directory.mkdir(parents=True, exist_ok=True)
             empty_own_files(directory)
-        written = write_reports(report, directory)
+        written = write_rendered(rendered, directory)
     except OSError as exc:
         where = directory or Path("reports")
         raise ReportWriteError(
@@ -478,6 +507,102 @@ def write(session: ConformanceSession) -> WrittenReport:
     if not session.config.report_dir and session.interrupted is None:
         _point_latest(directory)
     return WrittenReport(next(path for path in written if path.name == "report.json"), report)
+
+
+def crash_report(session: ConformanceSession, error: BaseException) -> dict[str, Any]:
+    """A minimal, schema-valid report of a run whose report could not be built: verdict `error`, exit 4 (or
+    `interrupted` with its code, which comes first), no requirement judged, and the exception named in one
+    redacted line under each API's `suite_errors`. Made from what the session holds as plain values (the
+    configuration, the contracts, the traffic counts), never from the ledger or the code that failed."""
+    config = session.config
+    failure = one_line(f"the report could not be built: {type(error).__name__}: {error}", 300)
+    finished = session.finished or datetime.now(UTC)
+    apis = []
+    for run in session.runs:
+        traffic = run.session.traffic
+        apis.append(
+            {
+                "api": run.contract.api,
+                "title": run.semantics.title,
+                "base_url": run.base_url,
+                "spec": _spec(run),
+                "verdict": "error",
+                "untestable_reason": run.untestable,
+                "suite_errors": [failure],
+                "counts": counts([]),
+                "requests": traffic.sent,
+                "requests_by_method": dict(traffic.by_method),
+                "responses": run.responses,
+                "successful_responses": run.successes,
+                "transport_errors": list(run.transport_errors[:20]),
+                "retries_on_429": traffic.retries_on_429,
+                "budget_exhausted": run.budget_exhausted,
+            }
+        )
+    report: dict[str, Any] = {
+        "format": REPORT_FORMAT,
+        "tool": {
+            "name": "apiconform",
+            "version": __version__,
+            "schemathesis": version("schemathesis"),
+            "hypothesis": version("hypothesis"),
+            "python": platform.python_version(),
+        },
+        "target": {
+            "embedded_reference_server": session.embedded,
+            "base_urls": {run.contract.api: run.base_url for run in session.runs},
+        },
+        "seed": config.seed,
+        "started": session.started.isoformat(),
+        "finished": finished.isoformat(),
+        "duration_seconds": round(max(0.0, (finished - session.started).total_seconds()), 3),
+        "requests": sum(api["requests"] for api in apis),
+        # The settings that shape the traffic, as `build` writes them (those the schema requires, at least).
+        "settings": {
+            "max_examples": config.max_examples,
+            "max_requests": config.max_requests,
+            "max_time": config.max_time,
+            "rate_limit": config.rate_limit,
+            "request_timeout": config.timeout,
+            "allow_unsafe_methods": session.allow_unsafe_methods,
+            "embedded_faults": list(config.embedded_faults),
+            "embedded_records": config.embedded_records,
+            "embedded_churn": config.embedded_churn,
+        },
+        "redaction": {
+            "token_placeholder": TOKEN_PLACEHOLDER,
+            "header_mask": HEADER_MASK,
+            "secret_headers": sorted(config.secret_headers),
+        },
+        "counts": counts([]),
+        "apis": apis,
+        "requirements": [],
+        "waivers": [],
+        "verdict": "error",
+        "exit_code": int(ExitCode.SUITE_ERROR),
+    }
+    if session.interrupted is not None:
+        report["verdict"], report["exit_code"] = "interrupted", int(session.interrupted[1])
+        report["interrupted"] = session.interrupted[0]
+    redacted: dict[str, Any] = _redacted(report, session.secrets.redact)
+    _keep_vocabulary(redacted, report)
+    return redacted
+
+
+def write_crash(session: ConformanceSession, error: BaseException) -> WrittenReport:
+    """Write the crash_report of a run whose report could not be built or rendered: report.json always, and
+    each other format that renders it (a renderer that broke the first time may break again)."""
+    report = crash_report(session, error)
+    rendered = []
+    for name in WRITE_ORDER:
+        file_name, renderer = FORMATS[name]
+        try:
+            rendered.append((file_name, renderer(report)))
+        except Exception:
+            if name == "json":
+                raise
+            continue  # that format is left out; report.json, written last, says what happened
+    return _write(session, report, rendered)
 
 
 def _point_latest(directory: Path) -> None:

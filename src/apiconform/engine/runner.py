@@ -482,18 +482,20 @@ def _run(
         return ExitCode.SUITE_ERROR
     written = conformance.written
     cause = conformance.interruption.cause
-    if cause is not None or code == pytest.ExitCode.INTERRUPTED:
-        name, interrupted_code = cause or ("SIGINT", ExitCode.SIGINT)
-        where = f"; reports (verdict interrupted) in {written.path.parent}/" if written is not None else ""
-        _say(stream, redactor(f"apiconform: interrupted ({name}): stopped sending{where}\n"))
-        return interrupted_code
-    if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
-        # The suite itself broke: whatever report was written judged nothing and must not pass the gate.
+    broken = (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED)
+    if cause is None and (code in broken or conformance.not_run is not None):
+        # The suite itself broke before judging anything (the plugin then writes no report, and pytest's own
+        # stop on a collection error is no interruption): it must not pass the gate.
         stream.write(
             f"apiconform: error: the conformance suite did not run (pytest exit {int(code)}); "
             "run again with --verbose to see why\n"
         )
         return ExitCode.SUITE_ERROR
+    if cause is not None or code == pytest.ExitCode.INTERRUPTED:
+        name, interrupted_code = cause or ("SIGINT", ExitCode.SIGINT)
+        where = f"; reports (verdict interrupted) in {written.path.parent}/" if written is not None else ""
+        _say(stream, redactor(f"apiconform: interrupted ({name}): stopped sending{where}\n"))
+        return interrupted_code
     if written is None:
         stream.write(
             f"apiconform: the run stopped before writing its report (pytest exit {int(code)}); "

@@ -336,7 +336,8 @@ def make_evidence(
     response_headers: Mapping[str, str] | None = None,
     content: bytes = b"",
 ) -> Evidence:
-    """Evidence for one exchange, with every secret replaced by $APICONFORM_TOKEN."""
+    """Evidence for one exchange, with every secret replaced by $APICONFORM_TOKEN (in the response headers'
+    names as in their values: the names are the one place in a report where a key is the target's text)."""
     authorization = request_headers.get("Authorization") or request_headers.get("authorization")
     auth = f' -H "Authorization: {authorization}"' if authorization else ""
     curl = f"curl -X {method}{auth} '{url}'"
@@ -356,8 +357,17 @@ def make_evidence(
         content_type=content_type,
         body_excerpt=secrets.redact(excerpt),
         curl=secrets.redact(curl),
-        headers={name: secrets.redact(value) for name, value in kept.items()},
+        headers=_redacted_headers(secrets, kept),
     )
+
+
+def _redacted_headers(secrets: Redactor, headers: Mapping[str, str]) -> dict[str, str]:
+    """`headers` with every secret masked in names and values; two names masked alike keep both values."""
+    redacted: dict[str, str] = {}
+    for name, value in headers.items():
+        key, shown = secrets.redact(name), secrets.redact(value)
+        redacted[key] = f"{redacted[key]}, {shown}" if key in redacted else shown
+    return redacted
 
 
 class ApiRun:

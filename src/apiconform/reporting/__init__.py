@@ -12,7 +12,7 @@ from apiconform.reporting.document import (
     load_report,
     validate_report,
 )
-from apiconform.reporting.writer import FORMATS, render, write_reports
+from apiconform.reporting.writer import FORMATS, render, render_all, write_rendered, write_reports
 
 __all__ = [
     "FINDING_VERDICTS",
@@ -22,6 +22,8 @@ __all__ = [
     "ReportError",
     "load_report",
     "render",
+    "render_all",
     "validate_report",
+    "write_rendered",
     "write_reports",
 ]

@@ -1,11 +1,18 @@
 """Compare two runs requirement by requirement: what regressed, what recovered, what else changed.
 
-Requirements are matched by API and ID. A requirement regressed when it fails in the new run and did
-not fail in the old one (pass, warn, waived, not-exercised or inconclusive before); it recovered when it
-failed before and passes or only warns now. Every other change of verdict or level is listed as changed,
-and requirements present in only one report as added or removed. Only a regression makes the
-comparison fail. Any report.json with `requirements` entries of id, level and verdict can be compared,
-so reports of older apiconform versions work too.
+Requirements are matched by API and ID. A requirement regressed when
+
+- it fails in the new run and did not fail in the old one (pass, warn, waived, not-exercised or
+  inconclusive before), or
+- it is a MUST (in either run) that passed in the old run and does not pass in the new one: it is
+  not-exercised, inconclusive, waived or warns now, or the new report has no verdict for it at all. A
+  release candidate that leaves a guarantee unjudged has not shown that it keeps it.
+
+It recovered when it failed before and passes or only warns now. Every other change of verdict or level
+is listed as changed, and requirements present in only one report as added or removed (a MUST that
+passed before and is gone counts as regressed instead). Only a regression makes the comparison fail.
+Any report.json with `requirements` entries of id, level and verdict can be compared, so reports of older
+apiconform versions work too.
 """
 
 from __future__ import annotations
@@ -76,7 +83,7 @@ class ReportDiff:
 
     @property
     def has_regressions(self) -> bool:
-        """Whether any requirement fails now that did not before."""
+        """Whether any requirement fails now that did not before, or a MUST that passed passes no longer."""
         return bool(self.regressed)
 
 
@@ -128,10 +135,10 @@ def diff_reports(old: Mapping[str, Any], new: Mapping[str, Any]) -> ReportDiff:
         )
         if was is None:
             result.added.append(change)
+        elif _regressed(change):
+            result.regressed.append(change)
         elif now is None:
             result.removed.append(change)
-        elif change.new_verdict == "fail" and change.old_verdict != "fail":
-            result.regressed.append(change)
         elif change.old_verdict == "fail" and change.new_verdict in ("pass", "warn"):
             result.recovered.append(change)
         elif change.old_verdict != change.new_verdict or change.old_level != change.new_level:
@@ -139,6 +146,14 @@ def diff_reports(old: Mapping[str, Any], new: Mapping[str, Any]) -> ReportDiff:
         else:
             result.unchanged += 1
     return result
+
+
+def _regressed(change: Change) -> bool:
+    """A failure that is new, or a MUST that passed and passes no longer (whatever it is now, absent included)."""
+    if change.new_verdict == "fail" and change.old_verdict != "fail":
+        return True
+    must = "MUST" in (change.old_level, change.new_level)
+    return must and change.old_verdict == "pass" and change.new_verdict != "pass"
 
 
 def render_diff(result: ReportDiff, old_name: str = "old", new_name: str = "new") -> str:

@@ -19,6 +19,17 @@ REPORT_FILE = "report.json"
 VERDICTS = ("fail", "warn", "waived", "inconclusive", "not-exercised", "pass")
 # Verdicts that name something wrong with the target (shown with their evidence).
 FINDING_VERDICTS = ("fail", "warn", "waived")
+# A run's verdicts (the top level's and each API's), with the words every output gives each: the verdict
+# line's, report.md's banner, report.html's header (the report.json contract of issue 21).
+RUN_VERDICTS = {
+    "pass": "conformant",
+    "partial": "conformant on what was judged, partial",
+    "fail": "nonconformant",
+    "incomplete": "not every MUST requirement was judged",
+    "untestable": "could not be tested",
+    "error": "the suite itself failed",
+    "interrupted": "interrupted",
+}
 
 
 class ReportError(Exception):
@@ -62,19 +73,29 @@ def read_json(path: str | Path) -> Any:
     except UnicodeDecodeError:
         raise ReportError(f"{file}: not UTF-8 text") from None
     try:
-        return each_string(json.loads(text), without_surrogates)
+        # Keys too: a lone surrogate cannot be written anywhere, and this change leaves every other key as
+        # it is (the report's own field names hold none), so the document keeps its shape.
+        return each_string(json.loads(text), without_surrogates, keys=without_surrogates)
     except json.JSONDecodeError as exc:
         raise ReportError(f"{file}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
 
 
-def each_string(value: Any, change: Callable[[str], str]) -> Any:
-    """`value` (parsed JSON) with `change` applied to every string in it, object keys included."""
+def each_string(value: Any, change: Callable[[str], str], *, keys: Callable[[str], str] | None = None) -> Any:
+    """`value` (parsed JSON) with `change` applied to every string value in it, and `keys` to every object key.
+
+    Keys are left alone unless `keys` is given: they are the document's own field names (and, in evidence,
+    response header names), and a change meant for text, such as masking a secret's leading characters,
+    would rename a field the readers look up. Only a change that maps every field name to itself may be
+    given for keys too."""
     if isinstance(value, str):
         return change(value)
     if isinstance(value, list):
-        return [each_string(item, change) for item in value]
+        return [each_string(item, change, keys=keys) for item in value]
     if isinstance(value, dict):
-        return {each_string(key, change): each_string(item, change) for key, item in value.items()}
+        return {
+            (keys(key) if keys is not None else key): each_string(item, change, keys=keys)
+            for key, item in value.items()
+        }
     return value
 
 
@@ -191,6 +212,52 @@ def reason(requirement: Mapping[str, Any]) -> str:
     return "; ".join(requirement.get("reasons") or ()) or "nothing observed"
 
 
+def cause_note(requirement: Mapping[str, Any]) -> str:
+    """What kind of cause left a requirement unjudged, to show beside its reason: ` (cause: data)`, or
+    nothing (a report from before the field, or a judged requirement)."""
+    cause = requirement.get("cause")
+    return f" (cause: {cause})" if cause else ""
+
+
+def meaning(verdict: str) -> str:
+    """The words a run's verdict is told in (`conformant`, `could not be tested`, ...)."""
+    return RUN_VERDICTS.get(verdict, verdict)
+
+
+def shortfall(api: Mapping[str, Any]) -> str | None:
+    """Why an API was not judged in full, in one line: its `incomplete_reason`; for a report without one, the
+    MUST requirements it left unjudged and its exchanges without a usable answer, or why it stopped sending.
+    None when nothing was left out (or the API could not be tested at all: `untestable_reason` says why)."""
+    if api.get("incomplete_reason"):
+        return str(api["incomplete_reason"])
+    if api.get("untestable_reason"):
+        return None
+    parts = []
+    unjudged = [item["id"] for item in api.get("unjudged") or ()]
+    if unjudged:
+        parts.append(f"{plural(len(unjudged), 'MUST requirement')} not judged ({', '.join(unjudged)})")
+    if api.get("unusable_exchanges"):
+        parts.append(f"{api['unusable_exchanges']} of {api['requests']} exchanges had no usable answer")
+    if not parts and api["verdict"] in ("incomplete", "partial") and api.get("stopped_reason"):
+        parts.append(f"stopped sending before the run was done: {api['stopped_reason']}")
+    return ": ".join(parts) or None
+
+
+def verdict_reasons(report: Mapping[str, Any]) -> list[str]:
+    """Why the run ended as it did when it was neither judged in full nor failed: what interrupted it, and
+    per API why it could not be tested, what the suite itself failed on, and what was left unjudged
+    (for an incomplete, partial or interrupted API). One line each, naming the API."""
+    lines = [f"interrupted by {report['interrupted']}"] if report.get("interrupted") else []
+    for api in report["apis"]:
+        if api.get("untestable_reason"):
+            lines.append(f"{api['api']} could not be tested: {api['untestable_reason']}")
+        lines += [f"{api['api']}: {error}" for error in api.get("suite_errors") or ()]
+        missing = shortfall(api)
+        if missing and api["verdict"] in ("incomplete", "partial", "interrupted"):
+            lines.append(f"{api['api']}: {missing}")
+    return lines
+
+
 def verdict_label(requirement: Mapping[str, Any]) -> str:
     """The verdict as people read it: a waived failure says what it waives."""
     if requirement["verdict"] == "waived":
@@ -202,24 +269,17 @@ def verdict_label(requirement: Mapping[str, Any]) -> str:
 
 
 def headline(report: Mapping[str, Any]) -> str:
-    """One sentence: the overall verdict and what decided it."""
+    """One sentence: the overall verdict, its meaning, and the counts that decided it (`verdict_reasons` says
+    why a run that was not judged in full ended as it did)."""
     tally = report["counts"]
     apis = ", ".join(api["api"] for api in report["apis"])
-    untestable = [api["api"] for api in report["apis"] if api["verdict"] == "untestable"]
     parts = [f"{tally.get('fail', 0)} failed", f"{tally.get('warn', 0)} warned"]
     if tally.get("waived"):
         parts.append(f"{tally['waived']} waived")
     total = len(report["requirements"])
-    text = f"{report['verdict'].upper()}: {', '.join(parts)} of {plural(total, 'requirement')} ({apis})"
-    if untestable:
-        text += f"; could not test {', '.join(untestable)}"
-    cut = [api["api"] for api in report["apis"] if api["verdict"] == "incomplete"]
-    if cut:
-        text += f"; the target cut the run short on {', '.join(cut)} (429)"
-    broken = [api["api"] for api in report["apis"] if api.get("suite_errors")]
-    if broken:
-        text += f"; the suite itself failed on {', '.join(broken)}"
-    return text
+    verdict = report["verdict"]
+    said = f" ({meaning(verdict)})" if meaning(verdict) != verdict else ""
+    return f"{verdict.upper()}{said}: {', '.join(parts)} of {plural(total, 'requirement')} ({apis})"
 
 
 def insecure(report: Mapping[str, Any]) -> bool:

@@ -1,10 +1,13 @@
 """report.html: one self-contained page (inline CSS and JS, no network) for people who must act on a run.
 
-The run header, the counts per API, the findings (failures first, each with its curl line), the waivers,
-then the requirement matrix grouped by API and family. Every requirement expands to its quote, source,
-checks and, for a failure, its evidence. Checkboxes filter the matrix by verdict (`#only=fail,warn` in
-the address selects them on load). Every value from the report is HTML-escaped; none is put inside a
-script or a style, and a Content-Security-Policy forbids loading anything from anywhere.
+The run header (the verdict, its meaning and, for a run not judged in full, why), the counts per API, the
+findings (failures first, each with its curl line), the MUST requirements left unjudged, the waivers, then
+the requirement matrix grouped by API and family. Every requirement expands to its quote, source, checks
+and, for a failure, its evidence; for a pass, the observation that judged it (the check, what was
+compared, the records and the request with its curl line); for one not judged, the reasons and their
+cause. Checkboxes filter the matrix by verdict (`#only=fail,warn` in the address selects them on load).
+Every value from the report is HTML-escaped; none is put inside a script or a style, and a
+Content-Security-Policy forbids loading anything from anywhere.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ from apiconform.reporting.document import (
     headline,
     headline_evidence,
     insecure,
+    meaning,
     of_api,
     one_line,
     plural,
     replay,
     safety_notes,
+    shortfall,
     verdict_label,
+    verdict_reasons,
 )
 
 CSP = (
@@ -65,7 +71,11 @@ def _setting(value: Any) -> str:
 def _header(report: Mapping[str, Any]) -> str:
     tool = report["tool"]
     rows = [
-        ("Verdict", f"{_badge(report['verdict'], report['verdict'].upper())} exit code {e(report['exit_code'])}"),
+        (
+            "Verdict",
+            f"{_badge(report['verdict'], report['verdict'].upper())} {e(meaning(report['verdict']))}; "
+            f"exit code {e(report['exit_code'])}",
+        ),
         (
             "Target",
             ("embedded reference server; " if report["target"]["embedded_reference_server"] else "")
@@ -128,9 +138,15 @@ def _header(report: Mapping[str, Any]) -> str:
         if insecure(report)
         else ""
     )
+    reasons = verdict_reasons(report)
+    why = (
+        '<ul class="verdict-reasons untestable">' + "".join(f"<li>{e(line)}</li>" for line in reasons) + "</ul>"
+        if reasons
+        else ""
+    )
     return (
         f"<header><h1>apiconform conformance report {_badge(report['verdict'], report['verdict'].upper())}</h1>"
-        f'<p class="headline">{e(headline(report))}</p>{warning}<table class="run">{body}</table></header>'
+        f'<p class="headline">{e(headline(report))}</p>{why}{warning}<table class="run">{body}</table></header>'
     )
 
 
@@ -150,6 +166,12 @@ def _api_table(report: Mapping[str, Any]) -> str:
             f'<tr><td colspan="{len(VERDICTS) + 3}" class="untestable">{e(error)}</td></tr>'
             for error in api.get("suite_errors", ())
         )
+        missing = shortfall(api) if api["verdict"] in ("incomplete", "partial", "interrupted") else None
+        if missing:
+            note += (
+                f'<tr><td colspan="{len(VERDICTS) + 3}" class="untestable">not judged in full: {e(missing)}</td></tr>'
+            )
+
         rows.append(
             f'<tr><td><a href="#api-{e(api["api"])}">{e(api["api"])}</a><br><span class=muted>{e(api["title"])}'
             f"</span></td><td>{_badge(api['verdict'])}</td>{cells}"
@@ -172,6 +194,19 @@ def _findings(report: Mapping[str, Any]) -> str:
             f"{e(item['title'])}<div class=message>{e(one_line(message, 400))}</div>{curl}</li>"
         )
     return f'<section id="findings"><h2>Findings ({len(items)})</h2><ol>{"".join(entries)}</ol></section>'
+
+
+def _unjudged(report: Mapping[str, Any]) -> str:
+    """The MUST requirements that keep an API from pass (apis[].unjudged), each linked to its row."""
+    rows = "".join(
+        f'<li><a href="#{e(anchor({"api": api["api"], "id": item["id"]}))}"><strong>{e(item["id"])}</strong></a> '
+        f"<span class=muted>({e(api['api'])}, cause: {e(item['cause'])})</span> {e(item['reason'])}</li>"
+        for api in report["apis"]
+        for item in api.get("unjudged") or ()
+    )
+    if not rows:
+        return ""
+    return f'<section id="unjudged"><h2>MUST requirements not judged</h2><ul>{rows}</ul></section>'
 
 
 def _waivers(report: Mapping[str, Any]) -> str:
@@ -236,6 +271,20 @@ def _failures(requirement: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def _pass_evidence(requirement: Mapping[str, Any]) -> str:
+    """Why a requirement passed: the judging observation, what it compared, and the request it was made on."""
+    evidence = requirement.get("pass_evidence")
+    if requirement["verdict"] != "pass" or not evidence:
+        return ""
+    records = f" <span class=muted>({e(plural(evidence['records'], 'record'))} compared)</span>"
+    return (
+        f'<div class="pass-evidence"><p>Passed on <span class=muted>[{e(evidence["check"])}]</span> '
+        f"{e(evidence['message'])}{records if evidence.get('records') is not None else ''}</p>"
+        + (_evidence(evidence["request"]) if evidence.get("request") else "")
+        + "</div>"
+    )
+
+
 def _requirement(requirement: Mapping[str, Any]) -> str:
     verdict = requirement["verdict"]
     source = requirement["source"]
@@ -256,8 +305,11 @@ def _requirement(requirement: Mapping[str, Any]) -> str:
             f'<p class="waiver">Waiver {_badge(waiver["status"])} {e(waiver["ticket"])} until {e(waiver["expires"])}:'
             f" {e(waiver['reason'])}</p>"
         )
+    if requirement.get("cause"):
+        rows.append(f"<p class=cause>Not judged; cause: <strong>{e(requirement['cause'])}</strong></p>")
     if requirement["reasons"]:
         rows.append("<ul class=reasons>" + "".join(f"<li>{e(text)}</li>" for text in requirement["reasons"]) + "</ul>")
+    rows.append(_pass_evidence(requirement))
     rows.append(_failures(requirement))
     return (
         f'<div class="req" id="{e(anchor(requirement))}" data-verdict="{e(verdict)}"><details>'
@@ -305,6 +357,8 @@ table.grid{width:100%}table.grid th,table.grid td{border-bottom:1px solid var(--
 .v-warn{background:#fff1cc;color:#7a5300}.v-waived,.v-applied{background:#e3e8ff;color:#2a3f9e}
 .v-inconclusive{background:#efe3fb;color:#5b2a86}.v-not-exercised{background:#eceff1;color:#4c5660}
 .v-untestable,.v-error,.v-expired{background:#fde0e0;color:#9b1111}.v-stale{background:#fff1cc;color:#7a5300}
+.v-incomplete,.v-interrupted{background:#ffe3c2;color:#7a3b00}.v-partial{background:#fff1cc;color:#7a5300}
+.pass-evidence{margin:8px 0;padding:6px 8px;background:#f4fbf6;border:1px solid #cfe9d7;border-radius:4px}
 #findings ol{padding-left:20px}#findings li{margin:8px 0}.message{margin:2px 0}
 fieldset{border:1px solid var(--line);border-radius:6px;margin:8px 0 12px}fieldset label{margin-right:12px}
 fieldset button{margin-left:4px}
@@ -404,6 +458,7 @@ def render_html(report: Mapping[str, Any]) -> str:
             _header(report),
             _api_table(report),
             _findings(report),
+            _unjudged(report),
             _waivers(report),
             _matrix(report),
             f"<script>{SCRIPT}</script>",

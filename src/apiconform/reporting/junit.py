@@ -1,16 +1,28 @@
 """junit.xml: one testsuite per API, one testcase per requirement, so any CI shows the verdicts.
 
-How each verdict maps (CI systems know only passed, failed, errored and skipped):
+How each requirement's verdict maps (CI systems know only passed, failed, errored and skipped):
 
     fail                 <failure type="MUST">      the requirement failed; fails the gate
     warn                 passed, <system-out> WARNING and property verdict=warn (a SHOULD; the gate passes)
     waived               <skipped> naming the waiver, property verdict=waived and original_verdict
     inconclusive,
-    not-exercised        <skipped> with the reason
+    not-exercised        <skipped> with the reason (and its cause: data, configuration, run, unexplained)
     pass                 passed
 
-Every testcase carries `verdict` and `level` properties, so tools that read properties can tell a
-warning from a pass and a waiver from a skip.
+A run whose requirements were merely skipped would show green, so each testsuite also holds one testcase
+`<api> run verdict` (classname `<api>`) carrying the API's verdict, counted in `tests`, `failures` and
+`errors` of its testsuite and of the root:
+
+    pass, partial        passed (partial: <system-out> with what was left unjudged)
+    fail                 <failure type="fail">      naming the MUST requirements that failed
+    incomplete           <error type="incomplete">  what was left unjudged (apis[].incomplete_reason)
+    untestable           <error type="untestable">  why (apis[].untestable_reason)
+    error                <error type="error">       what the suite itself failed on (apis[].suite_errors)
+    interrupted          <error type="interrupted"> what interrupted the run, and what it left unjudged
+
+Every testcase carries `verdict` and `level` properties (the run-verdict testcase `verdict` only), so tools
+that read properties can tell a warning from a pass and a waiver from a skip; each testsuite's `verdict`
+property is its API's verdict.
 """
 
 from __future__ import annotations
@@ -20,7 +32,17 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from apiconform.reporting.document import counts, insecure, of_api, one_line, reason, safety_notes
+from apiconform.reporting.document import (
+    cause_note,
+    counts,
+    insecure,
+    meaning,
+    of_api,
+    one_line,
+    reason,
+    safety_notes,
+    shortfall,
+)
 
 # XML 1.0 cannot hold most control characters, lone surrogates or U+FFFE/U+FFFF, even escaped; a
 # response body may contain any of them.
@@ -102,31 +124,47 @@ def _testcase(suite: ET.Element, requirement: Mapping[str, Any]) -> None:
         _element(case, "skipped", message=one_line(message, 500))
         _element(case, "system-out", "WAIVED " + message + "\n" + evidence_text(requirement))
     elif verdict in ("inconclusive", "not-exercised"):
-        _element(case, "skipped", message=one_line(f"{verdict}: {reason(requirement)}", 500))
+        _element(case, "skipped", message=one_line(f"{verdict}{cause_note(requirement)}: {reason(requirement)}", 500))
+
+
+def _run_verdict_case(suite: ET.Element, report: Mapping[str, Any], api: Mapping[str, Any]) -> str | None:
+    """The testcase that carries the API's verdict (see the module docstring); returns the element it holds
+    (`failure` or `error`), or None when it passed."""
+    verdict = api["verdict"]
+    case = _element(suite, "testcase", classname=api["api"], name=f"{api['api']} run verdict")
+    _properties(case, {"verdict": verdict})
+    missing = shortfall(api)
+    said = f"{verdict} ({meaning(verdict)})"
+    if verdict == "fail":
+        failed = [item["id"] for item in of_api(report, api["api"]) if item["verdict"] == "fail"]
+        message = f"{said}: {', '.join(failed)} failed" if failed else said
+        _element(case, "failure", message, type=verdict, message=one_line(message, 500))
+        return "failure"
+    if verdict in ("pass", "partial"):
+        if verdict == "partial" and missing:
+            _element(case, "system-out", f"{said}: {missing}")
+        return None
+    if verdict == "untestable":
+        details = [api.get("untestable_reason") or "the target could not be tested"]
+    elif verdict == "error":
+        details = list(api.get("suite_errors") or ()) or ["the suite itself failed"]
+    elif verdict == "interrupted":
+        said = f"{verdict} ({report.get('interrupted') or 'stopped before it finished'})"
+        details = [missing or "stopped before every requirement was judged"]
+    else:
+        details = [missing or meaning(verdict)]
+    _element(case, "error", "\n".join(details), type=verdict, message=one_line(f"{said}: {'; '.join(details)}", 500))
+    return "error"
 
 
 def render_junit(report: Mapping[str, Any]) -> str:
     """The report as JUnit XML (UTF-8 text, XML declaration included)."""
     root = ET.Element("testsuites", {"name": "apiconform"})
-    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for api in report["apis"]:
         requirements = of_api(report, api["api"])
         tally = counts(requirements)
-        suite_counts: dict[str, Any] = {
-            "tests": len(requirements),
-            "failures": tally["fail"],
-            "skipped": tally["waived"] + tally["inconclusive"] + tally["not-exercised"],
-        }
-        for name, value in suite_counts.items():
-            totals[name] += value
-        suite = _element(
-            root,
-            "testsuite",
-            name=api["api"],
-            errors=0,
-            timestamp=report["started"],
-            **suite_counts,
-        )
+        suite = _element(root, "testsuite", name=api["api"], timestamp=report["started"])
         _properties(
             suite,
             {
@@ -142,6 +180,16 @@ def render_junit(report: Mapping[str, Any]) -> str:
         )
         for requirement in requirements:
             _testcase(suite, requirement)
+        outcome = _run_verdict_case(suite, report, api)
+        suite_counts = {
+            "tests": len(requirements) + 1,  # the run-verdict testcase counts as a test
+            "failures": tally["fail"] + (outcome == "failure"),
+            "errors": int(outcome == "error"),
+            "skipped": tally["waived"] + tally["inconclusive"] + tally["not-exercised"],
+        }
+        for name, value in suite_counts.items():
+            suite.set(name, str(value))
+            totals[name] += value
         # JUnit allows one system-err per suite: the reason it could not be tested, then the run-safety notes.
         errors = [f"could not be tested: {api['untestable_reason']}"] if api.get("untestable_reason") else []
         errors += list(api.get("suite_errors", ()))
@@ -150,7 +198,6 @@ def render_junit(report: Mapping[str, Any]) -> str:
             _element(suite, "system-err", "\n".join(errors))
     for name, value in totals.items():
         root.set(name, str(value))
-    root.set("errors", "0")
     root.set("time", f"{report['duration_seconds']:.3f}")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,7 +1,9 @@
 """report.md: a compact summary for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
 
-Counts per verdict and API, then the failing requirements first with one line of evidence (the
-message and the curl line), then warnings, waivers and what could not be exercised.
+A banner with the run's verdict and its meaning, and why a run that was not judged in full ended as it
+did (interrupted, could not be tested, the suite's own failure, what was left unjudged); counts per
+verdict and API; then the failing requirements first with one line of evidence (the message and the curl
+line), then warnings, waivers, the MUST requirements left unjudged, and what could not be exercised.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from apiconform.reporting.document import (
     reason,
     replay,
     safety_notes,
+    verdict_reasons,
 )
 
 # GitHub caps a step summary at 1 MiB; long lists are cut well before that.
@@ -96,6 +99,11 @@ def _finding(requirement: Mapping[str, Any]) -> list[str]:
 def render_markdown(report: Mapping[str, Any]) -> str:
     """The compact Markdown summary of a report."""
     lines = [f"## apiconform: {text(headline(report))}", ""]
+    reasons = verdict_reasons(report)
+    if reasons:
+        lines += [f"> {text(one_line(line, 400))}  " for line in reasons]
+        lines[-1] = lines[-1].rstrip()
+        lines.append("")
     if insecure(report):
         lines += ["> ⚠️ **TLS certificates were NOT verified (--insecure).**", ""]
     lines += _counts_table(report)
@@ -131,19 +139,25 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                 f"{text(waiver['detail'])}"
             )
         lines.append("")
-    for api in report["apis"]:
-        if api.get("untestable_reason"):
-            lines.append(f"**{text(api['api'])} could not be tested:** {text(one_line(api['untestable_reason'], 300))}")
-            lines.append("")
-        for error in api.get("suite_errors", ()):
-            lines.append(f"**{text(api['api'])}: {text(one_line(error, 300))}**")
-            lines.append("")
+    holding_back = [(api["api"], item) for api in report["apis"] for item in api.get("unjudged") or ()]
+    if holding_back:
+        lines.append(f"### MUST requirements not judged ({len(holding_back)})")
+        lines.append("")
+        for api_name, item in holding_back[:MAX_ROWS]:
+            lines.append(
+                f"- **{text(item['id'])}** ({text(api_name)}, cause: {text(item['cause'])}): "
+                f"{text(one_line(item['reason'], 240))}"
+            )
+        if len(holding_back) > MAX_ROWS:
+            lines.append(f"- … and {len(holding_back) - MAX_ROWS} more (see report.html)")
+        lines.append("")
     unjudged = [item for item in report["requirements"] if item["verdict"] in ("inconclusive", "not-exercised")]
     if unjudged:
         lines.append(f"<details><summary>Not exercised or inconclusive ({len(unjudged)})</summary>")
         lines.append("")
         for item in unjudged[:MAX_ROWS]:
-            lines.append(f"- **{text(item['id'])}** ({item['verdict']}): {text(one_line(reason(item), 240))}")
+            label = item["verdict"] + (f", cause: {text(item['cause'])}" if item.get("cause") else "")
+            lines.append(f"- **{text(item['id'])}** ({label}): {text(one_line(reason(item), 240))}")
         if len(unjudged) > MAX_ROWS:
             lines.append(f"- … and {len(unjudged) - MAX_ROWS} more")
         lines.append("")

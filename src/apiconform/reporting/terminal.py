@@ -10,11 +10,13 @@ from typing import Any, TextIO
 from apiconform.reporting.document import (
     INSECURE_NOTE,
     VERDICTS,
+    cause_note,
     counts,
     each_string,
     findings,
     headline_evidence,
     insecure,
+    meaning,
     no_workflow_commands,
     of_api,
     one_line,
@@ -23,6 +25,7 @@ from apiconform.reporting.document import (
     reason,
     replay,
     safety_notes,
+    shortfall,
 )
 
 _COLOURS = {
@@ -36,6 +39,7 @@ _COLOURS = {
     "error": "1;31",
     "interrupted": "1;33",
     "incomplete": "1;33",
+    "partial": "33",
     "applied": "36",
     "expired": "1;31",
     "stale": "33",
@@ -110,12 +114,15 @@ def render_summary(
 ) -> str:
     """The summary printed after a run: table, findings, waivers, report files, the verdict line.
 
-    `quiet` keeps only what a script or a CI log cannot do without: why an API could not be tested,
-    and the verdict line.
+    `quiet` keeps only what a script or a CI log cannot do without: why an API could not be tested or
+    what the suite itself failed on, and the verdict line (which says what an incomplete run left unjudged).
+    `verbose` adds why each requirement that passed passed, and why each one not judged was not.
 
     Every string of the report is shown through `printable`: vendor text (a header value, a record, a
     redirect target) can neither drive the terminal nor start a CI workflow command."""
-    shown = each_string(report, printable)
+    # Keys too: a response header's name is vendor text, and `printable` leaves the report's own field
+    # names (plain ASCII words) as they are.
+    shown = each_string(report, printable, keys=printable)
     summary = _summary(shown, report_dir, written, colour=colour, verbose=verbose, quiet=quiet)
     return no_workflow_commands(summary)
 
@@ -131,15 +138,12 @@ def _summary(
 ) -> str:
     painter = Painter(colour)
     if quiet:
-        return "\n".join([*_untestable(report), _verdict_line(painter, report)]) + "\n"
+        return "\n".join([*_not_run(report), _verdict_line(painter, report)]) + "\n"
     lines = _table(painter, report)
     for note in safety_notes(report):
         shown = painter.verdict(f"WARNING: {note}", "fail") if note == INSECURE_NOTE else one_line(note, 300)
         lines.append(f"  {shown}")
-    for api in report["apis"]:
-        lines += _untestable(report, api["api"])
-        for error in api.get("suite_errors", ()):
-            lines.append(f"  {api['api']}: {one_line(error, 300)}")
+    lines += _not_run(report)
     found = findings(report)
     if found:
         lines.append("")
@@ -165,11 +169,14 @@ def _summary(
         lines.append(f"to replay the curl lines, start the same target: {rebuild['command']}")
         lines.append(f"  ({rebuild['token']})")
     if verbose:
+        lines += _pass_evidence(painter, report)
         unjudged = [item for item in report["requirements"] if item["verdict"] in ("inconclusive", "not-exercised")]
         if unjudged:
             lines.append("")
         for item in unjudged:
-            lines.append(f"{painter.verdict(item['verdict'])} {item['id']}: {one_line(reason(item), 300)}")
+            lines.append(
+                f"{painter.verdict(item['verdict'])} {item['id']}{cause_note(item)}: {one_line(reason(item), 300)}"
+            )
     notable = [waiver for waiver in report["waivers"] if verbose or waiver["status"] != "applied"]
     if notable:
         lines.append("")
@@ -183,36 +190,48 @@ def _summary(
     return "\n".join(lines) + "\n"
 
 
-def _untestable(report: Mapping[str, Any], api_name: str | None = None) -> list[str]:
-    return [
-        f"  {api['api']} could not be tested: {api['untestable_reason']}"
-        for api in report["apis"]
-        if api.get("untestable_reason") and api_name in (None, api["api"])
-    ]
+def _not_run(report: Mapping[str, Any]) -> list[str]:
+    """Why an API could not be tested, and what the suite itself failed on: what a run judged nothing by."""
+    lines = []
+    for api in report["apis"]:
+        if api.get("untestable_reason"):
+            lines.append(f"  {api['api']} could not be tested: {api['untestable_reason']}")
+        lines += [f"  {api['api']}: {one_line(error, 300)}" for error in api.get("suite_errors", ())]
+    return lines
+
+
+def _pass_evidence(painter: Painter, report: Mapping[str, Any]) -> list[str]:
+    """Why each requirement passed: the observation that judged it, and the request it was made on."""
+    lines = []
+    for item in report["requirements"]:
+        evidence = item.get("pass_evidence")
+        if item["verdict"] != "pass" or not evidence:
+            continue
+        records = f" ({plural(evidence['records'], 'record')})" if evidence.get("records") is not None else ""
+        message = one_line(evidence["message"], 300)
+        lines.append(f"{painter.verdict('pass')} {item['id']}: [{evidence['check']}] {message}{records}")
+        if evidence.get("request"):
+            lines.append(f"       {evidence['request']['curl']}")
+    return ["", *lines] if lines else []
 
 
 def _verdict_line(painter: Painter, report: Mapping[str, Any]) -> str:
-    verdict = painter.verdict(report["verdict"])
-    meaning = {
-        0: "conformant",
-        1: "nonconformant",
-        3: "could not be tested",
-        4: "the suite itself failed",
-        130: "interrupted",
-        141: "interrupted",
-        143: "interrupted",
-    }.get(report["exit_code"], "")
-    if report["verdict"] == "incomplete":
-        meaning = "the target cut the run short"
-    stopped = list(dict.fromkeys(api["stopped_reason"] for api in report["apis"] if api.get("stopped_reason")))
-    # A plan the user made smaller than the full one (--max-requests) left examples out.
-    smaller = any((api.get("plan") or {}).get("gave_up") for api in report["apis"])
-    if (stopped or smaller) and report["verdict"] == "pass":
-        # A budget the user set (--max-requests, --max-time) ended the run: it passed on what it judged.
-        meaning += ", partial"
+    """`verdict: <report.json's verdict> (<its meaning>, exit N)`, the requests sent, and what the reader of a
+    verdict must know with it: TLS unverified, why sending stopped early, what each API left unjudged."""
+    verdict = report["verdict"]
+    said = meaning(verdict)
+    if verdict == "interrupted" and report.get("interrupted"):
+        said = f"{said}: {report['interrupted']}"
     tls = f"; {painter.verdict('TLS NOT VERIFIED (--insecure)', 'fail')}" if insecure(report) else ""
+    stopped = list(dict.fromkeys(api["stopped_reason"] for api in report["apis"] if api.get("stopped_reason")))
     cut = f"; stopped early: {'; '.join(stopped)}" if stopped else ""
+    # Only a verdict that left requirements unjudged is told with what it left (a fail says what failed).
+    short = "".join(
+        f"; {api['api']}: {missing}"
+        for api in report["apis"]
+        if api["verdict"] in ("incomplete", "partial", "interrupted") and (missing := shortfall(api))
+    )
     return (
-        f"verdict: {painter.bold(verdict)} ({meaning}, exit {report['exit_code']}); "
-        f"{plural(report['requests'], 'request')}{tls}{cut}"
+        f"verdict: {painter.bold(painter.verdict(verdict))} ({said}, exit {report['exit_code']}); "
+        f"{plural(report['requests'], 'request')}{tls}{cut}{short}"
     )

@@ -70,15 +70,28 @@ def empty_own_files(directory: Path) -> None:
             path.unlink()
 
 
+# report.json last: a reader that finds it can rely on the other files being complete.
+WRITE_ORDER = ("junit", "md", "html", "json")
+
+
+def render_all(report: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every format's file name and text, in the order they are written. Everything is rendered before
+    anything is written, so that a renderer's failure leaves no folder of half the formats."""
+    return [(FORMATS[name][0], FORMATS[name][1](report)) for name in WRITE_ORDER]
+
+
+def write_rendered(rendered: list[tuple[str, str]], directory: Path) -> list[Path]:
+    """Write rendered files into `directory` (created if needed), each atomically and in the order given."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for file_name, text in rendered:
+        path = directory / file_name
+        atomic_write_text(path, text)
+        written.append(path)
+    return written
+
+
 def write_reports(report: Mapping[str, Any], directory: Path) -> list[Path]:
     """Write every format into `directory` (created if needed), each atomically; report.json is written last,
     once the rest is."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    # report.json last: a reader that finds it can rely on the other files being complete.
-    for name in ("junit", "md", "html", "json"):
-        file_name, renderer = FORMATS[name]
-        path = directory / file_name
-        atomic_write_text(path, renderer(report))
-        written.append(path)
-    return written
+    return write_rendered(render_all(report), directory)
