@@ -3,14 +3,16 @@ failure is confirmed on fresh requests (DECISIONS.md D-GEN-21)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import pytest
 
 from apiconform.engine.checks.base import Judge, confirmed
-from apiconform.engine.target import PROPERTY_ACTIVITY, RequestPlan
+from apiconform.engine.target import CONFIRMING, PROPERTY_ACTIVITY, RequestPlan
 from apiconform.engine.verdicts import Observation
 from tests.engine.scripted import BRM, session_for
 
@@ -40,6 +42,16 @@ def test_the_property_tests_get_what_is_left_and_at_least_a_quarter() -> None:
     assert plan.property_share(sent=400) == 90, "relations that spent everything leave them a quarter"
 
 
+def test_requests_that_confirm_failures_come_out_of_the_budget_not_the_plans_shares() -> None:
+    """A faulty target costs the requests that confirm and blame its failures; the plan is what a correct
+    one costs, so those must not crowd out the checks still to run (they would leave MUSTs unjudged)."""
+    plan = RequestPlan(360)
+    assert not plan.relations_have_room(sent=270)
+    plan.spent[CONFIRMING] = 100
+    assert plan.relations_have_room(sent=270) and plan.planned(270) == 170
+    assert plan.property_share(sent=270) == 190
+
+
 @pytest.mark.parametrize(
     ("scale", "given_up"), [(1.0, []), (0.5, [f"{PROPERTY_ACTIVITY}: the cases past the plan's share"])]
 )
@@ -65,10 +77,17 @@ class FakeRun:
     reusing: bool = False
     reused: int = 0
     tries: list[bool] = field(default_factory=list)  # whether each try ran with reuse allowed
+    activities: list[str] = field(default_factory=list)  # what each probe and fresh try was counted as
 
-    def probe(self) -> str:
+    def probe(self, activity: str = "change probes") -> str:
+        self.activities.append(activity)
         self.last_probe = self.fingerprints.pop(0)
         return self.last_probe
+
+    @contextlib.contextmanager
+    def spending(self, activity: str) -> Iterator[None]:
+        self.activities.append(f"within {activity}")
+        yield
 
     @property
     def ledger(self) -> dict[str, SimpleNamespace]:
@@ -116,6 +135,7 @@ def test_a_failure_is_judged_on_a_fresh_try_between_two_probes(reuses, outcomes,
     assert verdicts(observations) == [expected]
     assert run.tries == [True, False], "the second try never reuses a reply"
     assert run.reusing is False
+    assert run.activities[-3:] == [f"within {CONFIRMING}", CONFIRMING, CONFIRMING], "counted as confirming"
 
 
 def test_a_failure_of_a_requirement_that_failed_already_is_not_confirmed_again() -> None:
