@@ -4,7 +4,6 @@ failure is confirmed on fresh requests (DECISIONS.md D-GEN-21)."""
 from __future__ import annotations
 
 import contextlib
-
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
