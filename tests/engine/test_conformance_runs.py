@@ -79,6 +79,10 @@ FIRES_ON = {
 # BitGo rate window) and giving nothing up; the first seeds' BRM runs also serve as examples of
 # schemathesis sending an empty value (the last test). bench/soak.py runs more seeds and the variants.
 CORRECT_SEEDS = range(5)
+# SHOULD faults whose defect keeps MUST requirements from being judged: BRM combining its filters with OR
+# leaves no query but one filter alone, and a date range alone on a partition too large to walk whole
+# cannot be judged for completeness (the run is incomplete rather than conformant).
+HIDES_MUSTS = {"brm-filters-ored"}
 EMPTY_VALUE_SEEDS = range(8)
 BRM = "brm-adjust-balance"
 
@@ -256,8 +260,13 @@ def test_fault_is_found_by_its_requirement(fault, engine_run):
     expected = "fail" if found["level"] == "MUST" else "warn"
     assert found["verdict"] == expected, findings(report, [spec.api])
     assert found["failures"] and found["failures"][0]["evidence"], "a finding carries its evidence"
-    # The fault's API fails the gate on a MUST and passes on a SHOULD (a warning), as a run of it alone would.
-    assert section(report, spec.api)["verdict"] == ("fail" if expected == "fail" else "pass"), findings(report)
+    # The fault's API fails the gate on a MUST and passes on a SHOULD (a warning), as a run of it alone would,
+    # unless the SHOULD's defect keeps MUSTs from being judged: then it is incomplete, and says which.
+    verdict = section(report, spec.api)["verdict"]
+    if expected == "warn" and fault in HIDES_MUSTS:
+        assert verdict == "incomplete" and section(report, spec.api)["unjudged"], findings(report)
+    else:
+        assert verdict == ("fail" if expected == "fail" else "pass"), findings(report)
     assert report["exit_code"] == (1 if any(api["verdict"] == "fail" for api in report["apis"]) else 0)
 
 
@@ -304,9 +313,18 @@ def test_every_legitimate_variant_at_once_raises_no_false_alarm(engine_run):
 
 
 def test_correct_server_under_churn_raises_no_false_alarm(engine_run):
+    """Records inserted while the run goes on: no failure and no warning. A check whose failing example
+    could not be repeated with the data standing still is inconclusive; a MUST left so is not judged, and
+    the gate says incomplete (exit 3) rather than conformant, for the data moving and nothing else."""
     report = engine_run(Run(apis=all_apis(), churn=20.0)).report
-    assert report["exit_code"] == 0, findings(report)
-    assert_no_false_alarm(report, all_apis())
+    assert not [item for item in report["requirements"] if item["verdict"] in ("fail", "warn")], findings(report)
+    assert report["exit_code"] in (0, 3), findings(report)
+    reasons = {item["id"]: " ".join(item["reasons"]) for item in report["requirements"]}
+    for api in report["apis"]:
+        assert api["verdict"] in ("pass", "incomplete"), api["verdict"]
+        for unjudged in api["unjudged"]:
+            moved = "changed while" in reasons[unjudged["id"]] or "different records" in reasons[unjudged["id"]]
+            assert unjudged["cause"] == "run" and moved, unjudged
 
 
 @pytest.mark.xdist_group("correct-server-brm")
@@ -361,7 +379,9 @@ def test_fail_fast_stops_at_the_first_failed_must_after_sending_what_a_full_run_
     assert not fast_sent - full_sent, f"requests the full run does not send: {list(fast_sent - full_sent)[:3]}"
     unjudged = [item for item in report["requirements"] if item["verdict"] == "not-exercised"]
     assert unjudged, "nothing was left unjudged: the run did not stop"
-    assert all(item["reasons"] == [f"not judged: testing stopped ({stopped})"] for item in unjudged), unjudged
+    # Each says the run stopped (besides what else its checks saw before it did), for the run's cause.
+    assert all(f"not judged: testing stopped ({stopped})" in item["reasons"] for item in unjudged), unjudged
+    assert all(item["cause"] == "run" for item in unjudged), unjudged
 
 
 @pytest.mark.e2e
@@ -388,3 +408,51 @@ def test_fail_fast_does_not_stop_at_a_waived_failure(tmp_path):
     assert requirement(report, fault.api, fault.requirement)["verdict"] == "waived"
     assert section(report, fault.api)["stopped_reason"] is None
     assert not [item for item in report["requirements"] if "testing stopped" in " ".join(item["reasons"])]
+
+
+# Defects that hid each other: each is found by its own requirement when they come together, and none
+# leaves another requirement unjudged (a reply that breaks one rule is still read for the others; a broken
+# narrowing filter's siblings are judged on the partition; counts are judged on single first pages).
+TOGETHER = {
+    "a 206 on partial pages, date filters that match nothing, a total that ignores the filters": (
+        ("brm-206-on-partial-page", "brm-date-filters-match-nothing", "brm-total-count-ignores-filters"),
+        {
+            "BRM-RESP-STATUS",
+            "BRM-HDR-TOTAL-COUNT",
+            *(f"BRM-FILTER-DATE-{op}" for op in ("EQ", "GT", "GTE", "LT", "LTE")),
+        },
+    ),
+    "a narrowing filter and a sibling both broken for values with '+'": (
+        ("brm-account-plus-as-space", "brm-id-plus-as-space"),
+        {"BRM-FILTER-PARTY-ACCOUNT", "BRM-FILTER-ID"},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TOGETHER))
+def test_defects_that_used_to_hide_each_other_are_each_found(case, engine_run):
+    faults, broken = TOGETHER[case]
+    report = engine_run(Run(apis=(BRM,), faults=faults)).report
+    verdicts = {item["id"]: item for item in report["requirements"]}
+    assert {rid for rid in broken if verdicts[rid]["verdict"] != "fail"} == set(), findings(report)
+    unjudged = [
+        (rid, item["reasons"])
+        for rid, item in verdicts.items()
+        if item["level"] == "MUST" and not item["judged"] and item["cause"] not in ("data", "configuration")
+    ]
+    assert not unjudged, "a defect left another MUST unjudged"
+    assert not any("too few records" in " ".join(item["reasons"]) for item in verdicts.values())
+
+
+@pytest.mark.parametrize(
+    ("seed", "api"), [correct_param(seed, api) for seed in CORRECT_SEEDS[:1] for api in all_apis()]
+)
+def test_a_correct_run_judges_every_must_or_names_a_data_or_configuration_cause(seed, api, engine_run):
+    report = engine_run(correct_run(seed, api)).report
+    for item in report["requirements"]:
+        if item["level"] != "MUST":
+            continue
+        assert item["judged"] or item["cause"] in ("data", "configuration"), (item["id"], item["reasons"])
+        if item["verdict"] == "pass":
+            evidence = item["pass_evidence"]
+            assert evidence and evidence["check"] and evidence["message"], item["id"]

@@ -1,6 +1,7 @@
-"""A run the target cut short is `incomplete` (exit 3), never `pass`; one a budget the user set ended may
-pass, and its verdict line says why it stopped early (issue 14, item 1). The verdict line says the verdict
-report.json holds, in the words of issue 21's contract (`partial` is a verdict, not a suffix)."""
+"""A run the target cut short is `incomplete` (exit 3), never `pass`; one a budget the user set ended is
+`incomplete` too when it left a MUST requirement unjudged, unless the user asked for a smoke run with
+`--allow-partial`: then `partial`, exit 0, and its verdict line says why it stopped early (issues 14 and
+21). The verdict line says the verdict report.json holds (`partial` is a verdict, not a suffix)."""
 
 from __future__ import annotations
 
@@ -30,15 +31,21 @@ def test_a_target_that_starts_throttling_mid_run_leaves_it_incomplete(
     assert unjudged, "the requirements it could not judge are named"
 
 
-def test_a_run_the_user_budget_ended_may_pass_but_says_partial(
+def test_a_run_the_user_budget_ended_is_incomplete_unless_partial_is_allowed(
     hostile: HostileFactory, upstream: ReferenceServer, run_cli: Callable[..., Outcome], tmp_path: Path
 ) -> None:
     server = hostile("proxy")
-    argv = run_argv(server, upstream, BRM, tmp_path / "report", *TIGHT, "--max-requests", "40")
+    argv = run_argv(server, upstream, BRM, tmp_path / "strict", *TIGHT, "--max-requests", "40")
     outcome = run_cli(argv, token=upstream.token)
     no_traceback(outcome)
     report = outcome.report()
-    assert outcome.code == 0 and report["verdict"] == "pass", outcome.terminal[-2000:]
-    verdict_line = outcome.out.splitlines()[-1]
-    assert verdict_line.startswith("verdict: pass (conformant, exit 0); "), verdict_line
+    assert outcome.code == 3 and report["verdict"] == "incomplete", outcome.terminal[-2000:]
+    assert "(--max-requests)" in outcome.api(BRM)["incomplete_reason"]
+    argv = run_argv(server, upstream, BRM, tmp_path / "smoke", *TIGHT, "--max-requests", "40", "--allow-partial")
+    outcome = run_cli(argv, token=upstream.token)
+    no_traceback(outcome)
+    report = outcome.report()
+    assert outcome.code == 0 and report["verdict"] == "partial", outcome.terminal[-2000:]
+    verdict_line = next(line for line in outcome.out.splitlines() if line.startswith("verdict: "))
+    assert verdict_line.startswith("verdict: partial ("), verdict_line
     assert "; stopped early: " in verdict_line, verdict_line

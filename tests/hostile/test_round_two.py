@@ -125,7 +125,7 @@ def run_through(capfd: pytest.CaptureFixture[str], tmp_path: Path) -> Callable[.
         report_dir = tmp_path / "report"
         argv = ["run", "--api", BRM, "--base-url", server.base_url(BRM), "--report-dir", str(report_dir)]
         argv += ["--rate-limit", str(TEST_SERVER_RATE)]  # the proxy is the test's own
-        argv += [*TIGHT, "--max-requests", "80", *extra]
+        argv += [*TIGHT, "--max-requests", "80", "--allow-partial", *extra]
         saved = os.environ.get("APICONFORM_TOKEN")
         os.environ["APICONFORM_TOKEN"] = TOKEN
         capfd.readouterr()

@@ -16,7 +16,8 @@ from apiconform.server import ReferenceServer
 from .conftest import BRM, TIGHT, Certificate, HostileFactory, Outcome, no_traceback, run_argv
 from .server import HostileServer
 
-BUDGET = ("--max-requests", "60")
+# A small budget: the TLS path is tested, not the API judged (a smoke run: partial, exit 0).
+BUDGET = ("--max-requests", "60", "--allow-partial")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -102,7 +103,7 @@ def test_html_names_the_failure_with_its_curl_line(embedded_run: EmbeddedRun) ->
     page = (embedded_run.directory / "report.html").read_text(encoding="utf-8")
     failure = embedded_run.requirement(FAILING)["failures"][0]["evidence"][0]
     assert f'id="req-bitgo-oes-{FAILING}" data-verdict="fail"' in page
-    assert failure["curl"].replace('"', "&quot;").replace("'", "&#x27;") in page
+    assert html.escape(failure["curl"]) in page
 
 
 def test_the_recordings_hold_the_property_tests_with_secrets_masked(embedded_run: EmbeddedRun) -> None:

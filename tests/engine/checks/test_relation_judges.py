@@ -17,7 +17,7 @@ from apiconform import contract
 from apiconform.contract import OrderKey, QueryExpectation
 from apiconform.engine.checks import access, errors, filtering, ordering, paging, representation
 from apiconform.engine.checks.base import Context, Judge
-from apiconform.engine.discovery import Discovery
+from apiconform.engine.discovery import Discovery, Walk
 from apiconform.engine.target import Exchange, parse_body
 from apiconform.engine.verdicts import Evidence, Observation
 
@@ -207,6 +207,12 @@ def test_the_same_query_comes_back_in_the_same_order(orders: list[list[str]], ex
 
 PARTNER = "11111111-1111-4111-8111-111111111111"
 OES_CONTEXT = Context(OES, Discovery(joins={"connections": {"c1": {"id": "c1", "partnerId": PARTNER}}}))
+BRM_CONTEXT = Context(BRM, Discovery())
+
+
+def brm_alone(records: list[Any]) -> Exchange:
+    """The filter asked for on its own: a first page of 100 (a short one is its whole answer)."""
+    return reply({"allocations": records}, query={"statuses": "cleared", "pageNumber": "0", "pageSize": "100"})
 
 
 @pytest.mark.parametrize(
@@ -227,6 +233,151 @@ OES_CONTEXT = Context(OES, Discovery(joins={"connections": {"c1": {"id": "c1", "
 def test_matching_selects_the_records_a_filter_keeps(param: str, value: str, records: Any, expected: Any) -> None:
     selected = filtering.matching(OES_CONTEXT, records, OES.semantics.filters[param], value)
     assert (None if selected is None else [r["id"] for r in selected]) == expected
+
+
+def alloc(id_: str, status: str = "cleared", type_: str = "allocation") -> dict[str, str]:
+    return {"id": id_, "status": status, "type": type_, "connectionId": "c1"}
+
+
+def walk(*records: dict[str, str], complete: bool = True, status: int = 200) -> Walk:
+    page = reply({"allocations": list(records)} if status == 200 else {"error": "bad"}, status=status)
+    why = None if status == 200 else f"a page was answered {status}"
+    return Walk(tuple(records) if status == 200 else (), complete, (page,), why)
+
+
+BASE = (alloc("a"), alloc("b", "reserved"), alloc("c", "released"))
+NARROWED = {"connectionIds": "c1"}
+
+
+def selection(got: Walk, value: str = "cleared", *, base: tuple[Any, ...] = BASE, whole: bool = True) -> Any:
+    flt = OES.semantics.filters["statuses"]
+    query = {**NARROWED, "statuses": value}
+    return filtering.Selection(NARROWED, walk(*base), whole, ((flt, value),), query, got)
+
+
+@pytest.mark.parametrize(
+    ("got", "value", "whole", "expected"),
+    [
+        # The filter kept exactly the base's record with the value: it judges, and the AND of the
+        # narrowing value and the filter with it.
+        (walk(alloc("a")), "cleared", True, [("OES-FILTER-STATUSES", "pass", True), ("OES-FILTER-AND", "pass", True)]),
+        # Nothing to select: a filter that matches nothing would answer the same, so it only corroborates.
+        (walk(), "pending", True, [("OES-FILTER-STATUSES", "pass", False)]),
+        # Against first pages, more matching records may exist: still a judging pass when all they show came.
+        (
+            walk(alloc("a"), alloc("z")),
+            "cleared",
+            False,
+            [("OES-FILTER-STATUSES", "pass", True), ("OES-FILTER-AND", "pass", True)],
+        ),
+        # An answer too long to walk is judged on what it showed: no evidence of completeness, and it says so.
+        (
+            walk(alloc("a"), complete=False),
+            "cleared",
+            False,
+            [("OES-FILTER-STATUSES", "pass", False), ("OES-FILTER-STATUSES", "not-exercised", True)],
+        ),
+        # A value the records have answered 400: the filter refused a value it must take.
+        (walk(status=400), "cleared", True, [("OES-FILTER-STATUSES", "fail", True)]),
+        # A 500 is the server-error requirement's finding; this example judged nothing, for the run's cause.
+        (walk(status=500), "cleared", True, [("OES-FILTER-STATUSES", "not-exercised", True)]),
+    ],
+)
+def test_a_selection_is_judged_against_its_base(got: Walk, value: str, whole: bool, expected: list[Any]) -> None:
+    judged = filtering.selection_judged(
+        OES_CONTEXT, selection(got, value, whole=whole), Judge("c", "OES-FILTER-STATUSES")
+    )
+    assert not isinstance(judged, filtering.Mismatch)
+    assert [(o.requirement, o.outcome.value, o.judging) for o in judged] == expected
+    if expected[0][1] == "pass" and expected[0][2]:
+        assert judged[0].records == len(BASE) and judged[0].evidence, "a judging pass keeps its evidence"
+
+
+@pytest.mark.parametrize(
+    ("got", "extra", "missing"),
+    [
+        (walk(), [], ["a"]),  # matches nothing
+        (walk(*BASE), ["b", "c"], []),  # ignored
+        (walk(alloc("a"), alloc("x")), ["x"], []),  # a record outside the whole base
+    ],
+)
+def test_a_selection_that_departs_from_its_base_is_a_mismatch(got: Walk, extra: list[str], missing: list[str]) -> None:
+    mismatch = filtering.selection_judged(OES_CONTEXT, selection(got), JUDGE)
+    assert isinstance(mismatch, filtering.Mismatch)
+    assert (mismatch.extra, mismatch.missing) == (extra, missing)
+
+
+@pytest.mark.parametrize(
+    ("got", "alone", "blamed", "alternatives"),
+    [
+        # The filter on its own returns a record without its value: its own fault.
+        (walk(*BASE), brm_alone([alloc("a"), alloc("b", "reserved")]), "OES-FILTER-STATUSES", ()),
+        # On its own it is right and the whole base came back: the filters were ORed (D-GEN-12).
+        (walk(*BASE), brm_alone([alloc("a"), alloc("q")]), "OES-FILTER-AND", ()),
+        # On its own it misses the record too, and its page is its whole answer: its fault.
+        (walk(), brm_alone([]), "OES-FILTER-STATUSES", ()),
+        # Without an answer on its own nothing clears it: the filter is blamed.
+        (walk(), None, "OES-FILTER-STATUSES", ()),
+    ],
+)
+def test_a_mismatch_is_blamed_on_the_filter_unless_its_own_answer_clears_it(
+    got: Walk, alone: Exchange | None, blamed: str, alternatives: tuple[str, ...]
+) -> None:
+    mismatch = filtering.selection_judged(OES_CONTEXT, selection(got), JUDGE)
+    assert isinstance(mismatch, filtering.Mismatch)
+    failure = filtering.blame(OES_CONTEXT, mismatch, [alone] if alone else [], JUDGE)
+    assert (failure.outcome.value, failure.requirement, failure.alternatives) == ("fail", blamed, alternatives)
+
+
+def test_a_long_list_that_leaves_records_out_is_the_lists_fault_unless_the_filter_fails_alone() -> None:
+    flt = OES.semantics.filters["statuses"]
+    query = {**NARROWED, "statuses": "cleared,reserved"}
+    listed = filtering.Selection(NARROWED, walk(*BASE), True, ((flt, "cleared,reserved"),), query, walk(alloc("a")))
+    mismatch = filtering.selection_judged(OES_CONTEXT, listed, JUDGE)
+    assert isinstance(mismatch, filtering.Mismatch) and mismatch.missing == ["b"]
+    failure = filtering.blame(OES_CONTEXT, mismatch, [], JUDGE)
+    assert (failure.requirement, failure.alternatives) == ("OES-FILTER-COMMA-LIST", ("OES-FILTER-STATUSES",))
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "expected"),
+    [
+        ("0.0.0.1+-item-adjustment+221100", "string", ["a proper prefix", "one character more", "surrounding spaces"]),
+        ("5", "integer", ["the number below", "the number above"]),
+        ("true", "boolean", []),
+    ],
+)
+def test_near_misses_take_the_parameters_form(value: str, kind: str, expected: list[str]) -> None:
+    flt = BRM.semantics.filters["id"]
+    assert [name for name, _ in filtering.near_misses(flt, value, kind)] == expected
+    uuid_filter = OES.semantics.filters["allocationIds"]
+    (only,) = filtering.near_misses(uuid_filter, "3f2b6c1e-0000-4000-8000-00000000000a", "string")
+    assert only == ("the UUID one digit away", "3f2b6c1e-0000-4000-8000-00000000000b")
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ([], ("pass", False)),  # exact matching selects nothing: right, and a filter matching nothing agrees
+        ([{"id": "0.0.0.1+-item-adjustment+221101"}, {"id": "0.0.0.1+-item-adjustment+221102"}], ("fail", True)),
+    ],
+)
+def test_a_near_miss_selects_what_exact_matching_selects(answer: list[Any], expected: tuple[str, bool]) -> None:
+    flt = BRM.semantics.filters["id"]
+    real = "0.0.0.1+-item-adjustment+22110"
+    page = reply(answer, query={"id": real, "offset": "0", "limit": "100"})
+    (observation,) = filtering.near_miss_judged(BRM_CONTEXT, flt, real + "0", "a proper prefix", real, [], page, JUDGE)
+    assert (observation.outcome.value, observation.judging) == expected
+
+
+def test_surrounding_spaces_may_be_read_away() -> None:
+    flt = BRM.semantics.filters["id"]
+    real = "0.0.0.1+-item-adjustment+221100"
+    trimmed = reply([{"id": real}], query={"limit": "100"})
+    (observation,) = filtering.near_miss_judged(
+        BRM_CONTEXT, flt, real, "surrounding spaces", f" {real} ", [], trimmed, JUDGE
+    )
+    assert observation.outcome.value == "pass"
 
 
 # --- representation -----------------------------------------------------------------------------------

@@ -145,8 +145,10 @@ def tolerated_answer(
     """The answer to a tolerated input (`reply`) judged against the same page without it (`baseline`)."""
     semantics = contract.semantics
     documented = contract.operation().get("responses", {})
-    if reply.status is None or str(reply.status) not in documented or reply.status >= 500:
-        # An undocumented status or a 5xx is the status and server-error requirements' finding.
+    readable = reply.status is not None and 200 <= reply.status < 300
+    if reply.status is None or reply.status >= 500 or (str(reply.status) not in documented and not readable):
+        # An undocumented status or a 5xx is the status and server-error requirements' finding; an
+        # undocumented 2xx (a 206) is that too, and its records are still judged here.
         return [judge.not_exercised(f"not judged: {reply.error or f'answered {reply.status}'}", Cause.RUN)]
     unfiltered = baseline.records(semantics.records_pointer)
     if 200 <= reply.status < 300 and reply.records(semantics.records_pointer) is None:

@@ -221,11 +221,25 @@ def instant_bound(data: st.DataObject, value: str) -> str:
     return text.replace("+00:00", "Z")
 
 
+# Against a partition's first pages a range bound is drawn among this many of its extreme instants, so
+# that the answer is short enough to be whole (and so judged for completeness).
+EXTREME_INSTANTS = 3
+
+
 def record_value(
-    source: Source, data: st.DataObject, flt: Filter, records: Sequence[Any], *, spelling: bool, own: bool = False
+    source: Source,
+    data: st.DataObject,
+    flt: Filter,
+    records: Sequence[Any],
+    *,
+    spelling: bool,
+    own: bool = False,
+    narrow_answer: bool = False,
 ) -> str | None:
     """A value of the filter that the records have, written as a client may write it: with `spelling`, in
-    the document's own way (its example's date-time style, its documented values); None when no record has one."""
+    the document's own way (its example's date-time style, its documented values); None when no record has
+    one. With `narrow_answer` (the records are a partition's first pages), a range bound near the records'
+    last instant (for .gt/.gte) or first (for .lt/.lte), so that the answer fits on one page."""
     enum = enum_values(source, flt.param)
     # A joined filter mostly takes the records' own joined values (so that it has records to keep); with
     # `own`, always.
@@ -235,9 +249,13 @@ def record_value(
         pool = having or enum
     if flt.match in ("instant-gt", "instant-gte", "instant-lt", "instant-lte"):
         # A bound at the last instant (for .gt) or the first (for .lt) selects nothing, which judges nothing.
-        timed = sorted((instant, value) for value in pool if (instant := parse_instant(value)) is not None)
+        # One value per instant (a batch shares one): a bound at the first instant's twin selects nothing too.
+        timed = sorted({instant: value for value in pool if (instant := parse_instant(value)) is not None}.items())
         if len(timed) > 1:
-            pool = [value for _, value in (timed[:-1] if flt.match.startswith("instant-gt") else timed[1:])]
+            upper = flt.match.startswith("instant-gt")
+            pool = [value for _, value in (timed[:-1] if upper else timed[1:])]
+            if narrow_answer:
+                pool = pool[-EXTREME_INSTANTS:] if upper else pool[:EXTREME_INSTANTS]
     if not pool:
         return None
     if spelling and flt.documented_values:
@@ -503,8 +521,11 @@ def selection_judged(source: Source, selection: Selection, judge: Judge) -> list
             judge.corroborated(f"{asked} returned none of {of} {plural(len(base.records), 'record')}, as none matches")
         ]
     if not got.complete:
+        # Without a whole answer, whether it holds every matching record cannot be told.
+        reason = f"{asked} was too long to walk whole against the partition's first pages"
         return [
-            judge.corroborated(f"{asked}: what the walk reached satisfies the filter (the answer was too long to walk)")
+            judge.corroborated(f"{asked}: what the walk reached satisfies the filter"),
+            judge.not_exercised(reason, Cause.UNEXPLAINED),
         ]
     observations = [
         judge.passed(
@@ -856,7 +877,15 @@ def _filter_plan(run: ApiRun, flt: Filter, kind: str) -> Plan:
             value = run.contract.parameter_example(flt.param)
         else:
             # The "value" example takes a value the base's own records have: it must have records to select.
-            value = record_value(run, data, flt, base.records, spelling=kind == "spelling", own=kind == "value")
+            value = record_value(
+                run,
+                data,
+                flt,
+                base.records,
+                spelling=kind == "spelling",
+                own=kind == "value",
+                narrow_answer=not base.whole,
+            )
         if value is None:
             where = query_words(base.query) or "the collection"
             what = "two values" if kind == "long list" else "a value"
