@@ -282,7 +282,8 @@ def test_an_interim_103_answer_is_skipped(proxy, run_through):
     outcome = run_through(proxy(lambda path, answer: answer, interim=hints))
     no_traceback(outcome)
     assert outcome.code == 0, outcome.terminal[-3000:]
-    assert outcome.report()["verdict"] == "pass"
+    # A smoke run of 80 requests (--allow-partial): nothing failed, and what was left unjudged is said.
+    assert outcome.report()["verdict"] == "partial"
 
 
 def _huge_numbers(path: str, answer: Answer) -> Answer:

@@ -258,6 +258,8 @@ class Ledger:
             self._records = {rid: RequirementRecord(record.requirement) for rid, record in self._records.items()}
             self._ambiguous = []
 
-    def passed(self, requirement: str, check: str, *, judging: bool = True) -> None:
-        """A pass with nothing to show but the check's name (schemathesis' own checks)."""
-        self.record(Observation(requirement, Outcome.PASS, check, judging=judging))
+    def wants_evidence(self, requirement: str) -> bool:
+        """Whether a judging pass of `requirement` would be kept as its evidence (none is kept yet): making
+        evidence for every pass of every reply would cost more than it shows."""
+        with self._lock:
+            return self._records[requirement].strongest_pass is None

@@ -481,22 +481,9 @@ def selection_judged(source: Source, selection: Selection, judge: Judge) -> list
 
     A judging pass needs records to select: an answer of none where none was expected passes a filter that
     matches nothing as well (it corroborates only)."""
-    semantics = source.semantics
     got, base = selection.got, selection.base
-    asked = selection.describe()
     if got.unanswered is not None and not got.records:
-        last = got.replies[-1] if got.replies else None
-        if last is not None and last.status == 400:
-            return [
-                judge.failed(
-                    f"{asked} was answered 400, but {selection.flt.param}={selection.value} is a value "
-                    "the records have, written as the document writes it",
-                    [last],
-                    received="400",
-                    expected="200",
-                )
-            ]
-        return [judge.not_exercised(f"{asked}: {got.unanswered}", Cause.RUN)]
+        return _unanswered_selection(selection, judge)
     expected = matching_all(source, base.records, selection.added)
     if expected is None:
         flt = selection.flt
@@ -515,6 +502,34 @@ def selection_judged(source: Source, selection: Selection, judge: Judge) -> list
     missing = [i for i in wanted if i not in set(received)] if got.complete else []
     if extra or missing:
         return Mismatch(selection, extra, missing, wanted, received)
+    return _selection_held(source, selection, judge, len(wanted), len(received))
+
+
+def _unanswered_selection(selection: Selection, judge: Judge) -> list[Observation]:
+    """A filtered query answered without a record list: a 400 refused a value the filter must take (one the
+    records have, or the document's own); anything else is judged by the status requirements."""
+    got = selection.got
+    asked = selection.describe()
+    last = got.replies[-1] if got.replies else None
+    if last is not None and last.status == 400:
+        return [
+            judge.failed(
+                f"{asked} was answered 400, but {selection.flt.param}={selection.value} is a value "
+                "the records have, written as the document writes it",
+                [last],
+                received="400",
+                expected="200",
+            )
+        ]
+    return [judge.not_exercised(f"{asked}: {got.unanswered}", Cause.RUN)]
+
+
+def _selection_held(
+    source: Source, selection: Selection, judge: Judge, wanted: int, received: int
+) -> list[Observation]:
+    """What a filtered answer that matched its base shows: a judging pass (with the AND of the filters it
+    was combined with) when it selected records and was walked whole; else it only corroborates."""
+    asked, base, got = selection.describe(), selection.base, selection.got
     of = "the base's" if selection.base_whole else "the first pages'"
     if not wanted:
         return [
@@ -527,17 +542,11 @@ def selection_judged(source: Source, selection: Selection, judge: Judge) -> list
             judge.corroborated(f"{asked}: what the walk reached satisfies the filter"),
             judge.not_exercised(reason, Cause.UNEXPLAINED),
         ]
-    observations = [
-        judge.passed(
-            f"{asked} returned the {plural(len(wanted), 'record')} of {of} {len(base.records)} that match"
-            + ("" if selection.base_whole else f", and {len(received) - len(wanted)} more that match too"),
-            got.replies[:1],
-            records=len(base.records),
-        )
-    ]
-    and_requirement = semantics.filter_requirements.get("and")
-    combined = any(k in semantics.filters for k in selection.base_query)
-    if and_requirement and combined:
+    more = "" if selection.base_whole else f", and {received - wanted} more that match too"
+    compared = f"{asked} returned the {plural(wanted, 'record')} of {of} {len(base.records)} that match{more}"
+    observations = [judge.passed(compared, got.replies[:1], records=len(base.records))]
+    and_requirement = source.semantics.filter_requirements.get("and")
+    if and_requirement and any(k in source.semantics.filters for k in selection.base_query):
         observations.append(
             judge.on(and_requirement).passed(
                 f"{asked}: the filters together returned exactly the records that satisfy all of them",
@@ -906,33 +915,16 @@ def _selection_attempt(
     check = "filters_select_matching_records"
 
     def attempt() -> list[Observation]:
-        observations: list[Observation] = []
         (base_walk,) = discovery.walks(run, [base.query], base.pages, reuse=True)
-        if base.narrowed and narrowing is not None:
-            seen = [
-                record
-                for partition in discovery.inventory(run).partitions
-                if dict(partition.query) == {k: v for k, v in base.query.items() if k != narrowing.param}
-                for record in matching(run, partition.records, narrowing, base.query[narrowing.param]) or []
-            ]
-            observations.extend(narrowing_complete(run, narrowing, base.query, base_walk, seen))
+        observations = _base_observations(run, base, base_walk, narrowing, defaults)
         if not base_walk.records:
             # Nothing for the filter to keep or remove: a pass here would be vacuous. The narrowing filter's
             # defect (if it is one) is judged above; this example judges nothing.
             reason = base_walk.unanswered or f"the base {query_words(base.query)} came back empty"
-            return [
-                *observations,
-                Judge(check, added[-1][0].requirement).not_exercised(f"not judged: {reason}", Cause.RUN),
-            ]
+            judge = Judge(check, added[-1][0].requirement)
+            return [*observations, judge.not_exercised(f"not judged: {reason}", Cause.RUN)]
         whole = base.whole and base_walk.complete
-        if whole and base.narrowed:
-            for default in defaults:
-                if default.param in base.query or any(base.query.get(p) for p in default.default_optional_with):
-                    continue
-                (explicit,) = discovery.walks(run, [{**base.query, default.param: default.default or ""}], reuse=True)
-                observations.extend(defaults_explicit(run, default, base.query, base_walk, explicit))
         size = discovery.honoured_size(run)
-        partition = {k: v for k, v in base.query.items() if narrowing is None or k != narrowing.param}
         base_query: dict[str, str] = dict(base.query)
         for flt, value in added:
             judge = Judge(check, flt.requirement)
@@ -943,22 +935,8 @@ def _selection_attempt(
             (got,) = discovery.walks(run, [query], pages)
             judged = selection_judged(run, Selection(base_query, base_walk, whole, ((flt, value),), query, got), judge)
             if isinstance(judged, Mismatch):
-                # The filter on its own (a first page of the size the server honours, so that a short one is
-                # its whole answer), without the narrowing value: whether the fault is its own or the
-                # combination's. Requests a failure costs come out of the budget beyond the plan.
-                combined = query.keys() - partition.keys() - {flt.param}
-                with run.spending(CONFIRMING):
-                    alone = (
-                        [run.get({**partition, flt.param: value, **run.semantics.paging.page(0, size)})]
-                        if combined
-                        else []
-                    )
-                blamed = blame(run, judged, alone, judge)
-                if blamed.requirement != flt.requirement:
-                    # The filter was right on its own: this example could not judge it within the combination.
-                    why = f"not judged here: {query_words(query)} broke {blamed.requirement}, not the filter alone"
-                    observations.append(judge.not_exercised(why, Cause.UNEXPLAINED))
-                return [*observations, blamed]
+                partition = {k: v for k, v in base.query.items() if narrowing is None or k != narrowing.param}
+                return [*observations, *_blamed_on_its_own(run, judged, partition, judge)]
             observations.extend(judged)
             if not got.records or not got.complete:
                 break  # nothing left to add a second filter to, or not all of it
@@ -966,6 +944,51 @@ def _selection_attempt(
         return observations
 
     return attempt
+
+
+def _base_observations(
+    run: ApiRun, base: Base, base_walk: Walk, narrowing: Filter | None, defaults: list[Filter]
+) -> list[Observation]:
+    """What a narrowed base itself shows: the narrowing value returns every record the unfiltered pages show
+    with it, and leaving each defaulted filter out equals asking for its default."""
+    if not base.narrowed or narrowing is None:
+        return []
+    partition = {k: v for k, v in base.query.items() if k != narrowing.param}
+    seen = [
+        record
+        for part in discovery.inventory(run).partitions
+        if dict(part.query) == partition
+        for record in matching(run, part.records, narrowing, base.query[narrowing.param]) or []
+    ]
+    observations = narrowing_complete(run, narrowing, base.query, base_walk, seen)
+    if not (base.whole and base_walk.complete and base_walk.records):
+        return observations
+    for default in defaults:
+        if default.param in base.query or any(base.query.get(p) for p in default.default_optional_with):
+            continue
+        (explicit,) = discovery.walks(run, [{**base.query, default.param: default.default or ""}], reuse=True)
+        observations.extend(defaults_explicit(run, default, base.query, base_walk, explicit))
+    return observations
+
+
+def _blamed_on_its_own(
+    run: ApiRun, mismatch: Mismatch, partition: Mapping[str, str], judge: Judge
+) -> list[Observation]:
+    """A mismatch blamed after asking the filter on its own (on the `partition`: a first page of the size
+    the server honours, so that a short one is its whole answer): whether the fault is its own or the
+    combination's. The requests a failure costs come out of the budget beyond the plan."""
+    selection = mismatch.selection
+    flt, value = selection.flt, selection.value
+    combined = selection.query.keys() - partition.keys() - {flt.param}
+    page = run.semantics.paging.page(0, discovery.honoured_size(run))
+    with run.spending(CONFIRMING):
+        alone = [run.get({**partition, flt.param: value, **page})] if combined else []
+    blamed = blame(run, mismatch, alone, judge)
+    if blamed.requirement == flt.requirement:
+        return [blamed]
+    # The filter was right on its own: this example could not judge it within the combination.
+    why = f"not judged here: {query_words(selection.query)} broke {blamed.requirement}, not the filter alone"
+    return [judge.not_exercised(why, Cause.UNEXPLAINED), blamed]
 
 
 def _near_miss_attempt(run: ApiRun, flt: Filter, base: Base, real: str) -> Attempt:

@@ -280,6 +280,35 @@ def tile_pages(records: int, small: int, reference_size: int) -> list[tuple[int,
     return sorted(pages, key=lambda page: (page[0] * page[1], page[1]))
 
 
+def tiling_judged(
+    semantics: Semantics,
+    pages: Sequence[tuple[int, Exchange]],
+    wanted: Sequence[str],
+    references: Sequence[Exchange],
+    reference_size: int,
+    small: int,
+    judge: Judge,
+) -> Observation:
+    """Pages (start position and reply, by position) against the reference pages' records (`wanted`): no
+    record on two pages at different positions, and each page holding what the reference holds there. A
+    pass judges only when there was a boundary to overlap or skip across (two pages, more records than one)."""
+    for end in range(2, len(pages) + 1):
+        repeated = repeated_record(semantics, pages[:end], wanted, judge)
+        if repeated is not None:
+            return repeated
+    failure = sequence_departs(semantics, pages, wanted, references, reference_size, judge)
+    if failure is not None:
+        return failure
+    if len(pages) < 2 or len(wanted) <= small:
+        # One page holds every record: there is no boundary for a page to overlap or skip across.
+        return judge.corroborated(f"{plural(len(wanted), 'record')} fit on one page of {small}")
+    compared = (
+        f"{plural(len(pages), 'page')} of {small} and straddling pages agreed with "
+        f"{plural(len(references), 'reference page')} of {reference_size}, positions 0 to {len(wanted) - 1}"
+    )
+    return judge.passed(compared, [pages[-1][1], references[-1]], len(wanted))
+
+
 def _random_access(semantics: Semantics) -> bool:
     """Pages can be asked for by position, not only the first and then the next."""
     return semantics.paging.random_access
@@ -301,39 +330,28 @@ def pages_tile_one_large_page(run: ApiRun) -> None:
         def attempt() -> list[Observation]:
             (reference,) = discovery.walks(run, [query], TILE_REFERENCE_PAGES - 1, reuse=True)
             references = [reply for reply in reference.replies if reply.records(pointer) is not None]
-            walked: list[tuple[int, Exchange]] = []
-            for index, reply in enumerate(references):
-                walked.append((index * large_size, reply))
-                repeated = repeated_record(run.semantics, walked, [], judge)
-                if repeated is not None:
-                    return [repeated]
+            walked = [(index * large_size, reply) for index, reply in enumerate(references)]
+            repeated = next(
+                (
+                    found
+                    for end in range(2, len(walked) + 1)
+                    if (found := repeated_record(run.semantics, walked[:end], [], judge))
+                ),
+                None,
+            )
+            if repeated is not None:
+                return [repeated]  # the reference walk itself repeats a record (a deep page from another path)
             wanted = ids(run, [record for reply in references for record in reply.records(pointer) or []])
             if len(wanted) < 2:
                 if not references:
                     return judge.unanswered(pointer, *reference.replies)
                 return [judge.not_exercised("too few records to page through")]
-            paging = run.semantics.paging
             chosen = tile_pages(len(wanted), small, large_size)
-            replies = run.get_many([{**query, **paging.page(index, size)} for index, size in chosen])
-            pages: list[tuple[int, Exchange]] = []  # the pages walked, with their start positions
-            for (index, size), reply in zip(chosen, replies, strict=True):
-                if reply.records(pointer) is None:
-                    return judge.unanswered(pointer, reply)
-                pages.append((index * size, reply))
-                repeated = repeated_record(run.semantics, pages, wanted, judge)
-                if repeated is not None:
-                    return [repeated]
-            failure = sequence_departs(run.semantics, pages, wanted, references, large_size, judge)
-            if failure is not None:
-                return [failure]
-            if len(pages) < 2 or len(wanted) <= small:
-                # One page holds every record: there is no boundary for a page to overlap or skip across.
-                return [judge.corroborated(f"{plural(len(wanted), 'record')} fit on one page of {small}")]
-            compared = (
-                f"{plural(len(pages), 'page')} of {small} and straddling pages agreed with "
-                f"{plural(len(references), 'reference page')} of {large_size}, positions 0 to {len(wanted) - 1}"
-            )
-            return [judge.passed(compared, [pages[-1][1], references[-1]], len(wanted))]
+            replies = run.get_many([{**query, **run.semantics.paging.page(index, size)} for index, size in chosen])
+            if any(reply.records(pointer) is None for reply in replies):
+                return judge.unanswered(pointer, *replies)
+            pages = [(index * size, reply) for (index, size), reply in zip(chosen, replies, strict=True)]
+            return [tiling_judged(run.semantics, pages, wanted, references, large_size, small, judge)]
 
         return attempt
 

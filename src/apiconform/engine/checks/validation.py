@@ -26,7 +26,7 @@ from apiconform.contract import Contract
 from apiconform.engine.checks.base import Context, response_checks
 from apiconform.engine.records import pointer_get
 from apiconform.engine.target import ApiRun, Exchange, make_evidence, parse_body, wire_query
-from apiconform.engine.verdicts import Observation, Outcome
+from apiconform.engine.verdicts import Evidence, Observation, Outcome
 
 # Schemathesis checks whose results become observations (the others are not run by apiconform).
 BUILTIN_RESPONSE_CHECKS = (
@@ -225,20 +225,10 @@ def _negated_parameter(case: Case) -> str | None:
 
 
 def _record_builtin_results(run: ApiRun, case: Case, response: Response, results: list[Any]) -> None:
-    evidence = None
-    for result in results:
-        if result.name not in BUILTIN_CHECKS:
-            continue
-        requirements = builtin_requirements(run, result.name, case, response, result.failure)
-        if not requirements:
-            continue
-        if result.failure is None:
-            judging = builtin_pass_judges(run, result.name, case, response)
-            if judging is None:
-                continue
-            for requirement in requirements:
-                run.ledger.passed(requirement, result.name, judging=judging)
-            continue
+    evidence: Evidence | None = None
+
+    def shown() -> Evidence:
+        nonlocal evidence
         if evidence is None:
             request = response.request
             headers = CaseInsensitiveDict({n: v[0] for n, v in response.headers.items() if v})
@@ -251,10 +241,37 @@ def _record_builtin_results(run: ApiRun, case: Case, response: Response, results
                 headers,
                 response.content,
             )
+        return evidence
+
+    for result in results:
+        if result.name not in BUILTIN_CHECKS:
+            continue
+        requirements = builtin_requirements(run, result.name, case, response, result.failure)
+        if not requirements:
+            continue
+        if result.failure is None:
+            judging = builtin_pass_judges(run, result.name, case, response)
+            if judging is None:
+                continue
+            method, status = response.request.method, response.status_code
+            compared = f"schemathesis' {result.name} held on a {status} reply to {method}"
+            for requirement in requirements:
+                kept = judging and run.ledger.wants_evidence(requirement)
+                run.ledger.record(
+                    Observation(
+                        requirement,
+                        Outcome.PASS,
+                        result.name,
+                        compared,
+                        evidence=(shown(),) if kept else (),
+                        judging=judging,
+                    )
+                )
+            continue
         message = f"{result.failure.title}: {result.failure.message}".strip().rstrip(":")
         for requirement in requirements:
             run.observe(
-                Observation(requirement, Outcome.FAIL, result.name, run.secrets.redact(message), evidence=(evidence,))
+                Observation(requirement, Outcome.FAIL, result.name, run.secrets.redact(message), evidence=(shown(),))
             )
 
 
