@@ -181,8 +181,11 @@ def _unjudged(mine: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _verdict(session: ConformanceSession, run: ApiRun, mine: list[dict[str, Any]]) -> tuple[str, str | None]:
-    """The API's verdict, and for `incomplete` or `partial` the one-line reason.
+def _verdict(
+    session: ConformanceSession, run: ApiRun, mine: list[dict[str, Any]], unjudged: list[dict[str, Any]]
+) -> tuple[str, str | None]:
+    """The API's verdict, and for `incomplete` or `partial` the one-line reason (`unjudged`: its MUST
+    requirements left unjudged for a cause that keeps it from passing).
 
     `pass` needs every MUST requirement judged, or left unjudged for a cause in the target's data or the
     run's documented configuration; a budget the user set may leave some unjudged only with
@@ -194,7 +197,6 @@ def _verdict(session: ConformanceSession, run: ApiRun, mine: list[dict[str, Any]
         return "fail", None
     if run.ledger.errors:
         return "error", None
-    unjudged = _unjudged(mine)
     if session.interrupted is not None:
         return "interrupted", None
     if not unjudged:
@@ -219,7 +221,8 @@ def _verdict(session: ConformanceSession, run: ApiRun, mine: list[dict[str, Any]
 
 def _api(session: ConformanceSession, run: ApiRun, requirements: list[dict[str, Any]]) -> dict[str, Any]:
     mine = [item for item in requirements if item["api"] == run.contract.api]
-    verdict, incomplete_reason = _verdict(session, run, mine)
+    unjudged = _unjudged(mine)
+    verdict, incomplete_reason = _verdict(session, run, mine, unjudged)
     traffic = run.session.traffic
     return {
         "api": run.contract.api,
@@ -229,7 +232,7 @@ def _api(session: ConformanceSession, run: ApiRun, requirements: list[dict[str, 
         "verdict": verdict,
         "untestable_reason": run.untestable,
         "incomplete_reason": incomplete_reason,
-        "unjudged": _unjudged(mine) if verdict != "untestable" else [],
+        "unjudged": unjudged if verdict != "untestable" else [],
         "unusable_exchanges": len(run.transport_errors),
         "suite_errors": list(run.ledger.errors[:20]),
         "counts": counts(mine),

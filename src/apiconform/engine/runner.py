@@ -287,7 +287,7 @@ class Progress:
         observed = 0
         if self.session is not None:
             for record in getattr(self.session.run(api), "ledger", ()):
-                if record.passes or record.failure_count or record.inconclusive or record.not_exercised:
+                if record.observed:
                     observed += 1
         return min(self.total.get(api, 0), max(observed, self.judged.get(api, 0)))
 

@@ -305,22 +305,18 @@ def long_list(source: Source, data: st.DataObject, flt: Filter, records: Sequenc
     """Up to LONG_LIST values as one comma list (spaced where the document admits it): the records' own
     values first, then others the target returned (a value no base record has selects nothing, and the
     list is still a list)."""
-    pool = value_pool(source, records, flt)
+    own = value_pool(source, records, flt)
     inventory = source.discovery.inventory
-    others = value_pool(source, [record for _, record in inventory.records()], flt, own=False) if inventory else []
-    pool += [value for value in others if value not in pool]
-    if len(pool) < 2:
+    seen = value_pool(source, [record for _, record in inventory.records()], flt, own=False) if inventory else []
+    others = [value for value in seen if value not in own]
+    chosen = [
+        *data.draw(st.permutations(own), label=f"{flt.param} list"),
+        *data.draw(st.permutations(others), label=f"more {flt.param}"),
+    ][:LONG_LIST]
+    if len(chosen) < 2:
         return None
-    chosen = data.draw(st.permutations(pool), label=f"{flt.param} list")[:LONG_LIST]
     separator = ", " if flt.spaced_lists and flip(data, "spaced list?") else ","
     return separator.join(chosen)
-
-
-def unknown_value(data: st.DataObject, flt: Filter) -> str:
-    """A value no record has, well formed for the filter: a far instant, else a UUID (BitGo's ids are UUIDs)."""
-    if flt.match.startswith("instant"):
-        return str(data.draw(st.sampled_from(["2099-01-01T00:00:00Z", "1970-01-02T00:00:00Z"]), label="far"))
-    return str(data.draw(st.uuids(), label="unmatched"))
 
 
 # --- bases --------------------------------------------------------------------------------------------
