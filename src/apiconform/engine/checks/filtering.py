@@ -568,8 +568,8 @@ def blamed_requirement(source: Source, mismatch: Mismatch, alone: Sequence[Excha
     honours, without the base's narrowing value) holds a record without its value, or is whole (a short
     page) and leaves out a record the base expects. The combination (the AND requirement, D-GEN-12) only
     when that answer clears the filter: sound, holding every record the combination left out, and whole
-    where the combination returned a record without the filter's value, or the whole base came back (the
-    filters were ORed, or one ignored: a filter right on its own is then the combination's victim).
+    where the combination returned a record without the filter's value, or records from outside the base
+    came back (the filters were ORed: a filter right on its own is then the combination's victim).
     A list that leaves records out, and nothing else, is the list's fault unless the filter fails on its
     own examples too. Otherwise, the filter tested."""
     selection = mismatch.selection
@@ -602,8 +602,11 @@ def _clears(source: Source, mismatch: Mismatch, reply: Exchange) -> bool:
     unsound_here = [
         i for i in mismatch.extra if record_matches(by_id[i], flt, value, joined(source, by_id[i], flt)) is False
     ]
-    whole_base = not selection.got.complete or set(ids(source, selection.base.records)) <= set(mismatch.received)
-    return whole or whole_base or not unsound_here
+    # Records from outside the base came back (or more than the base could fill): the base's own filter
+    # did not hold, which the filter tested cannot have caused on its own.
+    base_ids = set(ids(source, selection.base.records))
+    beyond = not selection.got.complete or (selection.base_whole and any(i not in base_ids for i in mismatch.received))
+    return whole or beyond or not unsound_here
 
 
 def mismatch_failure(
