@@ -341,15 +341,10 @@ def _replay(session: ConformanceSession, origin: str) -> dict[str, Any]:
     }
 
 
-def build(session: ConformanceSession) -> dict[str, Any]:
-    """The report.json dictionary of a finished session, waivers applied and secrets replaced."""
-    config = session.config
-    secret = {name.lower() for name in config.secret_headers}
-    seen: set[str] = set()
-    requirements = [_requirement(run, record, secret, seen) for run in session.runs for record in run.ledger]
-    waivers = apply_waivers(requirements, config.waivers, session.started.date())
+def _run_header(session: ConformanceSession) -> dict[str, Any]:
+    """What report.json says first, of any run however it ended: the tool, the target, the seed, the times."""
     finished = session.finished or datetime.now(UTC)
-    report: dict[str, Any] = {
+    return {
         "format": REPORT_FORMAT,
         "tool": {
             "name": "apiconform",
@@ -362,32 +357,54 @@ def build(session: ConformanceSession) -> dict[str, Any]:
             "embedded_reference_server": session.embedded,
             "base_urls": {run.contract.api: run.base_url for run in session.runs},
         },
-        "seed": config.seed,
+        "seed": session.config.seed,
         "started": session.started.isoformat(),
         "finished": finished.isoformat(),
         "duration_seconds": round(max(0.0, (finished - session.started).total_seconds()), 3),
+    }
+
+
+def _settings(session: ConformanceSession) -> dict[str, Any]:
+    """The settings that shape the traffic and the verdict."""
+    config = session.config
+    return {
+        "max_examples": config.max_examples,
+        "max_requests": config.max_requests,
+        "max_time": config.max_time,
+        "rate_limit": config.rate_limit,
+        "request_timeout": config.timeout,
+        "allow_unsafe_methods": session.allow_unsafe_methods,
+        "allow_partial": config.allow_partial,
+        "insecure": config.insecure,
+        "ca_bundle": config.ca_bundle,
+        "max_response_bytes": config.max_response_bytes,
+        "embedded_faults": list(config.embedded_faults),
+        "embedded_variants": list(config.embedded_variants),
+        "embedded_records": config.embedded_records,
+        "embedded_churn": config.embedded_churn,
+    }
+
+
+def _redaction_block(config: RunConfig) -> dict[str, Any]:
+    return {
+        "token_placeholder": TOKEN_PLACEHOLDER,
+        "header_mask": HEADER_MASK,
+        "secret_headers": sorted(config.secret_headers),
+    }
+
+
+def build(session: ConformanceSession) -> dict[str, Any]:
+    """The report.json dictionary of a finished session, waivers applied and secrets replaced."""
+    config = session.config
+    secret = {name.lower() for name in config.secret_headers}
+    seen: set[str] = set()
+    requirements = [_requirement(run, record, secret, seen) for run in session.runs for record in run.ledger]
+    waivers = apply_waivers(requirements, config.waivers, session.started.date())
+    report: dict[str, Any] = {
+        **_run_header(session),
         "requests": session.requests_sent(),
-        "settings": {
-            "max_examples": config.max_examples,
-            "max_requests": config.max_requests,
-            "max_time": config.max_time,
-            "rate_limit": config.rate_limit,
-            "request_timeout": config.timeout,
-            "allow_unsafe_methods": session.allow_unsafe_methods,
-            "allow_partial": config.allow_partial,
-            "insecure": config.insecure,
-            "ca_bundle": config.ca_bundle,
-            "max_response_bytes": config.max_response_bytes,
-            "embedded_faults": list(config.embedded_faults),
-            "embedded_variants": list(config.embedded_variants),
-            "embedded_records": config.embedded_records,
-            "embedded_churn": config.embedded_churn,
-        },
-        "redaction": {
-            "token_placeholder": TOKEN_PLACEHOLDER,
-            "header_mask": HEADER_MASK,
-            "secret_headers": sorted(config.secret_headers),
-        },
+        "settings": _settings(session),
+        "redaction": _redaction_block(config),
         "counts": counts(requirements),
         "apis": [_api(session, run, requirements) for run in session.runs],
         "requirements": requirements,
@@ -519,7 +536,6 @@ def crash_report(session: ConformanceSession, error: BaseException) -> dict[str,
     configuration, the contracts, the traffic counts), never from the ledger or the code that failed."""
     config = session.config
     failure = one_line(f"the report could not be built: {type(error).__name__}: {error}", 300)
-    finished = session.finished or datetime.now(UTC)
     apis = []
     for run in session.runs:
         traffic = run.session.traffic
@@ -543,40 +559,10 @@ def crash_report(session: ConformanceSession, error: BaseException) -> dict[str,
             }
         )
     report: dict[str, Any] = {
-        "format": REPORT_FORMAT,
-        "tool": {
-            "name": "apiconform",
-            "version": __version__,
-            "schemathesis": version("schemathesis"),
-            "hypothesis": version("hypothesis"),
-            "python": platform.python_version(),
-        },
-        "target": {
-            "embedded_reference_server": session.embedded,
-            "base_urls": {run.contract.api: run.base_url for run in session.runs},
-        },
-        "seed": config.seed,
-        "started": session.started.isoformat(),
-        "finished": finished.isoformat(),
-        "duration_seconds": round(max(0.0, (finished - session.started).total_seconds()), 3),
+        **_run_header(session),
         "requests": sum(api["requests"] for api in apis),
-        # The settings that shape the traffic, as `build` writes them (those the schema requires, at least).
-        "settings": {
-            "max_examples": config.max_examples,
-            "max_requests": config.max_requests,
-            "max_time": config.max_time,
-            "rate_limit": config.rate_limit,
-            "request_timeout": config.timeout,
-            "allow_unsafe_methods": session.allow_unsafe_methods,
-            "embedded_faults": list(config.embedded_faults),
-            "embedded_records": config.embedded_records,
-            "embedded_churn": config.embedded_churn,
-        },
-        "redaction": {
-            "token_placeholder": TOKEN_PLACEHOLDER,
-            "header_mask": HEADER_MASK,
-            "secret_headers": sorted(config.secret_headers),
-        },
+        "settings": _settings(session),
+        "redaction": _redaction_block(config),
         "counts": counts([]),
         "apis": apis,
         "requirements": [],
