@@ -125,8 +125,18 @@ def test_a_passing_first_try_costs_no_probe_and_may_reuse() -> None:
         (False, ["fail", "pass"], ["s0", "s0"], "fail"),  # failed on its own requests: not repeated, counts
         (False, ["fail", "pass"], ["s1", "s1"], "inconclusive"),  # the data moved since the last probe
         (True, ["fail", "fail"], ["s0", "s1"], "inconclusive"),  # the data moved during the fresh try
+        (True, ["fail", "pass"], ["s0", "s1"], "pass"),  # the fresh try held, data moving or not
+        (False, ["fail", "pass"], ["s0", "s1"], "inconclusive"),  # its own failure, with the data moving
     ],
-    ids=["confirmed", "explained-by-reuse", "not-repeated", "moved-before", "moved-during"],
+    ids=[
+        "confirmed",
+        "explained-by-reuse",
+        "not-repeated",
+        "moved-before",
+        "moved-during",
+        "explained-while-moving",
+        "own-while-moving",
+    ],
 )
 def test_a_failure_is_judged_on_a_fresh_try_between_two_probes(reuses, outcomes, fingerprints, expected) -> None:
     run = FakeRun(list(fingerprints), last_probe="s0")
@@ -141,6 +151,22 @@ def test_a_failure_of_a_requirement_that_failed_already_is_not_confirmed_again()
     run = FakeRun([], failed_already={"REQ-A"}, last_probe="s0")
     assert verdicts(confirmed(run, attempt_of(run, ["fail"], reuses=True))) == ["fail"]  # type: ignore[arg-type]
     assert run.tries == [True], "no second try and no probe: the verdict is fail already"
+
+
+def test_an_attempt_whose_identical_requests_disagreed_is_tried_again_fresh() -> None:
+    """Records written between two identical requests leave an example unjudged (inconclusive): it is tried
+    again, fresh, for a moment when the data holds still, and a settled try stands."""
+    run = FakeRun(["s0"])
+    tries = iter([[JUDGE.inconclusive("moved")], [JUDGE.inconclusive("moved")], [JUDGE.passed()]])
+
+    def attempt() -> list[Observation]:
+        run.tries.append(run.reusing)
+        return next(tries)
+
+    assert verdicts(confirmed(run, attempt)) == ["pass"]  # type: ignore[arg-type]
+    assert run.tries == [True, False, False]
+    restless = FakeRun(["s0"])
+    assert verdicts(confirmed(restless, lambda: [JUDGE.inconclusive("moved")])) == ["inconclusive"]  # type: ignore[arg-type]
 
 
 def test_the_first_confirmation_takes_a_probe_before_anything_is_tried() -> None:

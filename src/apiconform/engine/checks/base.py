@@ -268,17 +268,21 @@ def explore(run: ApiRun, check: str, examples: int, plan: Plan, *, random_only: 
             raise
 
 
+# How many times an attempt whose identical requests disagreed is tried again before it counts as unjudged.
+UNSETTLED_RETRIES = 2
+
+
 def confirmed(run: ApiRun, attempt: Attempt) -> list[Observation]:
     """The attempt's observations; a failure counts only once repeated on fresh requests with the data
     standing still (DECISIONS.md D-GEN-6, D-GEN-21).
 
     The first try may reuse replies the run already holds (a large reference page, a base set), and no
     probe is sent while nothing fails. On a failure: a probe, the attempt again with every request fresh,
-    a probe. Data that moved makes the failure inconclusive; a failure on the fresh try counts. When the
-    fresh try passes, a first try that reused replies is explained by them (they were older), so the
-    fresh try's observations stand; one that did not reuse failed on its own, and counts (`not repeated`)
-    if the probe taken before it still matches. A failure of a requirement that has failed already is
-    taken as it is."""
+    a probe. When the fresh try passes, a first try that reused replies is explained by them (they were
+    older), so the fresh try's observations stand, even if the data moved meanwhile. Otherwise data that
+    moved makes the failure inconclusive, and a failure on the fresh try counts; a first try that did not
+    reuse failed on its own, and counts (`not repeated`) if the probe taken before it still matches. A
+    failure of a requirement that has failed already is taken as it is."""
     if run.last_probe is None:
         run.probe()  # the data's state before any try: what a flaky first failure is compared against
     earlier = run.last_probe
@@ -289,6 +293,15 @@ def confirmed(run: ApiRun, attempt: Attempt) -> list[Observation]:
         run.reusing = False
     reused = run.reused > 0
     failures = [observation for observation in first if observation.outcome is Outcome.FAIL]
+    for _ in range(UNSETTLED_RETRIES):
+        if failures or not any(observation.outcome is Outcome.INCONCLUSIVE for observation in first):
+            break
+        # Identical requests disagreed (records written between them): try again, fresh, for a moment when
+        # the data holds still; otherwise the requirement stays unjudged (D-GEN-13).
+        with run.spending(CONFIRMING):
+            first = attempt()
+        reused = False
+        failures = [observation for observation in first if observation.outcome is Outcome.FAIL]
     if not failures:
         return first
     if all(not failure.alternatives and run.ledger[failure.requirement].failure_count for failure in failures):
@@ -299,11 +312,14 @@ def confirmed(run: ApiRun, attempt: Attempt) -> list[Observation]:
         before = run.probe(CONFIRMING)
         second = attempt()
         after = run.probe(CONFIRMING)
+    failed_again = any(observation.outcome is Outcome.FAIL for observation in second)
+    if reused and not failed_again:
+        # The older replies the first try reused explain its failure: the fresh try held, on fresh requests,
+        # whether or not the data moved meanwhile (a pass is no less a pass for records written around it).
+        return second
     if after != before:
         return _moved(first)
-    if any(observation.outcome is Outcome.FAIL for observation in second):
-        return second
-    if reused:
+    if failed_again:
         return second
     if earlier != before:
         return _moved(first)
