@@ -154,10 +154,8 @@ def test_a_closed_pipe_ends_quietly(argv: list[str]) -> None:
 def _progress_with_ledger(judged_by_checks: int) -> runner.Progress:
     stream = io.StringIO()
     progress = runner.Progress(stream, quiet=False, live=False, colour=False)
-    records = [
-        SimpleNamespace(passes=1 if index < judged_by_checks else 0, failure_count=0, inconclusive=[], not_exercised=[])
-        for index in range(32)
-    ]
+    # A requirement something has said anything about (RequirementRecord.observed) counts as judged so far.
+    records = [SimpleNamespace(observed=index < judged_by_checks) for index in range(32)]
     fake_run = SimpleNamespace(session=SimpleNamespace(traffic=SimpleNamespace(sent=5)), ledger=records)
     progress.session = cast(ConformanceSession, SimpleNamespace(run=lambda api: fake_run))
     progress.apis = [BRM]
