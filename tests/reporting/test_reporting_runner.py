@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -37,8 +38,8 @@ def test_redacting_stream_shows_vendor_control_characters_as_escapes() -> None:
     assert target.getvalue() == "value \\x1b]0;owned\\x07 end\n\\x3a:error title=Spoofed::all good\n"
 
 
-def _progress(stream: io.StringIO, *, live: bool) -> runner.Progress:
-    progress = runner.Progress(stream, quiet=False, live=live, colour=False)
+def _progress(stream: io.StringIO, *, live: bool, clock: Callable[[], float] = lambda: 0.0) -> runner.Progress:
+    progress = runner.Progress(stream, quiet=False, live=live, colour=False, clock=clock)
     sent = {"bitgo-oes": 12, "brm-adjust-balance": 3}
     runs = {
         api: SimpleNamespace(session=SimpleNamespace(traffic=SimpleNamespace(sent=n)), ledger=[])
@@ -50,11 +51,10 @@ def _progress(stream: io.StringIO, *, live: bool) -> runner.Progress:
     return progress
 
 
-def test_live_progress_redraws_one_line_per_api_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_live_progress_redraws_one_line_per_api_in_place() -> None:
     clock = iter([100.0, 100.05, 100.5])
-    monkeypatch.setattr(runner.time, "monotonic", lambda: next(clock))
     stream = io.StringIO()
-    progress = _progress(stream, live=True)
+    progress = _progress(stream, live=True, clock=lambda: next(clock))
     progress.phase["bitgo-oes"] = "property tests"
     progress._show("bitgo-oes", force=True)
     first = stream.getvalue()

@@ -219,8 +219,18 @@ class Progress:
     when an API enters a new phase and when it is done.
     """
 
-    def __init__(self, stream: TextIO, *, quiet: bool, live: bool, colour: bool) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        quiet: bool,
+        live: bool,
+        colour: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream
+        # The redraw clock is the plugin's own, so a test can drive it without touching the process's.
+        self.clock = clock
         self.quiet = quiet
         self.live = live
         self.painter = Painter(colour)
@@ -305,7 +315,7 @@ class Progress:
         if self.quiet:
             return
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             if self.live:
                 if not force and now - self._last_draw < REDRAW_INTERVAL:
                     return
