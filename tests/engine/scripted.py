@@ -7,6 +7,7 @@ from typing import Any
 from apiconform import contract
 from apiconform.engine.config import RunConfig
 from apiconform.engine.session import ConformanceSession
+from tests.loopback import InThread
 
 BRM = "brm-adjust-balance"
 OES = "bitgo-oes"
@@ -33,7 +34,6 @@ class Scripted:
 
     def __init__(self, answer: Any) -> None:
         import http.server
-        import threading
 
         scripted = self
 
@@ -52,16 +52,13 @@ class Scripted:
                 pass
 
         self.seen: list[str] = []
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.served = InThread(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler))
 
     def url(self, path: str = "") -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        return f"http://127.0.0.1:{self.served.port}{path}"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.served.stop()
 
 
 def brm_base(server: Scripted) -> str:

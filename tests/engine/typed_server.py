@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import InThread
 
 SPEC = Path(__file__).resolve().parents[1] / "data" / "typed-list" / "typed-list.openapi.yaml"
 BASE_PATH = "/v1"  # the spec's server path
@@ -69,8 +70,7 @@ class TypedServer:
         if unknown:
             raise ValueError(f"unknown typed-server faults {sorted(unknown)}; valid: {', '.join(FAULTS)}")
         self.records = things()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._served: InThread | None = None
 
     def __enter__(self) -> TypedServer:
         owner = self
@@ -78,23 +78,17 @@ class TypedServer:
         class Handler(_Handler):
             server_owner = owner
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._served = InThread(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        if self._served is not None:
+            self._served.stop()
 
     @property
     def base_url(self) -> str:
-        assert self._httpd is not None
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}{BASE_PATH}"
+        assert self._served is not None
+        return f"http://127.0.0.1:{self._served.port}{BASE_PATH}"
 
     # --- the list -----------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from apiconform.server import ReferenceServer
+from tests.loopback import InThread
 
 BEHAVIOURS = (
     "proxy",  # pass everything on unchanged
@@ -115,8 +116,7 @@ class HostileServer:
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._count = 0
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._served: InThread | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -130,25 +130,20 @@ class HostileServer:
         if self.tls is not None:
             # The handshake happens in the connection's own thread, on first read.
             httpd.socket = self.tls.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._served = InThread(httpd)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        if self._served is not None:
+            self._served.stop()
 
     # --- what a test needs -----------------------------------------------------------------------
 
     @property
     def port(self) -> int:
-        assert self._httpd is not None
-        return int(self._httpd.server_address[1])
+        assert self._served is not None
+        return self._served.port
 
     @property
     def origin(self) -> str:

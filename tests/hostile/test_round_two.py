@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import re
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import pytest
 from apiconform.cli import main
 from apiconform.server import ReferenceServer
 from tests.engine.scripted import TEST_SERVER_RATE
+from tests.loopback import InThread
 
 from .conftest import BRM, TIGHT, Outcome, no_traceback
 
@@ -85,17 +85,13 @@ class SpoilingProxy:
                 self.end_headers()
                 self.wfile.write(answer.body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+        self.served = InThread(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
 
     def base_url(self, api: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}" + urlsplit(self.upstream.api_base_url(api)).path
+        return f"http://127.0.0.1:{self.served.port}" + urlsplit(self.upstream.api_base_url(api)).path
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.served.stop()
 
 
 @pytest.fixture(scope="module")
