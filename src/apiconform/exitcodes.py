@@ -11,6 +11,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad input or configuration: one line on standard error
     UNTESTABLE = 3  # the target could not be tested (unreachable, rejects every request, not the API)
     SUITE_ERROR = 4  # the suite itself failed: a crash in a check, a report it could not write
+    SIGHUP = 129  # a closed terminal or SSH session
     SIGINT = 130  # interrupted: 128 + the signal, as a shell reports it
     CLOSED_STDOUT = 141  # 128 + SIGPIPE: the reader of standard output went away
     SIGTERM = 143

@@ -1,8 +1,8 @@
 """A run ends cleanly however it ends (issue 12, items 2 and 3).
 
 - Every argument and file is checked before the first request: exit 2 and one line.
-- SIGINT, SIGTERM and a closed stdout stop sending and write reports whose verdict is `interrupted`
-  (exit 130, 143, 141), remove the temporary folders and leave reports/latest alone.
+- SIGINT, SIGTERM, SIGHUP and a closed stdout stop sending and write reports whose verdict is
+  `interrupted` (exit 130, 143, 129, 141), remove the temporary folders and leave reports/latest alone.
 - Reports are written atomically; a failed write is one line and exit 4.
 - Default report folders never collide; a reused --report-dir is emptied of apiconform's own files only.
 - --max-time counts from start-up and the run ends within 2 s of it.
@@ -412,7 +412,7 @@ def _check_interrupted(tmp_path: Path, cause: str, code: int) -> dict[str, Any]:
     return report
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_signal_stops_the_run_and_its_reports_say_interrupted(signum, code, tmp_path):
     child = _start_paced_run(tmp_path)
     child.wait_for("scenario checks")  # the first phase: most requirements are still to be judged

@@ -1,4 +1,4 @@
-"""Ending a run cleanly: SIGINT, SIGTERM and a closed standard output stop it as `interrupted`, with reports."""
+"""Ending a run cleanly: SIGINT, SIGTERM, SIGHUP and a closed standard output stop it as `interrupted`, with reports."""
 
 from __future__ import annotations
 
@@ -13,12 +13,20 @@ from typing import Any
 
 from apiconform.exitcodes import ExitCode
 
+# The signals that end a run as interrupted. SIGHUP comes when the terminal or SSH session that started
+# the run goes away; its default action would end the process without reports and leave the temporary
+# folder behind. (Windows has no SIGHUP.)
+STOPPING_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
 
 class Interruption:
-    """Turns SIGINT, SIGTERM and a closed stdout into one KeyboardInterrupt in the main thread.
+    """Turns SIGINT, SIGTERM, SIGHUP and a closed stdout into one KeyboardInterrupt in the main thread.
 
     What stopped the run is kept (`cause`: a name and the exit code it gives: 130 for SIGINT, 143 for
-    SIGTERM, 141 for a closed stdout, as a shell reports SIGPIPE). At once every API stops sending;
+    SIGTERM, 129 for SIGHUP (a closed terminal or SSH session), 141 for a closed stdout, as a shell
+    reports SIGPIPE). At once every API stops sending;
     pytest then ends the session, and the plugin writes reports whose verdict is `interrupted`.
     A second signal while the reports are written is ignored, so they are not cut short.
     """
@@ -40,7 +48,7 @@ class Interruption:
         if self.installed or threading.current_thread() is not threading.main_thread():
             return False
         self.cause, self._raised, self._settled = None, False, False
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOPPING_SIGNALS:
             self._saved[signum] = signal.signal(signum, self._on_signal)
         self.installed = True
         if watch_stdout:

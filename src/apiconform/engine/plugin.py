@@ -175,7 +175,7 @@ class ConformancePlugin:
             self.interruption.stop(self.interruption.cause or ("SIGINT", ExitCode.SIGINT))
         self.write_reports()
         if self.sets_exit_status and self.exit_code is not None:
-            # Both doors exit alike: pytest's exit status becomes the run's (0, 1, 3, 4, 130, 141, 143).
+            # Both doors exit alike: pytest's exit status becomes the run's (0, 1, 3, 4, 129, 130, 141, 143).
             session.exitstatus = self.exit_code
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -388,7 +388,7 @@ def run(
     live = bool(getattr(stream, "isatty", lambda: False)()) and not verbose
     interruption = Interruption()
     with ExitStack() as cleanup:
-        # SIGINT, SIGTERM and a closed stdout end the run as interrupted, with reports (engine/interruption.py).
+        # SIGINT, SIGTERM, SIGHUP and a closed stdout end the run as interrupted, with reports (engine/interruption.py).
         if interruption.install():
             cleanup.callback(interruption.uninstall)
         # The embedded server's thread may parse source (a traceback's carets) while Hypothesis or pytest
