@@ -406,7 +406,8 @@ def check_limits(get: Callable[..., Any]) -> None:
 
 # A bearer token as RFC 6750 writes it (b64token), so it can travel in a header as it is and never
 # needs quoting or escaping in an error message (an escaped secret would slip past the redaction).
-_BEARER_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
+# Matched whole (`fullmatch`): `$` also matches before a final newline, so a token ending in one passed.
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 # Every occurrence of the token is replaced in what the run writes; a shorter one would also match the
 # reports' own words ("test" in "untestable") and could not be told apart from them.
@@ -464,7 +465,7 @@ class TokenFileWarning(UserWarning):
 
 def checked_token(token: str | None, source: str) -> str | None:
     # Never show the value: it is a secret, however malformed.
-    if token is not None and not _BEARER_TOKEN.match(token):
+    if token is not None and not _BEARER_TOKEN.fullmatch(token):
         raise ConfigurationError(
             f"{source}: the token holds characters a bearer token cannot (spaces, control or non-ASCII)"
         )
@@ -476,13 +477,13 @@ def checked_token(token: str | None, source: str) -> str | None:
     return token
 
 
-# An HTTP header name (an RFC 9110 token).
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+# An HTTP header name (an RFC 9110 token), matched whole like the token.
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 
 
 def secret_headers(names: Sequence[str]) -> tuple[str, ...]:
     for name in names:
-        if not _HEADER_NAME.match(name):
+        if not _HEADER_NAME.fullmatch(name):
             raise ConfigurationError(f"--secret-header {name!r}: not an HTTP header name")
     return tuple(dict.fromkeys(names))
 

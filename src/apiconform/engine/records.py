@@ -27,7 +27,7 @@ class _Missing:
 
 MISSING = _Missing()
 
-_DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -82,7 +82,7 @@ def parse_instant(value: Any) -> datetime | None:
 
 
 def parse_decimal(value: Any) -> Decimal | None:
-    if not isinstance(value, str) or not _DECIMAL.match(value):
+    if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
         return None
     try:
         return Decimal(value)

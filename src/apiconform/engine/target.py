@@ -81,12 +81,12 @@ class Exchange:
         value = self.query.get(param)
         if value is None or value == "" or param in self.invalid_params:
             return None
-        if value_format == "uuid" and not all(_UUID.match(part) for part in value.split(",")):
+        if value_format == "uuid" and not all(_UUID.fullmatch(part) for part in value.split(",")):
             return None
         return value
 
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 # What the property tests' requests are counted under in a RequestPlan.

@@ -186,13 +186,14 @@ def _scalar(value: Any) -> bool:
 
 # Written in offsets other than the records' own, to catch text comparison of date-times.
 OFFSETS = (UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8)))
-_DATE_TIME_STYLE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
+# Matched whole (`$` would match before a final newline too), in ASCII digits (`\d` takes any script's).
+_DATE_TIME_STYLE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", re.ASCII)
 
 
 def spelled_like(example: str | None, instant: datetime) -> str | None:
     """`instant` written in the style of the document's example date-time (its fraction digits, and `Z` or
     its offset): `2020-01-01T12:00:27.000Z` makes `2024-03-05T10:00:00.000Z`. None without such an example."""
-    match = _DATE_TIME_STYLE.match(example or "")
+    match = _DATE_TIME_STYLE.fullmatch(example or "")
     if match is None:
         return None
     digits, zone = match.group(1) or "", match.group(2)

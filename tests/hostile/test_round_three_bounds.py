@@ -1,0 +1,125 @@
+"""A hostile spec and a hostile vendor, round three (issue 22): bounds on what a spec may set, every
+composed URL checked, strict validation, and long integers that cost no CPU.
+
+Most cases are in-process and cheap: the configuration functions, `apiconform run` refused before
+anything is sent, the guarded session against a loopback server, the JSON parse hook.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from apiconform import contract
+from apiconform.cli import main
+from apiconform.engine import config as engine_config
+from apiconform.engine.checks.filtering import spelled_like
+from apiconform.engine.records import parse_decimal
+from apiconform.reporting.waivers import WaiverError, load_waivers
+
+BRM_FOLDER = "brm-tmf654"
+
+
+def _spec_copy(tmp_path: Path, change: Any) -> Path:
+    """The BRM spec, catalog and sources copied to `tmp_path/spec/`; `change(x_apiconform)` edits its block."""
+    target = tmp_path / "spec"
+    shutil.copytree(contract.specs_dir() / BRM_FOLDER, target)
+    (spec_path,) = target.glob("*.openapi.yaml")
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    change(spec["x-apiconform"])
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return spec_path
+
+
+def _one_line_error(captured: Any, says: str) -> None:
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("apiconform: error: ") and says in lines[0], captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+# --- item 17: `$` before a final newline -------------------------------------------------------------------
+
+
+def test_an_api_name_ending_in_a_newline_is_one_line_and_exit_2(tmp_path, capsys):
+    """`api: "brmx\\n"` passed the schema's `^[a-z0-9-]+$` (Python's `$` matches before a final newline)
+    and ran, or ended in INTERNALERROR making a report folder whose name holds the newline."""
+    spec_path = _spec_copy(tmp_path, lambda block: block.update(api="brmx\n"))
+    catalog_path = spec_path.parent / "requirements.yaml"
+    catalog = yaml.safe_load(catalog_path.read_text(encoding="utf-8"))
+    catalog_path.write_text(yaml.safe_dump({**catalog, "api": "brmx\n"}, sort_keys=False), encoding="utf-8")
+    code = main(["run", "--spec", str(spec_path), "--report-dir", str(tmp_path / "r"), "--max-requests", "1"])
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    _one_line_error(captured, "api: 'brmx\\n' does not match")
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_token_or_secret_header_ending_in_a_newline_is_refused():
+    with pytest.raises(engine_config.ConfigurationError, match="characters a bearer token cannot"):
+        engine_config.checked_token("SeCrEtToKeN-abc123/XYZ+q==\n", "$APICONFORM_TOKEN")
+    with pytest.raises(engine_config.ConfigurationError, match="not an HTTP header name"):
+        engine_config.secret_headers(["X-Api-Key\n"])
+
+
+def test_values_read_from_a_vendor_or_a_spec_are_matched_whole():
+    assert parse_decimal("12.50") is not None and parse_decimal("12.50\n") is None
+    instant = datetime(2024, 3, 5, 10, tzinfo=UTC)
+    assert spelled_like("2020-01-01T12:00:27.000Z", instant) == "2024-03-05T10:00:00.000Z"
+    assert spelled_like("2020-01-01T12:00:27.000Z\n", instant) is None
+    assert spelled_like("２０２０-01-01T12:00:27Z", instant) is None  # full-width digits are no date-time
+
+
+def test_a_waiver_id_ending_in_a_newline_is_refused(tmp_path):
+    path = tmp_path / "waivers.yaml"
+    path.write_text(
+        '- requirement: "BRM-PAGE-OFFSET\\n"\n  reason: vendor fix due\n  ticket: T-1\n  expires: 2099-01-01\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(WaiverError):
+        load_waivers(str(path))
+
+
+def _patterns(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+        return own + [pattern for value in node.values() for pattern in _patterns(value)]
+    if isinstance(node, list):
+        return [pattern for value in node for pattern in _patterns(value)]
+    return []
+
+
+SCHEMAS = [
+    contract.specs_dir() / "schemas" / "catalog.schema.yaml",
+    contract.specs_dir() / "schemas" / "x-apiconform.schema.yaml",
+    Path(engine_config.__file__).parents[1] / "reporting" / "report.schema.json",
+    Path(engine_config.__file__).parents[1] / "reporting" / "waivers.schema.json",
+]
+# A value each pattern of the schemas admits (the first one it matches is used).
+SAMPLES = ("brm", "BRM-PAGE-1", "scope_filter", "enterprise-id", "0" * 64, "/id", "sources/a.txt", "curl x")
+
+
+@pytest.mark.parametrize("schema", SCHEMAS, ids=lambda path: path.name)
+def test_schema_patterns_read_a_final_newline_as_ecma_262_does(schema):
+    """jsonschema matches `pattern` with Python's `re.search`, whose `$` also matches before a final
+    newline; ECMA-262's (the JSON Schema meaning) does not. Every pattern must give the same answer
+    for a value followed by a newline in both readings (Python's `\\Z` is ECMA's `$`)."""
+    loaded = (
+        json.loads(schema.read_text(encoding="utf-8"))
+        if schema.suffix == ".json"
+        else yaml.safe_load(schema.read_text(encoding="utf-8"))
+    )
+    patterns = _patterns(loaded)
+    assert patterns
+    for pattern in patterns:
+        sample = next((value for value in SAMPLES if re.search(pattern, value)), None)
+        assert sample is not None, f"add a value {pattern!r} admits to SAMPLES"
+        ecma = re.sub(r"(?<!\\)\$", r"\\Z", pattern)
+        python_says = re.search(pattern, sample + "\n") is not None
+        assert python_says == (re.search(ecma, sample + "\n") is not None), (pattern, sample)
