@@ -21,19 +21,23 @@ from apiconform import contract
 from apiconform.cli import main
 from apiconform.engine import config as engine_config
 from apiconform.engine.checks.filtering import spelled_like
+from apiconform.engine.http import GuardedSession, Politeness, RefusedRequest
 from apiconform.engine.records import parse_decimal
 from apiconform.reporting.waivers import WaiverError, load_waivers
+from tests.engine.scripted import Scripted
 
+BRM = "brm-adjust-balance"
+OES = "bitgo-oes"
 BRM_FOLDER = "brm-tmf654"
 
 
 def _spec_copy(tmp_path: Path, change: Any) -> Path:
-    """The BRM spec, catalog and sources copied to `tmp_path/spec/`; `change(x_apiconform)` edits its block."""
+    """The BRM spec, catalog and sources copied to `tmp_path/spec/`; `change(spec)` edits the spec."""
     target = tmp_path / "spec"
     shutil.copytree(contract.specs_dir() / BRM_FOLDER, target)
     (spec_path,) = target.glob("*.openapi.yaml")
     spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
-    change(spec["x-apiconform"])
+    change(spec)
     spec_path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     return spec_path
 
@@ -50,7 +54,7 @@ def _one_line_error(captured: Any, says: str) -> None:
 def test_an_api_name_ending_in_a_newline_is_one_line_and_exit_2(tmp_path, capsys):
     """`api: "brmx\\n"` passed the schema's `^[a-z0-9-]+$` (Python's `$` matches before a final newline)
     and ran, or ended in INTERNALERROR making a report folder whose name holds the newline."""
-    spec_path = _spec_copy(tmp_path, lambda block: block.update(api="brmx\n"))
+    spec_path = _spec_copy(tmp_path, lambda spec: spec["x-apiconform"].update(api="brmx\n"))
     catalog_path = spec_path.parent / "requirements.yaml"
     catalog = yaml.safe_load(catalog_path.read_text(encoding="utf-8"))
     catalog_path.write_text(yaml.safe_dump({**catalog, "api": "brmx\n"}, sort_keys=False), encoding="utf-8")
@@ -123,3 +127,73 @@ def test_schema_patterns_read_a_final_newline_as_ecma_262_does(schema):
         ecma = re.sub(r"(?<!\\)\$", r"\\Z", pattern)
         python_says = re.search(pattern, sample + "\n") is not None
         assert python_says == (re.search(ecma, sample + "\n") is not None), (pattern, sample)
+
+
+# --- item 8: every composed URL is checked ----------------------------------------------------------------
+
+
+def _ok(path: str) -> tuple[int, dict[str, str], bytes]:
+    return 200, {"Content-Type": "application/json"}, b"[]"
+
+
+def test_a_spec_server_path_that_makes_another_host_is_refused_before_anything_is_sent(tmp_path):
+    """`--api all --base-url http://127.0.0.1:18000` with a spec whose server URL is `@127.0.0.2:9/brm` made
+    `http://127.0.0.1:18000@127.0.0.2:9/brm`: 127.0.0.2 got the preflight, with the target's host:port
+    as Basic credentials."""
+
+    def elsewhere(spec: dict[str, Any]) -> None:
+        spec["servers"] = [{"url": "@127.0.0.2:9/brm"}]
+
+    hostile = contract.load_spec(_spec_copy(tmp_path, elsewhere))
+    contracts = {hostile.api: hostile, OES: contract.load(OES)}
+    with pytest.raises(engine_config.ConfigurationError) as raised:
+        engine_config.resolve_base_urls(contracts, ["http://127.0.0.1:18000"])
+    message = str(raised.value)
+    assert "\n" not in message and "user info" in message and f"the spec of {BRM}" in message, message
+
+    def off_origin(spec: dict[str, Any]) -> None:
+        spec["servers"] = [{"url": "/"}]
+        spec["paths"] = {"@127.0.0.2:9" + path: item for path, item in spec["paths"].items()}
+
+    hostile = contract.load_spec(_spec_copy(tmp_path / "paths", off_origin))
+    with pytest.raises(engine_config.ConfigurationError, match="made from it holds user info"):
+        engine_config.resolve_base_urls({hostile.api: hostile}, ["http://127.0.0.1:18000"])
+
+
+def test_the_guarded_session_refuses_user_info_even_on_the_target_host():
+    """requests turns `http://user:pass@host/` into Basic credentials: no URL with user info is sent."""
+    server = Scripted(_ok)
+    try:
+        target = f"127.0.0.1:{server.served.port}"
+        session = GuardedSession(f"http://{target}/brm", Politeness())
+        with pytest.raises(RefusedRequest, match="user info"):
+            session.get(f"http://{target}@{target}/brm/adjustBalance")
+        with pytest.raises(ValueError, match="user info"):
+            GuardedSession(f"http://127.0.0.1:1@{target}/brm", Politeness())
+        assert server.seen == [] and session.traffic.sent == 0
+    finally:
+        server.close()
+
+
+# --- item 16 (command line): odd characters in --base-url ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("base_url", "says"),
+    [
+        ("http://127.0.0.1:\t9/brm", "control character or a non-ASCII character in its host or port"),
+        ("http://127.0.0.1\t:9/brm", "control character or a non-ASCII character in its host or port"),
+        ("http://127.0.0.1:\uff19/brm", "non-ASCII character in its host or port"),
+        ("http://\uff11\uff12\uff17.0.0.1:9/brm", "non-ASCII character in its host or port"),
+        ("http://127.0.0.1:9/br\x01m", "spaces, control or non-ASCII characters"),
+        ("http://127.0.0.1:9/br\tm", "spaces, control or non-ASCII characters"),
+        ("http://127.0.0.1:9/b\u00e4r", "spaces, control or non-ASCII characters"),
+    ],
+    ids=["tab-in-port", "tab-after-host", "full-width-port", "full-width-host", "control", "tab-in-path", "umlaut"],
+)
+def test_a_base_url_with_odd_characters_is_one_line_and_exit_2(base_url, says, tmp_path, capsys):
+    code = main(["run", "--api", BRM, "--base-url", base_url, "--report-dir", str(tmp_path / "r")])
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    _one_line_error(captured, says)
+    assert not (tmp_path / "r").exists()

@@ -24,10 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import urllib3.util
-
 from apiconform import contract
-from apiconform.engine.http import DEFAULT_MAX_BODY
+from apiconform.engine.http import DEFAULT_MAX_BODY, composed_url_problem, url_problem
 
 if TYPE_CHECKING:
     from apiconform.reporting.waivers import Waiver
@@ -492,9 +490,12 @@ def secret_headers(names: Sequence[str]) -> tuple[str, ...]:
 
 
 def resolve_base_urls(contracts: Mapping[str, contract.Contract], values: list[str]) -> dict[str, str]:
-    """`--base-url URL` (one API: its base; `all`: the root every documented path hangs off) or `API=URL`."""
+    """`--base-url URL` (one API: its base; `all`: the root every documented path hangs off) or `API=URL`.
+
+    Every URL made from a given one and a spec's paths is checked as the given one is (see composed_urls)."""
     apis = list(contracts)
     urls: dict[str, str] = {}
+    named: dict[str, str] = {}  # the URL the user gave for each API, before a spec's path is added
     plain = [value for value in values if "=" not in value.split("://")[0]]
     for value in values:
         head = value.split("://")[0]
@@ -502,7 +503,7 @@ def resolve_base_urls(contracts: Mapping[str, contract.Contract], values: list[s
             api, url = value.split("=", 1)
             if api not in contracts:
                 raise ConfigurationError(f"--base-url {value}: {api!r} is not an API this run tests")
-            urls[api] = check_base_url(url, api)
+            urls[api] = named[api] = check_base_url(url, api)
     if len(plain) > 1:
         raise ConfigurationError("--base-url given more than once without API=; use API=URL for each API")
     if plain:
@@ -513,10 +514,31 @@ def resolve_base_urls(contracts: Mapping[str, contract.Contract], values: list[s
             for api in apis:
                 documented = contracts[api].server_path
                 urls.setdefault(api, url if url.endswith(documented) else url + documented)
+        for api in apis:
+            named.setdefault(api, url)
     missing = [api for api in apis if api not in urls]
     if urls and missing:
         raise ConfigurationError(f"no --base-url for {', '.join(missing)}")
+    for api, base_url in urls.items():
+        check_composed_urls(contracts[api], base_url, named[api], "--base-url")
     return urls
+
+
+def check_composed_urls(loaded: contract.Contract, base_url: str, named: str, given_by: str) -> None:
+    """The API's base URL and the URL of each of its operations, made from the URL the user `named` and
+    the paths of a spec, must be URLs the run may send to, on the origin the user named: a spec that
+    writes its server as `@host:port/...` would otherwise make `http://target@host:port/...`, another
+    host, which gets the token (and, from requests, the target's host:port as Basic credentials)."""
+    made = [("its base URL", base_url)]
+    paths = [str(path) for path in loaded.openapi.get("paths") or {}]
+    made += [(f"the path {path[:80]!r}", base_url.rstrip("/") + path) for path in paths]
+    for what, url in made:
+        problem = composed_url_problem(url, named)
+        if problem is not None:
+            raise ConfigurationError(
+                f"{given_by} with the spec of {loaded.api}: {what} made from it {problem}; a spec's server "
+                "URL and paths must only add a path to the URL you give"
+            )
 
 
 def check_base_url(url: str, api: str | None) -> str:
@@ -524,32 +546,22 @@ def check_base_url(url: str, api: str | None) -> str:
     where = f"--base-url for {api}" if api else "--base-url"
     if url != url.strip():
         raise ConfigurationError(f"{where}: {url!r} has spaces around it")
-    scheme = url.split("://")[0].lower() if "://" in url else ""
-    if scheme not in ("http", "https") or not url.split("://", 1)[1].strip("/"):
-        raise ConfigurationError(f"{where}: {url!r} is not an http(s) URL")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a port that is not a number)
-    except ValueError as exc:
-        raise ConfigurationError(f"{where}: {url!r} is not a valid URL ({exc})") from None
-    if "@" in parts.netloc or "@" in url.split("://", 1)[1].split("/", 1)[0]:
-        # Never echo it: user info may hold a password.
-        raise ConfigurationError(f"{where}: the URL holds user info (user@ or user:password@); give a token instead")
-    # The origin pin and the loopback test read the URL with urllib's parser, the connection with
-    # urllib3's: a URL they read differently (`http://127.0.0.1:1\\@evil.example/`) could send the token
-    # to a host the checks never saw. Both must agree, or the URL is refused.
-    connected = urllib3.util.parse_url(url)
-    if "\\" in url or (connected.scheme, (connected.host or "").strip("[]").lower(), connected.port) != (
-        parts.scheme.lower(),
-        parts.hostname,
-        parts.port,
-    ):
+    # Scheme, user info, the characters of the host and port, and that urllib's parser (the origin pin,
+    # the loopback test) and urllib3's (the connection) read the same origin: a URL they read differently
+    # (`http://127.0.0.1:1\\@evil.example/`) could send the token to a host the checks never saw.
+    problem = url_problem(url)
+    if problem is not None:
+        # Never echo a URL with user info: it may hold a password.
+        shown = "the URL" if "@" in url else repr(url)
+        advice = "; give a token instead" if "user info" in problem else ""
+        raise ConfigurationError(f"{where}: {shown} {problem}{advice}")
+    if "\\" in url:
         raise ConfigurationError(f"{where}: {url!r} is read differently by different URL parsers; write it plainly")
+    parts = urlsplit(url)
     problems = [
         ("a query (?...)", bool(parts.query) or url.endswith("?")),
         ("a fragment (#...)", bool(parts.fragment) or "#" in url),
-        ("no host", not parts.hostname),
-        ("spaces", any(char.isspace() for char in url)),
+        ("spaces, control or non-ASCII characters (percent-encode them)", not all("!" <= char <= "~" for char in url)),
     ]
     found = [what for what, present in problems if present]
     if found:

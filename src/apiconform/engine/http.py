@@ -22,6 +22,7 @@ import contextlib
 import heapq
 import http.client
 import itertools
+import re
 import socket
 import ssl
 import threading
@@ -170,6 +171,46 @@ def origin_text(url: str) -> str:
     return f"{scheme}://{host}:{port}"
 
 
+def url_problem(url: str) -> str | None:
+    """Why the run may not send to `url`, in words that follow "the URL" (None when it may).
+
+    The origin part (`scheme://host:port`) decides where a request goes and what requests takes from
+    it: it must be http or https, printable ASCII, hold no user info (requests would send it as Basic
+    credentials, and `http://target@elsewhere/` is elsewhere), and be read alike by urllib's parser
+    (the origin pin) and urllib3's (the connection). The URL is never quoted: user info may be a password.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme.lower() not in ("http", "https"):
+        return "is not an http(s) URL"
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if not authority:
+        return "has no host"
+    if not all("!" <= char <= "~" for char in authority):
+        return "has a space, a control character or a non-ASCII character in its host or port"
+    if "@" in authority:
+        return "holds user info (user@ or user:password@)"
+    try:
+        parts = urlsplit(url)
+        pinned = (parts.scheme.lower(), parts.hostname, parts.port)
+        connected = urllib3.util.parse_url(url)
+    except ValueError as exc:  # a port that is no number; urllib3's LocationParseError is a ValueError too
+        return f"is not a valid URL ({exc})"
+    if "\\" in authority or pinned != (connected.scheme, (connected.host or "").strip("[]").lower(), connected.port):
+        return "is read differently by different URL parsers; write it plainly"
+    if not parts.hostname:
+        return "has no host"
+    return None
+
+
+def composed_url_problem(url: str, named: str) -> str | None:
+    """Why the run may not send to `url`, made from the URL the user `named` and a path from a spec (None
+    when it may): it must be a URL the run may send to, on the origin the user named."""
+    problem = url_problem(url)
+    if problem is None and origin(url) != origin(named):
+        problem = f"is on {origin_text(url)}, not on {origin_text(named)}"
+    return problem
+
+
 # --- the watchdog: a total time limit per request ------------------------------------------------
 
 
@@ -306,6 +347,9 @@ class GuardedSession(requests.Session):
         pacer: Pacer | None = None,
     ):
         super().__init__()
+        problem = url_problem(base_url)
+        if problem is not None:  # the configuration checks every base URL first: this is a bug of ours
+            raise ValueError(f"a GuardedSession's base URL {problem}")
         self.origin = origin(base_url)
         self.politeness = politeness
         self.traffic = Traffic()
@@ -343,6 +387,10 @@ class GuardedSession(requests.Session):
         return error
 
     def _admit(self, method: str, url: str) -> None:
+        problem = url_problem(url)
+        if problem is not None:
+            self.traffic.refused.append(f"{method} to a URL that {problem}")
+            raise RefusedRequest(f"refused to send {method}: the URL {problem}")
         if origin(url) != self.origin:
             self.traffic.refused.append(f"{method} {url}: not the target's origin")
             raise RefusedRequest(

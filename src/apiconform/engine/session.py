@@ -24,6 +24,7 @@ from apiconform.engine.config import (
     TOKEN_SOURCES,
     ConfigurationError,
     RunConfig,
+    check_composed_urls,
     contract_of,
 )
 from apiconform.engine.http import MAX_RETRY_AFTER, BudgetExhausted, GuardedSession, Pacer, Politeness, origin
@@ -71,13 +72,19 @@ class ConformanceSession:
     def _embedded_base_url(self, loaded: contract.Contract) -> str:
         """The API's base URL on the embedded server; an API it does not implement is a configuration error."""
         path = loaded.server_path + loaded.operation_path(loaded.semantics.operation_id)
+        base_url = str(self.server.base_url) + loaded.server_path
+        try:
+            check_composed_urls(loaded, base_url, str(self.server.base_url), "the embedded reference server")
+        except ConfigurationError:
+            self.stop_server()
+            raise
         if not self.server.serves(path):
             self.stop_server()
             raise ConfigurationError(
                 f"the embedded reference server does not implement {loaded.api} (GET {path}); "
                 "test it at its own server with --base-url"
             )
-        return str(self.server.base_url) + loaded.server_path
+        return base_url
 
     def _start_embedded(self) -> Any:
         from apiconform.server import ReferenceServer
