@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,9 @@ from apiconform import contract
 from apiconform.cli import main
 from apiconform.engine import config as engine_config
 from apiconform.engine.checks.filtering import spelled_like
-from apiconform.engine.http import GuardedSession, Politeness, RefusedRequest
+from apiconform.engine.http import GuardedSession, Politeness, RateLimited, RefusedRequest
 from apiconform.engine.records import parse_decimal
+from apiconform.engine.session import ConformanceSession
 from apiconform.reporting.waivers import WaiverError, load_waivers
 from tests.engine.scripted import Scripted
 
@@ -197,3 +199,68 @@ def test_a_base_url_with_odd_characters_is_one_line_and_exit_2(base_url, says, t
     assert code == 2, captured
     _one_line_error(captured, says)
     assert not (tmp_path / "r").exists()
+
+
+# --- item 13: what a spec's rate-limit may do, and how long a 429 is waited out ------------------------------
+
+BRM_AT_A_VENDOR = "https://vendor.example/brm/prepayBalanceManagement/v4"
+
+
+def _documenting(tmp_path: Path, requests: int, per_seconds: float) -> contract.Contract:
+    def rate(spec: dict[str, Any]) -> None:
+        spec["x-apiconform"]["rate-limit"] = {"requests": requests, "per-seconds": per_seconds, "source": "a spec"}
+
+    return contract.load_spec(_spec_copy(tmp_path, rate))
+
+
+def _config(loaded: contract.Contract, **options: Any) -> engine_config.RunConfig:
+    return engine_config.RunConfig(
+        apis=[loaded.api], base_urls={loaded.api: BRM_AT_A_VENDOR}, contracts={loaded.api: loaded}, **options
+    )
+
+
+def _politeness(loaded: contract.Contract, **options: Any) -> Politeness:
+    return ConformanceSession(_config(loaded, **options)).runs[0].session.politeness
+
+
+def test_a_spec_may_slow_the_default_pace_but_not_raise_it(tmp_path):
+    """10,440 requests per 60 s documented paced a run at 87 per second; a daily quota was waited out."""
+    fast = _documenting(tmp_path / "fast", 10440, 60)
+    assert _politeness(fast).rate_limit == engine_config.DEFAULT_REMOTE_RATE
+    assert _politeness(fast, rate_limit=50.0).rate_limit == 50.0  # the user may raise it
+    daily = _documenting(tmp_path / "daily", 1_000_000, 86400)
+    assert _politeness(daily).max_retry_after == 60.0  # one day's window is no wait
+
+
+def test_a_spec_rate_that_would_stall_the_run_needs_the_users_rate_limit(tmp_path, capsys):
+    """One request per 40,000 s documented: half of it stalled a run for 20,000 s per request."""
+    slow = _documenting(tmp_path, 1, 40000)
+    argv = ["run", "--spec", str(slow.spec_path), "--base-url", "http://127.0.0.1:9/brm/prepayBalanceManagement/v4"]
+    code = main([*argv, "--report-dir", str(tmp_path / "r")])
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    _one_line_error(captured, "give the pace to use with --rate-limit")
+    engine_config.check_pace(_config(slow, rate_limit=0.5))  # the user's own pace is taken
+    with pytest.raises(engine_config.ConfigurationError, match="at most 1000 requests per second"):
+        engine_config.check_pace(_config(slow, rate_limit=5000.0))
+
+
+def _throttled(retry_after: str) -> Any:
+    return lambda path: (429, {"Retry-After": retry_after, "Content-Type": "application/json"}, b"{}")
+
+
+def test_a_retry_after_past_the_ceiling_or_the_time_limit_is_not_waited_and_is_the_targets_doing():
+    """A longer Retry-After ends the API's testing at once as the target's doing (incomplete, never partial)."""
+    for retry_after, politeness in (
+        ("20", Politeness(deadline=time.monotonic() + 10.0)),  # --max-time: 10 s left
+        ("61", Politeness(max_retry_after=86400.0)),  # the ceiling, whatever the spec's window
+    ):
+        server = Scripted(_throttled(retry_after))
+        try:
+            session = GuardedSession(server.url("/brm"), politeness)
+            with pytest.raises(RateLimited, match="longer than the"):
+                session.get(server.url("/brm/adjustBalance"))
+            assert len(server.seen) == 1 and session.traffic.retries_on_429 == 0
+            assert session.traffic.cut_by_target, "the target's 429s, not the user's budget"
+        finally:
+            server.close()

@@ -35,6 +35,12 @@ DEFAULT_MAX_EXAMPLES = 30
 # share of the rate the vendor documents (x-apiconform `rate-limit`), or DEFAULT_REMOTE_RATE per second.
 DOCUMENTED_RATE_SHARE = 0.5
 DEFAULT_REMOTE_RATE = 10.0
+# A spec is data from anyone: its `rate-limit` may only slow the default pace, never raise it above
+# DEFAULT_REMOTE_RATE, and not below MIN_DOCUMENTED_PACE (one request per 10 s: the plan of 360 requests
+# takes an hour), which would stall the run; a slower vendor needs the user's own --rate-limit (D-GEN-35).
+MIN_DOCUMENTED_PACE = 0.1
+# The fastest pace a user may ask for with --rate-limit.
+MAX_RATE_LIMIT = 1000.0
 DEFAULT_MAX_REQUESTS = 4000
 # A default run plans this many requests per API: one window of the rate limit BitGo documents (360 per
 # 60 s, specs/bitgo-oes/sources/bitgo-api-overview-rate-limits.txt), so a full verdict fits in it. The
@@ -139,8 +145,9 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         {
             "type": float,
             "metavar": "RPS",
-            "help": "requests per second (default: half the rate the spec documents, or 10; on every target "
-            "but the embedded reference server)",
+            "help": f"requests per second, at most {MAX_RATE_LIMIT:g} (default: half the rate the spec documents, "
+            f"at most {DEFAULT_REMOTE_RATE:g}, or {DEFAULT_REMOTE_RATE:g}; on every target but the embedded "
+            "reference server)",
         },
     ),
     (
@@ -340,6 +347,14 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
         config.planned_requests = max_requests
     validate(config)
     return config
+
+
+def default_pace(documented: contract.RateLimit | None) -> float:
+    """Requests per second at a target the user gave no --rate-limit for: a share of the vendor's documented
+    rate, never faster than DEFAULT_REMOTE_RATE (a spec may slow the pace, not raise it)."""
+    if documented is None:
+        return DEFAULT_REMOTE_RATE
+    return min(documented.per_second * DOCUMENTED_RATE_SHARE, DEFAULT_REMOTE_RATE)
 
 
 def contract_of(run_config: RunConfig, api: str) -> contract.Contract:
@@ -664,10 +679,32 @@ def validate(run_config: RunConfig) -> None:
     ):
         if value is not None and not (math.isfinite(value) and value > 0):
             raise ConfigurationError(f"{option} must be a positive number, got {value}")
+    check_pace(run_config)
     if run_config.max_response_bytes < 1024:
         raise ConfigurationError("--max-response-size must be at least 0.001 MiB (1 KiB)")
     check_waiver_ids(run_config)
     check_report_dir(run_config.report_dir)
+
+
+def check_pace(run_config: RunConfig) -> None:
+    """--rate-limit is at most MAX_RATE_LIMIT; without it, a spec's documented rate must not pace a run at a
+    target below MIN_DOCUMENTED_PACE (a rate of one request an hour would hold it for days)."""
+    if run_config.rate_limit is not None:
+        if run_config.rate_limit > MAX_RATE_LIMIT:
+            raise ConfigurationError(
+                f"--rate-limit must be at most {MAX_RATE_LIMIT:g} requests per second, got {run_config.rate_limit:g}"
+            )
+        return
+    if not run_config.base_urls:
+        return  # the embedded reference server is not paced
+    for api in run_config.apis:
+        documented = contract_of(run_config, api).semantics.rate_limit
+        if documented is not None and default_pace(documented) < MIN_DOCUMENTED_PACE:
+            raise ConfigurationError(
+                f"the spec of {api} documents a rate limit of {documented.requests} requests per "
+                f"{documented.per_seconds:g} s: half of it is slower than {MIN_DOCUMENTED_PACE:g} requests per "
+                "second, too slow for a run; give the pace to use with --rate-limit"
+            )
 
 
 def check_waiver_ids(run_config: RunConfig) -> None:

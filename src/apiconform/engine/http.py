@@ -44,8 +44,12 @@ from urllib3.exceptions import InsecureRequestWarning
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
-# The longest Retry-After the run waits out; a longer one ends the run's requests to that target.
+# The longest Retry-After the run waits out where the spec documents no rate window; a longer one ends
+# the run's requests to that target.
 MAX_RETRY_AFTER = 30.0
+# The longest Retry-After waited out whatever the spec documents (BitGo's window is 60 s): a daily quota
+# would otherwise have the run wait hours, three times over. --max-time lowers it to the time left.
+RETRY_AFTER_CEILING = 60.0
 MAX_RETRIES_ON_429 = 3
 # The pause before retrying a 429 that names no Retry-After (doubling each time).
 DEFAULT_429_PAUSE = 1.0
@@ -110,7 +114,8 @@ class Politeness:
     max_body: int = DEFAULT_MAX_BODY  # bytes, after decompression
     allowed_methods: Collection[str] = ("GET",)
     verify: bool | str = True  # requests' `verify`: True, False (--insecure) or a CA bundle file
-    # The longest Retry-After waited out: the vendor's documented rate window, or MAX_RETRY_AFTER.
+    # The longest Retry-After waited out: the vendor's documented rate window, or MAX_RETRY_AFTER; never
+    # more than RETRY_AFTER_CEILING, nor than the time left before `deadline`.
     max_retry_after: float = MAX_RETRY_AFTER
 
 
@@ -437,28 +442,35 @@ class GuardedSession(requests.Session):
             asked = _retry_after(response.headers.get("Retry-After"))
             delay = pause if asked is None else asked
             pause *= 2
-            if attempt == MAX_RETRIES_ON_429 or delay > self.politeness.max_retry_after:
+            longest, bound = self._longest_wait()
+            if attempt == MAX_RETRIES_ON_429 or delay > longest:
                 break
-            deadline = self.politeness.deadline
-            if deadline is not None and time.monotonic() + delay >= deadline:
-                raise self._stop(
-                    BudgetExhausted("the run's time limit (--max-time) was reached while waiting out a 429 Retry-After")
-                )
             with self._lock:
                 self.traffic.retries_on_429 += 1
                 self.traffic.waited_on_429 += delay
             time.sleep(delay)  # the target asked for this pause
         asked_text = response.headers.get("Retry-After")
-        why = (
-            f"Retry-After {asked_text!r} is longer than the {self.politeness.max_retry_after:g} s the run waits"
-            if asked is not None and asked > self.politeness.max_retry_after
-            else f"after {attempt} retries"
-        )
+        if attempt == MAX_RETRIES_ON_429:
+            why = f"after {attempt} retries"
+        elif asked is not None:
+            why = f"Retry-After {asked_text!r} is longer than the {longest:.3g} s the run waits{bound}"
+        else:
+            why = f"the next pause of {delay:g} s is longer than the {longest:.3g} s the run waits{bound}"
         with self._lock:
             self.traffic.cut_by_target = self.traffic.stopped is None
         raise self._stop(
             RateLimited(f"the target kept answering 429 Too Many Requests ({why}); no more requests were sent to it")
         )
+
+    def _longest_wait(self) -> tuple[float, str]:
+        """The longest 429 pause the run takes now, and what bounds it when that is --max-time: the
+        documented window up to RETRY_AFTER_CEILING, and never past the deadline. A longer one is not
+        waited: the target's 429s end the testing of the API (incomplete, not the user's budget)."""
+        longest = min(self.politeness.max_retry_after, RETRY_AFTER_CEILING)
+        deadline = self.politeness.deadline
+        if deadline is not None and deadline - time.monotonic() < longest:
+            return max(0.0, deadline - time.monotonic()), " before its time limit (--max-time)"
+        return longest, ""
 
     def _send(self, method: str, url: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> requests.Response:
         """One request, answered and read within the time limit, or a TargetError saying why not."""

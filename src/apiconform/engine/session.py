@@ -18,16 +18,23 @@ from schemathesis.generation import GenerationMode
 from apiconform import contract
 from apiconform.engine import checks
 from apiconform.engine.config import (
-    DEFAULT_REMOTE_RATE,
-    DOCUMENTED_RATE_SHARE,
     PLANNED_REQUESTS,
     TOKEN_SOURCES,
     ConfigurationError,
     RunConfig,
     check_composed_urls,
     contract_of,
+    default_pace,
 )
-from apiconform.engine.http import MAX_RETRY_AFTER, BudgetExhausted, GuardedSession, Pacer, Politeness, origin
+from apiconform.engine.http import (
+    MAX_RETRY_AFTER,
+    RETRY_AFTER_CEILING,
+    BudgetExhausted,
+    GuardedSession,
+    Pacer,
+    Politeness,
+    origin,
+)
 from apiconform.engine.records import MISSING
 from apiconform.engine.redaction import Redactor
 from apiconform.engine.target import ApiRun, RequestPlan
@@ -118,8 +125,9 @@ class ConformanceSession:
         rate = self.config.rate_limit
         if rate is None and not self.embedded:
             # Half the vendor's documented budget: a production integration sharing the token keeps the
-            # rest. Loopback too: a proxy or tunnel there may lead to the vendor (D-GEN-20).
-            rate = documented.per_second * DOCUMENTED_RATE_SHARE if documented else DEFAULT_REMOTE_RATE
+            # rest. Loopback too: a proxy or tunnel there may lead to the vendor (D-GEN-20). A spec may
+            # only slow the default pace (D-GEN-35).
+            rate = default_pace(documented)
         politeness = Politeness(
             rate_limit=rate,
             max_requests=self.config.max_requests,
@@ -128,8 +136,11 @@ class ConformanceSession:
             max_body=self.config.max_response_bytes,
             allowed_methods=methods,
             verify=self.tls_verify(),
-            # A 429 is waited out up to one documented window (the vendor's own reset time).
-            max_retry_after=max(documented.per_seconds, MAX_RETRY_AFTER) if documented else MAX_RETRY_AFTER,
+            # A 429 is waited out up to one documented window (the vendor's own reset time), within a ceiling:
+            # a spec documenting a daily quota would otherwise have the run wait hours.
+            max_retry_after=min(max(documented.per_seconds, MAX_RETRY_AFTER), RETRY_AFTER_CEILING)
+            if documented
+            else MAX_RETRY_AFTER,
         )
         pacer = self.pacers.setdefault(origin(base_url), Pacer(rate))
         if rate is not None and (pacer.rate is None or rate < pacer.rate):
