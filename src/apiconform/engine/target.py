@@ -19,7 +19,6 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
@@ -168,27 +167,66 @@ def wire_query(url: str) -> dict[str, str]:
 # Python converts integers of at most this many digits from text (sys.get_int_max_str_digits(), a guard
 # against quadratic conversion); JSON sets no limit, so longer ones are read as `LargeInt`.
 _INT_DIGITS = 4300
-# Up to this many digits a LargeInt holds the exact value (converting costs a few hundredths of a second).
-LARGE_INT_EXACT_DIGITS = 20_000
+# What a LargeInt is as an int: the largest number Python writes as text (4300 nines), of its sign.
+_LARGE_INT_STAND_IN = 10**_INT_DIGITS - 1
+_DIGITS_REVERSED = str.maketrans("0123456789", "9876543210")
 
 
 class LargeInt(int):
-    """A JSON integer longer than Python reads from text: still an int (schemas and comparisons judge it),
-    shown by its own text, shortened. Beyond LARGE_INT_EXACT_DIGITS digits it holds a number of that
-    many digits with the same sign, beyond every bound a schema can state, not the exact value."""
+    """A JSON integer longer than Python reads from text, kept as its text and never converted: Python's
+    conversion is quadratic (20,000 digits cost 12 ms of CPU, a body of them seconds, past --max-time).
+
+    As an int it stands in for its value: the largest number Python writes as text (4300 nines), of its
+    sign, beyond every bound a schema can state, so types, minimum and maximum are judged as they would
+    be on the number itself, and json.dumps still writes something. Equality, hashing and order between
+    LargeInts go by the text, exactly (JSON writes an integer one way); no plain number equals one.
+    Shown by its own text, shortened."""
 
     text: str
 
     def __new__(cls, text: str) -> LargeInt:
-        digits = text.lstrip("+-")
-        negative = text.startswith("-")
-        if len(digits) <= LARGE_INT_EXACT_DIGITS:
-            value = int(Decimal(text))
-        else:
-            value = -(10**LARGE_INT_EXACT_DIGITS) if negative else 10**LARGE_INT_EXACT_DIGITS
-        number = super().__new__(cls, value)
+        number = super().__new__(cls, -_LARGE_INT_STAND_IN if text.startswith("-") else _LARGE_INT_STAND_IN)
         number.text = text
         return number
+
+    def _order(self) -> tuple[int, int, str]:
+        """Sorts as the numbers do: the sign, then (for a negative number, reversed) length and digits."""
+        digits = self.text.lstrip("+-")
+        if self.text.startswith("-"):
+            return (-1, -len(digits), digits.translate(_DIGITS_REVERSED))
+        return (1, len(digits), digits)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LargeInt):
+            return self.text == other.text
+        return False if isinstance(other, (int, float)) else NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(("LargeInt", self.text))
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, LargeInt):
+            return self._order() < other._order()
+        return int.__lt__(self, other)  # type: ignore[operator]
+
+    def __le__(self, other: object) -> bool:
+        if isinstance(other, LargeInt):
+            return self._order() <= other._order()
+        return int.__le__(self, other)  # type: ignore[operator]
+
+    def __gt__(self, other: object) -> bool:
+        if isinstance(other, LargeInt):
+            return self._order() > other._order()
+        return int.__gt__(self, other)  # type: ignore[operator]
+
+    def __ge__(self, other: object) -> bool:
+        if isinstance(other, LargeInt):
+            return self._order() >= other._order()
+        return int.__ge__(self, other)  # type: ignore[operator]
 
     def __repr__(self) -> str:
         digits = len(self.text.lstrip("+-"))
@@ -230,6 +268,14 @@ def _has_long_number(content: bytes) -> bool:
 
 def _parse_int(text: str) -> int:
     return int(text) if len(text) <= _INT_DIGITS else LargeInt(text)
+
+
+def parse_count(text: str) -> int | None:
+    """A count the target wrote in a header (X-Total-Count), or None when it is none a list can have: only
+    ASCII digits (`isdigit` takes any script's), and no more than Python converts (int() would raise)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > _INT_DIGITS:
+        return None
+    return int(text)
 
 
 def _parse_float(text: str) -> float:

@@ -27,7 +27,7 @@ from apiconform.engine.checks.base import (
     relation,
     response_check,
 )
-from apiconform.engine.target import ApiRun, Exchange
+from apiconform.engine.target import ApiRun, Exchange, parse_count
 from apiconform.engine.verdicts import Observation
 from apiconform.reporting.document import plural
 
@@ -111,12 +111,13 @@ def total_count_on_first_page(ctx: Context, exchange: Exchange) -> Iterator[Obse
         return
     size = exchange.present(paging.size_param)
     value = (exchange.headers.get(counts.total_header) or "").strip()
-    if size is None or not size.isdigit() or not 0 < int(size) <= honoured or not value.isdigit():
+    total = parse_count(value)
+    if size is None or not size.isdigit() or not 0 < int(size) <= honoured or total is None:
         return  # no size, or one the server may clamp; a missing or malformed header is judged elsewhere
     if len(records) > int(size):
         return  # the size bound's finding
     judge = Judge("total_count_on_first_page", counts.total_requirement)
-    total, held = int(value), len(records)
+    held = len(records)
     header = counts.total_header
     if held < int(size) and total != held:
         yield judge.failed(
@@ -601,7 +602,7 @@ def total_count_invariant(run: ApiRun) -> None:
                         expected=str(totals[0]),
                     )
                 ]
-            total = int(str(totals[0])) if str(totals[0]).isdigit() else None
+            total = parse_count(str(totals[0]))
             if total is None:
                 return [judge.failed(f"{header} is not a count: {totals[0]!r}", [first])]
             # The same total on two pages: a total computed per page would differ; on its own it corroborates.
