@@ -318,6 +318,25 @@ def test_a_body_of_long_integers_is_read_and_validated_in_milliseconds():
     assert spent < 0.5, f"{spent:.2f} s of CPU"
 
 
+def test_a_target_sending_long_integers_costs_the_run_milliseconds():
+    """The same body from a loopback target, through the engine's request, reading and response checks:
+    4.7 s of CPU before, a few hundredths now."""
+    body = ("[" + ",".join(f'{{"id": "{index}", "n": {LONG}}}' for index in range(100)) + "]").encode()
+    headers = {"Content-Type": "application/json", "X-Result-Count": "100", "X-Total-Count": "100"}
+    server = Scripted(lambda path: (200, headers, body))
+    try:
+        base_url = server.url(contract.load(BRM).server_path)
+        session = ConformanceSession(engine_config.RunConfig(apis=[BRM], base_urls={BRM: base_url}, rate_limit=1000.0))
+        run = session.runs[0]
+        started = time.process_time()
+        reply = run.get(run.semantics.paging.page(0, 100))
+        spent = time.process_time() - started
+    finally:
+        server.close()
+    assert len(reply.records(run.semantics.records_pointer) or []) == 100 and not run.ledger.errors
+    assert spent < 1.0, f"{spent:.2f} s of CPU"
+
+
 def test_a_count_header_is_ascii_digits_python_can_read():
     assert parse_count("42") == 42
     assert parse_count("\u0664\u0662") is None  # Arabic-Indic digits: isdigit() says yes, HTTP does not
