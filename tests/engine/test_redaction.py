@@ -107,8 +107,10 @@ def test_a_cut_case_variant_or_escaped_spelling_is_masked_from_six_characters():
     redactor = Redactor([TOKEN])
     assert redactor.redact("status=" + TOKEN.lower()[:9] + "...") == "status=" + TOKEN_PLACEHOLDER + "..."
     assert redactor.redact("x " + _all_escaped(TOKEN[:7])) == "x " + TOKEN_PLACEHOLDER
-    # A cut inside an escape: what the cut left of the escape goes with the rest.
+    # A cut inside an escape, at the end or before a cut's mark: what is left of the escape says nothing.
     assert redactor.redact("x " + TOKEN[:8] + "\\u00") == "x " + TOKEN_PLACEHOLDER + "\\u00"
+    cut = "".join(f"&#{ord(char)};" for char in TOKEN[:9]) + "&#1 // Output truncated..."
+    assert redactor.redact(cut) == TOKEN_PLACEHOLDER + "&#1 // Output truncated..."
 
 
 def test_a_secret_holding_escape_characters_is_found_as_it_is_and_encoded():
@@ -124,7 +126,7 @@ def test_a_token_cut_short_is_masked_from_six_characters(cut):
     assert Redactor([TOKEN]).redact(text) == "body: ..." + TOKEN_PLACEHOLDER + "..."
 
 
-@pytest.mark.parametrize("edge", ["", "...", " ...", "…", '", "next": 1'])
+@pytest.mark.parametrize("edge", ["", "...", " ...", "…", '", "next": 1', " // Output truncated..."])
 def test_a_cut_is_recognised_by_what_follows_it(edge):
     assert Redactor([TOKEN]).redact("x " + TOKEN[:9] + edge) == "x " + TOKEN_PLACEHOLDER + edge
 

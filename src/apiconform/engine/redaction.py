@@ -10,10 +10,11 @@ and upper case) and a vendor's lower-case echo are masked too. So are base64 of 
 <secret>` (standard or URL-safe alphabet, with or without padding) and the stretch a secret makes inside a
 longer base64 text.
 
-A run of 6 or more of a spelling's first characters is masked too where a cut left it: at the end of the
-text (or of an escape the cut left unfinished), before an ellipsis (`...`, `…`) or before the quote that
-closes a serialized string. Schemathesis' shortened values and its recordings' size cap cut texts before
-they reach us; the suite's own cuts come after redaction. Elsewhere such a run is ordinary text and stays.
+A run of 6 or more of a spelling's first characters is masked too where a cut left it (perhaps in the
+middle of an escape): at the end of the text, before an ellipsis (`...`, `…`) or schemathesis' `// Output
+truncated`, or before the quote that closes a serialized string. Schemathesis' shortened values and its
+recordings' size cap cut texts before they reach us; the suite's own cuts come after redaction. Elsewhere
+such a run is ordinary text and stays.
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ TOKEN_PLACEHOLDER = "$APICONFORM_TOKEN"
 # A cut secret is masked from this many leading characters on; fewer could be ordinary words.
 MIN_PREFIX = 6
 
-# What follows the part of a secret that a cut left: the end of the text, an ellipsis, or the quote
-# closing a serialized string (a recording's body cut at its size cap); or an escape the cut left
-# unfinished at the end of the text.
-_CUT_MARKS = ("...", " ...", "…", '"')
-_UNFINISHED_ESCAPE = re.compile(r"(?:\\+(?:u[0-9a-fA-F]{0,3})?|%[0-9a-fA-F]?|&#?[xX]?[0-9a-fA-F]*|&[A-Za-z0-9]*)\Z")
+# What follows the part of a secret that a cut left: the end of the text, an ellipsis, schemathesis' mark
+# on a response body it shortened, or the quote closing a serialized string (a recording's body cut at its
+# size cap). An escape the cut left unfinished may come first.
+_CUT_MARKS = ("...", " ...", "…", " // Output truncated", '"')
+_UNFINISHED_ESCAPE = re.compile(r"\\+(?:u[0-9a-fA-F]{0,3})?|%[0-9a-fA-F]?|&#?[xX]?[0-9a-fA-F]*|&[A-Za-z0-9]*")
 # JSON's `\uXXXX` behind any number of backslashes, for the quick look (`_searched`).
 _JSON_UNICODE = re.compile(r"\\+u([0-9a-fA-F]{4})")
 # What starts an escape the quick look decodes.
@@ -155,7 +156,10 @@ class _Spelling:
 
 
 def _at_cut(text: str, end: int) -> bool:
-    return end == len(text) or text.startswith(_CUT_MARKS, end) or _UNFINISHED_ESCAPE.match(text, end) is not None
+    unfinished = _UNFINISHED_ESCAPE.match(text, end)
+    if unfinished is not None:
+        end = unfinished.end()
+    return end == len(text) or text.startswith(_CUT_MARKS, end)
 
 
 class Redactor:
