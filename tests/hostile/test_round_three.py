@@ -91,3 +91,33 @@ def test_the_pytest_door_writes_no_spelling_of_the_token_and_no_vendor_control(
         assert not RAW_CONTROL.search(texts[name]), (name, RAW_CONTROL.findall(texts[name]))
         assert not WORKFLOW_COMMAND.search(texts[name]), (name, WORKFLOW_COMMAND.findall(texts[name]))
     assert "\\x1b]0;pwned\\x07" in done.stdout
+
+
+# --- 12: a --secret-header value is masked in everything the run writes ----------------------------------
+
+
+def test_a_secret_header_value_is_masked_from_the_first_answer_that_carries_it() -> None:
+    """Once, the HAR, the cassette and --verbose stderr kept `--secret-header` values a vendor also echoed
+    in its bodies: only report.json masked them (it collects them by name as it is built)."""
+    from apiconform.engine.config import RunConfig
+    from apiconform.engine.session import ConformanceSession
+    from tests.engine.scripted import Scripted, brm_base
+
+    secret = "vendor-session-9f8e7d6c"
+    server = Scripted(lambda path: (200, {"Content-Type": "application/json", "X-Vendor-Key": secret}, b"[]"))
+    try:
+        config = RunConfig(
+            apis=[BRM],
+            base_urls={BRM: brm_base(server)},
+            token=TOKEN,
+            secret_headers=("x-vendor-key",),
+            rate_limit=TEST_SERVER_RATE,
+        )
+        session = ConformanceSession(config)
+        echoed = f'[{{"session": "{secret}", "also": "{secret.upper()}"}}]'
+        assert session.secrets.redact(echoed) == echoed, "nothing is known before the vendor sent it"
+        session.runs[0].session.get(brm_base(server))
+    finally:
+        server.close()
+    # What the HAR, the cassette, the terminal and the reports are written through.
+    assert session.secrets.redact(echoed) == '[{"session": "[Filtered]", "also": "[Filtered]"}]'

@@ -29,6 +29,8 @@ from urllib.parse import unquote
 
 # What the token is replaced with: the variable a reader would set it in.
 TOKEN_PLACEHOLDER = "$APICONFORM_TOKEN"
+# What a `--secret-header` value is replaced with (schemathesis' own mask in its recordings).
+HEADER_MASK = "[Filtered]"
 # A cut secret is masked from this many leading characters on; fewer could be ordinary words.
 MIN_PREFIX = 6
 
