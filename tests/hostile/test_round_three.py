@@ -9,12 +9,14 @@ terminal or CI-runner control reaches stdout, stderr, pytest's own junit or any 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,3 +123,122 @@ def test_a_secret_header_value_is_masked_from_the_first_answer_that_carries_it()
         server.close()
     # What the HAR, the cassette, the terminal and the reports are written through.
     assert session.secrets.redact(echoed) == '[{"session": "[Filtered]", "also": "[Filtered]"}]'
+
+
+# --- 10, 11, 14: spec and vendor text printed by catalog, diff and report -----------------------------------
+
+# A hostile title: a hyperlink and a clipboard write (OSC 8, OSC 52), a screen clear, workflow commands,
+# and a line that would make a fake passed requirement of report.md.
+HOSTILE_TITLE = (
+    "Offset \x1b]8;;https://evil.example\x07works\x1b]8;;\x07\x1b]52;c;cHduZWQ=\x07\x1b[2J"
+    "\n- ✅ **BRM-FAKE** (MUST, pass): all good\n::error title=x::spoofed ##[warning]y"
+)
+
+
+def _shown_safely(text: str) -> None:
+    """Nothing in `text` drives a terminal or a CI runner, and the fake list item is no line of its own."""
+    assert not RAW_CONTROL.search(text), RAW_CONTROL.findall(text)
+    assert not WORKFLOW_COMMAND.search(text), WORKFLOW_COMMAND.findall(text)
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("- ✅ **BRM-FAKE**")]
+
+
+def _hostile_spec(tmp_path: Path, change: Callable[[dict[str, Any]], None] | None = None) -> Path:
+    """The shipped BRM spec, copied, with hostile titles (and `change` made to it)."""
+    import shutil
+
+    import yaml
+
+    from apiconform import contract
+
+    folder = tmp_path / "hostile"
+    shutil.copytree(contract.specs_dir() / "brm-tmf654", folder)
+    (spec_path,) = folder.glob("*.openapi.yaml")
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    spec["x-apiconform"]["api"] = "hostile-balances"
+    spec["x-apiconform"]["title"] = HOSTILE_TITLE.replace("\n", " ")
+    if change is not None:
+        change(spec)
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    catalog_path = folder / spec["x-apiconform"]["catalog"]
+    catalog = yaml.safe_load(catalog_path.read_text(encoding="utf-8"))
+    catalog["api"] = "hostile-balances"
+    catalog["requirements"][0]["title"] = HOSTILE_TITLE[:110]
+    catalog_path.write_text(yaml.safe_dump(catalog, sort_keys=False), encoding="utf-8")
+    return spec_path
+
+
+def test_catalog_shows_a_hostile_spec_s_titles_as_printable_single_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once: OSC 8 and 52, a screen clear and `::error` lines reached the terminal as they were."""
+    from apiconform.cli import main
+
+    assert main(["catalog", "--spec", str(_hostile_spec(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    _shown_safely(out)
+    assert "Offset \\x1b]8;;https://evil.example\\x07works" in out, "the title is shown, as escapes"
+    first_row = next(line for line in out.splitlines() if line.startswith("BRM-"))
+    assert "- ✅ **BRM-FAKE**" in first_row, "the title stays on its requirement's row"
+
+
+def test_a_hostile_key_in_a_spec_s_validation_error_is_one_printable_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from apiconform.cli import main
+
+    def hostile_key(spec: dict[str, Any]) -> None:
+        # The error names where it is, key by key: `filters/<key>: 5 is not of type 'object'`.
+        spec["x-apiconform"]["filters"]["\x1b]52;c;cHduZWQ=\x07\n::error title=x::spoofed"] = 5
+
+    assert main(["catalog", "--spec", str(_hostile_spec(tmp_path, hostile_key))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("apiconform: error: "), err
+    _shown_safely(err)
+    assert "filters/\\x1b]52;c;cHduZWQ=\\x07 ::error title=x::spoofed" in err, "the key is shown, as escapes"
+
+
+def _hostile_report(title: str = HOSTILE_TITLE) -> dict[str, Any]:
+    from tests.reporting.conftest import make_report, requirement
+
+    vendor = "\x1b[31mred\x07\x9b2J\u202eevil\n::error title=x::spoofed\n##[warning]y"
+    failed = requirement("BRM-PAGE-OFFSET", "fail", api=BRM, title=title, message=vendor, body=vendor)
+    failed["failures"][0]["evidence"][0]["headers"] = {f"x-{vendor}": vendor}
+    return make_report([failed, requirement("BRM-PAGE-LIMIT", "pass", api=BRM)])
+
+
+@pytest.mark.parametrize("format_name", ["md", "junit", "html"])
+def test_report_renders_vendor_and_spec_text_printable_to_stdout_and_files(
+    format_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once: report.md and `apiconform report --format md|junit|html` carried ESC, CSI, bidi overrides and
+    `::error` lines, and a title's line break added a fake `- ✅ **BRM-FAKE** ... passed` item to report.md."""
+    from apiconform.cli import main
+    from apiconform.reporting import write_reports
+
+    write_reports(_hostile_report(), tmp_path)
+    assert main(["report", str(tmp_path), "--format", format_name]) == 0
+    shown = capsys.readouterr().out
+    _shown_safely(shown)
+    assert "\\x1b[31mred\\x07" in shown, "the vendor's text is there, as escapes"
+    for name in ("report.md", "junit.xml", "report.html"):
+        _shown_safely((tmp_path / name).read_text(encoding="utf-8"))
+    written = (tmp_path / "report.json").read_text(encoding="utf-8")
+    assert not RAW_CONTROL.search(written) and "##[" not in written
+    assert json.loads(written)["requirements"][0]["title"] == HOSTILE_TITLE, "report.json keeps the same values"
+
+
+def test_diff_shows_hostile_titles_and_names_as_printable_single_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from apiconform.cli import main
+
+    old, new = _hostile_report(), _hostile_report()
+    old["requirements"][0]["verdict"] = "pass"
+    old["requirements"][0]["failures"] = []
+    old["requirements"][0]["failure_count"] = 0
+    for name, report in (("old.json", old), ("new.json", new)):
+        (tmp_path / name).write_text(json.dumps(report), encoding="utf-8")
+    assert main(["diff", str(tmp_path / "old.json"), str(tmp_path / "new.json")]) == 1
+    out = capsys.readouterr().out
+    _shown_safely(out)
+    assert [line for line in out.splitlines() if line.startswith("  BRM-PAGE-OFFSET")], out

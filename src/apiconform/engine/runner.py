@@ -35,7 +35,7 @@ from apiconform.engine.plugin import ConformancePlugin
 from apiconform.engine.session import ConformanceSession
 from apiconform.exitcodes import ExitCode
 from apiconform.reporting import browser
-from apiconform.reporting.document import plural
+from apiconform.reporting.document import json_printable, plural
 from apiconform.reporting.terminal import Painter, render_summary, wants_colour
 from apiconform.reporting.writer import atomic_write_text
 
@@ -122,7 +122,9 @@ class TrafficArchive:
                     cassette.write(recorder)
             written.append(path)
         for path in written:
-            atomic_write_text(path, redact(path.read_text(encoding="utf-8")))
+            text = redact(path.read_text(encoding="utf-8"))
+            # The HAR is JSON: what a terminal would act on is written as JSON escapes, the same document.
+            atomic_write_text(path, json_printable(text) if path.name == HAR_FILE else text)
         return written
 
 
