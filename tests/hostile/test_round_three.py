@@ -252,3 +252,28 @@ def test_diff_shows_hostile_titles_and_names_as_printable_single_lines(
     out = capsys.readouterr().out
     _shown_safely(out)
     assert [line for line in out.splitlines() if line.startswith("  BRM-PAGE-OFFSET")], out
+
+
+def test_the_recordings_keep_their_values_with_vendor_controls_written_as_escapes() -> None:
+    """The HAR (JSON) and the cassette (vendor text in JSON strings and double-quoted YAML strings, as
+    schemathesis writes them) go through `json_printable`: a bidi override, DEL, a C1 control and `##[`
+    are escapes, and each file still reads back to the same values."""
+    import io
+
+    import yaml
+    from schemathesis.reporting.vcr import write_double_quoted
+
+    from apiconform.reporting.document import json_printable
+
+    vendor = "\u202eevil ##[error]x \x7f \x9b2J"
+    stream = io.StringIO()
+    stream.write("body: ")
+    write_double_quoted(stream, vendor)
+    stream.write(f"\nheader: {json.dumps(vendor)}\n")
+    cassette = stream.getvalue()
+    har = json.dumps({"text": vendor}, ensure_ascii=False)
+    for written, read in ((cassette, yaml.safe_load), (har, json.loads)):
+        assert RAW_CONTROL.search(written) and "##[" in written, "as schemathesis or json.dumps writes it"
+        shown = json_printable(written)
+        assert not RAW_CONTROL.search(shown) and "##[" not in shown, shown
+        assert read(shown) == read(written)

@@ -122,9 +122,10 @@ class TrafficArchive:
                     cassette.write(recorder)
             written.append(path)
         for path in written:
-            text = redact(path.read_text(encoding="utf-8"))
-            # The HAR is JSON: what a terminal would act on is written as JSON escapes, the same document.
-            atomic_write_text(path, json_printable(text) if path.name == HAR_FILE else text)
+            # What a terminal or a CI runner would act on is written as JSON escapes: the HAR is JSON, and the
+            # cassette holds vendor text only in JSON strings (header values) and double-quoted YAML strings
+            # (bodies), where `\uXXXX` is an escape too. Each file holds the same values.
+            atomic_write_text(path, json_printable(redact(path.read_text(encoding="utf-8"))))
         return written
 
 
