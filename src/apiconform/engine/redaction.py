@@ -185,9 +185,9 @@ class Redactor:
         with self._lock:
             known = set(self._spellings)
         made = {form: _Spelling.of(form, whole, mask) for form, whole in spellings(secret) if form not in known}
-        heads = {
-            _searched(head[:MIN_PREFIX]) for form in made for head in (form, _urlsafe(form), form.replace(" ", "+"))
-        }
+        # Each form's start as the quick look reads it: in lower case, as it is (a secret's own `%`, `&` or
+        # `\\` stays one: it is matched as it is in the text, and as the quick look decodes its escapes).
+        heads = {head[:MIN_PREFIX].lower() for form in made for head in (form, _urlsafe(form), form.replace(" ", "+"))}
         with self._lock:
             for form, spelling in made.items():
                 self._spellings.setdefault(form, spelling)
@@ -212,7 +212,8 @@ class Redactor:
         if not any(head in searched for head in heads):
             # A secret holding `%`, `&` or `\\` itself is there as it is, not decoded.
             literal = [head for head in heads if any(start in head for start in _ESCAPE_STARTS)]
-            if not literal or not any(head in text.lower() for head in literal):
+            lowered = text.lower() if literal else ""
+            if not any(head in lowered for head in literal):
                 return text
         spans = [span for spelling in spellings for span in spelling.spans(text)]
         if not spans:
