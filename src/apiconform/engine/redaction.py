@@ -186,7 +186,7 @@ class Redactor:
             known = set(self._spellings)
         made = {form: _Spelling.of(form, whole, mask) for form, whole in spellings(secret) if form not in known}
         # Each form's start as the quick look reads it: in lower case, as it is (a secret's own `%`, `&` or
-        # `\\` stays one: it is matched as it is in the text, and as the quick look decodes its escapes).
+        # `\` stays one: it is matched as it is in the text, and as the quick look decodes its escapes).
         heads = {head[:MIN_PREFIX].lower() for form in made for head in (form, _urlsafe(form), form.replace(" ", "+"))}
         with self._lock:
             for form, spelling in made.items():
