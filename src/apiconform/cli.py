@@ -33,13 +33,17 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    """Validate the specs and print the requirement catalog."""
+    """Validate the specs and print the requirement catalog.
+
+    A spec's strings are shown as one printable line each (a spec may come from anyone: its title must
+    neither drive the terminal nor add a line, nor start a CI workflow command)."""
+    from apiconform.reporting.document import printable_line as shown
+
     every = [contract.load_spec(Path(args.spec).resolve())] if args.spec else map(contract.load, _apis(args.api))
     for loaded in every:
-        api = loaded.api
-        rows = [(r.id, r.level, r.family, r.title, ", ".join(r.checks)) for r in loaded.requirements]
-        print(f"{loaded.semantics.title}  [{api}]")
-        print(f"spec {loaded.spec_path.name} (sha256 {loaded.spec_sha256[:12]}), {len(rows)} requirements")
+        rows = [tuple(map(shown, (r.id, r.level, r.family, r.title, ", ".join(r.checks)))) for r in loaded.requirements]
+        print(f"{shown(loaded.semantics.title)}  [{shown(loaded.api)}]")
+        print(f"spec {shown(loaded.spec_path.name)} (sha256 {loaded.spec_sha256[:12]}), {len(rows)} requirements")
         print(_table(rows, ("ID", "LEVEL", "FAMILY", "REQUIREMENT", "CHECKS")))
         print()
     return ExitCode.PASS
@@ -61,7 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             warnings.simplefilter("always", config.TokenFileWarning)
             run_config = config.run_config(vars(args), started_at=started_at)
         for warning in said:
-            print(f"apiconform: warning: {warning.message}", file=sys.stderr)
+            print(_one_line(f"apiconform: warning: {warning.message}"), file=sys.stderr)
         runner.check_artefacts(artefacts)
         return runner.run(run_config, quiet=args.quiet, verbose=args.verbose, artefacts=artefacts)
     except config.ConfigurationError as exc:
@@ -170,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
     except contract.ContractError as exc:
-        print(f"apiconform: error: {exc}", file=sys.stderr)
+        print(_one_line(f"apiconform: error: {exc}"), file=sys.stderr)
         return ExitCode.USAGE
     args = parser.parse_args(argv)
     # --max-time counts from start-up: the process's own start when this is the command line itself.
@@ -180,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Flushed here rather than at exit, so that a closed pipe is met below and not as a traceback.
         sys.stdout.flush()
     except (UsageError, contract.ContractError) as exc:
-        print(f"apiconform: error: {exc}", file=sys.stderr)
+        print(_one_line(f"apiconform: error: {exc}"), file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("apiconform: interrupted", file=sys.stderr)
@@ -191,6 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return ExitCode.CLOSED_STDOUT
     return code
+
+
+def _one_line(message: str) -> str:
+    """A message as one printable line: it may quote a spec, a waivers file or a report (hostile keys and
+    values), which must neither drive the terminal nor add a line that a CI runner reads as a command."""
+    from apiconform.reporting.document import printable_line
+
+    return printable_line(message)
 
 
 def _silence_stdout() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from urllib.parse import quote, quote_plus
 
@@ -29,13 +30,103 @@ def test_every_spelling_is_masked(spelled):
     assert redacted == f'{{"echo": "{TOKEN_PLACEHOLDER}", "next": 1}}'
 
 
+def _all_escaped(text: str, digits: str = "{:04x}") -> str:
+    return "".join("\\u" + digits.format(ord(char)) for char in text)
+
+
+def _b64(text: str, *, urlsafe: bool = False, padded: bool = True) -> str:
+    encoded = (base64.urlsafe_b64encode if urlsafe else base64.b64encode)(text.encode()).decode()
+    return encoded if padded else encoded.rstrip("=")
+
+
+# Round three (issue 22, items 2 and 5): escapes in any mix, HTML references, base64, the suite's case variants.
+@pytest.mark.parametrize(
+    "spelled",
+    [
+        TOKEN.replace("=", "\\u003d"),  # Gson
+        TOKEN.replace("+", "\\u002B"),  # .NET
+        _all_escaped(TOKEN),
+        _all_escaped(TOKEN, "{:04X}"),
+        TOKEN[:10] + _all_escaped(TOKEN[10:14]) + TOKEN[14:20] + quote(TOKEN[20:], safe=""),
+        TOKEN.replace("/", "\\\\u002f"),  # escaped once more, inside a recording
+        TOKEN.replace("/", "&#x2f;"),
+        TOKEN.replace("/", "&#X2F;"),
+        TOKEN.replace("/", "&#47;").replace("+", "&#43"),
+        TOKEN.replace("/", "&sol;").replace("+", "&plus;").replace("=", "&equals;"),
+        "".join(f"&#{ord(char)};" for char in TOKEN),
+        quote(TOKEN),  # `/` left as it is
+        _b64(TOKEN),
+        _b64(TOKEN, padded=False),
+        _b64(TOKEN, urlsafe=True),
+        _b64(f"Bearer {TOKEN}"),
+        _b64(f"Bearer {TOKEN}", urlsafe=True, padded=False),
+        TOKEN.lower(),
+        TOKEN.upper(),
+        TOKEN.swapcase(),
+        quote(TOKEN.lower(), safe=""),
+    ],
+    ids=[
+        "gson",
+        "dotnet",
+        "all-u-escapes",
+        "all-u-escapes-upper-hex",
+        "mixed",
+        "u-escape-escaped-again",
+        "html-hex",
+        "html-hex-upper-x",
+        "html-decimal",
+        "html-named",
+        "html-all-decimal",
+        "percent-slash-kept",
+        "base64",
+        "base64-unpadded",
+        "base64-urlsafe",
+        "base64-bearer",
+        "base64-bearer-urlsafe-unpadded",
+        "lower",
+        "upper",
+        "swapped",
+        "lower-percent-encoded",
+    ],
+)
+def test_every_escaped_encoded_or_case_changed_spelling_is_masked_as_one_stretch(spelled):
+    text = f'{{"echo": "{spelled}", "next": 1}}'
+    assert Redactor([TOKEN]).redact(text) == f'{{"echo": "{TOKEN_PLACEHOLDER}", "next": 1}}'
+
+
+def test_the_token_inside_a_longer_base64_text_is_masked_at_every_offset():
+    for before in ("", "x", "xy", '{"auth": "Bearer '):
+        encoded = _b64(before + TOKEN + '"}')
+        redacted = Redactor([TOKEN]).redact(encoded)
+        assert TOKEN_PLACEHOLDER in redacted
+        # What stays is what the text around the token made (and at most one character mixing both).
+        assert len(redacted) - len(TOKEN_PLACEHOLDER) <= len(_b64(before)) + len(_b64('"}')) + 2, redacted
+
+
+def test_a_cut_case_variant_or_escaped_spelling_is_masked_from_six_characters():
+    redactor = Redactor([TOKEN])
+    assert redactor.redact("status=" + TOKEN.lower()[:9] + "...") == "status=" + TOKEN_PLACEHOLDER + "..."
+    assert redactor.redact("x " + _all_escaped(TOKEN[:7])) == "x " + TOKEN_PLACEHOLDER
+    # A cut inside an escape, at the end or before a cut's mark: what is left of the escape says nothing.
+    assert redactor.redact("x " + TOKEN[:8] + "\\u00") == "x " + TOKEN_PLACEHOLDER + "\\u00"
+    cut = "".join(f"&#{ord(char)};" for char in TOKEN[:9]) + "&#1 // Output truncated..."
+    assert redactor.redact(cut) == TOKEN_PLACEHOLDER + "&#1 // Output truncated..."
+
+
+def test_a_secret_holding_escape_characters_is_found_as_it_is_and_encoded():
+    secret = "a b c%41&x\\yz"
+    redactor = Redactor([secret])
+    for spelled in (secret, quote_plus(secret), json.dumps(secret)[1:-1]):
+        assert redactor.redact(f"v={spelled} end") == f"v={TOKEN_PLACEHOLDER} end", spelled
+
+
 @pytest.mark.parametrize("cut", [6, 7, 15, len(TOKEN) - 1])
 def test_a_token_cut_short_is_masked_from_six_characters(cut):
     text = "body: ..." + TOKEN[:cut] + "..."
     assert Redactor([TOKEN]).redact(text) == "body: ..." + TOKEN_PLACEHOLDER + "..."
 
 
-@pytest.mark.parametrize("edge", ["", "...", " ...", "…", '", "next": 1'])
+@pytest.mark.parametrize("edge", ["", "...", " ...", "…", '", "next": 1', " // Output truncated..."])
 def test_a_cut_is_recognised_by_what_follows_it(edge):
     assert Redactor([TOKEN]).redact("x " + TOKEN[:9] + edge) == "x " + TOKEN_PLACEHOLDER + edge
 

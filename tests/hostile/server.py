@@ -13,9 +13,11 @@ with Content-Length, and errors from clients that hang up are ignored.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import http.client
 import json
+import re
 import socket
 import ssl
 import struct
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from apiconform.server import ReferenceServer
 from tests.loopback import InThread
@@ -49,6 +51,9 @@ BEHAVIOURS = (
     "bad-counts",  # valid answers with negative or non-numeric X-Total-Count / X-Result-Count
     "yes",  # 200 with valid-looking records to everything: invalid input, no token, any method
     "echo",  # valid answers that carry the request's Authorization header back, in a header and in the body
+    # Every answer's records broken (a numeric id), carrying the request's token back in every spelling of
+    # `token_spellings` (one header each, and all of them in the body) and terminal and CI-runner controls.
+    "echo-spellings",
     # The first request passed on, then every exchange broken, in turn as BREAKAGES lists them.
     "break-after-first",
 )
@@ -58,6 +63,38 @@ BREAKAGES = ("truncated-body", "bad-status-line", "reset")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server", "content-encoding"}
 HUGE_BYTES = 50 * 1024 * 1024
 BOMB_MEMBERS = 1024  # gzip members of 1 MiB each when decompressed
+# What a terminal or a CI runner would act on: a window title (OSC), a screen clear, a NUL, a bidi override,
+# GitHub workflow commands on lines of their own.
+CONTROLS = "\x1b]0;pwned\x07\x1b[2J\x00\u202eevil\n::error title=Spoofed::Vendor says all good\n::stop-commands::x"
+
+
+def token_spellings(token: str) -> dict[str, str]:
+    """The spellings a vendor may echo a token in (issue 22): as it is; JSON-escaped the PHP way; \\u-escaped
+    in part (Gson's `=`, .NET's `+`), in full and in a mix; HTML character references; percent- and
+    form-encoded (either case of hex digit); base64 of the token and of `Bearer <token>`; the case variants
+    the suite makes of a case-insensitive filter's value."""
+    escaped = "".join(f"\\u{ord(char):04x}" for char in token)
+    lower_hex = re.sub("%[0-9A-F]{2}", lambda match: match.group().lower(), quote(token, safe=""))
+    bearer = f"Bearer {token}".encode()
+    return {
+        "plain": token,
+        "php": token.replace("/", "\\/"),
+        "gson": token.replace("=", "\\u003d"),
+        "dotnet": token.replace("+", "\\u002B"),
+        "all-u": escaped,
+        "mixed": token[:8] + escaped[6 * 8 : 6 * 14] + token[14:].replace("/", "&#x2f;"),
+        "html-hex": token.replace("/", "&#x2f;").replace("+", "&#X2B;"),
+        "html-decimal": "".join(f"&#{ord(char)};" for char in token),
+        "percent": quote(token, safe=""),
+        "percent-lower": lower_hex,
+        "form": quote_plus(token, safe=""),
+        "base64": base64.b64encode(token.encode()).decode(),
+        "base64-urlsafe": base64.urlsafe_b64encode(token.encode()).decode().rstrip("="),
+        "base64-bearer": base64.b64encode(bearer).decode(),
+        "base64-bearer-urlsafe": base64.urlsafe_b64encode(bearer).decode(),
+        "lower": token.lower(),
+        "upper": token.upper(),
+    }
 
 
 @dataclass(frozen=True)
@@ -367,6 +404,18 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             body = json.dumps({"code": str(status), "reason": f"rejected {authorization}"}).encode()
         self._answer(status, [*headers, ("X-Echo", authorization)], body)
+
+    def _echo_spellings(self) -> None:
+        authorization = self.headers.get("Authorization", "")
+        spelt = token_spellings(authorization.removeprefix("Bearer "))
+        status, headers, body = self._upstream()
+        records = json.loads(body) if status == 200 else []
+        echoed = [
+            {**record, "id": 7, "echo": " ".join(spelt.values()), "note": CONTROLS}
+            for record in (records if isinstance(records, list) else [])
+        ] or [{"id": 7, "echo": " ".join(spelt.values()), "note": CONTROLS}]
+        extra = [(f"X-Echo-{name}", value) for name, value in spelt.items()]
+        self._answer(status, [*headers, *extra, ("X-Vendor", "\x1b[31mred\x07")], json.dumps(echoed[:3]).encode())
 
     def _break_after_first(self) -> None:
         if self.spoiled_index == 0:

@@ -12,7 +12,7 @@ from typing import Any, cast
 import pytest
 
 from apiconform.cli import main
-from apiconform.engine import runner
+from apiconform.engine import boundary, runner
 from apiconform.engine.redaction import Redactor
 from apiconform.engine.session import ConformanceSession, RunConfig
 
@@ -21,7 +21,7 @@ from .conftest import CANARY_TOKEN
 
 def test_redacting_stream_catches_a_token_split_over_writes() -> None:
     target = io.StringIO()
-    stream = runner.RedactingStream(target, Redactor([CANARY_TOKEN]))
+    stream = boundary.RedactingStream(target, Redactor([CANARY_TOKEN]))
     stream.write("Authorization: Bearer apiconform-canary")
     assert target.getvalue() == "", "an unfinished line is held back"
     stream.write("-token-XYZ\nnext ")
@@ -33,7 +33,7 @@ def test_redacting_stream_catches_a_token_split_over_writes() -> None:
 def test_redacting_stream_shows_vendor_control_characters_as_escapes() -> None:
     """pytest's -v lines quote vendor text: no escape sequence and no workflow command gets through."""
     target = io.StringIO()
-    stream = runner.RedactingStream(target, Redactor())
+    stream = boundary.RedactingStream(target, Redactor())
     stream.write("value \x1b]0;owned\x07 end\n::error title=Spoofed::all good\n")
     assert target.getvalue() == "value \\x1b]0;owned\\x07 end\n\\x3a:error title=Spoofed::all good\n"
 

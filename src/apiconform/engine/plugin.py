@@ -26,6 +26,7 @@ import pytest
 from apiconform import contract
 from apiconform.engine import ast_guard
 from apiconform.engine import config as engine_config
+from apiconform.engine.boundary import LateRedaction, OutputBoundary, terminal_streams
 from apiconform.engine.config import ConfigurationError
 from apiconform.engine.interruption import Interruption
 from apiconform.engine.session import ConformanceSession
@@ -34,6 +35,8 @@ from apiconform.exitcodes import ExitCode
 
 SESSION_KEY = pytest.StashKey[ConformanceSession]()
 _STARTED_KEY = pytest.StashKey[float]()
+# Under plain pytest: the redaction pytest's terminal writes through, set up before the run exists.
+_TERMINAL_REDACTION_KEY = pytest.StashKey[LateRedaction]()
 # The suite module's stand-in for the property tests; the plugin collects one per API in its place.
 PROPERTY_TESTS = "test_properties"
 # The suite module, and its per-requirement test: a run has run only if pytest collected and ran those.
@@ -93,6 +96,10 @@ class ConformancePlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[SESSION_KEY] = self.session
+        # The run's output boundary (engine/boundary.py): pytest's reports are redacted and printable, in
+        # both doors, before the terminal, --junitxml or any other reporter reads them.
+        if not config.pluginmanager.has_plugin(OutputBoundary.NAME):
+            config.pluginmanager.register(OutputBoundary(self.session.secrets.redact), OutputBoundary.NAME)
         self.session.preflight()
 
     def pytest_pycollect_makeitem(self, collector: pytest.Collector, name: str, obj: object) -> list[Any] | None:
@@ -289,8 +296,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """Note when this pytest run started (--max-time counts from it): as near to start-up as a plugin gets."""
+    """Note when this pytest run started (--max-time counts from it): as near to start-up as a plugin gets.
+    With --api or --spec, put pytest's terminal behind the run's output boundary before pytest makes it."""
     config.stash[_STARTED_KEY] = time.monotonic()
+    if config.getoption("--api", default=None) or config.getoption("--spec", default=None):
+        redaction = LateRedaction()
+        config.stash[_TERMINAL_REDACTION_KEY] = redaction
+        terminal_streams(config, redaction)
 
 
 @pytest.hookimpl(trylast=True)
@@ -313,6 +325,8 @@ def pytest_configure(config: pytest.Config) -> None:
         # One line and exit 2, as `apiconform run` gives (a pytest UsageError would exit 4).
         pytest.exit(f"apiconform: {exc}", returncode=ExitCode.USAGE)
     config.add_cleanup(ast_guard.install())  # as `apiconform run` does (runner.py)
+    if _TERMINAL_REDACTION_KEY in config.stash:
+        config.stash[_TERMINAL_REDACTION_KEY].follow(session.secrets.redact)
     plugin = ConformancePlugin(session, interruption, owns_interruption=installed, sets_exit_status=True)
     # Registered while pytest configures: pytest calls the object's own pytest_configure at once.
     config.pluginmanager.register(plugin, ConformancePlugin.NAME)

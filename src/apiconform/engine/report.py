@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from apiconform import __version__
 from apiconform.engine import checks as registry
 from apiconform.engine.config import RunConfig
-from apiconform.engine.redaction import TOKEN_PLACEHOLDER, Redactor
+from apiconform.engine.redaction import HEADER_MASK, TOKEN_PLACEHOLDER, Redactor
 from apiconform.engine.session import ConformanceSession
 from apiconform.engine.target import PROPERTY_ACTIVITY, ApiRun
 from apiconform.engine.verdicts import RequirementRecord, Verdict
@@ -35,7 +35,6 @@ from apiconform.reporting.waivers import apply_waivers
 from apiconform.reporting.writer import FORMATS, WRITE_ORDER, atomic_write_text, empty_own_files
 
 # The value written for every header the user marks secret (the same mask schemathesis' HAR/VCR use).
-HEADER_MASK = "[Filtered]"
 
 
 def fails_gate(requirement: dict[str, Any]) -> bool:

@@ -28,13 +28,14 @@ from typing import Any, TextIO
 import pytest
 
 from apiconform.engine import ast_guard
+from apiconform.engine.boundary import redacted_std_streams
 from apiconform.engine.config import RunConfig
 from apiconform.engine.interruption import Interruption
 from apiconform.engine.plugin import ConformancePlugin
 from apiconform.engine.session import ConformanceSession
 from apiconform.exitcodes import ExitCode
 from apiconform.reporting import browser
-from apiconform.reporting.document import plural, printable
+from apiconform.reporting.document import json_printable, plural
 from apiconform.reporting.terminal import Painter, render_summary, wants_colour
 from apiconform.reporting.writer import atomic_write_text
 
@@ -53,68 +54,6 @@ class Artefacts:
     har: bool = False
     cassette: bool = False
     screenshot: bool = False
-
-
-class RedactingStream(io.TextIOBase):
-    """A text stream that writes whole lines to `target` after redacting them and making them printable.
-
-    Lines are held until they end, so a secret is never split over two writes and missed. What pytest
-    prints (under --verbose) quotes vendor text, so control characters are shown as escapes and no line
-    starts a CI workflow command (pytest runs with --color=no: an escape is never its own).
-    """
-
-    def __init__(self, target: TextIO, redact: Callable[[str], str]) -> None:
-        super().__init__()
-        self.target = target
-        self.redact = redact
-        self._pending = ""
-        self._lock = threading.Lock()
-
-    def write(self, text: str) -> int:
-        with self._lock:
-            self._pending += text
-            if "\n" in self._pending:
-                complete, self._pending = self._pending.rsplit("\n", 1)
-                self.target.write(printable(self.redact(complete)) + "\n")
-        return len(text)
-
-    def flush(self) -> None:
-        self.target.flush()
-
-    def drain(self) -> None:
-        """Write out a last unfinished line."""
-        with self._lock:
-            if self._pending:
-                self.target.write(printable(self.redact(self._pending)))
-                self._pending = ""
-        self.target.flush()
-
-    def isatty(self) -> bool:
-        return self.target.isatty()
-
-    def fileno(self) -> int:
-        return self.target.fileno()
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return getattr(self.target, "encoding", "utf-8")
-
-
-@contextmanager
-def redacted_std_streams(redact: Callable[[str], str]) -> Iterator[None]:
-    """Route sys.stdout and sys.stderr through the redaction while pytest runs (its -v output, warnings).
-
-    Both go to standard error: standard output carries the run's result only (the summary, the
-    verdict line, where the reports are), so that `apiconform run > result.txt` holds just that."""
-    saved = sys.stdout, sys.stderr
-    wrapped = RedactingStream(sys.stderr, redact), RedactingStream(sys.stderr, redact)
-    sys.stdout, sys.stderr = wrapped
-    try:
-        yield
-    finally:
-        for stream in wrapped:
-            stream.drain()
-        sys.stdout, sys.stderr = saved
 
 
 class TrafficArchive:
@@ -183,7 +122,10 @@ class TrafficArchive:
                     cassette.write(recorder)
             written.append(path)
         for path in written:
-            atomic_write_text(path, redact(path.read_text(encoding="utf-8")))
+            # What a terminal or a CI runner would act on is written as JSON escapes: the HAR is JSON, and the
+            # cassette holds vendor text only in JSON strings (header values) and double-quoted YAML strings
+            # (bodies), where `\uXXXX` is an escape too. Each file holds the same values.
+            atomic_write_text(path, json_printable(redact(path.read_text(encoding="utf-8"))))
         return written
 
 

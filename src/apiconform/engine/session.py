@@ -36,7 +36,7 @@ from apiconform.engine.http import (
     origin,
 )
 from apiconform.engine.records import MISSING
-from apiconform.engine.redaction import Redactor
+from apiconform.engine.redaction import HEADER_MASK, Redactor
 from apiconform.engine.target import ApiRun, RequestPlan
 from apiconform.engine.verdicts import Cause, Observation, Outcome
 from apiconform.reporting.document import plural
@@ -146,6 +146,10 @@ class ConformanceSession:
         if rate is not None and (pacer.rate is None or rate < pacer.rate):
             pacer.rate = rate  # APIs of one host with different documented rates: the lowest holds for all
         session = GuardedSession(base_url, politeness, on_send=self.on_send, pacer=pacer)
+        if self.config.secret_headers:
+            # From the first answer that carries one, a secret header's value is masked in everything the run
+            # writes: its reports, the recordings, the terminal (the report masks them too, by name).
+            session.hooks["response"].append(self._note_secret_headers)
         schemathesis_config = self._schemathesis_config(loaded, base_url, token, path_values, methods)
         run = ApiRun(
             loaded,
@@ -164,6 +168,13 @@ class ConformanceSession:
         )
         checks.attach(run)
         return run
+
+    def _note_secret_headers(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """A requests response hook: add the values of the run's secret headers to its redaction."""
+        for name in self.config.secret_headers:
+            value = response.headers.get(name)
+            if value:
+                self.secrets.add(value, mask=HEADER_MASK)
 
     def tls_verify(self) -> bool | str:
         """requests' `verify` for this run: False with --insecure, the --ca-bundle file, else True."""

@@ -24,7 +24,7 @@ from typing import Any
 
 import jsonschema
 
-from apiconform.reporting.document import ReportError, read_json, report_path
+from apiconform.reporting.document import ReportError, printable, printable_line, read_json, report_path
 
 # Just what a comparison needs, so that older report formats can be compared as well.
 DIFFABLE = {
@@ -68,7 +68,8 @@ class Change:
             else ""
         )
         title = f" ({self.title})" if self.title else ""
-        return f"{self.requirement} [{self.api}]: {verdicts}{levels}{title}"
+        # From the reports, which a spec wrote: one printable line whatever they hold.
+        return printable_line(f"{self.requirement} [{self.api}]: {verdicts}{levels}{title}")
 
 
 @dataclass
@@ -158,8 +159,8 @@ def _regressed(change: Change) -> bool:
 
 def render_diff(result: ReportDiff, old_name: str = "old", new_name: str = "new") -> str:
     """The comparison as text: one section per kind of change, then a one-line summary."""
-    lines = [f"comparing {old_name} -> {new_name}"]
-    lines += [f"note: {note}" for note in result.notes]
+    lines = [printable_line(f"comparing {old_name} -> {new_name}")]
+    lines += [f"note: {printable_line(note)}" for note in result.notes]
     sections = (
         ("regressed", result.regressed),
         ("recovered", result.recovered),
@@ -177,4 +178,4 @@ def render_diff(result: ReportDiff, old_name: str = "old", new_name: str = "new"
     lines.append("")
     verdict = "REGRESSION" if result.has_regressions else "no regression"
     lines.append(f"{verdict}: {counts}, {result.unchanged} unchanged")
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")

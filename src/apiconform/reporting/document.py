@@ -139,19 +139,48 @@ def one_line(text: str | None, limit: int = 200) -> str:
 # What a terminal or a CI log would act on rather than show: C0 and C1 controls (but tab and newline),
 # DEL, lone surrogates, and the bidirectional overrides and isolates that reorder what is shown.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-# A line that starts with `::` is a workflow command to GitHub Actions (`::error::`, `::stop-commands::`).
-_WORKFLOW_COMMAND = re.compile(r"^(\s*)::", re.MULTILINE)
+# A line that starts with `::` and holds another `::` is a workflow command to GitHub Actions (`::error::`,
+# `::error title=x::`, `::stop-commands::`); pytest's own lines start with `::` too (`::test_x PASSED`).
+_WORKFLOW_COMMAND = re.compile(r"^(\s*)::(?=.*::)", re.MULTILINE)
+# The runner also reads the older form anywhere in a line: `##[error]...`, `##[set-output name=x;]...`.
+_LEGACY_WORKFLOW_COMMAND = "##["
 
 
 def printable(text: str) -> str:
     """Vendor text as a terminal or a CI log may show it: each control character or bidi override as its
-    escape (`\\x1b`, `\\u202e`), and no line starting with `::`."""
+    escape (`\\x1b`, `\\u202e`), and no workflow command (`no_workflow_commands`)."""
     return no_workflow_commands(_UNPRINTABLE.sub(lambda match: _escape(match.group()), text))
 
 
+def printable_line(value: Any) -> str:
+    """A one-line field (a title, an ID, a name) as every output shows it: on one line (each run of
+    whitespace, line breaks included, one space), and `printable`. A spec's title cannot add a line, a
+    Markdown list item or a table row to a report, nor a line to the terminal."""
+    return printable(" ".join(str(value).split()))
+
+
 def no_workflow_commands(text: str) -> str:
-    """`text` with the `::` that starts any line written `\\x3a:`, so no CI runner takes it as a command."""
-    return _WORKFLOW_COMMAND.sub(lambda match: match.group(1) + "\\x3a:", text)
+    """`text` with the `::` that starts a workflow command's line written `\\x3a:`, and every `##[` written
+    `\\x23#[`, so that no CI runner takes any of it for a command."""
+    text = _WORKFLOW_COMMAND.sub(lambda match: match.group(1) + "\\x3a:", text)
+    return text.replace(_LEGACY_WORKFLOW_COMMAND, "\\x23#[") if _LEGACY_WORKFLOW_COMMAND in text else text
+
+
+# In JSON text, what `printable` would escape but JSON leaves as it is (DEL, C1 controls, bidi overrides)
+# and the runner's `##[`: none of it can stand outside a string.
+_JSON_UNPRINTABLE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|##\\[")
+
+
+def json_printable(text: str) -> str:
+    """JSON text (as json.dumps writes it) that a terminal or a CI log may print: what `printable` escapes
+    and JSON does not is written as a JSON escape (`\\u009b`, `##\\u005b`). The document is the same."""
+    return _JSON_UNPRINTABLE.sub(
+        lambda match: "##\\u005b" if match.group() == "##[" else _json_escape(match.group()), text
+    )
+
+
+def _json_escape(char: str) -> str:
+    return f"\\u{ord(char):04x}"
 
 
 def _escape(char: str) -> str:

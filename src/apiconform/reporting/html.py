@@ -28,6 +28,8 @@ from apiconform.reporting.document import (
     of_api,
     one_line,
     plural,
+    printable,
+    printable_line,
     replay,
     safety_notes,
     shortfall,
@@ -42,8 +44,14 @@ CSP = (
 
 
 def e(value: Any) -> str:
-    """HTML-escape any value (quotes too, so it is safe in attributes)."""
-    return escape("" if value is None else str(value), quote=True)
+    """HTML-escape any value (quotes too, so it is safe in attributes), made printable first: the page's
+    source is text a CI log or a terminal may print (`apiconform report --format html`)."""
+    return escape("" if value is None else printable(str(value)), quote=True)
+
+
+def escaped_line(value: Any) -> str:
+    """A one-line field (a title, a name) escaped as `e` does, on one line (`printable_line`)."""
+    return e(printable_line(value))
 
 
 def anchor(requirement: Mapping[str, Any]) -> str:
@@ -173,7 +181,8 @@ def _api_table(report: Mapping[str, Any]) -> str:
             )
 
         rows.append(
-            f'<tr><td><a href="#api-{e(api["api"])}">{e(api["api"])}</a><br><span class=muted>{e(api["title"])}'
+            f'<tr><td><a href="#api-{e(api["api"])}">{e(api["api"])}</a><br>'
+            f"<span class=muted>{escaped_line(api['title'])}"
             f"</span></td><td>{_badge(api['verdict'])}</td>{cells}"
             f'<td class="num">{e(api["requests"])}</td></tr>{note}'
         )
@@ -191,7 +200,7 @@ def _findings(report: Mapping[str, Any]) -> str:
         entries.append(
             f'<li class="finding" data-verdict="{e(item["verdict"])}">{_badge(item["verdict"], verdict_label(item))} '
             f'<a href="#{e(anchor(item))}"><strong>{e(item["id"])}</strong></a> ({e(item["level"])}) '
-            f"{e(item['title'])}<div class=message>{e(one_line(message, 400))}</div>{curl}</li>"
+            f"{escaped_line(item['title'])}<div class=message>{e(one_line(message, 400))}</div>{curl}</li>"
         )
     return f'<section id="findings"><h2>Findings ({len(items)})</h2><ol>{"".join(entries)}</ol></section>'
 
@@ -314,7 +323,8 @@ def _requirement(requirement: Mapping[str, Any]) -> str:
     return (
         f'<div class="req" id="{e(anchor(requirement))}" data-verdict="{e(verdict)}"><details>'
         f'<summary><span class="rid">{e(requirement["id"])}</span><span class="level">{e(requirement["level"])}</span>'
-        f"{_badge(verdict, verdict_label(requirement))}<span class=title>{e(requirement['title'])}</span></summary>"
+        f"{_badge(verdict, verdict_label(requirement))}"
+        f"<span class=title>{escaped_line(requirement['title'])}</span></summary>"
         f'<div class="detail">{"".join(rows)}</div></details></div>'
     )
 
@@ -331,7 +341,7 @@ def _matrix(report: Mapping[str, Any]) -> str:
                 f"<span class=muted>({e(summary)})</span></h3>{''.join(_requirement(item) for item in items)}</section>"
             )
         sections.append(
-            f'<section class="api" id="api-{e(api["api"])}"><h2>{e(api["api"])}: {e(api["title"])}</h2>'
+            f'<section class="api" id="api-{e(api["api"])}"><h2>{e(api["api"])}: {escaped_line(api["title"])}</h2>'
             f"{''.join(groups)}</section>"
         )
     return f'<section id="matrix"><h2>Requirements</h2>{_filters(report)}{"".join(sections)}</section>'

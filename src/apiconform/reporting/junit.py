@@ -39,18 +39,21 @@ from apiconform.reporting.document import (
     meaning,
     of_api,
     one_line,
+    printable,
+    printable_line,
     reason,
     safety_notes,
     shortfall,
 )
 
-# XML 1.0 cannot hold most control characters, lone surrogates or U+FFFE/U+FFFF, even escaped; a
-# response body may contain any of them.
+# XML 1.0 cannot hold U+FFFE/U+FFFF, even escaped (`printable` has shown every control character and lone
+# surrogate as its escape already); a response body may contain any of them.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _text(value: Any) -> str:
-    return _XML_FORBIDDEN.sub("\ufffd", str(value))
+    """A value as junit.xml holds it: printable (a CI log may print the file), and valid XML."""
+    return _XML_FORBIDDEN.sub("\ufffd", printable(str(value)))
 
 
 def _element(parent: ET.Element, tag: str, text: str | None = None, **attributes: Any) -> ET.Element:
@@ -69,7 +72,8 @@ def _properties(parent: ET.Element, values: Mapping[str, Any]) -> None:
 
 def evidence_text(requirement: Mapping[str, Any]) -> str:
     """Every kept failure of a requirement with its exchanges, as plain text (curl lines included)."""
-    lines = [f"{requirement['id']} ({requirement['level']}): {requirement['title']}", f'"{requirement["quote"]}"']
+    heading = f"{requirement['id']} ({requirement['level']}): {printable_line(requirement['title'])}"
+    lines = [heading, f'"{requirement["quote"]}"']
     for failure in requirement["failures"]:
         lines.append("")
         lines.append(f"[{failure['check']}] {failure['message']}")
@@ -93,7 +97,7 @@ def _testcase(suite: ET.Element, requirement: Mapping[str, Any]) -> None:
         suite,
         "testcase",
         classname=f"{requirement['api']}.{requirement['family']}",
-        name=f"{requirement['id']}: {requirement['title']}",
+        name=printable_line(f"{requirement['id']}: {requirement['title']}"),
     )
     waiver = requirement.get("waiver") or {}
     _properties(

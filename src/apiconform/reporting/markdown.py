@@ -22,6 +22,8 @@ from apiconform.reporting.document import (
     of_api,
     one_line,
     plural,
+    printable,
+    printable_line,
     reason,
     replay,
     safety_notes,
@@ -38,11 +40,12 @@ _AUTOLINKED = re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.-]*://|www\.)\S+|\S*@\S+")
 
 
 def text(value: Any) -> str:
-    """Plain text made inert: no HTML, no Markdown emphasis, links or table breaks, and no autolink or
-    @mention (those go into code spans, which GitHub shows as they are)."""
+    """Plain text made inert: one printable line (`printable_line`: no line break adds Markdown structure),
+    no HTML, no Markdown emphasis, links or table breaks, and no autolink or @mention (those go into code
+    spans, which GitHub shows as they are)."""
     pieces = []
     position = 0
-    plain = str(value)
+    plain = printable_line(value)
     for match in _AUTOLINKED.finditer(plain):
         pieces += [_escaped(plain[position : match.start()]), code(match.group())]
         position = match.end()
@@ -56,8 +59,8 @@ def _escaped(plain: str) -> str:
 
 
 def code(value: Any) -> str:
-    """An inline code span that holds `value` whatever backticks it contains (one line)."""
-    content = " ".join(str(value).split())
+    """An inline code span that holds `value` whatever backticks it contains (one printable line)."""
+    content = printable_line(value)
     longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if content.startswith("`") or content.endswith("`") else ""
@@ -174,4 +177,5 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         f"seed {report['seed']}; {plural(report['requests'], 'request')}; {text(report['started'])} "
         f"({report['duration_seconds']:.0f} s); specs {specs}</sub>"
     )
-    return "\n".join(lines) + "\n"
+    # Every vendor value went through `text` or `code`; this holds for whatever did not (a CI log may cat it).
+    return printable("\n".join(lines) + "\n")

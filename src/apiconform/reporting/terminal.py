@@ -22,6 +22,7 @@ from apiconform.reporting.document import (
     one_line,
     plural,
     printable,
+    printable_line,
     reason,
     replay,
     safety_notes,
@@ -154,7 +155,8 @@ def _summary(
         expired = (item.get("waiver") or {}).get("status") == "expired"
         suffix = " (waiver expired)" if expired else ""
         lines.append(
-            f"{painter.verdict(f'{label:<6}', verdict)} {item['id']} ({item['level']}): {item['title']}{suffix}"
+            f"{painter.verdict(f'{label:<6}', verdict)} {item['id']} ({item['level']}): "
+            f"{printable_line(item['title'])}{suffix}"
         )
         message, exchanges = headline_evidence(item)
         if message:

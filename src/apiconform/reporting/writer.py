@@ -10,15 +10,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from apiconform.reporting.document import REPORT_FILE
+from apiconform.reporting.document import REPORT_FILE, json_printable
 from apiconform.reporting.html import render_html
 from apiconform.reporting.junit import render_junit
 from apiconform.reporting.markdown import render_markdown
 
 
 def render_json(report: Mapping[str, Any]) -> str:
-    """report.json as written: indented UTF-8 JSON."""
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    """report.json as written: indented UTF-8 JSON, printable (`json_printable`)."""
+    return json_printable(json.dumps(report, indent=2, ensure_ascii=False)) + "\n"
 
 
 # Format name (as `apiconform report --format` takes it) -> file name and renderer.
