@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import jsonschema
-import yaml
+
+from apiconform import datafiles
 
 Compare = Literal["text", "instant", "decimal"]
 Level = Literal["MUST", "SHOULD"]
@@ -506,13 +507,9 @@ class Contract:
         return {param: item.requirement for item in self.semantics.invalid_inputs for param in item.query}
 
     def resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Follow a local `$ref` (`#/components/...`) to the object it names."""
-        while "$ref" in node:
-            target: Any = self.openapi
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
-            node = target
-        return node
+        """Follow a local `$ref` (`#/components/...`) to the object it names (load_spec has checked that
+        every reference names an object of the document and that no chain of them comes back)."""
+        return _follow(self.openapi, node, self.spec_path)
 
     def schema_validator(self, schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
         """A JSON Schema validator for `schema`, whose `$ref`s resolve against this spec's components.
@@ -535,16 +532,13 @@ class Contract:
         raise KeyError(requirement_id)
 
 
-# libyaml's parser when PyYAML has it (the same safe constructor, several times faster): start-up counts
-# against --max-time.
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path, *, inside: Path | None = None) -> Any:
+    """A YAML file read within the limits every data file has (apiconform.datafiles); with `inside`, the
+    file must be in that folder."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ContractError(f"cannot read {path}: {exc}") from exc
+        return datafiles.read_yaml(path, inside=inside)
+    except datafiles.DataFileError as exc:
+        raise ContractError(str(exc)) from None
 
 
 @cache
@@ -558,8 +552,8 @@ def _validate(instance: Any, schema_name: str, where: Path) -> None:
         jsonschema.Draft202012Validator(_schema(schema_name)).iter_errors(instance)
     )
     if error is not None:
-        location = "/".join(str(part) for part in error.absolute_path) or "(top level)"
-        raise ContractError(f"{where}: {location}: {error.message}")
+        # Not jsonschema's message: it quotes the value, which may be a foreign file's text.
+        raise ContractError(f"{where}: {datafiles.schema_complaint(error)}")
 
 
 def _order_keys(items: list[dict[str, str]] | None) -> tuple[OrderKey, ...]:
@@ -773,19 +767,42 @@ def load(api: str) -> Contract:
 
 @cache
 def load_spec(spec_path: Path) -> Contract:
-    """Load, validate and cross-check the contract of one spec file (and the catalog it names), wherever it is."""
+    """Load, validate and cross-check the contract of one spec file (and the catalog it names), wherever it is.
+
+    The spec is data that reaches nothing outside itself: its catalog and sources must be files in its own
+    folder, and its references stay inside the document (`check_references`)."""
     openapi = _read_yaml(spec_path)
     if not isinstance(openapi, dict) or not isinstance(openapi.get("x-apiconform"), dict):
         raise ContractError(f"{spec_path}: not an OpenAPI document with an x-apiconform block")
+    check_references(openapi, spec_path)
     raw = openapi["x-apiconform"]
     _validate(raw, "x-apiconform.schema.yaml", spec_path)
     api = raw["api"]
-    catalog_path = spec_path.parent / raw["catalog"]
-    catalog = _read_yaml(catalog_path)
+    folder = spec_path.parent
+    catalog_path = folder / raw["catalog"]
+    catalog = _read_yaml(catalog_path, inside=folder)
     _validate(catalog, "catalog.schema.yaml", catalog_path)
     if catalog["api"] != api:
-        raise ContractError(f"{catalog_path}: catalog is for {catalog['api']!r}, the spec for {api!r}")
-    contract = Contract(api, spec_path, openapi, _semantics(raw), _requirements(catalog, spec_path.parent))
+        raise ContractError(
+            f"{catalog_path}: catalog is for {datafiles.excerpt(catalog['api'])}, the spec for {datafiles.excerpt(api)}"
+        )
+    contract = Contract(api, spec_path, openapi, _semantics(raw), _requirements(catalog, folder))
+    try:
+        _cross_check(contract, catalog_path)
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        # An OpenAPI document the checks cannot walk (a `parameters` that is no list, an operation that is
+        # no object): the document's fault, said in one line.
+        said = datafiles.excerpt(exc, 80)
+        raise ContractError(
+            f"{spec_path}: not an OpenAPI document apiconform can read ({type(exc).__name__} {said})"
+        ) from None
+    return contract
+
+
+def _cross_check(contract: Contract, catalog_path: Path) -> None:
+    """The spec's semantics, its catalog and its OpenAPI document agree; the inputs the property tests
+    generate are within bounds."""
+    spec_path, folder = contract.spec_path, contract.spec_path.parent
     ids = [requirement.id for requirement in contract.requirements]
     duplicates = sorted({rid for rid in ids if ids.count(rid) > 1})
     if duplicates:
@@ -793,7 +810,7 @@ def load_spec(spec_path: Path) -> Contract:
     unknown = sorted(set(contract.semantics.requirement_ids()) - set(ids))
     if unknown:
         raise ContractError(f"{spec_path}: x-apiconform names requirements missing from the catalog: {unknown}")
-    _check_quotes(contract.requirements, catalog_path)
+    _check_quotes(contract.requirements, catalog_path, folder)
     for join in contract.semantics.joins.values():
         contract.operation_path(join.operation)
     undeclared = sorted(set(_parameters_named(contract.semantics)) - set(contract.query_parameters()))
@@ -806,10 +823,212 @@ def load_spec(spec_path: Path) -> Contract:
         raise ContractError(
             f"{spec_path}: constrained query parameters without an invalid-inputs example: {unattributed}"
         )
-    return contract
+    _check_generated_inputs(contract)
 
 
-def _check_quotes(requirements: tuple[Requirement, ...], catalog_path: Path) -> None:
+# The most schema objects (with their $refs followed) in a parameter or request body of the list operation,
+# which the property tests generate values for. schemathesis' coverage phase works through nested objects'
+# properties combinatorially while pytest collects, before the first request and outside --max-time: a
+# query parameter of 1,100 objects cost it 23 s, one of 1,000 values in an enum nothing. A query
+# parameter's schema is a handful of objects.
+MAX_GENERATED_OBJECTS = 200
+
+
+def _check_generated_inputs(contract: Contract) -> None:
+    """Refuse a list operation whose parameters or request body schemathesis could not generate values for
+    in bounded time: a schema there that refers back to itself (recursion, which schemathesis unrolls
+    combinatorially: 30 properties of the schema's own kind ran for minutes), or one of more than
+    MAX_GENERATED_OBJECTS objects. Recursive schemas elsewhere (a response's tree of records) are fine:
+    replies are only validated against them."""
+    operation = contract.operation()
+    item = contract.openapi["paths"][contract.list_path]
+    inputs = [*item.get("parameters", ()), *operation.get("parameters", ())]
+    if "requestBody" in operation:
+        inputs.append(operation["requestBody"])
+    for declared in inputs:
+        name = contract.resolve(declared).get("name")
+        label = "request body" if name is None else f"parameter {datafiles.excerpt(name)}"
+        _GeneratedInput(contract, label).visit(declared)
+
+
+class _GeneratedInput:
+    """One parameter or request body of the list operation, walked with its $refs followed (see
+    `_check_generated_inputs`)."""
+
+    def __init__(self, contract: Contract, label: str) -> None:
+        self.contract = contract
+        self.label = label
+        self.objects = 0
+        self.inside: list[int] = []  # the objects the walk is in, by identity
+
+    def visit(self, node: Any) -> None:
+        if isinstance(node, list):
+            for child in node:
+                self.visit(child)
+        if not isinstance(node, dict):
+            return
+        where = f"{self.contract.spec_path}: the list operation's {self.label}"
+        if id(node) in self.inside:
+            raise ContractError(
+                f"{where} has a schema that refers back to itself (the property tests generate its values, "
+                "which must be finite)"
+            )
+        self.objects += 1
+        if self.objects > MAX_GENERATED_OBJECTS:
+            raise ContractError(
+                f"{where} has more than {MAX_GENERATED_OBJECTS} schema objects with its $refs followed (the "
+                "property tests generate its values)"
+            )
+        self.inside.append(id(node))
+        for child in node.values():
+            self.visit(child)
+        if "$ref" in node:
+            self.visit(self.contract.resolve(node))
+        self.inside.pop()
+
+
+# Keys whose string value names another document to fetch or changes what a reference means: refused.
+# schemathesis fetches an `externalValue` and any non-local reference (see check_references); `$id` moves
+# the base a reference below it resolves against, `$dynamicRef` and `$recursiveRef` are references too.
+_FOREIGN_KEYS = ("externalValue", "$id", "$dynamicRef", "$recursiveRef")
+# Keys whose value is a reference: each must be a local JSON pointer (`#/...`) to an object of the document.
+_REFERENCE_KEYS = ("$ref", "operationRef")
+
+
+def check_references(document: Mapping[str, Any], spec_path: Path) -> None:
+    """Refuse a spec that reaches outside itself, or whose references could not be followed to an end.
+
+    schemathesis follows any reference it is given: to another host with plain `requests` (through the
+    proxy settings, with ~/.netrc credentials), to `file://` URLs, to paths relative to the working folder,
+    even inside an `enum` value; it fetches an example's `externalValue`. So every `$ref` (and a link's
+    `operationRef`), wherever it is, must be a local `#/...` pointer that names an object of this document,
+    no chain of references may come back to where it started without reaching that object, and the
+    document with its references followed must stay within the limits a YAML file has (datafiles.MAX_DEPTH
+    levels, MAX_NODES values). A schema that refers to itself through a property (a tree of nodes) is not
+    a cycle: it is a recursive schema, which schemathesis generates and validates to a bounded depth, and
+    is measured here up to where it first comes back."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(document, ())]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            for key in _FOREIGN_KEYS:
+                if isinstance(node.get(key), str):
+                    raise ContractError(f"{spec_path}: {_pointer(where)}: {key} is not allowed in a spec {_REACH}")
+            for key in _REFERENCE_KEYS:
+                if key in node:
+                    _follow(document, {"$ref": node[key]}, spec_path, where=(*where, key))
+            stack.extend((value, (*where, str(name))) for name, value in node.items() if isinstance(value, dict | list))
+        else:
+            stack.extend(
+                (value, (*where, str(index))) for index, value in enumerate(node) if isinstance(value, dict | list)
+            )
+    _extent(document, 1, _Extent(document, spec_path))
+
+
+_REACH = "(a spec may refer only to its own parts, by local references such as '#/components/schemas/Name')"
+
+
+def _pointer(where: tuple[str, ...]) -> str:
+    """A place in the document as a JSON pointer (each part cut to an excerpt when long or unprintable)."""
+    parts = [part.replace("~", "~0").replace("/", "~1") for part in where]
+    return "#/" + "/".join(
+        part if len(part) <= 60 and part.isprintable() else datafiles.excerpt(part) for part in parts
+    )
+
+
+def _follow(
+    document: Mapping[str, Any], node: Mapping[str, Any], spec_path: Path, where: tuple[str, ...] = ()
+) -> Mapping[str, Any]:
+    """The object a chain of local `$ref`s starting at `node` ends at (`node` itself when it is no reference).
+
+    Raises ContractError for a reference that is not local, names nothing or no object, or comes back."""
+    seen: list[str] = []
+    while "$ref" in node:
+        reference = node["$ref"]
+        place = _pointer(where) if where else f"$ref {datafiles.excerpt(reference)}"
+        if not isinstance(reference, str) or not (reference == "#" or reference.startswith("#/")):
+            shown = datafiles.excerpt(reference, 80)
+            raise ContractError(f"{spec_path}: {place}: {shown} refers outside the spec {_REACH}")
+        if reference in seen:
+            chain = " -> ".join(datafiles.excerpt(item, 80) for item in [*seen, reference])
+            raise ContractError(f"{spec_path}: {place}: a cycle of $refs that never reaches a value: {chain}")
+        seen.append(reference)
+        target = _pointer_target(document, reference)
+        if not isinstance(target, dict):
+            what = "nothing" if target is _NOWHERE else f"no object (a {type(target).__name__})"
+            raise ContractError(f"{spec_path}: {place}: {datafiles.excerpt(reference, 80)} names {what} in the spec")
+        node = target
+    return node
+
+
+_NOWHERE = object()  # what a reference to no value of the document names
+
+
+def _pointer_target(document: Mapping[str, Any], reference: str) -> Any:
+    """The value a local reference (`#/a/b~1c`, percent-encoded as a URI fragment) names, or _NOWHERE."""
+    target: Any = document
+    if reference == "#":
+        return target
+    for escaped in unquote(reference.removeprefix("#/")).split("/"):
+        part = escaped.replace("~1", "/").replace("~0", "~")
+        if isinstance(target, dict) and part in target:
+            target = target[part]
+        elif isinstance(target, list) and part.isascii() and part.isdigit() and int(part) < len(target):
+            target = target[int(part)]
+        else:
+            return _NOWHERE
+    return target
+
+
+class _Extent:
+    """The measuring of a document with its references followed (see `_extent`)."""
+
+    def __init__(self, document: Mapping[str, Any], spec_path: Path) -> None:
+        self.document = document
+        self.spec_path = spec_path
+        # (levels, values) of each object and list measured, by identity: shared parts are measured once.
+        self.measured: dict[int, tuple[int, int]] = {}
+        # The objects and lists the walk is inside of: a reference back to one of them is a recursion.
+        self.open_nodes: set[int] = set()
+
+    def too_deep(self) -> ContractError:
+        return ContractError(
+            f"{self.spec_path}: nested deeper than {datafiles.MAX_DEPTH} levels with its $refs followed"
+        )
+
+
+def _extent(node: Any, level: int, walk: _Extent) -> tuple[int, int]:
+    """(levels, values) of `node`, which stands `level` levels deep, with its `$ref`s followed: a reference
+    counts as the object it names, in its place; a reference back to an object it is inside of (a recursive
+    schema) counts nothing more. Raises ContractError past datafiles.MAX_DEPTH levels or MAX_NODES values."""
+    if not isinstance(node, dict | list):
+        return 0, 1
+    key = id(node)
+    if key in walk.open_nodes:
+        return 0, 0
+    if level > datafiles.MAX_DEPTH:
+        raise walk.too_deep()
+    if key not in walk.measured:
+        walk.open_nodes.add(key)
+        children = list(node.values()) if isinstance(node, dict) else node
+        below = [_extent(child, level + 1, walk) for child in children]
+        levels = 1 + max((child_levels for child_levels, _ in below), default=0)
+        values = 1 + sum(child_values for _, child_values in below)
+        if isinstance(node, dict) and "$ref" in node:
+            # check_references has followed every chain already: this one ends at an object.
+            named = _extent(_follow(walk.document, node, walk.spec_path), level, walk)
+            levels, values = max(levels, named[0]), values + named[1]
+        walk.open_nodes.discard(key)
+        walk.measured[key] = (levels, values)
+    levels, values = walk.measured[key]
+    if level + levels - 1 > datafiles.MAX_DEPTH:
+        raise walk.too_deep()
+    if values > datafiles.MAX_NODES:
+        raise ContractError(f"{walk.spec_path}: more than {datafiles.MAX_NODES:,} values with its $refs followed")
+    return levels, values
+
+
+def _check_quotes(requirements: tuple[Requirement, ...], catalog_path: Path, folder: Path) -> None:
     """Every quote is in its document's vendored copy, word for word (whitespace aside); " ... " separates
     excerpts that follow each other there. A requirement must rest on the vendor's words, not a paraphrase."""
     texts: dict[Path, str] = {}
@@ -819,9 +1038,9 @@ def _check_quotes(requirements: tuple[Requirement, ...], catalog_path: Path) -> 
             raise ContractError(f"{catalog_path}: {requirement.id} quotes {requirement.source.key}, which has no copy")
         if local not in texts:
             try:
-                texts[local] = " ".join(local.read_text(encoding="utf-8").split())
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ContractError(f"{catalog_path}: cannot read {local}: {exc}") from None
+                texts[local] = " ".join(datafiles.read_text(local, inside=folder).split())
+            except datafiles.DataFileError as exc:
+                raise ContractError(f"{catalog_path}: {requirement.id}: {exc}") from None
         position = 0
         for excerpt in requirement.quote.split(" ... "):
             found = texts[local].find(" ".join(excerpt.split()), position)

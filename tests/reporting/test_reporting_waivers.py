@@ -49,11 +49,11 @@ def test_a_valid_file_gives_its_waivers(tmp_path: Path) -> None:
         ),
         (
             "- {requirement: OES-X, reason: r, ticket: t, expires: 2026-02-30}\n",
-            "entry 1 (OES-X): expires: '2026-02-30' is not a 'date'",
+            "entry 1 (OES-X): expires: must be a valid date",
         ),
         (
             "- {requirement: OES-X, reason: r, ticket: t, expires: 2026-01-01, owner: me}\n",
-            "entry 1 (OES-X): Additional properties are not allowed ('owner' was unexpected)",
+            "entry 1 (OES-X): unexpected key 'owner'",
         ),
         ("- {requirement: oes x, reason: r, ticket: t, expires: 2026-01-01}\n", "entry 1 (oes x): requirement:"),
         ("requirement: OES-X\n", "a waivers file is a YAML list of waivers"),

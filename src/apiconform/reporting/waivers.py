@@ -27,6 +27,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from apiconform import datafiles
+
 WAIVABLE = ("fail", "warn")
 
 
@@ -75,14 +77,19 @@ def parse_waivers(data: Any, source: str = "waivers") -> tuple[Waiver, ...]:
     )
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
+        # What the schema expects, not jsonschema's message: that quotes the value, which may be any file's
+        # text (`--waivers` naming a token file).
+        said = datafiles.schema_rule(error)
         path = list(error.absolute_path)
         if path and isinstance(path[0], int):
             entry = data[path[0]]
             name = entry.get("requirement") if isinstance(entry, dict) else None
-            where = f"entry {path[0] + 1}" + (f" ({name})" if isinstance(name, str) else "")
-            field = f" {path[1]}:" if len(path) > 1 else ""
-            raise WaiverError(f"{source}: {where}:{field} {error.message}")
-        raise WaiverError(f"{source}: a waivers file is a YAML list of waivers: {error.message}")
+            where = f"entry {path[0] + 1}" + (
+                f" ({datafiles.excerpt(name, quoted=False)})" if isinstance(name, str) else ""
+            )
+            field = f" {datafiles.excerpt(path[1], quoted=False)}:" if len(path) > 1 else ""
+            raise WaiverError(f"{source}: {where}:{field} {said}")
+        raise WaiverError(f"{source}: a waivers file is a YAML list of waivers: {said}")
     waivers = tuple(
         Waiver(item["requirement"], item["reason"], item["ticket"], date.fromisoformat(item["expires"]))
         for item in data
@@ -105,21 +112,13 @@ class _DatesAsTextLoader(yaml.SafeLoader):
 
 
 def load_waivers(path: str | Path) -> tuple[Waiver, ...]:
-    """Read and validate a waivers file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise WaiverError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WaiverError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    """Read and validate a waivers file (a regular file within the limits of every data file, see
+    apiconform.datafiles)."""
     try:
         # A SafeLoader subclass: as safe as yaml.safe_load.
-        data = yaml.load(text, Loader=_DatesAsTextLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise WaiverError(f"{path}: not YAML{where}: {problem}") from None
+        data = datafiles.read_yaml(Path(path), loader=_DatesAsTextLoader)
+    except datafiles.DataFileError as exc:
+        raise WaiverError(str(exc)) from None
     return parse_waivers(data, str(path))
 
 
