@@ -145,7 +145,7 @@ def _measure(text: str, source: str, loader: Any) -> None:
                 if any(node[0] == event.anchor for node in open_nodes):
                     raise DataFileError(f"{source}: the YAML alias {excerpt(event.anchor)} is inside the node it names")
                 # An undefined alias is the composer's error to report, after this walk.
-                reach(*anchored.get(event.anchor, (1, 0)))
+                reach(*anchored.get(event.anchor or "", (1, 0)))
             elif isinstance(event, yaml.ScalarEvent):
                 reach(1, 0)
                 if event.anchor is not None:
@@ -165,7 +165,7 @@ def _measure(text: str, source: str, loader: Any) -> None:
 
 def schema_complaint(error: jsonschema.ValidationError) -> str:
     """Where a value breaks a JSON Schema and what the schema expects there, in one line (see `schema_rule`)."""
-    location = "/".join(excerpt(part) if isinstance(part, str) else str(part) for part in error.absolute_path)
+    location = "/".join(excerpt(part, 60, quoted=False) for part in error.absolute_path)
     return f"{location or '(top level)'}: {schema_rule(error)}"
 
 
@@ -183,7 +183,7 @@ def schema_rule(error: jsonschema.ValidationError) -> str:
     if rule == "required":
         return str(error.message)  # "'name' is a required property": the name is the schema's
     if rule in ("additionalProperties", "unevaluatedProperties") and isinstance(instance, dict):
-        known = set(error.schema.get("properties", {}))
+        known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
         unexpected = [excerpt(key) for key in instance if key not in known]
         return "unexpected key " + ", ".join(unexpected[:3]) + (", …" if len(unexpected) > 3 else "")
     if rule == "enum":

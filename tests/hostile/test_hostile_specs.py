@@ -349,7 +349,7 @@ def _guarded(argvs: list[list[str]], cwd: Path) -> list[tuple[int, str, str]]:
     )
     results = [tuple(json.loads(line)) for line in done.stdout.splitlines()]
     assert len(results) == len(argvs), (done.returncode, done.stdout[-2000:], done.stderr[-2000:])
-    return results  # type: ignore[return-value]
+    return results
 
 
 def test_cycles_fifos_dev_zero_and_alias_bombs_are_refused_at_once(tmp_path: Path) -> None:

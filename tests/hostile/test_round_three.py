@@ -197,14 +197,15 @@ def test_a_hostile_key_in_a_spec_s_validation_error_is_one_printable_line(
     from apiconform.cli import main
 
     def hostile_key(spec: dict[str, Any]) -> None:
-        # The error names where it is, key by key: `filters/<key>: 5 is not of type 'object'`.
+        # The error names where it is, key by key: `filters/<key>: must be of type object`.
         spec["x-apiconform"]["filters"]["\x1b]52;c;cHduZWQ=\x07\n::error title=x::spoofed"] = 5
 
     assert main(["catalog", "--spec", str(_hostile_spec(tmp_path, hostile_key))]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("apiconform: error: "), err
     _shown_safely(err)
-    assert "filters/\\x1b]52;c;cHduZWQ=\\x07 ::error title=x::spoofed" in err, "the key is shown, as escapes"
+    escaped_key = "\\x1b]52;c;cHduZWQ=\\x07\\n::error title=x::spoofed"
+    assert f"filters/{escaped_key}: must be of type object" in err, "the key, as escapes"
 
 
 def _hostile_report(title: str = HOSTILE_TITLE) -> dict[str, Any]:
