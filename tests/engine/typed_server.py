@@ -150,6 +150,8 @@ def _read_filter(name: str, text: str) -> _Filter:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, each answer waits for a delayed ACK (40 ms).
+    disable_nagle_algorithm = True
     server_owner: TypedServer
 
     def log_message(self, format: str, *args: Any) -> None:
