@@ -65,7 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             warnings.simplefilter("always", config.TokenFileWarning)
             run_config = config.run_config(vars(args), started_at=started_at)
         for warning in said:
-            print(_one_line(f"apiconform: warning: {warning.message}"), file=sys.stderr)
+            print(_one_line(f"apiconform: warning: {warning.message}", args), file=sys.stderr)
         runner.check_artefacts(artefacts)
         return runner.run(run_config, quiet=args.quiet, verbose=args.verbose, artefacts=artefacts)
     except config.ConfigurationError as exc:
@@ -174,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
     except contract.ContractError as exc:
-        print(_one_line(f"apiconform: error: {exc}"), file=sys.stderr)
+        print(_one_line(f"apiconform: error: {exc}", None), file=sys.stderr)
         return ExitCode.USAGE
     args = parser.parse_args(argv)
     # --max-time counts from start-up: the process's own start when this is the command line itself.
@@ -184,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Flushed here rather than at exit, so that a closed pipe is met below and not as a traceback.
         sys.stdout.flush()
     except (UsageError, contract.ContractError) as exc:
-        print(_one_line(f"apiconform: error: {exc}"), file=sys.stderr)
+        print(_one_line(f"apiconform: error: {exc}", args), file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("apiconform: interrupted", file=sys.stderr)
@@ -197,12 +197,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _one_line(message: str) -> str:
-    """A message as one printable line: it may quote a spec, a waivers file or a report (hostile keys and
-    values), which must neither drive the terminal nor add a line that a CI runner reads as a command."""
+def _one_line(message: str, args: argparse.Namespace | None) -> str:
+    """A message as one printable line, with the token masked: it may quote a spec, a waivers file or a
+    report (hostile keys and values, a path), which must neither drive the terminal nor add a line that a
+    CI runner reads as a command; and the spec loads before the token is checked and masked in what the
+    run writes, so the message is masked here by every token the command line names."""
+    from apiconform.engine.config import named_tokens
+    from apiconform.engine.redaction import Redactor
     from apiconform.reporting.document import printable_line
 
-    return printable_line(message)
+    return printable_line(Redactor(named_tokens(vars(args) if args else {})).redact(message))
 
 
 def _silence_stdout() -> None:

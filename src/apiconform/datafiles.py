@@ -78,8 +78,9 @@ def read_text(path: Path, *, inside: Path | None = None) -> str:
 
 def _resolves_inside(path: Path, folder: Path) -> bool:
     try:
-        return path.resolve(strict=True).is_relative_to(folder.resolve(strict=True))
-    except (OSError, RuntimeError):  # missing, or a symbolic link loop (RuntimeError before Python 3.13)
+        # Not strict for the file: a missing file inside the folder is "no such file", said next.
+        return path.resolve().is_relative_to(folder.resolve(strict=True))
+    except (OSError, RuntimeError):  # a symbolic link loop (RuntimeError before Python 3.13), no folder
         return False
 
 

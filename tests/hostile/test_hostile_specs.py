@@ -433,3 +433,35 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path)
         stream.truncate(datafiles.MAX_FILE_BYTES + 1)  # sparse: nothing is written
     with pytest.raises(datafiles.DataFileError, match="larger than 8 MiB"):
         datafiles.read_text(path)
+
+
+@pytest.mark.parametrize("door", ["environment", "token-file", "plain-pytest"])
+def test_an_error_that_would_quote_the_token_masks_it(
+    door: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The spec loads before the token is checked: a spec that names the token as its catalog's file (any
+    path is printed whole) had it in the error line, through both doors."""
+    place = _place(tmp_path, "http://127.0.0.1:9", _catalog(lambda place: TOKEN))
+    options = ["--spec", str(place.spec), "--base-url", "http://127.0.0.1:9/v1"]
+    if door == "plain-pytest":
+        plain = [sys.executable, "-m", "pytest", "-p", "apiconform.engine.plugin", *options]
+        done = subprocess.run(
+            [*plain, "--pyargs", "apiconform.engine.suite"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            env={**os.environ, "APICONFORM_TOKEN": TOKEN},
+            check=False,
+        )
+        assert done.returncode == 2 and "$APICONFORM_TOKEN: no such file" in done.stderr, done
+        assert "SeCrEt" not in done.stdout + done.stderr
+        return
+    argv = ["run", *options]
+    if door == "environment":
+        monkeypatch.setenv("APICONFORM_TOKEN", TOKEN)
+    else:
+        monkeypatch.delenv("APICONFORM_TOKEN", raising=False)
+        place.token_file.chmod(0o600)
+        argv += ["--token-file", str(place.token_file)]
+    _refused(main(argv), *capsys.readouterr(), "$APICONFORM_TOKEN: no such file")

@@ -12,6 +12,7 @@ A problem raises `ConfigurationError` with one line (exit code 2).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -432,16 +433,30 @@ def read_token(token: str | None, token_file: str | None) -> tuple[str | None, s
     if token:
         return checked_token(str(token), "--token"), "--token"
     if token_file:
-        return checked_token(_token_file_text(token_file), "--token-file"), f"--token-file {token_file}"
+        return checked_token(token_file_text(token_file), "--token-file"), f"--token-file {token_file}"
     value = checked_token(os.environ.get("APICONFORM_TOKEN") or None, "$APICONFORM_TOKEN")
     return value, "$APICONFORM_TOKEN" if value else None
+
+
+def named_tokens(values: Mapping[str, Any]) -> list[str]:
+    """Every token the options `values` (by dest, as in run_config) and the environment name, as far as
+    each can be read, to mask it in an error message about them: the spec loads before the token is
+    checked, and a message may quote the spec. Whether one is a usable token is for `read_token` to say."""
+    tokens = [os.environ.get("APICONFORM_TOKEN") or "", values.get("token") or ""]
+    token_file = values.get("token_file")
+    if token_file:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TokenFileWarning)  # said once, by read_token, if the run gets there
+            with contextlib.suppress(ConfigurationError):
+                tokens.append(token_file_text(str(token_file)))
+    return [token.strip() for token in map(str, tokens) if token.strip()]
 
 
 # A token file holds one token: more than this is not a token file (`/dev/zero` would never end).
 MAX_TOKEN_FILE_BYTES = 64 * 1024
 
 
-def _token_file_text(token_file: str) -> str:
+def token_file_text(token_file: str) -> str:
     """The token in `token_file`: a regular file of at most 64 KiB of UTF-8 text. A file others may read
     is taken with a warning on standard error (the token is then no secret on this machine)."""
     try:
