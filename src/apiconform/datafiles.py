@@ -46,8 +46,8 @@ def excerpt(text: object, limit: int = EXCERPT_CHARS, *, quoted: bool = True) ->
     return (escaped if quoted else escaped[1:-1]) + ("…" if len(shown) > limit else "")
 
 
-def read_text(path: Path, *, inside: Path | None = None) -> str:
-    """The UTF-8 text of the regular file at `path`, of at most MAX_FILE_BYTES.
+def read_text(path: Path, *, inside: Path | None = None, limit: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of the regular file at `path`, of at most `limit` bytes.
 
     With `inside`, the file must resolve (symbolic links followed) to a file under that folder."""
     if inside is not None and not _resolves_inside(path, inside):
@@ -59,17 +59,17 @@ def read_text(path: Path, *, inside: Path | None = None) -> str:
     except (OSError, ValueError) as exc:
         raise DataFileError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     # Checked before opening: opening a FIFO for reading blocks until a writer comes.
-    _check_status(path, status)
+    _check_status(path, status, limit)
     try:
         # Non-blocking, so that a FIFO put in its place after the check cannot block the open either.
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(descriptor, "rb") as stream:
-            _check_status(path, os.fstat(stream.fileno()))
-            data = stream.read(MAX_FILE_BYTES + 1)
+            _check_status(path, os.fstat(stream.fileno()), limit)
+            data = stream.read(limit + 1)
     except OSError as exc:
         raise DataFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise DataFileError(f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    if len(data) > limit:
+        raise DataFileError(f"{path}: larger than {_size(limit)}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -84,11 +84,15 @@ def _resolves_inside(path: Path, folder: Path) -> bool:
         return False
 
 
-def _check_status(path: Path, status: os.stat_result) -> None:
+def _check_status(path: Path, status: os.stat_result, limit: int) -> None:
     if not stat.S_ISREG(status.st_mode):
         raise DataFileError(f"{path}: not a regular file")
-    if status.st_size > MAX_FILE_BYTES:
-        raise DataFileError(f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    if status.st_size > limit:
+        raise DataFileError(f"{path}: larger than {_size(limit)}")
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
 
 
 def read_yaml(path: Path, *, inside: Path | None = None, loader: Any = SAFE_LOADER) -> Any:

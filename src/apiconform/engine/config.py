@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from apiconform import contract
+from apiconform import contract, datafiles
 from apiconform.engine.http import DEFAULT_MAX_BODY, composed_url_problem, url_problem
 
 if TYPE_CHECKING:
@@ -457,29 +457,21 @@ MAX_TOKEN_FILE_BYTES = 64 * 1024
 
 
 def token_file_text(token_file: str) -> str:
-    """The token in `token_file`: a regular file of at most 64 KiB of UTF-8 text. A file others may read
-    is taken with a warning on standard error (the token is then no secret on this machine)."""
+    """The token in `token_file`: a regular file of at most 64 KiB of UTF-8 text, read as every data file is
+    (apiconform.datafiles). A file others may read is taken with a warning on standard error (the token is
+    then no secret on this machine)."""
     try:
-        if not stat.S_ISREG(os.stat(token_file).st_mode):
-            raise ConfigurationError(f"--token-file: {token_file} is not a regular file")
-        with open(token_file, "rb") as file:
-            status = os.fstat(file.fileno())
-            if not stat.S_ISREG(status.st_mode):  # replaced between the two looks
-                raise ConfigurationError(f"--token-file: {token_file} is not a regular file")
-            data = file.read(MAX_TOKEN_FILE_BYTES + 1)
+        text = datafiles.read_text(Path(token_file), limit=MAX_TOKEN_FILE_BYTES).strip()
+        mode = os.stat(token_file).st_mode
+    except datafiles.DataFileError as exc:
+        raise ConfigurationError(f"--token-file: {exc}") from None
     except OSError as exc:
         raise ConfigurationError(f"--token-file: cannot read {token_file}: {exc.strerror or exc}") from None
-    if len(data) > MAX_TOKEN_FILE_BYTES:
-        raise ConfigurationError(f"--token-file: {token_file} is larger than 64 KiB; it holds no single token")
-    try:
-        text = data.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise ConfigurationError(f"--token-file: {token_file} is not UTF-8 text") from None
     if not text:
         raise ConfigurationError(f"--token-file: {token_file} is empty")
-    if status.st_mode & (stat.S_IRGRP | stat.S_IROTH):
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
         warnings.warn(
-            f"--token-file {token_file} can be read by other users (mode {stat.S_IMODE(status.st_mode):o}); "
+            f"--token-file {token_file} can be read by other users (mode {stat.S_IMODE(mode):o}); "
             f"chmod 600 {token_file}",
             TokenFileWarning,
             stacklevel=2,
