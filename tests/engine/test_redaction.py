@@ -210,7 +210,9 @@ def test_a_run_whose_token_starts_like_a_report_key_exits_0_with_a_valid_report(
     from apiconform.reporting import load_report
 
     env = {**os.environ, "APICONFORM_TOKEN": token, "NO_COLOR": "1"}
-    argv = [sys.executable, "-m", "apiconform", "run", "--api", "all", "-q", "--report-dir", str(tmp_path / "r")]
+    # One API is enough: the report's keys (`embedded_reference_server`, `requirements`) are the same for any.
+    api = "bitgo-connections"
+    argv = [sys.executable, "-m", "apiconform", "run", "--api", api, "-q", "--report-dir", str(tmp_path / "r")]
     completed = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr[-3000:]
     assert "Traceback" not in completed.stderr
