@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +240,50 @@ def test_every_must_is_stated_by_the_vendor(api):
     assert {r.basis for r in requirements} <= {"stated", "inferred"}
 
 
+@pytest.mark.parametrize("api", contract.api_names())
+def test_every_must_names_the_words_each_demand_rests_on(api):
+    """Issue 23: a reviewer reads one line per demand a MUST's checks make, and finds its words in the
+    quote (or, for a demand another document carries, in that document's copy)."""
+    for requirement in contract.load(api).requirements:
+        if requirement.level != "MUST":
+            continue
+        assert requirement.rests_on, f"{requirement.id} names no words its demands rest on"
+        for item in requirement.rests_on:
+            if item.source == requirement.source:
+                assert _words(item.words) in _words(requirement.quote), (requirement.id, item.demand)
+            else:
+                assert item.source.local is not None, (requirement.id, item.demand)
+                assert _words(item.words) in _words(item.source.local.read_text(encoding="utf-8")), requirement.id
+
+
+def test_words_a_demand_rests_on_must_be_in_the_quote(tmp_path: Path, monkeypatch):
+    """The loader refuses a demand whose words are not in its requirement's quote, or not in the copy of
+    the other document it names."""
+    source = contract.specs_dir() / "bitgo-oes"
+    catalog = yaml.safe_load((source / "requirements.yaml").read_text())
+    bound = next(entry for entry in catalog["requirements"] if entry["id"] == "OES-PAGE-SIZE-BOUND")
+    for rests_on, problem in (
+        ([{"demand": "a page is sorted", "words": "The field to sort results on."}], "not in its quote"),
+        (
+            [{"demand": "a 400", "words": "400Bad RequestThe client request is wrong", "source": "bitgo-overview"}],
+            "not in bitgo-api-overview.txt",
+        ),
+        ([{"demand": "a 400", "words": "anything", "source": "bitgo-nowhere"}], "unknown document 'bitgo-nowhere'"),
+    ):
+        bound["rests-on"] = rests_on
+        specs = tmp_path / problem.replace(" ", "-").replace("'", "")
+        shutil.copytree(contract.specs_dir() / "schemas", specs / "schemas")
+        shutil.copytree(source, specs / "bitgo-oes")
+        (specs / "bitgo-oes" / "requirements.yaml").write_text(yaml.safe_dump(catalog, sort_keys=False))
+        monkeypatch.setenv("APICONFORM_SPECS", str(specs))
+        contract.load_spec.cache_clear()
+        try:
+            with pytest.raises(contract.ContractError, match=re.escape(problem)):
+                contract.load("bitgo-oes")
+        finally:
+            contract.load_spec.cache_clear()
+
+
 def test_inferred_rules_stay_shoulds_for_the_issue_10_readings():
     """The readings issue 10 found beyond the documents are inferred, so they warn rather than fail."""
     levels = {r.id: (r.level, r.basis) for api in contract.api_names() for r in contract.load(api).requirements}
@@ -310,7 +355,8 @@ def test_catalog_schema_is_not_vacuous(tmp_path: Path):
     broken["requirements"][3].pop("basis-note", None)
     del broken["requirements"][4]["basis"]
     del broken["documents"]["bitgo-ref"]["local"]
-    assert len(list(validator.iter_errors(broken))) == 7
+    broken["requirements"][5]["rests-on"] = [{"demand": "a page holds at most pageSize records"}]  # no words
+    assert len(list(validator.iter_errors(broken))) == 8
 
 
 def test_semantics_schema_is_not_vacuous():
@@ -366,3 +412,13 @@ def test_spec_loads_in_schemathesis_without_warnings(api):
     assert operations and all(result.ok() for result in operations)
     assert [f"{w.kind}: {w.message}" for w in schema_warnings] == []
     assert [str(w.message) for w in caught] == []
+
+
+def test_catalog_command_lists_what_each_demand_rests_on(capsys):
+    from apiconform.cli import main
+
+    assert main(["catalog", "--api", "bitgo-oes"]) == 0
+    out = capsys.readouterr().out
+    overview = '"400Bad RequestThe client request is invalid" [bitgo-overview]'
+    assert f"OES-PAGE-INVALID: the rejection is a 400 <- {overview}" in out
+    assert 'OES-PAGE-SIZE-BOUND: no page holds more than pageSize records <- "the API will return at most' in out

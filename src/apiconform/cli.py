@@ -45,6 +45,14 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         print(f"{shown(loaded.semantics.title)}  [{shown(loaded.api)}]")
         print(f"spec {shown(loaded.spec_path.name)} (sha256 {loaded.spec_sha256[:12]}), {len(rows)} requirements")
         print(_table(rows, ("ID", "LEVEL", "FAMILY", "REQUIREMENT", "CHECKS")))
+        resting = [r for r in loaded.requirements if r.rests_on]
+        if resting:
+            # One line per demand a requirement's checks make, and the vendor's words it rests on.
+            print("\nWhat each demand rests on (the words are in the quote, or in the [document] named):")
+            for requirement in resting:
+                for item in requirement.rests_on:
+                    elsewhere = f" [{shown(item.source.key)}]" if item.source != requirement.source else ""
+                    print(f'  {shown(requirement.id)}: {shown(item.demand)} <- "{shown(item.words)}"{elsewhere}')
         print()
     return ExitCode.PASS
 

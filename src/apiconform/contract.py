@@ -63,6 +63,17 @@ class Document:
 
 
 @dataclass(frozen=True)
+class RestsOn:
+    """One demand a requirement's checks make (a status, a field, an order, ...) and the words of the
+    vendor's document it rests on: words from the requirement's quote, or from `source` when the demand
+    rests on another document of the catalog."""
+
+    demand: str
+    words: str
+    source: Document
+
+
+@dataclass(frozen=True)
 class Requirement:
     id: str
     level: Level
@@ -76,6 +87,8 @@ class Requirement:
     basis: Basis
     note: str | None = None
     basis_note: str | None = None
+    # Per demand its checks make, the words it rests on (catalog `rests-on`; every shipped MUST has it).
+    rests_on: tuple[RestsOn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -700,8 +713,10 @@ def _requirements(catalog: dict[str, Any], folder: Path) -> tuple[Requirement, .
     }
     requirements = []
     for entry in catalog["requirements"]:
-        if entry["source"] not in documents:
-            raise ContractError(f"{folder.name}: {entry['id']} cites unknown document {entry['source']!r}")
+        cited = [entry["source"], *(item["source"] for item in entry.get("rests-on", ()) if "source" in item)]
+        unknown = next((key for key in cited if key not in documents), None)
+        if unknown is not None:
+            raise ContractError(f"{folder.name}: {entry['id']} cites unknown document {unknown!r}")
         requirements.append(
             Requirement(
                 id=entry["id"],
@@ -714,6 +729,14 @@ def _requirements(catalog: dict[str, Any], folder: Path) -> tuple[Requirement, .
                 basis=entry["basis"],
                 note=entry.get("note"),
                 basis_note=entry.get("basis-note"),
+                rests_on=tuple(
+                    RestsOn(
+                        item["demand"],
+                        " ".join(item["words"].split()),
+                        documents[item.get("source", entry["source"])],
+                    )
+                    for item in entry.get("rests-on", ())
+                ),
             )
         )
     return tuple(requirements)
@@ -1047,6 +1070,30 @@ def _check_quotes(requirements: tuple[Requirement, ...], catalog_path: Path, fol
             if found < 0:
                 raise ContractError(f"{catalog_path}: {requirement.id}: {excerpt[:80]!r} is not in {local.name}")
             position = found + len(" ".join(excerpt.split()))
+        _check_rests_on(requirement, catalog_path, folder, texts)
+
+
+def _check_rests_on(requirement: Requirement, catalog_path: Path, folder: Path, texts: dict[Path, str]) -> None:
+    """Each demand's words are in the requirement's quote, or, for a demand resting on another document,
+    in that document's vendored copy (whitespace aside): a demand rests on words a reviewer can find."""
+    for item in requirement.rests_on:
+        if item.source == requirement.source:
+            where, text = "its quote", requirement.quote
+        else:
+            local = item.source.local
+            if local is None:
+                raise ContractError(f"{catalog_path}: {requirement.id} rests on {item.source.key}, which has no copy")
+            if local not in texts:
+                try:
+                    texts[local] = " ".join(datafiles.read_text(local, inside=folder).split())
+                except datafiles.DataFileError as exc:
+                    raise ContractError(f"{catalog_path}: {requirement.id}: {exc}") from None
+            where, text = local.name, texts[local]
+        if item.words not in text:
+            raise ContractError(
+                f"{catalog_path}: {requirement.id}: the words {item.demand!r} rests on, {item.words[:80]!r}, "
+                f"are not in {where}"
+            )
 
 
 def _parameters_named(semantics: Semantics) -> Iterator[str]:

@@ -123,6 +123,20 @@ def test_html_has_the_matrix_grouped_by_family_and_a_filter_per_verdict(sample_r
     assert "<details>" in failing and "curl -X GET" in failing and "quote of OES-A-FAIL" in failing
 
 
+def test_html_shows_what_each_demand_rests_on() -> None:
+    """Issue 23: a requirement's detail lists one line per demand with the vendor's words (escaped), and
+    names the document when the words come from another one than the quote's."""
+    entry = requirement("OES-A-PASS", "pass")
+    entry["rests_on"] = [
+        {"demand": "a page holds at most pageSize records", "words": "at most <pageSize>", "document": "doc"},
+        {"demand": "the rejection is a 400", "words": "400Bad Request", "document": "overview"},
+    ]
+    page = render_html(make_report([entry]))
+    detail = page.split('id="req-bitgo-oes-OES-A-PASS"', 1)[1]
+    assert "<li>a page holds at most pageSize records &larr; <q>at most &lt;pageSize&gt;</q></li>" in detail
+    assert "<li>the rejection is a 400 &larr; <q>400Bad Request</q> <span class=muted>[overview]</span></li>" in detail
+
+
 def test_write_reports_writes_all_four_formats(tmp_path: Any, sample_report: dict[str, Any]) -> None:
     written = write_reports(sample_report, tmp_path / "out")
     assert [path.name for path in written] == ["junit.xml", "report.md", "report.html", "report.json"]

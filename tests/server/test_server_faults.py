@@ -294,6 +294,14 @@ def _(ok: Client, bad: Client) -> None:
         assert page(bad, query) == []
 
 
+@probe("oes-currencies-empty-item-dropped")
+def _(ok: Client, bad: Client) -> None:
+    currency = page(ok)[0]["amount"]["currency"]
+    query = f"currencies={currency},,{currency}"  # literal commas, as the engine sends them
+    assert ok.allocations(query).status_code == 400
+    assert page(bad, query) == page(ok, {"currencies": currency})
+
+
 @probe("oes-non-uuid-ids-dropped")
 def _(ok: Client, bad: Client) -> None:
     for name in ("allocationIds", "connectionIds"):

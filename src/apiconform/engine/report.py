@@ -113,6 +113,9 @@ def _requirement(run: ApiRun, record: RequirementRecord, secret: set[str], seen:
             "url": requirement.source.url,
         },
         "note": requirement.note,
+        "rests_on": [
+            {"demand": item.demand, "words": item.words, "document": item.source.key} for item in requirement.rests_on
+        ],
         "verdict": record.verdict.value,
         "checks_cited": list(requirement.checks),
         "checks_run": sorted(name for name in record.checks if name),

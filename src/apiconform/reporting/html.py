@@ -301,6 +301,22 @@ def _requirement(requirement: Mapping[str, Any]) -> str:
         f"<blockquote>{e(requirement['quote'])}</blockquote>",
         f"<p>Source: {_link(source.get('url'), source['title'])}</p>",
     ]
+    if requirement.get("rests_on"):
+        # One line per demand: what the checks demand and the vendor's words it rests on.
+        rows.append(
+            "<ul class=rests-on>"
+            + "".join(
+                f"<li>{e(item['demand'])} &larr; <q>{e(item['words'])}</q>"
+                + (
+                    f" <span class=muted>[{e(item['document'])}]</span>"
+                    if item["document"] != source["document"]
+                    else ""
+                )
+                + "</li>"
+                for item in requirement["rests_on"]
+            )
+            + "</ul>"
+        )
     if requirement.get("note"):
         rows.append(f"<p class=note>Note: {e(requirement['note'])}</p>")
     rows.append(

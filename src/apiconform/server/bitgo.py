@@ -340,7 +340,7 @@ class BitGoApi:
         else:
             # An empty item between literal commas (`a,,b`) breaks currencies' minLength; other empty pieces
             # come from encoded commas and are no value at all.
-            if name == "currencies" and "" in raw_items:
+            if name == "currencies" and "" in raw_items and "oes-currencies-empty-item-dropped" not in self.faults:
                 raise BadRequest("currencies must not hold an empty value", name, "")
             items = [item for item in items if item]
         if name in ("allocationIds", "connectionIds") and "oes-non-uuid-ids-dropped" in self.faults:

@@ -91,6 +91,8 @@ _FAULT_LIST = (
           "several filter parameters are combined with OR instead of AND"),
     Fault("oes-enum-not-validated", BITGO, "OES-FILTER-ENUM-INVALID",
           "types/statuses values outside the enum are not rejected (200 with no records)"),
+    Fault("oes-currencies-empty-item-dropped", BITGO, "OES-FILTER-CURRENCIES-EMPTY-ITEM",
+          "an empty item of a currencies list (btc,,eth) is dropped instead of rejected (a lenient split)"),
     Fault("oes-non-uuid-ids-dropped", BITGO, "OES-FILTER-ID-NOT-UUID",
           "non-UUID allocationIds/connectionIds values are dropped; a list left empty filters nothing"),
     Fault("oes-empty-statuses-means-reserved", BITGO, "OES-FILTER-EMPTY-VALUE",
