@@ -241,7 +241,8 @@ def _(ok: Client, bad: Client) -> None:
 
 @probe("oes-connection-filter-widened-to-client")
 def _(ok: Client, bad: Client) -> None:
-    connections = ok.connections()
+    # Connections the partner has not initialized hold no allocations.
+    connections = [c for c in ok.connections() if c["initialized"]]
     per_client = Counter(c["clientId"] for c in connections)
     shared = next(c for c in connections if per_client[c["clientId"]] > 1)
     correct = ok.all_allocations({"connectionIds": shared["id"]})
@@ -550,6 +551,15 @@ def _(ok: Client, bad: Client) -> None:
     correct = connections(ok)
     assert all("proof" in r and "nonce" in r for r in correct)
     assert connections(bad) == [{k: v for k, v in r.items() if k not in ("proof", "nonce")} for r in correct]
+
+
+@probe("conn-proposed-id-before-initialization")
+def _(ok: Client, bad: Client) -> None:
+    correct, shown = connections(ok), connections(bad)
+    pending = [i for i, r in enumerate(correct) if r["initialized"] is False]
+    assert pending and all(correct[i]["partnersConnectionId"] is None for i in pending)
+    assert all(shown[i]["partnersConnectionId"] == f"proposed-{correct[i]['id'][:8]}" for i in pending)
+    assert [r for i, r in enumerate(shown) if i not in pending] == [r for i, r in enumerate(correct) if i not in pending]
 
 
 @probe("conn-json-as-text-plain")

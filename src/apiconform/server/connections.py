@@ -102,6 +102,8 @@ class ConnectionsRoute:
         docs = self._fetch(page)
         if "conn-proof-omitted" in self.faults:
             docs = [_without_proof(doc) for doc in docs]
+        if "conn-proposed-id-before-initialization" in self.faults:
+            docs = [_with_proposed_id(doc) for doc in docs]
         return bitgo.ok('{"connections":[' + ",".join(docs) + "]}", not docs, CONNECTIONS)
 
     # --- query reading --------------------------------------------------------------------------
@@ -249,4 +251,13 @@ def _without_proof(doc: str) -> str:
     record = json.loads(doc)
     record.pop("proof", None)
     record.pop("nonce", None)
+    return compact_json(record)
+
+
+def _with_proposed_id(doc: str) -> str:
+    """A connection the partner has not initialized, shown with the id the client proposed (the column's
+    default) as its partnersConnectionId instead of null."""
+    record = json.loads(doc)
+    if record.get("initialized") is False:
+        record["partnersConnectionId"] = f"proposed-{record['id'][:8]}"
     return compact_json(record)

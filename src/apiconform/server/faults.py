@@ -166,6 +166,9 @@ _FAULT_LIST = (
           "active=true returns the deactivated connections and active=false the active ones (the boolean is "
           "stored inverted in the query builder)"),
     # --- BitGo connections: records, errors and access -----------------------------------------
+    Fault("conn-proposed-id-before-initialization", CONNECTIONS, "CONN-NULL-UNTIL-INITIALIZED",
+          "a connection the partner has not initialized (initialized: false) shows the id the client proposed as "
+          "its partnersConnectionId instead of null (the partnersConnectionIds filter does not find it by that id)"),
     Fault("conn-proof-omitted", CONNECTIONS, "CONN-RESP-SCHEMA",
           "the list leaves out each connection's required proof and nonce (only the single-connection view has them)"),
     Fault("conn-json-as-text-plain", CONNECTIONS, "CONN-RESP-CONTENT-TYPE",
