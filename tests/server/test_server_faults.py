@@ -535,6 +535,15 @@ def _(ok: Client, bad: Client) -> None:
     assert connections(bad, {"active": "false"}) == connections(ok, {"active": "false"})
 
 
+@probe("conn-active-false-dropped")
+def _(ok: Client, bad: Client) -> None:
+    every = every_connection(ok)
+    deactivated = [r for r in every if r["active"] is False]
+    assert deactivated and connections(ok, {"active": "false"}) == deactivated
+    assert connections(bad, {"active": "false"}) == every
+    assert connections(bad, {"active": "true"}) == connections(ok, {"active": "true"})
+
+
 @probe("conn-active-inverted")
 def _(ok: Client, bad: Client) -> None:
     every = every_connection(ok)

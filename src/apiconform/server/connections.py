@@ -194,6 +194,8 @@ class ConnectionsRoute:
             active = BOOLEANS[text]
         else:
             raise BadRequest(f"active must be true or false, got {shown(text)}", "active", text)
+        if not active and "conn-active-false-dropped" in self.faults:
+            return None  # `if (active)` after decoding: false reads as "no filter"
         if "conn-active-inverted" in self.faults:
             active = not active  # the flag is bound as "deactivated", the column holds "active"
         return "active = ?", [int(active)]

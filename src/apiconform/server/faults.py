@@ -165,6 +165,9 @@ _FAULT_LIST = (
     Fault("conn-active-inverted", CONNECTIONS, "CONN-FILTER-ACTIVE",
           "active=true returns the deactivated connections and active=false the active ones (the boolean is "
           "stored inverted in the query builder)"),
+    Fault("conn-active-false-dropped", CONNECTIONS, "CONN-FILTER-ACTIVE",
+          "active=false is decoded to the boolean and then tested for truth before the clause is added, so it "
+          "filters nothing: every connection comes back (active=true works)"),
     # --- BitGo connections: records, errors and access -----------------------------------------
     Fault("conn-proposed-id-before-initialization", CONNECTIONS, "CONN-NULL-UNTIL-INITIALIZED",
           "a connection the partner has not initialized (initialized: false) shows the id the client proposed as "
