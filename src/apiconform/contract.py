@@ -203,7 +203,9 @@ def _integer(text: str) -> int | None:
 class Filter:
     param: str
     match: str
-    list: Literal["comma", "single"]
+    # How a list travels: comma (`p=a,b`), repeated (`p=a&p=b`), both (each form judged by its own
+    # requirement), or single (one value).
+    list: Literal["comma", "single", "repeated", "both"]
     requirement: str
     field: str | None = None
     join: str | None = None
@@ -811,6 +813,12 @@ def _cross_check(contract: Contract, catalog_path: Path) -> None:
     if unknown:
         raise ContractError(f"{spec_path}: x-apiconform names requirements missing from the catalog: {unknown}")
     _check_quotes(contract.requirements, catalog_path, folder)
+    # Each list form a filter is sent in is judged by its own requirement.
+    forms = {"comma": ("comma-list",), "repeated": ("repeated-list",), "both": ("comma-list", "repeated-list")}
+    for flt in contract.semantics.filters.values():
+        missing = [key for key in forms.get(flt.list, ()) if key not in contract.semantics.filter_requirements]
+        if missing:
+            raise ContractError(f"{spec_path}: filter {flt.param} (list: {flt.list}) needs filter-requirements {missing}")
     for join in contract.semantics.joins.values():
         contract.operation_path(join.operation)
     undeclared = sorted(set(_parameters_named(contract.semantics)) - set(contract.query_parameters()))

@@ -503,6 +503,17 @@ def _(ok: Client, bad: Client) -> None:
     assert connections(bad, {"partnerIds": ",".join(sorted({r["partnerId"] for r in both}))}) != []
 
 
+@probe("conn-repeated-keys-first-only")
+def _(ok: Client, bad: Client) -> None:
+    every = every_connection(ok)
+    first, second = sorted({r["partnerId"] for r in every})[:2]
+    union = [r for r in every if r["partnerId"] in (first, second)]
+    repeated = f"partnerIds={first}&partnerIds={second}"
+    assert ok.connection_records(repeated) == union
+    assert bad.connection_records(repeated) == [r for r in every if r["partnerId"] == first] != union
+    assert bad.connection_records({"partnerIds": f"{first},{second}"}) == union
+
+
 @probe("conn-filters-ored")
 def _(ok: Client, bad: Client) -> None:
     first = every_connection(ok)[0]

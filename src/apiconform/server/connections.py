@@ -163,7 +163,7 @@ class ConnectionsRoute:
                 if "empty-value-literal" in self.variants:
                     clauses.append(("0", []))  # a literal match on "": no connection has an empty id
                 continue
-            items = query.items(name)
+            items = query.items(name, first_key_only="conn-repeated-keys-first-only" in self.faults)
             if items is None:
                 continue
             clause = self._filter_clause(name, items)

@@ -153,6 +153,9 @@ _FAULT_LIST = (
           "the partnersConnectionIds filter is ignored"),
     Fault("conn-client-ids-first-value-only", CONNECTIONS, "CONN-FILTER-COMMA-LIST",
           "a comma-separated clientIds list keeps only its first value"),
+    Fault("conn-repeated-keys-first-only", CONNECTIONS, "CONN-FILTER-REPEATED-LIST",
+          "a list parameter given as repeated keys (partnerIds=a&partnerIds=b) keeps its first value only (the "
+          "framework's single-value getter); comma lists still work"),
     Fault("conn-filters-ored", CONNECTIONS, "CONN-FILTER-AND",
           "the id-list filter parameters are combined with OR instead of AND (active still narrows the result)"),
     Fault("conn-non-uuid-ids-dropped", CONNECTIONS, "CONN-FILTER-ID-NOT-UUID",

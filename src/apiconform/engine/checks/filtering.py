@@ -17,7 +17,8 @@ and never leaves the other filters unjudged (DECISIONS.md D-GEN-22).
   other letter case where matching is case-sensitive), which must select what exact matching selects; a
   long list (servers batch look-ups by ten); a value with a second filter (three filters at once); the
   document's own example value, verbatim.
-- `comma_list_is_union`: `p=a,b` equals `p=a` united with `p=b`.
+- `comma_list_is_union`: `p=a,b` equals `p=a` united with `p=b`; `repeated_list_is_union` the same for
+  `p=a&p=b`, the form OpenAPI gives an array parameter without a `style` (a 400 to it fails).
 - `unknown_filter_value_matches_nothing`: a value no record has matches no record. It corroborates only:
   a filter that matches nothing at all passes it too.
 - `case_variants_agree`: a case-insensitive filter finds the same records however the value is spelt.
@@ -60,7 +61,7 @@ from apiconform.engine.records import (
     spelled,
     split_list,
 )
-from apiconform.engine.target import CONFIRMING, ApiRun, Exchange
+from apiconform.engine.target import CONFIRMING, ApiRun, Exchange, RepeatedKeys
 from apiconform.engine.verdicts import Cause, Observation
 from apiconform.reporting.document import plural
 
@@ -316,6 +317,8 @@ def long_list(source: Source, data: st.DataObject, flt: Filter, records: Sequenc
     ][:LONG_LIST]
     if len(chosen) < 2:
         return None
+    if flt.list == "repeated":
+        return RepeatedKeys(",".join(chosen))
     separator = ", " if flt.spaced_lists and flip(data, "spaced list?") else ","
     return separator.join(chosen)
 
@@ -579,11 +582,12 @@ def blamed_requirement(source: Source, mismatch: Mismatch, alone: Sequence[Excha
     combined = any(k in semantics.filters for k in selection.base_query)
     if alone and combined and and_requirement and _clears(source, mismatch, alone[0]):
         return and_requirement, ()
-    comma_list = semantics.filter_requirements.get("comma-list")
+    form = "repeated-list" if isinstance(selection.value, RepeatedKeys) else "comma-list"
+    list_requirement = semantics.filter_requirements.get(form)
     listed = len(split_list(selection.value, selection.flt)) > 1
-    if listed and comma_list and not mismatch.extra:
+    if listed and list_requirement and not mismatch.extra:
         # A look-up that drops the values past a batch; the filter's own examples decide (Ledger.settle).
-        return comma_list, (selection.flt.requirement,)
+        return list_requirement, (selection.flt.requirement,)
     return selection.flt.requirement, ()
 
 
@@ -769,7 +773,7 @@ def applies_to(kind: str, source: Source, flt: Filter) -> bool:
             )
         )
     if kind == "long list":
-        return flt.list == "comma"
+        return flt.list != "single"
     if kind == "example":
         return source.contract.parameter_example(flt.param) is not None
     return True
@@ -1012,13 +1016,29 @@ def _near_miss_attempt(run: ApiRun, flt: Filter, base: Base, real: str) -> Attem
     return attempt
 
 
-@relation(applies=lambda semantics: any(flt.list == "comma" for flt in semantics.filters.values()))
+COMMA_FORMS = ("comma", "both")
+REPEATED_FORMS = ("repeated", "both")
+
+
+@relation(applies=lambda semantics: any(flt.list in COMMA_FORMS for flt in semantics.filters.values()))
 def comma_list_is_union(run: ApiRun) -> None:
     """A comma-separated list returns the union of what its values return one by one."""
     check = "comma_list_is_union"
     requirement = run.semantics.filter_requirements["comma-list"]
-    for flt in [flt for flt in run.semantics.filters.values() if flt.list == "comma"]:
-        explore(run, f"{check}:{flt.param}", EXAMPLES_PER_LIST, _union_plan(run, flt, requirement), random_only=True)
+    for flt in [flt for flt in run.semantics.filters.values() if flt.list in COMMA_FORMS]:
+        plan = _union_plan(run, flt, check, requirement, repeated=False)
+        explore(run, f"{check}:{flt.param}", EXAMPLES_PER_LIST, plan, random_only=True)
+
+
+@relation(applies=lambda semantics: any(flt.list in REPEATED_FORMS for flt in semantics.filters.values()))
+def repeated_list_is_union(run: ApiRun) -> None:
+    """A list in repeated keys (`p=a&p=b`) returns the union of what its values return one by one; a 400 to
+    it refuses the form the spec declares (DECISIONS.md D-CONN-2)."""
+    check = "repeated_list_is_union"
+    requirement = run.semantics.filter_requirements["repeated-list"]
+    for flt in [flt for flt in run.semantics.filters.values() if flt.list in REPEATED_FORMS]:
+        plan = _union_plan(run, flt, check, requirement, repeated=True)
+        explore(run, f"{check}:{flt.param}", EXAMPLES_PER_LIST, plan, random_only=True)
 
 
 # Lists are also judged by each filter's long-list example (filters_select_matching_records).
@@ -1031,9 +1051,24 @@ def union_judged(
     values: Sequence[str],
     answers: Sequence[tuple[list[Any] | None, list[Exchange]]],
     judge: Judge,
+    *,
+    repeated: bool = False,
 ) -> list[Observation]:
-    """`p=a,b` (the first answer) against `p=a` and `p=b` (the others): the union of the single values."""
+    """`p=a,b` (the first answer; `p=a&p=b` when `repeated`) against `p=a` and `p=b` (the others): the
+    union of the single values. A list in repeated keys is the form the spec declares, so a 400 to it
+    fails where its values alone were answered."""
     listed, singles = answers[0], answers[1:]
+    shown = query_words({flt.param: RepeatedKeys(",".join(values)) if repeated else ",".join(values)})
+    refused = listed[1][-1] if listed[0] is None and listed[1] else None
+    if repeated and refused is not None and refused.status == 400 and all(r is not None for r, _ in singles):
+        return [
+            judge.failed(
+                f"{shown} was refused with 400 although each value alone was answered",
+                [refused, *(replies[0] for _, replies in singles)],
+                received="400",
+                expected="200",
+            )
+        ]
     if listed[0] is None or any(records is None for records, _ in singles):
         unanswered = next((r[-1] for records, r in answers if records is None and r), None)
         why = discovery.unanswered(unanswered, source.semantics.records_pointer) if unanswered else None
@@ -1051,7 +1086,6 @@ def union_judged(
             ]
     union = set().union(*(set(ids(source, records or [])) for records, _ in singles))
     got = set(ids(source, listed[0]))
-    shown = ",".join(values)
     if got != union:
         missing, extra = sorted(union - got), sorted(got - union)
         detail = "; ".join(
@@ -1068,25 +1102,24 @@ def union_judged(
         )
         return [
             judge.failed(
-                f"{flt.param}={shown} is not the union of {counts}: {detail}",
+                f"{shown} is not the union of {counts}: {detail}",
                 [listed[1][0], *(replies[0] for _, replies in singles)],
                 received=describe_ids(sorted(got)),
                 expected=describe_ids(sorted(union)),
             )
         ]
     if not union:
-        return [judge.corroborated(f"{flt.param}={shown} and its values each matched nothing")]
+        return [judge.corroborated(f"{shown} and its values each matched nothing")]
     return [
         judge.passed(
-            f"{flt.param}={shown} returned the union of its values' {plural(len(union), 'record')}",
+            f"{shown} returned the union of its values' {plural(len(union), 'record')}",
             [listed[1][0]],
             records=len(union),
         )
     ]
 
 
-def _union_plan(run: ApiRun, flt: Filter, requirement: str) -> Plan:
-    check = "comma_list_is_union"
+def _union_plan(run: ApiRun, flt: Filter, check: str, requirement: str, *, repeated: bool) -> Plan:
     judge = Judge(check, requirement)
 
     def plan(data: st.DataObject) -> Attempt | None:
@@ -1101,9 +1134,10 @@ def _union_plan(run: ApiRun, flt: Filter, requirement: str) -> Plan:
             return None
 
         def attempt() -> list[Observation]:
-            asked = [{**base.query, flt.param: value} for value in (",".join(values), *values)]
+            listed = RepeatedKeys(",".join(values)) if repeated else ",".join(values)
+            asked = [{**base.query, flt.param: value} for value in (listed, *values)]
             answers = discovery.fetch_completes(run, asked, reuse=True)
-            return union_judged(run, flt, values, answers, judge)
+            return union_judged(run, flt, values, answers, judge, repeated=repeated)
 
         return attempt
 
