@@ -334,7 +334,9 @@ class BitGoData:
         self.connections = _described(self.connections, self.partners, random.Random(f"apiconform-connections-{seed}"))
         # Connections the partner has not initialized yet hold no allocations, so they are listed by the
         # connections route only (the allocations above are drawn from `connections` alone).
-        self.pending_connections = _pending(self.connections, self.partners, random.Random(f"apiconform-pending-{seed}"))
+        self.pending_connections = _pending(
+            self.connections, self.partners, random.Random(f"apiconform-pending-{seed}")
+        )
         self._partners_by_id = {partner.id: partner for partner in self.partners}
         self._mean_gap_ms = BITGO_SPAN_MS * BATCH_MEAN / max(records, 1)
         # Cleared and released records are updated by settlement runs that each cover about four batches, so a

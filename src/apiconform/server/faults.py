@@ -237,6 +237,9 @@ _FAULT_LIST = (
     Fault("brm-id-prefix-match", BRM, "BRM-FILTER-ID",
           "the id filter is a LIKE 'value%' look-up: it returns every adjustment whose id (or adjustment number) "
           "starts with the value, so an id cut short by a digit returns its neighbours"),
+    Fault("brm-id-ignores-adjustment-number", BRM, "BRM-FILTER-ID-NUMBER",
+          "id is compared with the adjustment's POID id only, so its adjustment number (adjustmentNo, ADJ-216265) "
+          "matches nothing"),
     Fault("brm-account-plus-as-space", BRM, "BRM-FILTER-PARTY-ACCOUNT",
           "the partyAccount.id value is form-decoded twice, so %2B ends up as a space and nothing matches"),
     Fault("brm-status-case-sensitive", BRM, "BRM-FILTER-STATUS",

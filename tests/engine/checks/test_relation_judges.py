@@ -544,3 +544,33 @@ def test_a_comma_list_refused_is_not_judged_by_the_union() -> None:
     answers = [connections(status=400), connections(("a", P1)), connections(("b", P2))]
     (observed,) = filtering.union_judged(CONN_CONTEXT, flt, [P1, P2], answers, JUDGE)
     assert observed.outcome.value == "not-exercised"
+
+
+# --- alternate keys (D-BRM-40) ------------------------------------------------------------------------
+
+ADJUSTMENT = "0.0.0.1+-item-adjustment+216265"
+
+
+@pytest.mark.parametrize(
+    ("found", "expected"),
+    [
+        ([ADJUSTMENT], "pass"),
+        ([], "fail"),  # the number matches nothing: only the ID is compared
+        ([ADJUSTMENT, "0.0.0.1+-item-adjustment+216266"], "fail"),
+    ],
+)
+def test_an_adjustment_number_finds_what_the_id_finds(found: list[str], expected: str) -> None:
+    flt = BRM.semantics.filters["id"]
+    (alternate,) = flt.alternates
+    by_key = (brm_page(ADJUSTMENT), [{"id": ADJUSTMENT}])
+    by_number = reply([{"id": i} for i in found], query={"id": "ADJ-216265"})
+    observed = filtering.alternate_judged(
+        BRM_CONTEXT, flt, alternate, ADJUSTMENT, by_key, (by_number, [{"id": i} for i in found]), JUDGE
+    )
+    assert [o.outcome.value for o in observed] == [expected]
+    assert "id=ADJ-216265" in observed[0].message
+
+
+def test_an_alternate_no_record_carries_is_named_with_its_cause() -> None:
+    (alternate,) = BRM.semantics.filters["partyAccount.id"].alternates
+    assert alternate.field is None and alternate.requirement == "BRM-FILTER-PARTY-ACCOUNT-NUMBER"

@@ -34,7 +34,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from apiconform.contract import Filter
+from apiconform.contract import Alternate, Filter
 from apiconform.engine import discovery
 from apiconform.engine.checks.base import (
     Attempt,
@@ -43,6 +43,7 @@ from apiconform.engine.checks.base import (
     Plan,
     describe_ids,
     explore,
+    fetch,
     flip,
     ids,
     narrowing_filter,
@@ -120,6 +121,8 @@ def records_match_filters(ctx: Context, exchange: Exchange) -> Iterator[Observat
     active: list[tuple[Filter, str, str]] = []  # (filter, value, requirement)
     for param, flt in semantics.filters.items():
         value = exchange.present(param, flt.value_format)
+        if value is not None and (param, value) in ctx.discovery.alternate_keys:
+            continue  # an alternate key: its records need not carry it (alternate_keys_find_the_same_records)
         if value is not None:
             active.append((flt, value, flt.requirement))
         elif flt.default is not None and param not in exchange.query and not _default_optional(flt, exchange.query):
@@ -1314,3 +1317,97 @@ def case_variants_agree(run: ApiRun) -> None:
         return attempt
 
     explore(run, check, 2 * len(filters), plan)
+
+
+# --- alternate keys -----------------------------------------------------------------------------------
+
+
+def alternate_judged(
+    source: Source,
+    flt: Filter,
+    alternate: Alternate,
+    key: str,
+    by_key: tuple[Exchange, list[Any] | None],
+    by_alternate: tuple[Exchange, list[Any] | None],
+    judge: Judge,
+) -> list[Observation]:
+    """`p=<alternate key>` (a record's adjustment number) returns the records `p=<key>` (its id) returns."""
+    (key_reply, key_records), (alternate_reply, alternate_records) = by_key, by_alternate
+    if key_records is None:
+        return judge.unanswered(source.semantics.records_pointer, key_reply)
+    if not key_records:
+        # The key itself found nothing: the filter's own failure (its requirement judges it), not this one.
+        return [judge.not_exercised(f"{flt.param}={key} matched no records", Cause.RUN)]
+    asked = query_words({flt.param: alternate_reply.query.get(flt.param, "")})
+    expected = sorted(ids(source, key_records))
+    got = sorted(ids(source, alternate_records or []))
+    if alternate_records is None or got != expected:
+        received = f"{alternate_reply.status}" if alternate_records is None else describe_ids(got) or "no records"
+        return [
+            judge.failed(
+                f"{asked} (the {alternate.name} of {describe_ids(expected)}) did not find what {flt.param}={key} "
+                f"finds: {received}",
+                [alternate_reply, key_reply],
+                received=received,
+                expected=describe_ids(expected),
+            )
+        ]
+    return [
+        judge.passed(
+            f"{asked} (the {alternate.name}) found the {plural(len(got), 'record')} {flt.param}={key} finds",
+            [alternate_reply, key_reply],
+            records=len(got),
+        )
+    ]
+
+
+@relation(applies=lambda semantics: any(flt.alternates for flt in semantics.filters.values()))
+def alternate_keys_find_the_same_records(run: ApiRun) -> None:
+    """A filter that finds records by more than one key (an id or an adjustment number) finds the same
+    records by each: the alternate key is learnt from the field that carries it in the target's records
+    (DECISIONS.md D-BRM-40)."""
+    check = "alternate_keys_find_the_same_records"
+    size = discovery.honoured_size(run)
+    for flt in [flt for flt in run.semantics.filters.values() if flt.alternates and flt.field]:
+        for alternate in flt.alternates:
+            judge = Judge(check, alternate.requirement)
+            if alternate.field is None:
+                reason = (
+                    f"no field of the records carries the {alternate.name} {flt.param} also finds by, so none "
+                    "can be learnt from the target's records"
+                )
+                run.observe(judge.not_exercised(reason))
+                continue
+            explore(run, f"{check}:{flt.param}:{alternate.name}", 2, _alternate_plan(run, flt, alternate, judge, size))
+
+
+def _alternate_plan(run: ApiRun, flt: Filter, alternate: Alternate, judge: Judge, size: int) -> Plan:
+    key_field, alternate_field = flt.field or "", alternate.field or ""
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        reply, records = fetch(run, alternate.query, 0, size, reuse=True)
+        if records is None:
+            run.observe_all(judge.unanswered(run.semantics.records_pointer, reply))
+            return None
+        pairs = [
+            (spelled(key), spelled(number))
+            for record in records
+            for key, number in [(pointer_get(record, key_field), pointer_get(record, alternate_field))]
+            if _scalar(key) and _scalar(number) and spelled(number) and spelled(key) != spelled(number)
+        ]
+        if not pairs:
+            where = query_words(dict(alternate.query)) or "the first page"
+            reason = f"no record of {where} carries a {alternate.name} at {alternate_field}"
+            run.observe(judge.not_exercised(reason))
+            return None
+        key, number = data.draw(st.sampled_from(pairs), label=alternate.name)
+        run.discovery.alternate_keys.add((flt.param, number))
+
+        def attempt() -> list[Observation]:
+            by_key = fetch(run, {flt.param: key}, 0, size)
+            by_alternate = fetch(run, {flt.param: number}, 0, size)
+            return alternate_judged(run, flt, alternate, key, by_key, by_alternate, judge)
+
+        return attempt
+
+    return plan
