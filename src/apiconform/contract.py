@@ -13,6 +13,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -213,10 +214,23 @@ def _integer(text: str) -> int | None:
 
 
 @dataclass(frozen=True)
+class Alternate:
+    """Another key a filter finds records by (an adjustment number besides the id): the record `field` that
+    carries it, when one does, under `query` (the representation that shows it), and its requirement."""
+
+    name: str
+    requirement: str
+    field: str | None = None
+    query: Mapping[str, str] = dataclass_field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Filter:
     param: str
     match: str
-    list: Literal["comma", "single"]
+    # How a list travels: comma (`p=a,b`), repeated (`p=a&p=b`), both (each form judged by its own
+    # requirement), or single (one value).
+    list: Literal["comma", "single", "repeated", "both"]
     requirement: str
     field: str | None = None
     join: str | None = None
@@ -236,6 +250,8 @@ class Filter:
     case_sensitive: bool = False
     # The document admits a space after each comma of a list (`a, b`): lists are also sent that way.
     spaced_lists: bool = False
+    # Other keys the filter finds the same records by (DECISIONS.md D-BRM-40).
+    alternates: tuple[Alternate, ...] = ()
 
     def query_spelling(self, value: str) -> str:
         """The value as the filter's requirement judges it: in lower case when the document writes it so."""
@@ -410,6 +426,7 @@ class Semantics:
                 yield flt.default_requirement
             if flt.case_variants_requirement:
                 yield flt.case_variants_requirement
+            yield from (alternate.requirement for alternate in flt.alternates)
         yield from (rule.requirement for rule in self.record_rules)
         yield from (item.requirement for item in (*self.invalid_inputs, *self.tolerated_inputs))
         for block in (
@@ -621,6 +638,10 @@ def _semantics(raw: dict[str, Any]) -> Semantics:
             default_optional_with=tuple(spec.get("default-optional-with", ())),
             case_sensitive=bool(spec.get("case-sensitive", False)),
             spaced_lists=bool(spec.get("spaced-lists", False)),
+            alternates=tuple(
+                Alternate(item["name"], item["requirement"], item.get("field"), dict(item.get("query", {})))
+                for item in spec.get("alternates", ())
+            ),
         )
         for param, spec in raw.get("filters", {}).items()
     }
@@ -834,6 +855,14 @@ def _cross_check(contract: Contract, catalog_path: Path) -> None:
     if unknown:
         raise ContractError(f"{spec_path}: x-apiconform names requirements missing from the catalog: {unknown}")
     _check_quotes(contract.requirements, catalog_path, folder)
+    # Each list form a filter is sent in is judged by its own requirement.
+    forms = {"comma": ("comma-list",), "repeated": ("repeated-list",), "both": ("comma-list", "repeated-list")}
+    for flt in contract.semantics.filters.values():
+        missing = [key for key in forms.get(flt.list, ()) if key not in contract.semantics.filter_requirements]
+        if missing:
+            raise ContractError(
+                f"{spec_path}: filter {flt.param} (list: {flt.list}) needs filter-requirements {missing}"
+            )
     for join in contract.semantics.joins.values():
         contract.operation_path(join.operation)
     undeclared = sorted(set(_parameters_named(contract.semantics)) - set(contract.query_parameters()))
@@ -1101,6 +1130,9 @@ def _parameters_named(semantics: Semantics) -> Iterator[str]:
     yield semantics.paging.position_param
     yield semantics.paging.size_param
     yield from semantics.filters
+    for flt in semantics.filters.values():
+        for alternate in flt.alternates:
+            yield from alternate.query
     if semantics.ordering.sort:
         yield semantics.ordering.sort.field_param
         yield semantics.ordering.sort.direction_param

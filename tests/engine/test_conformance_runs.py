@@ -57,6 +57,8 @@ FIRES_ON = {
     "records_match_filters": "oes-statuses-ignored",
     "filters_select_matching_records": "oes-client-filter-uses-partner",
     "comma_list_is_union": "oes-types-first-value-only",
+    "repeated_list_is_union": "conn-repeated-keys-first-only",
+    "alternate_keys_find_the_same_records": "brm-id-ignores-adjustment-number",
     "unknown_filter_value_matches_nothing": "oes-unknown-allocation-id-matches-all",
     "case_variants_agree": "brm-usage-type-case-sensitive",
     "records_follow_rules": "oes-reason-on-cleared",

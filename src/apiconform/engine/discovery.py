@@ -72,6 +72,9 @@ class Discovery:
     # Each joined list's rows by key (None: it could not be read, and join_errors says why).
     joins: dict[str, Mapping[str, Any] | None] = field(default_factory=dict)
     join_errors: dict[str, str] = field(default_factory=dict)
+    # (parameter, value) pairs sent as a filter's alternate key (an adjustment number for `id`): the records
+    # of other representations do not carry that key, so only the alternate's own relation judges them.
+    alternate_keys: set[tuple[str, str]] = field(default_factory=set)
 
     def join_value(self, join: str, key: str, join_field: str) -> Any:
         """A field of the joined row with that key (e.g. the partner of a connection), or MISSING if unknown."""

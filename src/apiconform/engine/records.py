@@ -154,7 +154,7 @@ def render(record: Any, pointer: str) -> str:
 
 def split_list(value: str, flt: Filter) -> list[str]:
     """The values a query parameter carries: comma-separated lists split, single values kept whole."""
-    return value.split(",") if flt.list == "comma" else [value]
+    return [value] if flt.list == "single" else value.split(",")
 
 
 def _number(text: str) -> Decimal | None:

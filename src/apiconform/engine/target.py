@@ -150,18 +150,35 @@ class UnsendableQuery(ValueError):
     UTF-8 has no encoding for it). The check that drew it draws another value instead."""
 
 
+class RepeatedKeys(str):
+    """A list sent as its parameter repeated once per item (`p=a&p=b`, OpenAPI's form style with explode
+    true). Its text is the items joined with commas, which is how the checks read every list; only the
+    URL differs (DECISIONS.md D-CONN-2)."""
+
+    __slots__ = ()
+
+
 def encode_query(query: Mapping[str, str]) -> str:
     # Commas stay literal (the list separator BitGo documents) and colons too (date-times read well);
     # everything else is percent-encoded, so '+' in an id travels as %2B (DECISIONS.md D-BRM-8).
+    pairs = [
+        (name, item)
+        for name, value in query.items()
+        for item in (value.split(",") if isinstance(value, RepeatedKeys) else (value,))
+    ]
     try:
-        return urlencode(list(query.items()), quote_via=quote, safe=",:")
+        return urlencode(pairs, quote_via=quote, safe=",:")
     except UnicodeEncodeError as exc:
         raise UnsendableQuery(f"a query value cannot be written in a URL: {exc.reason} in {exc.object!r}") from None
 
 
 def wire_query(url: str) -> dict[str, str]:
-    """The query parameters as the server receives them (the last value wins for a repeated name)."""
-    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    """The query parameters as the server receives them; a name given several times is a list in repeated
+    keys, read as its values joined with commas (as the checks read every list)."""
+    values: dict[str, list[str]] = {}
+    for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        values.setdefault(name, []).append(value)
+    return {name: given[0] if len(given) == 1 else RepeatedKeys(",".join(given)) for name, given in values.items()}
 
 
 # Python converts integers of at most this many digits from text (sys.get_int_max_str_digits(), a guard

@@ -374,6 +374,8 @@ class BrmApi:
                 adjustment = adjustment.rpartition("+")[2]  # the POID number, compared with the whole stored id
             if "brm-id-prefix-match" in self.faults:
                 self._add(plan, "(id LIKE ? OR adjustment_no LIKE ?)", adjustment + "%", adjustment + "%")
+            elif "brm-id-ignores-adjustment-number" in self.faults:
+                self._add(plan, "id = ?", adjustment)
             else:
                 self._add(plan, "(id = ? OR adjustment_no = ?)", adjustment, adjustment)
         for name in DATE_PARAMS:

@@ -102,6 +102,8 @@ class ConnectionsRoute:
         docs = self._fetch(page)
         if "conn-proof-omitted" in self.faults:
             docs = [_without_proof(doc) for doc in docs]
+        if "conn-proposed-id-before-initialization" in self.faults:
+            docs = [_with_proposed_id(doc) for doc in docs]
         return bitgo.ok('{"connections":[' + ",".join(docs) + "]}", not docs, CONNECTIONS)
 
     # --- query reading --------------------------------------------------------------------------
@@ -161,7 +163,7 @@ class ConnectionsRoute:
                 if "empty-value-literal" in self.variants:
                     clauses.append(("0", []))  # a literal match on "": no connection has an empty id
                 continue
-            items = query.items(name)
+            items = query.items(name, first_key_only="conn-repeated-keys-first-only" in self.faults)
             if items is None:
                 continue
             clause = self._filter_clause(name, items)
@@ -192,6 +194,8 @@ class ConnectionsRoute:
             active = BOOLEANS[text]
         else:
             raise BadRequest(f"active must be true or false, got {shown(text)}", "active", text)
+        if not active and "conn-active-false-dropped" in self.faults:
+            return None  # `if (active)` after decoding: false reads as "no filter"
         if "conn-active-inverted" in self.faults:
             active = not active  # the flag is bound as "deactivated", the column holds "active"
         return "active = ?", [int(active)]
@@ -249,4 +253,13 @@ def _without_proof(doc: str) -> str:
     record = json.loads(doc)
     record.pop("proof", None)
     record.pop("nonce", None)
+    return compact_json(record)
+
+
+def _with_proposed_id(doc: str) -> str:
+    """A connection the partner has not initialized, shown with the id the client proposed (the column's
+    default) as its partnersConnectionId instead of null."""
+    record = json.loads(doc)
+    if record.get("initialized") is False:
+        record["partnersConnectionId"] = f"proposed-{record['id'][:8]}"
     return compact_json(record)

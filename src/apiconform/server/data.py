@@ -86,8 +86,8 @@ class Connection:
     id: str
     client_id: str
     partner_id: str
-    partners_connection_id: str
-    partners_client_id: str
+    partners_connection_id: str | None
+    partners_client_id: str | None
     name: str = ""
     network_account_id: str = ""
     created_ms: int = 0
@@ -97,6 +97,9 @@ class Connection:
     nonce: str = ""
     evaluation_id: str | None = None
     policy_result: str | None = None
+    # Not yet initialized by the partner: both partner-side ids are null (api.yaml: "Will be null if the
+    # connection hasn't been initialized by the partner").
+    initialized: bool = True
 
     def as_record(self) -> dict[str, Any]:
         """The connection as the connections route renders it (BitGo's V1ConnectionsGetOkPayload item)."""
@@ -116,11 +119,9 @@ class Connection:
             record["evaluationId"] = self.evaluation_id
         if self.policy_result is not None:
             record["policyResult"] = self.policy_result
-        # Every seeded connection is initialized by its partner, so neither partner id is null. (The
-        # bitgo-oes spec reads this route for discovery and declares both as non-null strings.)
         record["partnersConnectionId"] = self.partners_connection_id
         record["partnersClientId"] = self.partners_client_id
-        record["initialized"] = True
+        record["initialized"] = self.initialized
         return record
 
 
@@ -257,6 +258,40 @@ def _described(connections: list[Connection], partners: list[Partner], rng: rand
     return described
 
 
+PENDING_CONNECTIONS = 3
+
+
+def _pending(connections: list[Connection], partners: list[Partner], rng: random.Random) -> list[Connection]:
+    """Connections clients made after the others that their partner has not initialized: no partner-side
+    ids yet (null), `initialized` false."""
+    names = {partner.id: partner.name.split()[0] for partner in partners}
+    clients = sorted({connection.client_id for connection in connections})
+    # A client connects to a partner once: only pairs without a connection yet.
+    taken = {(connection.client_id, connection.partner_id) for connection in connections}
+    free = [(client, partner) for client in clients for partner in partners if (client, partner.id) not in taken]
+    clock = CONNECTIONS_START_MS + CONNECTIONS_SPAN_MS
+    pending = []
+    for client_id, partner in rng.sample(free, min(PENDING_CONNECTIONS, len(free))):
+        clock += rng.randint(60_000, 86_400_000)
+        pending.append(
+            Connection(
+                id=_uuid(rng),
+                client_id=client_id,
+                partner_id=partner.id,
+                partners_connection_id=None,
+                partners_client_id=None,
+                name=f"{rng.choice(CONNECTION_LABELS)} - {names[partner.id]}",
+                network_account_id=_uuid(rng),
+                created_ms=clock,
+                updated_ms=clock,
+                proof=f"{rng.getrandbits(512):0128x}",
+                nonce=f"{rng.getrandbits(128):032x}",
+                initialized=False,
+            )
+        )
+    return pending
+
+
 PARTNER_SPECS = (
     ("Clearloop Exchange", {coin: coin for coin in ("ofcbtc", "ofceth", "ofcusdt", "ofcusdc", "ofcsol")}, False),
     ("Northwind Markets", {"ofcbtc": "BTC", "ofceth": "ETH", "ofcusdt": "USDT", "ofcusdc": "USDC", "ofcshib": "SHIB"},
@@ -297,6 +332,11 @@ class BitGoData:
                 )
         self._connection_weights = list(itertools.accumulate(rng.paretovariate(1.5) for _ in self.connections))
         self.connections = _described(self.connections, self.partners, random.Random(f"apiconform-connections-{seed}"))
+        # Connections the partner has not initialized yet hold no allocations, so they are listed by the
+        # connections route only (the allocations above are drawn from `connections` alone).
+        self.pending_connections = _pending(
+            self.connections, self.partners, random.Random(f"apiconform-pending-{seed}")
+        )
         self._partners_by_id = {partner.id: partner for partner in self.partners}
         self._mean_gap_ms = BITGO_SPAN_MS * BATCH_MEAN / max(records, 1)
         # Cleared and released records are updated by settlement runs that each cover about four batches, so a

@@ -155,6 +155,9 @@ _FAULT_LIST = (
           "the partnersConnectionIds filter is ignored"),
     Fault("conn-client-ids-first-value-only", CONNECTIONS, "CONN-FILTER-COMMA-LIST",
           "a comma-separated clientIds list keeps only its first value"),
+    Fault("conn-repeated-keys-first-only", CONNECTIONS, "CONN-FILTER-REPEATED-LIST",
+          "a list parameter given as repeated keys (partnerIds=a&partnerIds=b) keeps its first value only (the "
+          "framework's single-value getter); comma lists still work"),
     Fault("conn-filters-ored", CONNECTIONS, "CONN-FILTER-AND",
           "the id-list filter parameters are combined with OR instead of AND (active still narrows the result)"),
     Fault("conn-non-uuid-ids-dropped", CONNECTIONS, "CONN-FILTER-ID-NOT-UUID",
@@ -167,7 +170,13 @@ _FAULT_LIST = (
     Fault("conn-active-inverted", CONNECTIONS, "CONN-FILTER-ACTIVE",
           "active=true returns the deactivated connections and active=false the active ones (the boolean is "
           "stored inverted in the query builder)"),
+    Fault("conn-active-false-dropped", CONNECTIONS, "CONN-FILTER-ACTIVE",
+          "active=false is decoded to the boolean and then tested for truth before the clause is added, so it "
+          "filters nothing: every connection comes back (active=true works)"),
     # --- BitGo connections: records, errors and access -----------------------------------------
+    Fault("conn-proposed-id-before-initialization", CONNECTIONS, "CONN-NULL-UNTIL-INITIALIZED",
+          "a connection the partner has not initialized (initialized: false) shows the id the client proposed as "
+          "its partnersConnectionId instead of null (the partnersConnectionIds filter does not find it by that id)"),
     Fault("conn-proof-omitted", CONNECTIONS, "CONN-RESP-SCHEMA",
           "the list leaves out each connection's required proof and nonce (only the single-connection view has them)"),
     Fault("conn-json-as-text-plain", CONNECTIONS, "CONN-RESP-CONTENT-TYPE",
@@ -230,6 +239,9 @@ _FAULT_LIST = (
     Fault("brm-id-prefix-match", BRM, "BRM-FILTER-ID",
           "the id filter is a LIKE 'value%' look-up: it returns every adjustment whose id (or adjustment number) "
           "starts with the value, so an id cut short by a digit returns its neighbours"),
+    Fault("brm-id-ignores-adjustment-number", BRM, "BRM-FILTER-ID-NUMBER",
+          "id is compared with the adjustment's POID id only, so its adjustment number (adjustmentNo, ADJ-216265) "
+          "matches nothing"),
     Fault("brm-account-plus-as-space", BRM, "BRM-FILTER-PARTY-ACCOUNT",
           "the partyAccount.id value is form-decoded twice, so %2B ends up as a space and nothing matches"),
     Fault("brm-status-case-sensitive", BRM, "BRM-FILTER-STATUS",

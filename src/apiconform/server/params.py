@@ -68,13 +68,16 @@ class Query:
         value = self.raw(name)
         return value or None
 
-    def items(self, name: str) -> list[str] | None:
+    def items(self, name: str, *, first_key_only: bool = False) -> list[str] | None:
         """A comma-separated list's items, decoded; None when the parameter is absent or empty.
 
         The value is split at literal commas before decoding, as OpenAPI's form style (explode=false)
-        serializes lists: `currencies=%2C` is the one item ",". Repeated keys add items.
+        serializes lists: `currencies=%2C` is the one item ",". Repeated keys add items (explode=true),
+        unless `first_key_only` (a server that reads a repeated name as its first value).
         """
         values = [value for value in self._raw.get(name, ()) if value != ""]
+        if first_key_only:
+            values = values[:1]
         if not values:
             return None
         return [unquote_plus(item) for value in values for item in value.split(",")]

@@ -190,7 +190,7 @@ class Store:
                     c.created_ms,
                     compact_json(c.as_record()),
                 )
-                for c in bitgo.connections
+                for c in (*bitgo.connections, *bitgo.pending_connections)
             ),
         )
         db.executemany("INSERT INTO accounts (id, number) VALUES (?, ?)", ((a.id, a.number) for a in brm.accounts))
@@ -220,7 +220,7 @@ class Store:
         self.adjustment_codec = adjustment_codec
         self.extension_codec = extension_codec
         self.enterprise_id = bitgo.enterprise_id
-        self.connections: tuple[Connection, ...] = tuple(bitgo.connections)
+        self.connections: tuple[Connection, ...] = (*bitgo.connections, *bitgo.pending_connections)
         self._connection_seq = {connection.id: seq for seq, connection in enumerate(self.connections, start=1)}
         # An account may be named by its POID id or by its account number.
         self.account_ids = {account.number: account.id for account in brm.accounts}

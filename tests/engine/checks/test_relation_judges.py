@@ -16,9 +16,9 @@ from requests.structures import CaseInsensitiveDict
 from apiconform import contract
 from apiconform.contract import OrderKey, QueryExpectation
 from apiconform.engine.checks import access, errors, filtering, ordering, paging, representation
-from apiconform.engine.checks.base import Context, Judge
+from apiconform.engine.checks.base import Context, Judge, query_words
 from apiconform.engine.discovery import Discovery, Walk
-from apiconform.engine.target import Exchange, parse_body
+from apiconform.engine.target import Exchange, RepeatedKeys, encode_query, parse_body, wire_query
 from apiconform.engine.verdicts import Evidence, Observation
 
 BRM = contract.load("brm-adjust-balance")
@@ -495,3 +495,82 @@ def test_a_lookalike_value_has_the_same_shape_and_differs(value: str) -> None:
     if value:
         assert len(other) in (len(value), len(value) + 1)
         assert [c.isdigit() for c in other[: len(value)]] == [c.isdigit() for c in value]
+
+
+# --- lists in repeated keys (D-CONN-2) ----------------------------------------------------------------
+
+CONN = contract.load("bitgo-connections")
+CONN_CONTEXT = Context(CONN, Discovery())
+P1, P2 = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+
+
+def connections(*pairs: tuple[str, str], status: int = 200) -> tuple[list[Any] | None, list[Exchange]]:
+    """A complete answer of connections (id, partnerId), or a refusal of `status` (no records)."""
+    records = [{"id": id_, "partnerId": partner} for id_, partner in pairs]
+    if status != 200:
+        return None, [reply({"error": "bad"}, status=status)]
+    return records, [reply({"connections": records})]
+
+
+def test_a_list_in_repeated_keys_travels_once_per_item_and_reads_back_as_the_same_list() -> None:
+    listed = RepeatedKeys(f"{P1},{P2}")
+    encoded = encode_query({"partnerIds": listed, "pageSize": "5"})
+    assert encoded == f"partnerIds={P1}&partnerIds={P2}&pageSize=5"
+    assert encode_query({"partnerIds": f"{P1},{P2}"}) == f"partnerIds={P1},{P2}"
+    read = wire_query(f"http://t/x?{encoded}")
+    assert read == {"partnerIds": f"{P1},{P2}", "pageSize": "5"} and isinstance(read["partnerIds"], RepeatedKeys)
+    assert query_words({"partnerIds": listed}) == f"partnerIds={P1}&partnerIds={P2}"
+
+
+@pytest.mark.parametrize(
+    ("listed", "expected"),
+    [
+        (connections(("a", P1), ("b", P2)), "pass"),
+        (connections(("a", P1)), "fail"),  # the first repeated value only
+        (connections(status=400), "fail"),  # the document's own form refused
+    ],
+)
+def test_a_list_in_repeated_keys_is_the_union_of_its_values(listed: Any, expected: str) -> None:
+    flt = CONN.semantics.filters["partnerIds"]
+    answers = [listed, connections(("a", P1)), connections(("b", P2))]
+    (observed,) = filtering.union_judged(CONN_CONTEXT, flt, [P1, P2], answers, JUDGE, repeated=True)
+    assert observed.outcome.value == expected
+    assert f"partnerIds={P1}&partnerIds={P2}" in observed.message
+
+
+def test_a_comma_list_refused_is_not_judged_by_the_union() -> None:
+    # A 400 to `a,b` may be a server that reads it as one value that is no UUID (D-CONN-4): not judged.
+    flt = CONN.semantics.filters["partnerIds"]
+    answers = [connections(status=400), connections(("a", P1)), connections(("b", P2))]
+    (observed,) = filtering.union_judged(CONN_CONTEXT, flt, [P1, P2], answers, JUDGE)
+    assert observed.outcome.value == "not-exercised"
+
+
+# --- alternate keys (D-BRM-40) ------------------------------------------------------------------------
+
+ADJUSTMENT = "0.0.0.1+-item-adjustment+216265"
+
+
+@pytest.mark.parametrize(
+    ("found", "expected"),
+    [
+        ([ADJUSTMENT], "pass"),
+        ([], "fail"),  # the number matches nothing: only the ID is compared
+        ([ADJUSTMENT, "0.0.0.1+-item-adjustment+216266"], "fail"),
+    ],
+)
+def test_an_adjustment_number_finds_what_the_id_finds(found: list[str], expected: str) -> None:
+    flt = BRM.semantics.filters["id"]
+    (alternate,) = flt.alternates
+    by_key = (brm_page(ADJUSTMENT), [{"id": ADJUSTMENT}])
+    by_number = reply([{"id": i} for i in found], query={"id": "ADJ-216265"})
+    observed = filtering.alternate_judged(
+        BRM_CONTEXT, flt, alternate, ADJUSTMENT, by_key, (by_number, [{"id": i} for i in found]), JUDGE
+    )
+    assert [o.outcome.value for o in observed] == [expected]
+    assert "id=ADJ-216265" in observed[0].message
+
+
+def test_an_alternate_no_record_carries_is_named_with_its_cause() -> None:
+    (alternate,) = BRM.semantics.filters["partyAccount.id"].alternates
+    assert alternate.field is None and alternate.requirement == "BRM-FILTER-PARTY-ACCOUNT-NUMBER"

@@ -17,7 +17,8 @@ and never leaves the other filters unjudged (DECISIONS.md D-GEN-22).
   other letter case where matching is case-sensitive), which must select what exact matching selects; a
   long list (servers batch look-ups by ten); a value with a second filter (three filters at once); the
   document's own example value, verbatim.
-- `comma_list_is_union`: `p=a,b` equals `p=a` united with `p=b`.
+- `comma_list_is_union`: `p=a,b` equals `p=a` united with `p=b`; `repeated_list_is_union` the same for
+  `p=a&p=b`, the form OpenAPI gives an array parameter without a `style` (a 400 to it fails).
 - `unknown_filter_value_matches_nothing`: a value no record has matches no record. It corroborates only:
   a filter that matches nothing at all passes it too.
 - `case_variants_agree`: a case-insensitive filter finds the same records however the value is spelt.
@@ -33,7 +34,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from apiconform.contract import Filter
+from apiconform.contract import Alternate, Filter
 from apiconform.engine import discovery
 from apiconform.engine.checks.base import (
     Attempt,
@@ -42,6 +43,7 @@ from apiconform.engine.checks.base import (
     Plan,
     describe_ids,
     explore,
+    fetch,
     flip,
     ids,
     narrowing_filter,
@@ -60,7 +62,7 @@ from apiconform.engine.records import (
     spelled,
     split_list,
 )
-from apiconform.engine.target import CONFIRMING, ApiRun, Exchange
+from apiconform.engine.target import CONFIRMING, ApiRun, Exchange, RepeatedKeys
 from apiconform.engine.verdicts import Cause, Observation
 from apiconform.reporting.document import plural
 
@@ -119,6 +121,8 @@ def records_match_filters(ctx: Context, exchange: Exchange) -> Iterator[Observat
     active: list[tuple[Filter, str, str]] = []  # (filter, value, requirement)
     for param, flt in semantics.filters.items():
         value = exchange.present(param, flt.value_format)
+        if value is not None and (param, value) in ctx.discovery.alternate_keys:
+            continue  # an alternate key: its records need not carry it (alternate_keys_find_the_same_records)
         if value is not None:
             active.append((flt, value, flt.requirement))
         elif flt.default is not None and param not in exchange.query and not _default_optional(flt, exchange.query):
@@ -316,6 +320,8 @@ def long_list(source: Source, data: st.DataObject, flt: Filter, records: Sequenc
     ][:LONG_LIST]
     if len(chosen) < 2:
         return None
+    if flt.list == "repeated":
+        return RepeatedKeys(",".join(chosen))
     separator = ", " if flt.spaced_lists and flip(data, "spaced list?") else ","
     return separator.join(chosen)
 
@@ -579,11 +585,12 @@ def blamed_requirement(source: Source, mismatch: Mismatch, alone: Sequence[Excha
     combined = any(k in semantics.filters for k in selection.base_query)
     if alone and combined and and_requirement and _clears(source, mismatch, alone[0]):
         return and_requirement, ()
-    comma_list = semantics.filter_requirements.get("comma-list")
+    form = "repeated-list" if isinstance(selection.value, RepeatedKeys) else "comma-list"
+    list_requirement = semantics.filter_requirements.get(form)
     listed = len(split_list(selection.value, selection.flt)) > 1
-    if listed and comma_list and not mismatch.extra:
+    if listed and list_requirement and not mismatch.extra:
         # A look-up that drops the values past a batch; the filter's own examples decide (Ledger.settle).
-        return comma_list, (selection.flt.requirement,)
+        return list_requirement, (selection.flt.requirement,)
     return selection.flt.requirement, ()
 
 
@@ -769,7 +776,7 @@ def applies_to(kind: str, source: Source, flt: Filter) -> bool:
             )
         )
     if kind == "long list":
-        return flt.list == "comma"
+        return flt.list != "single"
     if kind == "example":
         return source.contract.parameter_example(flt.param) is not None
     return True
@@ -1012,13 +1019,29 @@ def _near_miss_attempt(run: ApiRun, flt: Filter, base: Base, real: str) -> Attem
     return attempt
 
 
-@relation(applies=lambda semantics: any(flt.list == "comma" for flt in semantics.filters.values()))
+COMMA_FORMS = ("comma", "both")
+REPEATED_FORMS = ("repeated", "both")
+
+
+@relation(applies=lambda semantics: any(flt.list in COMMA_FORMS for flt in semantics.filters.values()))
 def comma_list_is_union(run: ApiRun) -> None:
     """A comma-separated list returns the union of what its values return one by one."""
     check = "comma_list_is_union"
     requirement = run.semantics.filter_requirements["comma-list"]
-    for flt in [flt for flt in run.semantics.filters.values() if flt.list == "comma"]:
-        explore(run, f"{check}:{flt.param}", EXAMPLES_PER_LIST, _union_plan(run, flt, requirement), random_only=True)
+    for flt in [flt for flt in run.semantics.filters.values() if flt.list in COMMA_FORMS]:
+        plan = _union_plan(run, flt, check, requirement, repeated=False)
+        explore(run, f"{check}:{flt.param}", EXAMPLES_PER_LIST, plan, random_only=True)
+
+
+@relation(applies=lambda semantics: any(flt.list in REPEATED_FORMS for flt in semantics.filters.values()))
+def repeated_list_is_union(run: ApiRun) -> None:
+    """A list in repeated keys (`p=a&p=b`) returns the union of what its values return one by one; a 400 to
+    it refuses the form the spec declares (DECISIONS.md D-CONN-2)."""
+    check = "repeated_list_is_union"
+    requirement = run.semantics.filter_requirements["repeated-list"]
+    for flt in [flt for flt in run.semantics.filters.values() if flt.list in REPEATED_FORMS]:
+        plan = _union_plan(run, flt, check, requirement, repeated=True)
+        explore(run, f"{check}:{flt.param}", EXAMPLES_PER_LIST, plan, random_only=True)
 
 
 # Lists are also judged by each filter's long-list example (filters_select_matching_records).
@@ -1031,9 +1054,24 @@ def union_judged(
     values: Sequence[str],
     answers: Sequence[tuple[list[Any] | None, list[Exchange]]],
     judge: Judge,
+    *,
+    repeated: bool = False,
 ) -> list[Observation]:
-    """`p=a,b` (the first answer) against `p=a` and `p=b` (the others): the union of the single values."""
+    """`p=a,b` (the first answer; `p=a&p=b` when `repeated`) against `p=a` and `p=b` (the others): the
+    union of the single values. A list in repeated keys is the form the spec declares, so a 400 to it
+    fails where its values alone were answered."""
     listed, singles = answers[0], answers[1:]
+    shown = query_words({flt.param: RepeatedKeys(",".join(values)) if repeated else ",".join(values)})
+    refused = listed[1][-1] if listed[0] is None and listed[1] else None
+    if repeated and refused is not None and refused.status == 400 and all(r is not None for r, _ in singles):
+        return [
+            judge.failed(
+                f"{shown} was refused with 400 although each value alone was answered",
+                [refused, *(replies[0] for _, replies in singles)],
+                received="400",
+                expected="200",
+            )
+        ]
     if listed[0] is None or any(records is None for records, _ in singles):
         unanswered = next((r[-1] for records, r in answers if records is None and r), None)
         why = discovery.unanswered(unanswered, source.semantics.records_pointer) if unanswered else None
@@ -1051,7 +1089,6 @@ def union_judged(
             ]
     union = set().union(*(set(ids(source, records or [])) for records, _ in singles))
     got = set(ids(source, listed[0]))
-    shown = ",".join(values)
     if got != union:
         missing, extra = sorted(union - got), sorted(got - union)
         detail = "; ".join(
@@ -1068,25 +1105,24 @@ def union_judged(
         )
         return [
             judge.failed(
-                f"{flt.param}={shown} is not the union of {counts}: {detail}",
+                f"{shown} is not the union of {counts}: {detail}",
                 [listed[1][0], *(replies[0] for _, replies in singles)],
                 received=describe_ids(sorted(got)),
                 expected=describe_ids(sorted(union)),
             )
         ]
     if not union:
-        return [judge.corroborated(f"{flt.param}={shown} and its values each matched nothing")]
+        return [judge.corroborated(f"{shown} and its values each matched nothing")]
     return [
         judge.passed(
-            f"{flt.param}={shown} returned the union of its values' {plural(len(union), 'record')}",
+            f"{shown} returned the union of its values' {plural(len(union), 'record')}",
             [listed[1][0]],
             records=len(union),
         )
     ]
 
 
-def _union_plan(run: ApiRun, flt: Filter, requirement: str) -> Plan:
-    check = "comma_list_is_union"
+def _union_plan(run: ApiRun, flt: Filter, check: str, requirement: str, *, repeated: bool) -> Plan:
     judge = Judge(check, requirement)
 
     def plan(data: st.DataObject) -> Attempt | None:
@@ -1101,9 +1137,10 @@ def _union_plan(run: ApiRun, flt: Filter, requirement: str) -> Plan:
             return None
 
         def attempt() -> list[Observation]:
-            asked = [{**base.query, flt.param: value} for value in (",".join(values), *values)]
+            listed = RepeatedKeys(",".join(values)) if repeated else ",".join(values)
+            asked = [{**base.query, flt.param: value} for value in (listed, *values)]
             answers = discovery.fetch_completes(run, asked, reuse=True)
-            return union_judged(run, flt, values, answers, judge)
+            return union_judged(run, flt, values, answers, judge, repeated=repeated)
 
         return attempt
 
@@ -1280,3 +1317,97 @@ def case_variants_agree(run: ApiRun) -> None:
         return attempt
 
     explore(run, check, 2 * len(filters), plan)
+
+
+# --- alternate keys -----------------------------------------------------------------------------------
+
+
+def alternate_judged(
+    source: Source,
+    flt: Filter,
+    alternate: Alternate,
+    key: str,
+    by_key: tuple[Exchange, list[Any] | None],
+    by_alternate: tuple[Exchange, list[Any] | None],
+    judge: Judge,
+) -> list[Observation]:
+    """`p=<alternate key>` (a record's adjustment number) returns the records `p=<key>` (its id) returns."""
+    (key_reply, key_records), (alternate_reply, alternate_records) = by_key, by_alternate
+    if key_records is None:
+        return judge.unanswered(source.semantics.records_pointer, key_reply)
+    if not key_records:
+        # The key itself found nothing: the filter's own failure (its requirement judges it), not this one.
+        return [judge.not_exercised(f"{flt.param}={key} matched no records", Cause.RUN)]
+    asked = query_words({flt.param: alternate_reply.query.get(flt.param, "")})
+    expected = sorted(ids(source, key_records))
+    got = sorted(ids(source, alternate_records or []))
+    if alternate_records is None or got != expected:
+        received = f"{alternate_reply.status}" if alternate_records is None else describe_ids(got) or "no records"
+        return [
+            judge.failed(
+                f"{asked} (the {alternate.name} of {describe_ids(expected)}) did not find what {flt.param}={key} "
+                f"finds: {received}",
+                [alternate_reply, key_reply],
+                received=received,
+                expected=describe_ids(expected),
+            )
+        ]
+    return [
+        judge.passed(
+            f"{asked} (the {alternate.name}) found the {plural(len(got), 'record')} {flt.param}={key} finds",
+            [alternate_reply, key_reply],
+            records=len(got),
+        )
+    ]
+
+
+@relation(applies=lambda semantics: any(flt.alternates for flt in semantics.filters.values()))
+def alternate_keys_find_the_same_records(run: ApiRun) -> None:
+    """A filter that finds records by more than one key (an id or an adjustment number) finds the same
+    records by each: the alternate key is learnt from the field that carries it in the target's records
+    (DECISIONS.md D-BRM-40)."""
+    check = "alternate_keys_find_the_same_records"
+    size = discovery.honoured_size(run)
+    for flt in [flt for flt in run.semantics.filters.values() if flt.alternates and flt.field]:
+        for alternate in flt.alternates:
+            judge = Judge(check, alternate.requirement)
+            if alternate.field is None:
+                reason = (
+                    f"no field of the records carries the {alternate.name} {flt.param} also finds by, so none "
+                    "can be learnt from the target's records"
+                )
+                run.observe(judge.not_exercised(reason))
+                continue
+            explore(run, f"{check}:{flt.param}:{alternate.name}", 2, _alternate_plan(run, flt, alternate, judge, size))
+
+
+def _alternate_plan(run: ApiRun, flt: Filter, alternate: Alternate, judge: Judge, size: int) -> Plan:
+    key_field, alternate_field = flt.field or "", alternate.field or ""
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        reply, records = fetch(run, alternate.query, 0, size, reuse=True)
+        if records is None:
+            run.observe_all(judge.unanswered(run.semantics.records_pointer, reply))
+            return None
+        pairs = [
+            (spelled(key), spelled(number))
+            for record in records
+            for key, number in [(pointer_get(record, key_field), pointer_get(record, alternate_field))]
+            if _scalar(key) and _scalar(number) and spelled(number) and spelled(key) != spelled(number)
+        ]
+        if not pairs:
+            where = query_words(dict(alternate.query)) or "the first page"
+            reason = f"no record of {where} carries a {alternate.name} at {alternate_field}"
+            run.observe(judge.not_exercised(reason))
+            return None
+        key, number = data.draw(st.sampled_from(pairs), label=alternate.name)
+        run.discovery.alternate_keys.add((flt.param, number))
+
+        def attempt() -> list[Observation]:
+            by_key = fetch(run, {flt.param: key}, 0, size)
+            by_alternate = fetch(run, {flt.param: number}, 0, size)
+            return alternate_judged(run, flt, alternate, key, by_key, by_alternate, judge)
+
+        return attempt
+
+    return plan

@@ -27,7 +27,7 @@ from apiconform.engine.checks.base import (
     relation,
     response_check,
 )
-from apiconform.engine.records import pointer_get, render, spelled
+from apiconform.engine.records import equals_typed, pointer_get, render, spelled
 from apiconform.engine.target import ApiRun, Exchange
 from apiconform.engine.verdicts import Observation
 from apiconform.reporting.document import plural
@@ -97,7 +97,8 @@ def records_follow_rules(ctx: Context, exchange: Exchange) -> Iterator[Observati
         if hidden(rule.when_field) or hidden(rule.then_field):
             continue
         judge = Judge("records_follow_rules", rule.requirement)
-        applicable = [r for r in records if pointer_get(r, rule.when_field) == rule.when_equals]
+        # The value is compared by the record value's JSON type: "false" finds the boolean false (D-GEN-24).
+        applicable = [r for r in records if equals_typed(pointer_get(r, rule.when_field), rule.when_equals)]
         broken = [r for r in applicable if (pointer_get(r, rule.then_field) is None) != rule.then_is_null]
         if broken:
             record = broken[0]
