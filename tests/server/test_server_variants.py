@@ -247,6 +247,20 @@ def _(ok: Client, var: Client) -> None:
         assert var.adjustments(bad).status_code == 400
 
 
+@probe("brm-gateway-refusals")
+def _(ok: Client, var: Client) -> None:
+    for token in (None, "wrong"):
+        assert ok.adjustments(token=token).status_code == 401
+        response = var.adjustments(token=token)
+        assert response.status_code == 403 and isinstance(response.json()["reason"], str)
+    assert adjustments(var) == adjustments(ok) != []
+    for method in ("PUT", "PATCH", "DELETE"):
+        assert ok.adjustments(method=method).headers["Allow"] == "GET"
+        response = var.adjustments(method=method)
+        assert response.status_code == 405 and "Allow" not in response.headers
+        assert isinstance(response.json()["reason"], str)
+
+
 # --- BitGo --------------------------------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ Behaviour is Oracle's document plus specs/DECISIONS.md; where those leave the ch
 
 Variants (server/variants.py) switch on other readings the documents allow: brm-lowercase-data,
 brm-unknown-type-empty, brm-lenient-dates, brm-fields-null-keys, brm-fields-mandatory,
-brm-lenient-integers, empty-value-literal and small-pages.
+brm-fields-omits-nulls, brm-lenient-integers, brm-gateway-refusals, empty-value-literal and small-pages.
 """
 
 from __future__ import annotations
@@ -129,9 +129,9 @@ class BrmApi:
         """405 for every method but GET (and HEAD)."""
         if method in ("PUT", "PATCH", "DELETE") and "brm-method-not-allowed-404" in self.faults:
             return self.error(404, "NOT_FOUND", "Not Found", "no resource at this path")
-        return self.error(
-            405, "METHOD_NOT_ALLOWED", "Method Not Allowed", f"method {method} is not supported", {"Allow": "GET"}
-        )
+        # brm-gateway-refusals: Oracle's status table says 405, nothing of an Allow header (D-BRM-20).
+        allow = None if "brm-gateway-refusals" in self.variants else {"Allow": "GET"}
+        return self.error(405, "METHOD_NOT_ALLOWED", "Method Not Allowed", f"method {method} is not supported", allow)
 
     def _authorized(self, request: Request) -> bool:
         if self._token is None or "brm-auth-ignored" in self.faults:
@@ -146,6 +146,9 @@ class BrmApi:
         if request.method not in ("GET", "HEAD"):
             return self.method_not_allowed(request.method)
         if not self._authorized(request):
+            if "brm-gateway-refusals" in self.variants:
+                # Oracle's 403: "The user can't be authenticated" (D-BRM-5).
+                return self.error(403, "FORBIDDEN", "Forbidden", "the user can't be authenticated")
             return self.error(
                 401, "UNAUTHORIZED", "Unauthorized", "a valid OAuth 2.0 access token is required",
                 {"WWW-Authenticate": "Bearer"},

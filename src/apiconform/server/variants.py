@@ -73,6 +73,13 @@ _VARIANT_LIST = (
             "(offset=-1 -> 0, limit=2.5 -> 2); text that is no number is still 400",
             "Oracle documents offset and limit as 'integer' only (issue 10, item 8)",
             ("brm-bad-limit-accepted",)),
+    Variant("brm-gateway-refusals", (BRM,),
+            "as an API gateway in front of BRM may answer: a request without a token or with a wrong one gets 403 "
+            "(TMF Error, code FORBIDDEN) instead of 401, and PUT, PATCH and DELETE get 405 without an Allow header",
+            "Oracle's status codes: '403 Forbidden The user can't be authenticated' (D-BRM-5); 405 for a method "
+            "'not supported for this request URI', nothing of an Allow header, which is RFC 9110's (D-BRM-20); "
+            "issue 23, items 2 and 3",
+            ("brm-auth-ignored", "brm-method-not-allowed-404")),
     # --- BitGo ----------------------------------------------------------------------------------
     Variant("oes-400-array-body", (BITGO,),
             "400 bodies are a JSON array of strings ['Invalid value \"x\" supplied to ...'], "
