@@ -37,15 +37,24 @@ def _has_errors(semantics: Semantics) -> bool:
     return semantics.errors is not None
 
 
+def enveloped(contract: Contract, status: int | None) -> bool:
+    """Whether the documents give an answer of this status an error envelope: a 4xx the operation
+    declares. An undocumented status is the status requirement's finding and a 5xx the server-error
+    requirement's; a proxy's HTML 502 is not charged to the envelope as well (DECISIONS.md D-GEN-40)."""
+    if status is None or not 400 <= status < 500:
+        return False
+    return str(status) in contract.operation().get("responses", {})
+
+
 @response_check(applies=_has_errors)
 def error_envelope(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
-    """An error answer is JSON in the documented envelope, carrying what the vendor's convention advises."""
+    """An error answer of a documented 4xx status is JSON in the documented envelope, carrying what the
+    vendor's convention advises."""
     errors = ctx.semantics.errors
-    if errors is None or exchange.status is None or exchange.status < 400:
+    if errors is None or not enveloped(ctx.contract, exchange.status):
         return
     judge = Judge("error_envelope", errors.requirement)
-    responses = ctx.contract.operation().get("responses", {})
-    documented = responses.get(str(exchange.status))
+    documented = ctx.contract.operation().get("responses", {}).get(str(exchange.status))
     if not is_json(exchange.headers.get("Content-Type")) or exchange.body is MISSING:
         yield judge.failed(
             f"{exchange.status} answered with {exchange.headers.get('Content-Type') or 'no content type'} "
@@ -104,6 +113,8 @@ def strict_json(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
         return
     if not is_json(exchange.headers.get("Content-Type")):
         return
+    if exchange.status >= 400 and not enveloped(ctx.contract, exchange.status):
+        return  # no envelope is documented for it: the status and server-error requirements judge it
     judge = Judge("strict_json", named.for_status(exchange.status))
     if exchange.body is not MISSING:
         yield judge.passed(f"the {exchange.status} body is strict JSON", [exchange])
