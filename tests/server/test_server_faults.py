@@ -920,12 +920,13 @@ def _(ok: Client, bad: Client) -> None:
     assert adjustments(bad, {"fields": "amount"}) == adjustments(ok)
 
 
-@probe("brm-fields-drops-nulls")
+@probe("brm-fields-first-name-only")
 def _(ok: Client, bad: Client) -> None:
-    good, broken = adjustments(ok, {"fields": "amount"}), adjustments(bad, {"fields": "amount"})
-    assert any(None in record["amount"].values() for record in good)
-    assert not any(None in record["amount"].values() for record in broken)
-    assert [record["amount"]["amount"] for record in broken] == [record["amount"]["amount"] for record in good]
+    query = {"fields": "amount,description", "limit": "5"}
+    assert all({"amount", "description"} <= set(record) for record in adjustments(ok, query))
+    broken = adjustments(bad, query)
+    assert broken and all("amount" in record and "description" not in record for record in broken)
+    assert adjustments(bad, {"fields": "amount"}) == adjustments(ok, {"fields": "amount"})
 
 
 @probe("brm-fields-ignored-with-oracle-type")

@@ -213,6 +213,16 @@ def _(ok: Client, var: Client) -> None:
     assert any(r["status"] is not None for r in full)
 
 
+@probe("brm-fields-omits-nulls")
+def _(ok: Client, var: Client) -> None:
+    for usage in ("monetary", "other"):
+        query = {"fields": "amount,status,bucket", "usageType": usage}
+        good, projected = adjustments(ok, query), adjustments(var, query)
+        assert projected == [{key: value for key, value in r.items() if value is not None} for r in good] != good
+    assert any(record["status"] is None for record in adjustments(ok, {"fields": "status", "usageType": "other"}))
+    assert adjustments(var) == adjustments(ok)  # without fields the records keep their nulls
+
+
 @probe("brm-fields-mandatory")
 def _(ok: Client, var: Client) -> None:
     full, projected = adjustments(ok, {"usageType": "other"}), adjustments(var, {"fields": "amount"})

@@ -216,8 +216,8 @@ class BrmApi:
                         record = {key: value if key in plan.fields else None for key, value in record.items()}
                     else:
                         record = {key: value for key, value in record.items() if key in plan.fields}
-                    if "brm-fields-drops-nulls" in self.faults:
-                        record = {key: _without_nulls(value) for key, value in record.items()}
+                    if "brm-fields-omits-nulls" in self.variants:
+                        record = {key: value for key, value in record.items() if value is not None}
                 if amount_as_string and isinstance(record.get("amount"), dict):
                     record["amount"]["amount"] = str(record["amount"]["amount"])
                 amount = record.get("amount")
@@ -260,7 +260,8 @@ class BrmApi:
             plan.oracle and "brm-fields-ignored-with-oracle-type" in self.faults
         )
         if fields is not None and projected:
-            plan.fields = ALWAYS_KEPT | {name.strip() for name in fields.split(",")}
+            names = fields.split(",")[:1] if "brm-fields-first-name-only" in self.faults else fields.split(",")
+            plan.fields = ALWAYS_KEPT | {name.strip() for name in names}
             if "brm-fields-mandatory" in self.variants:
                 plan.fields |= MANDATORY
         self._read_paging(query, plan)
@@ -424,8 +425,3 @@ class BrmApi:
     def _add(plan: _Plan, clause: str, *params: Any) -> None:
         plan.filters.append(clause)
         plan.params.extend(params)
-
-
-def _without_nulls(value: Any) -> Any:
-    """An object with its null members dropped (the `brm-fields-drops-nulls` fault)."""
-    return {key: item for key, item in value.items() if item is not None} if isinstance(value, dict) else value

@@ -269,8 +269,9 @@ _FAULT_LIST = (
     # --- BRM: representation -------------------------------------------------------------------
     Fault("brm-fields-ignored", BRM, "BRM-FIELDS",
           "the fields projection is ignored (full records)"),
-    Fault("brm-fields-drops-nulls", BRM, "BRM-FIELDS",
-          "with fields, listed objects lose their null members (the projection serialiser omits nulls)"),
+    Fault("brm-fields-first-name-only", BRM, "BRM-FIELDS",
+          "fields keeps only the first attribute it lists (the list is read up to its first comma): "
+          "fields=amount,status returns amount and the identifiers, not status"),
     Fault("brm-fields-ignored-with-oracle-type", BRM, "BRM-FIELDS",
           "with @type=AdjustBalanceOracle the fields projection is ignored (full extended records); without "
           "@type or with AdjustBalance it works"),

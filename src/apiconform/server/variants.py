@@ -57,6 +57,12 @@ _VARIANT_LIST = (
             "TMF630 attribute selection does not say whether unselected attributes are omitted or nulled; "
             "Oracle's examples write null for absent values (D-BRM-2, issue 10, item 5)",
             ("brm-fields-ignored",)),
+    Variant("brm-fields-omits-nulls", (BRM,),
+            "with fields, an attribute whose value is null is left out, listed or not (the projection is written "
+            "by a serialiser set to omit null attributes); members of the objects it keeps are written as they are",
+            "Oracle's records write null for absent values, and the suite takes null and absent alike for listed "
+            "attributes as for unlisted ones (D-BRM-2, issue 23, item 6)",
+            ("brm-fields-ignored",)),
     Variant("brm-fields-mandatory", (BRM,),
             "with fields, TMF654's mandatory attribute status is returned besides the listed ones",
             "TMF654 v4's swagger declares AdjustBalance with required: [status] "
