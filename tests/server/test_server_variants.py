@@ -334,6 +334,18 @@ def _(ok: Client, var: Client) -> None:
         assert var.allocations({"pageSize": bad}).status_code == 400
 
 
+@probe("oes-record-type-twice")
+def _(ok: Client, var: Client) -> None:
+    records: list[list[tuple[str, Any]]] = []
+    json.loads(var.allocations({"pageSize": "20"}).content, object_pairs_hook=lambda pairs: records.append(pairs))
+    listed = [pairs for pairs in records if any(name == "type" for name, _ in pairs)]
+    assert len(listed) == 20
+    for pairs in listed:
+        types = [value for name, value in pairs if name == "type"]
+        assert len(types) == 2 and types[0] == types[1] and pairs[0][0] == "type"
+    assert page(var, {"pageSize": "20"}) == page(ok, {"pageSize": "20"})
+
+
 # --- BitGo connections ---------------------------------------------------------------------------------
 
 

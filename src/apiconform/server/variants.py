@@ -114,6 +114,11 @@ _VARIANT_LIST = (
             "'+1', '1.0', '1e2' are 1, 1, 100; '1.5', 'two' and negative values are 400",
             "BitGo declares the page parameters as io-ts IntFromString strings (issue 10, item 9)",
             ("oes-bad-page-accepted",)),
+    Variant("oes-record-type-twice", (BITGO,),
+            "each record writes its type twice, with the same value: \"type\" first (the encoder's "
+            "discriminator), then the record's own field",
+            "RFC 8259 says names SHOULD be unique, no document of BitGo's says more; a name repeated with the same "
+            "value reads the same in every parser that reads it (D-GEN-41, issue 23, item 7)"),
     # --- BitGo connections ----------------------------------------------------------------------
     Variant("conn-400-array-body", (CONNECTIONS,),
             "400 bodies of the connections route are a JSON array of strings ['Invalid value \"x\" supplied to "
