@@ -154,6 +154,13 @@ BRM_VALID = {
     "status outside TMF654's list (Oracle says string)": lambda r: _with(r, "status", "PENDING"),
     "usageType in mixed case (Oracle says string)": lambda r: _with(r, "usageType", "Monetary"),
     "status null (Oracle's own example)": lambda r: _with(r, "status", None),
+    # Typed by no vendored document (issue 23, item 4; D-BRM-3): any JSON value.
+    "validFor as text (Oracle 12.0 shows it, describes no type)": lambda r: _with(r, "validFor", "2024"),
+    "validFor with other members": lambda r: _with(r, "validFor", {"startDateTime": "2024-01-01"}),
+    "actionType as a number": lambda r: _with(r, "actionType", 7),
+    "adjustmentNo as a number": lambda r: _with(r, "adjustmentNo", 221100),
+    "bieId as one string": lambda r: _with(r, "bieId", "0.0.0.1 /item/misc 221100"),
+    "billingCycleSpecification as an array": lambda r: _with(r, "billingCycleSpecification", []),
 }
 
 

@@ -362,10 +362,12 @@ class Errors:
 @dataclass(frozen=True)
 class StrictJson:
     """The requirements strict JSON bodies serve: `requirement` for every body, `error_requirement` (when
-    named) for the bodies of error answers (status 400 and above)."""
+    named) for the bodies of error answers (status 400 and above), and `unique_keys_requirement` (when
+    named) for a name repeated in one object with different values, which RFC 8259 advises against."""
 
     requirement: str
     error_requirement: str | None = None
+    unique_keys_requirement: str | None = None
 
     def for_status(self, status: int) -> str:
         return self.error_requirement if status >= 400 and self.error_requirement else self.requirement
@@ -450,6 +452,8 @@ class Semantics:
             yield self.strict_json.requirement
             if self.strict_json.error_requirement:
                 yield self.strict_json.error_requirement
+            if self.strict_json.unique_keys_requirement:
+                yield self.strict_json.unique_keys_requirement
 
 
 @dataclass(frozen=True)
@@ -723,7 +727,8 @@ def _blocks(raw: Mapping[str, Any]) -> dict[str, Any]:
             errors["requirement"],
             tuple(ErrorAdvice(a["status"], a["schema"], a["requirement"]) for a in errors.get("advice", ())),
         ),
-        "strict_json": strict and StrictJson(strict["requirement"], strict.get("error-requirement")),
+        "strict_json": strict
+        and StrictJson(strict["requirement"], strict.get("error-requirement"), strict.get("unique-keys-requirement")),
     }
 
 

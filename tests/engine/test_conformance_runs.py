@@ -65,7 +65,7 @@ FIRES_ON = {
     "result_count_header": "brm-result-count-missing",
     "response_headers_conformance": "brm-result-count-missing",
     "projection_fields": "brm-fields-ignored",
-    "projection_keeps_values": "brm-fields-drops-nulls",
+    "projection_keeps_values": "brm-fields-first-name-only",
     "representation_same_records": "brm-oracle-type-rejected",
     "error_envelope": "oes-error-key-renamed",
     "auth_enforced": "oes-auth-ignored",

@@ -30,6 +30,21 @@ def unknown_uuid() -> str:
     return str(uuid.UUID(int=12345, version=4))
 
 
+def repeated_names(content: bytes) -> list[tuple[str, list[Any]]]:
+    """Each name an object of a JSON body holds twice, with its values in order."""
+    found: list[tuple[str, list[Any]]] = []
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        names = [name for name, _ in pairs]
+        found.extend(
+            (name, [v for n, v in pairs if n == name]) for name in dict.fromkeys(names) if names.count(name) > 1
+        )
+        return dict(pairs)
+
+    json.loads(content, object_pairs_hook=hook)
+    return found
+
+
 # --- the registry -------------------------------------------------------------------------------------
 
 
@@ -356,6 +371,14 @@ def _(ok: Client, bad: Client) -> None:
     assert reasons[None] > reasons["awaiting partner confirmation"] > 0
 
 
+@probe("oes-record-status-twice")
+def _(ok: Client, bad: Client) -> None:
+    assert repeated_names(ok.allocations({"pageSize": "50"}).content) == []
+    repeated = repeated_names(bad.allocations({"pageSize": "50"}).content)
+    assert {name for name, _ in repeated} == {"status"} and any(len(set(v)) == 2 for _, v in repeated)
+    assert page(bad, {"pageSize": "50"}) == page(ok, {"pageSize": "50"})  # read with the last value
+
+
 @probe("oes-500-on-page-overflow")
 def _(ok: Client, bad: Client) -> None:
     query = {"pageNumber": "9" * 20, "pageSize": "10"}
@@ -613,6 +636,14 @@ def _(ok: Client, bad: Client) -> None:
     assert ok.connection_list({"clientIds": unknown_uuid()}).json() == {"connections": []}
     response = bad.connection_list({"clientIds": unknown_uuid()})
     assert response.status_code == 204 and response.content == b""
+
+
+@probe("conn-record-active-twice")
+def _(ok: Client, bad: Client) -> None:
+    assert repeated_names(ok.connection_list().content) == []
+    repeated = repeated_names(bad.connection_list().content)
+    assert {name for name, _ in repeated} == {"active"} and [True, False] in [v for _, v in repeated]
+    assert connections(bad) == connections(ok)
 
 
 @probe("conn-500-on-page-overflow")
@@ -978,12 +1009,13 @@ def _(ok: Client, bad: Client) -> None:
     assert adjustments(bad, {"fields": "amount"}) == adjustments(ok)
 
 
-@probe("brm-fields-drops-nulls")
+@probe("brm-fields-first-name-only")
 def _(ok: Client, bad: Client) -> None:
-    good, broken = adjustments(ok, {"fields": "amount"}), adjustments(bad, {"fields": "amount"})
-    assert any(None in record["amount"].values() for record in good)
-    assert not any(None in record["amount"].values() for record in broken)
-    assert [record["amount"]["amount"] for record in broken] == [record["amount"]["amount"] for record in good]
+    query = {"fields": "amount,description", "limit": "5"}
+    assert all({"amount", "description"} <= set(record) for record in adjustments(ok, query))
+    broken = adjustments(bad, query)
+    assert broken and all("amount" in record and "description" not in record for record in broken)
+    assert adjustments(bad, {"fields": "amount"}) == adjustments(ok, {"fields": "amount"})
 
 
 @probe("brm-fields-ignored-with-oracle-type")
@@ -1078,6 +1110,13 @@ def _(ok: Client, bad: Client) -> None:
     body = bad.adjustments({"limit": "ten"}).json()
     assert "reason" not in body and isinstance(body["code"], str)
     assert "reason" not in bad.adjustments(token=None).json()
+
+
+@probe("brm-error-status-twice")
+def _(ok: Client, bad: Client) -> None:
+    assert repeated_names(ok.adjustments({"limit": "ten"}).content) == []
+    assert repeated_names(bad.adjustments({"limit": "ten"}).content) == [("status", [400, "400"])]
+    assert repeated_names(bad.adjustments(token=None).content) == [("status", [401, "401"])]
 
 
 @probe("brm-auth-ignored")

@@ -213,6 +213,16 @@ def _(ok: Client, var: Client) -> None:
     assert any(r["status"] is not None for r in full)
 
 
+@probe("brm-fields-omits-nulls")
+def _(ok: Client, var: Client) -> None:
+    for usage in ("monetary", "other"):
+        query = {"fields": "amount,status,bucket", "usageType": usage}
+        good, projected = adjustments(ok, query), adjustments(var, query)
+        assert projected == [{key: value for key, value in r.items() if value is not None} for r in good] != good
+    assert any(record["status"] is None for record in adjustments(ok, {"fields": "status", "usageType": "other"}))
+    assert adjustments(var) == adjustments(ok)  # without fields the records keep their nulls
+
+
 @probe("brm-fields-mandatory")
 def _(ok: Client, var: Client) -> None:
     full, projected = adjustments(ok, {"usageType": "other"}), adjustments(var, {"fields": "amount"})
@@ -245,6 +255,20 @@ def _(ok: Client, var: Client) -> None:
         assert adjustments(var, lenient) == adjustments(ok, strict)
     for bad in ({"limit": "ten"}, {"offset": "1e2"}, {"limit": "0x10"}):
         assert var.adjustments(bad).status_code == 400
+
+
+@probe("brm-gateway-refusals")
+def _(ok: Client, var: Client) -> None:
+    for token in (None, "wrong"):
+        assert ok.adjustments(token=token).status_code == 401
+        response = var.adjustments(token=token)
+        assert response.status_code == 403 and isinstance(response.json()["reason"], str)
+    assert adjustments(var) == adjustments(ok) != []
+    for method in ("PUT", "PATCH", "DELETE"):
+        assert ok.adjustments(method=method).headers["Allow"] == "GET"
+        response = var.adjustments(method=method)
+        assert response.status_code == 405 and "Allow" not in response.headers
+        assert isinstance(response.json()["reason"], str)
 
 
 # --- BitGo --------------------------------------------------------------------------------------------
@@ -308,6 +332,18 @@ def _(ok: Client, var: Client) -> None:
     for bad in ("1.5", "two", "-1", "Infinity", "1e400"):
         assert var.allocations({"pageNumber": bad}).status_code == 400
         assert var.allocations({"pageSize": bad}).status_code == 400
+
+
+@probe("oes-record-type-twice")
+def _(ok: Client, var: Client) -> None:
+    records: list[list[tuple[str, Any]]] = []
+    json.loads(var.allocations({"pageSize": "20"}).content, object_pairs_hook=lambda pairs: records.append(pairs))
+    listed = [pairs for pairs in records if any(name == "type" for name, _ in pairs)]
+    assert len(listed) == 20
+    for pairs in listed:
+        types = [value for name, value in pairs if name == "type"]
+        assert len(types) == 2 and types[0] == types[1] and pairs[0][0] == "type"
+    assert page(var, {"pageSize": "20"}) == page(ok, {"pageSize": "20"})
 
 
 # --- BitGo connections ---------------------------------------------------------------------------------

@@ -306,7 +306,11 @@ def _parse_float(text: str) -> float:
 
 
 class AmbiguousJson(ValueError):
-    """A body Python's json module reads, but that is not one JSON text with a single meaning (RFC 8259)."""
+    """A body Python's json module reads, but that is not JSON as RFC 8259 defines it (NaN, Infinity)."""
+
+
+class _RepeatedKey(ValueError):
+    """An object with a name twice: still JSON (RFC 8259 says names SHOULD be unique), read the second way."""
 
 
 def _refuse_constant(name: str) -> Any:
@@ -316,26 +320,28 @@ def _refuse_constant(name: str) -> Any:
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     value = dict(pairs)
     if len(value) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise AmbiguousJson(
-                    f"the key {json.dumps(key)} appears twice in one object (parsers disagree which value counts)"
-                )
-            seen.add(key)
+        raise _RepeatedKey
     return value
 
 
-def loads_strict(content: bytes) -> Any:
-    """`content` parsed as strict JSON: ValueError for anything that is not JSON, AmbiguousJson for NaN,
-    Infinity or a repeated key (which the json module would accept, each parser in its own way)."""
+def _loads(content: bytes, object_pairs_hook: Any) -> Any:
     return json.loads(
         content,
         parse_constant=_refuse_constant,
-        object_pairs_hook=_unique_keys,
+        object_pairs_hook=object_pairs_hook,
         parse_int=_parse_int,
         parse_float=_parse_float,
     )
+
+
+def loads_strict(content: bytes) -> Any:
+    """`content` parsed as strict JSON: ValueError for anything that is not JSON, AmbiguousJson for NaN or
+    Infinity (which the json module would accept). A name repeated in one object is read as most parsers
+    read it (JavaScript's, Python's, Jackson's by default): the last value counts (`repeated_key` tells)."""
+    try:
+        return _loads(content, _unique_keys)
+    except _RepeatedKey:
+        return _loads(content, dict)
 
 
 def json_problem(content: bytes) -> str | None:
@@ -349,9 +355,39 @@ def json_problem(content: bytes) -> str | None:
     return None
 
 
+def repeated_key(content: bytes) -> tuple[str, bool] | None:
+    """The first name a JSON body repeats in one object, and whether its values differ (parsers then disagree
+    which one counts); None when no object repeats a name, or the body is no strict JSON."""
+    found: list[tuple[str, bool]] = []
+
+    def collecting(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        value = dict(pairs)
+        if len(value) != len(pairs) and len(found) < 1:
+            first: dict[str, Any] = {}
+            for key, item in pairs:
+                if key in first:
+                    found.append((key, first[key] != item or type(first[key]) is not type(item)))
+                    break
+                first[key] = item
+        return value
+
+    try:
+        _loads(content, _unique_keys)
+        return None
+    except _RepeatedKey:
+        pass
+    except (ValueError, RecursionError):
+        return None
+    try:
+        _loads(content, collecting)
+    except (ValueError, RecursionError):
+        return None
+    return found[0] if found else None
+
+
 def parse_body(content: bytes) -> Any:
-    """The JSON value of a body, or MISSING when it is not strict JSON (invalid, invalid UTF-8, NaN, a repeated
-    key): a body with two readings is not judged on either; the strict_json check reports it."""
+    """The JSON value of a body, or MISSING when it is not strict JSON (invalid, invalid UTF-8, NaN): such a body
+    is not judged; the strict_json check reports it. A repeated name counts with its last value."""
     if not content:
         return MISSING
     try:

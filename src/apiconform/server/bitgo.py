@@ -21,7 +21,7 @@ switches change the allocations route, `conn-*` switches the connections route.
 
 Variants (server/variants.py) switch on other readings the documents allow: oes-400-array-body,
 oes-default-sort-updated-desc, oes-connections-forbidden, oes-enterprise-400,
-oes-int-from-string-pages, empty-value-literal and small-pages.
+oes-int-from-string-pages, oes-record-type-twice, empty-value-literal and small-pages.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ SMALL_MAX_PAGE_SIZE = 50  # the small-pages variant's maximum
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")  # the shape of a BitGo enterprise id (oes-enterprise-400)
 UPDATED_DESC = "updated_ms DESC, created_ms, id"  # the oes-default-sort-updated-desc default order
 TYPES = ("allocation", "deallocation")
+RECORD_TYPE = re.compile(r'"type":"[a-z]+"')  # an allocation record's own type (oes-record-type-twice)
 STATUSES = ("cleared", "released", "reserved")
 SORT_FIELDS = ("id", "updatedAt", "quantity")
 DIRECTIONS = ("ASC", "DESC")
@@ -214,6 +215,12 @@ class BitGoApi:
         docs = self._fetch(page)
         if "oes-quantity-as-number" in self.faults or "oes-reason-on-cleared" in self.faults:
             docs = [self._distort(doc) for doc in docs]
+        if "oes-record-type-twice" in self.variants:
+            # The encoder writes the discriminator, then the record's own field of that name (D-GEN-41).
+            docs = [_repeated_first(doc, RECORD_TYPE.search(doc)) for doc in docs]
+        if "oes-record-status-twice" in self.faults:
+            # Built from a cached reservation: its status first, the record's current one after it.
+            docs = ['{"status":"reserved",' + doc[1:] for doc in docs]
         return self.ok('{"allocations":[' + ",".join(docs) + "]}", not docs)
 
     def decode_message(self, exc: BadRequest, route: RouteSwitches = ALLOCATIONS) -> str:
@@ -424,3 +431,8 @@ class BitGoApi:
         if "oes-reason-on-cleared" in self.faults and record["status"] == "cleared" and record["id"][-1] in "0123":
             record["reason"] = "awaiting partner confirmation"
         return compact_json(record)
+
+
+def _repeated_first(doc: str, member: re.Match[str] | None) -> str:
+    """The record with `member` (its own `"name":value` text) written once more at its start."""
+    return doc if member is None else "{" + member.group(0) + "," + doc[1:]

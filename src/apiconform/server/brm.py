@@ -24,7 +24,7 @@ Behaviour is Oracle's document plus specs/DECISIONS.md; where those leave the ch
 
 Variants (server/variants.py) switch on other readings the documents allow: brm-lowercase-data,
 brm-unknown-type-empty, brm-lenient-dates, brm-fields-null-keys, brm-fields-mandatory,
-brm-lenient-integers, empty-value-literal and small-pages.
+brm-fields-omits-nulls, brm-lenient-integers, brm-gateway-refusals, empty-value-literal and small-pages.
 """
 
 from __future__ import annotations
@@ -123,15 +123,19 @@ class BrmApi:
         }
         if "brm-error-without-reason" in self.faults:
             del body["reason"]
-        return Response(compact_json(body), status, headers=headers, media_type=JSON_TYPE)
+        text = compact_json(body)
+        if "brm-error-status-twice" in self.faults:
+            # The HTTP status as a number from the base class, then Oracle's text extension of the same name.
+            text = '{"status":' + str(status) + "," + text[1:]
+        return Response(text, status, headers=headers, media_type=JSON_TYPE)
 
     def method_not_allowed(self, method: str) -> Response:
         """405 for every method but GET (and HEAD)."""
         if method in ("PUT", "PATCH", "DELETE") and "brm-method-not-allowed-404" in self.faults:
             return self.error(404, "NOT_FOUND", "Not Found", "no resource at this path")
-        return self.error(
-            405, "METHOD_NOT_ALLOWED", "Method Not Allowed", f"method {method} is not supported", {"Allow": "GET"}
-        )
+        # brm-gateway-refusals: Oracle's status table says 405, nothing of an Allow header (D-BRM-20).
+        allow = None if "brm-gateway-refusals" in self.variants else {"Allow": "GET"}
+        return self.error(405, "METHOD_NOT_ALLOWED", "Method Not Allowed", f"method {method} is not supported", allow)
 
     def _authorized(self, request: Request) -> bool:
         if self._token is None or "brm-auth-ignored" in self.faults:
@@ -146,6 +150,9 @@ class BrmApi:
         if request.method not in ("GET", "HEAD"):
             return self.method_not_allowed(request.method)
         if not self._authorized(request):
+            if "brm-gateway-refusals" in self.variants:
+                # Oracle's 403: "The user can't be authenticated" (D-BRM-5).
+                return self.error(403, "FORBIDDEN", "Forbidden", "the user can't be authenticated")
             return self.error(
                 401, "UNAUTHORIZED", "Unauthorized", "a valid OAuth 2.0 access token is required",
                 {"WWW-Authenticate": "Bearer"},
@@ -213,8 +220,8 @@ class BrmApi:
                         record = {key: value if key in plan.fields else None for key, value in record.items()}
                     else:
                         record = {key: value for key, value in record.items() if key in plan.fields}
-                    if "brm-fields-drops-nulls" in self.faults:
-                        record = {key: _without_nulls(value) for key, value in record.items()}
+                    if "brm-fields-omits-nulls" in self.variants:
+                        record = {key: value for key, value in record.items() if value is not None}
                 if amount_as_string and isinstance(record.get("amount"), dict):
                     record["amount"]["amount"] = str(record["amount"]["amount"])
                 amount = record.get("amount")
@@ -257,7 +264,8 @@ class BrmApi:
             plan.oracle and "brm-fields-ignored-with-oracle-type" in self.faults
         )
         if fields is not None and projected:
-            plan.fields = ALWAYS_KEPT | {name.strip() for name in fields.split(",")}
+            names = fields.split(",")[:1] if "brm-fields-first-name-only" in self.faults else fields.split(",")
+            plan.fields = ALWAYS_KEPT | {name.strip() for name in names}
             if "brm-fields-mandatory" in self.variants:
                 plan.fields |= MANDATORY
         self._read_paging(query, plan)
@@ -423,8 +431,3 @@ class BrmApi:
     def _add(plan: _Plan, clause: str, *params: Any) -> None:
         plan.filters.append(clause)
         plan.params.extend(params)
-
-
-def _without_nulls(value: Any) -> Any:
-    """An object with its null members dropped (the `brm-fields-drops-nulls` fault)."""
-    return {key: item for key, item in value.items() if item is not None} if isinstance(value, dict) else value

@@ -104,6 +104,9 @@ class ConnectionsRoute:
             docs = [_without_proof(doc) for doc in docs]
         if "conn-proposed-id-before-initialization" in self.faults:
             docs = [_with_proposed_id(doc) for doc in docs]
+        if "conn-record-active-twice" in self.faults:
+            # Built on a template whose active comes first; the connection's own value follows it.
+            docs = ['{"active":true,' + doc[1:] for doc in docs]
         return bitgo.ok('{"connections":[' + ",".join(docs) + "]}", not docs, CONNECTIONS)
 
     # --- query reading --------------------------------------------------------------------------

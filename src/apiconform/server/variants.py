@@ -57,6 +57,12 @@ _VARIANT_LIST = (
             "TMF630 attribute selection does not say whether unselected attributes are omitted or nulled; "
             "Oracle's examples write null for absent values (D-BRM-2, issue 10, item 5)",
             ("brm-fields-ignored",)),
+    Variant("brm-fields-omits-nulls", (BRM,),
+            "with fields, an attribute whose value is null is left out, listed or not (the projection is written "
+            "by a serialiser set to omit null attributes); members of the objects it keeps are written as they are",
+            "Oracle's records write null for absent values, and the suite takes null and absent alike for listed "
+            "attributes as for unlisted ones (D-BRM-2, issue 23, item 6)",
+            ("brm-fields-ignored",)),
     Variant("brm-fields-mandatory", (BRM,),
             "with fields, TMF654's mandatory attribute status is returned besides the listed ones",
             "TMF654 v4's swagger declares AdjustBalance with required: [status] "
@@ -73,6 +79,13 @@ _VARIANT_LIST = (
             "(offset=-1 -> 0, limit=2.5 -> 2); text that is no number is still 400",
             "Oracle documents offset and limit as 'integer' only (issue 10, item 8)",
             ("brm-bad-limit-accepted",)),
+    Variant("brm-gateway-refusals", (BRM,),
+            "as an API gateway in front of BRM may answer: a request without a token or with a wrong one gets 403 "
+            "(TMF Error, code FORBIDDEN) instead of 401, and PUT, PATCH and DELETE get 405 without an Allow header",
+            "Oracle's status codes: '403 Forbidden The user can't be authenticated' (D-BRM-5); 405 for a method "
+            "'not supported for this request URI', nothing of an Allow header, which is RFC 9110's (D-BRM-20); "
+            "issue 23, items 2 and 3",
+            ("brm-auth-ignored", "brm-method-not-allowed-404")),
     # --- BitGo ----------------------------------------------------------------------------------
     Variant("oes-400-array-body", (BITGO,),
             "400 bodies are a JSON array of strings ['Invalid value \"x\" supplied to ...'], "
@@ -101,6 +114,11 @@ _VARIANT_LIST = (
             "'+1', '1.0', '1e2' are 1, 1, 100; '1.5', 'two' and negative values are 400",
             "BitGo declares the page parameters as io-ts IntFromString strings (issue 10, item 9)",
             ("oes-bad-page-accepted",)),
+    Variant("oes-record-type-twice", (BITGO,),
+            "each record writes its type twice, with the same value: \"type\" first (the encoder's "
+            "discriminator), then the record's own field",
+            "RFC 8259 says names SHOULD be unique, no document of BitGo's says more; a name repeated with the same "
+            "value reads the same in every parser that reads it (D-GEN-41, issue 23, item 7)"),
     # --- BitGo connections ----------------------------------------------------------------------
     Variant("conn-400-array-body", (CONNECTIONS,),
             "400 bodies of the connections route are a JSON array of strings ['Invalid value \"x\" supplied to "

@@ -407,6 +407,27 @@ def test_a_projection_keeps_the_values_of_the_full_record(projected: Any, expect
 
 
 @pytest.mark.parametrize(
+    ("projected", "expected"),
+    [
+        ([{"id": "a", "amount": {"amount": 1}}], "pass"),  # a listed attribute that is null, left out
+        ([{"id": "a", "reason": None, "amount": {"amount": 1}}], "pass"),
+        ([{"id": "a", "reason": None, "amount": {"amount": 1, "units": None}}], "pass"),  # null member written
+        ([{"id": "a", "reason": None}], "fail"),  # amount (not null) dropped
+        ([{"id": "a", "reason": None, "amount": {"units": None}}], "fail"),  # its non-null member dropped
+    ],
+)
+def test_a_projection_may_leave_out_what_is_null(projected: Any, expected: str) -> None:
+    # BRM's spec takes null for absent (`unlisted: [absent, "null"]`): for listed attributes and their
+    # members too (DECISIONS.md D-BRM-2, issue 23, item 6).
+    full = [{"id": "a", "reason": None, "amount": {"amount": 1}}]
+    replies = [brm_page("a"), brm_page("a")]
+    observation = representation.projection_kept(
+        BRM.semantics, full, projected, ["reason", "amount"], "reason,amount,id", replies, JUDGE
+    )
+    assert observation.outcome.value == expected
+
+
+@pytest.mark.parametrize(
     ("types", "expected"),
     [(["AdjustBalanceOracle", "AdjustBalanceOracle"], "pass"), (["AdjustBalanceOracle", "AdjustBalance"], "fail")],
 )

@@ -67,7 +67,9 @@ def auth_enforced(run: ApiRun) -> None:
         )
         run.not_exercised([judge.requirement], judge.check, reason, Cause.CONFIGURATION)
         return
-    accepted = [401, 403] if auth.enforced == "always" else [401]
+    # 401 and 403 both refuse a request whose credentials are missing or wrong: BitGo declares both for
+    # the route, Oracle's status table describes 403 as "The user can't be authenticated" (D-BRM-5).
+    accepted = [401, 403]
     for credentials, label in ((None, "without a token"), (INVALID_TOKEN, "with a wrong token")):
         reply = run.get({}, credentials=credentials)
         run.observe_all(refused(reply, accepted, f"a request {label}", judge))

@@ -4,6 +4,7 @@ one of the accepted ways, error bodies carry the documented envelope, and every 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -22,7 +23,7 @@ from apiconform.engine.checks.base import (
     response_check,
 )
 from apiconform.engine.records import MISSING
-from apiconform.engine.target import ApiRun, Exchange, json_problem
+from apiconform.engine.target import ApiRun, Exchange, json_problem, repeated_key
 from apiconform.engine.verdicts import Cause, Observation
 
 # --- per response -------------------------------------------------------------------------------------
@@ -37,15 +38,24 @@ def _has_errors(semantics: Semantics) -> bool:
     return semantics.errors is not None
 
 
+def enveloped(contract: Contract, status: int | None) -> bool:
+    """Whether the documents give an answer of this status an error envelope: a 4xx the operation
+    declares. An undocumented status is the status requirement's finding and a 5xx the server-error
+    requirement's; a proxy's HTML 502 is not charged to the envelope as well (DECISIONS.md D-GEN-40)."""
+    if status is None or not 400 <= status < 500:
+        return False
+    return str(status) in contract.operation().get("responses", {})
+
+
 @response_check(applies=_has_errors)
 def error_envelope(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
-    """An error answer is JSON in the documented envelope, carrying what the vendor's convention advises."""
+    """An error answer of a documented 4xx status is JSON in the documented envelope, carrying what the
+    vendor's convention advises."""
     errors = ctx.semantics.errors
-    if errors is None or exchange.status is None or exchange.status < 400:
+    if errors is None or not enveloped(ctx.contract, exchange.status):
         return
     judge = Judge("error_envelope", errors.requirement)
-    responses = ctx.contract.operation().get("responses", {})
-    documented = responses.get(str(exchange.status))
+    documented = ctx.contract.operation().get("responses", {}).get(str(exchange.status))
     if not is_json(exchange.headers.get("Content-Type")) or exchange.body is MISSING:
         yield judge.failed(
             f"{exchange.status} answered with {exchange.headers.get('Content-Type') or 'no content type'} "
@@ -94,19 +104,25 @@ def _names_strict_json(semantics: Semantics) -> bool:
 
 @response_check(applies=_names_strict_json)
 def strict_json(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
-    """A JSON body is one JSON text with one meaning: no NaN or Infinity, no key twice in one object.
+    """A JSON body is JSON as RFC 8259 defines it: no NaN or Infinity (the response schema's or the envelope's
+    requirement); and, where the spec names one, no name twice in one object with different values (RFC 8259
+    says names SHOULD be unique: a SHOULD of its own, DECISIONS.md D-GEN-41).
 
-    Python's json module (and so schemathesis) reads both; other parsers reject them or pick another
-    value for a repeated key, so the records could not be judged the way the vendor meant them.
-    Bodies that are not JSON at all are judged by the schema and error-envelope checks."""
+    Python's json module (and so schemathesis) reads both; other parsers reject NaN, and pick one value or
+    the other for a repeated name. A name repeated with the same value reads the same everywhere it reads
+    at all. Bodies that are not JSON at all are judged by the schema and error-envelope checks."""
     named = ctx.semantics.strict_json
     if named is None or exchange.status is None or not exchange.content:
         return
     if not is_json(exchange.headers.get("Content-Type")):
         return
+    if exchange.status >= 400 and not enveloped(ctx.contract, exchange.status):
+        return  # no envelope is documented for it: the status and server-error requirements judge it
     judge = Judge("strict_json", named.for_status(exchange.status))
     if exchange.body is not MISSING:
         yield judge.passed(f"the {exchange.status} body is strict JSON", [exchange])
+        if named.unique_keys_requirement:
+            yield _names_unique(judge.on(named.unique_keys_requirement), exchange)
         return
     problem = json_problem(exchange.content)
     if problem is not None:
@@ -116,6 +132,19 @@ def strict_json(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
             received=exchange.evidence.body_excerpt[:200],
             expected="JSON as RFC 8259 defines it",
         )
+
+
+def _names_unique(judge: Judge, exchange: Exchange) -> Observation:
+    repeated = repeated_key(exchange.content)
+    if repeated is not None and repeated[1]:
+        return judge.failed(
+            f"the {exchange.status} body has the name {json.dumps(repeated[0])} twice in one object, with "
+            "different values (parsers disagree which one counts; this suite reads the last)",
+            [exchange],
+            received=exchange.evidence.body_excerpt[:200],
+            expected="each name once per object (RFC 8259: names SHOULD be unique)",
+        )
+    return judge.passed(f"no name of the {exchange.status} body has two values in one object", [exchange])
 
 
 # --- across requests: judging -------------------------------------------------------------------------

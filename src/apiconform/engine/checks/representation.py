@@ -50,7 +50,16 @@ def projection_fields(ctx: Context, exchange: Exchange) -> Iterator[Observation]
     if value is None:
         return
     judge = Judge("projection_fields", projection.requirement)
-    allowed = {name.strip() for name in value.split(",")} | set(projection.always_allowed)
+    listed = {name.strip() for name in value.split(",")}
+    inventory = ctx.discovery.inventory
+    known = (
+        {key for _, record in inventory.records() if isinstance(record, dict) for key in record} if inventory else set()
+    )
+    if known and not listed & known:
+        # No attribute the records have is listed: a server may ignore an unknown name, which leaves no
+        # selection at all, and any answer is a reading of that (DECISIONS.md D-BRM-2).
+        return
+    allowed = listed | set(projection.always_allowed)
     # Left out means absent, or also present as null where the spec accepts that (D-BRM-2).
     null_is_absent = "null" in projection.unlisted
     for index, record in enumerate(records):
@@ -72,10 +81,6 @@ def projection_fields(ctx: Context, exchange: Exchange) -> Iterator[Observation]
     compared = f"{plural(len(records), 'record')} carried only what {projection.param}={value} asked for"
     # Judging when the records have attributes the selection leaves out (so that a projection ignored
     # would have shown them): the inventory's records say which attributes there are.
-    inventory = ctx.discovery.inventory
-    known = (
-        {key for _, record in inventory.records() if isinstance(record, dict) for key in record} if inventory else set()
-    )
     if known - allowed:
         yield judge.passed(compared, [exchange], len(records))
     else:
@@ -130,8 +135,14 @@ def projection_kept(
     replies: list[Exchange],
     judge: Judge,
 ) -> Observation:
-    """The projected records hold each chosen attribute with the full record's value, and the same records."""
-    param = semantics.projection.param if semantics.projection else ""
+    """The projected records hold each chosen attribute with the full record's value, and the same records.
+
+    Where the spec lets null stand for absent (`unlisted: null`), a null attribute or member left out is
+    the same value (DECISIONS.md D-BRM-2)."""
+    projection = semantics.projection
+    param = projection.param if projection else ""
+    null_is_absent = projection is not None and "null" in projection.unlisted
+    same = _same_ignoring_nulls if null_is_absent else _same
     id_name = semantics.id_pointer.lstrip("/")
     by_id = {spelled(pointer_get(record, semantics.id_pointer)): record for record in full}
     for record in projected:
@@ -141,14 +152,14 @@ def projection_kept(
         if original is None:
             continue
         for name in chosen:
-            if name in original and name not in record:
+            if name in original and name not in record and not (null_is_absent and original[name] is None):
                 return judge.failed(
                     f"{param}={selection} dropped {name} from record {record.get(id_name)}",
                     replies,
                     received="absent",
                     expected=name,
                 )
-            if name in record and record[name] != original.get(name):
+            if name in record and not same(record[name], original.get(name)):
                 return judge.failed(
                     f"{param}={selection} changed {name} of record {record.get(id_name)}",
                     replies,
@@ -168,6 +179,23 @@ def projection_kept(
         # Nothing selected was there to keep: a projection that drops values passes this too.
         return judge.corroborated(compared)
     return judge.passed(compared, replies[::-1], len(projected))
+
+
+def _same(value: Any, other: Any) -> bool:
+    return bool(value == other)
+
+
+def _same_ignoring_nulls(value: Any, other: Any) -> bool:
+    """Equal once every null member (at any depth) is taken for an absent one."""
+    return bool(_nulls_dropped(value) == _nulls_dropped(other))
+
+
+def _nulls_dropped(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _nulls_dropped(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_nulls_dropped(item) for item in value]
+    return value
 
 
 def marked(representations: Representations, records: list[Any], replies: list[Exchange], judge: Judge) -> Observation:
