@@ -180,3 +180,13 @@ def test_the_reports_say_which_release_was_judged():
     }
     assert release_label({"spec": spec}) == "release 15.0 (15.0, 15.1): Oracle BRM 15.0 and 15.1"
     assert release_label({"spec": {"release": None}}) is None and release_label({"spec": {}}) is None
+
+
+def test_the_catalog_lists_the_releases_and_shows_the_one_asked_for(capsys: pytest.CaptureFixture[str]):
+    from apiconform import cli
+
+    assert cli.main(["catalog", "--api", BRM, "--release", "15"]) == 0
+    shown = capsys.readouterr().out
+    assert "release 15.0 shown" in shown and "12.0 (12.0, default)" in shown and "15.0 (15.0, 15.1)" in shown
+    assert cli.main(["catalog", "--api", "bitgo-oes", "--release", "15"]) == 2
+    assert "declares no releases" in capsys.readouterr().err

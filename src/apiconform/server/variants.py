@@ -80,7 +80,7 @@ _VARIANT_LIST = (
             "records shaped as Oracle 15.0 and 15.1 document them: logicalResource and product are arrays of "
             "references (a currency adjustment's product, a non-currency one's logical resource; else [])",
             "Oracle's 15.0 and 15.1 'Get an Adjusted Balance by ID' pages: 'logicalResource Type: array', "
-            "'product Type: array' (TMF654's January 2020 draft; D-BRM-30); judged as --release 15",
+            "'product Type: array' (TMF654's January 2020 draft; D-BRM-30)",
             release="15.0"),
     # --- BitGo ----------------------------------------------------------------------------------
     Variant("oes-400-array-body", (BITGO,),
