@@ -25,8 +25,8 @@ check: lint typecheck fast
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench conftest.py
-	$(BIN)/ruff format --check src tests bench conftest.py
+	$(BIN)/ruff check src tests bench tools conftest.py
+	$(BIN)/ruff format --check src tests bench tools conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -139,7 +139,12 @@ def apiconform_in_process(
     `variants` switches on legitimate behaviours of the embedded server (RunConfig.embedded_variants)."""
     from apiconform.engine import runner
     from apiconform.engine.session import RunConfig
+    from apiconform.server import VARIANTS
 
+    # A variant a vendor release documents is judged as that release (--release), as the tests do.
+    release = next(
+        (VARIANTS[name].release for name in variants if api in VARIANTS[name].apis and VARIANTS[name].release), None
+    )
     with tempfile.TemporaryDirectory(prefix="apiconform-bench-") as scratch:
         started = time.monotonic()
         config = RunConfig(
@@ -148,6 +153,7 @@ def apiconform_in_process(
             embedded_faults=tuple(faults),
             embedded_variants=tuple(variants),
             embedded_churn=churn,
+            releases={api: release} if release else {},
             report_dir=scratch,
         )
         # The verdict line goes to stdout even when quiet; a benchmark prints its own table there.

@@ -39,11 +39,29 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     neither drive the terminal nor add a line, nor start a CI workflow command)."""
     from apiconform.reporting.document import printable_line as shown
 
-    every = [contract.load_spec(Path(args.spec).resolve())] if args.spec else map(contract.load, _apis(args.api))
+    release = getattr(args, "release", None)
+    try:
+        if args.spec:
+            every = [contract.load_spec(Path(args.spec).resolve(), release)]
+        else:
+            apis = _apis(args.api)
+            if release is not None and args.api == "all":
+                # A release names one spec's release; the other specs are shown as they are.
+                apis = [api for api in apis if contract.load(api).releases] or apis
+            every = [contract.load(api, release) for api in apis]
+    except contract.ContractError as exc:
+        raise UsageError(str(exc)) from exc
     for loaded in every:
         rows = [tuple(map(shown, (r.id, r.level, r.family, r.title, ", ".join(r.checks)))) for r in loaded.requirements]
         print(f"{shown(loaded.semantics.title)}  [{shown(loaded.api)}]")
         print(f"spec {shown(loaded.spec_path.name)} (sha256 {loaded.spec_sha256[:12]}), {len(rows)} requirements")
+        if loaded.release is not None:
+            listed = "; ".join(
+                f"{shown(each.name)} ({shown(', '.join(each.versions))}{', default' if each.default else ''}): "
+                f"{shown(each.title)}"
+                for each in loaded.releases
+            )
+            print(f"release {shown(loaded.release.name)} shown (--release picks another); releases: {listed}")
         print(_table(rows, ("ID", "LEVEL", "FAMILY", "REQUIREMENT", "CHECKS")))
         resting = [r for r in loaded.requirements if r.rests_on]
         if resting:
@@ -121,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     catalog = commands.add_parser("catalog", help="validate the specs and print the requirement catalog")
     catalog.add_argument("--api", choices=[*contract.api_names(), "all"], default="all")
     catalog.add_argument("--spec", metavar="FILE", help="validate and print this spec's catalog instead")
+    catalog.add_argument(
+        "--release", metavar="RELEASE", help="the catalog as this vendor release documents it (default: the spec's)"
+    )
     catalog.set_defaults(handler=cmd_catalog)
 
     run = commands.add_parser("run", help="test an API's conformance and write reports")

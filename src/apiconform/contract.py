@@ -7,6 +7,7 @@ and cross-checks them, so a broken contract is reported as a `ContractError`, no
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -457,14 +458,29 @@ class Semantics:
 
 
 @dataclass(frozen=True)
+class Release:
+    """One vendor release a spec judges (`x-apiconform.releases`): its name, what it is, the vendor's
+    version numbers it covers, and whether it is the spec's default."""
+
+    name: str
+    title: str
+    versions: tuple[str, ...]
+    default: bool
+
+
+@dataclass(frozen=True)
 class Contract:
-    """One API: its OpenAPI document, the semantics and the requirement catalog."""
+    """One API: its OpenAPI document, the semantics and the requirement catalog (as the release judged
+    documents them, when the spec declares releases)."""
 
     api: str
     spec_path: Path
     openapi: Mapping[str, Any]
     semantics: Semantics
     requirements: tuple[Requirement, ...]
+    release: Release | None = None
+    # Every release the spec declares (empty for a spec without a `releases` block).
+    releases: tuple[Release, ...] = ()
 
     @property
     def spec_sha256(self) -> str:
@@ -732,11 +748,30 @@ def _blocks(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _requirements(catalog: dict[str, Any], folder: Path) -> tuple[Requirement, ...]:
-    documents = {
+def _documents(catalog: Mapping[str, Any], folder: Path) -> dict[str, Document]:
+    return {
         key: Document(key, doc["title"], doc.get("url"), folder / doc["local"] if "local" in doc else None)
         for key, doc in catalog["documents"].items()
     }
+
+
+def _released_catalog(catalog: dict[str, Any], release: Mapping[str, Any], catalog_path: Path) -> dict[str, Any]:
+    """The catalog as a release documents it: without the requirements it leaves out, and each one it words
+    differently (`quotes`) with those fields replaced; checked against the catalog schema again."""
+    left_out, reworded = set(release.get("without", ())), release.get("quotes", {})
+    unknown = sorted((left_out | set(reworded)) - {entry["id"] for entry in catalog["requirements"]})
+    if unknown:
+        raise ContractError(f"{catalog_path}: a release names requirements the catalog lacks: {unknown}")
+    entries = [
+        {**entry, **reworded.get(entry["id"], {})} for entry in catalog["requirements"] if entry["id"] not in left_out
+    ]
+    released = {**catalog, "requirements": entries}
+    _validate(released, "catalog.schema.yaml", catalog_path)
+    return released
+
+
+def _requirements(catalog: dict[str, Any], folder: Path) -> tuple[Requirement, ...]:
+    documents = _documents(catalog, folder)
     requirements = []
     for entry in catalog["requirements"]:
         cited = [entry["source"], *(item["source"] for item in entry.get("rests-on", ()) if "source" in item)]
@@ -806,17 +841,24 @@ def _api_name(path: Path) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def load(api: str) -> Contract:
-    """Load, validate and cross-check one API's contract from the specs folder."""
+def load(api: str, release: str | None = None) -> Contract:
+    """Load, validate and cross-check one API's contract from the specs folder (as `release` documents it,
+    or the spec's default release)."""
     spec_path = _spec_files(specs_dir()).get(api)
     if spec_path is None:
         raise ContractError(f"no spec declares x-apiconform.api = {api!r} under {specs_dir()}")
-    return load_spec(spec_path)
+    return load_spec(spec_path, release)
 
 
 @cache
-def load_spec(spec_path: Path) -> Contract:
+def load_spec(spec_path: Path, release: str | None = None) -> Contract:
     """Load, validate and cross-check the contract of one spec file (and the catalog it names), wherever it is.
+
+    A spec that declares vendor releases (`x-apiconform.releases`) is loaded as `release` documents it
+    (a release's name, one of its versions, or a major number only one release has), by default as its
+    default release: the release's `changes` are made to a copy of the document and its `quotes` and
+    `without` to the catalog, and the result is checked like any spec. A spec without releases takes no
+    `release`.
 
     The spec is data that reaches nothing outside itself: its catalog and sources must be files in its own
     folder, and its references stay inside the document (`check_references`)."""
@@ -824,8 +866,21 @@ def load_spec(spec_path: Path) -> Contract:
     if not isinstance(openapi, dict) or not isinstance(openapi.get("x-apiconform"), dict):
         raise ContractError(f"{spec_path}: not an OpenAPI document with an x-apiconform block")
     check_references(openapi, spec_path)
+    _validate(openapi["x-apiconform"], "x-apiconform.schema.yaml", spec_path)
+    declared = openapi["x-apiconform"].get("releases")
+    chosen: Release | None = None
+    releases: tuple[Release, ...] = ()
+    release_raw: Mapping[str, Any] | None = None
+    if declared is not None:
+        releases = _releases(declared)
+        chosen = _chosen_release(releases, release, spec_path)
+        release_raw = declared["list"][chosen.name]
+        openapi = _with_changes(openapi, release_raw.get("changes", ()), chosen, spec_path)
+        check_references(openapi, spec_path)
+        _validate(openapi["x-apiconform"], "x-apiconform.schema.yaml", spec_path)
+    elif release is not None:
+        raise ContractError(f"{spec_path}: --release {datafiles.excerpt(release)}: the spec declares no releases")
     raw = openapi["x-apiconform"]
-    _validate(raw, "x-apiconform.schema.yaml", spec_path)
     api = raw["api"]
     folder = spec_path.parent
     catalog_path = folder / raw["catalog"]
@@ -835,8 +890,12 @@ def load_spec(spec_path: Path) -> Contract:
         raise ContractError(
             f"{catalog_path}: catalog is for {datafiles.excerpt(catalog['api'])}, the spec for {datafiles.excerpt(api)}"
         )
-    contract = Contract(api, spec_path, openapi, _semantics(raw), _requirements(catalog, folder))
+    if release_raw is not None:
+        catalog = _released_catalog(catalog, release_raw, catalog_path)
+    contract = Contract(api, spec_path, openapi, _semantics(raw), _requirements(catalog, folder), chosen, releases)
     try:
+        if release_raw is not None:
+            _check_release(release_raw, catalog, catalog_path, folder)
         _cross_check(contract, catalog_path)
     except (KeyError, IndexError, TypeError, AttributeError) as exc:
         # An OpenAPI document the checks cannot walk (a `parameters` that is no list, an operation that is
@@ -846,6 +905,75 @@ def load_spec(spec_path: Path) -> Contract:
             f"{spec_path}: not an OpenAPI document apiconform can read ({type(exc).__name__} {said})"
         ) from None
     return contract
+
+
+def _releases(declared: Mapping[str, Any]) -> tuple[Release, ...]:
+    return tuple(
+        Release(name, entry["title"], tuple(entry["versions"]), name == declared["default"])
+        for name, entry in declared["list"].items()
+    )
+
+
+def release_matches(release: Release, wanted: str) -> bool:
+    """`wanted` names `release`: its name, one of its versions, or their major number (`15` for 15.0)."""
+    return (
+        wanted == release.name
+        or wanted in release.versions
+        or any(version.startswith(wanted + ".") for version in (release.name, *release.versions))
+    )
+
+
+def _chosen_release(releases: tuple[Release, ...], wanted: str | None, spec_path: Path) -> Release:
+    """The release `wanted` names (the default one for None); a name that fits none or several is refused."""
+    listed = ", ".join(f"{release.name} ({', '.join(release.versions)})" for release in releases)
+    if not any(release.default for release in releases):
+        raise ContractError(f"{spec_path}: x-apiconform.releases.default names no release of its list")
+    if wanted is None:
+        return next(release for release in releases if release.default)
+    fitting = [release for release in releases if wanted in (release.name, *release.versions)]
+    fitting = fitting or [release for release in releases if release_matches(release, wanted)]
+    if len(fitting) != 1:
+        what = "no release" if not fitting else "more than one release"
+        raise ContractError(
+            f"--release {datafiles.excerpt(wanted)}: {what} of {spec_path.name} is named so; its releases: {listed}"
+        )
+    return fitting[0]
+
+
+def _with_changes(openapi: Mapping[str, Any], changes: Any, release: Release, spec_path: Path) -> dict[str, Any]:
+    """A copy of the document with a release's changes made, in order: each sets the value at its JSON
+    pointer `at` (its parent must exist) or, with `remove`, takes it away. The releases block itself is
+    not a place a change may reach."""
+    changed: dict[str, Any] = copy.deepcopy(dict(openapi))
+    for change in changes:
+        at = change["at"]
+        parts = [part.replace("~1", "/").replace("~0", "~") for part in at.split("/")[1:]]
+        where = f"{spec_path}: release {datafiles.excerpt(release.name)}: change at {datafiles.excerpt(at, 80)}"
+        if parts[:2] == ["x-apiconform", "releases"]:
+            raise ContractError(f"{where}: a release cannot change the releases")
+        parent: Any = changed
+        for part in parts[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if not isinstance(parent, dict) or (change.get("remove") and parts[-1] not in parent):
+            raise ContractError(f"{where} names nothing in the spec")
+        if change.get("remove"):
+            del parent[parts[-1]]
+        else:
+            parent[parts[-1]] = copy.deepcopy(change["value"])
+    return changed
+
+
+def _check_release(
+    release_raw: Mapping[str, Any], catalog: Mapping[str, Any], catalog_path: Path, folder: Path
+) -> None:
+    """A release's changes each quote the sentence of a vendored document they rest on, as requirements do."""
+    documents = _documents(catalog, folder)
+    for change in release_raw.get("changes", ()):
+        source = documents.get(change["source"])
+        if source is None:
+            raise ContractError(f"{catalog_path}: a release change at {change['at']} cites unknown document")
+        label = f"release change at {change['at']}"
+        _check_quote(label, " ".join(change["quote"].split()), source, catalog_path, folder, {})
 
 
 def _cross_check(contract: Contract, catalog_path: Path) -> None:
@@ -1090,21 +1218,35 @@ def _check_quotes(requirements: tuple[Requirement, ...], catalog_path: Path, fol
     excerpts that follow each other there. A requirement must rest on the vendor's words, not a paraphrase."""
     texts: dict[Path, str] = {}
     for requirement in requirements:
-        local = requirement.source.local
-        if local is None:
-            raise ContractError(f"{catalog_path}: {requirement.id} quotes {requirement.source.key}, which has no copy")
-        if local not in texts:
-            try:
-                texts[local] = " ".join(datafiles.read_text(local, inside=folder).split())
-            except datafiles.DataFileError as exc:
-                raise ContractError(f"{catalog_path}: {requirement.id}: {exc}") from None
-        position = 0
-        for excerpt in requirement.quote.split(" ... "):
-            found = texts[local].find(" ".join(excerpt.split()), position)
-            if found < 0:
-                raise ContractError(f"{catalog_path}: {requirement.id}: {excerpt[:80]!r} is not in {local.name}")
-            position = found + len(" ".join(excerpt.split()))
+        _check_quote(requirement.id, requirement.quote, requirement.source, catalog_path, folder, texts)
         _check_rests_on(requirement, catalog_path, folder, texts)
+
+
+def _vendored_text(label: str, source: Document, catalog_path: Path, folder: Path, texts: dict[Path, str]) -> str:
+    """The text of `source`'s vendored copy, whitespace runs as one space; `texts` keeps the copies read."""
+    local = source.local
+    if local is None:
+        raise ContractError(f"{catalog_path}: {label} quotes {source.key}, which has no copy")
+    if local not in texts:
+        try:
+            texts[local] = " ".join(datafiles.read_text(local, inside=folder).split())
+        except datafiles.DataFileError as exc:
+            raise ContractError(f"{catalog_path}: {label}: {exc}") from None
+    return texts[local]
+
+
+def _check_quote(
+    label: str, quote: str, source: Document, catalog_path: Path, folder: Path, texts: dict[Path, str]
+) -> None:
+    """`quote` is in `source`'s vendored copy (see _check_quotes); `texts` keeps the copies read."""
+    text = _vendored_text(label, source, catalog_path, folder, texts)
+    position = 0
+    for excerpt in quote.split(" ... "):
+        found = text.find(" ".join(excerpt.split()), position)
+        if found < 0:
+            name = source.local.name if source.local else source.key
+            raise ContractError(f"{catalog_path}: {label}: {excerpt[:80]!r} is not in {name}")
+        position = found + len(" ".join(excerpt.split()))
 
 
 def _check_rests_on(requirement: Requirement, catalog_path: Path, folder: Path, texts: dict[Path, str]) -> None:
@@ -1112,18 +1254,11 @@ def _check_rests_on(requirement: Requirement, catalog_path: Path, folder: Path, 
     in that document's vendored copy (whitespace aside): a demand rests on words a reviewer can find."""
     for item in requirement.rests_on:
         if item.source == requirement.source:
-            where, text = "its quote", requirement.quote
+            where, text = "its quote", " ".join(requirement.quote.split())
         else:
-            local = item.source.local
-            if local is None:
-                raise ContractError(f"{catalog_path}: {requirement.id} rests on {item.source.key}, which has no copy")
-            if local not in texts:
-                try:
-                    texts[local] = " ".join(datafiles.read_text(local, inside=folder).split())
-                except datafiles.DataFileError as exc:
-                    raise ContractError(f"{catalog_path}: {requirement.id}: {exc}") from None
-            where, text = local.name, texts[local]
-        if item.words not in text:
+            text = _vendored_text(requirement.id, item.source, catalog_path, folder, texts)
+            where = item.source.local.name if item.source.local else item.source.key
+        if " ".join(item.words.split()) not in text:
             raise ContractError(
                 f"{catalog_path}: {requirement.id}: the words {item.demand!r} rests on, {item.words[:80]!r}, "
                 f"are not in {where}"

@@ -115,6 +115,8 @@ class Run:
     churn: float = 0.0
     har: bool = False
     fail_fast: bool = False
+    # (API, vendor release) pairs: the release each API is judged as (--release), where not the default.
+    releases: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ def engine_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Run], Done
                 seed=wanted.seed,
                 embedded_churn=wanted.churn,
                 fail_fast=wanted.fail_fast,
+                releases=dict(wanted.releases),
                 report_dir=str(directory),
             )
             code = runner.run(config, quiet=True, artefacts=runner.Artefacts(har=wanted.har))
@@ -185,7 +188,13 @@ def fault_report(
 def variant_run(name: str) -> Run:
     (variants,) = [variants for variants in VARIANT_RUNS if name in variants]
     apis = {api for variant in variants for api in VARIANTS[variant].apis}
-    return Run(apis=tuple(sorted(apis)), variants=variants, seed=1)
+    return Run(apis=tuple(sorted(apis)), variants=variants, seed=1, releases=releases_of(variants))
+
+
+def releases_of(variants: Collection[str]) -> tuple[tuple[str, str], ...]:
+    """The release each variant's APIs are judged as: the one whose documents allow the variant."""
+    pairs = {(api, release) for name in variants if (release := VARIANTS[name].release) for api in VARIANTS[name].apis}
+    return tuple(sorted(pairs))
 
 
 def correct_run(seed: int, api: str) -> Run:
@@ -309,9 +318,23 @@ def test_a_legitimate_variant_raises_no_false_alarm(variant, engine_run):
 def test_every_legitimate_variant_at_once_raises_no_false_alarm(engine_run):
     """All variants together, but those that leave a tested API nothing to test (each has its own run)."""
     combinable = tuple(sorted(name for name, variant in VARIANTS.items() if not variant.untestable))
-    report = engine_run(Run(apis=all_apis(), variants=combinable, seed=2)).report
+    report = engine_run(Run(apis=all_apis(), variants=combinable, seed=2, releases=releases_of(combinable))).report
     assert report["exit_code"] == 0, findings(report)
     assert_no_false_alarm(report, all_apis())
+
+
+def test_a_release_is_judged_by_its_own_documents_only_where_they_differ(engine_run):
+    """Records shaped as Oracle 15.0 and 15.1 document them pass when judged as release 15 (the variant's own
+    run, above) and fail the default release 12.0 on BRM-RESP-SCHEMA alone, for logicalResource and product
+    only: the one place the releases' documents differ in shape (D-BRM-30)."""
+    report = engine_run(Run(apis=(BRM,), variants=("brm-release-15-shape",), seed=1)).report
+    assert section(report, BRM)["spec"]["release"]["name"] == "12.0"
+    assert findings(report) == "BRM-RESP-SCHEMA=fail"
+    failures = requirement(report, BRM, "BRM-RESP-SCHEMA")["failures"]
+    assert failures
+    assert all("LogicalResourceRef" in item["message"] or "ProductRef" in item["message"] for item in failures)
+    judged_as_15 = engine_run(variant_run("brm-release-15-shape")).report
+    assert section(judged_as_15, BRM)["spec"]["release"]["name"] == "15.0"
 
 
 def test_correct_server_under_churn_raises_no_false_alarm(engine_run):

@@ -88,7 +88,9 @@ def _schema(api: str, status: str) -> dict[str, Any]:
 
 def test_every_variant_at_once_answers_within_the_specs_schemas(make_reference_server: Any) -> None:
     every = Client(make_reference_server(variants=sorted(VARIANTS)))
-    bitgo, brm = contract.load("bitgo-oes"), contract.load("brm-adjust-balance")
+    # A variant one vendor release documents is judged as that release (all of them at once: one release).
+    (brm_release,) = {variant.release for variant in VARIANTS.values() if "brm-adjust-balance" in variant.apis} - {None}
+    bitgo, brm = contract.load("bitgo-oes"), contract.load("brm-adjust-balance", brm_release)
     page_schema = bitgo.schema_validator(_schema("bitgo-oes", "200"))
     for query in ({"pageSize": "50"}, {"pageSize": "1e2", "pageNumber": "+3"}, {"statuses": ""}):
         page_schema.validate(every.allocations(query).json())
@@ -231,6 +233,21 @@ def _(ok: Client, var: Client) -> None:
     assert [r["status"] for r in projected] == [r["status"] for r in adjustments(ok)]
     assert {r["status"] for r in adjustments(var, {"fields": "status", "usageType": "other"})} == {None}
     assert len(full) > 0
+
+
+@probe("brm-release-15-shape")
+def _(ok: Client, var: Client) -> None:
+    for usage in ("monetary", "other"):
+        plain, shaped = adjustments(ok, {"usageType": usage}), adjustments(var, {"usageType": usage})
+        assert ids(plain) == ids(shaped) and plain
+        assert {(r["logicalResource"], r["product"]) for r in plain} == {(None, None)}
+        assert all(isinstance(r["logicalResource"], list) and isinstance(r["product"], list) for r in shaped)
+        named = "product" if usage == "monetary" else "logicalResource"
+        assert all(len(r[named]) == 1 and r[named][0]["id"] for r in shaped)
+        assert [{k: v for k, v in r.items() if k not in ("logicalResource", "product")} for r in shaped] == [
+            {k: v for k, v in r.items() if k not in ("logicalResource", "product")} for r in plain
+        ]
+    assert set(adjustments(var, {"fields": "product"})[0]) >= {"product"}
 
 
 @probe("brm-id-lookup-any-usage-type")

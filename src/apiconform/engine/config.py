@@ -67,6 +67,9 @@ class RunConfig:
     path_params: dict[str, str] = field(default_factory=dict)
     # The contract of each API, when it is not the one in the specs folder under its name (--spec FILE).
     contracts: dict[str, contract.Contract] = field(default_factory=dict)
+    # The vendor release to judge, by API (--release), for an API whose spec declares releases; an API
+    # not named here is judged as its spec's default release.
+    releases: dict[str, str] = field(default_factory=dict)
     seed: int = DEFAULT_SEED
     max_examples: int = DEFAULT_MAX_EXAMPLES
     rate_limit: float | None = None
@@ -121,6 +124,18 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             "metavar": "FILE",
             "help": "test the API this OpenAPI file describes (with its x-apiconform block and the catalog it "
             "names) instead of one in the specs folder; --api is then not needed",
+        },
+    ),
+    (
+        "--release",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "[API=]RELEASE",
+            "help": "judge the vendor release RELEASE as its own documents describe it: a release of the spec, "
+            "one of the vendor versions it covers, or their major number (--release 15); without API=, every "
+            "API of the run whose spec declares releases (default: each spec's default release; apiconform "
+            "catalog lists them)",
         },
     ),
     (
@@ -306,6 +321,8 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
 
     get = values.get
     contracts = chosen_contracts(get("api"), get("spec"))
+    releases = chosen_releases(list(get("release") or []), contracts)
+    contracts = released_contracts(contracts, releases)
     apis = list(contracts)
     check_limits(get)
     waivers_file: str | None = get("waivers")
@@ -321,6 +338,7 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
         token_source=token_source,
         path_params=path_params(values, contracts),
         contracts=contracts,
+        releases=releases,
         seed=get("seed", DEFAULT_SEED),
         rate_limit=get("rate_limit"),
         max_time=get("max_time"),
@@ -359,8 +377,43 @@ def default_pace(documented: contract.RateLimit | None) -> float:
 
 
 def contract_of(run_config: RunConfig, api: str) -> contract.Contract:
-    """The contract a run tests for `api`: the --spec file's, or the one in the specs folder."""
-    return run_config.contracts.get(api) or contract.load(api)
+    """The contract a run tests for `api`: the --spec file's, or the one in the specs folder (as the release
+    the run judges documents it)."""
+    return run_config.contracts.get(api) or contract.load(api, run_config.releases.get(api))
+
+
+def chosen_releases(values: list[str], contracts: Mapping[str, contract.Contract]) -> dict[str, str]:
+    """The release each API is judged as, from `--release [API=]RELEASE`: a bare RELEASE names the release of
+    every API whose spec declares releases; whether the spec has such a release is for loading to say."""
+    chosen: dict[str, str] = {}
+    with_releases = [api for api, loaded in contracts.items() if loaded.releases]
+    for value in values:
+        api, equals, name = value.rpartition("=")
+        if not name:
+            raise ConfigurationError(f"--release {value!r}: expected RELEASE or API=RELEASE")
+        if equals and api not in contracts:
+            raise ConfigurationError(f"--release {value}: {api!r} is not an API this run tests")
+        apis = [api] if equals else with_releases
+        if not apis or (equals and api not in with_releases):
+            which = f"the spec of {api}" if equals else "no spec of this run"
+            raise ConfigurationError(f"--release {value}: {which} declares releases")
+        for each in apis:
+            if chosen.setdefault(each, name) != name:
+                raise ConfigurationError(f"--release gives {each} two releases ({chosen[each]} and {name})")
+    return chosen
+
+
+def released_contracts(
+    contracts: dict[str, contract.Contract], releases: Mapping[str, str]
+) -> dict[str, contract.Contract]:
+    """Each contract as the release chosen for its API documents it (the others as they are)."""
+    try:
+        return {
+            api: contract.load_spec(loaded.spec_path, releases[api]) if api in releases else loaded
+            for api, loaded in contracts.items()
+        }
+    except contract.ContractError as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 def chosen_contracts(api: str | None, spec: str | None) -> dict[str, contract.Contract]:

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from apiconform import __version__
+from apiconform.contract import Contract
 from apiconform.engine import checks as registry
 from apiconform.engine.config import RunConfig
 from apiconform.engine.redaction import HEADER_MASK, TOKEN_PLACEHOLDER, Redactor
@@ -168,6 +169,20 @@ def _spec(run: ApiRun) -> dict[str, Any]:
         "sha256": run.contract.spec_sha256,
         "version": str(info_version) if info_version is not None else None,
         "catalog": _file_digest(catalog),
+        "release": release_of(run.contract),
+    }
+
+
+def release_of(loaded: Contract) -> dict[str, Any] | None:
+    """The vendor release the run judged, for a spec that declares releases (None for one that does not)."""
+    release = loaded.release
+    if release is None:
+        return None
+    return {
+        "name": release.name,
+        "title": release.title,
+        "versions": list(release.versions),
+        "default": release.default,
     }
 
 

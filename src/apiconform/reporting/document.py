@@ -130,6 +130,16 @@ def replay(report: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return found
 
 
+def release_label(api: Mapping[str, Any]) -> str | None:
+    """Which vendor release an API's run judged ("release 15.0 (15.0, 15.1)"), or None for a spec without
+    releases (and for a report written before releases existed)."""
+    release = api["spec"].get("release")
+    if not release:
+        return None
+    default = ", the spec's default" if release["default"] else ""
+    return f"release {release['name']} ({', '.join(release['versions'])}{default}): {release['title']}"
+
+
 def one_line(text: str | None, limit: int = 200) -> str:
     """`text` on one line, cut at `limit` characters with an ellipsis."""
     flat = " ".join((text or "").split())

@@ -30,6 +30,7 @@ from apiconform.reporting.document import (
     plural,
     printable,
     printable_line,
+    release_label,
     replay,
     safety_notes,
     shortfall,
@@ -97,6 +98,7 @@ def _header(report: Mapping[str, Any]) -> str:
                 + f' <code title="sha256">{e(api["spec"]["sha256"][:16])}</code>'
                 + f"; catalog {e(api['spec']['catalog']['file'])}"
                 + f' <code title="sha256">{e(api["spec"]["catalog"]["sha256"][:16])}</code>'
+                + (f"; judged as {e(release_label(api))}" if release_label(api) else "")
                 for api in report["apis"]
             ),
         ),

@@ -25,6 +25,7 @@ from apiconform.reporting.document import (
     printable,
     printable_line,
     reason,
+    release_label,
     replay,
     safety_notes,
     verdict_reasons,
@@ -111,6 +112,11 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         lines += ["> ⚠️ **TLS certificates were NOT verified (--insecure).**", ""]
     lines += _counts_table(report)
     lines.append("")
+    judged = [(api["api"], release_label(api)) for api in report["apis"] if release_label(api)]
+    if judged:
+        lines += [f"Judged as {text(name)} {text(label)}.  " for name, label in judged]
+        lines[-1] = lines[-1].rstrip()
+        lines.append("")
     notes = safety_notes(report)
     if notes:
         lines += ["### Run safety", ""]

@@ -24,7 +24,9 @@ Behaviour is Oracle's document plus specs/DECISIONS.md; where those leave the ch
 
 Variants (server/variants.py) switch on other readings the documents allow: brm-lowercase-data,
 brm-unknown-type-empty, brm-lenient-dates, brm-fields-null-keys, brm-fields-mandatory,
-brm-fields-omits-nulls, brm-lenient-integers, brm-gateway-refusals, empty-value-literal and small-pages.
+brm-fields-omits-nulls, brm-lenient-integers, brm-gateway-refusals, empty-value-literal and small-pages;
+brm-release-15-shape writes the records as Oracle 15.0 and 15.1 document them (logicalResource and product
+are arrays).
 """
 
 from __future__ import annotations
@@ -204,7 +206,8 @@ class BrmApi:
         unpack = self.store.adjustment_codec.unpack
         amount_as_string = "brm-amount-as-string" in self.faults
         nan_amounts = "brm-nan-amount" in self.faults
-        if plan.fields is None and not amount_as_string and not nan_amounts:
+        release_15 = "brm-release-15-shape" in self.variants
+        if plan.fields is None and not amount_as_string and not nan_amounts and not release_15:
             docs = [unpack(row[0]) for row in rows]
             if plan.oracle:
                 unpack_extension = self.store.extension_codec.unpack
@@ -215,6 +218,8 @@ class BrmApi:
                 record = json.loads(unpack(doc))
                 if plan.oracle:
                     record = self._extended(record, json.loads(self.store.extension_codec.unpack(ext)))
+                if release_15:
+                    record = _release_15_shape(record)
                 if plan.fields is not None:
                     if "brm-fields-null-keys" in self.variants:
                         record = {key: value if key in plan.fields else None for key, value in record.items()}
@@ -431,3 +436,22 @@ class BrmApi:
     def _add(plan: _Plan, clause: str, *params: Any) -> None:
         plan.filters.append(clause)
         plan.params.extend(params)
+
+
+def _release_15_shape(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as Oracle 15.0 and 15.1 document it (TMF654's January 2020 draft): logicalResource and product
+    are arrays of references, not single objects. A currency adjustment names the account's product, a
+    non-currency one the logical resource of its balance group; the other array is empty."""
+    shaped = dict(record)
+    account = (record.get("partyAccount") or {}).get("id") or ""
+    bucket = (record.get("bucket") or {}).get("id")
+    reference = {"href": None, "@baseType": None, "@schemaLocation": None, "@type": None}
+    shaped["product"] = [] if bucket else [
+        {"id": account.replace("-account+", "-purchased_product+"), "name": "Standard Plan",
+         "@referredType": "Product", **reference}
+    ]  # fmt: skip
+    shaped["logicalResource"] = [
+        {"id": bucket.replace("-balance_group+", "-device+"), "name": None, "value": None,
+         "@referredType": "LogicalResource", **reference}
+    ] if bucket else []  # fmt: skip
+    return shaped

@@ -129,6 +129,8 @@ def variant_table() -> str:
         out.append(f"{indent}basis: {variant.basis}")
         if variant.conflicts:
             out.append(f"{indent}not with faults: {', '.join(variant.conflicts)}")
+        if variant.release:
+            out.append(f"{indent}judge it as: apiconform run --release {variant.release}")
     out.append("")
     out += [f"already the server's default, so not a variant: {name} ({why})" for name, why in ALREADY_DEFAULT.items()]
     out.append("Variants combine with each other; a variant and a fault that change the same behaviour are refused.")

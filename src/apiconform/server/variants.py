@@ -33,6 +33,9 @@ class Variant:
     conflicts: tuple[str, ...] = ()  # faults that change the same behaviour (refused together)
     # APIs the variant leaves nothing to test of (a route it forbids): never run together with it.
     untestable: tuple[str, ...] = ()
+    # The vendor release whose documents allow it, where the default release's do not: a run judges the
+    # variant's API as that release (`apiconform run --release`).
+    release: str | None = None
 
 
 _VARIANT_LIST = (
@@ -86,6 +89,12 @@ _VARIANT_LIST = (
             "'not supported for this request URI', nothing of an Allow header, which is RFC 9110's (D-BRM-20); "
             "issue 23, items 2 and 3",
             ("brm-auth-ignored", "brm-method-not-allowed-404")),
+    Variant("brm-release-15-shape", (BRM,),
+            "records shaped as Oracle 15.0 and 15.1 document them: logicalResource and product are arrays of "
+            "references (a currency adjustment's product, a non-currency one's logical resource; else [])",
+            "Oracle's 15.0 and 15.1 'Get an Adjusted Balance by ID' pages: 'logicalResource Type: array', "
+            "'product Type: array' (TMF654's January 2020 draft; D-BRM-30)",
+            release="15.0"),
     # --- BitGo ----------------------------------------------------------------------------------
     Variant("oes-400-array-body", (BITGO,),
             "400 bodies are a JSON array of strings ['Invalid value \"x\" supplied to ...'], "
