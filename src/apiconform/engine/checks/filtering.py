@@ -487,6 +487,8 @@ def selection_judged(source: Source, selection: Selection, judge: Judge) -> list
     got, base = selection.got, selection.base
     if got.unanswered is not None and not got.records:
         return _unanswered_selection(selection, judge)
+    if selection.flt.match == "mapped":
+        return mapped_selection_judged(source, selection, judge)
     expected = matching_all(source, base.records, selection.added)
     if expected is None:
         flt = selection.flt
@@ -506,6 +508,80 @@ def selection_judged(source: Source, selection: Selection, judge: Judge) -> list
     if extra or missing:
         return Mismatch(selection, extra, missing, wanted, received)
     return _selection_held(source, selection, judge, len(wanted), len(received))
+
+
+def mapped_groups(records: Sequence[Any], flt: Filter) -> dict[str, set[str]]:
+    """The distinct values of a mapped filter's field in each `mapped-within` group (e.g. each connection's
+    currencies)."""
+    groups: dict[str, set[str]] = {}
+    for record in records:
+        value = pointer_get(record, flt.field or "")
+        if _scalar(value):
+            groups.setdefault(render(record, flt.mapped_within or ""), set()).add(spelled(value))
+    return groups
+
+
+def mapped_overflow(records: Sequence[Any], flt: Filter, value: str) -> tuple[str, set[str]] | None:
+    """A group whose records carry more distinct values than `value` lists (the filter was not applied to
+    it), with those values; None when every group holds at most as many."""
+    wanted = len(split_list(value, flt))
+    return next(
+        ((group, values) for group, values in mapped_groups(records, flt).items() if len(values) > wanted), None
+    )
+
+
+def mapped_selection_judged(source: Source, selection: Selection, judge: Judge) -> list[Observation] | Mismatch:
+    """A mapped filter's answer (DECISIONS.md D-OES-20). Its values are in another naming than the record's
+    field, so which records one selects cannot be told; what can: within one group (one connection), k values
+    select records of at most k distinct field values, and only records of the base.
+
+    It judges (D-GEN-22) when the answer has records, was walked whole against a whole base, and some group of
+    the base has more than k values: an ignored filter would then have returned that group whole and failed.
+    Whether every record in the value's naming came back cannot be told (it is not judged)."""
+    flt, value, got, base = selection.flt, selection.value, selection.got, selection.base
+    asked = selection.describe()
+    overflow = mapped_overflow(got.records, flt, value)
+    if overflow is not None:
+        group, values = overflow
+        k = len(split_list(value, flt))
+        held = [record for record in got.records if render(record, flt.mapped_within or "") == group]
+        return [
+            judge.failed(
+                f"{asked} returned records of {plural(len(values), 'distinct value')} of {flt.field} "
+                f"({', '.join(sorted(values))}) for {flt.mapped_within} {group}, more than the {k} asked for",
+                _holding(source, got.replies, ids(source, held)),
+                received=", ".join(sorted(values)),
+                expected=f"at most {k} distinct value{'s' if k > 1 else ''} per {flt.mapped_within}",
+            )
+        ]
+    if selection.base_whole:
+        base_ids = set(ids(source, base.records))
+        outside = [i for i in ids(source, got.records) if i not in base_ids]
+        if outside:
+            return Mismatch(selection, outside, [], [], ids(source, got.records))
+    k = len(split_list(value, flt))
+    wider = [group for group, values in mapped_groups(base.records, flt).items() if len(values) > k]
+    if not got.records:
+        return [judge.corroborated(f"{asked} returned no record (its values may name none in the records' naming)")]
+    if not (got.complete and selection.base_whole and wider):
+        why = (
+            f"no {flt.mapped_within} of the base has more than {k} distinct {flt.field} values"
+            if not wider
+            else f"{asked} or its base was not walked whole"
+        )
+        return [
+            judge.corroborated(f"{asked}: at most {k} distinct {flt.field} value(s) per {flt.mapped_within}"),
+            judge.not_exercised(f"not judged: {why} (an ignored filter would pass too)", Cause.UNEXPLAINED),
+        ]
+    return [
+        judge.passed(
+            f"{asked} returned {plural(len(got.records), 'record')} of the base's {len(base.records)}, at most {k} "
+            f"distinct {flt.field} value(s) per {flt.mapped_within}, where the base holds up to "
+            f"{max(len(values) for values in mapped_groups(base.records, flt).values())}",
+            got.replies[:1],
+            records=len(base.records),
+        )
+    ]
 
 
 def _unanswered_selection(selection: Selection, judge: Judge) -> list[Observation]:
@@ -651,6 +727,8 @@ def _sound(source: Source, reply: Exchange, flt: Filter, value: str) -> bool:
     records = reply.records(source.semantics.records_pointer)
     if records is None:
         return False
+    if flt.match == "mapped":
+        return mapped_overflow(records, flt, value) is None
     selected = matching(source, records, flt, value)
     return selected is not None and len(selected) == len(records)
 
@@ -1081,6 +1159,10 @@ def union_judged(
             )
         ]
     for value, (records, _) in zip(values, singles, strict=True):
+        if flt.match == "mapped":
+            # Its records cannot be compared with the value: each single answer is judged by the filter's
+            # own examples (D-OES-20); the union is judged all the same.
+            continue
         kept = matching(source, records or [], flt, value)
         if kept is None or len(kept) != len(records or []):
             # The single value is not honoured: that is the filter's own failure, found elsewhere.
@@ -1171,7 +1253,9 @@ def unknown_filter_value_matches_nothing(run: ApiRun) -> None:
     candidates = [
         flt
         for flt in run.semantics.filters.values()
-        if _exact_text(flt) and not enum_values(run, flt.param) and _parameter_type(run, flt.param) in (None, "string")
+        if (_exact_text(flt) or flt.match == "mapped")
+        and not enum_values(run, flt.param)
+        and _parameter_type(run, flt.param) in (None, "string")
     ]
     # Only partitions with records: on an empty one an ignored filter returns [] as well.
     partitions = [partition for partition in discovery.inventory(run).partitions if partition.records]
