@@ -21,7 +21,8 @@ switches change the allocations route, `conn-*` switches the connections route.
 
 Variants (server/variants.py) switch on other readings the documents allow: oes-400-array-body,
 oes-default-sort-updated-desc, oes-connections-forbidden, oes-enterprise-400,
-oes-int-from-string-pages, oes-record-type-twice, empty-value-literal and small-pages.
+oes-int-from-string-pages, oes-record-type-twice, oes-currency-as-internal-code, empty-value-literal and
+small-pages.
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ and never leaves the other filters unjudged (DECISIONS.md D-GEN-22).
   other letter case where matching is case-sensitive), which must select what exact matching selects; a
   long list (servers batch look-ups by ten); a value with a second filter (three filters at once); the
   document's own example value, verbatim.
+- A `mapped` filter (values in another naming than the record's field, D-OES-20) is never compared with a
+  record: within each `mapped-within` group, k values must select records of at most k distinct field
+  values, all from the base (`mapped_selection_judged`); near misses and spellings do not apply to it.
 - `comma_list_is_union`: `p=a,b` equals `p=a` united with `p=b`; `repeated_list_is_union` the same for
   `p=a&p=b`, the form OpenAPI gives an array parameter without a `style` (a 400 to it fails).
 - `unknown_filter_value_matches_nothing`: a value no record has matches no record. It corroborates only:
