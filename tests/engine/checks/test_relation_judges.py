@@ -361,8 +361,18 @@ def currencies(got: Walk, value: str = "BTC", *, whole: bool = True, base: tuple
         (walk(coin("a", "ofcbtc"), coin("b", "ofceth")), "BTC,ETH", True, [("pass", True)]),
         # No record: the partner's name may name none in the records' naming (or the filter matches nothing).
         (walk(), "ofcbtc", True, [("pass", False)]),
-        # Against first pages: what came is bounded, but an ignored filter might have answered the same.
-        (walk(coin("a", "ofcbtc")), "BTC", False, [("pass", False), ("not-exercised", True)]),
+        # Against first pages, a whole answer still holds what an ignored filter would have shown of c1.
+        (walk(coin("a", "ofcbtc")), "BTC", False, [("pass", True)]),
+        # An answer too long to walk whole: an ignored filter would have shown the base's first record, which
+        # holds one currency of c1 only, so it might look the same.
+        (walk(coin("a", "ofcbtc"), complete=False), "BTC", False, [("pass", False), ("not-exercised", True)]),
+        # In place of three records, an ignored filter would have shown c1's ofcbtc and ofceth: earned.
+        (
+            walk(coin("a", "ofcbtc"), coin("c", "ofcbtc"), coin("e", "ofcbtc", "c2"), complete=False),
+            "BTC",
+            False,
+            [("pass", True)],
+        ),
         # Three values, and no connection of the base has more than three currencies: an ignored filter passes.
         (walk(coin("a", "ofcbtc")), "BTC,ETH,SOL", True, [("pass", False), ("not-exercised", True)]),
     ],

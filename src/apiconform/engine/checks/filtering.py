@@ -346,10 +346,13 @@ class Base:
     narrowed: bool = False
 
 
-def draw_base(run: ApiRun, data: st.DataObject, flt: Filter, *, narrow: bool = False) -> Base | Observation:
+def draw_base(
+    run: ApiRun, data: st.DataObject, flt: Filter, *, narrow: bool = False, unnarrowed: bool = False
+) -> Base | Observation:
     """A base for an example of `flt`: mostly one narrowing value's whole set; a partition's first pages where
     no narrowing value gives a set (or, unless `narrow`, now and then, so that unnarrowed queries are judged
-    too). Returns the reason, as a not-exercised observation, when the target offered no records at all."""
+    too; with `unnarrowed`, always). Returns the reason, as a not-exercised observation, when the target offered
+    no records at all."""
     check = "filters_select_matching_records"
     inventory = discovery.inventory(run)
     partitions = [partition for partition in inventory.partitions if partition.records]
@@ -362,7 +365,7 @@ def draw_base(run: ApiRun, data: st.DataObject, flt: Filter, *, narrow: bool = F
         return Judge(check, flt.requirement).not_exercised("the target returned no records")
     partition = data.draw(st.sampled_from(partitions), label="partition")
     narrowing = narrowing_filter(run.semantics)
-    narrowed = narrow or data.draw(st.integers(0, 5), label="narrowed?") > 0
+    narrowed = not unnarrowed and (narrow or data.draw(st.integers(0, 5), label="narrowed?") > 0)
     # Once filters have failed to combine, a narrowed base would blame the combination again: the filter
     # is judged on the partition instead (one defect must not hide another).
     and_requirement = run.semantics.filter_requirements.get("and")
@@ -538,8 +541,9 @@ def mapped_selection_judged(source: Source, selection: Selection, judge: Judge) 
     field, so which records one selects cannot be told; what can: within one group (one connection), k values
     select records of at most k distinct field values, and only records of the base.
 
-    It judges (D-GEN-22) when the answer has records, was walked whole against a whole base, and some group of
-    the base has more than k values: an ignored filter would then have returned that group whole and failed.
+    It judges (D-GEN-22) when the answer has records and some group has more than k values in what an ignored
+    filter would have returned in its place: the base, when the answer was walked whole; else the base's first
+    records, as many as the answer showed (the same query, so the same order).
     Whether every record in the value's naming came back cannot be told (it is not judged)."""
     flt, value, got, base = selection.flt, selection.value, selection.got, selection.base
     asked = selection.describe()
@@ -563,15 +567,12 @@ def mapped_selection_judged(source: Source, selection: Selection, judge: Judge) 
         if outside:
             return Mismatch(selection, outside, [], [], ids(source, got.records))
     k = len(split_list(value, flt))
-    wider = [group for group, values in mapped_groups(base.records, flt).items() if len(values) > k]
+    in_its_place = base.records if got.complete else base.records[: len(got.records)]
+    wider = [group for group, values in mapped_groups(in_its_place, flt).items() if len(values) > k]
     if not got.records:
         return [judge.corroborated(f"{asked} returned no record (its values may name none in the records' naming)")]
-    if not (got.complete and selection.base_whole and wider):
-        why = (
-            f"no {flt.mapped_within} of the base has more than {k} distinct {flt.field} values"
-            if not wider
-            else f"{asked} or its base was not walked whole"
-        )
+    if not wider:
+        why = f"no {flt.mapped_within} of the base's first {len(in_its_place)} records has more than {k} values"
         return [
             judge.corroborated(f"{asked}: at most {k} distinct {flt.field} value(s) per {flt.mapped_within}"),
             judge.not_exercised(f"not judged: {why} (an ignored filter would pass too)", Cause.UNEXPLAINED),
@@ -830,12 +831,20 @@ LONG_LIST = 12
 SCHEDULE = ("value", "near misses", "spelling", "long list", "combined", "example")
 
 
+# A mapped filter's value learnt from the records may name nothing in the filter's naming (an empty answer
+# judges nothing), and near misses and spellings do not apply to it: their slots draw more values instead,
+# on a partition (all partners' records), not one connection's.
+MAPPED_VALUE_SLOTS = ("near misses", "spelling")
+
+
 def _exact_text(flt: Filter) -> bool:
     return flt.match in ("exact", "case-insensitive")
 
 
 def applies_to(kind: str, source: Source, flt: Filter) -> bool:
     """Whether an example of `kind` can say something about `flt` the other kinds do not."""
+    if flt.match == "mapped" and kind in MAPPED_VALUE_SLOTS:
+        return True
     if kind == "near misses":
         return (
             _exact_text(flt)
@@ -945,6 +954,10 @@ def _lookup_plan(run: ApiRun, flt: Filter, lookup: Filter, *, own: bool) -> Plan
 
 def _filter_plan(run: ApiRun, flt: Filter, kind: str) -> Plan:
     check = "filters_select_matching_records"
+    # A partition spans every partner's connections: a value learnt from the records then names some of them.
+    unnarrowed = flt.match == "mapped" and kind in MAPPED_VALUE_SLOTS
+    if unnarrowed:
+        kind = "value"
     judge = Judge(check, flt.requirement)
     narrowing = narrowing_filter(run.semantics)
     defaults = [other for other in run.semantics.filters.values() if other.default is not None]
@@ -955,7 +968,7 @@ def _filter_plan(run: ApiRun, flt: Filter, kind: str) -> Plan:
     ]
 
     def plan(data: st.DataObject) -> Attempt | None:
-        base = draw_base(run, data, flt)
+        base = draw_base(run, data, flt, unnarrowed=unnarrowed)
         if isinstance(base, Observation):
             run.observe(base)
             return None
