@@ -253,6 +253,8 @@ class Filter:
     spaced_lists: bool = False
     # Other keys the filter finds the same records by (DECISIONS.md D-BRM-40).
     alternates: tuple[Alternate, ...] = ()
+    # With match `mapped`: the record field within whose values one naming of the values holds (D-OES-20).
+    mapped_within: str | None = None
 
     def query_spelling(self, value: str) -> str:
         """The value as the filter's requirement judges it: in lower case when the document writes it so."""
@@ -662,6 +664,7 @@ def _semantics(raw: dict[str, Any]) -> Semantics:
                 Alternate(item["name"], item["requirement"], item.get("field"), dict(item.get("query", {})))
                 for item in spec.get("alternates", ())
             ),
+            mapped_within=spec.get("mapped-within"),
         )
         for param, spec in raw.get("filters", {}).items()
     }

@@ -351,6 +351,18 @@ def _(ok: Client, var: Client) -> None:
         assert var.allocations({"pageSize": bad}).status_code == 400
 
 
+@probe("oes-currency-as-internal-code")
+def _(ok: Client, var: Client) -> None:
+    codes = {"ofcbtc", "ofceth", "ofcusdt", "ofcusdc", "ofcsol", "ofcshib"}
+    assert {r["amount"]["currency"] for r in page(var, {"pageSize": "200"})} <= codes
+    # The filter takes the partner's name: BTC finds Northwind's records, now shown as ofcbtc.
+    northwind = var.all_allocations({"currencies": "BTC"})
+    assert northwind and {r["amount"]["currency"] for r in northwind} == {"ofcbtc"}
+    assert ids(northwind) == ids(ok.all_allocations({"currencies": "BTC"}))
+    # ofcbtc finds only the partner that names it so (Clearloop), not every record shown as ofcbtc.
+    assert ids(var.all_allocations({"currencies": "ofcbtc"})) == ids(ok.all_allocations({"currencies": "ofcbtc"}))
+
+
 @probe("oes-record-type-twice")
 def _(ok: Client, var: Client) -> None:
     records: list[list[tuple[str, Any]]] = []

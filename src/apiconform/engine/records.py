@@ -185,7 +185,10 @@ def equals_typed(actual: Any, wanted: str) -> bool:
 
 
 def value_matches(actual: Any, wanted: str, match: str) -> bool | None:
-    """Does a record value satisfy one filter value? None when the record value cannot be judged."""
+    """Does a record value satisfy one filter value? None when the record value cannot be judged (always for
+    a `mapped` value, written in another naming than the record's: D-OES-20)."""
+    if match == "mapped":
+        return None
     if match == "exact":
         return equals_typed(actual, wanted)
     if match == "case-insensitive":

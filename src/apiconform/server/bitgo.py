@@ -21,7 +21,8 @@ switches change the allocations route, `conn-*` switches the connections route.
 
 Variants (server/variants.py) switch on other readings the documents allow: oes-400-array-body,
 oes-default-sort-updated-desc, oes-connections-forbidden, oes-enterprise-400,
-oes-int-from-string-pages, oes-record-type-twice, empty-value-literal and small-pages.
+oes-int-from-string-pages, oes-record-type-twice, oes-currency-as-internal-code, empty-value-literal and
+small-pages.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ import json
 import random
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from apiconform.server.data import PARTNER_SPECS
 from apiconform.server.faults import FaultSet, SimulatedCrash
 from apiconform.server.params import (
     DIGITS,
@@ -61,6 +64,9 @@ TYPES = ("allocation", "deallocation")
 RECORD_TYPE = re.compile(r'"type":"[a-z]+"')  # an allocation record's own type (oes-record-type-twice)
 STATUSES = ("cleared", "released", "reserved")
 SORT_FIELDS = ("id", "updatedAt", "quantity")
+# Each partner's name for a coin -> BitGo's internal code (oes-currency-as-internal-code); no two partners
+# share a name, so one table serves them all.
+INTERNAL_CODES = MappingProxyType({name: coin for _, names, _ in PARTNER_SPECS for coin, name in names.items()})
 DIRECTIONS = ("ASC", "DESC")
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 HTML_500 = "<html><head><title>500 Internal Server Error</title></head><body>Internal Server Error</body></html>"
@@ -215,6 +221,9 @@ class BitGoApi:
         docs = self._fetch(page)
         if "oes-quantity-as-number" in self.faults or "oes-reason-on-cleared" in self.faults:
             docs = [self._distort(doc) for doc in docs]
+        if "oes-currency-as-internal-code" in self.variants:
+            # The record shows BitGo's own code; the filter still takes the partner's name (D-OES-20).
+            docs = [_internal_currency(doc) for doc in docs]
         if "oes-record-type-twice" in self.variants:
             # The encoder writes the discriminator, then the record's own field of that name (D-GEN-41).
             docs = [_repeated_first(doc, RECORD_TYPE.search(doc)) for doc in docs]
@@ -375,8 +384,9 @@ class BitGoApi:
         if name == "statuses":
             return None if "oes-statuses-ignored" in self.faults else (f"status {IN_LIST}", [values])
         if name == "currencies":
-            column = "coin" if "oes-currencies-internal-code" in self.faults else "currency"
-            return f"{column} {IN_LIST}", [values]
+            if "oes-currencies-ignored-when-mapped" in self.faults:
+                return f"(currency {IN_LIST} OR currency != coin)", [values]
+            return f"currency {IN_LIST}", [values]
         if name == "connectionIds":
             if "oes-connection-filter-widened-to-client" in self.faults:
                 return (
@@ -431,6 +441,13 @@ class BitGoApi:
         if "oes-reason-on-cleared" in self.faults and record["status"] == "cleared" and record["id"][-1] in "0123":
             record["reason"] = "awaiting partner confirmation"
         return compact_json(record)
+
+
+def _internal_currency(doc: str) -> str:
+    """The record with `amount.currency` written as BitGo's internal code instead of its partner's name."""
+    record = json.loads(doc)
+    record["amount"]["currency"] = INTERNAL_CODES[record["amount"]["currency"]]
+    return compact_json(record)
 
 
 def _repeated_first(doc: str, member: re.Match[str] | None) -> str:

@@ -75,8 +75,9 @@ _FAULT_LIST = (
           "types matches by substring, so types=allocation also returns deallocations"),
     Fault("oes-statuses-ignored", BITGO, "OES-FILTER-STATUSES",
           "the statuses filter is ignored"),
-    Fault("oes-currencies-internal-code", BITGO, "OES-FILTER-CURRENCIES",
-          "currencies is compared with BitGo's internal coin code, not the partner-mapped name the record shows"),
+    Fault("oes-currencies-ignored-when-mapped", BITGO, "OES-FILTER-CURRENCIES",
+          "currencies is ignored for the records of partners that name a coin otherwise than BitGo's internal "
+          "code (Northwind's BTC, Kestrel's btc): every record of their connections comes back"),
     Fault("oes-connection-filter-widened-to-client", BITGO, "OES-FILTER-CONNECTION-IDS",
           "connectionIds also returns the records of the other connections of the same client"),
     Fault("oes-partner-filter-ignored", BITGO, "OES-FILTER-PARTNER-IDS",

@@ -123,6 +123,11 @@ _VARIANT_LIST = (
             "'+1', '1.0', '1e2' are 1, 1, 100; '1.5', 'two' and negative values are 400",
             "BitGo declares the page parameters as io-ts IntFromString strings (issue 10, item 9)",
             ("oes-bad-page-accepted",)),
+    Variant("oes-currency-as-internal-code", (BITGO,),
+            "amount.currency is written as BitGo's internal code (ofcbtc) while the currencies filter takes "
+            "each partner's own name (BTC, btc): currencies=ofcbtc finds only the partner that names it so",
+            "BitGo: 'Optional array of partner mapped currencies'; nothing says amount.currency is written in "
+            "the partner's mapping (D-OES-20, issue 23, item 1)"),
     Variant("oes-record-type-twice", (BITGO,),
             "each record writes its type twice, with the same value: \"type\" first (the encoder's "
             "discriminator), then the record's own field",

@@ -334,6 +334,71 @@ def test_a_mismatch_is_blamed_on_the_filter_unless_its_own_answer_clears_it(
     assert (failure.outcome.value, failure.requirement, failure.alternatives) == ("fail", blamed, alternatives)
 
 
+def coin(id_: str, currency: str, connection: str = "c1") -> dict[str, Any]:
+    return {"id": id_, "amount": {"currency": currency, "quantity": "1"}, "connectionId": connection}
+
+
+# Connection c1 shows three currencies (in BitGo's codes), c2 one: the filter's values are partner names.
+COINS = (coin("a", "ofcbtc"), coin("b", "ofceth"), coin("c", "ofcbtc"), coin("d", "ofcsol"), coin("e", "ofcbtc", "c2"))
+
+
+def currencies(got: Walk, value: str = "BTC", *, whole: bool = True, base: tuple[Any, ...] = COINS) -> Any:
+    flt = OES.semantics.filters["currencies"]
+    return filtering.Selection({}, walk(*base), whole, ((flt, value),), {"currencies": value}, got)
+
+
+@pytest.mark.parametrize(
+    ("got", "value", "whole", "expected"),
+    [
+        # One currency of each connection, all from the base, where c1 holds three: earned (an ignored filter
+        # would have returned c1 whole). The value is spelt otherwise than the records: no matter (D-OES-20).
+        (walk(coin("a", "ofcbtc"), coin("c", "ofcbtc"), coin("e", "ofcbtc", "c2")), "BTC", True, [("pass", True)]),
+        # The filter ignored: c1 comes back with its three currencies for one value.
+        (walk(*COINS), "BTC", True, [("fail", True)]),
+        # Two values, three currencies in c1: still more than asked for.
+        (walk(*COINS), "BTC,ETH", True, [("fail", True)]),
+        # Two values allow two currencies per connection.
+        (walk(coin("a", "ofcbtc"), coin("b", "ofceth")), "BTC,ETH", True, [("pass", True)]),
+        # No record: the partner's name may name none in the records' naming (or the filter matches nothing).
+        (walk(), "ofcbtc", True, [("pass", False)]),
+        # Against first pages, a whole answer still holds what an ignored filter would have shown of c1.
+        (walk(coin("a", "ofcbtc")), "BTC", False, [("pass", True)]),
+        # An answer too long to walk whole: an ignored filter would have shown the base's first record, which
+        # holds one currency of c1 only, so it might look the same.
+        (walk(coin("a", "ofcbtc"), complete=False), "BTC", False, [("pass", False), ("not-exercised", True)]),
+        # In place of three records, an ignored filter would have shown c1's ofcbtc and ofceth: earned.
+        (
+            walk(coin("a", "ofcbtc"), coin("c", "ofcbtc"), coin("e", "ofcbtc", "c2"), complete=False),
+            "BTC",
+            False,
+            [("pass", True)],
+        ),
+        # Three values, and no connection of the base has more than three currencies: an ignored filter passes.
+        (walk(coin("a", "ofcbtc")), "BTC,ETH,SOL", True, [("pass", False), ("not-exercised", True)]),
+    ],
+)
+def test_a_mapped_filter_keeps_at_most_as_many_values_per_connection_as_it_was_given(
+    got: Walk, value: str, whole: bool, expected: list[Any]
+) -> None:
+    judged = filtering.selection_judged(OES_CONTEXT, currencies(got, value, whole=whole), JUDGE)
+    assert not isinstance(judged, filtering.Mismatch)
+    assert [(o.outcome.value, o.judging) for o in judged] == expected
+
+
+def test_a_mapped_filter_returning_records_outside_its_base_is_a_mismatch() -> None:
+    mismatch = filtering.selection_judged(
+        OES_CONTEXT, currencies(walk(coin("a", "ofcbtc"), coin("x", "ofcbtc"))), JUDGE
+    )
+    assert isinstance(mismatch, filtering.Mismatch) and mismatch.extra == ["x"]
+
+
+def test_a_mapped_filters_records_are_never_judged_one_by_one() -> None:
+    flt = OES.semantics.filters["currencies"]
+    assert filtering.matching(OES_CONTEXT, [coin("a", "ofcbtc")], flt, "BTC") is None
+    page = reply({"allocations": [coin("a", "ofcbtc")]}, query={"currencies": "BTC"})
+    assert list(filtering.records_match_filters(OES_CONTEXT, page)) == []
+
+
 def test_a_long_list_that_leaves_records_out_is_the_lists_fault_unless_the_filter_fails_alone() -> None:
     flt = OES.semantics.filters["statuses"]
     query = {**NARROWED, "statuses": "cleared,reserved"}

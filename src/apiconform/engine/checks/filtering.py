@@ -17,6 +17,9 @@ and never leaves the other filters unjudged (DECISIONS.md D-GEN-22).
   other letter case where matching is case-sensitive), which must select what exact matching selects; a
   long list (servers batch look-ups by ten); a value with a second filter (three filters at once); the
   document's own example value, verbatim.
+- A `mapped` filter (values in another naming than the record's field, D-OES-20) is never compared with a
+  record: within each `mapped-within` group, k values must select records of at most k distinct field
+  values, all from the base (`mapped_selection_judged`); near misses and spellings do not apply to it.
 - `comma_list_is_union`: `p=a,b` equals `p=a` united with `p=b`; `repeated_list_is_union` the same for
   `p=a&p=b`, the form OpenAPI gives an array parameter without a `style` (a 400 to it fails).
 - `unknown_filter_value_matches_nothing`: a value no record has matches no record. It corroborates only:
@@ -343,10 +346,13 @@ class Base:
     narrowed: bool = False
 
 
-def draw_base(run: ApiRun, data: st.DataObject, flt: Filter, *, narrow: bool = False) -> Base | Observation:
+def draw_base(
+    run: ApiRun, data: st.DataObject, flt: Filter, *, narrow: bool = False, unnarrowed: bool = False
+) -> Base | Observation:
     """A base for an example of `flt`: mostly one narrowing value's whole set; a partition's first pages where
     no narrowing value gives a set (or, unless `narrow`, now and then, so that unnarrowed queries are judged
-    too). Returns the reason, as a not-exercised observation, when the target offered no records at all."""
+    too; with `unnarrowed`, always). Returns the reason, as a not-exercised observation, when the target offered
+    no records at all."""
     check = "filters_select_matching_records"
     inventory = discovery.inventory(run)
     partitions = [partition for partition in inventory.partitions if partition.records]
@@ -359,7 +365,7 @@ def draw_base(run: ApiRun, data: st.DataObject, flt: Filter, *, narrow: bool = F
         return Judge(check, flt.requirement).not_exercised("the target returned no records")
     partition = data.draw(st.sampled_from(partitions), label="partition")
     narrowing = narrowing_filter(run.semantics)
-    narrowed = narrow or data.draw(st.integers(0, 5), label="narrowed?") > 0
+    narrowed = not unnarrowed and (narrow or data.draw(st.integers(0, 5), label="narrowed?") > 0)
     # Once filters have failed to combine, a narrowed base would blame the combination again: the filter
     # is judged on the partition instead (one defect must not hide another).
     and_requirement = run.semantics.filter_requirements.get("and")
@@ -487,6 +493,8 @@ def selection_judged(source: Source, selection: Selection, judge: Judge) -> list
     got, base = selection.got, selection.base
     if got.unanswered is not None and not got.records:
         return _unanswered_selection(selection, judge)
+    if selection.flt.match == "mapped":
+        return mapped_selection_judged(source, selection, judge)
     expected = matching_all(source, base.records, selection.added)
     if expected is None:
         flt = selection.flt
@@ -506,6 +514,78 @@ def selection_judged(source: Source, selection: Selection, judge: Judge) -> list
     if extra or missing:
         return Mismatch(selection, extra, missing, wanted, received)
     return _selection_held(source, selection, judge, len(wanted), len(received))
+
+
+def mapped_groups(records: Sequence[Any], flt: Filter) -> dict[str, set[str]]:
+    """The distinct values of a mapped filter's field in each `mapped-within` group (e.g. each connection's
+    currencies)."""
+    groups: dict[str, set[str]] = {}
+    for record in records:
+        value = pointer_get(record, flt.field or "")
+        if _scalar(value):
+            groups.setdefault(render(record, flt.mapped_within or ""), set()).add(spelled(value))
+    return groups
+
+
+def mapped_overflow(records: Sequence[Any], flt: Filter, value: str) -> tuple[str, set[str]] | None:
+    """A group whose records carry more distinct values than `value` lists (the filter was not applied to
+    it), with those values; None when every group holds at most as many."""
+    wanted = len(split_list(value, flt))
+    return next(
+        ((group, values) for group, values in mapped_groups(records, flt).items() if len(values) > wanted), None
+    )
+
+
+def mapped_selection_judged(source: Source, selection: Selection, judge: Judge) -> list[Observation] | Mismatch:
+    """A mapped filter's answer (DECISIONS.md D-OES-20). Its values are in another naming than the record's
+    field, so which records one selects cannot be told; what can: within one group (one connection), k values
+    select records of at most k distinct field values, and only records of the base.
+
+    It judges (D-GEN-22) when the answer has records and some group has more than k values in what an ignored
+    filter would have returned in its place: the base, when the answer was walked whole; else the base's first
+    records, as many as the answer showed (the same query, so the same order).
+    Whether every record in the value's naming came back cannot be told (it is not judged)."""
+    flt, value, got, base = selection.flt, selection.value, selection.got, selection.base
+    asked = selection.describe()
+    overflow = mapped_overflow(got.records, flt, value)
+    if overflow is not None:
+        group, values = overflow
+        k = len(split_list(value, flt))
+        held = [record for record in got.records if render(record, flt.mapped_within or "") == group]
+        return [
+            judge.failed(
+                f"{asked} returned records of {plural(len(values), 'distinct value')} of {flt.field} "
+                f"({', '.join(sorted(values))}) for {flt.mapped_within} {group}, more than the {k} asked for",
+                _holding(source, got.replies, ids(source, held)),
+                received=", ".join(sorted(values)),
+                expected=f"at most {k} distinct value{'s' if k > 1 else ''} per {flt.mapped_within}",
+            )
+        ]
+    if selection.base_whole:
+        base_ids = set(ids(source, base.records))
+        outside = [i for i in ids(source, got.records) if i not in base_ids]
+        if outside:
+            return Mismatch(selection, outside, [], [], ids(source, got.records))
+    k = len(split_list(value, flt))
+    in_its_place = base.records if got.complete else base.records[: len(got.records)]
+    wider = [group for group, values in mapped_groups(in_its_place, flt).items() if len(values) > k]
+    if not got.records:
+        return [judge.corroborated(f"{asked} returned no record (its values may name none in the records' naming)")]
+    if not wider:
+        why = f"no {flt.mapped_within} of the base's first {len(in_its_place)} records has more than {k} values"
+        return [
+            judge.corroborated(f"{asked}: at most {k} distinct {flt.field} value(s) per {flt.mapped_within}"),
+            judge.not_exercised(f"not judged: {why} (an ignored filter would pass too)", Cause.UNEXPLAINED),
+        ]
+    return [
+        judge.passed(
+            f"{asked} returned {plural(len(got.records), 'record')} of the base's {len(base.records)}, at most {k} "
+            f"distinct {flt.field} value(s) per {flt.mapped_within}, where the base holds up to "
+            f"{max(len(values) for values in mapped_groups(base.records, flt).values())}",
+            got.replies[:1],
+            records=len(base.records),
+        )
+    ]
 
 
 def _unanswered_selection(selection: Selection, judge: Judge) -> list[Observation]:
@@ -651,6 +731,8 @@ def _sound(source: Source, reply: Exchange, flt: Filter, value: str) -> bool:
     records = reply.records(source.semantics.records_pointer)
     if records is None:
         return False
+    if flt.match == "mapped":
+        return mapped_overflow(records, flt, value) is None
     selected = matching(source, records, flt, value)
     return selected is not None and len(selected) == len(records)
 
@@ -749,12 +831,20 @@ LONG_LIST = 12
 SCHEDULE = ("value", "near misses", "spelling", "long list", "combined", "example")
 
 
+# A mapped filter's value learnt from the records may name nothing in the filter's naming (an empty answer
+# judges nothing), and near misses and spellings do not apply to it: their slots draw more values instead,
+# on a partition (all partners' records), not one connection's.
+MAPPED_VALUE_SLOTS = ("near misses", "spelling")
+
+
 def _exact_text(flt: Filter) -> bool:
     return flt.match in ("exact", "case-insensitive")
 
 
 def applies_to(kind: str, source: Source, flt: Filter) -> bool:
     """Whether an example of `kind` can say something about `flt` the other kinds do not."""
+    if flt.match == "mapped" and kind in MAPPED_VALUE_SLOTS:
+        return True
     if kind == "near misses":
         return (
             _exact_text(flt)
@@ -864,6 +954,10 @@ def _lookup_plan(run: ApiRun, flt: Filter, lookup: Filter, *, own: bool) -> Plan
 
 def _filter_plan(run: ApiRun, flt: Filter, kind: str) -> Plan:
     check = "filters_select_matching_records"
+    # A partition spans every partner's connections: a value learnt from the records then names some of them.
+    unnarrowed = flt.match == "mapped" and kind in MAPPED_VALUE_SLOTS
+    if unnarrowed:
+        kind = "value"
     judge = Judge(check, flt.requirement)
     narrowing = narrowing_filter(run.semantics)
     defaults = [other for other in run.semantics.filters.values() if other.default is not None]
@@ -874,7 +968,7 @@ def _filter_plan(run: ApiRun, flt: Filter, kind: str) -> Plan:
     ]
 
     def plan(data: st.DataObject) -> Attempt | None:
-        base = draw_base(run, data, flt)
+        base = draw_base(run, data, flt, unnarrowed=unnarrowed)
         if isinstance(base, Observation):
             run.observe(base)
             return None
@@ -1081,6 +1175,10 @@ def union_judged(
             )
         ]
     for value, (records, _) in zip(values, singles, strict=True):
+        if flt.match == "mapped":
+            # Its records cannot be compared with the value: each single answer is judged by the filter's
+            # own examples (D-OES-20); the union is judged all the same.
+            continue
         kept = matching(source, records or [], flt, value)
         if kept is None or len(kept) != len(records or []):
             # The single value is not honoured: that is the filter's own failure, found elsewhere.
@@ -1171,7 +1269,9 @@ def unknown_filter_value_matches_nothing(run: ApiRun) -> None:
     candidates = [
         flt
         for flt in run.semantics.filters.values()
-        if _exact_text(flt) and not enum_values(run, flt.param) and _parameter_type(run, flt.param) in (None, "string")
+        if (_exact_text(flt) or flt.match == "mapped")
+        and not enum_values(run, flt.param)
+        and _parameter_type(run, flt.param) in (None, "string")
     ]
     # Only partitions with records: on an empty one an ignored filter returns [] as well.
     partitions = [partition for partition in discovery.inventory(run).partitions if partition.records]
