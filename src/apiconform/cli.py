@@ -231,11 +231,10 @@ def _one_line(message: str, args: argparse.Namespace | None) -> str:
     report (hostile keys and values, a path), which must neither drive the terminal nor add a line that a
     CI runner reads as a command; and the spec loads before the token is checked and masked in what the
     run writes, so the message is masked here by every token the command line names."""
-    from apiconform.engine.config import named_tokens
-    from apiconform.engine.redaction import Redactor
+    from apiconform.engine.config import masked
     from apiconform.reporting.document import printable_line
 
-    return printable_line(Redactor(named_tokens(vars(args) if args else {})).redact(message))
+    return printable_line(masked(message, vars(args) if args else {}))
 
 
 def _silence_stdout() -> None:

@@ -950,7 +950,7 @@ def _with_changes(openapi: Mapping[str, Any], changes: Any, release: Release, sp
     changed: dict[str, Any] = copy.deepcopy(dict(openapi))
     for change in changes:
         at = change["at"]
-        parts = [part.replace("~1", "/").replace("~0", "~") for part in at.split("/")[1:]]
+        parts = [_unescaped(part) for part in at.split("/")[1:]]
         where = f"{spec_path}: release {datafiles.excerpt(release.name)}: change at {datafiles.excerpt(at, 80)}"
         if parts[:2] == ["x-apiconform", "releases"]:
             raise ContractError(f"{where}: a release cannot change the releases")
@@ -1152,13 +1152,18 @@ def _follow(
 _NOWHERE = object()  # what a reference to no value of the document names
 
 
+def _unescaped(part: str) -> str:
+    """One part of a JSON pointer as the key it names (RFC 6901: `~1` is `/`, `~0` is `~`)."""
+    return part.replace("~1", "/").replace("~0", "~")
+
+
 def _pointer_target(document: Mapping[str, Any], reference: str) -> Any:
     """The value a local reference (`#/a/b~1c`, percent-encoded as a URI fragment) names, or _NOWHERE."""
     target: Any = document
     if reference == "#":
         return target
     for escaped in unquote(reference.removeprefix("#/")).split("/"):
-        part = escaped.replace("~1", "/").replace("~0", "~")
+        part = _unescaped(escaped)
         if isinstance(target, dict) and part in target:
             target = target[part]
         elif isinstance(target, list) and part.isascii() and part.isdigit() and int(part) < len(target):
@@ -1261,7 +1266,7 @@ def _check_rests_on(requirement: Requirement, catalog_path: Path, folder: Path, 
         else:
             text = _vendored_text(requirement.id, item.source, catalog_path, folder, texts)
             where = item.source.local.name if item.source.local else item.source.key
-        if " ".join(item.words.split()) not in text:
+        if item.words not in text:
             raise ContractError(
                 f"{catalog_path}: {requirement.id}: the words {item.demand!r} rests on, {item.words[:80]!r}, "
                 f"are not in {where}"

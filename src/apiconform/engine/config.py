@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from apiconform import contract, datafiles
 from apiconform.engine.http import DEFAULT_MAX_BODY, composed_url_problem, url_problem
+from apiconform.engine.redaction import Redactor
 
 if TYPE_CHECKING:
     from apiconform.reporting.waivers import Waiver
@@ -503,6 +504,12 @@ def named_tokens(values: Mapping[str, Any]) -> list[str]:
             with contextlib.suppress(ConfigurationError):
                 tokens.append(token_file_text(str(token_file)))
     return [token.strip() for token in map(str, tokens) if token.strip()]
+
+
+def masked(text: str, values: Mapping[str, Any]) -> str:
+    """`text` (an error about the options or the spec) with every token `values` and the environment name
+    masked, in every spelling the run's redaction knows (see named_tokens)."""
+    return Redactor(named_tokens(values)).redact(text)
 
 
 # A token file holds one token: more than this is not a token file (`/dev/zero` would never end).

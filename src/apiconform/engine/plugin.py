@@ -18,7 +18,6 @@ module does nothing, so it is harmless in other test runs.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,6 @@ from apiconform.engine import config as engine_config
 from apiconform.engine.boundary import LateRedaction, OutputBoundary, terminal_streams
 from apiconform.engine.config import ConfigurationError
 from apiconform.engine.interruption import Interruption
-from apiconform.engine.redaction import Redactor
 from apiconform.engine.session import ConformanceSession
 from apiconform.engine.target import ApiRun
 from apiconform.exitcodes import ExitCode
@@ -293,13 +291,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     try:
         engine_config.add_options(group.addoption)
     except contract.ContractError as exc:
-        raise pytest.UsageError(f"apiconform: {_masked(exc, {})}") from None
-
-
-def _masked(error: Exception, values: Mapping[str, Any]) -> str:
-    """An error about the options or the spec, with every token they name masked: the spec loads before
-    the run's redaction knows the token, and the message may quote the spec (a path, a reference)."""
-    return Redactor(engine_config.named_tokens(values)).redact(str(error))
+        raise pytest.UsageError(f"apiconform: {engine_config.masked(str(exc), {})}") from None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -331,7 +323,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if installed:
             interruption.uninstall()
         # One line and exit 2, as `apiconform run` gives (a pytest UsageError would exit 4).
-        pytest.exit(f"apiconform: {_masked(exc, values)}", returncode=ExitCode.USAGE)
+        pytest.exit(f"apiconform: {engine_config.masked(str(exc), values)}", returncode=ExitCode.USAGE)
     config.add_cleanup(ast_guard.install())  # as `apiconform run` does (runner.py)
     if _TERMINAL_REDACTION_KEY in config.stash:
         config.stash[_TERMINAL_REDACTION_KEY].follow(session.secrets.redact)

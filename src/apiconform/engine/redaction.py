@@ -87,7 +87,7 @@ def _spelt(char: str) -> str:
     base64 character, its URL-safe counterpart. Every alternative starts with a literal character, so that
     the regular expression engine skips to the places where one can start."""
     variants = [char, *((char.lower(), char.upper()) if char.isascii() else ())]
-    variants.append({"+": "-", "/": "_"}.get(char, char))
+    variants.append(_urlsafe(char))
     alternatives: list[str] = []
     for variant in dict.fromkeys(variants):
         code = ord(variant)

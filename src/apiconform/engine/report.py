@@ -35,8 +35,6 @@ from apiconform.reporting.document import counts, each_string, one_line, plural,
 from apiconform.reporting.waivers import apply_waivers
 from apiconform.reporting.writer import FORMATS, WRITE_ORDER, atomic_write_text, empty_own_files
 
-# The value written for every header the user marks secret (the same mask schemathesis' HAR/VCR use).
-
 
 def fails_gate(requirement: dict[str, Any]) -> bool:
     """A requirement fails the gate when it failed and no current waiver covers it (an expired one does not)."""

@@ -158,16 +158,20 @@ class RepeatedKeys(str):
     __slots__ = ()
 
 
-def encode_query(query: Mapping[str, str]) -> str:
-    # Commas stay literal (the list separator BitGo documents) and colons too (date-times read well);
-    # everything else is percent-encoded, so '+' in an id travels as %2B (DECISIONS.md D-BRM-8).
-    pairs = [
+def query_pairs(query: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The query's (name, value) pairs as they go on the wire: a list in repeated keys once per item."""
+    return [
         (name, item)
         for name, value in query.items()
         for item in (value.split(",") if isinstance(value, RepeatedKeys) else (value,))
     ]
+
+
+def encode_query(query: Mapping[str, str]) -> str:
+    # Commas stay literal (the list separator BitGo documents) and colons too (date-times read well);
+    # everything else is percent-encoded, so '+' in an id travels as %2B (DECISIONS.md D-BRM-8).
     try:
-        return urlencode(pairs, quote_via=quote, safe=",:")
+        return urlencode(query_pairs(query), quote_via=quote, safe=",:")
     except UnicodeEncodeError as exc:
         raise UnsendableQuery(f"a query value cannot be written in a URL: {exc.reason} in {exc.object!r}") from None
 

@@ -51,7 +51,7 @@ from apiconform.server.params import (
     pieces,
     shown,
 )
-from apiconform.server.store import SQL_MAX_INTEGER, Store, compact_json
+from apiconform.server.store import SQL_MAX_INTEGER, Store, compact_json, member_first
 from apiconform.server.variants import VariantSet
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -226,10 +226,10 @@ class BitGoApi:
             docs = [_internal_currency(doc) for doc in docs]
         if "oes-record-type-twice" in self.variants:
             # The encoder writes the discriminator, then the record's own field of that name (D-GEN-41).
-            docs = [_repeated_first(doc, RECORD_TYPE.search(doc)) for doc in docs]
+            docs = [member_first(doc, found.group(0)) if (found := RECORD_TYPE.search(doc)) else doc for doc in docs]
         if "oes-record-status-twice" in self.faults:
             # Built from a cached reservation: its status first, the record's current one after it.
-            docs = ['{"status":"reserved",' + doc[1:] for doc in docs]
+            docs = [member_first(doc, '"status":"reserved"') for doc in docs]
         return self.ok('{"allocations":[' + ",".join(docs) + "]}", not docs)
 
     def decode_message(self, exc: BadRequest, route: RouteSwitches = ALLOCATIONS) -> str:
@@ -448,8 +448,3 @@ def _internal_currency(doc: str) -> str:
     record = json.loads(doc)
     record["amount"]["currency"] = INTERNAL_CODES[record["amount"]["currency"]]
     return compact_json(record)
-
-
-def _repeated_first(doc: str, member: re.Match[str] | None) -> str:
-    """The record with `member` (its own `"name":value` text) written once more at its start."""
-    return doc if member is None else "{" + member.group(0) + "," + doc[1:]

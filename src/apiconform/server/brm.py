@@ -44,7 +44,7 @@ from starlette.responses import Response
 from apiconform.server.faults import FaultSet, SimulatedCrash
 from apiconform.server.instants import parse_instant
 from apiconform.server.params import DIGITS, BadRequest, Query, parse_count, parse_count_leniently, shown
-from apiconform.server.store import SQL_MAX_INTEGER, Store, compact_json
+from apiconform.server.store import SQL_MAX_INTEGER, Store, compact_json, member_first
 from apiconform.server.variants import VariantSet
 
 JSON_TYPE = "application/json;charset=utf-8"
@@ -128,7 +128,7 @@ class BrmApi:
         text = compact_json(body)
         if "brm-error-status-twice" in self.faults:
             # The HTTP status as a number from the base class, then Oracle's text extension of the same name.
-            text = '{"status":' + str(status) + "," + text[1:]
+            text = member_first(text, f'"status":{status}')
         return Response(text, status, headers=headers, media_type=JSON_TYPE)
 
     def method_not_allowed(self, method: str) -> Response:

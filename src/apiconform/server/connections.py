@@ -47,7 +47,7 @@ from apiconform.server.params import (
     pieces,
     shown,
 )
-from apiconform.server.store import SQL_MAX_INTEGER, compact_json
+from apiconform.server.store import SQL_MAX_INTEGER, compact_json, member_first
 
 DEFAULT_PAGE_SIZE = 100
 ORDER = "created_ms, id"
@@ -106,7 +106,7 @@ class ConnectionsRoute:
             docs = [_with_proposed_id(doc) for doc in docs]
         if "conn-record-active-twice" in self.faults:
             # Built on a template whose active comes first; the connection's own value follows it.
-            docs = ['{"active":true,' + doc[1:] for doc in docs]
+            docs = [member_first(doc, '"active":true') for doc in docs]
         return bitgo.ok('{"connections":[' + ",".join(docs) + "]}", not docs, CONNECTIONS)
 
     # --- query reading --------------------------------------------------------------------------

@@ -126,6 +126,12 @@ def compact_json(value: Any) -> str:
     return _COMPACT.encode(value)
 
 
+def member_first(doc: str, member: str) -> str:
+    """A JSON object's text with `member` (a `"name":value` text) written at its start: when the object has
+    that name too, it is there twice, as an encoder that writes a field before the object's own writes it."""
+    return "{" + member + "," + doc[1:]
+
+
 class DocCodec:
     """Deflate for many small, similar JSON texts: a preset dictionary made of sample texts does most of the work."""
 

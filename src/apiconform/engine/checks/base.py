@@ -31,7 +31,7 @@ from apiconform.engine import discovery
 from apiconform.engine.discovery import Discovery
 from apiconform.engine.http import BudgetExhausted
 from apiconform.engine.records import pointer_get, spelled
-from apiconform.engine.target import CONFIRMING, ApiRun, Exchange, RepeatedKeys, UnsendableQuery
+from apiconform.engine.target import CONFIRMING, ApiRun, Exchange, UnsendableQuery, query_pairs
 from apiconform.engine.verdicts import Cause, Observation, Outcome
 
 Kind = Literal["response", "relation"]
@@ -376,11 +376,7 @@ def page_words(paging: Paging, index: int, size: int) -> str:
 def query_words(query: Mapping[str, str]) -> str:
     """A query as a URL writes it, unencoded: `partyAccount.id=0.0.0.1+-account+7&status=created`; a list in
     repeated keys once per item (`partnerIds=a&partnerIds=b`)."""
-    return "&".join(
-        f"{name}={item}"
-        for name, value in query.items()
-        for item in (value.split(",") if isinstance(value, RepeatedKeys) else (value,))
-    )
+    return "&".join(f"{name}={item}" for name, item in query_pairs(query))
 
 
 def describe_ids(values: Sequence[str], limit: int = 5) -> str:
