@@ -131,3 +131,11 @@ def test_no_module_global_carries_state_between_layers(module: Path) -> None:
         elif isinstance(node, ast.Attribute) and node.attr == "modules" and getattr(node.value, "id", "") == "sys":
             problems.append(f"line {node.lineno}: sys.modules")
     assert not problems, problems
+
+
+def test_the_option_table_is_a_leaf_of_the_engine() -> None:
+    """options.py imports no engine module, so config.py (which builds on it) and the transport (which takes
+    its defaults from it) can both import it, and the command line can declare `run`'s options without
+    importing the engine's transport."""
+    assert not {name for name in _imports(ENGINE / "options.py") if name.startswith("apiconform.engine")}
+    assert "apiconform.engine.options" in _imports(ENGINE / "config.py")

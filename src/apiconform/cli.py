@@ -146,9 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="test an API's conformance and write reports")
     # The options shared with `pytest -p apiconform.engine.plugin`: one table, one set of defaults.
-    from apiconform.engine import config
+    from apiconform.engine import options
 
-    config.add_options(run.add_argument)
+    options.add_options(run.add_argument)
     run.add_argument("--har", action="store_true", help="also record the property tests' traffic as a HAR file")
     run.add_argument(
         "--cassette", action="store_true", help="also record the property tests' traffic as a VCR cassette"

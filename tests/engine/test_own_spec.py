@@ -17,7 +17,7 @@ import yaml
 from apiconform import contract
 from apiconform.cli import main
 from apiconform.engine import config as engine_config
-from apiconform.engine import suite
+from apiconform.engine import options, suite
 
 BRM_FOLDER = "brm-tmf654"
 OES = "bitgo-oes"
@@ -106,7 +106,7 @@ def test_path_parameters_come_from_path_param_or_the_shorthand_a_spec_declares()
     by_name = engine_config.run_config({**values, "path_param": ["enterpriseId=e-1"]})
     by_shorthand = engine_config.run_config({**values, "enterprise_id": "e-1"})
     assert by_name.path_params == by_shorthand.path_params == {"enterpriseId": "e-1"}
-    assert "--enterprise-id" in [flag for flag, _ in engine_config.run_options()]
+    assert "--enterprise-id" in [flag for flag, _ in options.run_options()]
 
 
 @pytest.mark.parametrize(

@@ -124,7 +124,7 @@ def test_a_waiver_for_a_requirement_of_another_api_is_accepted(tmp_path, scripte
 
 
 def _preflight(base_urls: dict[str, str], **options: Any) -> ConformanceSession:
-    session = ConformanceSession(RunConfig(apis=[BRM], base_urls=base_urls, **options))
+    session = ConformanceSession(RunConfig.checked(apis=[BRM], base_urls=base_urls, **options))
     session.preflight()
     return session
 
