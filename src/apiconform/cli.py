@@ -88,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     artefacts = runner.Artefacts(har=args.har, cassette=args.cassette, screenshot=args.screenshot)
     try:
         with warnings.catch_warnings(record=True) as said:
-            warnings.simplefilter("always", config.TokenFileWarning)
+            warnings.simplefilter("always", config.ConfigurationWarning)
             run_config = config.run_config(vars(args), started_at=started_at)
         for warning in said:
             print(_one_line(f"apiconform: warning: {warning.message}", args), file=sys.stderr)

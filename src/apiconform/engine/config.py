@@ -59,6 +59,10 @@ class ConfigurationError(Exception):
     """The run cannot start as configured (exit code 2)."""
 
 
+class ConfigurationWarning(UserWarning):
+    """The run starts, but not quite as asked: said on standard error before it starts."""
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """One run's configuration: built once, checked, never changed. `run_config` builds it from the
@@ -122,6 +126,8 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
 
     get = values.get
     contracts = chosen_contracts(get("api"), get("spec"))
+    if get("api") in (None, "all") and not get("spec") and not get("base_url"):
+        contracts = embedded_contracts(contracts)
     releases = chosen_releases(list(get("release") or []), contracts)
     contracts = released_contracts(contracts, releases)
     apis = list(contracts)
@@ -228,6 +234,34 @@ def chosen_contracts(api: str | None, spec: str | None) -> dict[str, contract.Co
         return {name: contract.load(name) for name in names}
     except contract.ContractError as exc:
         raise ConfigurationError(str(exc)) from None
+
+
+def embedded_contracts(contracts: dict[str, contract.Contract]) -> dict[str, contract.Contract]:
+    """`--api all` at the embedded reference server: the APIs of the specs folder it implements. An API it
+    does not (one of the user's own, under specs/) is left out with a warning naming it, as it can only be
+    tested at its own server; a run of it alone (`--api NAME`, `--spec`) is refused instead (session.py)."""
+    from apiconform.server import ReferenceServer
+
+    served = {
+        api: loaded
+        for api, loaded in contracts.items()
+        if ReferenceServer.serves(loaded.server_path + loaded.list_path)
+    }
+    left_out = [api for api in contracts if api not in served]
+    if not served:
+        raise ConfigurationError(
+            f"the embedded reference server implements none of the APIs in the specs folder ({', '.join(left_out)}); "
+            "test them at their own server with --base-url"
+        )
+    if left_out:
+        those = "it" if len(left_out) == 1 else "them"
+        warnings.warn(
+            f"--api all at the embedded reference server tests {', '.join(served)}; it leaves out "
+            f"{', '.join(left_out)}, which the server does not implement (test {those} with --base-url)",
+            ConfigurationWarning,
+            stacklevel=2,
+        )
+    return served
 
 
 def path_params(values: Mapping[str, Any], contracts: Mapping[str, contract.Contract]) -> dict[str, str]:
@@ -338,7 +372,7 @@ def token_file_text(token_file: str) -> str:
     return text
 
 
-class TokenFileWarning(UserWarning):
+class TokenFileWarning(ConfigurationWarning):
     """The token file can be read by users other than its owner."""
 
 
