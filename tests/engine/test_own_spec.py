@@ -40,6 +40,7 @@ def _copy_api(tmp_path: Path, folder: str, name: str, change: Any = None) -> Pat
     return spec_path
 
 
+@pytest.mark.e2e
 def test_a_copied_spec_under_a_new_name_runs_with_spec_against_the_reference_server(tmp_path, capsys):
     spec_path = _copy_api(tmp_path, BRM_FOLDER, "my-balances")
     assert "my-balances" not in contract.api_names()

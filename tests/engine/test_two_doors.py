@@ -59,6 +59,7 @@ def _verdicts(report: dict[str, Any]) -> dict[str, str]:
     return {item["id"]: item["verdict"] for item in report["requirements"]}
 
 
+@pytest.mark.e2e
 def test_both_doors_give_the_same_verdicts_exit_code_and_reports(reference, tmp_path):
     options = ["--api", BRM, "--base-url", reference.api_base_url(BRM), "--seed", str(SEED)]
     options += ["--rate-limit", str(TEST_SERVER_RATE)]  # the reference server is the test's own
@@ -80,6 +81,7 @@ def test_both_doors_give_the_same_verdicts_exit_code_and_reports(reference, tmp_
     assert f"verdict: {cli_report['verdict']} (exit {cli_report['exit_code']})" in by_pytest.stdout
 
 
+@pytest.mark.e2e
 def test_both_doors_exit_3_on_an_untestable_api_and_say_why(tmp_path):
     server = Scripted(lambda path: (401, {"Content-Type": "application/json"}, b'{"code": "401", "reason": "no"}'))
     try:

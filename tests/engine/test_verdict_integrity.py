@@ -299,6 +299,7 @@ def test_an_untestable_target_leaves_every_requirement_inconclusive(scripted):
     assert built["exit_code"] == 3
 
 
+@pytest.mark.e2e
 def test_the_pytest_route_fails_on_an_untestable_target_with_the_reason(scripted, tmp_path):
     """README's pytest command against a target that answers 401 to everything: nothing PASSED, exit non-zero."""
     import os
@@ -393,6 +394,7 @@ json.dump({"code": code, "sent": sent, "examples": examples}, sys.stdout)
 """
 
 
+@pytest.mark.e2e
 def test_the_same_seed_sends_the_same_requests_and_counts_the_same_examples():
     """Two runs of `apiconform run --api brm-adjust-balance --seed 3`, in two processes with different hash
     seeds (set and dict orders differ between them): the same requests, the property tests' in the same
@@ -447,6 +449,7 @@ def test_a_budget_running_out_inside_an_example_ends_the_exploration_quietly(brm
     assert not brm_run.ledger.errors
 
 
+@pytest.mark.e2e
 def test_a_crash_inside_the_property_tests_ends_the_run_in_error(tmp_path, monkeypatch):
     from apiconform.engine import runner, target
 

@@ -27,6 +27,7 @@ from apiconform import contract
 from apiconform.engine import ast_guard
 from apiconform.engine import config as engine_config
 from apiconform.engine.boundary import LateRedaction, OutputBoundary, terminal_streams
+from apiconform.engine.checks.validation import BUILTIN_CHECKS
 from apiconform.engine.config import ConfigurationError
 from apiconform.engine.interruption import Interruption
 from apiconform.engine.options import add_options, dest, run_options
@@ -157,8 +158,9 @@ class ConformancePlugin:
             return outcome
         run = self._property_test_run(item)
         if run is not None:
-            cited = [rid for name in run.response_check_names for rid in run.citing(name)]
-            cited += run.citing("negative_data_rejection") + run.citing("unsupported_method")
+            # Every check the property tests run: the per-response ones, then schemathesis' other own checks.
+            checked = dict.fromkeys((*run.response_check_names, *BUILTIN_CHECKS))
+            cited = [rid for name in checked for rid in run.citing(name)]
             run.crashed(f"the property tests ({item.name})", call.excinfo.value, cited)
         return outcome
 
