@@ -3,9 +3,9 @@ and are sorted into tiers and scheduled here.
 
 Tiers. `make check` runs `-m "not e2e and not packaging and not browser"` (seconds); `make test` runs
 everything (what CI runs).
-- `e2e`: runs the whole engine or the CLI against a server (a second to half a minute each). A module
-  marks its own (`pytestmark = pytest.mark.e2e`, or per test); a test that uses one of E2E_FIXTURES,
-  or is named in E2E_TESTS, is marked here.
+- `e2e`: runs the whole engine or the CLI against a server (a second to half a minute each). A test
+  is marked where it is defined (`@pytest.mark.e2e`, or `pytestmark` for a module); a test that uses
+  one of E2E_FIXTURES is marked here.
 - `packaging` and `browser`: marked in their modules.
 
 Scheduling, for `pytest -n N --dist loadgroup` (`make test`): tests that read one expensive shared
@@ -33,38 +33,17 @@ ast_guard.install()
 
 # Fixtures that run the engine or the CLI against a server: whoever uses one is end to end.
 E2E_FIXTURES = frozenset({"engine_run", "embedded_run", "run_cli", "run_through"})
-# End-to-end tests, as "path::function" (any parameters), in modules that do not mark them themselves.
-E2E_TESTS = frozenset(
-    f"tests/engine/{name}"
-    for name in (
-        "test_two_doors.py::test_both_doors_give_the_same_verdicts_exit_code_and_reports",
-        "test_two_doors.py::test_both_doors_exit_3_on_an_untestable_api_and_say_why",
-        "test_verdict_integrity.py::test_the_same_seed_sends_the_same_requests_and_counts_the_same_examples",
-        "test_verdict_integrity.py::test_the_pytest_route_fails_on_an_untestable_target_with_the_reason",
-        "test_verdict_integrity.py::test_a_crash_inside_the_property_tests_ends_the_run_in_error",
-        "test_run_lifecycle.py::test_a_signal_stops_the_run_and_its_reports_say_interrupted",
-        "test_run_lifecycle.py::test_a_closed_stdout_stops_the_run_and_its_reports_say_interrupted",
-        "test_run_lifecycle.py::test_max_time_counts_from_start_up_and_the_run_ends_within_2_s_of_it",
-        "test_run_lifecycle.py::test_a_failed_report_write_is_one_line_and_exit_4",
-        "test_run_lifecycle.py::test_a_reused_report_dir_is_emptied_of_our_files_only",
-        "test_own_spec.py::test_a_copied_spec_under_a_new_name_runs_with_spec_against_the_reference_server",
-    )
-)
 # Expensive shared fixtures (session or module scope) and the xdist group of the tests that read them.
 SHARED_FIXTURES = {"embedded_run": "embedded-run"}
 # Collection order, slowest tier first; tests keep their order within a tier.
 TIER_ORDER = ("packaging", "e2e", "browser")
 
 
-def _function_id(item: pytest.Item) -> str:
-    return item.nodeid.split("[", 1)[0]
-
-
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & E2E_FIXTURES or _function_id(item) in E2E_TESTS:
+        if fixtures & E2E_FIXTURES:
             item.add_marker(pytest.mark.e2e)
         if item.get_closest_marker("xdist_group") is None:
             for fixture, group in SHARED_FIXTURES.items():

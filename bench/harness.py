@@ -147,7 +147,7 @@ def apiconform_in_process(
     )
     with tempfile.TemporaryDirectory(prefix="apiconform-bench-") as scratch:
         started = time.monotonic()
-        config = RunConfig(
+        config = RunConfig.checked(
             apis=[api],
             seed=seed,
             embedded_faults=tuple(faults),

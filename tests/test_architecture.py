@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -131,3 +133,39 @@ def test_no_module_global_carries_state_between_layers(module: Path) -> None:
         elif isinstance(node, ast.Attribute) and node.attr == "modules" and getattr(node.value, "id", "") == "sys":
             problems.append(f"line {node.lineno}: sys.modules")
     assert not problems, problems
+
+
+def test_the_option_table_is_a_leaf_of_the_engine() -> None:
+    """options.py imports no engine module, so config.py (which builds on it) and the transport (which takes
+    its defaults from it) can both import it, and the command line can declare `run`'s options without
+    importing the engine's transport."""
+    assert not {name for name in _imports(ENGINE / "options.py") if name.startswith("apiconform.engine")}
+    assert "apiconform.engine.options" in _imports(ENGINE / "config.py")
+
+
+# The third-party modules behind the commands that need them: the reference server (serve), and the
+# engine's transport and runner (run).
+HEAVY_MODULES = ("uvicorn", "starlette", "requests", "urllib3", "schemathesis", "pytest")
+_HELP_IMPORTS = """
+import sys
+from apiconform import cli
+imported = {}
+for command in ("report", "diff", "catalog", "", "serve"):
+    try:
+        cli.main([command, "--help"] if command else ["--help"])
+    except SystemExit:
+        pass
+    imported[command] = sorted(name for name in HEAVY if name in sys.modules)
+print(imported, file=sys.stderr)
+"""
+
+
+def test_the_command_line_imports_what_a_command_needs_only_for_that_command() -> None:
+    """ARCHITECTURE.md: `cli` imports the others lazily, per command. `apiconform report --help` (and diff's,
+    catalog's, the top-level one) imports neither the reference server nor the engine's transport;
+    `serve --help` does import the server, so the check sees an import when there is one."""
+    script = f"HEAVY = {HEAVY_MODULES!r}\n{_HELP_IMPORTS}"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    imported = ast.literal_eval(done.stderr.strip().splitlines()[-1])
+    assert imported["report"] == imported["diff"] == imported["catalog"] == imported[""] == [], imported
+    assert {"uvicorn", "starlette"} <= set(imported["serve"]), imported

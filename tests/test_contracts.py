@@ -19,6 +19,11 @@ from apiconform import contract
 BRM_SEED = "oracle-brm-op-adjustbalance-get.txt"
 
 
+# The APIs this project ships, whose catalogs are complete; an API a user adds under specs/ (README,
+# "Testing your own list endpoint") is checked by every test here but this size floor.
+SHIPPED_APIS = ("bitgo-connections", "bitgo-oes", "brm-adjust-balance")
+
+
 def response_schema(loaded: contract.Contract, status: str = "200") -> dict[str, Any]:
     response = loaded.resolve(loaded.operation()["responses"][status])
     return dict(response["content"]["application/json"]["schema"])
@@ -218,7 +223,8 @@ def test_quotes_are_verbatim_in_the_vendored_documents(api):
             found = text.find(_words(excerpt), position)
             assert found >= 0, f"{requirement.id}: {excerpt!r} is not in {local.name}"
             position = found + len(_words(excerpt))
-    assert len(loaded.requirements) >= 20
+    if api in SHIPPED_APIS:
+        assert len(loaded.requirements) >= 20
 
 
 @pytest.mark.parametrize("api", contract.api_names())

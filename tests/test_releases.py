@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from apiconform import contract
-from apiconform.engine import config
+from apiconform.engine import config, options
 from apiconform.reporting.document import release_label
 
 BRM = "brm-adjust-balance"
@@ -168,7 +168,7 @@ def test_the_run_option_names_a_release_per_api_or_for_every_api_that_has_releas
 
 
 def test_both_doors_take_the_release_and_the_run_config_carries_it(tmp_path: Path):
-    assert "--release" in [flag for flag, _ in config.run_options()]
+    assert "--release" in [flag for flag, _ in options.run_options()]
     run_config = config.run_config({"api": BRM, "release": ["15"], "report_dir": str(tmp_path)})
     assert run_config.releases == {BRM: "15"}
     assert config.contract_of(run_config, BRM).release.name == "15.0"  # type: ignore[union-attr]

@@ -7,7 +7,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from apiconform import contract
@@ -88,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     artefacts = runner.Artefacts(har=args.har, cassette=args.cassette, screenshot=args.screenshot)
     try:
         with warnings.catch_warnings(record=True) as said:
-            warnings.simplefilter("always", config.TokenFileWarning)
+            warnings.simplefilter("always", config.ConfigurationWarning)
             run_config = config.run_config(vars(args), started_at=started_at)
         for warning in said:
             print(_one_line(f"apiconform: warning: {warning.message}", args), file=sys.stderr)
@@ -133,10 +133,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return ExitCode.NONCONFORMANT if result.has_regressions else ExitCode.PASS
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="apiconform", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    catalog = commands.add_parser("catalog", help="validate the specs and print the requirement catalog")
+def _catalog_options(catalog: argparse.ArgumentParser) -> None:
     catalog.add_argument("--api", choices=[*contract.api_names(), "all"], default="all")
     catalog.add_argument("--spec", metavar="FILE", help="validate and print this spec's catalog instead")
     catalog.add_argument(
@@ -144,11 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     catalog.set_defaults(handler=cmd_catalog)
 
-    run = commands.add_parser("run", help="test an API's conformance and write reports")
-    # The options shared with `pytest -p apiconform.engine.plugin`: one table, one set of defaults.
-    from apiconform.engine import config
 
-    config.add_options(run.add_argument)
+def _run_options(run: argparse.ArgumentParser) -> None:
+    # The options shared with `pytest -p apiconform.engine.plugin`: one table, one set of defaults.
+    from apiconform.engine import options
+
+    options.add_options(run.add_argument)
     run.add_argument("--har", action="store_true", help="also record the property tests' traffic as a HAR file")
     run.add_argument(
         "--cassette", action="store_true", help="also record the property tests' traffic as a VCR cassette"
@@ -166,25 +164,55 @@ def build_parser() -> argparse.ArgumentParser:
     noise.add_argument("--verbose", "-v", action="store_true", help="show every test as pytest runs it")
     run.set_defaults(handler=cmd_run)
 
-    report = commands.add_parser("report", help="re-render a stored report.json as html, md or junit")
+
+def _report_options(report: argparse.ArgumentParser) -> None:
     report.add_argument("report", metavar="REPORT.json", help="a report.json, or a report directory")
     report.add_argument("--format", required=True, choices=["html", "md", "junit"], help="the output format")
     report.add_argument("--output", "-o", metavar="PATH", help="write here instead of to standard output")
     report.set_defaults(handler=cmd_report)
 
-    diff = commands.add_parser(
-        "diff", help="compare two reports; exit 1 when a requirement regressed (fails now, did not before)"
-    )
+
+def _diff_options(diff: argparse.ArgumentParser) -> None:
     diff.add_argument("old", metavar="OLD.json", help="the earlier report.json (or a report directory)")
     diff.add_argument("new", metavar="NEW.json", help="the later report.json (or a report directory)")
     diff.set_defaults(handler=cmd_diff)
 
+
+def _serve_options(serve: argparse.ArgumentParser) -> None:
+    # The reference server's command line imports the server itself (uvicorn, starlette): only for `serve`.
     from apiconform.server import cli as server_cli
 
-    serve = commands.add_parser("serve", help="run the reference server (both APIs) on loopback")
     server_cli.add_arguments(serve)
     serve.set_defaults(handler=server_cli.run)
+
+
+# Each command: its help, and what declares its options and handler on its subparser.
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "catalog": ("validate the specs and print the requirement catalog", _catalog_options),
+    "run": ("test an API's conformance and write reports", _run_options),
+    "report": ("re-render a stored report.json as html, md or junit", _report_options),
+    "diff": ("compare two reports; exit 1 when a requirement regressed (fails now, did not before)", _diff_options),
+    "serve": ("run the reference server (both APIs) on loopback", _serve_options),
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. Given the `command` about to run, only that command's options are
+    declared, so only its modules are imported (`report`, `diff` and `catalog` import neither the engine's
+    transport nor the reference server); every command keeps its name and help for `apiconform --help`."""
+    parser = argparse.ArgumentParser(prog="apiconform", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (summary, declare) in COMMANDS.items():
+        subparser = commands.add_parser(name, help=summary)
+        if command is None or command == name:
+            declare(subparser)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str:
+    """The command `argv` names: its first word, as the top-level parser has no options but --help ("" when
+    there is none; the parser then says what is missing)."""
+    return argv[0] if argv and not argv[0].startswith("-") else ""
 
 
 def _process_started_at() -> float:
@@ -200,12 +228,13 @@ def _process_started_at() -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else list(argv)
     try:
-        parser = build_parser()
+        parser = build_parser(_command(words))
     except contract.ContractError as exc:
         print(_one_line(f"apiconform: error: {exc}", None), file=sys.stderr)
         return ExitCode.USAGE
-    args = parser.parse_args(argv)
+    args = parser.parse_args(words)
     # --max-time counts from start-up: the process's own start when this is the command line itself.
     args.started_at = _process_started_at() if argv is None else time.monotonic()
     try:
@@ -217,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("apiconform: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.SIGINT
     except BrokenPipeError:
         # The reader of standard output went away (`apiconform catalog | head -2`): not an error of
         # ours, and nothing left to say; the shell's convention for a closed pipe is 128 + SIGPIPE.

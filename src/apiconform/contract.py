@@ -28,9 +28,6 @@ Compare = Literal["text", "instant", "decimal"]
 Level = Literal["MUST", "SHOULD"]
 Basis = Literal["stated", "inferred"]
 
-# id(schema) -> (schema, validator); the schema is kept so that its id is not reused while cached.
-_VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.protocols.Validator]] = {}
-
 
 class ContractError(Exception):
     """A spec or catalog is missing, malformed or inconsistent."""
@@ -483,6 +480,11 @@ class Contract:
     release: Release | None = None
     # Every release the spec declares (empty for a spec without a `releases` block).
     releases: tuple[Release, ...] = ()
+    # The validators schema_validator made: id(schema) -> (schema, validator), the schema kept so that its
+    # id is not reused while cached. They live as long as this contract (no cache outlives a run's specs).
+    _validators: dict[int, tuple[Mapping[str, Any], jsonschema.protocols.Validator]] = dataclass_field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def spec_sha256(self) -> str:
@@ -568,13 +570,13 @@ class Contract:
 
         Validators are cached by the schema object: checks ask for the same few schemas per response."""
         key = id(schema)
-        cached = _VALIDATORS.get(key)
+        cached = self._validators.get(key)
         if cached is None or cached[0] is not schema:
             root = {**schema, "components": self.openapi.get("components", {})}
             validator = jsonschema.Draft202012Validator(
                 root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
             )
-            cached = _VALIDATORS[key] = (schema, validator)
+            cached = self._validators[key] = (schema, validator)
         return cached[1]
 
     def requirement(self, requirement_id: str) -> Requirement:
@@ -1294,4 +1296,6 @@ def _parameters_named(semantics: Semantics) -> Iterator[str]:
 
 
 def load_all() -> list[Contract]:
+    """Every API's contract in the specs folder (test and benchmark support: a run loads only the APIs it
+    tests, through engine/config.py)."""
     return [load(api) for api in api_names()]

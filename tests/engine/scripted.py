@@ -19,7 +19,7 @@ def session_for(server: Any, api: str, **options: Any) -> ConformanceSession:
     """A session testing `api` on a running reference server, as `apiconform run --base-url` would (at a
     pace of the test's own unless given: the server is the test's, no vendor's rate applies)."""
     options.setdefault("rate_limit", TEST_SERVER_RATE)
-    config = RunConfig(
+    config = RunConfig.checked(
         apis=[api],
         base_urls={api: server.api_base_url(api)},
         token=server.token,

@@ -31,7 +31,7 @@ import pytest
 from apiconform import contract
 from apiconform.engine import http, runner
 from apiconform.engine.checks import BUILTIN_CHECKS, CHECKS
-from apiconform.engine.config import PLANNED_REQUESTS
+from apiconform.engine.options import PLANNED_REQUESTS
 from apiconform.engine.session import RunConfig
 from apiconform.reporting.waivers import Waiver
 from apiconform.server import FAULTS, VARIANTS
@@ -142,7 +142,7 @@ def engine_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Run], Done
     def run(wanted: Run) -> Done:
         if wanted not in done:
             directory = tmp_path_factory.mktemp("engine-run")
-            config = RunConfig(
+            config = RunConfig.checked(
                 apis=list(wanted.apis),
                 embedded_faults=wanted.faults,
                 embedded_variants=wanted.variants,
@@ -383,7 +383,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, wanted: Run) -> tu
     with monkeypatch.context() as patch:
         patch.setattr(http.GuardedSession, "request", request)
         directory = tmp_path / ("fail-fast" if wanted.fail_fast else "full")
-        config = RunConfig(
+        config = RunConfig.checked(
             apis=list(wanted.apis), embedded_faults=wanted.faults, fail_fast=wanted.fail_fast, report_dir=str(directory)
         )
         code = runner.run(config, quiet=True)
@@ -424,7 +424,7 @@ def test_fail_fast_does_not_stop_at_a_waived_failure(tmp_path):
     # A waived failure does not fail the gate: stopping there would end a run that may pass before it was judged.
     fault = FAULTS["oes-bad-sort-accepted"]
     waiver = Waiver(fault.requirement, "known, fix scheduled", "T-1", date.today() + timedelta(days=30))
-    config = RunConfig(
+    config = RunConfig.checked(
         apis=[fault.api], embedded_faults=(fault.name,), fail_fast=True, waivers=(waiver,), report_dir=str(tmp_path)
     )
     done = Done(tmp_path, runner.run(config, quiet=True))

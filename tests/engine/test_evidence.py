@@ -109,7 +109,9 @@ def test_bitgo_paging_messages_use_bitgos_words(make_reference_server: Any) -> N
 @pytest.fixture(scope="module")
 def embedded_report() -> dict[str, Any]:
     """report.json of an embedded session (a fault and a variant switched on) after one paging check."""
-    config = RunConfig(apis=[BRM], seed=5, embedded_faults=(OVERLAP_FAULT,), embedded_variants=("brm-lowercase-data",))
+    config = RunConfig.checked(
+        apis=[BRM], seed=5, embedded_faults=(OVERLAP_FAULT,), embedded_variants=("brm-lowercase-data",)
+    )
     session = ConformanceSession(config)
     try:
         _overlap_failure(session.runs[0])

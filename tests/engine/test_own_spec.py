@@ -17,7 +17,7 @@ import yaml
 from apiconform import contract
 from apiconform.cli import main
 from apiconform.engine import config as engine_config
-from apiconform.engine import suite
+from apiconform.engine import options, suite
 
 BRM_FOLDER = "brm-tmf654"
 OES = "bitgo-oes"
@@ -40,6 +40,7 @@ def _copy_api(tmp_path: Path, folder: str, name: str, change: Any = None) -> Pat
     return spec_path
 
 
+@pytest.mark.e2e
 def test_a_copied_spec_under_a_new_name_runs_with_spec_against_the_reference_server(tmp_path, capsys):
     spec_path = _copy_api(tmp_path, BRM_FOLDER, "my-balances")
     assert "my-balances" not in contract.api_names()
@@ -79,6 +80,46 @@ def test_a_spec_that_cannot_run_is_one_line_and_exit_2(tmp_path, capsys, change,
     assert not (tmp_path / "r").exists()
 
 
+def _specs_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, shipped: bool) -> Path:
+    """A specs folder ($APICONFORM_SPECS) holding a user's API the reference server does not implement
+    (`my-elsewhere`), and BRM's shipped one if `shipped`."""
+    specs = tmp_path / "specs"
+    shutil.copytree(contract.specs_dir() / "schemas", specs / "schemas")
+    if shipped:
+        shutil.copytree(contract.specs_dir() / BRM_FOLDER, specs / BRM_FOLDER)
+    _copy_api(specs, BRM_FOLDER, "my-elsewhere", _elsewhere)
+    monkeypatch.setenv("APICONFORM_SPECS", str(specs))
+    return specs
+
+
+def test_api_all_at_the_embedded_server_tests_the_apis_it_implements_and_names_the_one_left_out(tmp_path, monkeypatch):
+    """README: a folder under specs/ is part of `--api all`; at the embedded reference server, which
+    implements only the shipped APIs, `all` means those, and the run says which API it left out."""
+    _specs_folder(tmp_path, monkeypatch, shipped=True)
+    assert list(contract.api_names()) == ["brm-adjust-balance", "my-elsewhere"]
+    with pytest.warns(engine_config.ConfigurationWarning) as said:
+        config = engine_config.run_config({"api": "all", "report_dir": str(tmp_path / "r")})
+    assert config.apis == ["brm-adjust-balance"]
+    (warning,) = said
+    assert "leaves out my-elsewhere, which the server does not implement" in str(warning.message)
+    # At a --base-url every API of the folder is tested: nothing is left out there.
+    at_a_vendor = engine_config.run_config(
+        {"api": "all", "base_url": ["https://vendor.example.test"], "report_dir": str(tmp_path / "r")}
+    )
+    assert at_a_vendor.apis == ["brm-adjust-balance", "my-elsewhere"]
+
+
+def test_api_all_at_the_embedded_server_with_none_of_its_apis_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    _specs_folder(tmp_path, monkeypatch, shipped=False)
+    code = main(["run", "--report-dir", str(tmp_path / "r")])
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    assert captured.err.strip().splitlines() == [
+        "apiconform: error: the embedded reference server implements none of the APIs in the specs folder "
+        "(my-elsewhere); test them at their own server with --base-url"
+    ]
+
+
 def test_a_broken_spec_at_a_base_url_is_one_line_and_exit_2(tmp_path, capsys):
     spec_path = _copy_api(tmp_path, BRM_FOLDER, "my-balances", _broken)
     # Nothing listens there: the spec is refused before anything is sent.
@@ -106,7 +147,7 @@ def test_path_parameters_come_from_path_param_or_the_shorthand_a_spec_declares()
     by_name = engine_config.run_config({**values, "path_param": ["enterpriseId=e-1"]})
     by_shorthand = engine_config.run_config({**values, "enterprise_id": "e-1"})
     assert by_name.path_params == by_shorthand.path_params == {"enterpriseId": "e-1"}
-    assert "--enterprise-id" in [flag for flag, _ in engine_config.run_options()]
+    assert "--enterprise-id" in [flag for flag, _ in options.run_options()]
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ REMOTE = {OES: "https://vendor.example/api/network/v1", BRM: "https://vendor.exa
 
 
 def _politeness(api: str, base_url: str, **options):
-    config = RunConfig(apis=[api], base_urls={api: base_url}, path_params={"enterpriseId": "e-1"}, **options)
+    config = RunConfig.checked(apis=[api], base_urls={api: base_url}, path_params={"enterpriseId": "e-1"}, **options)
     session = ConformanceSession(config)
     try:
         return session.runs[0].session.politeness
@@ -41,7 +41,7 @@ def test_the_default_pace_follows_the_vendors_documented_rate(api, base_url, opt
 
 
 def test_only_the_embedded_reference_server_is_unpaced():
-    session = ConformanceSession(RunConfig(apis=[OES]))
+    session = ConformanceSession(RunConfig.checked(apis=[OES]))
     try:
         assert session.embedded and session.runs[0].session.politeness.rate_limit is None
     finally:

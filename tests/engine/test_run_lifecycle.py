@@ -124,7 +124,7 @@ def test_a_waiver_for_a_requirement_of_another_api_is_accepted(tmp_path, scripte
 
 
 def _preflight(base_urls: dict[str, str], **options: Any) -> ConformanceSession:
-    session = ConformanceSession(RunConfig(apis=[BRM], base_urls=base_urls, **options))
+    session = ConformanceSession(RunConfig.checked(apis=[BRM], base_urls=base_urls, **options))
     session.preflight()
     return session
 
@@ -202,6 +202,7 @@ def test_a_report_file_is_whole_or_absent_when_the_disk_fills(tmp_path, monkeypa
     assert [path.name for path in tmp_path.iterdir()] == ["report.html"], "a temporary file was left behind"
 
 
+@pytest.mark.e2e
 def test_a_failed_report_write_is_one_line_and_exit_4(tmp_path, monkeypatch, capsys):
     def no_space(*args: Any, **kwargs: Any) -> None:
         raise OSError(28, "No space left on device")
@@ -319,6 +320,7 @@ def test_default_report_folders_of_runs_started_in_the_same_second_differ(tmp_pa
         assert directory.is_dir() and directory.name.startswith(f"{BRM}-20260102T030405Z-"), directory
 
 
+@pytest.mark.e2e
 def test_a_reused_report_dir_is_emptied_of_our_files_only(tmp_path):
     directory = tmp_path / "r"
     directory.mkdir()
@@ -412,6 +414,7 @@ def _check_interrupted(tmp_path: Path, cause: str, code: int) -> dict[str, Any]:
     return report
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_signal_stops_the_run_and_its_reports_say_interrupted(signum, code, tmp_path):
     child = _start_paced_run(tmp_path)
@@ -423,6 +426,7 @@ def test_a_signal_stops_the_run_and_its_reports_say_interrupted(signum, code, tm
     _check_interrupted(tmp_path, signum.name, code)
 
 
+@pytest.mark.e2e
 def test_a_closed_stdout_stops_the_run_and_its_reports_say_interrupted(tmp_path):
     """`apiconform run | reader` whose reader goes away: exit 141, as a shell reports SIGPIPE."""
     child = _start_paced_run(tmp_path, stdout=subprocess.PIPE)
@@ -438,6 +442,7 @@ def test_a_closed_stdout_stops_the_run_and_its_reports_say_interrupted(tmp_path)
 # --- --max-time ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_max_time_counts_from_start_up_and_the_run_ends_within_2_s_of_it(tmp_path):
     """Measured from the moment the process is started, as a user with a stopwatch would."""
     limit = 8.0

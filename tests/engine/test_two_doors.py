@@ -1,7 +1,7 @@
 """One engine, two doors (issue 12, item 6).
 
 `pytest -p apiconform.engine.plugin ... --pyargs apiconform.engine.suite` (the README's pytest command) and
-`apiconform run` take the same options with the same defaults (engine/config.py) and give the same
+`apiconform run` take the same options with the same defaults (engine/options.py) and give the same
 verdicts, exit code and reports for the same seed and target; the pytest route says where the reports went
 and fails an untestable API with the same exit code (3) as `apiconform run`. A pytest command whose suite
 does not run fails closed: no report, reports/latest untouched, one line saying what to run instead.
@@ -59,6 +59,7 @@ def _verdicts(report: dict[str, Any]) -> dict[str, str]:
     return {item["id"]: item["verdict"] for item in report["requirements"]}
 
 
+@pytest.mark.e2e
 def test_both_doors_give_the_same_verdicts_exit_code_and_reports(reference, tmp_path):
     options = ["--api", BRM, "--base-url", reference.api_base_url(BRM), "--seed", str(SEED)]
     options += ["--rate-limit", str(TEST_SERVER_RATE)]  # the reference server is the test's own
@@ -80,6 +81,7 @@ def test_both_doors_give_the_same_verdicts_exit_code_and_reports(reference, tmp_
     assert f"verdict: {cli_report['verdict']} (exit {cli_report['exit_code']})" in by_pytest.stdout
 
 
+@pytest.mark.e2e
 def test_both_doors_exit_3_on_an_untestable_api_and_say_why(tmp_path):
     server = Scripted(lambda path: (401, {"Content-Type": "application/json"}, b'{"code": "401", "reason": "no"}'))
     try:
@@ -96,10 +98,9 @@ def test_both_doors_exit_3_on_an_untestable_api_and_say_why(tmp_path):
 
 
 def test_the_pytest_door_takes_every_option_of_apiconform_run():
-    """Each run option exists under both doors, with the same default (one table: engine/config.py)."""
+    """Each run option exists under both doors, with the same default (one table: engine/options.py)."""
     from apiconform.cli import build_parser
-    from apiconform.engine import config as engine_config
-    from apiconform.engine import plugin
+    from apiconform.engine import options, plugin
 
     added: dict[str, dict[str, Any]] = {}
 
@@ -114,11 +115,47 @@ def test_the_pytest_door_takes_every_option_of_apiconform_run():
     plugin.pytest_addoption(Parser())
     run_parser = build_parser()._subparsers._group_actions[0].choices["run"]
     cli_defaults = {action.dest: action.default for action in run_parser._actions}
-    for flag, keywords in engine_config.run_options():
+    for flag, keywords in options.run_options():
         assert flag in added, f"{flag} is missing from the pytest door"
         default = keywords.get("default", False if keywords.get("action") == "store_true" else None)
-        assert cli_defaults[engine_config.dest(flag)] == default, flag
+        assert cli_defaults[options.dest(flag)] == default, flag
         assert added[flag].get("default", default) == default, flag
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "field", "field_value"),
+    [
+        ("rate_limit", float("nan"), "rate_limit", float("nan")),
+        ("max_time", -1.0, "max_time", -1.0),
+        ("request_timeout", 0.0, "timeout", 0.0),
+        ("max_response_size", 0.0005, "max_response_bytes", int(0.0005 * 1024 * 1024)),
+        ("max_requests", 0, "max_requests", 0),
+    ],
+)
+def test_a_run_config_built_from_fields_is_checked_as_the_options_are(
+    option: str, value: Any, field: str, field_value: Any, tmp_path: Path
+) -> None:
+    """Tests and benchmarks build a RunConfig from its fields (`RunConfig.checked`): the same limits are
+    refused with the same line as the command line's values (`run_config`), the rules being written once."""
+    from apiconform.engine.config import ConfigurationError, RunConfig, run_config
+
+    with pytest.raises(ConfigurationError) as from_options:
+        run_config({"api": BRM, "report_dir": str(tmp_path), option: value})
+    with pytest.raises(ConfigurationError) as from_fields:
+        RunConfig.checked(apis=[BRM], report_dir=str(tmp_path), **{field: field_value})
+    assert str(from_fields.value) == str(from_options.value)
+
+
+def test_a_run_config_is_built_once_and_never_changed(tmp_path: Path) -> None:
+    """--max-requests sets the plan and the budget when the RunConfig is built; nothing patches it after."""
+    import dataclasses
+
+    from apiconform.engine.config import run_config
+
+    config = run_config({"api": BRM, "report_dir": str(tmp_path), "max_requests": 150, "max_examples": 3})
+    assert (config.max_requests, config.planned_requests, config.max_examples) == (150, 150, 3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.max_requests = 10  # type: ignore[misc]
 
 
 @pytest.mark.e2e

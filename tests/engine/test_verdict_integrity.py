@@ -237,7 +237,7 @@ def test_integers_past_pythons_digit_limit_are_judged_as_numbers(scripted, refer
     body = json.dumps(records).replace('"HUGE"', huge).encode()
     headers = {"Content-Type": "application/json", "X-Result-Count": "5", "X-Total-Count": "5"}
     server = scripted(lambda path: (200, headers, body))
-    session = ConformanceSession(RunConfig(apis=[BRM], base_urls={BRM: brm_base(server)}))
+    session = ConformanceSession(RunConfig.checked(apis=[BRM], base_urls={BRM: brm_base(server)}))
     run = session.runs[0]
     run.get(run.semantics.paging.page(0, 10))
     assert not run.ledger.errors, run.ledger.errors
@@ -259,7 +259,7 @@ def reference_server_url(server: Any) -> str:
 def test_both_count_headers_are_judged_on_an_empty_result(scripted):
     headers = {"Content-Type": "application/json"}
     server = scripted(lambda path: (200, headers, b"[]"))
-    session = ConformanceSession(RunConfig(apis=[BRM], base_urls={BRM: brm_base(server)}))
+    session = ConformanceSession(RunConfig.checked(apis=[BRM], base_urls={BRM: brm_base(server)}))
     run = session.runs[0]
     run.get({**run.semantics.paging.page(0, 10), "id": "nobody"})
     counts = run.semantics.count_headers
@@ -285,7 +285,7 @@ def test_an_untestable_target_leaves_every_requirement_inconclusive(scripted):
 
     body = b'{"code": "401", "reason": "Unauthorized", "message": "no token"}'
     server = scripted(lambda path: (401, {"Content-Type": "application/json"}, body))
-    session = ConformanceSession(RunConfig(apis=[BRM], base_urls={BRM: brm_base(server)}))
+    session = ConformanceSession(RunConfig.checked(apis=[BRM], base_urls={BRM: brm_base(server)}))
     session.preflight()
     run = session.runs[0]
     assert "401" in run.untestable
@@ -299,6 +299,7 @@ def test_an_untestable_target_leaves_every_requirement_inconclusive(scripted):
     assert built["exit_code"] == 3
 
 
+@pytest.mark.e2e
 def test_the_pytest_route_fails_on_an_untestable_target_with_the_reason(scripted, tmp_path):
     """README's pytest command against a target that answers 401 to everything: nothing PASSED, exit non-zero."""
     import os
@@ -383,7 +384,7 @@ def request(self, method, url, *args, **kwargs):
 
 http.GuardedSession.request = request
 with tempfile.TemporaryDirectory() as directory:
-    config = RunConfig(
+    config = RunConfig.checked(
         apis=[sys.argv[1]], seed=3, report_dir=directory, max_requests=150, planned_requests=150, allow_partial=True
     )
     code = runner.run(config, quiet=True)
@@ -393,6 +394,7 @@ json.dump({"code": code, "sent": sent, "examples": examples}, sys.stdout)
 """
 
 
+@pytest.mark.e2e
 def test_the_same_seed_sends_the_same_requests_and_counts_the_same_examples():
     """Two runs of `apiconform run --api brm-adjust-balance --seed 3`, in two processes with different hash
     seeds (set and dict orders differ between them): the same requests, the property tests' in the same
@@ -447,6 +449,7 @@ def test_a_budget_running_out_inside_an_example_ends_the_exploration_quietly(brm
     assert not brm_run.ledger.errors
 
 
+@pytest.mark.e2e
 def test_a_crash_inside_the_property_tests_ends_the_run_in_error(tmp_path, monkeypatch):
     from apiconform.engine import runner, target
 
@@ -460,7 +463,7 @@ def test_a_crash_inside_the_property_tests_ends_the_run_in_error(tmp_path, monke
         return real(response)
 
     monkeypatch.setattr(target, "readable", sometimes_broken)
-    config = RunConfig(apis=[BRM], seed=1, max_examples=3, embedded_records=100, report_dir=str(tmp_path))
+    config = RunConfig.checked(apis=[BRM], seed=1, max_examples=3, embedded_records=100, report_dir=str(tmp_path))
     code = runner.run(config, quiet=True)
     report = json.loads((tmp_path / "report.json").read_text())
     assert code == report["exit_code"] == 4, report["apis"][0].get("suite_errors")
@@ -486,7 +489,7 @@ def test_only_assertion_errors_are_findings():
 def test_an_empty_page_is_no_evidence_for_the_page_size_bound(scripted):
     headers = {"Content-Type": "application/json", "X-Result-Count": "0", "X-Total-Count": "0"}
     server = scripted(lambda path: (200, headers, b"[]"))
-    session = ConformanceSession(RunConfig(apis=[BRM], base_urls={BRM: brm_base(server)}))
+    session = ConformanceSession(RunConfig.checked(apis=[BRM], base_urls={BRM: brm_base(server)}))
     run = session.runs[0]
     run.get(run.semantics.paging.page(0, 5))
     bound = run.ledger[run.semantics.paging.requirements["size-bound"]]

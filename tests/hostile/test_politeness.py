@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from apiconform import contract
-from apiconform.engine.config import DEFAULT_REMOTE_RATE, RunConfig
+from apiconform.engine.config import RunConfig
+from apiconform.engine.options import DEFAULT_REMOTE_RATE
 from apiconform.engine.session import ConformanceSession
 from apiconform.server import ReferenceServer
 
@@ -125,17 +126,19 @@ def test_the_run_ends_within_max_time(
 
 def test_every_target_but_the_embedded_server_is_paced_by_default_loopback_included() -> None:
     remote = ConformanceSession(
-        RunConfig(apis=[BRM], base_urls={BRM: "https://brm.example.test/brm/prepayBalanceManagement/v4"})
+        RunConfig.checked(apis=[BRM], base_urls={BRM: "https://brm.example.test/brm/prepayBalanceManagement/v4"})
     )
     local = ConformanceSession(
-        RunConfig(apis=[BRM], base_urls={BRM: "http://127.0.0.1:9/brm/prepayBalanceManagement/v4"})
+        RunConfig.checked(apis=[BRM], base_urls={BRM: "http://127.0.0.1:9/brm/prepayBalanceManagement/v4"})
     )
     assert remote.runs[0].session.pacer.rate == DEFAULT_REMOTE_RATE == 10
     assert local.runs[0].session.pacer.rate == DEFAULT_REMOTE_RATE  # a tunnel on loopback may lead to the vendor
     assert remote.runs[0].session.politeness.allowed_methods == {"GET"}
     both = ConformanceSession(
-        RunConfig(
-            apis=[OES, BRM], base_urls={OES: "https://vendor.example.test/a", BRM: "https://vendor.example.test/b"}
+        RunConfig.checked(
+            apis=[OES, BRM],
+            base_urls={OES: "https://vendor.example.test/a", BRM: "https://vendor.example.test/b"},
+            path_params={"enterpriseId": "e-1"},
         )
     )
     # Two APIs on one host share its rate.

@@ -14,12 +14,12 @@ import pytest
 
 from apiconform.cli import build_parser, main
 from apiconform.engine import runner
-from apiconform.engine.config import (
+from apiconform.engine.config import RunConfig
+from apiconform.engine.options import (
     DEFAULT_MAX_REQUESTS,
     DEFAULT_REMOTE_RATE,
     DOCUMENTED_RATE_SHARE,
     PLANNED_REQUESTS,
-    RunConfig,
 )
 
 from .conftest import Certificate

@@ -118,7 +118,7 @@ def test_a_secret_header_value_is_masked_from_the_first_answer_that_carries_it()
     secret = "vendor-session-9f8e7d6c"
     server = Scripted(lambda path: (200, {"Content-Type": "application/json", "X-Vendor-Key": secret}, b"[]"))
     try:
-        config = RunConfig(
+        config = RunConfig.checked(
             apis=[BRM],
             base_urls={BRM: brm_base(server)},
             token=TOKEN,

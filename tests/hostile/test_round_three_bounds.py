@@ -23,6 +23,7 @@ from apiconform.cli import main
 from apiconform.engine import config as engine_config
 from apiconform.engine.checks.filtering import spelled_like
 from apiconform.engine.http import GuardedSession, Politeness, RateLimited, RefusedRequest
+from apiconform.engine.options import DEFAULT_REMOTE_RATE
 from apiconform.engine.records import parse_decimal
 from apiconform.engine.session import ConformanceSession
 from apiconform.engine.target import LargeInt, parse_body, parse_count, readable
@@ -215,7 +216,7 @@ def _documenting(tmp_path: Path, requests: int, per_seconds: float) -> contract.
 
 
 def _config(loaded: contract.Contract, **options: Any) -> engine_config.RunConfig:
-    return engine_config.RunConfig(
+    return engine_config.RunConfig.checked(
         apis=[loaded.api], base_urls={loaded.api: BRM_AT_A_VENDOR}, contracts={loaded.api: loaded}, **options
     )
 
@@ -227,7 +228,7 @@ def _politeness(loaded: contract.Contract, **options: Any) -> Politeness:
 def test_a_spec_may_slow_the_default_pace_but_not_raise_it(tmp_path):
     """10,440 requests per 60 s documented paced a run at 87 per second; a daily quota was waited out."""
     fast = _documenting(tmp_path / "fast", 10440, 60)
-    assert _politeness(fast).rate_limit == engine_config.DEFAULT_REMOTE_RATE
+    assert _politeness(fast).rate_limit == DEFAULT_REMOTE_RATE
     assert _politeness(fast, rate_limit=50.0).rate_limit == 50.0  # the user may raise it
     daily = _documenting(tmp_path / "daily", 1_000_000, 86400)
     assert _politeness(daily).max_retry_after == 60.0  # one day's window is no wait
@@ -326,7 +327,9 @@ def test_a_target_sending_long_integers_costs_the_run_milliseconds():
     server = Scripted(lambda path: (200, headers, body))
     try:
         base_url = server.url(contract.load(BRM).server_path)
-        session = ConformanceSession(engine_config.RunConfig(apis=[BRM], base_urls={BRM: base_url}, rate_limit=1000.0))
+        session = ConformanceSession(
+            engine_config.RunConfig.checked(apis=[BRM], base_urls={BRM: base_url}, rate_limit=1000.0)
+        )
         run = session.runs[0]
         started = time.process_time()
         reply = run.get(run.semantics.paging.page(0, 100))

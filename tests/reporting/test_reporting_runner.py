@@ -95,7 +95,7 @@ def test_a_suite_that_breaks_never_passes_the_gate(monkeypatch: pytest.MonkeyPat
     """pytest itself failing is the suite's failure (exit 4), never a verdict about the target."""
     monkeypatch.setattr(runner.pytest, "main", lambda *args, **kwargs: pytest.ExitCode.INTERNAL_ERROR)
     stream = io.StringIO()
-    assert runner.run(RunConfig(apis=["bitgo-oes"], report_dir=str(tmp_path)), stream=stream) == 4
+    assert runner.run(RunConfig.checked(apis=["bitgo-oes"], report_dir=str(tmp_path)), stream=stream) == 4
     assert stream.getvalue().startswith("apiconform: error: the conformance suite did not run (pytest exit 3)")
 
 

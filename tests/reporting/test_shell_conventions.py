@@ -62,7 +62,7 @@ def fake_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., t
     def go(report: dict[str, Any], *, quiet: bool = False) -> tuple[int, str, str]:
         monkeypatch.setattr(runner.pytest, "main", _fake_suite(report, tmp_path / "reports"))
         out, err = io.StringIO(), io.StringIO()
-        config = RunConfig(apis=[OES], report_dir=str(tmp_path / "reports"))
+        config = RunConfig.checked(apis=[OES], report_dir=str(tmp_path / "reports"))
         code = runner.run(config, quiet=quiet, stream=err, out=out, colour=False)
         return code, out.getvalue(), err.getvalue()
 
@@ -84,7 +84,7 @@ def test_the_default_streams_are_stdout_for_the_result_and_stderr_for_the_rest(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(runner.pytest, "main", _fake_suite(make_report(), tmp_path / "reports"))
-    runner.run(RunConfig(apis=[OES], report_dir=str(tmp_path / "reports")), colour=False)
+    runner.run(RunConfig.checked(apis=[OES], report_dir=str(tmp_path / "reports")), colour=False)
     captured = capsys.readouterr()
     assert "verdict: fail (nonconformant, exit 1)" in captured.out
     assert "verdict:" not in captured.err
@@ -118,7 +118,10 @@ def test_a_reader_that_went_away_does_not_break_the_run(
     out = os.fdopen(write_end, "w")
     try:
         code = runner.run(
-            RunConfig(apis=[OES], report_dir=str(tmp_path / "reports")), stream=io.StringIO(), out=out, colour=False
+            RunConfig.checked(apis=[OES], report_dir=str(tmp_path / "reports")),
+            stream=io.StringIO(),
+            out=out,
+            colour=False,
         )
         out.write("more, flushed at close\n")
     finally:

@@ -1,8 +1,9 @@
 """A run's configuration, shared by both doors: `apiconform run` and `pytest -p apiconform.engine.plugin`.
 
-One table (`RUN_OPTIONS`) names every option, its default and its help; `add_options` puts it on an
-argparse parser or a pytest option group, and `run_config` turns the parsed values into a checked
-`RunConfig`. Both doors go through both functions, so the same command line gives the same run.
+The options and their defaults are one table (engine/options.py, `add_options`); `run_config` turns
+the values parsed from it into a checked, frozen `RunConfig`. Both doors go through both, so the same
+command line gives the same run; code that builds a RunConfig from its fields calls `RunConfig.checked`,
+which applies the same checks.
 
 Everything is checked here, before the first request: limits, the token, the base URLs, the TLS
 bundle, the waivers (and that each names a requirement of a catalog), the reference faults and
@@ -19,38 +20,37 @@ import re
 import stat
 import tempfile
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from apiconform import contract, datafiles
-from apiconform.engine.http import DEFAULT_MAX_BODY, composed_url_problem, url_problem
+from apiconform.engine.http import composed_url_problem, url_problem
+from apiconform.engine.options import (
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_MAX_REQUESTS,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RESPONSE_MIB,
+    DEFAULT_REMOTE_RATE,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_SEED,
+    DOCUMENTED_RATE_SHARE,
+    MAX_RATE_LIMIT,
+    MIB,
+    PLANNED_REQUESTS,
+    dest,
+)
 from apiconform.engine.redaction import Redactor
 
 if TYPE_CHECKING:
     from apiconform.reporting.waivers import Waiver
 
-DEFAULT_MAX_EXAMPLES = 30
-# When the target is not on this machine, requests are paced unless the user says otherwise: at this
-# share of the rate the vendor documents (x-apiconform `rate-limit`), or DEFAULT_REMOTE_RATE per second.
-DOCUMENTED_RATE_SHARE = 0.5
-DEFAULT_REMOTE_RATE = 10.0
 # A spec is data from anyone: its `rate-limit` may only slow the default pace, never raise it above
 # DEFAULT_REMOTE_RATE, and not below MIN_DOCUMENTED_PACE (one request per 10 s: the plan of 360 requests
 # takes an hour), which would stall the run; a slower vendor needs the user's own --rate-limit (D-GEN-35).
 MIN_DOCUMENTED_PACE = 0.1
-# The fastest pace a user may ask for with --rate-limit.
-MAX_RATE_LIMIT = 1000.0
-DEFAULT_MAX_REQUESTS = 4000
-# A default run plans this many requests per API: one window of the rate limit BitGo documents (360 per
-# 60 s, specs/bitgo-oes/sources/bitgo-api-overview-rate-limits.txt), so a full verdict fits in it. The
-# rest of DEFAULT_MAX_REQUESTS is room for confirming failures (each is repeated before it counts).
-PLANNED_REQUESTS = 360
-DEFAULT_REQUEST_TIMEOUT = 30.0
-DEFAULT_MAX_RESPONSE_MIB = 8.0
-DEFAULT_SEED = 0
 # Where a token is looked for, in this order (said when a target answers 401/403 to a request without one).
 TOKEN_SOURCES = "--token, --token-file or $APICONFORM_TOKEN"
 
@@ -59,8 +59,16 @@ class ConfigurationError(Exception):
     """The run cannot start as configured (exit code 2)."""
 
 
-@dataclass
+class ConfigurationWarning(UserWarning):
+    """The run starts, but not quite as asked: said on standard error before it starts."""
+
+
+@dataclass(frozen=True)
 class RunConfig:
+    """One run's configuration: built once, checked, never changed. `run_config` builds it from the
+    options of either door; code that builds one from its fields (tests, benchmarks) calls `checked`,
+    which applies the same checks (`validate`)."""
+
     apis: list[str]
     base_urls: dict[str, str] = field(default_factory=dict)  # empty: the embedded reference server
     token: str | None = None
@@ -88,7 +96,7 @@ class RunConfig:
     # TLS: verified against the system's CAs, or this CA bundle (PEM); `insecure` verifies nothing.
     ca_bundle: str | None = None
     insecure: bool = False
-    max_response_bytes: int = DEFAULT_MAX_BODY
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     report_dir: str | None = None
     embedded_faults: tuple[str, ...] = ()
     embedded_variants: tuple[str, ...] = ()  # legitimate behaviours of the embedded server (server/variants.py)
@@ -104,216 +112,12 @@ class RunConfig:
     # pytest, schemathesis and the embedded server are ready.
     started_at: float | None = None
 
-
-# (flag, argparse/pytest keyword arguments). Defaults live here and in session.py, nowhere else.
-RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
-    (
-        "--base-url",
-        {
-            "action": "append",
-            "default": [],
-            "metavar": "[API=]URL",
-            "help": "the API's base URL (with --api all: the root both APIs hang off, or API=URL per API); "
-            "omit to test the embedded reference server",
-        },
-    ),
-    ("--token", {"help": "bearer token (prefer $APICONFORM_TOKEN or --token-file: argv is visible to others)"}),
-    ("--token-file", {"metavar": "FILE", "help": "read the bearer token from FILE"}),
-    (
-        "--spec",
-        {
-            "metavar": "FILE",
-            "help": "test the API this OpenAPI file describes (with its x-apiconform block and the catalog it "
-            "names) instead of one in the specs folder; --api is then not needed",
-        },
-    ),
-    (
-        "--release",
-        {
-            "action": "append",
-            "default": [],
-            "metavar": "[API=]RELEASE",
-            "help": "judge the vendor release RELEASE as its own documents describe it: a release of the spec, "
-            "one of the vendor versions it covers, or their major number (--release 15); without API=, every "
-            "API of the run whose spec declares releases (default: each spec's default release; apiconform "
-            "catalog lists them)",
-        },
-    ),
-    (
-        "--path-param",
-        {
-            "action": "append",
-            "default": [],
-            "metavar": "NAME=VALUE",
-            "help": "the value of the API path's parameter NAME (repeatable); the embedded server supplies its own",
-        },
-    ),
-    (
-        "--report-dir",
-        {"metavar": "DIR", "help": "write the reports here (default reports/<api>-<timestamp>-<suffix>/)"},
-    ),
-    (
-        "--seed",
-        {"type": int, "default": DEFAULT_SEED, "help": f"seed for every generated value (default {DEFAULT_SEED})"},
-    ),
-    ("--max-examples", {"type": int, "metavar": "N", "help": "fuzzing examples per operation"}),
-    (
-        "--rate-limit",
-        {
-            "type": float,
-            "metavar": "RPS",
-            "help": f"requests per second, at most {MAX_RATE_LIMIT:g} (default: half the rate the spec documents, "
-            f"at most {DEFAULT_REMOTE_RATE:g}, or {DEFAULT_REMOTE_RATE:g}; on every target but the embedded "
-            "reference server)",
-        },
-    ),
-    (
-        "--max-requests",
-        {
-            "type": int,
-            "metavar": "N",
-            "help": f"requests per API: the plan and the budget (default: a plan of {PLANNED_REQUESTS}, with up to "
-            f"{DEFAULT_MAX_REQUESTS} to confirm failures); below {PLANNED_REQUESTS} every check gets a "
-            "proportional share and the report says what was given up",
-        },
-    ),
-    (
-        "--max-time",
-        {
-            "type": float,
-            "metavar": "SECONDS",
-            "help": "time budget of the run, counted from start-up: no request is sent or waited for after it, "
-            "and the run ends within 2 s of it",
-        },
-    ),
-    (
-        "--fail-fast",
-        {
-            "action": "store_true",
-            "help": "stop testing an API at its first failed MUST requirement: the exit code is the same, fewer "
-            "requests are sent, and the requirements not yet judged are reported as not exercised",
-        },
-    ),
-    (
-        "--allow-partial",
-        {
-            "action": "store_true",
-            "help": "a smoke run: when --max-requests or --max-time leaves MUST requirements unjudged, the "
-            "verdict is partial (exit 0) instead of incomplete (exit 3); every output says partial",
-        },
-    ),
-    (
-        "--request-timeout",
-        {
-            "type": float,
-            "default": DEFAULT_REQUEST_TIMEOUT,
-            "metavar": "SECONDS",
-            "help": "the longest one request may take, connection, headers and body together "
-            f"(default {DEFAULT_REQUEST_TIMEOUT:g})",
-        },
-    ),
-    (
-        "--max-response-size",
-        {
-            "type": float,
-            "default": DEFAULT_MAX_RESPONSE_MIB,
-            "metavar": "MiB",
-            "help": "read at most this much of a response body, after decompression "
-            f"(default {DEFAULT_MAX_RESPONSE_MIB:g}); a larger body is a transport error",
-        },
-    ),
-    (
-        "--ca-bundle",
-        {
-            "metavar": "FILE",
-            "help": "verify the target's TLS certificate against the CA certificates in FILE (PEM) "
-            "instead of the system's",
-        },
-    ),
-    (
-        "--insecure",
-        {"action": "store_true", "help": "do not verify the target's TLS certificate (every report says so)"},
-    ),
-    (
-        "--allow-unsafe-methods",
-        {"action": "store_true", "help": "also send PUT, PATCH and DELETE to check for 405 (never POST)"},
-    ),
-    (
-        "--reference-fault",
-        {
-            "action": "append",
-            "default": [],
-            "metavar": "NAME",
-            "help": "embedded reference server only: switch on a fault "
-            "(list them with: apiconform serve --list-faults)",
-        },
-    ),
-    (
-        "--reference-variant",
-        {
-            "action": "append",
-            "default": [],
-            "metavar": "NAME",
-            "help": "embedded reference server only: switch on a legitimate behaviour the documents allow "
-            "(list them with: apiconform serve --list-variants)",
-        },
-    ),
-    (
-        "--reference-churn",
-        {
-            "type": float,
-            "default": 0.0,
-            "metavar": "RATE",
-            "help": "embedded reference server only: insert RATE new records per second while the run goes on",
-        },
-    ),
-    (
-        "--waivers",
-        {
-            "metavar": "FILE",
-            "help": "YAML list of accepted deviations (requirement, reason, ticket, expires): a waived failure "
-            "does not fail the run until its waiver expires",
-        },
-    ),
-    (
-        "--secret-header",
-        {
-            "action": "append",
-            "default": [],
-            "metavar": "NAME",
-            "help": "mask this header's value in every report, recording and output "
-            "(repeatable; Authorization always is)",
-        },
-    ),
-)
-
-
-def run_options() -> tuple[tuple[str, dict[str, Any]], ...]:
-    """Every run option: `--api` (its choices are the APIs in the specs folder), the table above, and the
-    shorthand each spec declares for a path parameter (`path-parameters: {enterpriseId: enterprise-id}`
-    gives `--enterprise-id`, the same as `--path-param enterpriseId=VALUE`)."""
-    api = (
-        "--api",
-        {
-            "choices": [*contract.api_names(), "all"],
-            "help": "the API to test, or all of them (default all; with --spec, the spec's own)",
-        },
-    )
-    shorthands = tuple(
-        (f"--{option}", {"metavar": "VALUE", "help": f"the same as --path-param {'/'.join(sorted(names))}=VALUE"})
-        for option, names in sorted(contract.path_parameter_options().items())
-    )
-    return (api, *RUN_OPTIONS, *shorthands)
-
-
-def add_options(add: Callable[..., Any]) -> None:
-    """Add every run option with `add` (argparse's `add_argument` or pytest's `group.addoption`)."""
-    for flag, keywords in run_options():
-        add(flag, **keywords)
-
-
-def dest(flag: str) -> str:
-    return flag.lstrip("-").replace("-", "_")
+    @classmethod
+    def checked(cls, **fields: Any) -> RunConfig:
+        """A RunConfig from its fields, checked as `run_config` checks one; raises ConfigurationError."""
+        config = cls(**fields)
+        validate(config)
+        return config
 
 
 def run_config(values: Mapping[str, Any], *, started_at: float | None = None) -> RunConfig:
@@ -322,17 +126,21 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
 
     get = values.get
     contracts = chosen_contracts(get("api"), get("spec"))
+    if get("api") in (None, "all") and not get("spec") and not get("base_url"):
+        contracts = embedded_contracts(contracts)
     releases = chosen_releases(list(get("release") or []), contracts)
     contracts = released_contracts(contracts, releases)
     apis = list(contracts)
-    check_limits(get)
+    check_limits({option: get(dest(option)) for option in LIMIT_UNITS})
     waivers_file: str | None = get("waivers")
     token, token_source = read_token(get("token"), get("token_file"))
     try:
         waivers = load_waivers(waivers_file) if waivers_file else ()
     except WaiverError as exc:
         raise ConfigurationError(str(exc)) from exc
-    config = RunConfig(
+    max_examples: int | None = get("max_examples")
+    max_requests: int | None = get("max_requests")
+    return RunConfig.checked(
         apis=apis,
         base_urls=resolve_base_urls(contracts, list(get("base_url") or [])),
         token=token,
@@ -349,7 +157,11 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
         allow_unsafe_methods=bool(get("allow_unsafe_methods")),
         ca_bundle=ca_bundle_path(get("ca_bundle"), bool(get("insecure"))),
         insecure=bool(get("insecure")),
-        max_response_bytes=int(get("max_response_size", DEFAULT_MAX_RESPONSE_MIB) * 1024 * 1024),
+        max_examples=DEFAULT_MAX_EXAMPLES if max_examples is None else max_examples,
+        # --max-requests is the plan and the budget at once.
+        max_requests=DEFAULT_MAX_REQUESTS if max_requests is None else max_requests,
+        planned_requests=PLANNED_REQUESTS if max_requests is None else max_requests,
+        max_response_bytes=int(get("max_response_size", DEFAULT_MAX_RESPONSE_MIB) * MIB),
         report_dir=get("report_dir"),
         waivers=waivers,
         secret_headers=secret_headers(get("secret_header") or ()),
@@ -358,15 +170,6 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
         embedded_churn=get("reference_churn") or 0.0,
         started_at=started_at,
     )
-    max_examples: int | None = get("max_examples")
-    if max_examples is not None:
-        config.max_examples = max_examples
-    max_requests: int | None = get("max_requests")
-    if max_requests is not None:
-        config.max_requests = max_requests
-        config.planned_requests = max_requests
-    validate(config)
-    return config
 
 
 def default_pace(documented: contract.RateLimit | None) -> float:
@@ -433,6 +236,34 @@ def chosen_contracts(api: str | None, spec: str | None) -> dict[str, contract.Co
         raise ConfigurationError(str(exc)) from None
 
 
+def embedded_contracts(contracts: dict[str, contract.Contract]) -> dict[str, contract.Contract]:
+    """`--api all` at the embedded reference server: the APIs of the specs folder it implements. An API it
+    does not (one of the user's own, under specs/) is left out with a warning naming it, as it can only be
+    tested at its own server; a run of it alone (`--api NAME`, `--spec`) is refused instead (session.py)."""
+    from apiconform.server import ReferenceServer
+
+    served = {
+        api: loaded
+        for api, loaded in contracts.items()
+        if ReferenceServer.serves(loaded.server_path + loaded.list_path)
+    }
+    left_out = [api for api in contracts if api not in served]
+    if not served:
+        raise ConfigurationError(
+            f"the embedded reference server implements none of the APIs in the specs folder ({', '.join(left_out)}); "
+            "test them at their own server with --base-url"
+        )
+    if left_out:
+        those = "it" if len(left_out) == 1 else "them"
+        warnings.warn(
+            f"--api all at the embedded reference server tests {', '.join(served)}; it leaves out "
+            f"{', '.join(left_out)}, which the server does not implement (test {those} with --base-url)",
+            ConfigurationWarning,
+            stacklevel=2,
+        )
+    return served
+
+
 def path_params(values: Mapping[str, Any], contracts: Mapping[str, contract.Contract]) -> dict[str, str]:
     """Path parameter values by name, from --path-param NAME=VALUE and the specs' shorthand options."""
     result: dict[str, str] = {}
@@ -451,7 +282,8 @@ def path_params(values: Mapping[str, Any], contracts: Mapping[str, contract.Cont
 
 # --- limits ------------------------------------------------------------------------------------------
 
-_UNITS = {
+# The numeric limits, each in the unit its option takes.
+LIMIT_UNITS = {
     "--rate-limit": "requests per second",
     "--max-time": "seconds",
     "--request-timeout": "seconds",
@@ -459,14 +291,15 @@ _UNITS = {
 }
 
 
-def check_limits(get: Callable[..., Any]) -> None:
-    """Every numeric limit must be a finite positive number (argparse takes "nan" and "inf" as floats)."""
-    for option in _UNITS:
-        value = get(dest(option))
+def check_limits(limits: Mapping[str, float | None]) -> None:
+    """Every numeric limit given (by option, in its unit) must be a finite positive number (argparse takes
+    "nan" and "inf" as floats), and a response may be no smaller than 1 KiB. `run_config` checks the values
+    as parsed (before --max-response-size is turned into bytes), `validate` a RunConfig's."""
+    for option, value in limits.items():
         if value is not None and not (math.isfinite(value) and value > 0):
-            raise ConfigurationError(f"{option} must be a positive number of {_UNITS[option]}, got {value}")
-    size = get("max_response_size")
-    if size is not None and size * 1024 * 1024 < 1024:
+            raise ConfigurationError(f"{option} must be a positive number of {LIMIT_UNITS[option]}, got {value}")
+    size = limits.get("--max-response-size")
+    if size is not None and size * MIB < 1024:
         raise ConfigurationError("--max-response-size must be at least 0.001 MiB (1 KiB)")
 
 
@@ -539,7 +372,7 @@ def token_file_text(token_file: str) -> str:
     return text
 
 
-class TokenFileWarning(UserWarning):
+class TokenFileWarning(ConfigurationWarning):
     """The token file can be read by users other than its owner."""
 
 
@@ -739,16 +572,15 @@ def validate(run_config: RunConfig) -> None:
         value = getattr(run_config, name)
         if value is not None and value < 1:
             raise ConfigurationError(f"--{name.replace('_', '-')} must be at least 1")
-    for option, value in (
-        ("--rate-limit", run_config.rate_limit),
-        ("--max-time", run_config.max_time),
-        ("--request-timeout", run_config.timeout),
-    ):
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise ConfigurationError(f"{option} must be a positive number, got {value}")
+    check_limits(
+        {
+            "--rate-limit": run_config.rate_limit,
+            "--max-time": run_config.max_time,
+            "--request-timeout": run_config.timeout,
+            "--max-response-size": run_config.max_response_bytes / MIB,
+        }
+    )
     check_pace(run_config)
-    if run_config.max_response_bytes < 1024:
-        raise ConfigurationError("--max-response-size must be at least 0.001 MiB (1 KiB)")
     check_waiver_ids(run_config)
     check_report_dir(run_config.report_dir)
 

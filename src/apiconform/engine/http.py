@@ -42,8 +42,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import InsecureRequestWarning
 
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_BODY = 8 * 1024 * 1024
+from apiconform.engine.options import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
+
 # The longest Retry-After the run waits out where the spec documents no rate window; a longer one ends
 # the run's requests to that target.
 MAX_RETRY_AFTER = 30.0
@@ -110,8 +110,8 @@ class Politeness:
     rate_limit: float | None = None  # requests per second; None = unpaced
     max_requests: int | None = None
     deadline: float | None = None  # time.monotonic() value after which no request is sent or waited for
-    timeout: float = DEFAULT_TIMEOUT  # seconds per request: connect, headers and body together
-    max_body: int = DEFAULT_MAX_BODY  # bytes, after decompression
+    timeout: float = DEFAULT_REQUEST_TIMEOUT  # seconds per request: connect, headers and body together
+    max_body: int = DEFAULT_MAX_RESPONSE_BYTES  # bytes, after decompression
     allowed_methods: Collection[str] = ("GET",)
     verify: bool | str = True  # requests' `verify`: True, False (--insecure) or a CA bundle file
     # The longest Retry-After waited out: the vendor's documented rate window, or MAX_RETRY_AFTER; never

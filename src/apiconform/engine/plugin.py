@@ -27,8 +27,10 @@ from apiconform import contract
 from apiconform.engine import ast_guard
 from apiconform.engine import config as engine_config
 from apiconform.engine.boundary import LateRedaction, OutputBoundary, terminal_streams
+from apiconform.engine.checks.validation import BUILTIN_CHECKS
 from apiconform.engine.config import ConfigurationError
 from apiconform.engine.interruption import Interruption
+from apiconform.engine.options import add_options, dest, run_options
 from apiconform.engine.session import ConformanceSession
 from apiconform.engine.target import ApiRun
 from apiconform.exitcodes import ExitCode
@@ -156,8 +158,9 @@ class ConformancePlugin:
             return outcome
         run = self._property_test_run(item)
         if run is not None:
-            cited = [rid for name in run.response_check_names for rid in run.citing(name)]
-            cited += run.citing("negative_data_rejection") + run.citing("unsupported_method")
+            # Every check the property tests run: the per-response ones, then schemathesis' other own checks.
+            checked = dict.fromkeys((*run.response_check_names, *BUILTIN_CHECKS))
+            cited = [rid for name in checked for rid in run.citing(name)]
             run.crashed(f"the property tests ({item.name})", call.excinfo.value, cited)
         return outcome
 
@@ -289,7 +292,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("apiconform", "apiconform conformance run")
     # The same options, defaults and checks as `apiconform run` (engine/config.py): one engine, two doors.
     try:
-        engine_config.add_options(group.addoption)
+        add_options(group.addoption)
     except contract.ContractError as exc:
         raise pytest.UsageError(f"apiconform: {engine_config.masked(str(exc), {})}") from None
 
@@ -312,7 +315,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if config.pluginmanager.has_plugin(ConformancePlugin.NAME):
         return
-    values = {engine_config.dest(flag): config.getoption(flag) for flag, _ in engine_config.run_options()}
+    values = {dest(flag): config.getoption(flag) for flag, _ in run_options()}
     interruption = Interruption()
     installed = False
     try:

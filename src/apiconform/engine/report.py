@@ -37,7 +37,8 @@ from apiconform.reporting.writer import FORMATS, WRITE_ORDER, atomic_write_text,
 
 
 def fails_gate(requirement: dict[str, Any]) -> bool:
-    """A requirement fails the gate when it failed and no current waiver covers it (an expired one does not)."""
+    """A requirement fails the gate when its verdict is `fail`. A failure a current waiver covers has the
+    verdict `waived` by then (reporting.waivers.apply_waivers; an expired waiver leaves it `fail`)."""
     return bool(requirement["verdict"] == "fail")
 
 
@@ -498,11 +499,6 @@ def _new_default_dir(session: ConformanceSession) -> Path:
             continue
         return directory
     raise FileExistsError(f"no free report folder name under {directory.parent}")
-
-
-def report_dir(session: ConformanceSession) -> Path:
-    """Where this session's reports go: --report-dir, or the default under reports/."""
-    return Path(session.config.report_dir) if session.config.report_dir else default_dir(session)
 
 
 @dataclass(frozen=True)

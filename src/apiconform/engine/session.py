@@ -18,7 +18,6 @@ from schemathesis.generation import GenerationMode
 from apiconform import contract
 from apiconform.engine import checks
 from apiconform.engine.config import (
-    PLANNED_REQUESTS,
     TOKEN_SOURCES,
     ConfigurationError,
     RunConfig,
@@ -35,6 +34,7 @@ from apiconform.engine.http import (
     Politeness,
     origin,
 )
+from apiconform.engine.options import PLANNED_REQUESTS
 from apiconform.engine.records import MISSING
 from apiconform.engine.redaction import HEADER_MASK, Redactor
 from apiconform.engine.target import ApiRun, RequestPlan

@@ -19,7 +19,7 @@ not-exercised (DECISIONS.md D-GEN-22). Each reason for not judging carries its `
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -194,7 +194,7 @@ class Ledger:
     def __getitem__(self, requirement_id: str) -> RequirementRecord:
         return self._records[requirement_id]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[RequirementRecord]:
         return iter(self._records.values())
 
     def record(self, observation: Observation) -> None:

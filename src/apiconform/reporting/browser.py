@@ -81,7 +81,8 @@ def page_url(html_path: Path, fragment: str = "") -> str:
 
 
 def dump_dom(html_path: Path, fragment: str = "", timeout: float = DEFAULT_TIMEOUT) -> str:
-    """The page's DOM after its scripts ran, serialised as HTML."""
+    """The page's DOM after its scripts ran, serialised as HTML (test support: the browser tests read what
+    report.html's scripts made; kept beside `screenshot`, which makes the same Chromium call)."""
     return _run(["--virtual-time-budget=5000", "--dump-dom", page_url(html_path, fragment)], timeout)
 
 

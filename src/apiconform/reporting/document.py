@@ -230,14 +230,6 @@ def families(requirements: list[dict[str, Any]]) -> Iterator[tuple[str, list[dic
     yield from groups.items()
 
 
-def first_evidence(requirement: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None]:
-    """The first failure's message and its first exchange, if the requirement has any."""
-    for failure in requirement.get("failures", ()):
-        evidence = failure["evidence"][0] if failure["evidence"] else None
-        return failure["message"], evidence
-    return "", None
-
-
 def headline_evidence(requirement: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """The first failure's message and every exchange it keeps: the smallest set of requests that shows
     it, the most telling first (two pages that overlap, say, rather than the large page they are checked against)."""

@@ -246,8 +246,9 @@ class ReferenceServer:
         except KeyError:
             raise ValueError(f"unknown API {api!r}; expected one of {', '.join(API_PREFIXES)}") from None
 
-    def serves(self, path: str) -> bool:
-        """Whether a route of this server answers `path`, a path template such as
+    @staticmethod
+    def serves(path: str) -> bool:
+        """Whether a route of this server answers `path` (known before it starts), a path template such as
         `/api/network/v1/enterprises/{enterpriseId}/partners/allocations` (placeholder names may differ)."""
         wanted = re.sub(r"\{[^}]*\}", "{}", path.rstrip("/"))
         return any(re.sub(r"\{[^}]*\}", "{}", template) == wanted for template in ROUTE_TEMPLATES)

@@ -318,7 +318,8 @@ class Store:
             self._counts.clear()
 
     def record_counts(self) -> tuple[int, int]:
-        """How many allocations and adjustments are stored now."""
+        """How many allocations and adjustments are stored now (test support: the churn and reset tests
+        count with it; the server itself never needs the totals)."""
         with self._lock:
             allocations = self._db.execute("SELECT COUNT(*) FROM allocations").fetchone()[0]
             adjustments = self._db.execute("SELECT COUNT(*) FROM adjustments").fetchone()[0]

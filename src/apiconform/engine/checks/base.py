@@ -12,7 +12,9 @@ Two kinds of check, in one registry (`CHECKS`), each entry declaring its name, i
   requests and records its observations. Before a failing comparison counts it is repeated between
   two change probes; if the data moved, the verdict is inconclusive instead (DECISIONS.md D-GEN-6).
 
-A check reports through a `Judge` (one check, one requirement), never by building observations by hand.
+A check reports through a `Judge` (one check, one requirement), or `failed` (the same, for a check that
+blames one of several requirements); only checks/validation.py builds observations itself, from
+schemathesis' own checks' results.
 """
 
 from __future__ import annotations
