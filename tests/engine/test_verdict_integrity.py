@@ -159,7 +159,8 @@ def test_an_instant_filter_value_drawn_from_a_date_at_the_end_of_the_range_does_
     assert instant_filters
     records = [{flt.field.lstrip("/"): "9999-12-31T23:59:59-01:00" for flt in instant_filters if flt.field}]
 
-    # No deadline and no speed health check: a busy machine makes the first example slow, and speed is not what this test asks.
+    # No deadline and no speed health check: a busy machine makes the first example slow, and speed is
+    # not what this test asks.
     @settings(
         max_examples=30, database=None, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
     )
