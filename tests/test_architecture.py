@@ -73,7 +73,11 @@ def test_the_vendor_word_scan_finds_what_it_looks_for() -> None:
 
 def _imports(module: Path) -> set[str]:
     """The apiconform modules `module` imports (at any depth of the file, lazy imports included)."""
-    tree = ast.parse(module.read_text(encoding="utf-8"))
+    return _imports_of(ast.parse(module.read_text(encoding="utf-8")), module)
+
+
+def _imports_of(tree: ast.AST, module: Path) -> set[str]:
+    """The apiconform modules the parsed `module` imports."""
     package = ".".join(module.relative_to(SRC.parent).with_suffix("").parts[:-1])
     found = set()
     for node in ast.walk(tree):
@@ -169,3 +173,109 @@ def test_the_command_line_imports_what_a_command_needs_only_for_that_command() -
     imported = ast.literal_eval(done.stderr.strip().splitlines()[-1])
     assert imported["report"] == imported["diff"] == imported["catalog"] == imported[""] == [], imported
     assert {"uvicorn", "starlette"} <= set(imported["serve"]), imported
+
+
+# --- the hallways inside the engine ----------------------------------------------------------------
+
+# A test's node id or name is for people to read; what a test is about is the tag the plugin gives it
+# (engine/plugin.py, SUITE_ITEM). Only f-string interpolation (a message naming the test) may use one.
+TEST_NAME_ATTRIBUTES = {"nodeid", "name", "originalname"}
+TEST_OBJECTS = {"item", "report", "node", "collector"}
+
+
+def _test_name_reads(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """Where `tree` reads a pytest node id, or a test object's name, other than to show it in an f-string."""
+    shown = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.FormattedValue)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in TEST_NAME_ATTRIBUTES and id(node) not in shown:
+            if node.attr == "nodeid" or (isinstance(node.value, ast.Name) and node.value.id in TEST_OBJECTS):
+                yield node.lineno, ast.unparse(node)
+        elif isinstance(node, ast.arg) and node.arg == "nodeid":
+            yield node.lineno, "a nodeid argument"
+
+
+@pytest.mark.parametrize("module", _modules(ENGINE), ids=lambda path: str(path.relative_to(SRC)))
+def test_the_engine_reads_no_test_names(module: Path) -> None:
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    found = [f"{module.name}:{line}: {what}" for line, what in _test_name_reads(tree)]
+    assert not found, "read the item's SUITE_ITEM tag instead:\n" + "\n".join(found)
+
+
+def test_the_test_name_scan_finds_what_it_looks_for() -> None:
+    """The scan above is not vacuous: the parsing the plugin and the progress lines once did is found, a
+    message that names the test is not."""
+    tree = ast.parse(
+        'api = item.name.split("__", 1)[1]\n'
+        'if "test_requirement" in item.name: pass\n'
+        "def pytest_runtest_logstart(self, nodeid, location): pass\n"
+        "phase = _phase_of(report.nodeid)\n"
+        'run.crashed(f"the property tests ({item.name})")\n'
+    )
+    assert sorted(line for line, _ in _test_name_reads(tree)) == [1, 2, 3, 4]
+
+
+def _runtime_imports(module: Path) -> set[str]:
+    """The apiconform modules `module` imports when it runs (lazy imports included; not those made only
+    for the type checker, under `if TYPE_CHECKING:`)."""
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            node.body = []
+    return _imports_of(tree, module)
+
+
+def _engine_module(name: str) -> str | None:
+    """`apiconform.engine.x.y` -> the module's path relative to engine/ (x/y.py or x/__init__.py), if any."""
+    parts = name.split(".")[2:]
+    for length in range(len(parts), 0, -1):
+        for candidate in (Path(*parts[:length]).with_suffix(".py"), Path(*parts[:length], "__init__.py")):
+            if (ENGINE / candidate).is_file():
+                return str(candidate)
+    return None
+
+
+def test_no_import_circle_inside_the_engine() -> None:
+    """Each engine module builds only on modules below it (the plugin and the suite share the session's
+    stash key; neither imports the other). Imports made only for the type checker do not count."""
+    graph = {
+        str(path.relative_to(ENGINE)): {
+            found
+            for name in _runtime_imports(path)
+            if name.startswith("apiconform.engine.") and (found := _engine_module(name)) is not None
+        }
+        - {str(path.relative_to(ENGINE))}
+        for path in _modules(ENGINE)
+    }
+    circles = []
+    for start in graph:
+        # Every module reachable from `start`; a circle when `start` is among them.
+        seen, todo = set(), list(graph[start])
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                todo.extend(graph.get(current, ()))
+        if start in seen:
+            circles.append(start)
+    assert not circles, f"modules on an import circle: {sorted(circles)}"
+
+
+# The schemathesis wing: schemathesis' next major release should touch these modules only.
+SCHEMATHESIS_MODULES = {"target.py", "checks/validation.py", "properties.py"}
+
+
+def test_schemathesis_is_imported_by_its_wing_only() -> None:
+    importing = set()
+    for path in _modules(ENGINE):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
+            )
+            if any(name == "schemathesis" or name.startswith("schemathesis.") for name in names):
+                importing.add(str(path.relative_to(ENGINE)))
+    assert importing <= SCHEMATHESIS_MODULES, importing - SCHEMATHESIS_MODULES

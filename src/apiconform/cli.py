@@ -250,7 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader of standard output went away (`apiconform catalog | head -2`): not an error of
         # ours, and nothing left to say; the shell's convention for a closed pipe is 128 + SIGPIPE.
-        _silence_stdout()
+        from apiconform.engine.streams import silence
+
+        silence(sys.stdout)
         return ExitCode.CLOSED_STDOUT
     return code
 
@@ -264,17 +266,6 @@ def _one_line(message: str, args: argparse.Namespace | None) -> str:
     from apiconform.reporting.document import printable_line
 
     return printable_line(masked(message, vars(args) if args else {}))
-
-
-def _silence_stdout() -> None:
-    """Point standard output at /dev/null, so that what is still buffered for the closed pipe (flushed
-    when the interpreter exits) raises no second BrokenPipeError."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (AttributeError, OSError, ValueError):
-        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

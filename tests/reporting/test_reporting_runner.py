@@ -6,15 +6,24 @@ import io
 import os
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
 
 from apiconform.cli import main
-from apiconform.engine import boundary, runner
+from apiconform.engine import boundary, runner, streams
+from apiconform.engine.events import (
+    ApiStopped,
+    Phase,
+    PhaseStarted,
+    RequestSent,
+    RequirementJudged,
+    RequirementObserved,
+    RequirementsCollected,
+)
+from apiconform.engine.progress import Progress
 from apiconform.engine.redaction import Redactor
-from apiconform.engine.session import ConformanceSession, RunConfig
+from apiconform.engine.session import RunConfig
 
 from .conftest import CANARY_TOKEN
 
@@ -38,49 +47,68 @@ def test_redacting_stream_shows_vendor_control_characters_as_escapes() -> None:
     assert target.getvalue() == "value \\x1b]0;owned\\x07 end\n\\x3a:error title=Spoofed::all good\n"
 
 
-def _progress(stream: io.StringIO, *, live: bool, clock: Callable[[], float] = lambda: 0.0) -> runner.Progress:
-    progress = runner.Progress(stream, quiet=False, live=live, colour=False, clock=clock)
-    sent = {"bitgo-oes": 12, "brm-adjust-balance": 3}
-    runs = {
-        api: SimpleNamespace(session=SimpleNamespace(traffic=SimpleNamespace(sent=n)), ledger=[])
-        for api, n in sent.items()
-    }
-    progress.session = cast(ConformanceSession, SimpleNamespace(run=runs.__getitem__))
-    progress.apis = list(sent)
-    progress.total = {"bitgo-oes": 35, "brm-adjust-balance": 32}
+def _progress(stream: io.StringIO, *, live: bool, clock: Callable[[], float] = lambda: 0.0) -> Progress:
+    """A progress listener told what a run collected and sent so far, as the session's events tell it."""
+    progress = Progress(stream, ["bitgo-oes", "brm-adjust-balance"], quiet=False, live=live, colour=False, clock=clock)
+    for event in [RequirementsCollected("bitgo-oes", 35), RequirementsCollected("brm-adjust-balance", 32)]:
+        progress.handle(event)
+    # Sent before anything is drawn: off a terminal nothing is, and on one the clock says "too soon".
+    for api, sent in {"bitgo-oes": 12, "brm-adjust-balance": 3}.items():
+        for _ in range(sent):
+            progress.handle(RequestSent(api))
     return progress
 
 
 def test_live_progress_redraws_one_line_per_api_in_place() -> None:
-    clock = iter([100.0, 100.05, 100.5])
+    now = [0.0]
     stream = io.StringIO()
-    progress = _progress(stream, live=True, clock=lambda: next(clock))
-    progress.phase["bitgo-oes"] = "property tests"
-    progress._show("bitgo-oes", force=True)
+    progress = _progress(stream, live=True, clock=lambda: now[0])
+    assert stream.getvalue() == "", "the first requests came within one redraw interval of the clock's start"
+    now[0] = 100.0
+    progress.handle(PhaseStarted("bitgo-oes", Phase.PROPERTIES))
     first = stream.getvalue()
     assert first == (
         "\033[2K[bitgo-oes] property tests: requirements 0/35 judged, 12 requests sent\n"
         "\033[2K[brm-adjust-balance] waiting: requirements 0/32 judged, 3 requests sent\n"
     )
-    progress.on_send("GET", "http://x")  # 50 ms later: too soon to draw again
+    now[0] = 100.05
+    progress.handle(RequestSent("bitgo-oes"))  # too soon to draw again
     assert stream.getvalue() == first
-    progress.on_send("GET", "http://x")
-    assert stream.getvalue()[len(first) :].startswith("\033[2F\033[2K[bitgo-oes]")
+    now[0] = 100.5
+    progress.handle(RequestSent("bitgo-oes"))
+    assert stream.getvalue()[len(first) :] == (
+        "\033[2F\033[2K[bitgo-oes] property tests: requirements 0/35 judged, 14 requests sent\n"
+        "\033[2K[brm-adjust-balance] waiting: requirements 0/32 judged, 3 requests sent\n"
+    )
 
 
-def test_progress_off_a_terminal_writes_a_line_per_change(sample_report: dict[str, Any]) -> None:
+def test_progress_off_a_terminal_writes_a_line_per_change() -> None:
     stream = io.StringIO()
     progress = _progress(stream, live=False)
-    progress.pytest_runtest_logstart("suite.py::test_properties__bitgo_oes[GET /x]", ("", None, ""))
-    progress.on_send("GET", "http://x")
-    progress.pytest_runtest_logstart("suite.py::test_properties__bitgo_oes[GET /x]", ("", None, ""))
+    progress.handle(PhaseStarted("bitgo-oes", Phase.PROPERTIES))
+    progress.handle(RequestSent("bitgo-oes"))
+    progress.handle(RequirementObserved("bitgo-oes", "OES-1"))
     assert stream.getvalue() == "[bitgo-oes] property tests: requirements 0/35 judged, 12 requests sent\n"
+
+
+def test_progress_says_done_when_every_requirement_test_has_its_outcome() -> None:
+    stream = io.StringIO()
+    progress = Progress(stream, ["brm-adjust-balance"], quiet=False, live=False, colour=False)
+    progress.handle(RequirementsCollected("brm-adjust-balance", 2))
+    progress.handle(PhaseStarted("brm-adjust-balance", Phase.VERDICTS))
+    progress.handle(RequirementJudged("brm-adjust-balance", "BRM-1"))
+    progress.handle(RequirementJudged("brm-adjust-balance", "BRM-2"))
+    progress.handle(ApiStopped("brm-adjust-balance", "the run was interrupted (SIGINT) before this was judged"))
+    assert stream.getvalue().splitlines() == [
+        "[brm-adjust-balance] verdicts: requirements 0/2 judged, 0 requests sent",
+        "[brm-adjust-balance] done: requirements 2/2 judged, 0 requests sent",
+    ]
 
 
 def test_the_terminal_handle_survives_output_capture() -> None:
     read_end, write_end = os.pipe()
     original = os.fdopen(write_end, "w")
-    with runner._beside_capture(cast(Any, original)) as beside:
+    with streams.beside_capture(cast(Any, original)) as beside:
         # What pytest's capture does to the descriptor while a test runs.
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), write_end)

@@ -15,16 +15,24 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from apiconform import contract
 from apiconform.engine import runner
+from apiconform.engine.events import (
+    Phase,
+    PhaseStarted,
+    RequestSent,
+    RequirementJudged,
+    RequirementObserved,
+    RequirementsCollected,
+)
 from apiconform.engine.plugin import ConformancePlugin
+from apiconform.engine.progress import Progress
 from apiconform.engine.report import WrittenReport
-from apiconform.engine.session import ConformanceSession, RunConfig
+from apiconform.engine.session import RunConfig
 from apiconform.reporting import write_reports
 from apiconform.reporting.document import safety_notes
 from apiconform.reporting.terminal import render_summary
@@ -154,31 +162,34 @@ def test_a_closed_pipe_ends_quietly(argv: list[str]) -> None:
     assert done.returncode == 141
 
 
-def _progress_with_ledger(judged_by_checks: int) -> runner.Progress:
-    stream = io.StringIO()
-    progress = runner.Progress(stream, quiet=False, live=False, colour=False)
-    # A requirement something has said anything about (RequirementRecord.observed) counts as judged so far.
-    records = [SimpleNamespace(observed=index < judged_by_checks) for index in range(32)]
-    fake_run = SimpleNamespace(session=SimpleNamespace(traffic=SimpleNamespace(sent=5)), ledger=records)
-    progress.session = cast(ConformanceSession, SimpleNamespace(run=lambda api: fake_run))
-    progress.apis = [BRM]
-    progress.total = {BRM: 32}
+def _progress_with_observations(judged_by_checks: int) -> Progress:
+    progress = Progress(io.StringIO(), [BRM], quiet=False, live=False, colour=False)
+    progress.handle(RequirementsCollected(BRM, 32))
+    for _ in range(5):
+        progress.handle(RequestSent(BRM))
+    # A requirement something has recorded anything about counts as judged so far (the ledger tells the
+    # session, the session its listeners).
+    for index in range(judged_by_checks):
+        progress.handle(RequirementObserved(BRM, f"BRM-{index}"))
     return progress
 
 
 def test_the_progress_counter_moves_as_checks_judge_requirements() -> None:
     """The property tests and scenario checks judge requirements long before each requirement's own test
-    runs at the end; the counter follows the ledger, not only those last tests."""
-    progress = _progress_with_ledger(0)
-    progress.phase[BRM] = "property tests"
+    runs at the end; the counter follows their observations, not only those last tests."""
+    progress = _progress_with_observations(0)
+    progress.handle(PhaseStarted(BRM, Phase.PROPERTIES))
     assert progress.line(BRM) == "[brm-adjust-balance] property tests: requirements 0/32 judged, 5 requests sent"
-    progress = _progress_with_ledger(11)
-    progress.phase[BRM] = "scenario checks"
+    progress = _progress_with_observations(11)
+    progress.handle(RequirementObserved(BRM, "BRM-0"))  # told again after a `clear`: still one requirement
+    progress.handle(PhaseStarted(BRM, Phase.SCENARIOS))
     assert progress.line(BRM) == "[brm-adjust-balance] scenario checks: requirements 11/32 judged, 5 requests sent"
-    progress.judged[BRM] = 32
-    assert "requirements 32/32 judged" in progress.line(BRM)
-    progress.session.run(BRM).session.traffic.sent = 1  # type: ignore[union-attr]
-    assert progress.line(BRM).endswith("1 request sent")
+    for index in range(32):
+        progress.handle(RequirementJudged(BRM, f"BRM-{index}"))
+    assert progress.line(BRM) == "[brm-adjust-balance] done: requirements 32/32 judged, 5 requests sent"
+    one = Progress(io.StringIO(), [BRM], quiet=False, live=False, colour=False)
+    one.handle(RequestSent(BRM))
+    assert one.line(BRM).endswith("1 request sent")
 
 
 def test_paging_is_told_in_each_apis_own_words() -> None:

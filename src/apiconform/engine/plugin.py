@@ -8,7 +8,9 @@ checkout may name its file instead (src/apiconform/engine/suite.py), which an in
 Either way one `ConformancePlugin` holds the `ConformanceSession` (built before any test is collected),
 collects the property tests of each API into the suite module, ends the run at its time limit, turns
 a crash into an `error` verdict, and writes the reports when pytest finishes. Its `written`,
-`write_error`, `not_run` and `exit_code` are what the run produced. A run whose suite did not run (its
+`write_error`, `not_run` and `exit_code` are what the run produced. It tags every collected test of
+the suite once with what it is about (`SUITE_ITEM`, a `SuiteItem`), and tells the session's listeners
+what pytest collected and runs (engine/events.py); nothing reads a test's name. A run whose suite did not run (its
 requirement tests not collected: a wrong path, a `-k` that deselects them all, pytest's usage error)
 fails closed: no report (reports/latest stays where it was), one line saying what to do, and exit 2
 under plain pytest (4 when pytest itself stops on the usage error). Without `--api` or `--spec` the
@@ -18,7 +20,7 @@ module does nothing, so it is harmless in other test runs.
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -29,21 +31,20 @@ from apiconform.engine import config as engine_config
 from apiconform.engine.boundary import LateRedaction, OutputBoundary, terminal_streams
 from apiconform.engine.checks.validation import BUILTIN_CHECKS
 from apiconform.engine.config import ConfigurationError
+from apiconform.engine.events import Phase, PhaseStarted, RequirementJudged, RequirementsCollected, SuiteItem
 from apiconform.engine.interruption import Interruption
 from apiconform.engine.options import add_options, dest, run_options
-from apiconform.engine.session import ConformanceSession
+from apiconform.engine.session import SESSION_KEY, ConformanceSession
 from apiconform.engine.target import ApiRun
 from apiconform.exitcodes import ExitCode
 
-SESSION_KEY = pytest.StashKey[ConformanceSession]()
+# What each collected test of the suite is about (set once, as its collector makes it).
+SUITE_ITEM = pytest.StashKey[SuiteItem]()
 _STARTED_KEY = pytest.StashKey[float]()
 # Under plain pytest: the redaction pytest's terminal writes through, set up before the run exists.
 _TERMINAL_REDACTION_KEY = pytest.StashKey[LateRedaction]()
 # The suite module's stand-in for the property tests; the plugin collects one per API in its place.
 PROPERTY_TESTS = "test_properties"
-# The suite module, and its per-requirement test: a run has run only if pytest collected and ran those.
-SUITE_FILE = Path(__file__).with_name("suite.py")
-REQUIREMENT_TEST = "test_requirement"
 # What to run instead when the suite did not run (the form that works from any installation).
 SUITE_ARGUMENT = "--pyargs apiconform.engine.suite"
 
@@ -79,6 +80,8 @@ class ConformancePlugin:
         self.tests_started = False
         # A KeyboardInterrupt that is not pytest's own stop (its collection errors raise one too).
         self.keyboard_interrupt = False
+        # The phase each API's tests are in (PhaseStarted is told when it changes).
+        self.phase: dict[str, Phase] = {}
         interruption.follow(session.interrupt)
 
     @property
@@ -109,7 +112,7 @@ class ConformancePlugin:
         `test_properties__<api>` (schemathesis' own collection hook turns each into its items)."""
         if name != PROPERTY_TESTS or not isinstance(collector, pytest.Module):
             return None
-        from apiconform.engine.suite import property_test
+        from apiconform.engine.properties import property_test
 
         items: list[Any] = []
         for run in self.session.runs:
@@ -117,16 +120,47 @@ class ConformancePlugin:
             made = collector.ihook.pytest_pycollect_makeitem(
                 collector=collector, name=f"{PROPERTY_TESTS}__{run.contract.api.replace('-', '_')}", obj=test
             )
-            items.extend(made if isinstance(made, list) else [made] if made is not None else [])
+            for node in made if isinstance(made, list) else [made] if made is not None else []:
+                # The items this collector makes are tagged from it (pytest_make_collect_report).
+                node.stash[SUITE_ITEM] = SuiteItem(run.contract.api, Phase.PROPERTIES, run.semantics.operation_id)
+                items.append(node)
         return items
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        """Tag each test of the suite with what it is about, once, as its collector makes it: a property
+        test from its collector's tag, the suite's other tests from the `SuiteItem` they are parametrized with."""
+        report = yield
+        made_by = collector.stash.get(SUITE_ITEM, None)
+        for node in report.result:
+            tag = made_by or _parametrized_with(node)
+            if tag is not None:
+                node.stash[SUITE_ITEM] = tag
+        return report
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Note whether the suite's requirement tests are among what will run (after `-k`, `-m`, deselection)."""
-        self.suite_collected = any(_is_suite_requirement(item) for item in session.items)
+        """Note whether the suite's requirement tests are among what will run (after `-k`, `-m`, deselection),
+        and tell the listeners how many of each API's there are."""
+        requirements = [item for item in session.items if _kind(item) is Phase.VERDICTS]
+        self.suite_collected = bool(requirements)
+        for run in self.session.runs:
+            api = run.contract.api
+            count = sum(1 for item in requirements if item.stash[SUITE_ITEM].api == api)
+            self.session.emit(RequirementsCollected(api, count))
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         # pytest stops on collection errors (and --maxfail) by raising its own Interrupted, a KeyboardInterrupt.
         self.keyboard_interrupt = not isinstance(excinfo.value, pytest.Session.Interrupted)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        """Tell the listeners when an API's tests enter another phase (before the test starts; pytest runs it)."""
+        tag = item.stash.get(SUITE_ITEM, None)
+        if tag is not None and self.phase.get(tag.api) is not tag.kind:
+            self.phase[tag.api] = tag.kind
+            self.session.emit(PhaseStarted(tag.api, tag.kind))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -138,7 +172,7 @@ class ConformancePlugin:
             # --fail-fast: the cases could send nothing; generating them alone takes a second or more.
             pytest.skip(f"testing stopped ({run.stopped_at_failure})")
         deadline = self.session.deadline
-        if deadline is None or "test_requirement" in item.name or time.monotonic() < deadline:
+        if deadline is None or _kind(item) is Phase.VERDICTS or time.monotonic() < deadline:
             return
         for run in self.session.runs:
             run.budget_exhausted = True
@@ -146,30 +180,33 @@ class ConformancePlugin:
                 run.session.traffic.stopped = "the run's time limit (--max-time) was reached"
         pytest.skip("the run's time limit (--max-time) was reached")
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         """A property test that raised anything but a finding is the suite's failure, never a pass: its
         API's per-response requirements turn inconclusive with the error and the run's verdict is `error`.
-        (Hypothesis' own errors, FlakyStrategyDefinition among them, count the same way.)"""
-        outcome = yield
-        if call.when != "call" or call.excinfo is None or f"{PROPERTY_TESTS}__" not in item.name:
-            return outcome
-        if _is_finding(call.excinfo.value):
-            return outcome
+        (Hypothesis' own errors, FlakyStrategyDefinition among them, count the same way.)
+        A requirement test's outcome is told to the listeners (`RequirementJudged`)."""
+        report = yield
+        tag = item.stash.get(SUITE_ITEM, None)
+        outcome_known = report.when == "call" or (report.when == "setup" and report.skipped)
+        if tag is not None and tag.kind is Phase.VERDICTS and outcome_known:
+            self.session.emit(RequirementJudged(tag.api, tag.name))
+        if call.when != "call" or call.excinfo is None or _is_finding(call.excinfo.value):
+            return report
         run = self._property_test_run(item)
         if run is not None:
             # Every check the property tests run: the per-response ones, then schemathesis' other own checks.
             checked = dict.fromkeys((*run.response_check_names, *BUILTIN_CHECKS))
             cited = [rid for name in checked for rid in run.citing(name)]
             run.crashed(f"the property tests ({item.name})", call.excinfo.value, cited)
-        return outcome
+        return report
 
     def _property_test_run(self, item: pytest.Item) -> ApiRun | None:
         """The API run whose property test `item` is (None for any other item)."""
-        if f"{PROPERTY_TESTS}__" not in item.name:
-            return None
-        api = item.name.split(f"{PROPERTY_TESTS}__", 1)[1].split("[", 1)[0]
-        return next((run for run in self.session.runs if run.contract.api.replace("-", "_") == api), None)
+        tag = item.stash.get(SUITE_ITEM, None)
+        return self.session.run(tag.api) if tag is not None and tag.kind is Phase.PROPERTIES else None
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -256,12 +293,18 @@ class ConformancePlugin:
             self.write_error = self.session.secrets.redact(one_line(f"the reports could not be built ({name})", 500))
 
 
-def _is_suite_requirement(item: pytest.Item) -> bool:
-    """Whether `item` is one of the suite module's per-requirement tests (however the module was named)."""
-    module = getattr(item, "module", None)
-    if getattr(item, "originalname", None) != REQUIREMENT_TEST or module is None:
-        return False
-    return Path(getattr(module, "__file__", "") or "").resolve() == SUITE_FILE.resolve()
+def _parametrized_with(node: pytest.Item | pytest.Collector) -> SuiteItem | None:
+    """The `SuiteItem` a test of the suite module is parametrized with (engine/suite.py), else None."""
+    callspec = getattr(node, "callspec", None)
+    if callspec is None:
+        return None
+    return next((value for value in callspec.params.values() if isinstance(value, SuiteItem)), None)
+
+
+def _kind(item: pytest.Item) -> Phase | None:
+    """Which of the suite's tests `item` is (None for a test that is not the suite's)."""
+    tag = item.stash.get(SUITE_ITEM, None)
+    return tag.kind if tag is not None else None
 
 
 def _why_not_run(collected: bool, exitstatus: int) -> str:

@@ -1,22 +1,23 @@
 """A conformance session: the configuration of one run and the `ApiRun` of each API it tests.
 
 Built from a checked `RunConfig` before pytest starts (by `apiconform run`, or by the plugin under plain
-pytest). Without a base URL it starts the embedded reference server and tests that.
+pytest). Without a base URL it starts the embedded reference server and tests that. Its listeners get
+the run's events as they happen (engine/events.py): the progress lines are one.
 """
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import requests
-from schemathesis.config import SchemathesisConfig
-from schemathesis.generation import GenerationMode
 
 from apiconform import contract
-from apiconform.engine import checks
+from apiconform.engine import checks, properties
 from apiconform.engine.config import (
     TOKEN_SOURCES,
     ConfigurationError,
@@ -25,6 +26,7 @@ from apiconform.engine.config import (
     contract_of,
     default_pace,
 )
+from apiconform.engine.events import ApiStopped, Event, Listener, RequestSent, RequirementObserved
 from apiconform.engine.http import (
     MAX_RETRY_AFTER,
     RETRY_AFTER_CEILING,
@@ -42,12 +44,15 @@ from apiconform.engine.verdicts import Cause, Observation, Outcome
 from apiconform.reporting.document import plural
 from apiconform.reporting.waivers import in_force
 
+# Where pytest's stash holds the run's session (the plugin puts it there; the suite's tests read it).
+SESSION_KEY = pytest.StashKey["ConformanceSession"]()
+
 
 class ConformanceSession:
     """Everything one run needs: the runs per API, the embedded server if any, timings."""
 
-    def __init__(self, config: RunConfig, *, on_send: Callable[[str, str], None] | None = None) -> None:
-        _seed_case_ids(config.seed)
+    def __init__(self, config: RunConfig) -> None:
+        properties.seed_case_ids(config.seed)
         self.config = config
         self.started = datetime.now(UTC)
         self.finished: datetime | None = None
@@ -58,7 +63,8 @@ class ConformanceSession:
         self.deadline = start + config.max_time if config.max_time else None
         # Set when a signal or a closed stdout stops the run: (what stopped it, the exit code it gives).
         self.interrupted: tuple[str, int] | None = None
-        self.on_send = on_send
+        # Called with every event of the run, in the order added (see add_listener).
+        self.listeners: list[Listener] = []
         self.contracts = {api: contract_of(config, api) for api in config.apis}
         token = config.token
         path_values = dict(config.path_params)
@@ -145,12 +151,11 @@ class ConformanceSession:
         pacer = self.pacers.setdefault(origin(base_url), Pacer(rate))
         if rate is not None and (pacer.rate is None or rate < pacer.rate):
             pacer.rate = rate  # APIs of one host with different documented rates: the lowest holds for all
-        session = GuardedSession(base_url, politeness, on_send=self.on_send, pacer=pacer)
+        session = GuardedSession(base_url, politeness, on_send=functools.partial(self._sent, loaded.api), pacer=pacer)
         if self.config.secret_headers:
             # From the first answer that carries one, a secret header's value is masked in everything the run
             # writes: its reports, the recordings, the terminal (the report masks them too, by name).
             session.hooks["response"].append(self._note_secret_headers)
-        schemathesis_config = self._schemathesis_config(loaded, base_url, token, path_values, methods)
         run = ApiRun(
             loaded,
             base_url=base_url,
@@ -159,12 +164,21 @@ class ConformanceSession:
             session=session,
             seed=self.config.seed,
             secrets=self.secrets,
-            schemathesis_config=schemathesis_config,
+            schemathesis_config=properties.schemathesis_config(
+                self.config,
+                loaded,
+                base_url=base_url,
+                token=token,
+                path_values=path_values,
+                methods=methods,
+                tls_verify=self.tls_verify(),
+            ),
             plan=RequestPlan(
                 self.config.planned_requests, scale=min(1.0, self.config.planned_requests / PLANNED_REQUESTS)
             ),
             allow_unsafe_methods=len(methods) > 1,
             stops_at=self._gate_requirements(loaded) if self.config.fail_fast else frozenset(),
+            on_observed=functools.partial(self._observed, loaded.api),
         )
         checks.attach(run)
         return run
@@ -182,44 +196,21 @@ class ConformanceSession:
             return False
         return self.config.ca_bundle or True
 
-    def _schemathesis_config(
-        self,
-        loaded: contract.Contract,
-        base_url: str,
-        token: str | None,
-        path_values: dict[str, str],
-        methods: set[str],
-    ) -> SchemathesisConfig:
-        config = SchemathesisConfig()
-        config.update(seed=self.config.seed, max_failures=None)
-        project = config.projects.default
-        parameters = {
-            f"path.{name}": path_values[name] for name in loaded.semantics.path_parameters if name in path_values
-        }
-        project.update(
-            base_url=base_url,
-            headers={"Authorization": f"Bearer {token}"} if token else None,
-            request_timeout=self.config.timeout,
-            # The guarded session enforces these on every request; schemathesis is told the same so that
-            # what it records (HAR, cassette) describes the transport actually used.
-            tls_verify=self.tls_verify(),
-            max_redirects=0,
-            parameters=parameters,
-        )
-        project.generation.update(
-            modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-            max_examples=self.config.max_examples,
-            database="none",
-            allow_extra_parameters=False,
-        )
-        project.phases.examples.enabled = True
-        project.phases.coverage.enabled = True
-        project.phases.fuzzing.enabled = True
-        project.phases.stateful.enabled = False
-        # Schemathesis would probe every undeclared method (DELETE included); only the ones this run
-        # may send, and only for an API that documents a 405 for them (DECISIONS.md D-GEN-8).
-        project.phases.coverage.unexpected_methods = {method.lower() for method in methods - {"GET"}}
-        return config
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener` with every event of the run from now on (engine/events.py)."""
+        self.listeners.append(listener)
+
+    def emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    def _sent(self, api: str, method: str, url: str) -> None:
+        """The guarded session's hook, as each request goes out."""
+        self.emit(RequestSent(api))
+
+    def _observed(self, api: str, requirement: str) -> None:
+        """The ledger's hook, the first time something is recorded about a requirement."""
+        self.emit(RequirementObserved(api, requirement))
 
     def interrupt(self, cause: tuple[str, int]) -> None:
         """A signal or a closed stdout stops the run: note why, and every API stops sending at once."""
@@ -320,14 +311,18 @@ class ConformanceSession:
 
         A run that stopped early (interrupted, --fail-fast, a budget, the time limit, the target's 429s, a
         plan the user made smaller) gives that as the reason of everything it left unjudged, whatever else
-        was said about it: more examples might have judged it (DECISIONS.md D-GEN-23)."""
+        was said about it: more examples might have judged it (DECISIONS.md D-GEN-23). Each API that stopped
+        early, or could not be tested, is told to the listeners (`ApiStopped`)."""
         self.finished = datetime.now(UTC)
         for run in self.runs:
             run.ledger.settle()
             if run.untestable is not None:
                 mark_untestable(run)
+                self.emit(ApiStopped(run.contract.api, f"the target could not be tested: {run.untestable}"))
                 continue
             stopped = self.stopped(run)
+            if stopped is not None:
+                self.emit(ApiStopped(run.contract.api, stopped))
             for record in run.ledger:
                 if record.judged:
                     continue
@@ -363,16 +358,6 @@ class ConformanceSession:
         for run in self.runs:
             for requirement in run.contract.requirements:
                 yield run, requirement
-
-
-def _seed_case_ids(seed: int) -> None:
-    """Make the test-case ids schemathesis sends (the X-Schemathesis-TestCaseId header) follow the seed.
-
-    They come from a `random.Random` of schemathesis' own, seeded from the clock: with it seeded here,
-    the same seed sends the same requests, headers included."""
-    from schemathesis import generation
-
-    generation.RANDOM.seed(f"apiconform:{seed}")
 
 
 def mark_untestable(run: ApiRun) -> None:

@@ -8,102 +8,26 @@ Three kinds of tests, in this order:
   coverage and fuzzing phases, positive and negative data), with schemathesis' response checks and
   apiconform's per-response checks; failures shrink. They send what the plan has left, at least a
   quarter of it. The plugin collects one per API in place of `test_properties` below.
-- `test_requirement[<api>:<REQUIREMENT-ID>]`: one per catalog requirement. It runs the scenario checks
-  the catalog cites (each once per API) and turns the requirement's verdict into the test outcome:
+- `test_requirement[<api>:<REQUIREMENT-ID>]`: one per catalog requirement, after every check has run.
+  It turns the requirement's verdict into the test outcome:
   fail (MUST) fails, warn (SHOULD) passes with a warning, not-exercised and inconclusive skip; but a
   requirement of an API that could not be tested, or one the suite itself failed on (an exception in
   a check, a scenario or discovery), fails with the reason, so that such a run never exits 0.
+
+The scenario and requirement tests are parametrized with the `SuiteItem` they run (engine/events.py);
+the plugin tags every test with one, and reads nothing from a test's name.
 """
 
 from __future__ import annotations
 
-import functools
 import warnings
-from collections.abc import Callable
-from typing import Any
 
 import pytest
-import requests
-from schemathesis.core.failures import FailureGroup
-from schemathesis.core.transport import Response
-from schemathesis.generation.case import Case
-from schemathesis.specs.openapi.checks import negative_data_rejection
 
-from apiconform.engine.http import BudgetExhausted, RefusedRequest
-from apiconform.engine.plugin import SESSION_KEY
-from apiconform.engine.session import ConformanceSession
-from apiconform.engine.target import PROPERTY_ACTIVITY, ApiRun, readable, wire_query
+from apiconform.engine.events import Phase, SuiteItem
+from apiconform.engine.session import SESSION_KEY, ConformanceSession
 from apiconform.engine.verdicts import Verdict
 from apiconform.reporting.waivers import in_force
-
-
-def _sent_an_empty_value(response: Response) -> bool:
-    # An empty value is ignored or rejected, both accepted (DECISIONS.md D-GEN-1, D-GEN-2). The URL that
-    # was sent decides, not the generated value: an empty object or list is sent as `offset=` too.
-    return "" in wire_query(response.request.url or "").values()
-
-
-def property_test(run: ApiRun) -> Callable[..., None]:
-    """The schemathesis property test of one API's list operation."""
-    schema = run.schema.include(operation_id=run.semantics.operation_id)
-    checks = [*run.response_checks, negative_data_rejection]
-    unsupported = _unsupported_method_check()
-    if run.allow_unsafe_methods:
-        checks.append(unsupported)
-
-    @schema.parametrize()
-    def test(case: Case) -> None:
-        if run.untestable is not None:
-            pytest.skip(f"the target could not be tested: {run.untestable}")
-        if run.budget_exhausted or not run.may_send_property_case():
-            return
-        try:
-            with run.spending(PROPERTY_ACTIVITY):
-                response = case.call(session=run.session)
-        except BudgetExhausted:
-            run.budget_exhausted = True
-            return
-        except RefusedRequest:
-            return
-        except requests.RequestException as exc:
-            run.transport_errors.append(run.secrets.redact(f"{case.method} {case.formatted_path}: {exc}"))
-            return
-        run.count(response.status_code)
-        response = readable(response)
-        excluded: list[Any] = [negative_data_rejection] if _sent_an_empty_value(response) else []
-        try:
-            case.validate_response(response, checks=checks, excluded_checks=excluded)
-        except FailureGroup as exc:
-            failure = run.secrets.redact(str(exc))
-        else:
-            return
-        # A FailureGroup is a BaseExceptionGroup, which Hypothesis does not shrink; an AssertionError it
-        # does. Hypothesis keeps each failing example's exception, and with it this frame: drop the
-        # response first, or every failing example's body stays in memory for the rest of the run.
-        del response
-        raise AssertionError(failure)
-
-    return test
-
-
-def _unsupported_method_check() -> Any:
-    """Schemathesis' `unsupported_method` without its RFC 9110 demand for an `Allow` header on a 405: the
-    vendors' documents say which status an unsupported method gets, not which headers go with it
-    (DECISIONS.md D-BRM-20). A wrong status still fails it."""
-    from schemathesis.openapi.checks import UnsupportedMethodResponse
-    from schemathesis.specs.openapi.checks import unsupported_method
-
-    @functools.wraps(unsupported_method)
-    def status_only(ctx: Any, response: Response, case: Case) -> bool | None:
-        try:
-            result: bool | None = unsupported_method(ctx, response, case)
-        except UnsupportedMethodResponse as failure:
-            if failure.failure_reason == "missing_allow_header":
-                return None  # the 405 itself is what the document demands
-            raise
-        return result
-
-    return status_only
 
 
 @pytest.fixture
@@ -113,22 +37,26 @@ def conformance(request: pytest.FixtureRequest) -> ConformanceSession:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Each scenario and requirement test is parametrized with the `SuiteItem` it runs, which the plugin
+    tags the test with (engine/plugin.py); its id is `<api>:<check or requirement id>`."""
     name = metafunc.function.__name__
     session = metafunc.config.stash[SESSION_KEY]
     if name == "test_scenario":
-        pairs = [(run.contract.api, check) for run in session.runs for check in session.scenarios_for(run)]
-        metafunc.parametrize(("api", "check"), pairs, ids=[f"{api}:{check}" for api, check in pairs])
+        scenarios = [(run.contract.api, check) for run in session.runs for check in session.scenarios_for(run)]
+        cases = [SuiteItem(api, Phase.SCENARIOS, check) for api, check in scenarios]
     elif name == "test_requirement":
-        pairs = [(run.contract.api, requirement.id) for run, requirement in session.iter_requirements()]
-        metafunc.parametrize(("api", "requirement_id"), pairs, ids=[f"{api}:{rid}" for api, rid in pairs])
+        cases = [SuiteItem(run.contract.api, Phase.VERDICTS, req.id) for run, req in session.iter_requirements()]
+    else:
+        return
+    metafunc.parametrize("case", cases, ids=[f"{case.api}:{case.name}" for case in cases])
 
 
-def test_scenario(conformance: ConformanceSession, api: str, check: str) -> None:
+def test_scenario(conformance: ConformanceSession, case: SuiteItem) -> None:
     """Run one scenario check; its findings are judged per requirement below."""
-    run = conformance.run(api)
+    run = conformance.run(case.api)
     if run.untestable is not None:
         pytest.skip(f"the target could not be tested: {run.untestable}")
-    conformance.ensure_scenario(run, check)
+    conformance.ensure_scenario(run, case.name)
 
 
 def test_properties() -> None:
@@ -136,8 +64,9 @@ def test_properties() -> None:
     raise AssertionError("collected only under the apiconform plugin, which replaces it")
 
 
-def test_requirement(conformance: ConformanceSession, api: str, requirement_id: str) -> None:
-    run = conformance.run(api)
+def test_requirement(conformance: ConformanceSession, case: SuiteItem) -> None:
+    run = conformance.run(case.api)
+    requirement_id = case.name
     run.ledger.settle()  # every check has run by now (scenario and property tests come first)
     requirement = run.contract.requirement(requirement_id)
     record = run.ledger[requirement_id]

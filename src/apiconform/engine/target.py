@@ -16,7 +16,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -490,6 +490,7 @@ class ApiRun:
         plan: RequestPlan,
         allow_unsafe_methods: bool = False,
         stops_at: frozenset[str] = frozenset(),
+        on_observed: Callable[[str], None] | None = None,
     ) -> None:
         self.contract = contract
         self.semantics = contract.semantics
@@ -507,7 +508,8 @@ class ApiRun:
         # The activities under way, outermost first: a failure says which one found it (a relation designed
         # for its rule, or the property tests' generated cases).
         self._activities: list[str] = []
-        self.ledger = Ledger(contract.requirements)
+        # `on_observed` hears of each requirement the first time anything is recorded about it (progress).
+        self.ledger = Ledger(contract.requirements, on_observed=on_observed)
         self.schema: BaseSchema = schemathesis.openapi.from_dict(dict(contract.openapi), config=schemathesis_config)
         # The schemathesis checks every reply is validated with, and the names of every per-response check
         # they run (the catalog cites these); set by apiconform.engine.checks.attach().

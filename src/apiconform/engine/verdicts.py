@@ -19,7 +19,7 @@ not-exercised (DECISIONS.md D-GEN-22). Each reason for not judging carries its `
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -183,9 +183,13 @@ class RequirementRecord:
 class Ledger:
     """Per-requirement observations for one API run."""
 
-    def __init__(self, requirements: Iterable[Requirement]) -> None:
+    def __init__(
+        self, requirements: Iterable[Requirement], *, on_observed: Callable[[str], None] | None = None
+    ) -> None:
         self._records = {requirement.id: RequirementRecord(requirement) for requirement in requirements}
         self._lock = threading.Lock()
+        # Called with a requirement's id the first time anything is recorded about it (after `clear`, again).
+        self._on_observed = on_observed
         self._ambiguous: list[Observation] = []
         # The suite's own failures (an exception in a check, a scenario or discovery), in order seen:
         # the run they happen in cannot end `pass` (its verdict is `error`, exit code 4).
@@ -206,27 +210,10 @@ class Ledger:
             entry = self._records.get(observation.requirement)
             if entry is None:
                 raise KeyError(f"observation for a requirement not in the catalog: {observation.requirement}")
-            entry.checks.add(observation.check)
-            if observation.outcome is Outcome.PASS:
-                entry.passes += 1
-                if not observation.judging:
-                    entry.corroborating_checks.add(observation.check)
-                    return
-                entry.judging_passes += 1
-                strongest = entry.strongest_pass
-                if strongest is None or (observation.records or 0) > (strongest.records or 0):
-                    entry.strongest_pass = observation
-            elif observation.outcome is Outcome.FAIL:
-                entry.failure_count += 1
-                entry.failed_checks.add(observation.check)
-                if len(entry.failures) < MAX_FAILURES_KEPT and not any(
-                    kept.message == observation.message for kept in entry.failures
-                ):
-                    entry.failures.append(observation)
-            elif observation.outcome is Outcome.INCONCLUSIVE:
-                entry.inconclusive.append(observation)
-            else:
-                entry.not_exercised.append(observation)
+            first = not entry.observed
+            _add(entry, observation)
+        if first and self._on_observed is not None:
+            self._on_observed(observation.requirement)
 
     def settle(self) -> None:
         """Blame each ambiguous failure: on an alternative that failed on its own, else as recorded.
@@ -263,3 +250,28 @@ class Ledger:
         evidence for every pass of every reply would cost more than it shows."""
         with self._lock:
             return self._records[requirement].strongest_pass is None
+
+
+def _add(entry: RequirementRecord, observation: Observation) -> None:
+    """Count one observation into its requirement's record."""
+    entry.checks.add(observation.check)
+    if observation.outcome is Outcome.PASS:
+        entry.passes += 1
+        if not observation.judging:
+            entry.corroborating_checks.add(observation.check)
+            return
+        entry.judging_passes += 1
+        strongest = entry.strongest_pass
+        if strongest is None or (observation.records or 0) > (strongest.records or 0):
+            entry.strongest_pass = observation
+    elif observation.outcome is Outcome.FAIL:
+        entry.failure_count += 1
+        entry.failed_checks.add(observation.check)
+        if len(entry.failures) < MAX_FAILURES_KEPT and not any(
+            kept.message == observation.message for kept in entry.failures
+        ):
+            entry.failures.append(observation)
+    elif observation.outcome is Outcome.INCONCLUSIVE:
+        entry.inconclusive.append(observation)
+    else:
+        entry.not_exercised.append(observation)
