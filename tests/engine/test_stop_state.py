@@ -21,6 +21,7 @@ import pytest
 
 from apiconform.engine import report
 from apiconform.engine.config import RunConfig
+from apiconform.engine.control import RunControl, StopKind
 from apiconform.engine.http import BudgetExhausted
 from apiconform.engine.interruption import Interruption
 from apiconform.engine.plugin import ConformancePlugin
@@ -184,3 +185,74 @@ def test_the_readers_name_one_stop_in_one_precedence(
     assert built["verdict"] == (expected_verdict if run_verdict == verdict else run_verdict)
     reasons = {reason for item in built["requirements"] if item["cause"] == "run" for reason in item["reasons"]}
     assert sorted(reasons) == unjudged
+
+
+# --- the precedence table, on the control alone -----------------------------------------------------------
+
+UN, IN, FF, TI, BU, TH = (
+    StopKind.UNTESTABLE,
+    StopKind.INTERRUPTED,
+    StopKind.FAIL_FAST,
+    StopKind.TIME,
+    StopKind.BUDGET,
+    StopKind.THROTTLED,
+)
+# stops (each with its kind's value as reason) -> may_send, may_start, whose reason every later request is
+# refused with, cut_by_target, exhausted, the kind that speaks for what was left unjudged, and whose reason
+# is report.json's stopped_reason.
+TABLE: list[tuple[tuple[StopKind, ...], bool, bool, StopKind | None, bool, bool, StopKind | None, StopKind | None]] = [
+    ((), True, True, None, False, False, None, None),
+    ((UN,), True, False, None, False, False, UN, None),
+    ((FF,), True, False, None, False, False, FF, FF),
+    ((IN,), False, False, IN, False, False, IN, IN),
+    ((TI,), False, False, TI, False, True, TI, TI),
+    ((BU,), False, False, BU, False, True, BU, BU),
+    ((TH,), False, False, TH, True, True, TH, TH),
+    ((BU, TH), False, False, BU, False, True, BU, BU),
+    ((TH, BU), False, False, TH, True, True, TH, TH),
+    ((TI, BU), False, False, TI, False, True, TI, TI),
+    ((BU, IN), False, False, BU, False, True, IN, BU),
+    ((IN, TI), False, False, IN, False, True, IN, IN),
+    ((IN, TH), False, False, IN, False, True, IN, IN),
+    ((FF, IN), False, False, IN, False, False, IN, FF),
+    ((TI, FF), False, False, TI, False, True, FF, FF),
+    ((FF, BU, IN), False, False, BU, False, True, IN, FF),
+    ((UN, IN), False, False, IN, False, False, UN, IN),
+    ((IN, UN), False, False, IN, False, False, UN, IN),
+    ((TH, UN), False, False, TH, True, True, UN, TH),
+    ((FF, UN), True, False, None, False, False, UN, FF),
+]
+
+
+@pytest.mark.parametrize(
+    ("stops", "may_send", "may_start", "refused_with", "cut", "exhausted", "speaks", "stopped"),
+    TABLE,
+    ids=["+".join(kind.value for kind in case[0]) or "none" for case in TABLE],
+)
+def test_one_precedence_decides_what_is_said(
+    stops: tuple[StopKind, ...],
+    may_send: bool,
+    may_start: bool,
+    refused_with: StopKind | None,
+    cut: bool,
+    exhausted: bool,
+    speaks: StopKind | None,
+    stopped: StopKind | None,
+) -> None:
+    control = RunControl()
+    for kind in stops:
+        control.stop(kind, kind.value)
+        control.stop(kind, f"{kind.value} again")  # a kind keeps its first reason
+    assert (control.may_send, control.may_start) == (may_send, may_start)
+    assert control.sending_stopped == (refused_with.value if refused_with else None)
+    assert (control.cut_by_target, control.exhausted) == (cut, exhausted)
+    assert control.kind is speaks
+    assert control.stopped_reason == (stopped.value if stopped else None)
+    assert control.untestable == ("untestable" if UN in stops else None)
+    said = {
+        None: None,
+        UN: "the target could not be tested: untestable",
+        IN: "interrupted before this was judged",
+        FF: "not judged: testing stopped (fail-fast)",
+    }
+    assert control.why_unjudged == said.get(speaks, f"no more requests were sent: {speaks and speaks.value}")
