@@ -279,3 +279,48 @@ def test_schemathesis_is_imported_by_its_wing_only() -> None:
             if any(name == "schemathesis" or name.startswith("schemathesis.") for name in names):
                 importing.add(str(path.relative_to(ENGINE)))
     assert importing <= SCHEMATHESIS_MODULES, importing - SCHEMATHESIS_MODULES
+
+
+# Why an API stopped has one owner (engine/control.py): these are written nowhere else in the engine.
+STOP_FIELDS = {"budget_exhausted", "untestable", "stopped_at_failure", "stopped", "cut_by_target", "_stops"}
+STOP_OWNER = "control.py"
+
+
+def _attribute_writes(tree: ast.AST, names: set[str]) -> list[tuple[int, str]]:
+    """The assignments (plain, augmented, annotated) to an attribute named in `names`, with their line."""
+    found = []
+    for node in ast.walk(tree):
+        targets: list[ast.AST] = []
+        if isinstance(node, ast.Assign):
+            targets = [leaf for target in node.targets for leaf in ast.walk(target)]  # a, b.c = ...
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        found += [(t.lineno, t.attr) for t in targets if isinstance(t, ast.Attribute) and t.attr in names]
+    return found
+
+
+@pytest.mark.parametrize(
+    "module",
+    [path for path in _modules(ENGINE) if path.name != STOP_OWNER],
+    ids=lambda path: str(path.relative_to(SRC)),
+)
+def test_why_an_api_stopped_is_written_only_by_its_owner(module: Path) -> None:
+    """Every stop goes through `RunControl.stop` (`run.stop(kind, reason)`), so one place decides what is said."""
+    writes = _attribute_writes(ast.parse(module.read_text(encoding="utf-8")), STOP_FIELDS)
+    assert not writes, [f"{module.name}:{line}: .{name} =" for line, name in writes]
+
+
+def test_the_stop_write_scan_finds_what_it_looks_for() -> None:
+    source = "run.budget_exhausted = True\na.b.stopped: str = 'x'\nrun.untestable += '!'\nx, run.cut_by_target = 1, 2\n"
+    assert [name for _, name in _attribute_writes(ast.parse(source), STOP_FIELDS)] == [
+        "budget_exhausted",
+        "stopped",
+        "untestable",
+        "cut_by_target",
+    ]
+
+
+def test_the_stop_owner_and_the_transport_import_only_leaves_of_the_engine() -> None:
+    """control.py imports nothing of apiconform's, so that http.py, the transport, may report to it."""
+    assert _imports(ENGINE / STOP_OWNER) == set()
+    assert {".".join(name.split(".")[:3]) for name in _imports(ENGINE / "http.py")} <= {"apiconform.engine.control"}

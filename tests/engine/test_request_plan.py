@@ -230,6 +230,6 @@ def test_a_spent_budget_stops_requests_sent_together(make_reference_server) -> N
     try:
         with pytest.raises(BudgetExhausted):
             run.get_many([{"offset": str(offset), "limit": "1"} for offset in range(5)])
-        assert run.budget_exhausted and run.session.traffic.sent == 3
+        assert run.control.exhausted and run.session.traffic.sent == 3
     finally:
         session.finalize()

@@ -433,7 +433,6 @@ def test_a_budget_running_out_inside_an_example_ends_the_exploration_quietly(brm
     from hypothesis import strategies as st
 
     from apiconform.engine.checks.base import explore
-    from apiconform.engine.http import BudgetExhausted
 
     drawn = []
 
@@ -442,13 +441,15 @@ def test_a_budget_running_out_inside_an_example_ends_the_exploration_quietly(brm
 
         def attempt() -> list[Any]:
             if len(drawn) >= 3:
-                raise BudgetExhausted("the request budget of 300 (--max-requests) was used up")
+                # The budget runs out at this request: the guarded session stops and raises BudgetExhausted.
+                brm_run.session.politeness.max_requests = brm_run.session.traffic.sent
+                brm_run.get(brm_run.semantics.paging.page(0, 1))
             return []
 
         return attempt
 
     explore(brm_run, "budget", 10, plan)  # neither BudgetExhausted nor Hypothesis' Flaky escapes
-    assert brm_run.budget_exhausted
+    assert brm_run.control.exhausted
     assert len(drawn) == 3
     assert not brm_run.ledger.errors
 

@@ -263,7 +263,7 @@ def test_a_retry_after_past_the_ceiling_or_the_time_limit_is_not_waited_and_is_t
             with pytest.raises(RateLimited, match="longer than the"):
                 session.get(server.url("/brm/adjustBalance"))
             assert len(server.seen) == 1 and session.traffic.retries_on_429 == 0
-            assert session.traffic.cut_by_target, "the target's 429s, not the user's budget"
+            assert session.control.cut_by_target, "the target's 429s, not the user's budget"
         finally:
             server.close()
 

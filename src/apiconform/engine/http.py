@@ -7,6 +7,8 @@ It keeps a run polite and safe against a live vendor:
   when it points elsewhere);
 - only the methods a run allows are sent, and never POST;
 - requests are paced to a rate and counted against a budget and the run's deadline (`--max-time`);
+  each of its stops (the budget, the deadline, the target's 429s) is reported to the run's
+  `RunControl` (engine/control.py), and nothing is sent once any stop of sending is there;
 - a 429's Retry-After is honoured within a bound; a target that keeps answering 429 is left alone;
 - every request has a total time limit (connect, headers and body), enforced by a watchdog that cuts
   the connection, so neither a silent nor a trickling target can hold the run;
@@ -42,6 +44,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import InsecureRequestWarning
 
+from apiconform.engine.control import TIME_LIMIT_REACHED, RunControl, StopKind
 from apiconform.engine.options import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
 
 # The longest Retry-After the run waits out where the spec documents no rate window; a longer one ends
@@ -131,10 +134,6 @@ class Traffic:
     redirects: int = 0  # 3xx answers with a Location, none of them followed
     offsite_redirect_count: int = 0  # of those, the ones whose Location is off the target's origin
     offsite_redirects: list[str] = field(default_factory=list)  # the first of them, "302 -> URL"
-    stopped: str | None = None  # why the session stopped sending, once it has
-    # The target stopped the run (it kept answering 429): what was left unjudged is the target's doing,
-    # so the run is incomplete, never a pass. A budget the user set stops it with this False.
-    cut_by_target: bool = False
 
 
 class Pacer:
@@ -350,6 +349,7 @@ class GuardedSession(requests.Session):
         *,
         on_send: Callable[[str, str], None] | None = None,
         pacer: Pacer | None = None,
+        control: RunControl | None = None,
     ):
         super().__init__()
         problem = url_problem(base_url)
@@ -358,6 +358,9 @@ class GuardedSession(requests.Session):
         self.origin = origin(base_url)
         self.politeness = politeness
         self.traffic = Traffic()
+        # Why sending stopped, once it has: the session's own stops (budget, time limit, the target's 429s)
+        # are reported there, and it sends nothing once any stop of sending is (an interruption too).
+        self.control = control if control is not None else RunControl()
         self.on_send = on_send
         self.pacer = pacer or Pacer(politeness.rate_limit)
         self._lock = threading.Lock()
@@ -384,11 +387,9 @@ class GuardedSession(requests.Session):
         scheme, host, port = self.origin
         return f"{scheme}://{host}:{port}"
 
-    def _stop(self, error: BudgetExhausted) -> BudgetExhausted:
-        """Send nothing more; every later request is refused with the same reason."""
-        with self._lock:
-            if self.traffic.stopped is None:
-                self.traffic.stopped = str(error)
+    def _stop(self, kind: StopKind, error: BudgetExhausted) -> BudgetExhausted:
+        """Send nothing more; every later request is refused with the first stop's reason."""
+        self.control.stop(kind, str(error))
         return error
 
     def _admit(self, method: str, url: str) -> None:
@@ -408,13 +409,13 @@ class GuardedSession(requests.Session):
             )
         with self._lock:
             budget = self.politeness.max_requests
-            if self.traffic.stopped is None and budget is not None and self.traffic.sent >= budget:
-                self.traffic.stopped = f"the request budget of {budget} (--max-requests) was used up"
-            wait = self.pacer.reserve(self.politeness.deadline) if self.traffic.stopped is None else None
+            if self.control.may_send and budget is not None and self.traffic.sent >= budget:
+                self.control.stop(StopKind.BUDGET, f"the request budget of {budget} (--max-requests) was used up")
+            wait = self.pacer.reserve(self.politeness.deadline) if self.control.may_send else None
             if wait is None:
-                if self.traffic.stopped is None:
-                    self.traffic.stopped = "the run's time limit (--max-time) was reached"
-                raise BudgetExhausted(self.traffic.stopped)
+                if self.control.may_send:
+                    self.control.stop(StopKind.TIME, TIME_LIMIT_REACHED)
+                raise BudgetExhausted(self.control.sending_stopped or TIME_LIMIT_REACHED)
             self.traffic.sent += 1
             self.traffic.by_method[method.upper()] = self.traffic.by_method.get(method.upper(), 0) + 1
         if wait:
@@ -456,10 +457,9 @@ class GuardedSession(requests.Session):
             why = f"Retry-After {asked_text!r} is longer than the {longest:.3g} s the run waits{bound}"
         else:
             why = f"the next pause of {delay:g} s is longer than the {longest:.3g} s the run waits{bound}"
-        with self._lock:
-            self.traffic.cut_by_target = self.traffic.stopped is None
         raise self._stop(
-            RateLimited(f"the target kept answering 429 Too Many Requests ({why}); no more requests were sent to it")
+            StopKind.THROTTLED,
+            RateLimited(f"the target kept answering 429 Too Many Requests ({why}); no more requests were sent to it"),
         )
 
     def _longest_wait(self) -> tuple[float, str]:
@@ -507,7 +507,7 @@ class GuardedSession(requests.Session):
 
     def _late(self, limit: float, by_deadline: bool) -> TargetError:
         if by_deadline:
-            return self._stop(BudgetExhausted("the run's time limit (--max-time) was reached during a request"))
+            return self._stop(StopKind.TIME, BudgetExhausted(f"{TIME_LIMIT_REACHED} during a request"))
         return TimedOut(f"no complete answer within {limit:g} s (--request-timeout)")
 
     def _read_capped(self, response: requests.Response, watch: _Watch) -> None:

@@ -31,6 +31,7 @@ from apiconform.engine import config as engine_config
 from apiconform.engine.boundary import LateRedaction, OutputBoundary, terminal_streams
 from apiconform.engine.checks.validation import BUILTIN_CHECKS
 from apiconform.engine.config import ConfigurationError
+from apiconform.engine.control import TIME_LIMIT_REACHED, StopKind
 from apiconform.engine.events import Phase, PhaseStarted, RequirementJudged, RequirementsCollected, SuiteItem
 from apiconform.engine.interruption import Interruption
 from apiconform.engine.options import add_options, dest, run_options
@@ -168,17 +169,15 @@ class ConformancePlugin:
         send nothing, and generating examples alone can take seconds. The run ends within seconds of its limit."""
         self.tests_started = True
         run = self._property_test_run(item)
-        if run is not None and run.stopped_at_failure is not None:
+        if run is not None and (failed := run.control.reason(StopKind.FAIL_FAST)) is not None:
             # --fail-fast: the cases could send nothing; generating them alone takes a second or more.
-            pytest.skip(f"testing stopped ({run.stopped_at_failure})")
+            pytest.skip(f"testing stopped ({failed})")
         deadline = self.session.deadline
         if deadline is None or _kind(item) is Phase.VERDICTS or time.monotonic() < deadline:
             return
         for run in self.session.runs:
-            run.budget_exhausted = True
-            if run.session.traffic.stopped is None:
-                run.session.traffic.stopped = "the run's time limit (--max-time) was reached"
-        pytest.skip("the run's time limit (--max-time) was reached")
+            run.stop(StopKind.TIME, TIME_LIMIT_REACHED)
+        pytest.skip(TIME_LIMIT_REACHED)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

@@ -142,14 +142,13 @@ def property_test(run: ApiRun) -> Callable[..., None]:
     def test(case: Case) -> None:
         if run.untestable is not None:
             pytest.skip(f"the target could not be tested: {run.untestable}")
-        if run.budget_exhausted or not run.may_send_property_case():
+        if not run.may_send_property_case():
             return
         try:
             with run.spending(PROPERTY_ACTIVITY):
                 response = case.call(session=run.session)
         except BudgetExhausted:
-            run.budget_exhausted = True
-            return
+            return  # sending stopped (`run.control` knows why): the later cases return at once
         except RefusedRequest:
             return
         except requests.RequestException as exc:

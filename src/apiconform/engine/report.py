@@ -25,6 +25,7 @@ from apiconform import __version__
 from apiconform.contract import Contract
 from apiconform.engine import checks as registry
 from apiconform.engine.config import RunConfig
+from apiconform.engine.control import StopKind
 from apiconform.engine.redaction import HEADER_MASK, TOKEN_PLACEHOLDER, Redactor
 from apiconform.engine.session import ConformanceSession
 from apiconform.engine.target import PROPERTY_ACTIVITY, ApiRun
@@ -207,13 +208,14 @@ def _verdict(
     run's documented configuration; a budget the user set may leave some unjudged only with
     --allow-partial (`partial`); transport failures, the target's 429s and unexplained gaps make it
     `incomplete`. An interrupted run is `interrupted` unless a MUST already failed or the suite crashed."""
-    if run.untestable is not None:
+    control = run.control
+    if control.untestable is not None:
         return "untestable", None
     if any(fails_gate(item) for item in mine):
         return "fail", None
     if run.ledger.errors:
         return "error", None
-    if session.interrupted is not None:
+    if control.reason(StopKind.INTERRUPTED) is not None:
         return "interrupted", None
     if not unjudged:
         return "pass", None
@@ -223,11 +225,11 @@ def _verdict(
     why = f"{len(unjudged)} of {musts} MUST requirements were not judged ({named})"
     unusable = len(run.transport_errors)
     # A budget the user set: --max-requests (the budget, or a plan made smaller) or --max-time.
-    by_user = (run.budget_exhausted or run.plan.scale < 1) and not traffic.cut_by_target and not unusable
+    by_user = (control.exhausted or run.plan.scale < 1) and not control.cut_by_target and not unusable
     if unusable:
         why += f": {unusable} of {plural(traffic.sent, 'request')} got no usable answer"
-    elif traffic.stopped:
-        why += f": {traffic.stopped}"
+    elif control.sending_stopped:
+        why += f": {control.sending_stopped}"
     else:
         why += f": {unjudged[0]['reason']}"
     if by_user and session.config.allow_partial:
@@ -246,7 +248,7 @@ def _api(session: ConformanceSession, run: ApiRun, requirements: list[dict[str, 
         "base_url": run.base_url,
         "spec": _spec(run),
         "verdict": verdict,
-        "untestable_reason": run.untestable,
+        "untestable_reason": run.control.untestable,
         "incomplete_reason": incomplete_reason,
         "unjudged": unjudged if verdict != "untestable" else [],
         "unusable_exchanges": len(run.transport_errors),
@@ -264,8 +266,8 @@ def _api(session: ConformanceSession, run: ApiRun, requirements: list[dict[str, 
         "redirects_not_followed": traffic.redirects,
         "offsite_redirect_count": traffic.offsite_redirect_count,
         "offsite_redirects": list(traffic.offsite_redirects),
-        "stopped_reason": run.stopped_at_failure or traffic.stopped,
-        "budget_exhausted": run.budget_exhausted,
+        "stopped_reason": run.control.stopped_reason,
+        "budget_exhausted": run.control.exhausted,
         "first_failure_after_requests": run.first_failure_after,
         "plan": {
             "requests": run.plan.total,
@@ -557,7 +559,7 @@ def crash_report(session: ConformanceSession, error: BaseException) -> dict[str,
                 "base_url": run.base_url,
                 "spec": _spec(run),
                 "verdict": "error",
-                "untestable_reason": run.untestable,
+                "untestable_reason": run.control.untestable,
                 "suite_errors": [failure],
                 "counts": counts([]),
                 "requests": traffic.sent,
@@ -566,7 +568,7 @@ def crash_report(session: ConformanceSession, error: BaseException) -> dict[str,
                 "successful_responses": run.successes,
                 "transport_errors": list(run.transport_errors[:20]),
                 "retries_on_429": traffic.retries_on_429,
-                "budget_exhausted": run.budget_exhausted,
+                "budget_exhausted": run.control.exhausted,
             }
         )
     report: dict[str, Any] = {

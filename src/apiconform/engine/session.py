@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from apiconform.engine.config import (
     contract_of,
     default_pace,
 )
+from apiconform.engine.control import StopKind
 from apiconform.engine.events import ApiStopped, Event, Listener, RequestSent, RequirementObserved
 from apiconform.engine.http import (
     MAX_RETRY_AFTER,
@@ -39,7 +40,7 @@ from apiconform.engine.http import (
 from apiconform.engine.options import PLANNED_REQUESTS
 from apiconform.engine.records import MISSING
 from apiconform.engine.redaction import HEADER_MASK, Redactor
-from apiconform.engine.target import ApiRun, RequestPlan
+from apiconform.engine.target import ApiRun, Exchange, RequestPlan
 from apiconform.engine.verdicts import Cause, Observation, Outcome
 from apiconform.reporting.document import plural
 from apiconform.reporting.waivers import in_force
@@ -216,8 +217,7 @@ class ConformanceSession:
         """A signal or a closed stdout stops the run: note why, and every API stops sending at once."""
         self.interrupted = self.interrupted or cause
         for run in self.runs:
-            if run.session.traffic.stopped is None:
-                run.session.traffic.stopped = f"the run was interrupted ({cause[0]})"
+            run.stop(StopKind.INTERRUPTED, f"the run was interrupted ({cause[0]})")
 
     def run(self, api: str) -> ApiRun:
         return next(run for run in self.runs if run.contract.api == api)
@@ -232,38 +232,16 @@ class ConformanceSession:
                 with run.spending("preflight"):
                     reply = run.get(run.semantics.paging.page(0, 1))
             except requests.RequestException as exc:  # the target's doing; a bug of ours propagates
-                run.untestable = run.secrets.redact(str(exc) or type(exc).__name__)
+                run.stop(StopKind.UNTESTABLE, run.secrets.redact(str(exc) or type(exc).__name__))
                 continue
-            if reply.error:
-                run.untestable = reply.error
-            elif reply.status in (401, 403):
-                run.untestable = (
-                    f"the list operation answered {reply.status} to a plain request {self._credentials_said()}"
-                )
-            elif reply.status == 404 or (
-                # Not JSON and not claiming to be: another server (a broken JSON body is the API's own fault).
-                reply.status is not None
-                and 200 <= reply.status < 300
-                and reply.body is MISSING
-                and "json" not in reply.headers.get("Content-Type", "").lower()
-            ):
-                answer = (
-                    "404"
-                    if reply.status == 404
-                    else f"{reply.status} with a body that is not JSON "
-                    f"({reply.headers.get('Content-Type') or 'no Content-Type'})"
-                )
-                run.untestable = (
-                    f"the list operation answered {answer} to a plain request (GET {reply.evidence.url}): "
-                    f"is --base-url right? it should end with {run.contract.server_path or '/'}"
-                )
-            elif reply.status is None or not 200 <= reply.status < 300:
-                run.untestable = f"the list operation answered {reply.status} to a plain request"
-                location = reply.headers.get("Location")
-                if reply.status is not None and 300 <= reply.status < 400 and location:
-                    # Not followed: the token must not travel to wherever the target points.
-                    run.untestable += f" (a redirect to {run.secrets.redact(location)}, not followed)"
-            if run.untestable is not None:
+            reason = untestable_reason(
+                reply,
+                credentials=self._credentials_said(),
+                server_path=run.contract.server_path,
+                redact=run.secrets.redact,
+            )
+            if reason is not None:
+                run.stop(StopKind.UNTESTABLE, reason)
                 mark_untestable(run)
 
     def _credentials_said(self) -> str:
@@ -291,18 +269,13 @@ class ConformanceSession:
             return
         run.scenarios_done.add(name)
         scenario = relations[name]
-        if (
-            run.untestable is not None
-            or run.budget_exhausted
-            or run.stopped_at_failure is not None
-            or not scenario.applies(run.semantics)
-        ):
+        if not run.control.may_start or not scenario.applies(run.semantics):
             return
         try:
             with run.spending(name):
                 scenario.run(run)
         except BudgetExhausted:
-            run.budget_exhausted = True
+            pass  # sending stopped (`run.control` knows why): the checks after this one do not start
         except Exception as exc:  # a bug of the suite (Hypothesis' own errors included), never a pass
             run.crashed(f"scenario {name}", exc, run.citing(name))
 
@@ -336,14 +309,11 @@ class ConformanceSession:
         self.stop_server()
 
     def stopped(self, run: ApiRun) -> str | None:
-        """Why testing `run` stopped before it was done (None when it ran to its end)."""
-        traffic = run.session.traffic
-        if self.interrupted:
-            return f"the run was interrupted ({self.interrupted[0]}) before this was judged"
-        if run.stopped_at_failure is not None:
-            return f"not judged: testing stopped ({run.stopped_at_failure})"
-        if run.budget_exhausted or traffic.cut_by_target:
-            return f"no more requests were sent: {traffic.stopped or 'the budget ran out'}"
+        """Why testing `run` stopped before it was done (None when it ran to its end): what its control says
+        (an interruption, --fail-fast, a limit), else the checks a plan made smaller gave up on."""
+        said = run.control.why_unjudged
+        if said is not None:
+            return said
         if run.plan.gave_up:
             smaller = " (--max-requests)" if run.plan.scale < 1 else ""
             return f"not judged within the plan of {run.plan.total} requests{smaller}: {run.plan.gave_up[0]}"
@@ -360,10 +330,50 @@ class ConformanceSession:
                 yield run, requirement
 
 
+def untestable_reason(
+    reply: Exchange, *, credentials: str, server_path: str, redact: Callable[[str], str]
+) -> str | None:
+    """Why the preflight's reply (a plain request for the first page) shows a target that cannot be tested,
+    or None when it can: no usable answer, 401 or 403 (`credentials`: how the request was authorised), a 404
+    or a 2xx that is not JSON and does not claim to be (not the API: `server_path` is where it should be),
+    or any other status but 2xx (a redirect's Location, `redact`ed, is named and not followed)."""
+    if reply.error:
+        return reply.error
+    if reply.status in (401, 403):
+        return f"the list operation answered {reply.status} to a plain request {credentials}"
+    if reply.status == 404 or (
+        # Not JSON and not claiming to be: another server (a broken JSON body is the API's own fault).
+        reply.status is not None
+        and 200 <= reply.status < 300
+        and reply.body is MISSING
+        and "json" not in reply.headers.get("Content-Type", "").lower()
+    ):
+        answer = (
+            "404"
+            if reply.status == 404
+            else f"{reply.status} with a body that is not JSON "
+            f"({reply.headers.get('Content-Type') or 'no Content-Type'})"
+        )
+        return (
+            f"the list operation answered {answer} to a plain request (GET {reply.evidence.url}): "
+            f"is --base-url right? it should end with {server_path or '/'}"
+        )
+    if reply.status is None or not 200 <= reply.status < 300:
+        reason = f"the list operation answered {reply.status} to a plain request"
+        location = reply.headers.get("Location")
+        if reply.status is not None and 300 <= reply.status < 400 and location:
+            # Not followed: the token must not travel to wherever the target points.
+            reason += f" (a redirect to {redact(location)}, not followed)"
+        return reason
+    return None
+
+
 def mark_untestable(run: ApiRun) -> None:
     """Every requirement of an API that cannot be tested is inconclusive, with the reason: what the
     preflight's own reply showed (a 401 that is a valid error, say) is no evidence of conformance."""
-    reason = f"the target could not be tested: {run.untestable}"
+    reason = run.control.why_unjudged  # untestable speaks first (engine/control.py)
+    if reason is None:
+        return
     if all(reason in record.reasons() and not record.passes for record in run.ledger):
         return
     run.ledger.clear()

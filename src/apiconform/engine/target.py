@@ -31,6 +31,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.schemas import APIOperation, BaseSchema
 
 from apiconform.contract import Contract
+from apiconform.engine.control import RunControl, StopKind
 from apiconform.engine.discovery import Discovery
 from apiconform.engine.http import BudgetExhausted, GuardedSession, RefusedRequest
 from apiconform.engine.records import MISSING, pointer_get
@@ -499,6 +500,9 @@ class ApiRun:
         # The configured value of each path parameter, by name (a run never sends a path without them).
         self.path_values = dict(path_values)
         self.session = session
+        # Why this API's testing stopped, if it did: every stop is reported there (its guarded session
+        # reports its own), and every reader asks there (engine/control.py).
+        self.control: RunControl = session.control
         self.seed = seed
         self.secrets = secrets
         self.allow_unsafe_methods = allow_unsafe_methods
@@ -518,18 +522,14 @@ class ApiRun:
         self.responses = 0
         self.successes = 0
         self.transport_errors: list[str] = []
-        self.budget_exhausted = False
-        # Why the target cannot be tested at all (the preflight's finding), or None.
-        self.untestable: str | None = None
         # The cross-request checks already run (several requirements cite the same one; each runs once).
         self.scenarios_done: set[str] = set()
         # How many requests had been sent when the first failure was seen (benchmarks report it).
         self.first_failure_after: int | None = None
         # --fail-fast: the requirements whose failure decides the gate (MUST, no current waiver). Once one
-        # has failed, no further example or check starts for this API (`stopped_at_failure` says why); the
-        # one under way finishes. What ran before is exactly what a full run does first.
+        # has failed, no further example or check starts for this API (`control` says why); the one under
+        # way finishes. What ran before is exactly what a full run does first.
         self.stops_at = stops_at
-        self.stopped_at_failure: str | None = None
         # Values learnt from the target (apiconform.engine.discovery), shared by the checks.
         self.discovery = Discovery()
         # The latest reply to each URL asked with the configured credentials. A relation's first try may
@@ -540,6 +540,17 @@ class ApiRun:
         self.reused = 0
         # The fingerprint of the latest change probe, and whether one was taken (see checks.base.confirmed).
         self.last_probe: str | None = None
+
+    # --- stopping -------------------------------------------------------------------------------
+
+    def stop(self, kind: StopKind, reason: str) -> None:
+        """Stop this API's testing for `kind`'s sake (the first reason of each kind is kept)."""
+        self.control.stop(kind, reason)
+
+    @property
+    def untestable(self) -> str | None:
+        """Why the target cannot be tested at all (the preflight's finding), or None."""
+        return self.control.untestable
 
     # --- requests -------------------------------------------------------------------------------
 
@@ -560,8 +571,9 @@ class ApiRun:
                 self._nested_spending[-1] += sent
 
     def may_run_relation_example(self, check: str) -> bool:
-        """Whether the cross-request checks' share of the plan has room for one more example of `check`."""
-        if self.stopped_at_failure is not None:
+        """Whether one more example of `check` may start: nothing stopped the testing, and the cross-request
+        checks' share of the plan has room for it."""
+        if not self.control.may_start:
             return False
         if self.plan.relations_have_room(self.session.traffic.sent):
             return True
@@ -569,8 +581,9 @@ class ApiRun:
         return False
 
     def may_send_property_case(self) -> bool:
-        """Whether the property tests' share of the plan has room for one more case."""
-        if self.stopped_at_failure is not None:
+        """Whether one more property case may be sent: nothing stopped the testing, and the property tests'
+        share of the plan has room for it."""
+        if not self.control.may_start:
             return False
         if self.plan.spent.get(PROPERTY_ACTIVITY, 0) < self.plan.property_share(self.session.traffic.sent):
             return True
@@ -617,7 +630,8 @@ class ApiRun:
         method: str = "GET",
         reuse: bool = False,
     ) -> Exchange:
-        """Send one request and have the reply inspected. Raises only when the run must stop (budget, refusal).
+        """Send one request and have the reply inspected. Raises only when the run must stop (a stop of sending,
+        which `control` knows of, or a refusal).
 
         `reuse`: while a relation's first try runs (`reusing`), the latest reply to the same URL stands in."""
         url = self.url(query, operation_id=operation_id, path_parameters=path_parameters)
@@ -629,7 +643,7 @@ class ApiRun:
         try:
             response: requests.Response | requests.RequestException = self.session.request(method, url, headers=headers)
         except (BudgetExhausted, RefusedRequest) as exc:
-            raise self._must_stop(exc) from None
+            raise exc from None
         except requests.RequestException as exc:
             response = exc
         return self._received(query, url, headers, response, operation_id, path_parameters, method, remembered)
@@ -663,17 +677,11 @@ class ApiRun:
                 continue
             answer = answers[i]
             if isinstance(answer, (BudgetExhausted, RefusedRequest)):
-                raise self._must_stop(answer)
+                raise answer
             if isinstance(answer, BaseException) and not isinstance(answer, requests.RequestException):
                 raise answer  # the suite's own failure, in a sending thread
             replies.append(self._received(query, url, headers, answer, None, None, "GET", True))
         return replies
-
-    def _must_stop(self, exc: BudgetExhausted | RefusedRequest) -> BudgetExhausted | RefusedRequest:
-        """The exception that stops a check: a spent budget stops every later check too."""
-        if isinstance(exc, BudgetExhausted):
-            self.budget_exhausted = True
-        return exc
 
     def _received(
         self,
@@ -748,13 +756,13 @@ class ApiRun:
             observation = replace(observation, found_in=self._activities[0])
         self.ledger.record(observation)
         if (
-            self.stopped_at_failure is None
-            and observation.outcome is Outcome.FAIL
+            observation.outcome is Outcome.FAIL
             and not observation.alternatives
             and observation.requirement in self.stops_at
         ):
-            self.stopped_at_failure = (
-                f"--fail-fast: {observation.requirement} (a MUST) failed at request {self.session.traffic.sent}"
+            self.stop(
+                StopKind.FAIL_FAST,
+                f"--fail-fast: {observation.requirement} (a MUST) failed at request {self.session.traffic.sent}",
             )
 
     def observe_all(self, observations: Iterable[Observation]) -> None:
@@ -789,8 +797,7 @@ class ApiRun:
             try:
                 response = self.session.request("GET", self.url(query), headers=self.auth_headers())
             except BudgetExhausted:
-                self.budget_exhausted = True
-                raise
+                raise  # a stop of sending (`control` knows of it), not a reply that went missing
             except requests.RequestException as exc:
                 # No usable answer: counted with the others (the share of them decides incomplete).
                 self.transport_errors.append(self.secrets.redact(f"GET {self.url(query)}: {exc}"))

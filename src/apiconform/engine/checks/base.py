@@ -241,7 +241,7 @@ def explore(run: ApiRun, check: str, examples: int, plan: Plan, *, random_only: 
     def example(data: st.DataObject) -> None:
         if random_only and data.draw(st.integers(0, _SALT), label="salt") == 0:
             return  # Hypothesis' simplest example (or, rarely, a random one that drew 0: one example fewer)
-        if run.budget_exhausted or not run.may_run_relation_example(check):
+        if not run.may_run_relation_example(check):
             return
         try:
             attempt = plan(data)
@@ -252,21 +252,21 @@ def explore(run: ApiRun, check: str, examples: int, plan: Plan, *, random_only: 
             # this example judges nothing and the next one draws again.
             return
         except BudgetExhausted:
-            # Not a failing example: raised to Hypothesis it would be replayed, return at once (the
-            # budget is spent) and be reported as flaky. The remaining examples return at once too.
-            run.budget_exhausted = True
+            # Not a failing example: raised to Hypothesis it would be replayed, return at once (sending
+            # has stopped) and be reported as flaky. The remaining examples return at once too (the
+            # guarded session has told `run.control` why).
             return
 
     try:
         example()
     except BudgetExhausted:
-        run.budget_exhausted = True
+        pass  # as above: sending stopped, and `run.control` knows why
     except Flaky:
         # Once the budget (or the relations' share of the plan) is spent every example returns before
         # drawing, so Hypothesis sees a choice sequence it ran before draw less and calls the test flaky:
         # the budget's doing, not a crash. Any other Hypothesis error is the suite's failure (the session
         # records it as one).
-        if not (run.budget_exhausted or not run.plan.relations_have_room(run.session.traffic.sent)):
+        if not (run.control.exhausted or not run.plan.relations_have_room(run.session.traffic.sent)):
             raise
 
 
