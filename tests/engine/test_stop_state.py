@@ -22,9 +22,10 @@ import pytest
 from apiconform.engine import report
 from apiconform.engine.config import RunConfig
 from apiconform.engine.control import RunControl, StopKind
+from apiconform.engine.events import Phase, SuiteItem
 from apiconform.engine.http import BudgetExhausted
 from apiconform.engine.interruption import Interruption
-from apiconform.engine.plugin import ConformancePlugin
+from apiconform.engine.plugin import SUITE_ITEM, ConformancePlugin
 from apiconform.engine.session import ConformanceSession
 from apiconform.engine.verdicts import Observation, Outcome
 from tests.engine.scripted import BRM, Scripted, brm_base
@@ -127,7 +128,10 @@ def _stop(session: ConformanceSession, event: str, answering: dict[str, int]) ->
         session.deadline = time.monotonic() - 1
         plugin = ConformancePlugin(session, Interruption())
         with pytest.raises(pytest.skip.Exception, match="time limit"):
-            plugin.pytest_runtest_setup(SimpleNamespace(name=f"test_scenario[{BRM}:a_check]"))  # type: ignore[arg-type]
+            # A relation's test, tagged the way the plugin tags what it collects.
+            item = SimpleNamespace(stash=pytest.Stash())
+            item.stash[SUITE_ITEM] = SuiteItem(BRM, Phase.SCENARIOS, "a_check")
+            plugin.pytest_runtest_setup(item)  # type: ignore[arg-type]
     elif event == "untestable":
         answering["status"] = 401
         session.preflight()
