@@ -156,7 +156,7 @@ class ConformancePlugin:
             return outcome
         run = self._property_test_run(item)
         if run is not None:
-            cited = [rid for name in run.response_check_names for rid in run.citing(name)]
+            cited = [rid for name in run.judge.check_names for rid in run.citing(name)]
             cited += run.citing("negative_data_rejection") + run.citing("unsupported_method")
             run.crashed(f"the property tests ({item.name})", call.excinfo.value, cited)
         return outcome

@@ -26,6 +26,7 @@ from apiconform.engine.config import (
     contract_of,
     default_pace,
 )
+from apiconform.engine.discovery import Discovery
 from apiconform.engine.http import (
     MAX_RETRY_AFTER,
     RETRY_AFTER_CEILING,
@@ -35,9 +36,10 @@ from apiconform.engine.http import (
     Politeness,
     origin,
 )
+from apiconform.engine.plan import RequestPlan
 from apiconform.engine.records import MISSING
 from apiconform.engine.redaction import HEADER_MASK, Redactor
-from apiconform.engine.target import ApiRun, RequestPlan
+from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import Cause, Observation, Outcome
 from apiconform.reporting.document import plural
 from apiconform.reporting.waivers import in_force
@@ -151,6 +153,7 @@ class ConformanceSession:
             # writes: its reports, the recordings, the terminal (the report masks them too, by name).
             session.hooks["response"].append(self._note_secret_headers)
         schemathesis_config = self._schemathesis_config(loaded, base_url, token, path_values, methods)
+        discovery = Discovery()
         run = ApiRun(
             loaded,
             base_url=base_url,
@@ -163,10 +166,11 @@ class ConformanceSession:
             plan=RequestPlan(
                 self.config.planned_requests, scale=min(1.0, self.config.planned_requests / PLANNED_REQUESTS)
             ),
+            discovery=discovery,
+            judge=checks.ReplyJudge(loaded, discovery),
             allow_unsafe_methods=len(methods) > 1,
             stops_at=self._gate_requirements(loaded) if self.config.fail_fast else frozenset(),
         )
-        checks.attach(run)
         return run
 
     def _note_secret_headers(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:

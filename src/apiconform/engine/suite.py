@@ -29,10 +29,12 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
+from apiconform.engine.exchange import wire_query
 from apiconform.engine.http import BudgetExhausted, RefusedRequest
+from apiconform.engine.plan import PROPERTY_ACTIVITY
 from apiconform.engine.plugin import SESSION_KEY
 from apiconform.engine.session import ConformanceSession
-from apiconform.engine.target import PROPERTY_ACTIVITY, ApiRun, readable, wire_query
+from apiconform.engine.target import ApiRun, readable
 from apiconform.engine.verdicts import Verdict
 from apiconform.reporting.waivers import in_force
 
@@ -46,7 +48,7 @@ def _sent_an_empty_value(response: Response) -> bool:
 def property_test(run: ApiRun) -> Callable[..., None]:
     """The schemathesis property test of one API's list operation."""
     schema = run.schema.include(operation_id=run.semantics.operation_id)
-    checks = [*run.response_checks, negative_data_rejection]
+    checks = [*run.judge.property_checks(run), negative_data_rejection]
     unsupported = _unsupported_method_check()
     if run.allow_unsafe_methods:
         checks.append(unsupported)
