@@ -324,3 +324,49 @@ def test_the_stop_owner_and_the_transport_import_only_leaves_of_the_engine() -> 
     """control.py imports nothing of apiconform's, so that http.py, the transport, may report to it."""
     assert _imports(ENGINE / STOP_OWNER) == set()
     assert {".".join(name.split(".")[:3]) for name in _imports(ENGINE / "http.py")} <= {"apiconform.engine.control"}
+
+
+def _exchange_constructions(tree: ast.AST) -> list[int]:
+    """Lines of `tree` that construct an Exchange directly: `Exchange(...)`, or `cls(...)` inside the class."""
+    lines = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Exchange"
+    ]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == "Exchange":
+            lines += [
+                call.lineno
+                for call in ast.walk(node)
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "cls"
+            ]
+    return lines
+
+
+def test_an_exchange_is_made_in_one_place() -> None:
+    """One reply, one Exchange: `Exchange.of` is the only construction in src/, so that a relation, the
+    per-response checks and schemathesis' results all judge a reply in the same form."""
+    found = [
+        f"{module.relative_to(SRC)}:{line}"
+        for module in _modules(SRC)
+        for line in _exchange_constructions(ast.parse(module.read_text(encoding="utf-8")))
+    ]
+    assert len(found) == 1 and found[0].startswith("engine/exchange.py:"), found
+
+
+def test_the_exchange_construction_scan_finds_what_it_looks_for() -> None:
+    tree = ast.parse("class Exchange:\n    def of(cls):\n        return cls(1)\n\nreply = Exchange(2)\n")
+    assert sorted(_exchange_constructions(tree)) == [3, 5]
+
+
+# The reply's own rooms: what a check judges is read without schemathesis (target.readable and
+# checks.validation are where schemathesis meets them).
+WITHOUT_SCHEMATHESIS = ("exchange.py", "jsonbody.py", "plan.py")
+
+
+@pytest.mark.parametrize("name", WITHOUT_SCHEMATHESIS)
+def test_the_exchange_and_its_json_reader_import_no_schemathesis(name: str) -> None:
+    tree = ast.parse((ENGINE / name).read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {module for module in imported if module.split(".")[0] == "schemathesis"}, imported

@@ -30,7 +30,8 @@ def session_for(server: Any, api: str, **options: Any) -> ConformanceSession:
 
 
 class Scripted:
-    """A loopback HTTP server whose answer to each GET is `answer(path_and_query)` -> (status, headers, body)."""
+    """A loopback HTTP server whose answer to each GET is `answer(path_and_query)` -> (status, headers, body);
+    `headers` a mapping, or (name, value) pairs where a name may come twice."""
 
     def __init__(self, answer: Any) -> None:
         import http.server
@@ -42,7 +43,7 @@ class Scripted:
                 scripted.seen.append(self.path)
                 status, headers, body = answer(self.path)
                 self.send_response(status)
-                for name, value in headers.items():
+                for name, value in headers.items() if isinstance(headers, dict) else headers:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

@@ -187,7 +187,7 @@ def test_a_token_that_starts_like_the_reports_own_words_leaves_it_valid(token):
 
 
 def test_evidence_masks_a_secret_in_a_response_header_name():
-    from apiconform.engine.target import make_evidence
+    from apiconform.engine.exchange import make_evidence
 
     headers = {f"X-Echo-{TOKEN}": "1", "X-Other": TOKEN, f"X-Cut-{TOKEN[:8]}": "2", "Content-Type": "text/plain"}
     evidence = make_evidence(Redactor([TOKEN]), "GET", "http://127.0.0.1:9/x", {}, 200, headers, b"")

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from apiconform.engine.checks.base import Judge, confirmed
-from apiconform.engine.target import CONFIRMING, PROPERTY_ACTIVITY, RequestPlan
+from apiconform.engine.plan import CONFIRMING, PROPERTY_ACTIVITY, RequestPlan
 from apiconform.engine.verdicts import Observation
 from tests.engine.scripted import BRM, session_for
 

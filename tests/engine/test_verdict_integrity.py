@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from apiconform.engine import checks
+from apiconform.engine.exchange import wire_query
 from apiconform.engine.session import ConformanceSession, RunConfig
-from apiconform.engine.target import ApiRun, wire_query
+from apiconform.engine.target import ApiRun
 from tests.engine.scripted import BRM, OES, brm_base, session_for
 
 
@@ -37,7 +38,9 @@ def test_each_short_lived_reply_is_judged_on_its_own_view(brm_run):
         url = brm_run.url(paging.page(0, size))
         sent.append(brm_run.session.request("GET", url, headers=brm_run.auth_headers()))
     case = brm_run.operation().Case(query={}, path_parameters=brm_run.path_parameters())
-    (judge,) = (check for check in brm_run.response_checks if check.__name__ == "apiconform_response_checks")
+    (judge,) = (
+        check for check in brm_run.judge.property_checks(brm_run) if check.__name__ == "apiconform_response_checks"
+    )
     wrong = []
     for raw in sent * 3:
         response = Response.from_requests(raw, verify=True)
@@ -50,6 +53,60 @@ def test_each_short_lived_reply_is_judged_on_its_own_view(brm_run):
     # And page_size_bound judged each page by its own size: 30 distinct sizes, none failing.
     record = brm_run.ledger[brm_run.semantics.paging.requirements["size-bound"]]
     assert record.failure_count == 0
+
+
+def test_a_repeated_count_header_reaches_a_relation_and_the_per_response_checks_in_one_form(scripted, monkeypatch):
+    """One reply, one Exchange: the relation that asked gets the very Exchange the per-response checks judge,
+    and a header sent twice is its first value in both (as schemathesis' header check reads it), not the
+    two values joined: the body of two records is counted right by both, with no failure."""
+    from apiconform.engine.checks.paging import total_matches
+
+    body = b'[{"id": "a"}, {"id": "b"}]'
+    counts = [("X-Result-Count", "2"), ("X-Result-Count", "9"), ("X-Total-Count", "2"), ("X-Total-Count", "7")]
+    server = scripted(lambda path: (200, [("Content-Type", "application/json"), *counts], body))
+    run = ConformanceSession(RunConfig(apis=[BRM], base_urls={BRM: brm_base(server)})).runs[0]
+    judged: list[Any] = []
+    real_judge = run.judge.judge
+    monkeypatch.setattr(run.judge, "judge", lambda run, exchange: judged.append(exchange) or real_judge(run, exchange))
+    reply = run.get(run.semantics.paging.page(0, 10))
+    assert judged == [reply] and judged[0] is reply
+    assert (reply.headers["X-Result-Count"], reply.headers["X-Total-Count"]) == ("2", "2")
+    semantics = run.semantics
+    assert semantics.count_headers is not None
+    assert not run.ledger.errors, run.ledger.errors
+    result = run.ledger[semantics.count_headers.result_requirement]
+    assert result.failure_count == 0 and "result_count_header" in result.checks
+    (walked,) = total_matches(semantics.count_headers, 2, [reply], semantics.records_pointer)
+    assert walked.outcome.value == "pass", walked.message
+
+
+def test_a_reply_is_read_once_and_shown_once(scripted, monkeypatch):
+    """The strict reader reads a body once (the per-response checks, the JSON-UNIQUE-KEYS judgement and
+    schemathesis' results use that reading), and the evidence of a reply is made once."""
+    from apiconform.engine import exchange, jsonbody
+
+    calls = {"read": 0, "evidence": 0}
+
+    def counting(name: str, real: Any) -> Any:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return counted
+
+    monkeypatch.setattr(exchange, "read_json", counting("read", jsonbody.read_json))
+    monkeypatch.setattr(jsonbody, "read_json", counting("read", jsonbody.read_json))
+    monkeypatch.setattr(exchange, "make_evidence", counting("evidence", exchange.make_evidence))
+    body = b'[{"id": "a", "id": "b"}]'  # a name twice with two values: a SHOULD failure, read from the one reading
+    headers = {"Content-Type": "application/json", "X-Result-Count": "1", "X-Total-Count": "1"}
+    server = scripted(lambda path: (200, headers, body))
+    run = ConformanceSession(RunConfig(apis=[BRM], base_urls={BRM: brm_base(server)})).runs[0]
+    run.get(run.semantics.paging.page(0, 10))
+    assert calls == {"read": 1, "evidence": 1}
+    named = run.semantics.strict_json
+    assert named is not None and named.unique_keys_requirement
+    assert run.ledger[named.unique_keys_requirement].failure_count == 1
+    assert not run.ledger.errors, run.ledger.errors
 
 
 # --- item 4: no hidden crash -----------------------------------------------------------------------------------
@@ -177,7 +234,7 @@ def test_a_lone_surrogate_in_a_filter_value_is_skipped_not_a_crash(brm_run):
     from hypothesis import strategies as st
 
     from apiconform.engine.checks.base import explore
-    from apiconform.engine.target import UnsendableQuery, encode_query
+    from apiconform.engine.exchange import UnsendableQuery, encode_query
 
     with pytest.raises(UnsendableQuery):
         encode_query({"id": "a\ud800b"})
@@ -215,13 +272,13 @@ def test_a_lone_surrogate_in_a_filter_value_is_skipped_not_a_crash(brm_run):
     ],
 )
 def test_the_bodies_read_specially_are_those_with_a_number_python_cannot_read(body, long):
-    from apiconform.engine.target import _has_long_number
+    from apiconform.engine.jsonbody import has_long_number
 
-    assert _has_long_number(body) is long
+    assert has_long_number(body) is long
 
 
 def test_integers_past_pythons_digit_limit_are_judged_as_numbers(scripted, reference_server):
-    from apiconform.engine.target import LargeInt, parse_body
+    from apiconform.engine.jsonbody import LargeInt, parse_body
 
     huge = "9" * 5000
     value = parse_body(f'{{"n": {huge}, "m": -{huge}}}'.encode())

@@ -23,10 +23,11 @@ from apiconform.cli import main
 from apiconform.engine import config as engine_config
 from apiconform.engine.checks.filtering import spelled_like
 from apiconform.engine.http import GuardedSession, Politeness, RateLimited, RefusedRequest
+from apiconform.engine.jsonbody import LargeInt, parse_body, parse_count
 from apiconform.engine.options import DEFAULT_REMOTE_RATE
 from apiconform.engine.records import parse_decimal
 from apiconform.engine.session import ConformanceSession
-from apiconform.engine.target import LargeInt, parse_body, parse_count, readable
+from apiconform.engine.target import readable
 from apiconform.reporting.waivers import WaiverError, load_waivers
 from tests.engine.scripted import Scripted
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from apiconform.engine.records import MISSING, pointer_get
 
 if TYPE_CHECKING:  # the run holds a Discovery: at run time this module needs nothing from target
-    from apiconform.engine.target import ApiRun, Exchange
+    from apiconform.engine.exchange import Exchange
+    from apiconform.engine.target import ApiRun
 
 # The page size the engine asks for when it wants many records at once.
 LARGE_PAGE = 100

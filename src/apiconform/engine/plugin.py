@@ -197,7 +197,7 @@ class ConformancePlugin:
         run = self._property_test_run(item)
         if run is not None:
             # Every check the property tests run: the per-response ones, then schemathesis' other own checks.
-            checked = dict.fromkeys((*run.response_check_names, *BUILTIN_CHECKS))
+            checked = dict.fromkeys((*run.judge.check_names, *BUILTIN_CHECKS))
             cited = [rid for name in checked for rid in run.citing(name)]
             run.crashed(f"the property tests ({item.name})", call.excinfo.value, cited)
         return report

@@ -134,7 +134,7 @@ def unsupported_method_status_only(ctx: Any, response: Response, case: Case) -> 
 def property_test(run: ApiRun) -> Callable[..., None]:
     """The schemathesis property test of one API's list operation."""
     schema = run.schema.include(operation_id=run.semantics.operation_id)
-    checks = [*run.response_checks, negative_data_rejection]
+    checks = [*run.judge.property_checks(run), negative_data_rejection]
     if run.allow_unsafe_methods:
         checks.append(unsupported_method_status_only)
 

@@ -26,9 +26,10 @@ from apiconform.contract import Contract
 from apiconform.engine import checks as registry
 from apiconform.engine.config import RunConfig
 from apiconform.engine.control import StopKind
+from apiconform.engine.plan import PROPERTY_ACTIVITY
 from apiconform.engine.redaction import HEADER_MASK, TOKEN_PLACEHOLDER, Redactor
 from apiconform.engine.session import ConformanceSession
-from apiconform.engine.target import PROPERTY_ACTIVITY, ApiRun
+from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import RequirementRecord, Verdict
 from apiconform.exitcodes import ExitCode
 from apiconform.reporting import REPORT_FORMAT, render_all, write_rendered
@@ -284,7 +285,7 @@ def _redacted(value: Any, redact: Callable[[str], str]) -> Any:
     # Values only: the keys are the report's own field names, and a token that starts like one of them
     # (`servertoken123` and `embedded_reference_server`) would rename the field. The one place a key is
     # vendor text, a response header's name in evidence, is redacted where the evidence is made
-    # (target.make_evidence). A lone surrogate leaves every field name as it is, so keys get that change.
+    # (exchange.make_evidence). A lone surrogate leaves every field name as it is, so keys get that change.
     return each_string(value, lambda text: without_surrogates(redact(text)), keys=without_surrogates)
 
 

@@ -27,7 +27,9 @@ from apiconform.engine.config import (
     default_pace,
 )
 from apiconform.engine.control import StopKind
+from apiconform.engine.discovery import Discovery
 from apiconform.engine.events import ApiStopped, Event, Listener, RequestSent, RequirementObserved
+from apiconform.engine.exchange import Exchange
 from apiconform.engine.http import (
     MAX_RETRY_AFTER,
     RETRY_AFTER_CEILING,
@@ -38,9 +40,10 @@ from apiconform.engine.http import (
     origin,
 )
 from apiconform.engine.options import PLANNED_REQUESTS
+from apiconform.engine.plan import RequestPlan
 from apiconform.engine.records import MISSING
 from apiconform.engine.redaction import HEADER_MASK, Redactor
-from apiconform.engine.target import ApiRun, Exchange, RequestPlan
+from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import Cause, Observation, Outcome
 from apiconform.reporting.document import plural
 from apiconform.reporting.waivers import in_force
@@ -157,6 +160,7 @@ class ConformanceSession:
             # From the first answer that carries one, a secret header's value is masked in everything the run
             # writes: its reports, the recordings, the terminal (the report masks them too, by name).
             session.hooks["response"].append(self._note_secret_headers)
+        discovery = Discovery()
         run = ApiRun(
             loaded,
             base_url=base_url,
@@ -177,11 +181,12 @@ class ConformanceSession:
             plan=RequestPlan(
                 self.config.planned_requests, scale=min(1.0, self.config.planned_requests / PLANNED_REQUESTS)
             ),
+            discovery=discovery,
+            judge=checks.ReplyJudge(loaded, discovery),
             allow_unsafe_methods=len(methods) > 1,
             stops_at=self._gate_requirements(loaded) if self.config.fail_fast else frozenset(),
             on_observed=functools.partial(self._observed, loaded.api),
         )
-        checks.attach(run)
         return run
 
     def _note_secret_headers(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:

@@ -1,10 +1,11 @@
 """One API under test: its contract, where it lives, how to talk to it, and what was observed.
 
 `ApiRun` is what the cross-request checks receive. It sends requests through the run's guarded session
-and has every answer validated by schemathesis (`case.validate_response`), which runs the built-in
-response checks and apiconform's per-response checks alike; an `after_validate` hook turns their
-results into observations. Cross-request checks therefore get schema, status, header and record checks
-on every page they fetch, through the same code path as the property tests.
+and makes each reply's `Exchange` once (`Exchange.of`). A reply of the list operation goes to the run's
+reply judge (`checks.validation`, given when the run is built): apiconform's per-response checks judge
+that Exchange, and schemathesis validates the reply with its own response checks, whose results the
+judge records through an `after_validate` hook. Cross-request checks therefore get schema, status,
+header and record checks on every page they fetch, through the same judge as the property tests.
 """
 
 from __future__ import annotations
@@ -13,392 +14,35 @@ import contextlib
 import functools
 import hashlib
 import json
-import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from dataclasses import replace
+from typing import Any, Protocol
+from urllib.parse import quote
 
 import requests
 import schemathesis
-from requests.structures import CaseInsensitiveDict
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core import NOT_SET
-from schemathesis.core.failures import FailureGroup
 from schemathesis.schemas import APIOperation, BaseSchema
 
 from apiconform.contract import Contract
 from apiconform.engine.control import RunControl, StopKind
 from apiconform.engine.discovery import Discovery
+from apiconform.engine.exchange import Exchange, encode_query, invalid_parameters, wire_query
 from apiconform.engine.http import BudgetExhausted, GuardedSession, RefusedRequest
+from apiconform.engine.jsonbody import LargeInt, has_long_number, parse_body
+from apiconform.engine.plan import PROPERTY_ACTIVITY, RequestPlan
 from apiconform.engine.records import MISSING, pointer_get
 from apiconform.engine.redaction import Redactor
-from apiconform.engine.verdicts import Cause, Evidence, Ledger, Observation, Outcome
+from apiconform.engine.verdicts import Cause, Ledger, Observation, Outcome
 
 # A bearer value that no server issues; sent where a check needs a wrong token.
 INVALID_TOKEN = "apiconform-invalid-token"
-BODY_EXCERPT = 600
 # Requests that do not depend on each other go out this many at a time at most (ApiRun.get_many).
 IN_FLIGHT = 4
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One request and its reply as the checks see them, or the reason there was no reply (`error`).
-
-    Built once per reply: by `ApiRun.get` for the cross-request checks, and by the per-response checks'
-    adapter (`apiconform.engine.checks.base`) from what schemathesis validated."""
-
-    query: Mapping[str, str]
-    status: int | None
-    headers: CaseInsensitiveDict[str]
-    body: Any  # parsed JSON, or MISSING when the body is not strict JSON
-    evidence: Evidence
-    error: str | None = None
-    content: bytes = b""  # the body as received, for the per-response checks (strict_json reads it)
-    # Query parameters whose value the spec rules out (all of them for schemathesis' negative data).
-    invalid_params: frozenset[str] = frozenset()
-
-    def records(self, pointer: str) -> list[Any] | None:
-        """The record list at `pointer` in a 2xx JSON body, or None when there is none.
-
-        Any 2xx is read, not only a 200: a reply that breaks one rule (a 206 where 200 is documented, a
-        wrong content type) is still judged by every other rule it can be judged by, so that one defect
-        does not hide others (the status is judged by the status requirement)."""
-        if self.status is None or not 200 <= self.status < 300:
-            return None
-        value = pointer_get(self.body, pointer)
-        return value if isinstance(value, list) else None
-
-    def present(self, param: str, value_format: str | None = None) -> str | None:
-        """The parameter's value when it was sent, non-empty, valid and in its documented form; else None.
-
-        Empty values (DECISIONS.md D-GEN-2), values the schema rules out (D-GEN-11) and values outside a
-        filter's documented form (D-OES-3) are judged by the requirements about such inputs instead."""
-        value = self.query.get(param)
-        if value is None or value == "" or param in self.invalid_params:
-            return None
-        if value_format == "uuid" and not all(_UUID.fullmatch(part) for part in value.split(",")):
-            return None
-        return value
-
-
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
-# What the property tests' requests are counted under in a RequestPlan.
-PROPERTY_ACTIVITY = "property tests"
-# What repeating a failure on fresh requests costs is counted under this (its change probes included):
-# it comes out of the budget beyond the plan, never out of the plan's shares (README, "Rate limits").
-CONFIRMING = "confirming failures"
-
-
-@dataclass
-class RequestPlan:
-    """How one API's requests are spent: the planned total, each check's share of it, and what a plan
-    smaller than the full one gave up.
-
-    The cross-request checks run first, each with its number of examples (times `scale`, below 1 when
-    the user lowered the plan), within three quarters of the plan; the property tests get what is left,
-    never less than a quarter, and the cases past their share are not sent (`property_cases_skipped`)."""
-
-    total: int
-    scale: float = 1.0
-    # Requests by what sent them: a check's name, "preflight", "discovery", "change probes", PROPERTY_ACTIVITY.
-    spent: dict[str, int] = field(default_factory=dict)
-    gave_up: list[str] = field(default_factory=list)
-    property_cases_skipped: int = 0
-
-    def examples(self, check: str, full: int) -> int:
-        """The examples `check` gets under this plan (`full` under the full plan); a cut is noted."""
-        planned = max(1, math.floor(full * self.scale))
-        if planned < full:
-            self.gave_up.append(f"{check}: {planned} of {full} examples")
-        return planned
-
-    def planned(self, sent: int) -> int:
-        """Of the API's `sent` requests, those the plan counts: not the ones that confirmed failures."""
-        return sent - self.spent.get(CONFIRMING, 0)
-
-    def relations_have_room(self, sent: int) -> bool:
-        """Whether the cross-request checks may send more, `sent` being the API's requests so far: they
-        keep a quarter of the plan for the property tests, which run after them."""
-        return self.planned(sent) - self.spent.get(PROPERTY_ACTIVITY, 0) < self.total - self.total // 4
-
-    def note_relation_cut(self, check: str) -> None:
-        note = f"{check}: the examples past the cross-request checks' share"
-        if note not in self.gave_up:
-            self.gave_up.append(note)
-
-    def property_share(self, sent: int) -> int:
-        """The requests the property tests may send, `sent` being the API's requests so far."""
-        mine = self.spent.get(PROPERTY_ACTIVITY, 0)
-        return max(self.total - (self.planned(sent) - mine), self.total // 4)
-
-    def note_property_cut(self) -> None:
-        # Under the full plan the property tests are meant to stop at their share (the cases left are
-        # the last fuzzing examples); under a plan the user made smaller, they are something given up.
-        if not self.property_cases_skipped and self.scale < 1:
-            self.gave_up.append(f"{PROPERTY_ACTIVITY}: the cases past the plan's share")
-        self.property_cases_skipped += 1
-
-
-class UnsendableQuery(ValueError):
-    """A query value no URL can carry: text with a lone surrogate (a JSON string may hold one, and
-    UTF-8 has no encoding for it). The check that drew it draws another value instead."""
-
-
-class RepeatedKeys(str):
-    """A list sent as its parameter repeated once per item (`p=a&p=b`, OpenAPI's form style with explode
-    true). Its text is the items joined with commas, which is how the checks read every list; only the
-    URL differs (DECISIONS.md D-CONN-2)."""
-
-    __slots__ = ()
-
-
-def query_pairs(query: Mapping[str, str]) -> list[tuple[str, str]]:
-    """The query's (name, value) pairs as they go on the wire: a list in repeated keys once per item."""
-    return [
-        (name, item)
-        for name, value in query.items()
-        for item in (value.split(",") if isinstance(value, RepeatedKeys) else (value,))
-    ]
-
-
-def encode_query(query: Mapping[str, str]) -> str:
-    # Commas stay literal (the list separator BitGo documents) and colons too (date-times read well);
-    # everything else is percent-encoded, so '+' in an id travels as %2B (DECISIONS.md D-BRM-8).
-    try:
-        return urlencode(query_pairs(query), quote_via=quote, safe=",:")
-    except UnicodeEncodeError as exc:
-        raise UnsendableQuery(f"a query value cannot be written in a URL: {exc.reason} in {exc.object!r}") from None
-
-
-def wire_query(url: str) -> dict[str, str]:
-    """The query parameters as the server receives them; a name given several times is a list in repeated
-    keys, read as its values joined with commas (as the checks read every list)."""
-    values: dict[str, list[str]] = {}
-    for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
-        values.setdefault(name, []).append(value)
-    return {name: given[0] if len(given) == 1 else RepeatedKeys(",".join(given)) for name, given in values.items()}
-
-
-# Python converts integers of at most this many digits from text (sys.get_int_max_str_digits(), a guard
-# against quadratic conversion); JSON sets no limit, so longer ones are read as `LargeInt`.
-_INT_DIGITS = 4300
-# What a LargeInt is as an int: the largest number Python writes as text (4300 nines), of its sign.
-_LARGE_INT_STAND_IN = 10**_INT_DIGITS - 1
-_DIGITS_REVERSED = str.maketrans("0123456789", "9876543210")
-
-
-class LargeInt(int):
-    """A JSON integer longer than Python reads from text, kept as its text and never converted: Python's
-    conversion is quadratic (20,000 digits cost 12 ms of CPU, a body of them seconds, past --max-time).
-
-    As an int it stands in for its value: the largest number Python writes as text (4300 nines), of its
-    sign, beyond every bound a schema can state, so types, minimum and maximum are judged as they would
-    be on the number itself, and json.dumps still writes something. Equality, hashing and order between
-    LargeInts go by the text, exactly (JSON writes an integer one way); no plain number equals one.
-    Shown by its own text, shortened."""
-
-    text: str
-
-    def __new__(cls, text: str) -> LargeInt:
-        number = super().__new__(cls, -_LARGE_INT_STAND_IN if text.startswith("-") else _LARGE_INT_STAND_IN)
-        number.text = text
-        return number
-
-    def _order(self) -> tuple[int, int, str]:
-        """Sorts as the numbers do: the sign, then (for a negative number, reversed) length and digits."""
-        digits = self.text.lstrip("+-")
-        if self.text.startswith("-"):
-            return (-1, -len(digits), digits.translate(_DIGITS_REVERSED))
-        return (1, len(digits), digits)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, LargeInt):
-            return self.text == other.text
-        return False if isinstance(other, (int, float)) else NotImplemented
-
-    def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
-    def __hash__(self) -> int:
-        return hash(("LargeInt", self.text))
-
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, LargeInt):
-            return self._order() < other._order()
-        return int.__lt__(self, other)  # type: ignore[operator]
-
-    def __le__(self, other: object) -> bool:
-        if isinstance(other, LargeInt):
-            return self._order() <= other._order()
-        return int.__le__(self, other)  # type: ignore[operator]
-
-    def __gt__(self, other: object) -> bool:
-        if isinstance(other, LargeInt):
-            return self._order() > other._order()
-        return int.__gt__(self, other)  # type: ignore[operator]
-
-    def __ge__(self, other: object) -> bool:
-        if isinstance(other, LargeInt):
-            return self._order() >= other._order()
-        return int.__ge__(self, other)  # type: ignore[operator]
-
-    def __repr__(self) -> str:
-        digits = len(self.text.lstrip("+-"))
-        return f"{self.text[:24]}...({digits} digits)"
-
-    __str__ = __repr__
-
-
-def _number_role(code: int) -> bytes:
-    character = chr(code)
-    if "0" <= character <= "9":
-        return b"9"
-    if character in "eE":
-        return b"e"
-    if character in "+-":
-        return b"+"
-    if character == ".":
-        return b"."
-    if character in ":,[ \t\r\n":
-        return b"|"  # where a JSON value, a number among them, may start
-    return b"x"
-
-
-# Each byte of a body mapped to its part in a JSON number, so that one C-speed pass (bytes.translate)
-# and a search on few symbols find the numbers Python cannot read as they are: a run of more digits
-# than it converts, or an exponent of three or more digits (where a number may lie beyond a float's
-# range). Ids such as "5e123a" inside strings follow a quote or a letter, not a value's start.
-_NUMBER_ROLES = b"".join(_number_role(code) for code in range(256))
-_LONG_DIGIT_RUN = b"9" * (_INT_DIGITS + 1)
-_LONG_EXPONENT = re.compile(rb"\|\+?9+(?:\.9+)?e\+?999")
-
-
-def _has_long_number(content: bytes) -> bool:
-    """Whether the body may hold a number `readable` must read itself (a cheap test: a match inside a
-    string only costs the slower reading)."""
-    roles = b"|" + content.translate(_NUMBER_ROLES)
-    return (len(content) > _INT_DIGITS and _LONG_DIGIT_RUN in roles) or _LONG_EXPONENT.search(roles) is not None
-
-
-def _parse_int(text: str) -> int:
-    return int(text) if len(text) <= _INT_DIGITS else LargeInt(text)
-
-
-def parse_count(text: str) -> int | None:
-    """A count the target wrote in a header (X-Total-Count), or None when it is none a list can have: only
-    ASCII digits (`isdigit` takes any script's), and no more than Python converts (int() would raise)."""
-    if not (text.isascii() and text.isdigit()) or len(text) > _INT_DIGITS:
-        return None
-    return int(text)
-
-
-def _parse_float(text: str) -> float:
-    """A JSON number with a fraction or exponent. One beyond a float's range (`1e999999`) is still a number:
-    the largest float of its sign stands in for it (beyond every bound a schema states), never infinity,
-    which JSON has not and schema validators read as null."""
-    value = float(text)
-    if math.isinf(value):
-        return -sys.float_info.max if value < 0 else sys.float_info.max
-    return value
-
-
-class AmbiguousJson(ValueError):
-    """A body Python's json module reads, but that is not JSON as RFC 8259 defines it (NaN, Infinity)."""
-
-
-class _RepeatedKey(ValueError):
-    """An object with a name twice: still JSON (RFC 8259 says names SHOULD be unique), read the second way."""
-
-
-def _refuse_constant(name: str) -> Any:
-    raise AmbiguousJson(f"{name} is not a JSON value (RFC 8259 has no NaN or Infinity)")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    value = dict(pairs)
-    if len(value) != len(pairs):
-        raise _RepeatedKey
-    return value
-
-
-def _loads(content: bytes, object_pairs_hook: Any) -> Any:
-    return json.loads(
-        content,
-        parse_constant=_refuse_constant,
-        object_pairs_hook=object_pairs_hook,
-        parse_int=_parse_int,
-        parse_float=_parse_float,
-    )
-
-
-def loads_strict(content: bytes) -> Any:
-    """`content` parsed as strict JSON: ValueError for anything that is not JSON, AmbiguousJson for NaN or
-    Infinity (which the json module would accept). A name repeated in one object is read as most parsers
-    read it (JavaScript's, Python's, Jackson's by default): the last value counts (`repeated_key` tells)."""
-    try:
-        return _loads(content, _unique_keys)
-    except _RepeatedKey:
-        return _loads(content, dict)
-
-
-def json_problem(content: bytes) -> str | None:
-    """Why a body that the json module accepts is still not strict JSON; None when it is strict, or no JSON at all."""
-    try:
-        loads_strict(content)
-    except AmbiguousJson as exc:
-        return str(exc)
-    except (ValueError, RecursionError):
-        return None
-    return None
-
-
-def repeated_key(content: bytes) -> tuple[str, bool] | None:
-    """The first name a JSON body repeats in one object, and whether its values differ (parsers then disagree
-    which one counts); None when no object repeats a name, or the body is no strict JSON."""
-    found: list[tuple[str, bool]] = []
-
-    def collecting(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        value = dict(pairs)
-        if len(value) != len(pairs) and len(found) < 1:
-            first: dict[str, Any] = {}
-            for key, item in pairs:
-                if key in first:
-                    found.append((key, first[key] != item or type(first[key]) is not type(item)))
-                    break
-                first[key] = item
-        return value
-
-    try:
-        _loads(content, _unique_keys)
-        return None
-    except _RepeatedKey:
-        pass
-    except (ValueError, RecursionError):
-        return None
-    try:
-        _loads(content, collecting)
-    except (ValueError, RecursionError):
-        return None
-    return found[0] if found else None
-
-
-def parse_body(content: bytes) -> Any:
-    """The JSON value of a body, or MISSING when it is not strict JSON (invalid, invalid UTF-8, NaN): such a body
-    is not judged; the strict_json check reports it. A repeated name counts with its last value."""
-    if not content:
-        return MISSING
-    try:
-        return loads_strict(content)
-    except (ValueError, RecursionError):
-        return MISSING
 
 
 def readable(response: Any) -> Any:
@@ -410,7 +54,7 @@ def readable(response: Any) -> Any:
     checked = CheckedResponse.from_any(response)
     # Most bodies hold no such number: they are left to schemathesis as they are (read once, not copied).
     content = checked.content or b""
-    if checked._deserialized is NOT_SET and _has_long_number(content):
+    if checked._deserialized is NOT_SET and has_long_number(content):
         body = parse_body(content)
         if body is not MISSING:
             checked._deserialized = _large_ints_as_floats(body)
@@ -431,47 +75,32 @@ def _large_ints_as_floats(value: Any) -> Any:
     return value
 
 
-def make_evidence(
-    secrets: Redactor,
-    method: str,
-    url: str,
-    request_headers: Mapping[str, str],
-    status: int | None = None,
-    response_headers: Mapping[str, str] | None = None,
-    content: bytes = b"",
-) -> Evidence:
-    """Evidence for one exchange, with every secret replaced by $APICONFORM_TOKEN (in the response headers'
-    names as in their values: the names are the one place in a report where a key is the target's text)."""
-    authorization = request_headers.get("Authorization") or request_headers.get("authorization")
-    auth = f' -H "Authorization: {authorization}"' if authorization else ""
-    curl = f"curl -X {method}{auth} '{url}'"
-    # Redacted before it is cut (and after: the prefix of a secret a cut leaves is masked too).
-    text = secrets.redact(content[: BODY_EXCERPT * 4].decode("utf-8", errors="replace"))
-    excerpt = text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + "..."
-    headers = response_headers or {}
-    # The count headers, and where a redirect pointed (it is never followed; the evidence shows where to).
-    kept = {
-        name: value for name, value in headers.items() if name.lower().startswith("x-") or name.lower() == "location"
-    }
-    content_type = next((value for name, value in headers.items() if name.lower() == "content-type"), None)
-    return Evidence(
-        method=method,
-        url=secrets.redact(url),
-        status=status,
-        content_type=content_type,
-        body_excerpt=secrets.redact(excerpt),
-        curl=secrets.redact(curl),
-        headers=_redacted_headers(secrets, kept),
-    )
+class ReplyJudge(Protocol):
+    """What judges each reply of a run's list operation beyond the relation that asked for it (the one
+    there is: apiconform.engine.checks.validation.ReplyJudge, built with the run)."""
+
+    # Every per-response check the catalog may cite, schemathesis' own included: a crash while judging a
+    # reply makes the requirements citing them inconclusive.
+    check_names: tuple[str, ...]
+
+    def validate(self, run: ApiRun, case: Any, checked: Any, reply: Exchange) -> None:
+        """Judge `reply` with the per-response checks, then have schemathesis validate `checked`, the same
+        reply as its checks take it, with its own response checks."""
+
+    def results_hook(self, run: ApiRun) -> Callable[..., None]:
+        """The schemathesis `after_validate` hook that records its own checks' results as observations."""
+
+    def property_checks(self, run: ApiRun) -> list[Any]:
+        """The schemathesis checks the property tests validate each reply with."""
 
 
-def _redacted_headers(secrets: Redactor, headers: Mapping[str, str]) -> dict[str, str]:
-    """`headers` with every secret masked in names and values; two names masked alike keep both values."""
-    redacted: dict[str, str] = {}
-    for name, value in headers.items():
-        key, shown = secrets.redact(name), secrets.redact(value)
-        redacted[key] = f"{redacted[key]}, {shown}" if key in redacted else shown
-    return redacted
+def _header_values(response: requests.Response) -> dict[str, list[str]]:
+    """Each header of a reply with its values in the order received, as schemathesis' Response reads them
+    (requests' own `headers` joins a repeated header's values with commas)."""
+    if response.raw is None:
+        return {name: [value] for name, value in response.headers.items()}
+    received = response.raw.headers
+    return {name: received.getlist(name) for name in received}
 
 
 class ApiRun:
@@ -489,6 +118,8 @@ class ApiRun:
         secrets: Redactor,
         schemathesis_config: SchemathesisConfig,
         plan: RequestPlan,
+        discovery: Discovery,
+        judge: ReplyJudge,
         allow_unsafe_methods: bool = False,
         stops_at: frozenset[str] = frozenset(),
         on_observed: Callable[[str], None] | None = None,
@@ -515,10 +146,9 @@ class ApiRun:
         # `on_observed` hears of each requirement the first time anything is recorded about it (progress).
         self.ledger = Ledger(contract.requirements, on_observed=on_observed)
         self.schema: BaseSchema = schemathesis.openapi.from_dict(dict(contract.openapi), config=schemathesis_config)
-        # The schemathesis checks every reply is validated with, and the names of every per-response check
-        # they run (the catalog cites these); set by apiconform.engine.checks.attach().
-        self.response_checks: list[Any] = []
-        self.response_check_names: tuple[str, ...] = ()
+        # Judges every reply of the list operation, the relations' and the property tests' alike.
+        self.judge = judge
+        self.schema.hook(judge.results_hook(self))
         self.responses = 0
         self.successes = 0
         self.transport_errors: list[str] = []
@@ -530,8 +160,8 @@ class ApiRun:
         # has failed, no further example or check starts for this API (`control` says why); the one under
         # way finishes. What ran before is exactly what a full run does first.
         self.stops_at = stops_at
-        # Values learnt from the target (apiconform.engine.discovery), shared by the checks.
-        self.discovery = Discovery()
+        # Values learnt from the target (apiconform.engine.discovery), shared by the checks (and the judge).
+        self.discovery = discovery
         # The latest reply to each URL asked with the configured credentials. A relation's first try may
         # reuse them (`get(..., reuse=True)` while `reusing`); a failure is then confirmed on fresh
         # requests only (DECISIONS.md D-GEN-21), so reuse saves requests, never decides a verdict.
@@ -694,22 +324,27 @@ class ApiRun:
         method: str,
         remembered: bool,
     ) -> Exchange:
-        """The Exchange for one answer (or the transport error in its place), inspected and remembered."""
+        """The Exchange for one answer (or the transport error in its place), judged and remembered."""
+        received = wire_query(url)
         if isinstance(response, requests.RequestException):
             message = self.secrets.redact(f"{method} {url}: {response}")
             self.transport_errors.append(message)
-            evidence = make_evidence(self.secrets, method, url, headers)
-            return Exchange(dict(query), None, CaseInsensitiveDict(), MISSING, evidence, error=message)
+            return Exchange.of(self.secrets, method, url, headers, received, error=message)
         self.count(response.status_code)
-        reply = Exchange(
-            dict(query),
-            response.status_code,
-            CaseInsensitiveDict(response.headers),
-            parse_body(response.content),
-            make_evidence(self.secrets, method, url, headers, response.status_code, response.headers, response.content),
+        judged = (operation_id or self.semantics.operation_id) == self.semantics.operation_id and method == "GET"
+        reply = Exchange.of(
+            self.secrets,
+            method,
+            url,
+            headers,
+            received,
+            status=response.status_code,
+            headers=_header_values(response),
+            content=response.content,
+            invalid_params=invalid_parameters(self.contract, received) if judged else frozenset(),
         )
-        if (operation_id or self.semantics.operation_id) == self.semantics.operation_id and method == "GET":
-            self.inspect(response, query, path_parameters, headers)
+        if judged:
+            self.inspect(response, reply, query, path_parameters, headers)
         if remembered:
             self.replies[url] = reply
         return reply
@@ -729,22 +364,22 @@ class ApiRun:
     def inspect(
         self,
         response: requests.Response,
+        reply: Exchange,
         query: Mapping[str, str],
         path_parameters: Mapping[str, str] | None,
         headers: Mapping[str, str],
     ) -> None:
-        """Validate a reply with schemathesis: built-in response checks plus apiconform's own."""
+        """Judge a reply of the list operation: the per-response checks on `reply`, its Exchange, and
+        schemathesis' validation with its own response checks. Every outcome is recorded by the judge."""
         case = self.operation().Case(
             query=dict(query),
             path_parameters={**self.path_parameters(), **(path_parameters or {})},
             headers=dict(headers),
         )
-        # Every outcome is recorded by the after_validate hook and by the checks themselves.
         try:
-            with contextlib.suppress(FailureGroup):
-                case.validate_response(readable(response), checks=self.response_checks)
+            self.judge.validate(self, case, readable(response), reply)
         except Exception as exc:  # the suite's failure (the checks guard themselves; this is the rest)
-            cited = [rid for name in self.response_check_names for rid in self.citing(name)]
+            cited = [rid for name in self.judge.check_names for rid in self.citing(name)]
             self.crashed("validating a reply", exc, cited)
 
     # --- observations ----------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from apiconform.contract import OrderKey, QueryExpectation
 from apiconform.engine.checks import access, errors, filtering, ordering, paging, representation
 from apiconform.engine.checks.base import Context, Judge, query_words
 from apiconform.engine.discovery import Discovery, Walk
-from apiconform.engine.target import Exchange, RepeatedKeys, encode_query, parse_body, wire_query
+from apiconform.engine.exchange import Exchange, RepeatedKeys, encode_query, wire_query
+from apiconform.engine.jsonbody import parse_body
 from apiconform.engine.verdicts import Evidence, Observation
 
 BRM = contract.load("brm-adjust-balance")

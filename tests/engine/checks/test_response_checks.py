@@ -17,15 +17,13 @@ from typing import Any
 
 import pytest
 import yaml
-from requests.structures import CaseInsensitiveDict
 
 from apiconform import contract
 from apiconform.engine.checks import CHECKS, ResponseCheck
 from apiconform.engine.checks.base import Context
-from apiconform.engine.checks.validation import invalid_parameters
 from apiconform.engine.discovery import Discovery, Inventory, Partition
-from apiconform.engine.target import Exchange, parse_body
-from apiconform.engine.verdicts import Evidence
+from apiconform.engine.exchange import Exchange, encode_query, invalid_parameters
+from apiconform.engine.redaction import Redactor
 
 CASES = Path(__file__).parent / "cases"
 
@@ -45,12 +43,19 @@ def _cases() -> Iterator[Any]:
 def exchange(loaded: contract.Contract, case: dict[str, Any]) -> Exchange:
     """The reply a case describes, as the per-response checks receive it."""
     query = {name: str(value) for name, value in (case.get("query") or {}).items()}
-    status = case.get("status", 200)
-    headers = CaseInsensitiveDict({"Content-Type": "application/json", **(case.get("headers") or {})})
+    headers = {"Content-Type": "application/json", **(case.get("headers") or {})}
     content = case["raw"].encode() if "raw" in case else json.dumps(case.get("body")).encode()
-    evidence = Evidence("GET", "http://127.0.0.1/test", status, headers["Content-Type"], content.decode(), "curl")
-    invalid = invalid_parameters(loaded, query)
-    return Exchange(query, status, headers, parse_body(content), evidence, content=content, invalid_params=invalid)
+    return Exchange.of(
+        Redactor([]),
+        "GET",
+        f"http://127.0.0.1/test?{encode_query(query)}",
+        {},
+        query,
+        status=case.get("status", 200),
+        headers={name: [value] for name, value in headers.items()},
+        content=content,
+        invalid_params=invalid_parameters(loaded, query),
+    )
 
 
 def context(loaded: contract.Contract, group: dict[str, Any]) -> Context:

@@ -2,13 +2,13 @@
 
 Each family module holds that family's per-response checks and its cross-request relations, and
 registers them in `base.CHECKS` when imported; importing this package imports every family, in the
-order the registry keeps (and a session runs the relations in). `validation.attach` binds the
-per-response checks to a run's schemathesis validation.
+order the registry keeps (and a session runs the relations in). `validation.ReplyJudge` judges each
+reply of a run's list operation with the per-response checks and schemathesis' own.
 """
 
 from apiconform.engine.checks import paging, errors, access, filtering, ordering, representation  # noqa: I001
 from apiconform.engine.checks.base import CHECKS, Check, RelationCheck, ResponseCheck, relations, response_checks
-from apiconform.engine.checks.validation import BUILTIN_CHECKS, attach
+from apiconform.engine.checks.validation import BUILTIN_CHECKS, ReplyJudge
 
 __all__ = [
     "BUILTIN_CHECKS",
@@ -16,8 +16,8 @@ __all__ = [
     "Check",
     "RelationCheck",
     "ResponseCheck",
+    "ReplyJudge",
     "access",
-    "attach",
     "errors",
     "filtering",
     "ordering",

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from apiconform.contract import UnknownPathParameter
 from apiconform.engine.checks.base import Attempt, Judge, explore, relation
+from apiconform.engine.exchange import Exchange
 from apiconform.engine.http import RefusedRequest
-from apiconform.engine.target import INVALID_TOKEN, ApiRun, Exchange
+from apiconform.engine.target import INVALID_TOKEN, ApiRun
 from apiconform.engine.verdicts import Cause, Observation
 
 # --- judging ------------------------------------------------------------------------------------------

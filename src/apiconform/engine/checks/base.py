@@ -31,9 +31,11 @@ from hypothesis.errors import Flaky
 from apiconform.contract import Contract, Filter, Paging, Semantics
 from apiconform.engine import discovery
 from apiconform.engine.discovery import Discovery
+from apiconform.engine.exchange import Exchange, UnsendableQuery, query_pairs
 from apiconform.engine.http import BudgetExhausted
+from apiconform.engine.plan import CONFIRMING
 from apiconform.engine.records import pointer_get, spelled
-from apiconform.engine.target import CONFIRMING, ApiRun, Exchange, UnsendableQuery, query_pairs
+from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import Cause, Observation, Outcome
 
 Kind = Literal["response", "relation"]

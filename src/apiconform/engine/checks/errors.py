@@ -22,8 +22,9 @@ from apiconform.engine.checks.base import (
     relation,
     response_check,
 )
+from apiconform.engine.exchange import Exchange
 from apiconform.engine.records import MISSING
-from apiconform.engine.target import ApiRun, Exchange, json_problem, repeated_key
+from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import Cause, Observation
 
 # --- per response -------------------------------------------------------------------------------------
@@ -124,7 +125,7 @@ def strict_json(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
         if named.unique_keys_requirement:
             yield _names_unique(judge.on(named.unique_keys_requirement), exchange)
         return
-    problem = json_problem(exchange.content)
+    problem = exchange.json_problem
     if problem is not None:
         yield judge.failed(
             f"the {exchange.status} body is not strict JSON: {problem}",
@@ -135,7 +136,7 @@ def strict_json(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
 
 
 def _names_unique(judge: Judge, exchange: Exchange) -> Observation:
-    repeated = repeated_key(exchange.content)
+    repeated = exchange.repeated_key
     if repeated is not None and repeated[1]:
         return judge.failed(
             f"the {exchange.status} body has the name {json.dumps(repeated[0])} twice in one object, with "

@@ -56,6 +56,8 @@ from apiconform.engine.checks.base import (
     response_check,
 )
 from apiconform.engine.discovery import Walk
+from apiconform.engine.exchange import Exchange, RepeatedKeys
+from apiconform.engine.plan import CONFIRMING
 from apiconform.engine.records import (
     MISSING,
     parse_instant,
@@ -65,7 +67,7 @@ from apiconform.engine.records import (
     spelled,
     split_list,
 )
-from apiconform.engine.target import CONFIRMING, ApiRun, Exchange, RepeatedKeys
+from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import Cause, Observation
 from apiconform.reporting.document import plural
 

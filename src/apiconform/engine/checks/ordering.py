@@ -31,8 +31,9 @@ from apiconform.engine.checks.base import (
     relation,
     response_check,
 )
+from apiconform.engine.exchange import Exchange
 from apiconform.engine.records import comparable, order_violation, pointer_get, render
-from apiconform.engine.target import ApiRun, Exchange
+from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import Observation
 from apiconform.reporting.document import plural
 

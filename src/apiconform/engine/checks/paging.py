@@ -27,7 +27,9 @@ from apiconform.engine.checks.base import (
     relation,
     response_check,
 )
-from apiconform.engine.target import ApiRun, Exchange, parse_count
+from apiconform.engine.exchange import Exchange
+from apiconform.engine.jsonbody import parse_count
+from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import Observation
 from apiconform.reporting.document import plural
 

@@ -27,8 +27,9 @@ from apiconform.engine.checks.base import (
     relation,
     response_check,
 )
+from apiconform.engine.exchange import Exchange
 from apiconform.engine.records import equals_typed, pointer_get, render, spelled
-from apiconform.engine.target import ApiRun, Exchange
+from apiconform.engine.target import ApiRun
 from apiconform.engine.verdicts import Observation
 from apiconform.reporting.document import plural
 

@@ -1,22 +1,23 @@
-"""How replies reach the per-response checks: through schemathesis' validation of each reply.
+"""How a run judges each reply of its list operation: `ReplyJudge`, built with the run.
 
-`attach(run)` gives the run the schemathesis checks it validates every reply of the list operation
-with (the property tests' and the relations' alike): schemathesis' own response checks, each guarded
-so that a crash is recorded rather than ending the validation, and one adapter bound to the run that
-builds the reply's `Exchange` once and hands it, with the run's `Context`, to every per-response check
-in the registry. An `after_validate` hook turns schemathesis' own check results (schema, status,
-content type, headers, negative data, undeclared methods, 5xx) into observations against the catalog.
-Nothing is registered in schemathesis' global check registry.
+A reply's `Exchange` (made once, by `Exchange.of`) goes to every per-response check in the registry that
+applies to the spec, with the run's `Context`; schemathesis validates the same reply with its own
+response checks (schema, status, content type, headers), each guarded so that a crash is recorded
+rather than ending the validation, and an `after_validate` hook turns their results (and those of
+negative data and undeclared methods in the property tests) into observations against the catalog.
+
+A relation's reply is judged directly (`ReplyJudge.validate`, from `ApiRun`); the property tests validate
+their replies through schemathesis with an adapter check that hands the same judge an Exchange from the
+same constructor. Nothing is registered in schemathesis' global check registry.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from requests.structures import CaseInsensitiveDict
 from schemathesis.checks import CheckContext
 from schemathesis.core.failures import CustomFailure, Failure, FailureGroup
 from schemathesis.core.transport import Response
@@ -24,9 +25,10 @@ from schemathesis.generation.case import Case
 
 from apiconform.contract import Contract
 from apiconform.engine.checks.base import Context, response_checks
-from apiconform.engine.records import pointer_get
-from apiconform.engine.target import ApiRun, Exchange, make_evidence, parse_body, wire_query
-from apiconform.engine.verdicts import Evidence, Observation, Outcome
+from apiconform.engine.discovery import Discovery
+from apiconform.engine.exchange import Exchange, invalid_parameters, wire_query
+from apiconform.engine.target import ApiRun
+from apiconform.engine.verdicts import Observation, Outcome
 
 # Schemathesis checks whose results become observations (the others are not run by apiconform).
 BUILTIN_RESPONSE_CHECKS = (
@@ -39,44 +41,40 @@ BUILTIN_RESPONSE_CHECKS = (
 BUILTIN_CHECKS = (*BUILTIN_RESPONSE_CHECKS, "negative_data_rejection", "unsupported_method")
 
 
-def attach(run: ApiRun) -> None:
-    """Give the run its response checks, and record schemathesis' check results as observations."""
-    import schemathesis.checks as builtin_checks
-    import schemathesis.specs.openapi.checks as openapi_checks
+class ReplyJudge:
+    """Judges every reply of one API's list operation, a relation's or a property test's alike: the
+    per-response checks that apply to its spec, and schemathesis' own response checks."""
 
-    builtins = [
-        getattr(builtin_checks, name, None) or getattr(openapi_checks, name) for name in BUILTIN_RESPONSE_CHECKS
-    ]
-    run.response_checks = [*(_guarded(run, check) for check in builtins), _judge_replies(run)]
-    run.response_check_names = (*BUILTIN_RESPONSE_CHECKS, *response_checks())
+    def __init__(self, contract: Contract, discovery: Discovery) -> None:
+        self.context = Context(contract, discovery)
+        self.checks = tuple(check for check in response_checks().values() if check.applies(contract.semantics))
+        self.check_names = (*BUILTIN_RESPONSE_CHECKS, *response_checks())
+        # The reply schemathesis is validating and its Exchange, so that the after_validate hook records
+        # schemathesis' results with the evidence the per-response checks used: set by whoever made the
+        # Exchange (`validate`, the property tests' adapter), dropped when the hook has run. Held by
+        # reference and matched by identity, never by id(): it cannot stand for another reply.
+        self._validating: tuple[Response, Exchange] | None = None
 
-    @run.schema.hook
-    def after_validate(ctx: Any, case: Case, response: Response, results: list[Any]) -> None:
+    def validate(self, run: ApiRun, case: Case, checked: Response, reply: Exchange) -> None:
+        """Judge a relation's reply: the per-response checks on `reply`, then schemathesis' own response
+        checks on `checked`, the same reply as schemathesis takes it. Findings are observations; none raises."""
+        self._validating = (checked, reply)
         try:
-            _record_builtin_results(run, case, response, results)
-        except Exception as exc:  # the suite's failure: the results are not counted as passes
-            run.crashed("recording schemathesis' check results", exc, [r.id for r in run.contract.requirements])
+            self.judge(run, reply)
+            with contextlib.suppress(FailureGroup):  # every finding is recorded by the after_validate hook
+                case.validate_response(checked, checks=self._builtins(run))
+        finally:
+            self._validating = None
 
-
-def _judge_replies(run: ApiRun) -> Callable[..., bool | None]:
-    """The schemathesis check that runs every applicable per-response check on one reply."""
-    context = Context.of(run)
-    checks = [check for check in response_checks().values() if check.applies(run.semantics)]
-
-    def apiconform_response_checks(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-        if case.operation.label != run.list_operation_label:
-            return True  # another operation (a joined list): not judged
-        try:
-            exchange = exchange_of(run, response, case)
-        except Exception as exc:  # the suite's failure: each check judged nothing
-            for check in checks:
-                run.crashed(check.name, exc)
-            return True
+    def judge(self, run: ApiRun, exchange: Exchange) -> list[Failure]:
+        """Run every applicable per-response check on one reply, recording its observations (a crash of a
+        check makes its requirements inconclusive); the failures, one per check that failed, in
+        schemathesis' form."""
         failures: list[Failure] = []
-        for check in checks:
+        for check in self.checks:
             failed: list[Observation] = []
             try:
-                for observation in check.judge(context, exchange):
+                for observation in check.judge(self.context, exchange):
                     run.observe(observation)
                     if observation.outcome is Outcome.FAIL:
                         failed.append(observation)
@@ -87,74 +85,83 @@ def _judge_replies(run: ApiRun) -> Callable[..., bool | None]:
                 message = "; ".join(f"[{o.requirement}] {o.message}" for o in failed)
                 failures.append(
                     CustomFailure(
-                        operation=case.operation.label,
+                        operation=run.list_operation_label,
                         title=f"Custom check failed: `{check.name}`",
                         message=message,
                         exception=AssertionError(message),
                     )
                 )
-        if failures:
-            raise FailureGroup(failures)
-        return None
+        return failures
 
-    return apiconform_response_checks
+    def property_checks(self, run: ApiRun) -> list[Any]:
+        """The schemathesis checks the property tests validate each reply with: schemathesis' own response
+        checks and the adapter that runs this judge on the reply's Exchange (its failures shrink)."""
+
+        def apiconform_response_checks(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+            if case.operation.label != run.list_operation_label:
+                return True  # another operation (a joined list): not judged
+            try:
+                exchange = self._exchange(run, response, case)
+            except Exception as exc:  # the suite's failure: each check judged nothing
+                for check in self.checks:
+                    run.crashed(check.name, exc)
+                return True
+            failures = self.judge(run, exchange)
+            if failures:
+                raise FailureGroup(failures)
+            return None
+
+        return [*self._builtins(run), apiconform_response_checks]
+
+    def results_hook(self, run: ApiRun) -> Callable[..., None]:
+        """The after_validate hook that records schemathesis' own check results on a reply as observations."""
+
+        def after_validate(ctx: Any, case: Case, response: Response, results: list[Any]) -> None:
+            try:
+                _record_builtin_results(run, case, response, results, self._exchange(run, response, case))
+            except Exception as exc:  # the suite's failure: the results are not counted as passes
+                run.crashed("recording schemathesis' check results", exc, [r.id for r in run.contract.requirements])
+            finally:
+                self._validating = None
+
+        return after_validate
+
+    def _exchange(self, run: ApiRun, response: Response, case: Case) -> Exchange:
+        """The Exchange of the reply schemathesis is validating: the one made for it already, else a new one."""
+        if self._validating is not None and self._validating[0] is response:
+            return self._validating[1]
+        exchange = exchange_of(run, response, case)
+        self._validating = (response, exchange)
+        return exchange
+
+    def _builtins(self, run: ApiRun) -> list[Any]:
+        import schemathesis.checks as builtin_checks
+        import schemathesis.specs.openapi.checks as openapi_checks
+
+        return [
+            _guarded(run, getattr(builtin_checks, name, None) or getattr(openapi_checks, name))
+            for name in BUILTIN_RESPONSE_CHECKS
+        ]
 
 
 def exchange_of(run: ApiRun, response: Response, case: Case) -> Exchange:
-    """The exchange the per-response checks judge: the query as the server received it, the first value
-    of each header, and which parameters hold values the spec rules out."""
+    """The Exchange of a reply schemathesis validated: its request as sent, and which parameters hold
+    values the spec rules out (all of them in negative data)."""
     request = response.request
     url = str(request.url)
     query = wire_query(url)
-    headers = CaseInsensitiveDict({name: values[0] for name, values in response.headers.items() if values})
-    evidence = make_evidence(
-        run.secrets, str(request.method), url, dict(request.headers), response.status_code, headers, response.content
-    )
     negative = bool(case.meta is not None and case.meta.generation.mode.is_negative)
-    invalid = frozenset(query) if negative else invalid_parameters(run.contract, query)
-    content = response.content
-    return Exchange(
-        query, response.status_code, headers, parse_body(content), evidence, content=content, invalid_params=invalid
+    return Exchange.of(
+        run.secrets,
+        str(request.method),
+        url,
+        dict(request.headers),
+        query,
+        status=response.status_code,
+        headers=response.headers,
+        content=response.content,
+        invalid_params=frozenset(query) if negative else invalid_parameters(run.contract, query),
     )
-
-
-def invalid_parameters(contract: Contract, query: Mapping[str, str]) -> frozenset[str]:
-    """The parameters whose (non-empty) value falls outside the parameter's schema."""
-    invalid = set()
-    declared = contract.query_parameters()
-    for name, value in query.items():
-        if value == "" or name not in declared:
-            continue
-        schema = contract.resolve(declared[name].get("schema", {}))
-        if not _wire_value_valid(contract, schema, value):
-            invalid.add(name)
-    return frozenset(invalid)
-
-
-def _wire_value_valid(contract: Contract, schema: Mapping[str, Any], value: str) -> bool:
-    kind = schema.get("type")
-    if kind == "array":
-        items = contract.resolve(schema.get("items", {}))
-        return all(_wire_value_valid(contract, items, part) for part in value.split(","))
-    instance: Any = value
-    if kind == "integer":
-        try:
-            instance = int(value)
-        except ValueError:
-            return False
-    elif kind == "number":
-        # The wire form of a JSON number: an integer, else a finite decimal ("2.5"); never "NaN" or "inf".
-        try:
-            instance = int(value)
-        except ValueError:
-            try:
-                instance = float(value)
-            except ValueError:
-                return False
-            if not math.isfinite(instance):
-                return False
-    validator = contract.schema_validator(schema)
-    return validator.is_valid(instance)
 
 
 # --- schemathesis' own checks -------------------------------------------------------------------------
@@ -198,7 +205,7 @@ def builtin_requirements(run: ApiRun, name: str, case: Case, response: Response,
     return citing[:1]
 
 
-def builtin_pass_judges(run: ApiRun, name: str, case: Case, response: Response) -> bool | None:
+def builtin_pass_judges(run: ApiRun, name: str, case: Case, response: Response, reply: Exchange) -> bool | None:
     """Whether a schemathesis check that passed on this reply judged its rule: True when a defect of the rule
     would have failed it here, False when it only corroborates, None when it looked at nothing (it passes
     every reply it does not apply to, and such a pass must not count at all)."""
@@ -212,8 +219,7 @@ def builtin_pass_judges(run: ApiRun, name: str, case: Case, response: Response) 
         return False  # the headers are there and well formed; their values are judged by apiconform's checks
     if name == "response_schema_conformance" and 200 <= response.status_code < 300:
         # An empty list is valid whatever shape the server gives its records.
-        records = pointer_get(parse_body(response.content or b""), run.semantics.records_pointer)
-        return isinstance(records, list) and bool(records)
+        return bool(reply.records(run.semantics.records_pointer))
     return True
 
 
@@ -230,25 +236,7 @@ def _negated_parameter(case: Case) -> str | None:
     return None
 
 
-def _record_builtin_results(run: ApiRun, case: Case, response: Response, results: list[Any]) -> None:
-    evidence: Evidence | None = None
-
-    def shown() -> Evidence:
-        nonlocal evidence
-        if evidence is None:
-            request = response.request
-            headers = CaseInsensitiveDict({n: v[0] for n, v in response.headers.items() if v})
-            evidence = make_evidence(
-                run.secrets,
-                str(request.method),
-                str(request.url),
-                dict(request.headers),
-                response.status_code,
-                headers,
-                response.content,
-            )
-        return evidence
-
+def _record_builtin_results(run: ApiRun, case: Case, response: Response, results: list[Any], reply: Exchange) -> None:
     for result in results:
         if result.name not in BUILTIN_CHECKS:
             continue
@@ -256,7 +244,7 @@ def _record_builtin_results(run: ApiRun, case: Case, response: Response, results
         if not requirements:
             continue
         if result.failure is None:
-            judging = builtin_pass_judges(run, result.name, case, response)
+            judging = builtin_pass_judges(run, result.name, case, response, reply)
             if judging is None:
                 continue
             method, status = response.request.method, response.status_code
@@ -269,7 +257,7 @@ def _record_builtin_results(run: ApiRun, case: Case, response: Response, results
                         Outcome.PASS,
                         result.name,
                         compared,
-                        evidence=(shown(),) if kept else (),
+                        evidence=(reply.evidence,) if kept else (),
                         judging=judging,
                     )
                 )
@@ -277,7 +265,9 @@ def _record_builtin_results(run: ApiRun, case: Case, response: Response, results
         message = f"{result.failure.title}: {result.failure.message}".strip().rstrip(":")
         for requirement in requirements:
             run.observe(
-                Observation(requirement, Outcome.FAIL, result.name, run.secrets.redact(message), evidence=(shown(),))
+                Observation(
+                    requirement, Outcome.FAIL, result.name, run.secrets.redact(message), evidence=(reply.evidence,)
+                )
             )
 
 
