@@ -137,7 +137,7 @@ def apiconform_in_process(
     """One default run in this process (warm imports and caches: many runs cost less), its report.json.
 
     `variants` switches on legitimate behaviours of the embedded server (RunConfig.embedded_variants)."""
-    from apiconform.engine import runner
+    from apiconform.engine import driver
     from apiconform.engine.session import RunConfig
     from apiconform.server import VARIANTS
 
@@ -157,7 +157,7 @@ def apiconform_in_process(
             report_dir=scratch,
         )
         # The verdict line goes to stdout even when quiet; a benchmark prints its own table there.
-        runner.run(config, quiet=True, out=io.StringIO())
+        driver.run(config, quiet=True, out=io.StringIO())
         report: dict[str, Any] = json.loads(Path(scratch, "report.json").read_text())
         report["bench_seconds"] = time.monotonic() - started
     return report
@@ -194,7 +194,7 @@ def failing_requirements(report: dict[str, Any]) -> dict[str, str]:
 
 
 def found_by_design(report: dict[str, Any], requirement: str) -> bool:
-    """Whether a failure of `requirement` came from something designed for a rule (a cross-request check,
+    """Whether a failure of `requirement` came from something designed for a rule (a relation,
     or the per-response checks on the pages it fetched), not only from the property tests' generated cases."""
     item = next((item for item in report["requirements"] if item["id"] == requirement), None)
     if item is None:

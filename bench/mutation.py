@@ -2,7 +2,7 @@
 
 For every fault (`apiconform serve --list-faults`) and several seeds, run the default conformance run
 against the embedded server with that fault switched on, and record whether the fault's requirement
-failed (or warned, for a SHOULD), whether a check designed for its rule found it (a cross-request check,
+failed (or warned, for a SHOULD), whether a check designed for its rule found it (a relation,
 or the per-response checks on the pages one fetched: `found_in`) rather than only a property-test case
 (fuzzing volume, which a smaller plan or another seed may not reach), which other requirements failed,
 how many requests it took to the first failure and how long the run took. Then run plain

@@ -261,7 +261,7 @@ def test_no_import_circle_inside_the_engine() -> None:
 
 
 # The schemathesis wing: schemathesis' next major release should touch these modules only.
-SCHEMATHESIS_MODULES = {"target.py", "checks/validation.py", "properties.py"}
+SCHEMATHESIS_MODULES = {"model/apirun.py", "checks/validation.py", "properties.py"}
 
 
 def test_schemathesis_is_imported_by_its_wing_only() -> None:
@@ -281,9 +281,9 @@ def test_schemathesis_is_imported_by_its_wing_only() -> None:
     assert importing <= SCHEMATHESIS_MODULES, importing - SCHEMATHESIS_MODULES
 
 
-# Why an API stopped has one owner (engine/control.py): these are written nowhere else in the engine.
+# Why an API stopped has one owner (engine/model/control.py): these are written nowhere else in the engine.
 STOP_FIELDS = {"budget_exhausted", "untestable", "stopped_at_failure", "stopped", "cut_by_target", "_stops"}
-STOP_OWNER = "control.py"
+STOP_OWNER = ENGINE / "model" / "control.py"
 
 
 def _attribute_writes(tree: ast.AST, names: set[str]) -> list[tuple[int, str]]:
@@ -301,7 +301,7 @@ def _attribute_writes(tree: ast.AST, names: set[str]) -> list[tuple[int, str]]:
 
 @pytest.mark.parametrize(
     "module",
-    [path for path in _modules(ENGINE) if path.name != STOP_OWNER],
+    [path for path in _modules(ENGINE) if path != STOP_OWNER],
     ids=lambda path: str(path.relative_to(SRC)),
 )
 def test_why_an_api_stopped_is_written_only_by_its_owner(module: Path) -> None:
@@ -320,10 +320,33 @@ def test_the_stop_write_scan_finds_what_it_looks_for() -> None:
     ]
 
 
-def test_the_stop_owner_and_the_transport_import_only_leaves_of_the_engine() -> None:
-    """control.py imports nothing of apiconform's, so that http.py, the transport, may report to it."""
-    assert _imports(ENGINE / STOP_OWNER) == set()
-    assert {".".join(name.split(".")[:3]) for name in _imports(ENGINE / "http.py")} <= {"apiconform.engine.control"}
+# The engine's folders are its floors; each builds only on the floors below it (imports made only for the
+# type checker do not count). The transport reports its stops to the run's control, a leaf of the model
+# that imports nothing of apiconform's, and takes its defaults from the option table, a leaf of the engine.
+FLOORS = {
+    "transport": ("apiconform.engine.transport.", "apiconform.engine.options", "apiconform.engine.model.control"),
+    "model": ("apiconform.engine.model.", "apiconform.engine.transport."),
+    "checks": ("apiconform.engine.checks", "apiconform.engine.model", "apiconform.engine.transport."),
+}
+
+
+@pytest.mark.parametrize(
+    "module",
+    [path for path in _modules(ENGINE) if path.relative_to(ENGINE).parts[0] in FLOORS],
+    ids=lambda path: str(path.relative_to(SRC)),
+)
+def test_each_engine_folder_builds_only_on_the_folders_below_it(module: Path) -> None:
+    allowed = FLOORS[module.relative_to(ENGINE).parts[0]]
+    above = {
+        name
+        for name in _runtime_imports(module)
+        if name.startswith("apiconform.engine") and not name.startswith(allowed)
+    }
+    assert not above, f"{module.relative_to(SRC)} imports from a floor above it: {sorted(above)}"
+
+
+def test_the_stop_owner_imports_nothing_of_apiconform() -> None:
+    assert _imports(STOP_OWNER) == set()
 
 
 def _exchange_constructions(tree: ast.AST) -> list[int]:
@@ -351,22 +374,9 @@ def test_an_exchange_is_made_in_one_place() -> None:
         for module in _modules(SRC)
         for line in _exchange_constructions(ast.parse(module.read_text(encoding="utf-8")))
     ]
-    assert len(found) == 1 and found[0].startswith("engine/exchange.py:"), found
+    assert len(found) == 1 and found[0].startswith("engine/model/exchange.py:"), found
 
 
 def test_the_exchange_construction_scan_finds_what_it_looks_for() -> None:
     tree = ast.parse("class Exchange:\n    def of(cls):\n        return cls(1)\n\nreply = Exchange(2)\n")
     assert sorted(_exchange_constructions(tree)) == [3, 5]
-
-
-# The reply's own rooms: what a check judges is read without schemathesis (target.readable and
-# checks.validation are where schemathesis meets them).
-WITHOUT_SCHEMATHESIS = ("exchange.py", "jsonbody.py", "plan.py")
-
-
-@pytest.mark.parametrize("name", WITHOUT_SCHEMATHESIS)
-def test_the_exchange_and_its_json_reader_import_no_schemathesis(name: str) -> None:
-    tree = ast.parse((ENGINE / name).read_text(encoding="utf-8"))
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert not {module for module in imported if module.split(".")[0] == "schemathesis"}, imported

@@ -82,18 +82,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     pytest plugin): a problem is one line and exit code 2."""
     # --max-time counts from start-up: importing pytest and schemathesis and starting a server take time too.
     started_at = getattr(args, "started_at", None) or time.monotonic()
-    from apiconform.engine import config, runner
+    from apiconform.engine import config, driver
     from apiconform.reporting.browser import BrowserError
 
-    artefacts = runner.Artefacts(har=args.har, cassette=args.cassette, screenshot=args.screenshot)
+    artefacts = driver.Artefacts(har=args.har, cassette=args.cassette, screenshot=args.screenshot)
     try:
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always", config.ConfigurationWarning)
             run_config = config.run_config(vars(args), started_at=started_at)
         for warning in said:
             print(_one_line(f"apiconform: warning: {warning.message}", args), file=sys.stderr)
-        runner.check_artefacts(artefacts)
-        return runner.run(run_config, quiet=args.quiet, verbose=args.verbose, artefacts=artefacts)
+        driver.check_artefacts(artefacts)
+        return driver.run(run_config, quiet=args.quiet, verbose=args.verbose, artefacts=artefacts)
     except config.ConfigurationError as exc:
         raise UsageError(str(exc)) from exc
     except BrowserError as exc:

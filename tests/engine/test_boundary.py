@@ -13,7 +13,7 @@ from typing import Any, cast
 import pytest
 
 from apiconform.engine.boundary import CleanRepr, LateRedaction, OutputBoundary, terminal_streams
-from apiconform.engine.redaction import Redactor
+from apiconform.engine.transport.redaction import Redactor
 
 TOKEN = "SeCrEtToKeN-abc123/XYZ+q=="
 VENDOR = "\x1b]52;c;cHduZWQ=\x07\n::error title=x::all good"

@@ -29,10 +29,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from apiconform import contract
-from apiconform.engine import http, runner
+from apiconform.engine import driver
 from apiconform.engine.checks import BUILTIN_CHECKS, CHECKS
 from apiconform.engine.options import PLANNED_REQUESTS
 from apiconform.engine.session import RunConfig
+from apiconform.engine.transport import http
 from apiconform.reporting.waivers import Waiver
 from apiconform.server import FAULTS, VARIANTS
 
@@ -152,7 +153,7 @@ def engine_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Run], Done
                 releases=dict(wanted.releases),
                 report_dir=str(directory),
             )
-            code = runner.run(config, quiet=True, artefacts=runner.Artefacts(har=wanted.har))
+            code = driver.run(config, quiet=True, artefacts=driver.Artefacts(har=wanted.har))
             done[wanted] = Done(directory, code)
             assert done[wanted].report["exit_code"] == code
         return done[wanted]
@@ -363,7 +364,7 @@ def test_an_empty_value_from_a_negated_parameter_need_not_be_rejected(engine_run
         report = done.report
         assert requirement(report, BRM, "BRM-PAGE-INVALID")["verdict"] == "pass", findings(report)
         assert done.code == 0, findings(report)
-        har = json.loads((done.directory / runner.HAR_FILE).read_text())
+        har = json.loads((done.directory / driver.HAR_FILE).read_text())
         urls = [entry["request"]["url"] for entry in har["log"]["entries"]]
         if any(url.endswith(("?offset=", "&offset=", "?limit=", "&limit=")) for url in urls):
             return
@@ -386,13 +387,13 @@ def recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, wanted: Run) -> tu
         config = RunConfig.checked(
             apis=list(wanted.apis), embedded_faults=wanted.faults, fail_fast=wanted.fail_fast, report_dir=str(directory)
         )
-        code = runner.run(config, quiet=True)
+        code = driver.run(config, quiet=True)
     return Done(directory, code), sent
 
 
 @pytest.mark.e2e
 def test_fail_fast_stops_at_the_first_failed_must_after_sending_what_a_full_run_sends_first(monkeypatch, tmp_path):
-    fault = FAULTS["oes-bad-sort-accepted"]  # found by a cross-request check, with checks left to run after it
+    fault = FAULTS["oes-bad-sort-accepted"]  # found by a relation, with checks left to run after it
     full, full_sent = recorded(monkeypatch, tmp_path, Run(apis=(fault.api,), faults=(fault.name,)))
     fast, fast_sent = recorded(monkeypatch, tmp_path, Run(apis=(fault.api,), faults=(fault.name,), fail_fast=True))
     assert fast.code == full.code == 1
@@ -427,7 +428,7 @@ def test_fail_fast_does_not_stop_at_a_waived_failure(tmp_path):
     config = RunConfig.checked(
         apis=[fault.api], embedded_faults=(fault.name,), fail_fast=True, waivers=(waiver,), report_dir=str(tmp_path)
     )
-    done = Done(tmp_path, runner.run(config, quiet=True))
+    done = Done(tmp_path, driver.run(config, quiet=True))
     report = done.report
     assert done.code == 0, findings(report)
     assert requirement(report, fault.api, fault.requirement)["verdict"] == "waived"

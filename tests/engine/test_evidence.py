@@ -18,8 +18,9 @@ import pytest
 import requests
 
 from apiconform.cli import build_parser
-from apiconform.engine import discovery, report
+from apiconform.engine import reportjson
 from apiconform.engine.checks import paging
+from apiconform.engine.model import discovery
 from apiconform.engine.session import ConformanceSession, RunConfig
 from apiconform.server import ReferenceServer
 from apiconform.server.cli import _usage_problem
@@ -117,7 +118,7 @@ def embedded_report() -> dict[str, Any]:
         _overlap_failure(session.runs[0])
         temporary_port, token = session.server.port, session.server.token
         session.finalize()
-        built = report.build(session)
+        built = reportjson.build(session)
         # Kept beside the report for the tests below (left out where the report is looked at as a whole).
         built["_temporary_port"] = temporary_port
         built["_token"] = token

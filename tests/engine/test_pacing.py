@@ -19,7 +19,7 @@ def _politeness(api: str, base_url: str, **options):
     config = RunConfig.checked(apis=[api], base_urls={api: base_url}, path_params={"enterpriseId": "e-1"}, **options)
     session = ConformanceSession(config)
     try:
-        return session.runs[0].session.politeness
+        return session.runs[0].http.politeness
     finally:
         session.stop_server()
 
@@ -43,6 +43,6 @@ def test_the_default_pace_follows_the_vendors_documented_rate(api, base_url, opt
 def test_only_the_embedded_reference_server_is_unpaced():
     session = ConformanceSession(RunConfig.checked(apis=[OES]))
     try:
-        assert session.embedded and session.runs[0].session.politeness.rate_limit is None
+        assert session.embedded and session.runs[0].http.politeness.rate_limit is None
     finally:
         session.stop_server()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from apiconform.contract import Filter, OrderKey
-from apiconform.engine.records import (
+from apiconform.engine.model.records import (
     MISSING,
     order_violation,
     parse_decimal,

@@ -8,7 +8,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from apiconform.engine.redaction import TOKEN_PLACEHOLDER, Redactor
+from apiconform.engine.transport.redaction import TOKEN_PLACEHOLDER, Redactor
 
 TOKEN = "SeCrEtToKeN-abc123/XYZ+q=="
 
@@ -170,7 +170,7 @@ def test_the_walker_changes_values_and_leaves_keys_and_types_alone():
 def test_a_token_that_starts_like_the_reports_own_words_leaves_it_valid(token):
     """A token is masked wherever it or a cut of it stands in a value; the field names, and the values the
     suite writes from its own vocabulary (verdicts, API names, IDs), stay as they were."""
-    from apiconform.engine import report as engine_report
+    from apiconform.engine import reportjson as engine_report
     from apiconform.reporting import validate_report
     from tests.reporting.conftest import ending_report
 
@@ -187,7 +187,7 @@ def test_a_token_that_starts_like_the_reports_own_words_leaves_it_valid(token):
 
 
 def test_evidence_masks_a_secret_in_a_response_header_name():
-    from apiconform.engine.exchange import make_evidence
+    from apiconform.engine.model.exchange import make_evidence
 
     headers = {f"X-Echo-{TOKEN}": "1", "X-Other": TOKEN, f"X-Cut-{TOKEN[:8]}": "2", "Content-Type": "text/plain"}
     evidence = make_evidence(Redactor([TOKEN]), "GET", "http://127.0.0.1:9/x", {}, 200, headers, b"")

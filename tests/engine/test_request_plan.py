@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 from apiconform.engine.checks.base import Judge, confirmed
-from apiconform.engine.plan import CONFIRMING, PROPERTY_ACTIVITY, RequestPlan
-from apiconform.engine.verdicts import Observation
+from apiconform.engine.model.plan import CONFIRMING, PROPERTY_ACTIVITY, RequestPlan
+from apiconform.engine.model.verdicts import Observation
 from tests.engine.scripted import BRM, session_for
 
 JUDGE = Judge("a_check", "REQ-A")
@@ -184,17 +184,17 @@ def test_a_reply_is_reused_only_while_a_first_try_runs_and_only_when_asked(make_
     run = session.runs[0]
     try:
         query = {"limit": "3"}
-        sent = run.session.traffic.sent
+        sent = run.http.traffic.sent
         first = run.get(query)
         run.get(query, reuse=True)
-        assert run.session.traffic.sent == sent + 2, "outside a first try every request goes out"
+        assert run.http.traffic.sent == sent + 2, "outside a first try every request goes out"
         run.reusing = True
         again = run.get(query, reuse=True)
-        assert again is run.replies[run.url(query)] and run.session.traffic.sent == sent + 2
+        assert again is run.replies[run.url(query)] and run.http.traffic.sent == sent + 2
         run.get(query)
-        assert run.session.traffic.sent == sent + 3, "a request that does not ask for reuse goes out"
+        assert run.http.traffic.sent == sent + 3, "a request that does not ask for reuse goes out"
         run.get(query, credentials=None, reuse=True)
-        assert run.session.traffic.sent == sent + 4, "only replies to the configured credentials are reused"
+        assert run.http.traffic.sent == sent + 4, "only replies to the configured credentials are reused"
         assert first.status == again.status == 200
     finally:
         run.reusing = False
@@ -208,21 +208,21 @@ def test_requests_sent_together_are_answered_in_the_order_asked(make_reference_s
     try:
         queries = [{"offset": str(offset), "limit": "2"} for offset in (6, 0, 4, 2, 8)]
         one_by_one = [run.get(query).body for query in queries]
-        sent = run.session.traffic.sent
+        sent = run.http.traffic.sent
         together = run.get_many(queries)
         assert [reply.body for reply in together] == one_by_one
         assert [reply.query for reply in together] == queries
-        assert run.session.traffic.sent == sent + len(queries)
+        assert run.http.traffic.sent == sent + len(queries)
         run.reusing = True
         run.get_many(queries, reuse=True)
-        assert run.session.traffic.sent == sent + len(queries), "held replies stand in during a first try"
+        assert run.http.traffic.sent == sent + len(queries), "held replies stand in during a first try"
     finally:
         run.reusing = False
         session.finalize()
 
 
 def test_a_spent_budget_stops_requests_sent_together(make_reference_server) -> None:
-    from apiconform.engine.http import BudgetExhausted
+    from apiconform.engine.transport.http import BudgetExhausted
 
     server = make_reference_server()
     session = session_for(server, BRM, max_requests=3)
@@ -230,6 +230,6 @@ def test_a_spent_budget_stops_requests_sent_together(make_reference_server) -> N
     try:
         with pytest.raises(BudgetExhausted):
             run.get_many([{"offset": str(offset), "limit": "1"} for offset in range(5)])
-        assert run.control.exhausted and run.session.traffic.sent == 3
+        assert run.control.exhausted and run.http.traffic.sent == 3
     finally:
         session.finalize()

@@ -30,7 +30,7 @@ from xml.etree import ElementTree
 import pytest
 
 from apiconform.cli import main
-from apiconform.engine import report as engine_report
+from apiconform.engine import reportjson as engine_report
 from apiconform.engine.session import ConformanceSession, RunConfig
 from apiconform.reporting import validate_report
 from apiconform.reporting.writer import OWN_FILES, atomic_write_text
@@ -418,7 +418,7 @@ def _check_interrupted(tmp_path: Path, cause: str, code: int) -> dict[str, Any]:
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_signal_stops_the_run_and_its_reports_say_interrupted(signum, code, tmp_path):
     child = _start_paced_run(tmp_path)
-    child.wait_for("scenario checks")  # the first phase: most requirements are still to be judged
+    child.wait_for("relations")  # the first phase: most requirements are still to be judged
     child.process.send_signal(signum)
     assert child.finish() == code, child.stderr()
     assert f"apiconform: interrupted ({signum.name})" in child.stderr(), child.stderr()
@@ -430,7 +430,7 @@ def test_a_signal_stops_the_run_and_its_reports_say_interrupted(signum, code, tm
 def test_a_closed_stdout_stops_the_run_and_its_reports_say_interrupted(tmp_path):
     """`apiconform run | reader` whose reader goes away: exit 141, as a shell reports SIGPIPE."""
     child = _start_paced_run(tmp_path, stdout=subprocess.PIPE)
-    child.wait_for("scenario checks")  # the first phase: most requirements are still to be judged
+    child.wait_for("relations")  # the first phase: most requirements are still to be judged
     assert child.process.stdout is not None
     child.process.stdout.close()
     assert child.finish() == 141, child.stderr()

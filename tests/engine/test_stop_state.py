@@ -19,15 +19,15 @@ from typing import Any
 
 import pytest
 
-from apiconform.engine import report
+from apiconform.engine import reportjson
 from apiconform.engine.config import RunConfig
-from apiconform.engine.control import RunControl, StopKind
-from apiconform.engine.events import Phase, SuiteItem
-from apiconform.engine.http import BudgetExhausted
 from apiconform.engine.interruption import Interruption
+from apiconform.engine.model.control import RunControl, StopKind
+from apiconform.engine.model.events import Phase, SuiteItem
+from apiconform.engine.model.verdicts import Observation, Outcome
 from apiconform.engine.plugin import SUITE_ITEM, ConformancePlugin
 from apiconform.engine.session import ConformanceSession
-from apiconform.engine.verdicts import Observation, Outcome
+from apiconform.engine.transport.http import BudgetExhausted
 from tests.engine.scripted import BRM, Scripted, brm_base
 
 BUDGET = "the request budget of 0 (--max-requests) was used up"
@@ -118,9 +118,9 @@ def _stop(session: ConformanceSession, event: str, answering: dict[str, int]) ->
     first_page = run.semantics.paging.page(0, 1)
     if event in ("budget", "time", "429"):
         if event == "budget":
-            run.session.politeness.max_requests = run.session.traffic.sent
+            run.http.politeness.max_requests = run.http.traffic.sent
         elif event == "time":
-            run.session.politeness.deadline = time.monotonic() - 1
+            run.http.politeness.deadline = time.monotonic() - 1
         answering["status"] = 429
         with contextlib.suppress(BudgetExhausted):
             run.get(first_page)
@@ -130,7 +130,7 @@ def _stop(session: ConformanceSession, event: str, answering: dict[str, int]) ->
         with pytest.raises(pytest.skip.Exception, match="time limit"):
             # A relation's test, tagged the way the plugin tags what it collects.
             item = SimpleNamespace(stash=pytest.Stash())
-            item.stash[SUITE_ITEM] = SuiteItem(BRM, Phase.SCENARIOS, "a_check")
+            item.stash[SUITE_ITEM] = SuiteItem(BRM, Phase.RELATIONS, "a_check")
             plugin.pytest_runtest_setup(item)  # type: ignore[arg-type]
     elif event == "untestable":
         answering["status"] = 401
@@ -175,7 +175,7 @@ def test_the_readers_name_one_stop_in_one_precedence(
     for event in events:
         _stop(session, event, answering)
     session.finalize()
-    built = report.build(session)
+    built = reportjson.build(session)
     api: dict[str, Any] = built["apis"][0]
     # A budget the user set leaves the API partial with --allow-partial; the target's 429s never do.
     by_user = verdict == "incomplete" and incomplete in (BUDGET, TIME)

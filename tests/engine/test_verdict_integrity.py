@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from apiconform.engine import checks
-from apiconform.engine.exchange import wire_query
+from apiconform.engine.model.apirun import ApiRun
+from apiconform.engine.model.exchange import wire_query
 from apiconform.engine.session import ConformanceSession, RunConfig
-from apiconform.engine.target import ApiRun
 from tests.engine.scripted import BRM, OES, brm_base, session_for
 
 
@@ -36,7 +36,7 @@ def test_each_short_lived_reply_is_judged_on_its_own_view(brm_run):
     sent = []
     for size in range(1, 31):
         url = brm_run.url(paging.page(0, size))
-        sent.append(brm_run.session.request("GET", url, headers=brm_run.auth_headers()))
+        sent.append(brm_run.http.request("GET", url, headers=brm_run.auth_headers()))
     case = brm_run.operation().Case(query={}, path_parameters=brm_run.path_parameters())
     (judge,) = (
         check for check in brm_run.judge.property_checks(brm_run) if check.__name__ == "apiconform_response_checks"
@@ -83,7 +83,7 @@ def test_a_repeated_count_header_reaches_a_relation_and_the_per_response_checks_
 def test_a_reply_is_read_once_and_shown_once(scripted, monkeypatch):
     """The strict reader reads a body once (the per-response checks, the JSON-UNIQUE-KEYS judgement and
     schemathesis' results use that reading), and the evidence of a reply is made once."""
-    from apiconform.engine import exchange, jsonbody
+    from apiconform.engine.model import exchange, jsonbody
 
     calls = {"read": 0, "evidence": 0}
 
@@ -113,7 +113,7 @@ def test_a_reply_is_read_once_and_shown_once(scripted, monkeypatch):
 
 
 def test_a_crash_inside_a_check_is_inconclusive_and_the_run_ends_error(reference_server, monkeypatch):
-    from apiconform.engine import report
+    from apiconform.engine import reportjson
     from apiconform.reporting import validate_report
 
     session = session_for(reference_server, BRM)
@@ -131,7 +131,7 @@ def test_a_crash_inside_a_check_is_inconclusive_and_the_run_ends_error(reference
         record = run.ledger[rid]
         assert record.verdict.value == "inconclusive", rid
         assert any("RuntimeError: a bug in the filter code" in reason for reason in record.reasons())
-    built = report.build(session)
+    built = reportjson.build(session)
     validate_report(built)
     assert built["verdict"] == "error" and built["exit_code"] == 4
     assert built["apis"][0]["verdict"] == "error"
@@ -148,7 +148,7 @@ def test_a_crash_inside_a_check_is_inconclusive_and_the_run_ends_error(reference
     assert "the suite itself failed, exit 4" in summary and "a bug in the filter code" in summary
 
 
-def test_a_hypothesis_error_inside_a_scenario_is_a_crash_not_a_pass(reference_server, monkeypatch):
+def test_a_hypothesis_error_inside_a_relation_is_a_crash_not_a_pass(reference_server, monkeypatch):
     from hypothesis.errors import FlakyStrategyDefinition
 
     from apiconform.engine.checks import CHECKS, RelationCheck
@@ -163,19 +163,19 @@ def test_a_hypothesis_error_inside_a_scenario_is_a_crash_not_a_pass(reference_se
         raise FlakyStrategyDefinition("Inconsistent data generation!")
 
     monkeypatch.setitem(CHECKS, name, RelationCheck(name, original.applies, original.doc, flaky))
-    session.ensure_scenario(run, name)
+    session.ensure_relation(run, name)
     session.finalize()
     for rid in run.citing(name):
         record = run.ledger[rid]
         assert record.verdict.value in ("inconclusive", "fail"), rid
     assert any("FlakyStrategyDefinition" in error for error in run.ledger.errors)
-    from apiconform.engine import report
+    from apiconform.engine import reportjson
 
-    assert report.build(session)["exit_code"] == 4
+    assert reportjson.build(session)["exit_code"] == 4
 
 
 def test_exit_codes_put_a_finding_before_a_crash_and_a_crash_before_untestable():
-    from apiconform.engine.report import exit_code
+    from apiconform.engine.reportjson import exit_code
 
     fail = {"verdict": "fail"}
     passing = {"verdict": "pass"}
@@ -193,7 +193,7 @@ def test_exit_codes_put_a_finding_before_a_crash_and_a_crash_before_untestable()
 
 def test_dates_beyond_pythons_range_are_data():
     from apiconform.contract import OrderKey
-    from apiconform.engine.records import order_violation, parse_instant, value_matches
+    from apiconform.engine.model.records import order_violation, parse_instant, value_matches
 
     late = parse_instant("9999-12-31T23:59:59-01:00")  # year 10000 in UTC
     early = parse_instant("0001-01-01T00:30:00+01:00")  # year 0 in UTC
@@ -234,7 +234,7 @@ def test_a_lone_surrogate_in_a_filter_value_is_skipped_not_a_crash(brm_run):
     from hypothesis import strategies as st
 
     from apiconform.engine.checks.base import explore
-    from apiconform.engine.exchange import UnsendableQuery, encode_query
+    from apiconform.engine.model.exchange import UnsendableQuery, encode_query
 
     with pytest.raises(UnsendableQuery):
         encode_query({"id": "a\ud800b"})
@@ -253,7 +253,7 @@ def test_a_lone_surrogate_in_a_filter_value_is_skipped_not_a_crash(brm_run):
     assert len(drawn) == 5
     assert not brm_run.ledger.errors
     # Should one reach a report, it is written as its escape (UTF-8 has no form for it).
-    from apiconform.engine.report import _redacted
+    from apiconform.engine.reportjson import _redacted
 
     assert _redacted({"message": "id=a\ud800b"}, lambda text: text) == {"message": "id=a\\ud800b"}
 
@@ -272,13 +272,13 @@ def test_a_lone_surrogate_in_a_filter_value_is_skipped_not_a_crash(brm_run):
     ],
 )
 def test_the_bodies_read_specially_are_those_with_a_number_python_cannot_read(body, long):
-    from apiconform.engine.jsonbody import has_long_number
+    from apiconform.engine.model.jsonbody import has_long_number
 
     assert has_long_number(body) is long
 
 
 def test_integers_past_pythons_digit_limit_are_judged_as_numbers(scripted, reference_server):
-    from apiconform.engine.jsonbody import LargeInt, parse_body
+    from apiconform.engine.model.jsonbody import LargeInt, parse_body
 
     huge = "9" * 5000
     value = parse_body(f'{{"n": {huge}, "m": -{huge}}}'.encode())
@@ -342,7 +342,7 @@ def test_a_total_count_missing_on_empty_results_fails_the_total_count(make_refer
 
 
 def test_an_untestable_target_leaves_every_requirement_inconclusive(scripted):
-    from apiconform.engine import report
+    from apiconform.engine import reportjson
 
     body = b'{"code": "401", "reason": "Unauthorized", "message": "no token"}'
     server = scripted(lambda path: (401, {"Content-Type": "application/json"}, body))
@@ -355,7 +355,7 @@ def test_an_untestable_target_leaves_every_requirement_inconclusive(scripted):
         assert record.verdict.value == "inconclusive", (record.requirement.id, record.verdict)
         assert not record.passes
     session.finalize()
-    built = report.build(session)
+    built = reportjson.build(session)
     assert {item["verdict"] for item in built["requirements"]} == {"inconclusive"}
     assert built["exit_code"] == 3
 
@@ -367,13 +367,13 @@ def test_the_pytest_route_fails_on_an_untestable_target_with_the_reason(scripted
     import subprocess
     import sys
 
-    from apiconform.engine import runner
+    from apiconform.engine import driver
 
     server = scripted(lambda path: (401, {"Content-Type": "application/json"}, b'{"code": "401", "reason": "no"}'))
     command = [
         sys.executable, "-m", "pytest", "-p", "apiconform.engine.plugin", "--api", BRM, "--base-url", brm_base(server),
         "--report-dir", str(tmp_path / "report"), "-p", "no:cacheprovider", "-p", "no:xdist", "-rA", "--noconftest",
-        "-c", os.devnull, "--rootdir", str(tmp_path), str(runner.SUITE),
+        "-c", os.devnull, "--rootdir", str(tmp_path), str(driver.SUITE),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=os.environ.copy())
     out = done.stdout + done.stderr
@@ -389,7 +389,7 @@ def test_a_broken_narrowing_filter_leaves_its_siblings_judged_on_the_partition(m
     server = make_reference_server(faults=["brm-account-plus-as-space"], records=300)
     session = session_for(server, BRM)
     run = session.runs[0]
-    session.ensure_scenario(run, "filters_select_matching_records")
+    session.ensure_relation(run, "filters_select_matching_records")
     assert run.ledger["BRM-FILTER-PARTY-ACCOUNT"].failure_count, "the empty base is the narrowing filter's failure"
     for rid in ("BRM-FILTER-ID", "BRM-FILTER-STATUS"):
         record = run.ledger[rid]
@@ -405,7 +405,7 @@ def test_a_sibling_broken_like_the_narrowing_filter_fails_on_its_own_requirement
     server = make_reference_server(faults=["brm-account-plus-as-space", "brm-id-plus-as-space"], records=300)
     session = session_for(server, BRM)
     run = session.runs[0]
-    session.ensure_scenario(run, "filters_select_matching_records")
+    session.ensure_relation(run, "filters_select_matching_records")
     assert run.ledger["BRM-FILTER-PARTY-ACCOUNT"].failure_count
     assert run.ledger["BRM-FILTER-ID"].verdict.value == "fail", run.ledger["BRM-FILTER-ID"].reasons()
 
@@ -415,7 +415,7 @@ def test_a_bitgo_filter_that_needs_an_unreadable_join_is_still_judged_by_an_unkn
     session = session_for(ignored, OES)
     run = session.runs[0]
     for check in ("filters_select_matching_records", "unknown_filter_value_matches_nothing"):
-        session.ensure_scenario(run, check)
+        session.ensure_relation(run, check)
     assert run.discovery.joins["connections"] is None, "the connections list answered 404"
     for rid in ("OES-FILTER-CLIENT-IDS",):
         assert run.ledger[rid].failure_count, f"{rid}: a server ignoring clientIds must fail"
@@ -423,7 +423,7 @@ def test_a_bitgo_filter_that_needs_an_unreadable_join_is_still_judged_by_an_unkn
     honest = make_reference_server(variants=["oes-connections-forbidden"])
     session = session_for(honest, OES)
     run = session.runs[0]
-    session.ensure_scenario(run, "unknown_filter_value_matches_nothing")
+    session.ensure_relation(run, "unknown_filter_value_matches_nothing")
     for rid in ("OES-FILTER-CLIENT-IDS", "OES-FILTER-PARTNER-IDS"):
         assert run.ledger[rid].passes and not run.ledger[rid].failure_count, rid
 
@@ -432,7 +432,8 @@ def test_a_bitgo_filter_that_needs_an_unreadable_join_is_still_judged_by_an_unkn
 
 _RECORD_RUN = """
 import json, re, sys, tempfile
-from apiconform.engine import http, runner
+from apiconform.engine.transport import http
+from apiconform.engine import driver
 from apiconform.engine.session import RunConfig
 
 sent = []
@@ -448,7 +449,7 @@ with tempfile.TemporaryDirectory() as directory:
     config = RunConfig.checked(
         apis=[sys.argv[1]], seed=3, report_dir=directory, max_requests=150, planned_requests=150, allow_partial=True
     )
-    code = runner.run(config, quiet=True)
+    code = driver.run(config, quiet=True)
     report = json.load(open(directory + "/report.json"))
 examples = {item["id"]: [item["verdict"], item["examples"]] for item in report["requirements"]}
 json.dump({"code": code, "sent": sent, "examples": examples}, sys.stdout)
@@ -499,7 +500,7 @@ def test_a_budget_running_out_inside_an_example_ends_the_exploration_quietly(brm
         def attempt() -> list[Any]:
             if len(drawn) >= 3:
                 # The budget runs out at this request: the guarded session stops and raises BudgetExhausted.
-                brm_run.session.politeness.max_requests = brm_run.session.traffic.sent
+                brm_run.http.politeness.max_requests = brm_run.http.traffic.sent
                 brm_run.get(brm_run.semantics.paging.page(0, 1))
             return []
 
@@ -513,10 +514,11 @@ def test_a_budget_running_out_inside_an_example_ends_the_exploration_quietly(brm
 
 @pytest.mark.e2e
 def test_a_crash_inside_the_property_tests_ends_the_run_in_error(tmp_path, monkeypatch):
-    from apiconform.engine import runner, target
+    from apiconform.engine import driver
+    from apiconform.engine.model import apirun
 
     calls = {"n": 0}
-    real = target.readable
+    real = apirun.readable
 
     def sometimes_broken(response: Any) -> Any:
         calls["n"] += 1
@@ -524,9 +526,9 @@ def test_a_crash_inside_the_property_tests_ends_the_run_in_error(tmp_path, monke
             raise KeyError("a bug in the suite")
         return real(response)
 
-    monkeypatch.setattr(target, "readable", sometimes_broken)
+    monkeypatch.setattr(apirun, "readable", sometimes_broken)
     config = RunConfig.checked(apis=[BRM], seed=1, max_examples=3, embedded_records=100, report_dir=str(tmp_path))
-    code = runner.run(config, quiet=True)
+    code = driver.run(config, quiet=True)
     report = json.loads((tmp_path / "report.json").read_text())
     assert code == report["exit_code"] == 4, report["apis"][0].get("suite_errors")
     assert report["verdict"] == "error"

@@ -9,7 +9,7 @@ from email.utils import format_datetime
 import pytest
 import requests
 
-from apiconform.engine.http import (
+from apiconform.engine.transport.http import (
     BudgetExhausted,
     ConnectionFailed,
     GuardedSession,

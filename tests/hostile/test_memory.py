@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from apiconform.engine.http import GuardedSession, Politeness, ResponseTooLarge
+from apiconform.engine.transport.http import GuardedSession, Politeness, ResponseTooLarge
 from apiconform.server import ReferenceServer
 
 from .conftest import BRM, TIGHT, HostileFactory, Outcome, no_traceback, run_argv, run_subprocess

@@ -131,9 +131,9 @@ def test_every_target_but_the_embedded_server_is_paced_by_default_loopback_inclu
     local = ConformanceSession(
         RunConfig.checked(apis=[BRM], base_urls={BRM: "http://127.0.0.1:9/brm/prepayBalanceManagement/v4"})
     )
-    assert remote.runs[0].session.pacer.rate == DEFAULT_REMOTE_RATE == 10
-    assert local.runs[0].session.pacer.rate == DEFAULT_REMOTE_RATE  # a tunnel on loopback may lead to the vendor
-    assert remote.runs[0].session.politeness.allowed_methods == {"GET"}
+    assert remote.runs[0].http.pacer.rate == DEFAULT_REMOTE_RATE == 10
+    assert local.runs[0].http.pacer.rate == DEFAULT_REMOTE_RATE  # a tunnel on loopback may lead to the vendor
+    assert remote.runs[0].http.politeness.allowed_methods == {"GET"}
     both = ConformanceSession(
         RunConfig.checked(
             apis=[OES, BRM],
@@ -142,5 +142,5 @@ def test_every_target_but_the_embedded_server_is_paced_by_default_loopback_inclu
         )
     )
     # Two APIs on one host share its rate.
-    assert both.runs[0].session.pacer is both.runs[1].session.pacer
-    assert both.runs[1].session.pacer.rate == 3.0, "BitGo's documented pace holds for both APIs on its host"
+    assert both.runs[0].http.pacer is both.runs[1].http.pacer
+    assert both.runs[1].http.pacer.rate == 3.0, "BitGo's documented pace holds for both APIs on its host"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from apiconform.cli import build_parser, main
-from apiconform.engine import runner
+from apiconform.engine import driver
 from apiconform.engine.config import RunConfig
 from apiconform.engine.options import (
     DEFAULT_MAX_REQUESTS,
@@ -51,7 +51,7 @@ def test_the_example_command_runs_as_written(
         configs.append(config)
         return 0
 
-    monkeypatch.setattr(runner, "run", record)
+    monkeypatch.setattr(driver, "run", record)
     assert main(shlex.split(os.path.expandvars(command))[1:]) == 0
     (config,) = configs
     assert config.token == "from-the-secret-store"

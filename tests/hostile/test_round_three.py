@@ -75,9 +75,9 @@ def test_the_pytest_door_writes_no_spelling_of_the_token_and_no_vendor_control(
         command = [sys.executable, "-m", "pytest", "-p", "apiconform.engine.plugin", "--api", BRM]
         command += ["--base-url", server.api_base_url(BRM), "--token", TOKEN, "--rate-limit", str(TEST_SERVER_RATE)]
         command += ["--seed", "1", "--request-timeout", "1", "--max-examples", "3"]
-        # The property tests first, within a small budget: the scenario checks, deselected, run inside the
+        # The property tests first, within a small budget: the relations, deselected, run inside the
         # requirement tests after them (first, confirming the target's many failures would spend it all).
-        command += ["--max-requests", "80", "--allow-partial", "-k", "not test_scenario"]
+        command += ["--max-requests", "80", "--allow-partial", "-k", "not test_relation"]
         command += ["--report-dir", str(tmp_path / "reports"), "--junitxml", str(junit)]
         command += ["--pyargs", "apiconform.engine.suite"]
         done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=dict(os.environ))
@@ -128,7 +128,7 @@ def test_a_secret_header_value_is_masked_from_the_first_answer_that_carries_it()
         session = ConformanceSession(config)
         echoed = f'[{{"session": "{secret}", "also": "{secret.upper()}"}}]'
         assert session.secrets.redact(echoed) == echoed, "nothing is known before the vendor sent it"
-        session.runs[0].session.get(brm_base(server))
+        session.runs[0].http.get(brm_base(server))
     finally:
         server.close()
     # What the HAR, the cassette, the terminal and the reports are written through.

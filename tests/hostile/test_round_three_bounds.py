@@ -22,12 +22,12 @@ from apiconform import contract
 from apiconform.cli import main
 from apiconform.engine import config as engine_config
 from apiconform.engine.checks.filtering import spelled_like
-from apiconform.engine.http import GuardedSession, Politeness, RateLimited, RefusedRequest
-from apiconform.engine.jsonbody import LargeInt, parse_body, parse_count
+from apiconform.engine.model.apirun import readable
+from apiconform.engine.model.jsonbody import LargeInt, parse_body, parse_count
+from apiconform.engine.model.records import parse_decimal
 from apiconform.engine.options import DEFAULT_REMOTE_RATE
-from apiconform.engine.records import parse_decimal
 from apiconform.engine.session import ConformanceSession
-from apiconform.engine.target import readable
+from apiconform.engine.transport.http import GuardedSession, Politeness, RateLimited, RefusedRequest
 from apiconform.reporting.waivers import WaiverError, load_waivers
 from tests.engine.scripted import Scripted
 
@@ -223,7 +223,7 @@ def _config(loaded: contract.Contract, **options: Any) -> engine_config.RunConfi
 
 
 def _politeness(loaded: contract.Contract, **options: Any) -> Politeness:
-    return ConformanceSession(_config(loaded, **options)).runs[0].session.politeness
+    return ConformanceSession(_config(loaded, **options)).runs[0].http.politeness
 
 
 def test_a_spec_may_slow_the_default_pace_but_not_raise_it(tmp_path):

@@ -318,13 +318,13 @@ def test_a_token_file_that_is_no_regular_file_or_too_large_is_refused(tmp_path, 
 
 
 def test_a_token_file_others_can_read_is_taken_with_a_warning(tmp_path, capsys, monkeypatch):
-    from apiconform.engine import runner
+    from apiconform.engine import driver
 
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")
     token_file.chmod(0o644)
     seen = []
-    monkeypatch.setattr(runner, "run", lambda config, **kwargs: seen.append(config.token) or 0)
+    monkeypatch.setattr(driver, "run", lambda config, **kwargs: seen.append(config.token) or 0)
     argv = ["run", "--api", BRM, "--base-url", "http://127.0.0.1:9/brm", "--token-file", str(token_file)]
     assert main(argv) == 0
     err = capsys.readouterr().err

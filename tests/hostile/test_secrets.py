@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from apiconform.cli import main
-from apiconform.engine.target import INVALID_TOKEN
+from apiconform.engine.model.apirun import INVALID_TOKEN
 from apiconform.server import ReferenceServer
 
 from .conftest import BRM, TIGHT, HostileFactory, Outcome, no_traceback, run_argv

@@ -55,7 +55,7 @@ def test_the_ca_bundle_verifies_the_target(
     outcome = run_cli(argv, token=upstream.token)
     no_traceback(outcome)
     assert outcome.code == 0, outcome.terminal
-    # Property tests and scenarios alike went over the verified connection.
+    # Property tests and relations alike went over the verified connection.
     assert len(server.requests()) == 60
     report = outcome.report()
     assert report["settings"]["ca_bundle"] == str(certificate.cert.resolve())

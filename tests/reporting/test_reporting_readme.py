@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from apiconform.cli import main
-from apiconform.engine import runner
+from apiconform.engine import driver
 from apiconform.engine.session import RunConfig
 from apiconform.reporting.waivers import parse_waivers
 
@@ -71,7 +71,7 @@ def in_ci_workspace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> _Recorde
     example = next(block for block in waivers if block.startswith("- requirement:"))
     (tmp_path / "conformance" / "waivers.yaml").write_text(example, encoding="utf-8")
     recorder = _Recorder()
-    monkeypatch.setattr(runner, "run", recorder)
+    monkeypatch.setattr(driver, "run", recorder)
     return recorder
 
 

@@ -11,8 +11,8 @@ from typing import Any, cast
 import pytest
 
 from apiconform.cli import main
-from apiconform.engine import boundary, runner, streams
-from apiconform.engine.events import (
+from apiconform.engine import boundary, driver, streams
+from apiconform.engine.model.events import (
     ApiStopped,
     Phase,
     PhaseStarted,
@@ -22,8 +22,8 @@ from apiconform.engine.events import (
     RequirementsCollected,
 )
 from apiconform.engine.progress import Progress
-from apiconform.engine.redaction import Redactor
 from apiconform.engine.session import RunConfig
+from apiconform.engine.transport.redaction import Redactor
 
 from .conftest import CANARY_TOKEN
 
@@ -121,9 +121,9 @@ def test_the_terminal_handle_survives_output_capture() -> None:
 
 def test_a_suite_that_breaks_never_passes_the_gate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """pytest itself failing is the suite's failure (exit 4), never a verdict about the target."""
-    monkeypatch.setattr(runner.pytest, "main", lambda *args, **kwargs: pytest.ExitCode.INTERNAL_ERROR)
+    monkeypatch.setattr(driver.pytest, "main", lambda *args, **kwargs: pytest.ExitCode.INTERNAL_ERROR)
     stream = io.StringIO()
-    assert runner.run(RunConfig.checked(apis=["bitgo-oes"], report_dir=str(tmp_path)), stream=stream) == 4
+    assert driver.run(RunConfig.checked(apis=["bitgo-oes"], report_dir=str(tmp_path)), stream=stream) == 4
     assert stream.getvalue().startswith("apiconform: error: the conformance suite did not run (pytest exit 3)")
 
 
@@ -142,7 +142,7 @@ def test_run_option_errors_stop_before_the_run(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     monkeypatch.setenv("APICONFORM_CHROMIUM", "/nonexistent/chromium")
-    monkeypatch.setattr(runner, "run", _refuse_to_run)
+    monkeypatch.setattr(driver, "run", _refuse_to_run)
     assert main(["run", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count("\n") == 1

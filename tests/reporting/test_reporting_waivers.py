@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from apiconform.cli import main
-from apiconform.engine.report import exit_code
+from apiconform.engine.reportjson import exit_code
 from apiconform.reporting.waivers import Waiver, WaiverError, apply_waivers, load_waivers
 
 from .conftest import make_report, requirement

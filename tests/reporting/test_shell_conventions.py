@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from apiconform import contract
-from apiconform.engine import runner
-from apiconform.engine.events import (
+from apiconform.engine import driver
+from apiconform.engine.model.events import (
     Phase,
     PhaseStarted,
     RequestSent,
@@ -31,7 +31,7 @@ from apiconform.engine.events import (
 )
 from apiconform.engine.plugin import ConformancePlugin
 from apiconform.engine.progress import Progress
-from apiconform.engine.report import WrittenReport
+from apiconform.engine.reportjson import WrittenReport
 from apiconform.engine.session import RunConfig
 from apiconform.reporting import write_reports
 from apiconform.reporting.document import safety_notes
@@ -68,10 +68,10 @@ def _untestable_report() -> dict[str, Any]:
 @pytest.fixture
 def fake_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., tuple[int, str, str]]:
     def go(report: dict[str, Any], *, quiet: bool = False) -> tuple[int, str, str]:
-        monkeypatch.setattr(runner.pytest, "main", _fake_suite(report, tmp_path / "reports"))
+        monkeypatch.setattr(driver.pytest, "main", _fake_suite(report, tmp_path / "reports"))
         out, err = io.StringIO(), io.StringIO()
         config = RunConfig.checked(apis=[OES], report_dir=str(tmp_path / "reports"))
-        code = runner.run(config, quiet=quiet, stream=err, out=out, colour=False)
+        code = driver.run(config, quiet=quiet, stream=err, out=out, colour=False)
         return code, out.getvalue(), err.getvalue()
 
     return go
@@ -91,8 +91,8 @@ def test_the_result_goes_to_stdout_and_nothing_else_does(fake_run: Callable[...,
 def test_the_default_streams_are_stdout_for_the_result_and_stderr_for_the_rest(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(runner.pytest, "main", _fake_suite(make_report(), tmp_path / "reports"))
-    runner.run(RunConfig.checked(apis=[OES], report_dir=str(tmp_path / "reports")), colour=False)
+    monkeypatch.setattr(driver.pytest, "main", _fake_suite(make_report(), tmp_path / "reports"))
+    driver.run(RunConfig.checked(apis=[OES], report_dir=str(tmp_path / "reports")), colour=False)
     captured = capsys.readouterr()
     assert "verdict: fail (nonconformant, exit 1)" in captured.out
     assert "verdict:" not in captured.err
@@ -120,12 +120,12 @@ def test_a_reader_that_went_away_does_not_break_the_run(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`apiconform run ... | head -3`: the summary meets a closed pipe; the gate's exit code stands."""
-    monkeypatch.setattr(runner.pytest, "main", _fake_suite(make_report(), tmp_path / "reports"))
+    monkeypatch.setattr(driver.pytest, "main", _fake_suite(make_report(), tmp_path / "reports"))
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before anything is written: every write meets EPIPE
     out = os.fdopen(write_end, "w")
     try:
-        code = runner.run(
+        code = driver.run(
             RunConfig.checked(apis=[OES], report_dir=str(tmp_path / "reports")),
             stream=io.StringIO(),
             out=out,
@@ -175,15 +175,15 @@ def _progress_with_observations(judged_by_checks: int) -> Progress:
 
 
 def test_the_progress_counter_moves_as_checks_judge_requirements() -> None:
-    """The property tests and scenario checks judge requirements long before each requirement's own test
+    """The property tests and relations judge requirements long before each requirement's own test
     runs at the end; the counter follows their observations, not only those last tests."""
     progress = _progress_with_observations(0)
     progress.handle(PhaseStarted(BRM, Phase.PROPERTIES))
     assert progress.line(BRM) == "[brm-adjust-balance] property tests: requirements 0/32 judged, 5 requests sent"
     progress = _progress_with_observations(11)
     progress.handle(RequirementObserved(BRM, "BRM-0"))  # told again after a `clear`: still one requirement
-    progress.handle(PhaseStarted(BRM, Phase.SCENARIOS))
-    assert progress.line(BRM) == "[brm-adjust-balance] scenario checks: requirements 11/32 judged, 5 requests sent"
+    progress.handle(PhaseStarted(BRM, Phase.RELATIONS))
+    assert progress.line(BRM) == "[brm-adjust-balance] relations: requirements 11/32 judged, 5 requests sent"
     for index in range(32):
         progress.handle(RequirementJudged(BRM, f"BRM-{index}"))
     assert progress.line(BRM) == "[brm-adjust-balance] done: requirements 32/32 judged, 5 requests sent"

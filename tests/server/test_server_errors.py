@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from apiconform import contract
-from apiconform.engine.exchange import encode_query
+from apiconform.engine.model.exchange import encode_query
 from apiconform.server import ReferenceServer
 from tests.server.reference_client import Client
 

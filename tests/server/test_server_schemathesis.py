@@ -27,7 +27,7 @@ from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from apiconform import contract
-from apiconform.engine.exchange import wire_query
+from apiconform.engine.model.exchange import wire_query
 from apiconform.server import ReferenceServer
 from apiconform.server.data import enterprise_id
 

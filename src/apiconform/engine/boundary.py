@@ -1,7 +1,7 @@
 """The output boundary of a run, the same through both doors (`apiconform run` and plain pytest).
 
 Whatever the suite or pytest writes reaches a terminal, a CI log or one of pytest's own files only through
-the run's redaction (engine/redaction.py) and one neutralisation of vendor text (`printable` in
+the run's redaction (engine/transport/redaction.py) and one neutralisation of vendor text (`printable` in
 reporting/document.py: control characters shown as escapes, no line a CI workflow command):
 
 - `RedactingStream`: a text stream that writes whole lines, redacted and printable. `apiconform run`

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from apiconform import contract, datafiles
-from apiconform.engine.http import composed_url_problem, url_problem
 from apiconform.engine.options import (
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_MAX_REQUESTS,
@@ -42,7 +41,8 @@ from apiconform.engine.options import (
     PLANNED_REQUESTS,
     dest,
 )
-from apiconform.engine.redaction import Redactor
+from apiconform.engine.transport.http import composed_url_problem, url_problem
+from apiconform.engine.transport.redaction import Redactor
 
 if TYPE_CHECKING:
     from apiconform.reporting.waivers import Waiver
@@ -103,7 +103,7 @@ class RunConfig:
     embedded_records: int | None = None
     embedded_churn: float = 0.0  # records per second the embedded server inserts while it serves
     embedded_latency_ms: float = 0.0  # how late the embedded server answers (a distant vendor; benchmarks)
-    # Read by apiconform.engine.report: waived failures do not fail the gate; secret headers are masked.
+    # Read by apiconform.engine.reportjson: waived failures do not fail the gate; secret headers are masked.
     waivers: tuple[Waiver, ...] = ()
     secret_headers: tuple[str, ...] = ()
     # Where the token came from ("--token", "--token-file FILE", "$APICONFORM_TOKEN"), for messages only.

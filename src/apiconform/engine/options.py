@@ -3,7 +3,7 @@
 Every option's flag, default and help, and every default a run has, live here; `add_options` puts the
 table on an argparse parser or a pytest option group. Turning the parsed values into a checked
 `RunConfig` is config.py's job, which imports this module (never the reverse). This module imports no
-engine module, so the transport (http.py) takes its defaults from here too.
+engine module, so the transport (transport/http.py) takes its defaults from here too.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ PLANNED_REQUESTS = 360
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_MAX_RESPONSE_MIB = 8.0
 MIB = 1024 * 1024
-# The same default in the unit the transport counts in (engine/http.py's cap).
+# The same default in the unit the transport counts in (engine/transport/http.py's cap).
 DEFAULT_MAX_RESPONSE_BYTES = int(DEFAULT_MAX_RESPONSE_MIB * MIB)
 DEFAULT_SEED = 0
 

@@ -1,6 +1,6 @@
 """pytest as the conformance engine: the plugin object that carries one run, and the plain-pytest door.
 
-    apiconform run --api all ...                      (engine/runner.py builds the session, then pytest)
+    apiconform run --api all ...                      (engine/driver.py builds the session, then pytest)
     pytest -p apiconform.engine.plugin --api all ... --pyargs apiconform.engine.suite
 
 The suite is named as a module (`--pyargs`), which works from any installation, a wheel included; a
@@ -10,7 +10,7 @@ collects the property tests of each API into the suite module, ends the run at i
 a crash into an `error` verdict, and writes the reports when pytest finishes. Its `written`,
 `write_error`, `not_run` and `exit_code` are what the run produced. It tags every collected test of
 the suite once with what it is about (`SUITE_ITEM`, a `SuiteItem`), and tells the session's listeners
-what pytest collected and runs (engine/events.py); nothing reads a test's name. A run whose suite did not run (its
+what pytest collected and runs (engine/model/events.py); nothing reads a test's name. A run whose suite did not run (its
 requirement tests not collected: a wrong path, a `-k` that deselects them all, pytest's usage error)
 fails closed: no report (reports/latest stays where it was), one line saying what to do, and exit 2
 under plain pytest (4 when pytest itself stops on the usage error). Without `--api` or `--spec` the
@@ -31,14 +31,16 @@ from apiconform.engine import config as engine_config
 from apiconform.engine.boundary import LateRedaction, OutputBoundary, terminal_streams
 from apiconform.engine.checks.validation import BUILTIN_CHECKS
 from apiconform.engine.config import ConfigurationError
-from apiconform.engine.control import TIME_LIMIT_REACHED, StopKind
-from apiconform.engine.events import Phase, PhaseStarted, RequirementJudged, RequirementsCollected, SuiteItem
 from apiconform.engine.interruption import Interruption
+from apiconform.engine.model.apirun import ApiRun
+from apiconform.engine.model.control import TIME_LIMIT_REACHED, StopKind
+from apiconform.engine.model.events import Phase, PhaseStarted, RequirementJudged, RequirementsCollected, SuiteItem
 from apiconform.engine.options import add_options, dest, run_options
-from apiconform.engine.session import SESSION_KEY, ConformanceSession
-from apiconform.engine.target import ApiRun
+from apiconform.engine.session import ConformanceSession
 from apiconform.exitcodes import ExitCode
 
+# Where pytest's stash holds the run's session (the plugin puts it there; the suite's tests read it).
+SESSION_KEY = pytest.StashKey[ConformanceSession]()
 # What each collected test of the suite is about (set once, as its collector makes it).
 SUITE_ITEM = pytest.StashKey[SuiteItem]()
 _STARTED_KEY = pytest.StashKey[float]()
@@ -67,7 +69,7 @@ class ConformancePlugin:
         owns_interruption: bool = False,
         sets_exit_status: bool = False,
     ) -> None:
-        from apiconform.engine.report import WrittenReport
+        from apiconform.engine.reportjson import WrittenReport
 
         self.session = session
         self.interruption = interruption
@@ -165,7 +167,7 @@ class ConformancePlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        """Past --max-time, the property tests and scenario checks are skipped before they start: they could
+        """Past --max-time, the property tests and relations are skipped before they start: they could
         send nothing, and generating examples alone can take seconds. The run ends within seconds of its limit."""
         self.tests_started = True
         run = self._property_test_run(item)
@@ -262,28 +264,28 @@ class ConformancePlugin:
         """Finalize the session and write its reports, once.
 
         Whatever goes wrong is the suite's failure, never a pass nor a traceback: a report that cannot be
-        built or rendered (an exception in `finalize`, `report.build` or a renderer) is replaced by a minimal
+        built or rendered (an exception in `finalize`, `reportjson.build` or a renderer) is replaced by a minimal
         one whose verdict is `error` (exit 4) and which names the exception; a folder that cannot be
         written, or a failure of that replacement too, is one line and exit 4 (`write_error`)."""
-        from apiconform.engine import report
+        from apiconform.engine import reportjson
 
         if self.written is not None or self.write_error is not None:
             return
         try:
             self.session.finalize()
-            self.written = report.write(self.session)
-        except report.ReportWriteError as exc:
+            self.written = reportjson.write(self.session)
+        except reportjson.ReportWriteError as exc:
             self.write_error = str(exc)
         except Exception as exc:  # the suite's own failure: reported as such below, whatever it is
             self._write_crash(exc)
 
     def _write_crash(self, error: Exception) -> None:
-        from apiconform.engine import report
+        from apiconform.engine import reportjson
 
         self.session.stop_server()  # finalize may have failed before it stopped the embedded server
         try:
-            self.written = report.write_crash(self.session, error)
-        except report.ReportWriteError as exc:
+            self.written = reportjson.write_crash(self.session, error)
+        except reportjson.ReportWriteError as exc:
             self.write_error = str(exc)
         except Exception as exc:  # not even the minimal report could be made: one line, exit 4
             from apiconform.reporting.document import one_line
@@ -369,7 +371,7 @@ def pytest_configure(config: pytest.Config) -> None:
             interruption.uninstall()
         # One line and exit 2, as `apiconform run` gives (a pytest UsageError would exit 4).
         pytest.exit(f"apiconform: {engine_config.masked(str(exc), values)}", returncode=ExitCode.USAGE)
-    config.add_cleanup(ast_guard.install())  # as `apiconform run` does (runner.py)
+    config.add_cleanup(ast_guard.install())  # as `apiconform run` does (driver.py)
     if _TERMINAL_REDACTION_KEY in config.stash:
         config.stash[_TERMINAL_REDACTION_KEY].follow(session.secrets.redact)
     plugin = ConformancePlugin(session, interruption, owns_interruption=installed, sets_exit_status=True)

@@ -1,6 +1,6 @@
 """The progress lines of `apiconform run`: one per API, its phase, requirements judged, requests sent.
 
-`Progress` is a listener of the session's events (engine/events.py): it draws from what the events
+`Progress` is a listener of the session's events (engine/model/events.py): it draws from what the events
 told it, and needs neither pytest nor the run's objects.
 """
 
@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from apiconform.engine.events import (
+from apiconform.engine.model.events import (
     Event,
     PhaseStarted,
     RequestSent,
@@ -84,7 +84,7 @@ class Progress:
 
     def judged_so_far(self, api: str) -> int:
         """Requirements of `api` that something has judged: an observation recorded (the property tests and
-        scenario checks record them as they go), or their own test finished."""
+        relations record them as they go), or their own test finished."""
         observed = len(self.observed.get(api, ()))
         return min(self.total.get(api, 0), max(observed, len(self.judged.get(api, ()))))
 

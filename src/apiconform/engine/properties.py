@@ -3,7 +3,7 @@
 Everything of schemathesis that is not reply validation lives here: the configuration each API's
 schema is loaded with (`schemathesis_config`), the seeding of the test-case ids (`seed_case_ids`), the
 property test of one API's list operation (`property_test`), and the HAR file and VCR cassette of the
-property-test traffic (`TrafficArchive`). Besides this module only target.py (loading a schema,
+property-test traffic (`TrafficArchive`). Besides this module only model/apirun.py (loading a schema,
 validating a reply) and checks/validation.py (the per-response checks' adapter, schemathesis' own check
 results) import schemathesis; tests/test_architecture.py holds the engine to that.
 
@@ -12,13 +12,13 @@ that an upgrade knows where to look (pinned >=4.32,<5):
 
 - `generation.RANDOM`, the module's own `random.Random` behind the test-case ids (here, `seed_case_ids`);
 - `core.transport.Response._deserialized` and `core.NOT_SET`: a body parsed apiconform's way is handed
-  to the checks (target.py, `readable`);
+  to the checks (model/apirun.py, `readable`);
 - `case.meta.phase.data` (`parameter`, `mutations`) and `case.meta.generation.mode`: which parameter a
   negative case broke, and whether it is negative (checks/validation.py);
 - a failure's `missing_headers` (checks/validation.py) and `UnsupportedMethodResponse.failure_reason`
   (here, `unsupported_method_status_only`);
 - `specs.openapi.checks` for the built-in checks as functions (here and checks/validation.py);
-- `schema.find_operation_by_id` (target.py) and `schema.hooks.register_hook_with_name` / `unregister`
+- `schema.find_operation_by_id` (model/apirun.py) and `schema.hooks.register_hook_with_name` / `unregister`
   (here, `TrafficArchive`);
 - the CLI's recorder and writers: `engine.recorder.ScenarioRecorder` (its `interactions`),
   `engine.Status`, `reporting.har.HarWriter`, `reporting.vcr.VcrWriter` (here, `TrafficArchive`).
@@ -44,8 +44,8 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, unsupport
 
 from apiconform import contract
 from apiconform.engine.config import RunConfig
-from apiconform.engine.http import BudgetExhausted, RefusedRequest
-from apiconform.engine.target import PROPERTY_ACTIVITY, ApiRun, readable, wire_query
+from apiconform.engine.model.apirun import PROPERTY_ACTIVITY, ApiRun, readable, wire_query
+from apiconform.engine.transport.http import BudgetExhausted, RefusedRequest
 from apiconform.reporting.document import json_printable
 from apiconform.reporting.writer import atomic_write_text
 
@@ -146,7 +146,7 @@ def property_test(run: ApiRun) -> Callable[..., None]:
             return
         try:
             with run.spending(PROPERTY_ACTIVITY):
-                response = case.call(session=run.session)
+                response = case.call(session=run.http)
         except BudgetExhausted:
             return  # sending stopped (`run.control` knows why): the later cases return at once
         except RefusedRequest:
@@ -183,8 +183,8 @@ class TrafficArchive:
     headers are masked by schemathesis' writers; the token is replaced in the written text as well.
 
     schemathesis' own pytest reporting (`config.reports`) is not used: its recorder asserts that every
-    `after_validate` follows an `after_call` of the same case, and the scenario checks validate
-    replies they fetched themselves, so every scenario check would fail.
+    `after_validate` follows an `after_call` of the same case, and the relations validate
+    replies they fetched themselves, so every relation would fail.
     """
 
     def __init__(self, config: RunConfig) -> None:
@@ -261,7 +261,7 @@ def _recording_hooks(recorder: Any) -> dict[str, Callable[..., None]]:
         recorder.record_request(case_id=case.id, request=request)
 
     def after_validate(context: Any, case: Any, response: Any, results: list[Any]) -> None:
-        # Scenario checks validate replies too, without a call of their own; only recorded cases count.
+        # Relations validate replies too, without a call of their own; only recorded cases count.
         if case.id not in recorder.interactions:
             return
         for result in results:

@@ -2,7 +2,7 @@
 
 Built from a checked `RunConfig` before pytest starts (by `apiconform run`, or by the plugin under plain
 pytest). Without a base URL it starts the embedded reference server and tests that. Its listeners get
-the run's events as they happen (engine/events.py): the progress lines are one.
+the run's events as they happen (engine/model/events.py): the progress lines are one.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 import requests
 
 from apiconform import contract
@@ -26,11 +25,16 @@ from apiconform.engine.config import (
     contract_of,
     default_pace,
 )
-from apiconform.engine.control import StopKind
-from apiconform.engine.discovery import Discovery
-from apiconform.engine.events import ApiStopped, Event, Listener, RequestSent, RequirementObserved
-from apiconform.engine.exchange import Exchange
-from apiconform.engine.http import (
+from apiconform.engine.model.apirun import ApiRun
+from apiconform.engine.model.control import StopKind
+from apiconform.engine.model.discovery import Discovery
+from apiconform.engine.model.events import ApiStopped, Event, Listener, RequestSent, RequirementObserved
+from apiconform.engine.model.exchange import Exchange
+from apiconform.engine.model.plan import RequestPlan
+from apiconform.engine.model.records import MISSING
+from apiconform.engine.model.verdicts import Cause, Observation, Outcome
+from apiconform.engine.options import PLANNED_REQUESTS
+from apiconform.engine.transport.http import (
     MAX_RETRY_AFTER,
     RETRY_AFTER_CEILING,
     BudgetExhausted,
@@ -39,17 +43,9 @@ from apiconform.engine.http import (
     Politeness,
     origin,
 )
-from apiconform.engine.options import PLANNED_REQUESTS
-from apiconform.engine.plan import RequestPlan
-from apiconform.engine.records import MISSING
-from apiconform.engine.redaction import HEADER_MASK, Redactor
-from apiconform.engine.target import ApiRun
-from apiconform.engine.verdicts import Cause, Observation, Outcome
+from apiconform.engine.transport.redaction import HEADER_MASK, Redactor
 from apiconform.reporting.document import plural
 from apiconform.reporting.waivers import in_force
-
-# Where pytest's stash holds the run's session (the plugin puts it there; the suite's tests read it).
-SESSION_KEY = pytest.StashKey["ConformanceSession"]()
 
 
 class ConformanceSession:
@@ -166,7 +162,7 @@ class ConformanceSession:
             base_url=base_url,
             token=token,
             path_values=path_values,
-            session=session,
+            http=session,
             seed=self.config.seed,
             secrets=self.secrets,
             schemathesis_config=properties.schemathesis_config(
@@ -203,7 +199,7 @@ class ConformanceSession:
         return self.config.ca_bundle or True
 
     def add_listener(self, listener: Listener) -> None:
-        """Call `listener` with every event of the run from now on (engine/events.py)."""
+        """Call `listener` with every event of the run from now on (engine/model/events.py)."""
         self.listeners.append(listener)
 
     def emit(self, event: Event) -> None:
@@ -228,7 +224,7 @@ class ConformanceSession:
         return next(run for run in self.runs if run.contract.api == api)
 
     def requests_sent(self) -> int:
-        return sum(run.session.traffic.sent for run in self.runs)
+        return sum(run.http.traffic.sent for run in self.runs)
 
     def preflight(self) -> None:
         """Fail fast on a target that cannot be tested: unreachable, or rejecting every request."""
@@ -262,27 +258,27 @@ class ConformanceSession:
         waived = in_force(self.config.waivers, self.started.date())
         return frozenset(req.id for req in loaded.requirements if req.level == "MUST" and req.id not in waived)
 
-    def scenarios_for(self, run: ApiRun) -> list[str]:
-        """The scenario checks the API's catalog cites and its semantics support, in registry order."""
+    def relations_for(self, run: ApiRun) -> list[str]:
+        """The relations the API's catalog cites and its semantics support, in registry order."""
         cited = {check for requirement in run.contract.requirements for check in requirement.checks}
         return [name for name, check in checks.relations().items() if name in cited and check.applies(run.semantics)]
 
-    def ensure_scenario(self, run: ApiRun, name: str) -> None:
-        """Run a scenario check once per API (several requirements cite the same check)."""
-        relations = checks.relations()
-        if name in run.scenarios_done or name not in relations:
+    def ensure_relation(self, run: ApiRun, name: str) -> None:
+        """Run a relation once per API (several requirements cite the same one)."""
+        registered = checks.relations()
+        if name in run.relations_done or name not in registered:
             return
-        run.scenarios_done.add(name)
-        scenario = relations[name]
-        if not run.control.may_start or not scenario.applies(run.semantics):
+        run.relations_done.add(name)
+        relation = registered[name]
+        if not run.control.may_start or not relation.applies(run.semantics):
             return
         try:
             with run.spending(name):
-                scenario.run(run)
+                relation.run(run)
         except BudgetExhausted:
             pass  # sending stopped (`run.control` knows why): the checks after this one do not start
         except Exception as exc:  # a bug of the suite (Hypothesis' own errors included), never a pass
-            run.crashed(f"scenario {name}", exc, run.citing(name))
+            run.crashed(f"relation {name}", exc, run.citing(name))
 
     def finalize(self) -> None:
         """Give every requirement left unjudged a reason and its cause, and stop the embedded server.
@@ -376,7 +372,7 @@ def untestable_reason(
 def mark_untestable(run: ApiRun) -> None:
     """Every requirement of an API that cannot be tested is inconclusive, with the reason: what the
     preflight's own reply showed (a 401 that is a valid error, say) is no evidence of conformance."""
-    reason = run.control.why_unjudged  # untestable speaks first (engine/control.py)
+    reason = run.control.why_unjudged  # untestable speaks first (engine/model/control.py)
     if reason is None:
         return
     if all(reason in record.reasons() and not record.passes for record in run.ledger):
@@ -392,6 +388,6 @@ def _why_not_exercised(run: ApiRun, requirement: contract.Requirement) -> tuple[
         return "undeclared methods are sent only with --allow-unsafe-methods", Cause.CONFIGURATION
     if run.transport_errors:
         unusable = len(run.transport_errors)
-        sent = run.session.traffic.sent
+        sent = run.http.traffic.sent
         return f"not judged: {unusable} of {plural(sent, 'request')} got no usable answer", Cause.RUN
     return "no observation in this run could have shown a defect of it", Cause.UNEXPLAINED

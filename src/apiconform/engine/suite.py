@@ -2,8 +2,8 @@
 
 Three kinds of tests, in this order:
 
-- `test_scenario[<api>:<check>]`: one per cross-request check the API's catalog cites. They come first:
-  they find most faults, and with few requests (the run's request plan, `RequestPlan`).
+- `test_relation[<api>:<check>]`: one per relation (a check across several requests) the API's catalog
+  cites. They come first: they find most faults, and with few requests (the run's request plan, `RequestPlan`).
 - `test_properties__<api>[GET /path]`: schemathesis property tests of the list operation (examples,
   coverage and fuzzing phases, positive and negative data), with schemathesis' response checks and
   apiconform's per-response checks; failures shrink. They send what the plan has left, at least a
@@ -12,9 +12,9 @@ Three kinds of tests, in this order:
   It turns the requirement's verdict into the test outcome:
   fail (MUST) fails, warn (SHOULD) passes with a warning, not-exercised and inconclusive skip; but a
   requirement of an API that could not be tested, or one the suite itself failed on (an exception in
-  a check, a scenario or discovery), fails with the reason, so that such a run never exits 0.
+  a check, a relation or discovery), fails with the reason, so that such a run never exits 0.
 
-The scenario and requirement tests are parametrized with the `SuiteItem` they run (engine/events.py);
+The relation and requirement tests are parametrized with the `SuiteItem` they run (engine/model/events.py);
 the plugin tags every test with one, and reads nothing from a test's name.
 """
 
@@ -24,9 +24,10 @@ import warnings
 
 import pytest
 
-from apiconform.engine.events import Phase, SuiteItem
-from apiconform.engine.session import SESSION_KEY, ConformanceSession
-from apiconform.engine.verdicts import Verdict
+from apiconform.engine.model.events import Phase, SuiteItem
+from apiconform.engine.model.verdicts import Verdict
+from apiconform.engine.plugin import SESSION_KEY
+from apiconform.engine.session import ConformanceSession
 from apiconform.reporting.waivers import in_force
 
 
@@ -37,13 +38,13 @@ def conformance(request: pytest.FixtureRequest) -> ConformanceSession:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Each scenario and requirement test is parametrized with the `SuiteItem` it runs, which the plugin
+    """Each relation and requirement test is parametrized with the `SuiteItem` it runs, which the plugin
     tags the test with (engine/plugin.py); its id is `<api>:<check or requirement id>`."""
     name = metafunc.function.__name__
     session = metafunc.config.stash[SESSION_KEY]
-    if name == "test_scenario":
-        scenarios = [(run.contract.api, check) for run in session.runs for check in session.scenarios_for(run)]
-        cases = [SuiteItem(api, Phase.SCENARIOS, check) for api, check in scenarios]
+    if name == "test_relation":
+        relations = [(run.contract.api, check) for run in session.runs for check in session.relations_for(run)]
+        cases = [SuiteItem(api, Phase.RELATIONS, check) for api, check in relations]
     elif name == "test_requirement":
         cases = [SuiteItem(run.contract.api, Phase.VERDICTS, req.id) for run, req in session.iter_requirements()]
     else:
@@ -51,12 +52,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("case", cases, ids=[f"{case.api}:{case.name}" for case in cases])
 
 
-def test_scenario(conformance: ConformanceSession, case: SuiteItem) -> None:
-    """Run one scenario check; its findings are judged per requirement below."""
+def test_relation(conformance: ConformanceSession, case: SuiteItem) -> None:
+    """Run one relation; its findings are judged per requirement below."""
     run = conformance.run(case.api)
     if run.untestable is not None:
         pytest.skip(f"the target could not be tested: {run.untestable}")
-    conformance.ensure_scenario(run, case.name)
+    conformance.ensure_relation(run, case.name)
 
 
 def test_properties() -> None:
@@ -67,7 +68,7 @@ def test_properties() -> None:
 def test_requirement(conformance: ConformanceSession, case: SuiteItem) -> None:
     run = conformance.run(case.api)
     requirement_id = case.name
-    run.ledger.settle()  # every check has run by now (scenario and property tests come first)
+    run.ledger.settle()  # every check has run by now (relations and property tests come first)
     requirement = run.contract.requirement(requirement_id)
     record = run.ledger[requirement_id]
     verdict = record.verdict

@@ -1,4 +1,4 @@
-"""The judging halves of the cross-request relations, called without HTTP: answers in, observations out.
+"""The judging halves of the relations, called without HTTP: answers in, observations out.
 
 Each relation fetches its pages and hands them to a pure function (`repeated_record`, `boundary`,
 `projection_kept`, ...); these cases give those functions exchanges built from data, one family after
@@ -17,10 +17,10 @@ from apiconform import contract
 from apiconform.contract import OrderKey, QueryExpectation
 from apiconform.engine.checks import access, errors, filtering, ordering, paging, representation
 from apiconform.engine.checks.base import Context, Judge, query_words
-from apiconform.engine.discovery import Discovery, Walk
-from apiconform.engine.exchange import Exchange, RepeatedKeys, encode_query, wire_query
-from apiconform.engine.jsonbody import parse_body
-from apiconform.engine.verdicts import Evidence, Observation
+from apiconform.engine.model.discovery import Discovery, Walk
+from apiconform.engine.model.exchange import Exchange, RepeatedKeys, encode_query, wire_query
+from apiconform.engine.model.jsonbody import parse_body
+from apiconform.engine.model.verdicts import Evidence, Observation
 
 BRM = contract.load("brm-adjust-balance")
 OES = contract.load("bitgo-oes")

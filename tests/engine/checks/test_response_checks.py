@@ -21,9 +21,9 @@ import yaml
 from apiconform import contract
 from apiconform.engine.checks import CHECKS, ResponseCheck
 from apiconform.engine.checks.base import Context
-from apiconform.engine.discovery import Discovery, Inventory, Partition
-from apiconform.engine.exchange import Exchange, encode_query, invalid_parameters
-from apiconform.engine.redaction import Redactor
+from apiconform.engine.model.discovery import Discovery, Inventory, Partition
+from apiconform.engine.model.exchange import Exchange, encode_query, invalid_parameters
+from apiconform.engine.transport.redaction import Redactor
 
 CASES = Path(__file__).parent / "cases"
 

@@ -1,6 +1,6 @@
 """The engine's checks, grouped by the requirement family they judge.
 
-Each family module holds that family's per-response checks and its cross-request relations, and
+Each family module holds that family's per-response checks and its relations, and
 registers them in `base.CHECKS` when imported; importing this package imports every family, in the
 order the registry keeps (and a session runs the relations in). `validation.ReplyJudge` judges each
 reply of a run's list operation with the per-response checks and schemathesis' own.

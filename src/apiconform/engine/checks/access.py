@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from apiconform.contract import UnknownPathParameter
 from apiconform.engine.checks.base import Attempt, Judge, explore, relation
-from apiconform.engine.exchange import Exchange
-from apiconform.engine.http import RefusedRequest
-from apiconform.engine.target import INVALID_TOKEN, ApiRun
-from apiconform.engine.verdicts import Cause, Observation
+from apiconform.engine.model.apirun import INVALID_TOKEN, ApiRun
+from apiconform.engine.model.exchange import Exchange
+from apiconform.engine.model.verdicts import Cause, Observation
+from apiconform.engine.transport.http import RefusedRequest
 
 # --- judging ------------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ Two kinds of check, in one registry (`CHECKS`), each entry declaring its name, i
   operation passes through them: the property tests' and every page a relation fetches
   (`apiconform.engine.checks.validation` binds them to schemathesis).
 - `relation`: a metamorphic relation across several requests. It takes the `ApiRun`, draws its inputs
-  with Hypothesis from what the target returned (`apiconform.engine.discovery`), sends its own
+  with Hypothesis from what the target returned (`apiconform.engine.model.discovery`), sends its own
   requests and records its observations. Before a failing comparison counts it is repeated between
   two change probes; if the data moved, the verdict is inconclusive instead (DECISIONS.md D-GEN-6).
 
@@ -29,14 +29,14 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 
 from apiconform.contract import Contract, Filter, Paging, Semantics
-from apiconform.engine import discovery
-from apiconform.engine.discovery import Discovery
-from apiconform.engine.exchange import Exchange, UnsendableQuery, query_pairs
-from apiconform.engine.http import BudgetExhausted
-from apiconform.engine.plan import CONFIRMING
-from apiconform.engine.records import pointer_get, spelled
-from apiconform.engine.target import ApiRun
-from apiconform.engine.verdicts import Cause, Observation, Outcome
+from apiconform.engine.model import discovery
+from apiconform.engine.model.apirun import ApiRun
+from apiconform.engine.model.discovery import Discovery
+from apiconform.engine.model.exchange import Exchange, UnsendableQuery, query_pairs
+from apiconform.engine.model.plan import CONFIRMING
+from apiconform.engine.model.records import pointer_get, spelled
+from apiconform.engine.model.verdicts import Cause, Observation, Outcome
+from apiconform.engine.transport.http import BudgetExhausted
 
 Kind = Literal["response", "relation"]
 
@@ -183,7 +183,7 @@ def response_check(
 
 
 def relation(applies: Callable[[Semantics], bool] = always) -> Callable[[RelationRun], RelationRun]:
-    """Register a cross-request check under its function name."""
+    """Register a relation under its function name."""
 
     def decorate(func: RelationRun) -> RelationRun:
         register(RelationCheck(func.__name__, applies, (func.__doc__ or "").strip(), func))
@@ -268,7 +268,7 @@ def explore(run: ApiRun, check: str, examples: int, plan: Plan, *, random_only: 
         # drawing, so Hypothesis sees a choice sequence it ran before draw less and calls the test flaky:
         # the budget's doing, not a crash. Any other Hypothesis error is the suite's failure (the session
         # records it as one).
-        if not (run.control.exhausted or not run.plan.relations_have_room(run.session.traffic.sent)):
+        if not (run.control.exhausted or not run.plan.relations_have_room(run.http.traffic.sent)):
             raise
 
 

@@ -11,7 +11,6 @@ from typing import Any
 import jsonschema
 
 from apiconform.contract import Contract, QueryExpectation, Semantics
-from apiconform.engine import discovery
 from apiconform.engine.checks.base import (
     UNSTABLE,
     Context,
@@ -22,10 +21,11 @@ from apiconform.engine.checks.base import (
     relation,
     response_check,
 )
-from apiconform.engine.exchange import Exchange
-from apiconform.engine.records import MISSING
-from apiconform.engine.target import ApiRun
-from apiconform.engine.verdicts import Cause, Observation
+from apiconform.engine.model import discovery
+from apiconform.engine.model.apirun import ApiRun
+from apiconform.engine.model.exchange import Exchange
+from apiconform.engine.model.records import MISSING
+from apiconform.engine.model.verdicts import Cause, Observation
 
 # --- per response -------------------------------------------------------------------------------------
 

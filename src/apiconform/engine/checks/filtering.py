@@ -38,7 +38,6 @@ from typing import Any
 from hypothesis import strategies as st
 
 from apiconform.contract import Alternate, Filter
-from apiconform.engine import discovery
 from apiconform.engine.checks.base import (
     Attempt,
     Context,
@@ -55,10 +54,12 @@ from apiconform.engine.checks.base import (
     relation,
     response_check,
 )
-from apiconform.engine.discovery import Walk
-from apiconform.engine.exchange import Exchange, RepeatedKeys
-from apiconform.engine.plan import CONFIRMING
-from apiconform.engine.records import (
+from apiconform.engine.model import discovery
+from apiconform.engine.model.apirun import ApiRun
+from apiconform.engine.model.discovery import Walk
+from apiconform.engine.model.exchange import Exchange, RepeatedKeys
+from apiconform.engine.model.plan import CONFIRMING
+from apiconform.engine.model.records import (
     MISSING,
     parse_instant,
     pointer_get,
@@ -67,8 +68,7 @@ from apiconform.engine.records import (
     spelled,
     split_list,
 )
-from apiconform.engine.target import ApiRun
-from apiconform.engine.verdicts import Cause, Observation
+from apiconform.engine.model.verdicts import Cause, Observation
 from apiconform.reporting.document import plural
 
 Source = ApiRun | Context

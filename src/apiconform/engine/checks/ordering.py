@@ -14,7 +14,6 @@ from typing import Any
 from hypothesis import strategies as st
 
 from apiconform.contract import OrderKey, Semantics
-from apiconform.engine import discovery
 from apiconform.engine.checks.base import (
     UNSTABLE,
     Attempt,
@@ -31,10 +30,11 @@ from apiconform.engine.checks.base import (
     relation,
     response_check,
 )
-from apiconform.engine.exchange import Exchange
-from apiconform.engine.records import comparable, order_violation, pointer_get, render
-from apiconform.engine.target import ApiRun
-from apiconform.engine.verdicts import Observation
+from apiconform.engine.model import discovery
+from apiconform.engine.model.apirun import ApiRun
+from apiconform.engine.model.exchange import Exchange
+from apiconform.engine.model.records import comparable, order_violation, pointer_get, render
+from apiconform.engine.model.verdicts import Observation
 from apiconform.reporting.document import plural
 
 # A page with fewer distinct values than this is reverse-sorted (or text-sorted) by chance too often

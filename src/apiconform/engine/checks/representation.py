@@ -10,7 +10,6 @@ from typing import Any
 from hypothesis import strategies as st
 
 from apiconform.contract import Representations, Semantics
-from apiconform.engine import discovery
 from apiconform.engine.checks.base import (
     UNSTABLE,
     Attempt,
@@ -27,10 +26,11 @@ from apiconform.engine.checks.base import (
     relation,
     response_check,
 )
-from apiconform.engine.exchange import Exchange
-from apiconform.engine.records import equals_typed, pointer_get, render, spelled
-from apiconform.engine.target import ApiRun
-from apiconform.engine.verdicts import Observation
+from apiconform.engine.model import discovery
+from apiconform.engine.model.apirun import ApiRun
+from apiconform.engine.model.exchange import Exchange
+from apiconform.engine.model.records import equals_typed, pointer_get, render, spelled
+from apiconform.engine.model.verdicts import Observation
 from apiconform.reporting.document import plural
 
 # --- per response -------------------------------------------------------------------------------------

@@ -25,10 +25,10 @@ from schemathesis.generation.case import Case
 
 from apiconform.contract import Contract
 from apiconform.engine.checks.base import Context, response_checks
-from apiconform.engine.discovery import Discovery
-from apiconform.engine.exchange import Exchange, invalid_parameters, wire_query
-from apiconform.engine.target import ApiRun
-from apiconform.engine.verdicts import Observation, Outcome
+from apiconform.engine.model.apirun import ApiRun
+from apiconform.engine.model.discovery import Discovery
+from apiconform.engine.model.exchange import Exchange, invalid_parameters, wire_query
+from apiconform.engine.model.verdicts import Observation, Outcome
 
 # Schemathesis checks whose results become observations (the others are not run by apiconform).
 BUILTIN_RESPONSE_CHECKS = (

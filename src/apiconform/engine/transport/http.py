@@ -8,7 +8,7 @@ It keeps a run polite and safe against a live vendor:
 - only the methods a run allows are sent, and never POST;
 - requests are paced to a rate and counted against a budget and the run's deadline (`--max-time`);
   each of its stops (the budget, the deadline, the target's 429s) is reported to the run's
-  `RunControl` (engine/control.py), and nothing is sent once any stop of sending is there;
+  `RunControl` (engine/model/control.py), and nothing is sent once any stop of sending is there;
 - a 429's Retry-After is honoured within a bound; a target that keeps answering 429 is left alone;
 - every request has a total time limit (connect, headers and body), enforced by a watchdog that cuts
   the connection, so neither a silent nor a trickling target can hold the run;
@@ -44,7 +44,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import InsecureRequestWarning
 
-from apiconform.engine.control import TIME_LIMIT_REACHED, RunControl, StopKind
+from apiconform.engine.model.control import TIME_LIMIT_REACHED, RunControl, StopKind
 from apiconform.engine.options import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
 
 # The longest Retry-After the run waits out where the spec documents no rate window; a longer one ends

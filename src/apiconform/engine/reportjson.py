@@ -25,12 +25,12 @@ from apiconform import __version__
 from apiconform.contract import Contract
 from apiconform.engine import checks as registry
 from apiconform.engine.config import RunConfig
-from apiconform.engine.control import StopKind
-from apiconform.engine.plan import PROPERTY_ACTIVITY
-from apiconform.engine.redaction import HEADER_MASK, TOKEN_PLACEHOLDER, Redactor
+from apiconform.engine.model.apirun import ApiRun
+from apiconform.engine.model.control import StopKind
+from apiconform.engine.model.plan import PROPERTY_ACTIVITY
+from apiconform.engine.model.verdicts import RequirementRecord, Verdict
 from apiconform.engine.session import ConformanceSession
-from apiconform.engine.target import ApiRun
-from apiconform.engine.verdicts import RequirementRecord, Verdict
+from apiconform.engine.transport.redaction import HEADER_MASK, TOKEN_PLACEHOLDER, Redactor
 from apiconform.exitcodes import ExitCode
 from apiconform.reporting import REPORT_FORMAT, render_all, write_rendered
 from apiconform.reporting.document import counts, each_string, one_line, plural, without_surrogates
@@ -147,7 +147,7 @@ def _pass_evidence(record: RequirementRecord, secret: set[str], seen: set[str]) 
 
 
 def requests_for(run: ApiRun, checks: Iterable[str]) -> int:
-    """The requests the checks a requirement cites sent: each cross-request check's own, plus the property
+    """The requests the checks a requirement cites sent: each relation's own, plus the property
     tests' when it cites a check that judges every reply (one request serves every requirement it judges)."""
     relations = set(registry.relations())
     spent = run.plan.spent
@@ -220,7 +220,7 @@ def _verdict(
         return "interrupted", None
     if not unjudged:
         return "pass", None
-    traffic = run.session.traffic
+    traffic = run.http.traffic
     musts = sum(1 for item in mine if item["level"] == "MUST")
     named = ", ".join(item["id"] for item in unjudged[:6]) + (", ..." if len(unjudged) > 6 else "")
     why = f"{len(unjudged)} of {musts} MUST requirements were not judged ({named})"
@@ -242,7 +242,7 @@ def _api(session: ConformanceSession, run: ApiRun, requirements: list[dict[str, 
     mine = [item for item in requirements if item["api"] == run.contract.api]
     unjudged = _unjudged(mine)
     verdict, incomplete_reason = _verdict(session, run, mine, unjudged)
-    traffic = run.session.traffic
+    traffic = run.http.traffic
     return {
         "api": run.contract.api,
         "title": run.semantics.title,
@@ -256,7 +256,7 @@ def _api(session: ConformanceSession, run: ApiRun, requirements: list[dict[str, 
         "suite_errors": list(run.ledger.errors[:20]),
         "counts": counts(mine),
         "requests": traffic.sent,
-        "rate_limit": run.session.pacer.rate,  # the pace applied: the lowest of the APIs sharing its host
+        "rate_limit": run.http.pacer.rate,  # the pace applied: the lowest of the APIs sharing its host
         "requests_by_method": dict(traffic.by_method),
         "responses": run.responses,
         "successful_responses": run.successes,
@@ -291,7 +291,7 @@ def _redacted(value: Any, redact: Callable[[str], str]) -> Any:
 
 def redactor(values: Iterable[str], also: Callable[[str], str]) -> Callable[[str], str]:
     """`also` (the session's token redaction) followed by masking each of `values` (secret header values
-    seen in the traffic) with the header mask, in every spelling (engine/redaction.py)."""
+    seen in the traffic) with the header mask, in every spelling (engine/transport/redaction.py)."""
     headers = Redactor()
     for value in values:
         headers.add(value, mask=HEADER_MASK)
@@ -552,7 +552,7 @@ def crash_report(session: ConformanceSession, error: BaseException) -> dict[str,
     failure = one_line(f"the report could not be built: {type(error).__name__}: {error}", 300)
     apis = []
     for run in session.runs:
-        traffic = run.session.traffic
+        traffic = run.http.traffic
         apis.append(
             {
                 "api": run.contract.api,

@@ -1,10 +1,10 @@
 """One API under test: its contract, where it lives, how to talk to it, and what was observed.
 
-`ApiRun` is what the cross-request checks receive. It sends requests through the run's guarded session
+`ApiRun` is what the relations receive. It sends requests through the run's guarded session
 and makes each reply's `Exchange` once (`Exchange.of`). A reply of the list operation goes to the run's
 reply judge (`checks.validation`, given when the run is built): apiconform's per-response checks judge
 that Exchange, and schemathesis validates the reply with its own response checks, whose results the
-judge records through an `after_validate` hook. Cross-request checks therefore get schema, status,
+judge records through an `after_validate` hook. Relations therefore get schema, status,
 header and record checks on every page they fetch, through the same judge as the property tests.
 """
 
@@ -29,15 +29,15 @@ from schemathesis.core import NOT_SET
 from schemathesis.schemas import APIOperation, BaseSchema
 
 from apiconform.contract import Contract
-from apiconform.engine.control import RunControl, StopKind
-from apiconform.engine.discovery import Discovery
-from apiconform.engine.exchange import Exchange, encode_query, invalid_parameters, wire_query
-from apiconform.engine.http import BudgetExhausted, GuardedSession, RefusedRequest
-from apiconform.engine.jsonbody import LargeInt, has_long_number, parse_body
-from apiconform.engine.plan import PROPERTY_ACTIVITY, RequestPlan
-from apiconform.engine.records import MISSING, pointer_get
-from apiconform.engine.redaction import Redactor
-from apiconform.engine.verdicts import Cause, Ledger, Observation, Outcome
+from apiconform.engine.model.control import RunControl, StopKind
+from apiconform.engine.model.discovery import Discovery
+from apiconform.engine.model.exchange import Exchange, encode_query, invalid_parameters, wire_query
+from apiconform.engine.model.jsonbody import LargeInt, has_long_number, parse_body
+from apiconform.engine.model.plan import PROPERTY_ACTIVITY, RequestPlan
+from apiconform.engine.model.records import MISSING, pointer_get
+from apiconform.engine.model.verdicts import Cause, Ledger, Observation, Outcome
+from apiconform.engine.transport.http import BudgetExhausted, GuardedSession, RefusedRequest
+from apiconform.engine.transport.redaction import Redactor
 
 # A bearer value that no server issues; sent where a check needs a wrong token.
 INVALID_TOKEN = "apiconform-invalid-token"
@@ -113,7 +113,7 @@ class ApiRun:
         base_url: str,
         token: str | None,
         path_values: Mapping[str, str],
-        session: GuardedSession,
+        http: GuardedSession,
         seed: int,
         secrets: Redactor,
         schemathesis_config: SchemathesisConfig,
@@ -130,10 +130,10 @@ class ApiRun:
         self.token = token
         # The configured value of each path parameter, by name (a run never sends a path without them).
         self.path_values = dict(path_values)
-        self.session = session
+        self.http = http
         # Why this API's testing stopped, if it did: every stop is reported there (its guarded session
-        # reports its own), and every reader asks there (engine/control.py).
-        self.control: RunControl = session.control
+        # reports its own), and every reader asks there (engine/model/control.py).
+        self.control: RunControl = http.control
         self.seed = seed
         self.secrets = secrets
         self.allow_unsafe_methods = allow_unsafe_methods
@@ -152,15 +152,15 @@ class ApiRun:
         self.responses = 0
         self.successes = 0
         self.transport_errors: list[str] = []
-        # The cross-request checks already run (several requirements cite the same one; each runs once).
-        self.scenarios_done: set[str] = set()
+        # The relations already run (several requirements cite the same one; each runs once).
+        self.relations_done: set[str] = set()
         # How many requests had been sent when the first failure was seen (benchmarks report it).
         self.first_failure_after: int | None = None
         # --fail-fast: the requirements whose failure decides the gate (MUST, no current waiver). Once one
         # has failed, no further example or check starts for this API (`control` says why); the one under
         # way finishes. What ran before is exactly what a full run does first.
         self.stops_at = stops_at
-        # Values learnt from the target (apiconform.engine.discovery), shared by the checks (and the judge).
+        # Values learnt from the target (apiconform.engine.model.discovery), shared by the checks (and the judge).
         self.discovery = discovery
         # The latest reply to each URL asked with the configured credentials. A relation's first try may
         # reuse them (`get(..., reuse=True)` while `reusing`); a failure is then confirmed on fresh
@@ -187,7 +187,7 @@ class ApiRun:
     @contextlib.contextmanager
     def spending(self, activity: str) -> Iterator[None]:
         """Count the requests sent inside as `activity`'s (less those of activities nested in it)."""
-        start = self.session.traffic.sent
+        start = self.http.traffic.sent
         self._nested_spending.append(0)
         self._activities.append(activity)
         try:
@@ -195,7 +195,7 @@ class ApiRun:
         finally:
             self._activities.pop()
             nested = self._nested_spending.pop()
-            sent = self.session.traffic.sent - start
+            sent = self.http.traffic.sent - start
             self.plan.spent[activity] = self.plan.spent.get(activity, 0) + sent - nested
             if self._nested_spending:
                 self._nested_spending[-1] += sent
@@ -205,7 +205,7 @@ class ApiRun:
         checks' share of the plan has room for it."""
         if not self.control.may_start:
             return False
-        if self.plan.relations_have_room(self.session.traffic.sent):
+        if self.plan.relations_have_room(self.http.traffic.sent):
             return True
         self.plan.note_relation_cut(check)
         return False
@@ -215,7 +215,7 @@ class ApiRun:
         share of the plan has room for it."""
         if not self.control.may_start:
             return False
-        if self.plan.spent.get(PROPERTY_ACTIVITY, 0) < self.plan.property_share(self.session.traffic.sent):
+        if self.plan.spent.get(PROPERTY_ACTIVITY, 0) < self.plan.property_share(self.http.traffic.sent):
             return True
         self.plan.note_property_cut()
         return False
@@ -271,7 +271,7 @@ class ApiRun:
             return self.replies[url]
         headers = self.auth_headers(credentials)
         try:
-            response: requests.Response | requests.RequestException = self.session.request(method, url, headers=headers)
+            response: requests.Response | requests.RequestException = self.http.request(method, url, headers=headers)
         except (BudgetExhausted, RefusedRequest) as exc:
             raise exc from None
         except requests.RequestException as exc:
@@ -290,12 +290,12 @@ class ApiRun:
         if len(sending) == 1:
             only = sending[0]
             try:
-                answers[only] = self.session.request("GET", urls[only], headers=headers)
+                answers[only] = self.http.request("GET", urls[only], headers=headers)
             except requests.RequestException as exc:
                 answers[only] = exc
         elif sending:
             with ThreadPoolExecutor(min(IN_FLIGHT, len(sending))) as pool:
-                futures = {i: pool.submit(self.session.request, "GET", urls[i], headers=headers) for i in sending}
+                futures = {i: pool.submit(self.http.request, "GET", urls[i], headers=headers) for i in sending}
             for i, future in futures.items():
                 error = future.exception()
                 answers[i] = error if error is not None else future.result()
@@ -386,7 +386,7 @@ class ApiRun:
 
     def observe(self, observation: Observation) -> None:
         if observation.outcome is Outcome.FAIL and self.first_failure_after is None:
-            self.first_failure_after = self.session.traffic.sent
+            self.first_failure_after = self.http.traffic.sent
         if observation.outcome is Outcome.FAIL and self._activities and observation.found_in is None:
             observation = replace(observation, found_in=self._activities[0])
         self.ledger.record(observation)
@@ -397,7 +397,7 @@ class ApiRun:
         ):
             self.stop(
                 StopKind.FAIL_FAST,
-                f"--fail-fast: {observation.requirement} (a MUST) failed at request {self.session.traffic.sent}",
+                f"--fail-fast: {observation.requirement} (a MUST) failed at request {self.http.traffic.sent}",
             )
 
     def observe_all(self, observations: Iterable[Observation]) -> None:
@@ -430,7 +430,7 @@ class ApiRun:
         digest = hashlib.sha256()
         for query, header in self.semantics.change_probes:
             try:
-                response = self.session.request("GET", self.url(query), headers=self.auth_headers())
+                response = self.http.request("GET", self.url(query), headers=self.auth_headers())
             except BudgetExhausted:
                 raise  # a stop of sending (`control` knows of it), not a reply that went missing
             except requests.RequestException as exc:

@@ -6,7 +6,7 @@ thread that caused it. The progress lines are one such listener (engine/progress
 needs neither pytest nor an `ApiRun`, only these values.
 
 - `RequirementsCollected(api, count)`: pytest collected `count` requirement tests of the API.
-- `PhaseStarted(api, phase)`: the API's tests entered another phase (scenario checks, property tests,
+- `PhaseStarted(api, phase)`: the API's tests entered another phase (relations, property tests,
   verdicts), in the order pytest runs them.
 - `RequirementObserved(api, requirement)`: something was recorded about a requirement for the first
   time (a pass, a failure, or a reason it stayed unjudged); checks record as they go.
@@ -29,14 +29,14 @@ from enum import StrEnum
 class Phase(StrEnum):
     """The phases of an API's tests, as the progress line names them (pytest runs them in this order)."""
 
-    SCENARIOS = "scenario checks"
+    RELATIONS = "relations"
     PROPERTIES = "property tests"
     VERDICTS = "verdicts"
 
 
 @dataclass(frozen=True)
 class SuiteItem:
-    """One test of the suite: its API, its phase, and what it runs (the scenario check's name, the
+    """One test of the suite: its API, its phase, and what it runs (the relation's name, the
     operation id the property tests generate cases for, or the requirement's id)."""
 
     api: str

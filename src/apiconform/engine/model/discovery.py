@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from apiconform.engine.records import MISSING, pointer_get
+from apiconform.engine.model.records import MISSING, pointer_get
 
 if TYPE_CHECKING:  # the run holds a Discovery: at run time this module needs nothing from target
-    from apiconform.engine.exchange import Exchange
-    from apiconform.engine.target import ApiRun
+    from apiconform.engine.model.apirun import ApiRun
+    from apiconform.engine.model.exchange import Exchange
 
 # The page size the engine asks for when it wants many records at once.
 LARGE_PAGE = 100

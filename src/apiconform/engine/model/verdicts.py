@@ -191,7 +191,7 @@ class Ledger:
         # Called with a requirement's id the first time anything is recorded about it (after `clear`, again).
         self._on_observed = on_observed
         self._ambiguous: list[Observation] = []
-        # The suite's own failures (an exception in a check, a scenario or discovery), in order seen:
+        # The suite's own failures (an exception in a check, a relation or discovery), in order seen:
         # the run they happen in cannot end `pass` (its verdict is `error`, exit code 4).
         self.errors: list[str] = []
 

@@ -17,7 +17,7 @@ What is said, when several stops meet (tests/engine/test_stop_state.py pins it o
 - `exhausted` (report.json's `budget_exhausted`): a limit ran out; `cut_by_target`: the first stop of
   sending was the target's (the run is then incomplete, never partial).
 
-A leaf: it imports nothing of apiconform's, so the transport (http.py) may report to it.
+A leaf: it imports nothing of apiconform's, so the transport (transport/http.py) may report to it.
 """
 
 from __future__ import annotations

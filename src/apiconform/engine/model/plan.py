@@ -17,7 +17,7 @@ class RequestPlan:
     """How one API's requests are spent: the planned total, each check's share of it, and what a plan
     smaller than the full one gave up.
 
-    The cross-request checks run first, each with its number of examples (times `scale`, below 1 when
+    The relations run first, each with its number of examples (times `scale`, below 1 when
     the user lowered the plan), within three quarters of the plan; the property tests get what is left,
     never less than a quarter, and the cases past their share are not sent (`property_cases_skipped`)."""
 
@@ -40,12 +40,12 @@ class RequestPlan:
         return sent - self.spent.get(CONFIRMING, 0)
 
     def relations_have_room(self, sent: int) -> bool:
-        """Whether the cross-request checks may send more, `sent` being the API's requests so far: they
+        """Whether the relations may send more, `sent` being the API's requests so far: they
         keep a quarter of the plan for the property tests, which run after them."""
         return self.planned(sent) - self.spent.get(PROPERTY_ACTIVITY, 0) < self.total - self.total // 4
 
     def note_relation_cut(self, check: str) -> None:
-        note = f"{check}: the examples past the cross-request checks' share"
+        note = f"{check}: the examples past the relations' share"
         if note not in self.gave_up:
             self.gave_up.append(note)
 

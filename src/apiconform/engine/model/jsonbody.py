@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from apiconform.engine.records import MISSING
+from apiconform.engine.model.records import MISSING
 
 # Python converts integers of at most this many digits from text (sys.get_int_max_str_digits(), a guard
 # against quadratic conversion); JSON sets no limit, so longer ones are read as `LargeInt`.

@@ -19,10 +19,10 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from requests.structures import CaseInsensitiveDict
 
 from apiconform.contract import Contract
-from apiconform.engine.jsonbody import read_json
-from apiconform.engine.records import pointer_get
-from apiconform.engine.redaction import Redactor
-from apiconform.engine.verdicts import Evidence
+from apiconform.engine.model.jsonbody import read_json
+from apiconform.engine.model.records import pointer_get
+from apiconform.engine.model.verdicts import Evidence
+from apiconform.engine.transport.redaction import Redactor
 
 BODY_EXCERPT = 600
 
@@ -31,7 +31,7 @@ BODY_EXCERPT = 600
 class Exchange:
     """One request and its reply as the checks see them, or the reason there was no reply (`error`).
 
-    Made by `Exchange.of`, once per reply: the cross-request check that sent the request and every
+    Made by `Exchange.of`, once per reply: the relation that sent the request and every
     per-response check judge the same one."""
 
     query: Mapping[str, str]  # as the server received it (`wire_query`)
