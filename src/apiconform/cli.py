@@ -183,7 +183,7 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
     from apiconform.server import cli as server_cli
 
     server_cli.add_arguments(serve)
-    serve.set_defaults(handler=server_cli.run)
+    serve.set_defaults(handler=server_cli.serve)
 
 
 # Each command: its help, and what declares its options and handler on its subparser.

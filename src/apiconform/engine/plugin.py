@@ -207,7 +207,7 @@ class ConformancePlugin:
     def _property_test_run(self, item: pytest.Item) -> ApiRun | None:
         """The API run whose property test `item` is (None for any other item)."""
         tag = item.stash.get(SUITE_ITEM, None)
-        return self.session.run(tag.api) if tag is not None and tag.kind is Phase.PROPERTIES else None
+        return self.session.api_run(tag.api) if tag is not None and tag.kind is Phase.PROPERTIES else None
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -17,6 +17,7 @@ import requests
 
 from apiconform import contract
 from apiconform.engine import checks, properties
+from apiconform.engine.checks.validation import UNSUPPORTED_METHOD
 from apiconform.engine.config import (
     TOKEN_SOURCES,
     ConfigurationError,
@@ -220,7 +221,7 @@ class ConformanceSession:
         for run in self.runs:
             run.stop(StopKind.INTERRUPTED, f"the run was interrupted ({cause[0]})")
 
-    def run(self, api: str) -> ApiRun:
+    def api_run(self, api: str) -> ApiRun:
         return next(run for run in self.runs if run.contract.api == api)
 
     def requests_sent(self) -> int:
@@ -384,7 +385,7 @@ def mark_untestable(run: ApiRun) -> None:
 
 def _why_not_exercised(run: ApiRun, requirement: contract.Requirement) -> tuple[str, Cause]:
     """Why a requirement nothing said anything about was not judged, and the cause."""
-    if "unsupported_method" in requirement.checks and not run.allow_unsafe_methods:
+    if UNSUPPORTED_METHOD in requirement.checks and not run.allow_unsafe_methods:
         return "undeclared methods are sent only with --allow-unsafe-methods", Cause.CONFIGURATION
     if run.transport_errors:
         unusable = len(run.transport_errors)

@@ -54,7 +54,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def test_relation(conformance: ConformanceSession, case: SuiteItem) -> None:
     """Run one relation; its findings are judged per requirement below."""
-    run = conformance.run(case.api)
+    run = conformance.api_run(case.api)
     if run.untestable is not None:
         pytest.skip(f"the target could not be tested: {run.untestable}")
     conformance.ensure_relation(run, case.name)
@@ -66,7 +66,7 @@ def test_properties() -> None:
 
 
 def test_requirement(conformance: ConformanceSession, case: SuiteItem) -> None:
-    run = conformance.run(case.api)
+    run = conformance.api_run(case.api)
     requirement_id = case.name
     run.ledger.settle()  # every check has run by now (relations and property tests come first)
     requirement = run.contract.requirement(requirement_id)

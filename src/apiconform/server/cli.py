@@ -195,7 +195,7 @@ def _ready_message(server: ReferenceServer, args: argparse.Namespace) -> list[st
     ]
 
 
-def run(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace) -> int:
     """Serve until interrupted; 0 on a clean stop, 2 for a usage error (bad option, port in use)."""
     if args.list_faults:
         _write(fault_table())

@@ -38,7 +38,11 @@ BUILTIN_RESPONSE_CHECKS = (
     "response_headers_conformance",
     "response_schema_conformance",
 )
-BUILTIN_CHECKS = (*BUILTIN_RESPONSE_CHECKS, "negative_data_rejection", "unsupported_method")
+# Schemathesis' checks of what was sent rather than of one reply: invalid data must be rejected, and a
+# method the operation does not declare must not be served.
+NEGATIVE_DATA_REJECTION = "negative_data_rejection"
+UNSUPPORTED_METHOD = "unsupported_method"
+BUILTIN_CHECKS = (*BUILTIN_RESPONSE_CHECKS, NEGATIVE_DATA_REJECTION, UNSUPPORTED_METHOD)
 
 
 class ReplyJudge:
@@ -191,7 +195,7 @@ def builtin_requirements(run: ApiRun, name: str, case: Case, response: Response,
             if header.lower() in named
         ]
         return blamed or both[:1]
-    if name == "negative_data_rejection":
+    if name == NEGATIVE_DATA_REJECTION:
         parameter = _negated_parameter(case)
         attributed = run.contract.invalid_value_requirements()
         if parameter in attributed:
@@ -210,10 +214,10 @@ def builtin_pass_judges(run: ApiRun, name: str, case: Case, response: Response, 
     would have failed it here, False when it only corroborates, None when it looked at nothing (it passes
     every reply it does not apply to, and such a pass must not count at all)."""
     negative = bool(case.meta is not None and case.meta.generation.mode.is_negative)
-    if name == "negative_data_rejection":
+    if name == NEGATIVE_DATA_REJECTION:
         # Positive data passes it whatever the server does; a rejected negative case is the observation.
         return True if negative and 400 <= response.status_code < 500 else None
-    if name == "unsupported_method":
+    if name == UNSUPPORTED_METHOD:
         return True if str(response.request.method).upper() != "GET" else None
     if name == "response_headers_conformance":
         return False  # the headers are there and well formed; their values are judged by apiconform's checks
