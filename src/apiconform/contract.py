@@ -8,6 +8,7 @@ and cross-checks them, so a broken contract is reported as a `ContractError`, no
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import os
@@ -17,16 +18,23 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from types import NoneType, UnionType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 from urllib.parse import unquote, urlsplit
 
 import jsonschema
 
 from apiconform import datafiles
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 Compare = Literal["text", "instant", "decimal"]
 Level = Literal["MUST", "SHOULD"]
 Basis = Literal["stated", "inferred"]
+
+# In a class's `raw_names` (see `from_raw`): the field is the key its block has in the mapping that holds it.
+ENTRY_KEY = "<entry key>"
 
 
 class ContractError(Exception):
@@ -117,11 +125,11 @@ class Sort:
 
 @dataclass(frozen=True)
 class Ordering:
-    stable: bool
-    default: tuple[OrderKey, ...]
-    tiebreak: tuple[OrderKey, ...]
-    sort: Sort | None
     requirements: Mapping[str, str]
+    stable: bool = True
+    default: tuple[OrderKey, ...] = ()
+    tiebreak: tuple[OrderKey, ...] = ()
+    sort: Sort | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,7 @@ class PageNumberPaging(Paging):
     `after` steps from the query alone: `body` is not read."""
 
     style = "page-number"
+    raw_names: ClassVar[Mapping[str, str]] = {"position_param": "page-param"}
     first_page: int = 0
 
     def page(self, index: int, size: int) -> dict[str, str]:
@@ -191,6 +200,7 @@ class OffsetLimitPaging(Paging):
     `after` steps from the query alone: `body` is not read."""
 
     style = "offset-limit"
+    raw_names: ClassVar[Mapping[str, str]] = {"position_param": "offset-param", "size_param": "limit-param"}
     record_positions = True
 
     def page(self, index: int, size: int) -> dict[str, str]:
@@ -224,6 +234,8 @@ class Alternate:
 
 @dataclass(frozen=True)
 class Filter:
+    raw_names: ClassVar[Mapping[str, str]] = {"param": ENTRY_KEY}
+
     param: str
     match: str
     # How a list travels: comma (`p=a,b`), repeated (`p=a&p=b`), both (each form judged by its own
@@ -260,6 +272,8 @@ class Filter:
 
 @dataclass(frozen=True)
 class Join:
+    raw_names: ClassVar[Mapping[str, str]] = {"name": ENTRY_KEY}
+
     name: str
     operation: str
     records: str
@@ -269,6 +283,13 @@ class Join:
 
 @dataclass(frozen=True)
 class RecordRule:
+    raw_names: ClassVar[Mapping[str, str]] = {
+        "when_field": "when/field",
+        "when_equals": "when/equals",
+        "then_field": "then/field",
+        "then_is_null": "then/is-null",
+    }
+
     when_field: str
     when_equals: str
     then_field: str
@@ -390,21 +411,30 @@ class RateLimit:
 class Semantics:
     """The `x-apiconform` block of a spec, typed."""
 
+    raw_names: ClassVar[Mapping[str, str]] = {
+        "operation_id": "list/operation",
+        "records_pointer": "list/records",
+        "id_pointer": "list/id",
+        "ordering": "order",
+        "count_headers": "counts",
+    }
+
     api: str
     title: str
     operation_id: str
     records_pointer: str
     id_pointer: str
-    path_parameters: Mapping[str, str]
     paging: Paging
     ordering: Ordering
-    filters: Mapping[str, Filter]
-    filter_requirements: Mapping[str, str]
-    joins: Mapping[str, Join]
-    record_rules: tuple[RecordRule, ...]
-    invalid_inputs: tuple[QueryExpectation, ...]
-    tolerated_inputs: tuple[QueryExpectation, ...]
-    change_probes: tuple[tuple[Mapping[str, str], str | None], ...]
+    path_parameters: Mapping[str, str] = dataclass_field(default_factory=dict)
+    filters: Mapping[str, Filter] = dataclass_field(default_factory=dict)
+    filter_requirements: Mapping[str, str] = dataclass_field(default_factory=dict)
+    joins: Mapping[str, Join] = dataclass_field(default_factory=dict)
+    record_rules: tuple[RecordRule, ...] = ()
+    invalid_inputs: tuple[QueryExpectation, ...] = ()
+    tolerated_inputs: tuple[QueryExpectation, ...] = ()
+    # Each probe's query, and the header whose value tells a change apart (None: the page's records).
+    change_probes: tuple[tuple[Mapping[str, str], str | None], ...] = ()
     count_headers: Counts | None = None
     projection: Projection | None = None
     representations: Representations | None = None
@@ -454,6 +484,48 @@ class Semantics:
                 yield self.strict_json.error_requirement
             if self.strict_json.unique_keys_requirement:
                 yield self.strict_json.unique_keys_requirement
+
+
+Built = TypeVar("Built", bound="DataclassInstance")
+
+
+def from_raw(cls: type[Built], raw: Mapping[str, Any], entry_key: str | None = None, **given: Any) -> Built:
+    """The dataclass `cls` made from its block of YAML, which its JSON Schema has validated (so the shape is
+    not checked again here): a field not `given` is read from the key that is its name in kebab-case, or
+    from the path of keys `cls.raw_names` gives it ("list/operation"; the blocks on the way are required),
+    and takes its type (a block its class, a list a tuple, a YAML number an int or float as declared). A
+    field whose key is absent keeps the dataclass default: the defaults live in the dataclasses alone."""
+    hints = get_type_hints(cls)
+    names: Mapping[str, str] = getattr(cls, "raw_names", {})
+    values = dict(given)
+    for field in dataclasses.fields(cls):
+        if not field.init or field.name in values:
+            continue
+        path = names.get(field.name, field.name.replace("_", "-"))
+        if path == ENTRY_KEY:
+            values[field.name] = entry_key
+            continue
+        *blocks, key = path.split("/")
+        block = raw
+        for name in blocks:
+            block = block[name]
+        if key in block:
+            values[field.name] = _typed(hints[field.name], block[key])
+    return cls(**values)
+
+
+def _typed(hint: Any, value: Any, entry_key: str | None = None) -> Any:
+    """A YAML value as the type `hint` declares (see `from_raw`)."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, UnionType):  # `X | None`: the value is there, so it is an X
+        return _typed(next(arg for arg in args if arg is not NoneType), value, entry_key)
+    if origin is tuple:
+        return tuple(_typed(args[0], item) for item in value)
+    if origin is Mapping:
+        return {name: _typed(args[1], item, name) for name, item in value.items()}
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return from_raw(hint, value, entry_key)
+    return hint(value) if hint in (int, float) else value
 
 
 @dataclass(frozen=True)
@@ -610,147 +682,14 @@ def _validate(instance: Any, schema_name: str, where: Path) -> None:
         raise ContractError(f"{where}: {datafiles.schema_complaint(error)}")
 
 
-def _order_keys(items: list[dict[str, str]] | None) -> tuple[OrderKey, ...]:
-    return tuple(OrderKey(item["field"], item["compare"], item["direction"]) for item in items or ())  # type: ignore[arg-type]
+PAGING_STYLES: Mapping[str, type[Paging]] = {pager.style: pager for pager in (PageNumberPaging, OffsetLimitPaging)}
 
 
-def _paging(raw: Mapping[str, Any]) -> Paging:
-    requirements = dict(raw["requirements"])
-    if raw["style"] == PageNumberPaging.style:
-        return PageNumberPaging(raw["page-param"], raw["size-param"], requirements, raw["first-page"])
-    return OffsetLimitPaging(raw["offset-param"], raw["limit-param"], requirements)
-
-
-def _semantics(raw: dict[str, Any]) -> Semantics:
-    order_raw = raw["order"]
-    sort_raw = order_raw.get("sort")
-    sort = None
-    if sort_raw:
-        sort = Sort(
-            field_param=sort_raw["field-param"],
-            direction_param=sort_raw["direction-param"],
-            default_direction=sort_raw["default-direction"],
-            directions=dict(sort_raw["directions"]),
-            keys={
-                name: SortKey(key["field"], key["compare"], key.get("requirement"))
-                for name, key in sort_raw["keys"].items()
-            },
-        )
-    ordering = Ordering(
-        stable=bool(order_raw.get("stable", True)),
-        default=_order_keys(order_raw.get("default")),
-        tiebreak=_order_keys(order_raw.get("tiebreak")),
-        sort=sort,
-        requirements=dict(order_raw["requirements"]),
-    )
-    filters = {
-        param: Filter(
-            param=param,
-            match=spec["match"],
-            list=spec["list"],
-            requirement=spec["requirement"],
-            field=spec.get("field"),
-            join=spec.get("join"),
-            join_field=spec.get("join-field"),
-            narrowing=spec.get("narrowing", False),
-            default=spec.get("default"),
-            default_requirement=spec.get("default-requirement"),
-            documented_values=tuple(spec.get("documented-values", ())),
-            value_format=spec.get("value-format"),
-            query_case=spec.get("query-case"),
-            case_variants_requirement=spec.get("case-variants-requirement"),
-            default_optional_with=tuple(spec.get("default-optional-with", ())),
-            case_sensitive=bool(spec.get("case-sensitive", False)),
-            spaced_lists=bool(spec.get("spaced-lists", False)),
-            alternates=tuple(
-                Alternate(item["name"], item["requirement"], item.get("field"), dict(item.get("query", {})))
-                for item in spec.get("alternates", ())
-            ),
-            mapped_within=spec.get("mapped-within"),
-        )
-        for param, spec in raw.get("filters", {}).items()
-    }
-    joins = {
-        name: Join(name, spec["operation"], spec["records"], spec["key"], spec["record-field"])
-        for name, spec in raw.get("joins", {}).items()
-    }
-    rules = tuple(
-        RecordRule(
-            rule["when"]["field"],
-            rule["when"]["equals"],
-            rule["then"]["field"],
-            rule["then"]["is-null"],
-            rule["requirement"],
-        )
-        for rule in raw.get("record-rules", ())
-    )
-    return Semantics(
-        api=raw["api"],
-        title=raw["title"],
-        operation_id=raw["list"]["operation"],
-        records_pointer=raw["list"]["records"],
-        id_pointer=raw["list"]["id"],
-        path_parameters=dict(raw.get("path-parameters", {})),
-        paging=_paging(raw["paging"]),
-        ordering=ordering,
-        filters=filters,
-        filter_requirements=dict(raw.get("filter-requirements", {})),
-        joins=joins,
-        record_rules=rules,
-        invalid_inputs=tuple(
-            QueryExpectation(dict(item["query"]), item["requirement"]) for item in raw.get("invalid-inputs", ())
-        ),
-        tolerated_inputs=tuple(
-            QueryExpectation(dict(item["query"]), item["requirement"], tuple(item["accept"]))
-            for item in raw.get("tolerated-inputs", ())
-        ),
-        change_probes=tuple((dict(probe["query"]), probe.get("header")) for probe in raw.get("change-probes", ())),
-        **_blocks(raw),
-    )
-
-
-def _blocks(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """The optional single-purpose blocks of `x-apiconform`, typed (None where a block is absent)."""
-    counts, projection, representations = raw.get("counts"), raw.get("projection"), raw.get("representations")
-    unknown, auth, unsafe = raw.get("unknown-path-parameter"), raw.get("auth"), raw.get("unsafe-methods")
-    errors, strict, rate = raw.get("errors"), raw.get("strict-json"), raw.get("rate-limit")
-    return {
-        "rate_limit": rate and RateLimit(int(rate["requests"]), float(rate["per-seconds"]), str(rate["source"])),
-        "count_headers": counts
-        and Counts(
-            counts["result-header"],
-            counts["total-header"],
-            counts["result-requirement"],
-            counts["total-requirement"],
-        ),
-        "projection": projection
-        and Projection(
-            projection["param"],
-            tuple(projection["always-allowed"]),
-            projection["requirement"],
-            tuple(projection.get("unlisted", ("absent",))),
-        ),
-        "representations": representations
-        and Representations(
-            representations["param"],
-            representations["base"],
-            representations["extended"],
-            representations["requirement"],
-            representations.get("marker-field"),
-            representations.get("marker-requirement"),
-        ),
-        "unknown_path_parameter": unknown
-        and UnknownPathParameter(unknown["name"], tuple(unknown["accept-statuses"]), unknown["requirement"]),
-        "auth": auth and Auth(auth["enforced"], auth["requirement"]),
-        "unsafe_methods": unsafe and UnsafeMethods(tuple(unsafe["methods"]), unsafe["requirement"]),
-        "errors": errors
-        and Errors(
-            errors["requirement"],
-            tuple(ErrorAdvice(a["status"], a["schema"], a["requirement"]) for a in errors.get("advice", ())),
-        ),
-        "strict_json": strict
-        and StrictJson(strict["requirement"], strict.get("error-requirement"), strict.get("unique-keys-requirement")),
-    }
+def _semantics(raw: Mapping[str, Any]) -> Semantics:
+    """The `x-apiconform` block, typed: the pager its paging style names, and each change probe a pair."""
+    probes = tuple((dict(probe["query"]), probe.get("header")) for probe in raw.get("change-probes", ()))
+    paging = from_raw(PAGING_STYLES[raw["paging"]["style"]], raw["paging"])
+    return from_raw(Semantics, raw, paging=paging, change_probes=probes)
 
 
 def _documents(catalog: Mapping[str, Any], folder: Path) -> dict[str, Document]:
@@ -783,28 +722,12 @@ def _requirements(catalog: dict[str, Any], folder: Path) -> tuple[Requirement, .
         unknown = next((key for key in cited if key not in documents), None)
         if unknown is not None:
             raise ContractError(f"{folder.name}: {entry['id']} cites unknown document {unknown!r}")
-        requirements.append(
-            Requirement(
-                id=entry["id"],
-                level=entry["level"],
-                family=entry["family"],
-                title=entry["title"],
-                quote=" ".join(entry["quote"].split()),
-                source=documents[entry["source"]],
-                checks=tuple(entry["checks"]),
-                basis=entry["basis"],
-                note=entry.get("note"),
-                basis_note=entry.get("basis-note"),
-                rests_on=tuple(
-                    RestsOn(
-                        item["demand"],
-                        " ".join(item["words"].split()),
-                        documents[item.get("source", entry["source"])],
-                    )
-                    for item in entry.get("rests-on", ())
-                ),
-            )
+        rests_on = tuple(
+            RestsOn(item["demand"], " ".join(item["words"].split()), documents[item.get("source", entry["source"])])
+            for item in entry.get("rests-on", ())
         )
+        quote, source = " ".join(entry["quote"].split()), documents[entry["source"]]
+        requirements.append(from_raw(Requirement, entry, quote=quote, source=source, rests_on=rests_on))
     return tuple(requirements)
 
 
