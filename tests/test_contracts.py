@@ -18,6 +18,8 @@ import yaml
 from openapi_spec_validator import validate as validate_openapi
 
 from apiconform import contract
+from apiconform.contract.loading import _schema
+from apiconform.contract.model import ENTRY_KEY, PAGING_STYLES, from_raw
 
 BRM_SEED = "oracle-brm-op-adjustbalance-get.txt"
 
@@ -361,7 +363,7 @@ def test_bitgo_400_advice_does_not_judge_an_array_body():
 
 def test_catalog_schema_is_not_vacuous(tmp_path: Path):
     catalog = yaml.safe_load((contract.specs_dir() / "bitgo-oes" / "requirements.yaml").read_text())
-    validator = jsonschema.Draft202012Validator(contract._schema("catalog.schema.yaml"))
+    validator = jsonschema.Draft202012Validator(_schema("catalog.schema.yaml"))
     assert not list(validator.iter_errors(catalog))
     broken = copy.deepcopy(catalog)
     broken["requirements"][0]["level"] = "MAY"
@@ -377,7 +379,7 @@ def test_catalog_schema_is_not_vacuous(tmp_path: Path):
 
 def test_semantics_schema_is_not_vacuous():
     document = yaml.safe_load(contract.load("brm-adjust-balance").spec_path.read_text())
-    validator = jsonschema.Draft202012Validator(contract._schema("x-apiconform.schema.yaml"))
+    validator = jsonschema.Draft202012Validator(_schema("x-apiconform.schema.yaml"))
     semantics = document["x-apiconform"]
     assert not list(validator.iter_errors(semantics))
     broken = copy.deepcopy(semantics)
@@ -403,14 +405,14 @@ def _read_fields(
     read: dict[str, bool],
     given: frozenset[str] = frozenset(),
 ) -> dict[str, bool]:
-    """For each field of the dataclass `cls`, and of the dataclasses inside it, whether `contract.from_raw`
+    """For each field of the dataclass `cls`, and of the dataclasses inside it, whether `from_raw`
     finds a property for it in `node` (the schema of its block), added to what `read` says from other
     places the class is read from. `given` fields are not read by from_raw."""
     hints = get_type_hints(cls)
     names = getattr(cls, "raw_names", {})
     for field in dataclasses.fields(cls):
         path = names.get(field.name, field.name.replace("_", "-"))
-        if not field.init or field.name in given or path == contract.ENTRY_KEY:
+        if not field.init or field.name in given or path == ENTRY_KEY:
             continue
         place: Mapping[str, Any] | None = node
         for part in path.split("/"):
@@ -435,12 +437,12 @@ def test_every_field_read_from_a_spec_or_catalog_is_a_property_of_its_schema():
     """The schemas are the one description of the YAML: each field `from_raw` reads is named there, in one
     place at least that its class is read from (a typo in a `raw_names` path, or a field added without
     its property, would keep the field's default for ever)."""
-    semantics = contract._schema("x-apiconform.schema.yaml")
+    semantics = _schema("x-apiconform.schema.yaml")
     read = _read_fields(contract.Semantics, semantics, semantics, {}, given=frozenset({"paging", "change_probes"}))
-    for style, pager in contract.PAGING_STYLES.items():
+    for style, pager in PAGING_STYLES.items():
         branch = next(item for item in semantics["properties"]["paging"]["oneOf"] if style in str(item))
         _read_fields(pager, branch, semantics, read)
-    catalog = contract._schema("catalog.schema.yaml")
+    catalog = _schema("catalog.schema.yaml")
     entry = catalog["properties"]["requirements"]["items"]
     _read_fields(contract.Requirement, entry, catalog, read, given=frozenset({"quote", "source", "rests_on"}))
     assert len(read) > 80 and [label for label, found in read.items() if not found] == []
@@ -462,10 +464,10 @@ def test_every_field_read_from_a_spec_or_catalog_is_a_property_of_its_schema():
 
 
 def test_from_raw_keeps_the_dataclass_defaults_and_the_declared_number_types():
-    ordering = contract.from_raw(contract.Ordering, {"requirements": {"field": "R"}})
+    ordering = from_raw(contract.Ordering, {"requirements": {"field": "R"}})
     assert ordering == contract.Ordering({"field": "R"}, stable=True, default=(), tiebreak=(), sort=None)
     # JSON Schema's `integer` admits 5.0, and a YAML `60` is an int: each takes its field's type.
-    rate = contract.from_raw(contract.RateLimit, {"requests": 5.0, "per-seconds": 60, "source": "s"})
+    rate = from_raw(contract.RateLimit, {"requests": 5.0, "per-seconds": 60, "source": "s"})
     assert (type(rate.requests), type(rate.per_seconds)) == (int, float)
 
 
@@ -483,13 +485,13 @@ def test_contract_error_names_the_problem(tmp_path: Path, monkeypatch):
     (api_dir / "requirements.yaml").write_text((source / "requirements.yaml").read_text())
     monkeypatch.setenv("APICONFORM_SPECS", str(specs))
     contract.load_spec.cache_clear()
-    contract._schema.cache_clear()
+    _schema.cache_clear()
     try:
         with pytest.raises(contract.ContractError, match="OES-NOT-IN-CATALOG"):
             contract.load("bitgo-oes")
     finally:
         contract.load_spec.cache_clear()
-        contract._schema.cache_clear()
+        _schema.cache_clear()
 
 
 @pytest.mark.parametrize("api", contract.api_names())
