@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -119,7 +120,8 @@ ENGINE_MODULES_USING_SERVER = {"session.py", "config.py"}
 def test_imports_flow_the_way_architecture_md_says(module: Path) -> None:
     layer = module.parts[len(SRC.parts)].removesuffix(".py")
     imported = {_part(name) for name in _imports(module)} - {""}
-    assert imported <= ALLOWED[layer] | ({layer} if layer in ("engine", "server", "reporting") else set()), imported
+    own = {layer} if layer in ("engine", "server", "reporting", "contract") else set()
+    assert imported <= ALLOWED[layer] | own, imported
     if layer == "engine" and "server" in imported:
         assert module.name in ENGINE_MODULES_USING_SERVER, f"{module.name} imports the reference server"
 
@@ -380,3 +382,59 @@ def test_an_exchange_is_made_in_one_place() -> None:
 def test_the_exchange_construction_scan_finds_what_it_looks_for() -> None:
     tree = ast.parse("class Exchange:\n    def of(cls):\n        return cls(1)\n\nreply = Exchange(2)\n")
     assert sorted(_exchange_constructions(tree)) == [3, 5]
+
+
+# The contract package's rooms, each building on the ones before it: the typed model imports nothing of
+# apiconform's, `openapi` adds the Contract object and the reference checks, `loading` reads and checks
+# specs; the package's __init__ is its one public face, through which the rest of apiconform uses it.
+CONTRACT = SRC / "contract"
+CONTRACT_ROOMS = {
+    "model.py": set(),
+    "openapi.py": {"apiconform.datafiles", "apiconform.contract.model"},
+    "loading.py": {"apiconform.datafiles", "apiconform.contract.model", "apiconform.contract.openapi"},
+    "__init__.py": {"apiconform.contract.model", "apiconform.contract.openapi", "apiconform.contract.loading"},
+}
+
+
+def _module_imports(module: Path) -> set[str]:
+    """The apiconform modules (not the names in them) that `module` imports."""
+    return {
+        name
+        for name in _imports(module)
+        if (SRC.parent / name.replace(".", "/")).with_suffix(".py").is_file()
+        or (SRC.parent / name.replace(".", "/") / "__init__.py").is_file()
+    }
+
+
+def test_each_room_of_the_contract_package_builds_on_the_rooms_before_it() -> None:
+    rooms = {path.name: path for path in _modules(CONTRACT)}
+    assert set(rooms) == set(CONTRACT_ROOMS)
+    beyond = {
+        name: sorted(_module_imports(path) - CONTRACT_ROOMS[name] - {"apiconform"}) for name, path in rooms.items()
+    }
+    assert beyond == dict.fromkeys(rooms, []), beyond
+
+
+def test_the_rest_of_apiconform_uses_the_contract_through_its_public_face() -> None:
+    rooms = tuple(f"apiconform.contract.{name.removesuffix('.py')}" for name in CONTRACT_ROOMS if name != "__init__.py")
+    behind = [
+        f"{module.relative_to(SRC)}: {name}"
+        for module in _modules(SRC)
+        if CONTRACT not in module.parents
+        for name in _module_imports(module)
+        if name.startswith(rooms)
+    ]
+    assert behind == [], behind
+
+
+def test_the_contract_package_exports_what_it_defines() -> None:
+    """`__all__` names exactly what the package's __init__ binds (the rooms aside), as Hypothesis'
+    `strategies/__init__.py` asserts of its own: a name imported there and left out of `__all__`, or
+    listed and not imported, is found."""
+    from apiconform import contract
+
+    public = {name for name, value in vars(contract).items() if not name.startswith("_")}
+    rooms = {name for name in public if isinstance(getattr(contract, name), ModuleType)}
+    assert len(contract.__all__) == len(set(contract.__all__))
+    assert set(contract.__all__) == public - rooms
+    assert rooms == {name.removesuffix(".py") for name in CONTRACT_ROOMS if name != "__init__.py"}

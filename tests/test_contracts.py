@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from types import NoneType, UnionType
+from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 import jsonschema
 import pytest
@@ -15,6 +18,8 @@ import yaml
 from openapi_spec_validator import validate as validate_openapi
 
 from apiconform import contract
+from apiconform.contract.loading import _schema
+from apiconform.contract.model import ENTRY_KEY, PAGING_STYLES, from_raw
 
 BRM_SEED = "oracle-brm-op-adjustbalance-get.txt"
 
@@ -358,7 +363,7 @@ def test_bitgo_400_advice_does_not_judge_an_array_body():
 
 def test_catalog_schema_is_not_vacuous(tmp_path: Path):
     catalog = yaml.safe_load((contract.specs_dir() / "bitgo-oes" / "requirements.yaml").read_text())
-    validator = jsonschema.Draft202012Validator(contract._schema("catalog.schema.yaml"))
+    validator = jsonschema.Draft202012Validator(_schema("catalog.schema.yaml"))
     assert not list(validator.iter_errors(catalog))
     broken = copy.deepcopy(catalog)
     broken["requirements"][0]["level"] = "MAY"
@@ -374,7 +379,7 @@ def test_catalog_schema_is_not_vacuous(tmp_path: Path):
 
 def test_semantics_schema_is_not_vacuous():
     document = yaml.safe_load(contract.load("brm-adjust-balance").spec_path.read_text())
-    validator = jsonschema.Draft202012Validator(contract._schema("x-apiconform.schema.yaml"))
+    validator = jsonschema.Draft202012Validator(_schema("x-apiconform.schema.yaml"))
     semantics = document["x-apiconform"]
     assert not list(validator.iter_errors(semantics))
     broken = copy.deepcopy(semantics)
@@ -384,6 +389,86 @@ def test_semantics_schema_is_not_vacuous():
     broken["projection"]["unlisted"] = ["omitted"]
     broken["tolerated-inputs"][0]["accept"] = ["shrugged"]
     assert len(list(validator.iter_errors(broken))) == 5
+
+
+def _schema_at(schema: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`node` with its local `$ref`s (`#/$defs/...`) followed."""
+    while "$ref" in node:
+        node = schema["$defs"][node["$ref"].removeprefix("#/$defs/")]
+    return node
+
+
+def _read_fields(
+    cls: type,
+    node: Mapping[str, Any],
+    schema: Mapping[str, Any],
+    read: dict[str, bool],
+    given: frozenset[str] = frozenset(),
+) -> dict[str, bool]:
+    """For each field of the dataclass `cls`, and of the dataclasses inside it, whether `from_raw`
+    finds a property for it in `node` (the schema of its block), added to what `read` says from other
+    places the class is read from. `given` fields are not read by from_raw."""
+    hints = get_type_hints(cls)
+    names = getattr(cls, "raw_names", {})
+    for field in dataclasses.fields(cls):
+        path = names.get(field.name, field.name.replace("_", "-"))
+        if not field.init or field.name in given or path == ENTRY_KEY:
+            continue
+        place: Mapping[str, Any] | None = node
+        for part in path.split("/"):
+            place = _schema_at(schema, place).get("properties", {}).get(part) if place is not None else None
+        label = f"{cls.__name__}.{field.name} ({path})"
+        read[label] = read.get(label, False) or place is not None
+        hint = hints[field.name]
+        while place is not None and get_origin(hint) in (Union, UnionType, tuple, Mapping):
+            place = _schema_at(schema, place)
+            if get_origin(hint) is tuple:
+                hint, place = get_args(hint)[0], place.get("items")
+            elif get_origin(hint) is Mapping:
+                hint, place = get_args(hint)[1], place.get("additionalProperties")
+            else:
+                hint = next(arg for arg in get_args(hint) if arg is not NoneType)
+        if place is not None and isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            _read_fields(hint, _schema_at(schema, place), schema, read)
+    return read
+
+
+def test_every_field_read_from_a_spec_or_catalog_is_a_property_of_its_schema():
+    """The schemas are the one description of the YAML: each field `from_raw` reads is named there, in one
+    place at least that its class is read from (a typo in a `raw_names` path, or a field added without
+    its property, would keep the field's default for ever)."""
+    semantics = _schema("x-apiconform.schema.yaml")
+    read = _read_fields(contract.Semantics, semantics, semantics, {}, given=frozenset({"paging", "change_probes"}))
+    for style, pager in PAGING_STYLES.items():
+        branch = next(item for item in semantics["properties"]["paging"]["oneOf"] if style in str(item))
+        _read_fields(pager, branch, semantics, read)
+    catalog = _schema("catalog.schema.yaml")
+    entry = catalog["properties"]["requirements"]["items"]
+    _read_fields(contract.Requirement, entry, catalog, read, given=frozenset({"quote", "source", "rests_on"}))
+    assert len(read) > 80 and [label for label, found in read.items() if not found] == []
+
+    @dataclasses.dataclass(frozen=True)
+    class Misread:
+        raw_names: ClassVar[Mapping[str, str]] = {"tiebreak": "tie-break"}
+        requirements: Mapping[str, str]
+        default: tuple[contract.RecordRule, ...]  # order keys, not record rules
+        tiebreak: tuple[contract.OrderKey, ...]
+
+    misread = _read_fields(Misread, semantics["properties"]["order"], semantics, {})
+    assert {label for label, found in misread.items() if not found} == {
+        "Misread.tiebreak (tie-break)",
+        *(f"RecordRule.{name}" for name in ("when_field (when/field)", "when_equals (when/equals)")),
+        *(f"RecordRule.{name}" for name in ("then_field (then/field)", "then_is_null (then/is-null)")),
+        "RecordRule.requirement (requirement)",
+    }
+
+
+def test_from_raw_keeps_the_dataclass_defaults_and_the_declared_number_types():
+    ordering = from_raw(contract.Ordering, {"requirements": {"field": "R"}})
+    assert ordering == contract.Ordering({"field": "R"}, stable=True, default=(), tiebreak=(), sort=None)
+    # JSON Schema's `integer` admits 5.0, and a YAML `60` is an int: each takes its field's type.
+    rate = from_raw(contract.RateLimit, {"requests": 5.0, "per-seconds": 60, "source": "s"})
+    assert (type(rate.requests), type(rate.per_seconds)) == (int, float)
 
 
 def test_contract_error_names_the_problem(tmp_path: Path, monkeypatch):
@@ -400,13 +485,13 @@ def test_contract_error_names_the_problem(tmp_path: Path, monkeypatch):
     (api_dir / "requirements.yaml").write_text((source / "requirements.yaml").read_text())
     monkeypatch.setenv("APICONFORM_SPECS", str(specs))
     contract.load_spec.cache_clear()
-    contract._schema.cache_clear()
+    _schema.cache_clear()
     try:
         with pytest.raises(contract.ContractError, match="OES-NOT-IN-CATALOG"):
             contract.load("bitgo-oes")
     finally:
         contract.load_spec.cache_clear()
-        contract._schema.cache_clear()
+        _schema.cache_clear()
 
 
 @pytest.mark.parametrize("api", contract.api_names())

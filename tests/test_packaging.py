@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 from apiconform import contract
+from apiconform.contract import loading
 
 ROOT = Path(__file__).resolve().parents[1]
 CI_DIR = ROOT / "docs" / "ci"
@@ -152,8 +153,9 @@ def test_specs_dir_prefers_apiconform_specs_then_the_packaged_copy_then_the_sour
         contract.specs_dir()
     monkeypatch.delenv("APICONFORM_SPECS")
     # An editable install has no packaged copy: the source tree's specs/ is read, so edits show at once.
-    source = Path(contract.__file__).resolve().parents[2] / "specs"
-    if not (Path(contract.__file__).parent / "specs").is_dir():
+    # specs_dir lives in src/apiconform/contract/loading.py: the packaged copy would be apiconform/specs.
+    source = Path(loading.__file__).resolve().parents[3] / "specs"
+    if not (Path(loading.__file__).parents[1] / "specs").is_dir():
         assert contract.specs_dir() == source
     # A packaged copy wins over the source tree.
     package = tmp_path / "package"
@@ -161,7 +163,7 @@ def test_specs_dir_prefers_apiconform_specs_then_the_packaged_copy_then_the_sour
     monkeypatch.setattr(importlib.resources, "files", lambda name: package)
     assert contract.specs_dir() == package / "specs"
     # Neither: one line naming both places.
-    monkeypatch.setattr(contract, "__file__", str(tmp_path / "site" / "apiconform" / "contract.py"))
+    monkeypatch.setattr(loading, "__file__", str(tmp_path / "site" / "apiconform" / "contract" / "loading.py"))
     (package / "specs").rmdir()
     with pytest.raises(contract.ContractError, match=r"^specs folder not found at .* or .* \(set APICONFORM_SPECS"):
         contract.specs_dir()

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from apiconform import contract
+from apiconform.contract.loading import _schema
 from apiconform.engine import config, options
 from apiconform.reporting.document import release_label
 
@@ -87,7 +88,7 @@ def brm_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     shutil.copytree(contract.specs_dir() / "brm-tmf654", specs / "brm-tmf654")
     spec_path = specs / "brm-tmf654" / "adjust-balance.openapi.yaml"
     monkeypatch.setenv("APICONFORM_SPECS", str(specs))
-    contract._schema.cache_clear()
+    _schema.cache_clear()
 
     def edit(change: Any) -> None:
         document = yaml.safe_load(spec_path.read_text())
@@ -95,7 +96,7 @@ def brm_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         spec_path.write_text(yaml.safe_dump(document, sort_keys=False))
 
     yield edit
-    contract._schema.cache_clear()
+    _schema.cache_clear()
 
 
 @pytest.mark.parametrize(
