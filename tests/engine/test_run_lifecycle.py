@@ -292,9 +292,9 @@ def test_a_run_whose_error_report_cannot_be_made_either_is_one_line_and_exit_4(t
 @pytest.mark.e2e
 def test_the_pytest_door_exits_4_with_an_error_report_when_the_report_cannot_be_built(tmp_path):
     (tmp_path / "break_the_report.py").write_text(
-        "from apiconform.engine import report\n\n\n"
+        "from apiconform.engine import reportjson\n\n\n"
         "def broken(session):\n    raise RuntimeError('boom')\n\n\n"
-        "report.build = broken\n",
+        "reportjson.build = broken\n",
         encoding="utf-8",
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "APICONFORM_TOKEN": CRASH_TOKEN}
