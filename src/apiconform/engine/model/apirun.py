@@ -346,7 +346,7 @@ class ApiRun:
         if judged:
             self.inspect(response, reply, query, path_parameters, headers)
         if remembered:
-            self.replies[url] = reply
+            self.replies[url] = reply.without_content()
         return reply
 
     def count(self, status: int) -> None:

@@ -9,6 +9,7 @@ evidence a report shows for it, with every secret masked.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -80,6 +81,12 @@ class Exchange:
             json_problem=reading.problem,
             repeated_key=reading.repeated_key,
         )
+
+    def without_content(self) -> Exchange:
+        """This reply without its raw bytes, as the reuse cache keeps it: only the per-response checks read
+        `content`, and they have judged the reply by the time it is kept; up to the size cap each, the bytes
+        of every kept reply would stay in memory for the rest of the run (tests/hostile/test_memory.py)."""
+        return dataclasses.replace(self, content=b"")
 
     def records(self, pointer: str) -> list[Any] | None:
         """The record list at `pointer` in a 2xx JSON body, or None when there is none.
