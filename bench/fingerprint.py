@@ -6,7 +6,9 @@ between two runs of the same seed taken out (times, the embedded server's port);
 lists every field that differs between two such files.
 
     .venv/bin/python bench/fingerprint.py --out before.json [--seeds 3] [--jobs 2]
-    .venv/bin/python bench/fingerprint.py --compare before.json after.json
+    .venv/bin/python bench/fingerprint.py --compare before.json after.json [--write]
+
+`--write` replaces the "Behaviour fingerprint" section of bench/RESULTS.md with the comparison.
 
 The runs: each shipped API on seeds 0..N-1 (the soak without churn; churn inserts records by the clock,
 so two churned runs differ by design), every fault of the reference server on seed 0 (the mutation
@@ -30,6 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 VOLATILE = frozenset({"started", "finished", "duration_seconds", "bench_seconds", "waited_on_429_seconds", "run_port"})
 # The embedded server's port is the system's choice, in URLs and in the replay note.
 LOOPBACK_PORT = re.compile(r"(127\.0\.0\.1:|localhost:|\[::1\]:|temporary port )\d+")
+
+# Faults that shuffle ties with one random stream per server: which request draws which order depends on
+# the order concurrent requests arrive, so two runs of one tree differ in these runs' failure evidence.
+SHUFFLING = ("fault brm-order-unstable", "fault conn-order-unstable", "fault oes-default-order-unstable")
 
 Task = tuple[str, str, tuple[str, ...], tuple[str, ...], int]
 
@@ -84,17 +90,47 @@ def differences(before: Any, after: Any, path: str = "") -> Iterator[str]:
         yield f"{path}: {json.dumps(before)[:300]} -> {json.dumps(after)[:300]}"
 
 
-def compare(before_file: Path, after_file: Path) -> int:
+def _verdicts(report: Any) -> Any:
+    """The run's verdict and each requirement's, or None when there is no such run."""
+    if report is None:
+        return None
+    return report["verdict"], [(item["id"], item["verdict"]) for item in report["requirements"]]
+
+
+def compare(before_file: Path, after_file: Path, write: bool = False) -> int:
     before, after = json.loads(before_file.read_text()), json.loads(after_file.read_text())
-    changed = 0
+    changed = []
     for label in sorted(set(before) | set(after)):
         found = list(differences(before.get(label), after.get(label)))
         if found:
-            changed += 1
+            note = " (shuffles ties: differs between two runs of one tree too)" if label in SHUFFLING else ""
+            judged = "the same" if _verdicts(before.get(label)) == _verdicts(after.get(label)) else "changed"
+            changed.append(f"{label}: {len(found)} field(s){note}; verdicts {judged}")
             print(f"{label}: {len(found)} difference(s)")
             for line in found[:20]:
                 print(f"    {line}")
-    print(f"{len(before)} runs before, {len(after)} after, {changed} differ")
+    summary = f"{len(before)} runs before, {len(after)} after, {len(changed)} differ"
+    print(summary)
+    if write:
+        from bench_results import replace_section
+
+        replace_section(
+            "Behaviour fingerprint",
+            [
+                "Command:",
+                "",
+                f"    .venv/bin/python bench/fingerprint.py --compare {before_file.name} {after_file.name} --write",
+                "",
+                "Each file holds the normalised report.json of every run below, made by "
+                "`bench/fingerprint.py --out FILE --seeds 3` in one tree: each shipped API on seeds 0-2, every "
+                "fault on seed 0 (the mutation bench's runs), every variant group of the variant soak on seeds "
+                "0 and 1. Times and the embedded server's port are taken out; everything else (verdicts, "
+                "evidence, reasons, request counts by activity) is compared field by field.",
+                "",
+                f"- {summary}.",
+                *[f"- {line}" for line in changed],
+            ],
+        )
     return 1 if changed else 0
 
 
@@ -105,9 +141,11 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", help="only runs whose label contains this text")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
+    parser.add_argument("--write", action="store_true", help="with --compare: update bench/RESULTS.md")
     args = parser.parse_args()
     if args.compare:
-        return compare(*args.compare)
+        before, after = args.compare
+        return compare(before, after, write=args.write)
     if not args.out:
         parser.error("give --out FILE or --compare BEFORE AFTER")
     chosen = [task for task in tasks(args.seeds) if not args.only or args.only in task[0]]
