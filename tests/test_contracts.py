@@ -465,7 +465,7 @@ def test_every_field_read_from_a_spec_or_catalog_is_a_property_of_its_schema():
 
 def test_from_raw_keeps_the_dataclass_defaults_and_the_declared_number_types():
     ordering = from_raw(contract.Ordering, {"requirements": {"field": "R"}})
-    assert ordering == contract.Ordering({"field": "R"}, stable=True, default=(), tiebreak=(), sort=None)
+    assert ordering == contract.Ordering({"field": "R"}, default=(), tiebreak=(), sort=None)
     # JSON Schema's `integer` admits 5.0, and a YAML `60` is an int: each takes its field's type.
     rate = from_raw(contract.RateLimit, {"requests": 5.0, "per-seconds": 60, "source": "s"})
     assert (type(rate.requests), type(rate.per_seconds)) == (int, float)

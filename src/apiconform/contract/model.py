@@ -93,7 +93,6 @@ class Sort:
 @dataclass(frozen=True)
 class Ordering:
     requirements: Mapping[str, str]
-    stable: bool = True
     default: tuple[OrderKey, ...] = ()
     tiebreak: tuple[OrderKey, ...] = ()
     sort: Sort | None = None
