@@ -122,18 +122,31 @@ def api_names() -> tuple[str, ...]:
     return tuple(sorted(_spec_files(specs_dir())))
 
 
-def path_parameter_options() -> dict[str, set[str]]:
-    """The shorthand options the specs folder's specs declare for path parameters: option -> parameter names.
+def path_parameter_options(spec: Path | None = None) -> dict[str, set[str]]:
+    """The shorthand options the specs folder's specs (and the spec file `spec`, when given: `--spec FILE`)
+    declare for path parameters: option -> parameter names.
 
     Read from the raw `x-apiconform.path-parameters` blocks (the command line is built before any
-    contract is validated; a broken spec is reported when it is loaded)."""
+    contract is validated; a broken spec is reported when it is loaded), keeping only the option names the
+    schema admits, so a spec's junk never becomes an option of the command line."""
+    declaring = list(_spec_files(specs_dir()).values())
+    if spec is not None:
+        declaring.append(spec)
     options: dict[str, set[str]] = {}
-    for path in _spec_files(specs_dir()).values():
-        declared = _read_yaml(path)["x-apiconform"].get("path-parameters")
-        for name, option in (declared or {}).items() if isinstance(declared, dict) else ():
-            if isinstance(option, str) and option:
+    for path in declaring:
+        document = _read_yaml(path)
+        block = document.get("x-apiconform") if isinstance(document, dict) else None
+        declared = block.get("path-parameters") if isinstance(block, dict) else None
+        for name, option in declared.items() if isinstance(declared, dict) else ():
+            if _shorthand_schema().is_valid(option):
                 options.setdefault(option, set()).add(str(name))
     return options
+
+
+def _shorthand_schema() -> jsonschema.protocols.Validator:
+    """What the x-apiconform schema admits as a path parameter's shorthand option."""
+    schema = _schema("x-apiconform.schema.yaml")["properties"]["path-parameters"]["additionalProperties"]
+    return jsonschema.Draft202012Validator(schema)
 
 
 @cache
