@@ -343,7 +343,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         raise pytest.UsageError(f"apiconform: {engine_config.masked(str(exc), {})}") from None
 
 
-def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser) -> None:
     """With --spec FILE, add the path parameters' shorthands that spec declares (`--shop-id`), as `apiconform
     run` does: pytest has read --spec by now (its first look at the command line) and parses the rest later.
     A spec that cannot be read adds none; pytest_configure refuses it in one line (exit 2)."""
