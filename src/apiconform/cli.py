@@ -142,11 +142,12 @@ def _catalog_options(catalog: argparse.ArgumentParser) -> None:
     catalog.set_defaults(handler=cmd_catalog)
 
 
-def _run_options(run: argparse.ArgumentParser) -> None:
-    # The options shared with `pytest -p apiconform.engine.plugin`: one table, one set of defaults.
+def _run_options(run: argparse.ArgumentParser, spec: str | None = None) -> None:
+    # The options shared with `pytest -p apiconform.engine.plugin`: one table, one set of defaults; with the
+    # shorthands the spec `--spec` names declares. They come after `run`'s own, so that a shorthand that
+    # clashes with any of them is the one refused.
     from apiconform.engine import options
 
-    options.add_options(run.add_argument)
     run.add_argument("--har", action="store_true", help="also record the property tests' traffic as a HAR file")
     run.add_argument(
         "--cassette", action="store_true", help="also record the property tests' traffic as a VCR cassette"
@@ -162,6 +163,7 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         help="no progress and no summary: only the verdict line (and why an API could not be tested) and errors",
     )
     noise.add_argument("--verbose", "-v", action="store_true", help="show every test as pytest runs it")
+    options.add_options(run.add_argument, spec)
     run.set_defaults(handler=cmd_run)
 
 
@@ -196,15 +198,18 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
 }
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+def build_parser(command: str | None = None, spec: str | None = None) -> argparse.ArgumentParser:
     """The command line's parser. Given the `command` about to run, only that command's options are
     declared, so only its modules are imported (`report`, `diff` and `catalog` import neither the engine's
-    transport nor the reference server); every command keeps its name and help for `apiconform --help`."""
+    transport nor the reference server); every command keeps its name and help for `apiconform --help`.
+    `spec` is the file `run --spec` names: `run` also takes the shorthands it declares."""
     parser = argparse.ArgumentParser(prog="apiconform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (summary, declare) in COMMANDS.items():
         subparser = commands.add_parser(name, help=summary)
-        if command is None or command == name:
+        if name == "run" and command == name:
+            _run_options(subparser, spec)
+        elif command is None or command == name:
             declare(subparser)
     return parser
 
@@ -213,6 +218,22 @@ def _command(argv: Sequence[str]) -> str:
     """The command `argv` names: its first word, as the top-level parser has no options but --help ("" when
     there is none; the parser then says what is missing)."""
     return argv[0] if argv and not argv[0].startswith("-") else ""
+
+
+def _spec_named(words: Sequence[str]) -> str | None:
+    """The spec file `apiconform run --spec FILE` names, read before the command line is parsed: the path
+    parameters' shorthands that spec declares (`--shop-id`) are options only once it is known. Anything
+    this first look cannot read is left to the full parse, which says what is wrong."""
+    if _command(words) != "run":
+        return None
+    first_look = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    first_look.add_argument("--spec")
+    try:
+        named, _ = first_look.parse_known_args(words[1:])
+    except argparse.ArgumentError:
+        return None
+    spec: str | None = named.spec
+    return spec
 
 
 def _process_started_at() -> float:
@@ -230,7 +251,7 @@ def _process_started_at() -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     try:
-        parser = build_parser(_command(words))
+        parser = build_parser(_command(words), _spec_named(words))
     except contract.ContractError as exc:
         print(_one_line(f"apiconform: error: {exc}", None), file=sys.stderr)
         return ExitCode.USAGE

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from apiconform import contract
-from apiconform.cli import main
+from apiconform.cli import _spec_named, build_parser, main
 from apiconform.engine import config as engine_config
 from apiconform.engine import options, suite
 
@@ -206,6 +206,151 @@ def test_the_readme_example_is_a_complete_spec_folder_that_loads(tmp_path, capsy
     assert "W-FILTER-COLOR" in capsys.readouterr().out
     values = {"spec": str(spec), "base_url": ["https://api.example.com/v1"], "path_param": ["shopId=s-42"]}
     assert engine_config.run_config(values).path_params == {"shopId": "s-42"}
+
+
+def _readme_example(tmp_path: Path) -> Path:
+    """The README example's folder, written under `tmp_path`; its spec file."""
+    for name, body in _readme_example_files().items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    return tmp_path / "widgets" / "widgets.openapi.yaml"
+
+
+def _readme_run_command() -> list[str]:
+    """The README example's `apiconform run` command line, as its words after `apiconform`."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Testing your own list endpoint", 1)[1].split("\n## ", 1)[0]
+    (line,) = [line for line in section.splitlines() if line.startswith("apiconform run --spec widgets/")]
+    return line.split("#", 1)[0].split()[1:]
+
+
+def test_the_readme_run_command_takes_the_shorthand_its_spec_declares(tmp_path, monkeypatch):
+    """README: `apiconform run --spec widgets/widgets.openapi.yaml ... --shop-id s-42` (issue 25, item 5):
+    the shorthand a spec outside the specs folder declares is an option once --spec names it."""
+    _readme_example(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    words = _readme_run_command()
+    assert "--shop-id" in words
+    args = build_parser("run", _spec_named(words)).parse_args(words)
+    assert engine_config.run_config(vars(args)).path_params == {"shopId": "s-42"}
+
+
+def test_a_spec_shorthand_and_path_param_that_disagree_are_one_line_and_exit_2(tmp_path, capsys):
+    spec = _readme_example(tmp_path)
+    argv = ["run", "--spec", str(spec), "--base-url", "http://127.0.0.1:9/v1", "--shop-id", "a"]
+    code = main([*argv, "--path-param", "shopId=b", "--report-dir", str(tmp_path / "r")])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.err.splitlines() == [
+        "apiconform: error: --shop-id and --path-param shopId give two values"
+    ], captured
+
+
+def test_the_pytest_door_takes_the_shorthand_its_spec_declares(tmp_path, monkeypatch, capsys):
+    """`pytest -p apiconform.engine.plugin --spec FILE --shop-id ...`: the plugin adds the spec's shorthands
+    once pytest has read --spec. Two values for shopId prove the shorthand reached the run's options (the run
+    is refused before anything is sent); before, pytest refused `--shop-id` as unrecognized (exit 4)."""
+    spec = _readme_example(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # only what this door needs: quicker in-process
+    argv = ["-p", "apiconform.engine.plugin", "-p", "no:cacheprovider", "--spec", str(spec)]
+    argv += ["--base-url", "http://127.0.0.1:9/v1", "--shop-id", "a", "--path-param", "shopId=b"]
+    code = pytest.main([*argv, "--report-dir", str(tmp_path / "r"), "--pyargs", "apiconform.engine.suite"])
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    assert "apiconform: --shop-id and --path-param shopId give two values" in captured.err, captured
+
+
+@pytest.mark.parametrize("shorthand", ["seed", "help", "quiet"])
+def test_a_shorthand_that_is_already_an_option_is_one_line_and_exit_2(tmp_path, capsys, shorthand):
+    spec = _readme_example(tmp_path)
+    spec.write_text(
+        spec.read_text(encoding="utf-8").replace("{shopId: shop-id}", f"{{shopId: {shorthand}}}"), encoding="utf-8"
+    )
+    code = main(["run", "--spec", str(spec), "--base-url", "http://127.0.0.1:9/v1", "--report-dir", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.err.splitlines() == [
+        f"apiconform: error: x-apiconform path-parameters: the shorthand --{shorthand} (the same as --path-param "
+        "shopId=VALUE) is already an option of this command; declare another name for it"
+    ], captured
+
+
+# --- lenient servers (issue 25, item 2) -------------------------------------------------------------------
+
+
+def _typed_widgets(tmp_path: Path, *, declares_400: bool) -> Path:
+    """The README example with two query parameters whose schemas rule values out and no invalid-inputs
+    example for them (`size`, an integer; `@type`, an enum: a name YAML must quote), its list operation
+    declaring a 400 response or not."""
+    spec_path = _readme_example(tmp_path)
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    operation = spec["paths"]["/shops/{shopId}/widgets"]["get"]
+    operation["parameters"] += [
+        {"name": "size", "in": "query", "schema": {"type": "integer"}},
+        {"name": "@type", "in": "query", "schema": {"enum": ["round", "square"]}},
+    ]
+    if declares_400:
+        operation["responses"]["400"] = {"description": "A query value that is not of its parameter's type."}
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return spec_path
+
+
+def test_a_typed_parameter_whose_invalid_values_the_document_does_not_reject_needs_no_example(tmp_path):
+    """A lenient server's document declares no 400: `size=ten` is answered as the server likes, so the
+    spec needs no invalid-inputs example (until issue 25 it was refused: 'constrained query parameters
+    without an invalid-inputs example')."""
+    loaded = contract.load_spec(_typed_widgets(tmp_path, declares_400=False))
+    assert "size" in loaded.constrained_parameters() and "size" not in loaded.invalid_value_requirements()
+
+
+def test_schemathesis_values_outside_a_lenient_parameters_schema_charge_no_requirement(tmp_path):
+    """The property tests' `negative_data_rejection` on `size=<not an integer>` answered 200 fails no
+    requirement, not even W-PAGE-INVALID, which cites the check for offset and limit (D-GEN-55)."""
+    from types import SimpleNamespace
+
+    from apiconform.engine.checks.validation import builtin_requirements
+
+    loaded = contract.load_spec(_typed_widgets(tmp_path, declares_400=False))
+    run: Any = SimpleNamespace(
+        contract=loaded,
+        semantics=loaded.semantics,
+        citing=lambda check: [r.id for r in loaded.requirements if check in r.checks],
+    )
+
+    def charged(parameter: str) -> list[str]:
+        data = SimpleNamespace(parameter=parameter)
+        case: Any = SimpleNamespace(meta=SimpleNamespace(phase=SimpleNamespace(data=data)))
+        answered: Any = SimpleNamespace(status_code=200)
+        return builtin_requirements(run, "negative_data_rejection", case, answered, object())
+
+    assert charged("size") == charged("@type") == []
+    assert charged("limit") == ["W-PAGE-INVALID"]
+
+
+def test_a_document_that_rejects_invalid_values_needs_an_example_and_the_error_shows_the_yaml(tmp_path, capsys):
+    spec_path = _typed_widgets(tmp_path, declares_400=True)
+    assert main(["catalog", "--spec", str(spec_path)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        f"apiconform: error: {spec_path}: 'listWidgets' declares a 400 response, so its document refuses invalid "
+        "values, and query parameter 'size' has values its schema rules out: add to x-apiconform "
+        "`invalid-inputs: [{query: {size: ten}, requirement: ID}]` (ID: the requirement quoting the sentence "
+        "that rejects them), or, where the document leaves them open, `tolerated-inputs: [{query: {size: ten}, "
+        "accept: [rejected, ignored], requirement: ID}]` (accept: what the document allows of rejected, empty, "
+        "ignored, answered); the same for '@type'"
+    )
+
+
+def test_the_yaml_the_error_shows_makes_the_spec_load(tmp_path):
+    """Written as the message says (an example for `size`, a tolerated entry for `@type`), the spec loads."""
+    spec_path = _typed_widgets(tmp_path, declares_400=True)
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    semantics = spec["x-apiconform"]
+    semantics["invalid-inputs"] += yaml.safe_load("[{query: {size: ten}, requirement: W-PAGE-INVALID}]")
+    tolerated = "[{query: {'@type': no-such-value}, accept: [rejected, ignored], requirement: W-PAGE-INVALID}]"
+    semantics["tolerated-inputs"] = yaml.safe_load(tolerated)
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    loaded = contract.load_spec(spec_path)
+    assert loaded.invalid_value_requirements()["size"] == "W-PAGE-INVALID"
 
 
 def test_a_quote_that_is_not_in_its_source_is_refused(tmp_path):

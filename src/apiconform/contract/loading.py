@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import yaml
 
 from apiconform import datafiles
 from apiconform.contract.model import (
@@ -122,18 +123,31 @@ def api_names() -> tuple[str, ...]:
     return tuple(sorted(_spec_files(specs_dir())))
 
 
-def path_parameter_options() -> dict[str, set[str]]:
-    """The shorthand options the specs folder's specs declare for path parameters: option -> parameter names.
+def path_parameter_options(spec: Path | None = None) -> dict[str, set[str]]:
+    """The shorthand options the specs folder's specs (and the spec file `spec`, when given: `--spec FILE`)
+    declare for path parameters: option -> parameter names.
 
     Read from the raw `x-apiconform.path-parameters` blocks (the command line is built before any
-    contract is validated; a broken spec is reported when it is loaded)."""
+    contract is validated; a broken spec is reported when it is loaded), keeping only the option names the
+    schema admits, so a spec's junk never becomes an option of the command line."""
+    declaring = list(_spec_files(specs_dir()).values())
+    if spec is not None:
+        declaring.append(spec)
     options: dict[str, set[str]] = {}
-    for path in _spec_files(specs_dir()).values():
-        declared = _read_yaml(path)["x-apiconform"].get("path-parameters")
-        for name, option in (declared or {}).items() if isinstance(declared, dict) else ():
-            if isinstance(option, str) and option:
+    for path in declaring:
+        document = _read_yaml(path)
+        block = document.get("x-apiconform") if isinstance(document, dict) else None
+        declared = block.get("path-parameters") if isinstance(block, dict) else None
+        for name, option in declared.items() if isinstance(declared, dict) else ():
+            if _shorthand_schema().is_valid(option):
                 options.setdefault(option, set()).add(str(name))
     return options
+
+
+def _shorthand_schema() -> jsonschema.protocols.Validator:
+    """What the x-apiconform schema admits as a path parameter's shorthand option."""
+    schema = _schema("x-apiconform.schema.yaml")["properties"]["path-parameters"]["additionalProperties"]
+    return jsonschema.Draft202012Validator(schema)
 
 
 @cache
@@ -317,12 +331,61 @@ def _cross_check(contract: Contract, catalog_path: Path) -> None:
         raise ContractError(
             f"{spec_path}: x-apiconform uses query parameters the operation does not declare: {undeclared}"
         )
-    unattributed = sorted(set(contract.constrained_parameters()) - set(contract.invalid_value_requirements()))
-    if unattributed:
-        raise ContractError(
-            f"{spec_path}: constrained query parameters without an invalid-inputs example: {unattributed}"
-        )
+    _check_rejected_values(contract)
     _check_generated_inputs(contract)
+
+
+# The responses by which an operation's document says that a request with a value it rules out is refused.
+REJECTION_RESPONSES = ("400", "4XX")
+
+
+def _check_rejected_values(contract: Contract) -> None:
+    """Where the document states that invalid values are refused (the list operation declares a 400
+    response), each query parameter whose schema rules values out names the requirement that rejects
+    them (an `invalid-inputs` example) or says the document leaves them open (`tolerated-inputs`), so
+    that schemathesis' values outside its schema are charged where the document puts them. A lenient
+    server's document declares no 400: its typed parameters need neither (DECISIONS D-GEN-57)."""
+    responses = contract.operation().get("responses", {})
+    stated = next((status for status in REJECTION_RESPONSES if status in responses), None)
+    if stated is None:
+        return
+    semantics = contract.semantics
+    covered = {param for item in (*semantics.invalid_inputs, *semantics.tolerated_inputs) for param in item.query}
+    missing = [name for name in contract.constrained_parameters() if name not in covered]
+    if not missing:
+        return
+    name, others = missing[0], ", ".join(datafiles.excerpt(other) for other in missing[1:])
+    schema = contract.resolve(contract.query_parameters()[name].get("schema", {}))
+    value = _ruled_out_value(schema, contract.resolve(schema.get("items", {})))
+    rejected = _flow_yaml({"query": {name: value}, "requirement": "ID"})
+    tolerated = _flow_yaml({"query": {name: value}, "accept": ["rejected", "ignored"], "requirement": "ID"})
+    raise ContractError(
+        f"{contract.spec_path}: {datafiles.excerpt(semantics.operation_id)} declares a {stated} response, so "
+        f"its document refuses invalid values, and query parameter {datafiles.excerpt(name)} has values its "
+        f"schema rules out: add to x-apiconform `invalid-inputs: [{rejected}]` (ID: the requirement quoting "
+        f"the sentence that rejects them), or, where the document leaves them open, `tolerated-inputs: "
+        f"[{tolerated}]` (accept: what the document allows of rejected, empty, ignored, answered)"
+        + (f"; the same for {others}" if others else "")
+    )
+
+
+def _ruled_out_value(schema: Mapping[str, Any], items: Mapping[str, Any]) -> str:
+    """A value a query parameter's schema (or its items' schema) rules out, for an example in a message."""
+    for node in (schema, items):
+        if node.get("type") in ("integer", "number"):
+            return "ten"
+        if "enum" in node:
+            return "no-such-value"
+        if "format" in node:
+            return f"not-a-{node['format']}"
+        if "minimum" in node and isinstance(node["minimum"], (int, float)):
+            return str(node["minimum"] - 1)
+    return "VALUE"
+
+
+def _flow_yaml(value: Mapping[str, Any]) -> str:
+    """`value` as one line of YAML flow style, quoted where YAML needs it (`'@type'`)."""
+    return yaml.safe_dump(dict(value), default_flow_style=True, sort_keys=False, width=1_000_000).strip()
 
 
 # The most schema objects (with their $refs followed) in a parameter or request body of the list operation,

@@ -8,7 +8,9 @@ engine module, so the transport (transport/http.py) takes its defaults from here
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from apiconform import contract
@@ -215,10 +217,11 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 
 
-def run_options() -> tuple[tuple[str, dict[str, Any]], ...]:
+def run_options(spec: str | None = None) -> tuple[tuple[str, dict[str, Any]], ...]:
     """Every run option: `--api` (its choices are the APIs in the specs folder), the table above, and the
     shorthand each spec declares for a path parameter (`path-parameters: {enterpriseId: enterprise-id}`
-    gives `--enterprise-id`, the same as `--path-param enterpriseId=VALUE`)."""
+    gives `--enterprise-id`, the same as `--path-param enterpriseId=VALUE`): the specs folder's, and with
+    `spec` (the file `--spec` names) that spec's too. Raises ContractError when `spec` cannot be read."""
     api = (
         "--api",
         {
@@ -226,17 +229,39 @@ def run_options() -> tuple[tuple[str, dict[str, Any]], ...]:
             "help": "the API to test, or all of them (default all; with --spec, the spec's own)",
         },
     )
-    shorthands = tuple(
+    return (api, *RUN_OPTIONS, *shorthand_options(spec))
+
+
+def shorthand_options(spec: str | None = None) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """The path parameters' shorthand options the specs folder declares, and the spec file `spec` too."""
+    declared = contract.path_parameter_options(None if spec is None else Path(spec).resolve())
+    return tuple(
         (f"--{option}", {"metavar": "VALUE", "help": f"the same as --path-param {'/'.join(sorted(names))}=VALUE"})
-        for option, names in sorted(contract.path_parameter_options().items())
+        for option, names in sorted(declared.items())
     )
-    return (api, *RUN_OPTIONS, *shorthands)
 
 
-def add_options(add: Callable[..., Any]) -> None:
-    """Add every run option with `add` (argparse's `add_argument` or pytest's `group.addoption`)."""
-    for flag, keywords in run_options():
+def add_options(add: Callable[..., Any], spec: str | None = None) -> None:
+    """Add every run option with `add` (argparse's `add_argument` or pytest's `group.addoption`), with the
+    shorthands of the spec file `spec` (`--spec FILE`, read before the command line is parsed)."""
+    shorthands = {flag for flag, _ in shorthand_options(spec)}
+    for flag, keywords in run_options(spec):
+        if flag in shorthands:
+            add_shorthand(add, flag, keywords)
+        else:
+            add(flag, **keywords)
+
+
+def add_shorthand(add: Callable[..., Any], flag: str, keywords: dict[str, Any]) -> None:
+    """Add one shorthand option; a spec's shorthand that is already an option of the command (`seed`,
+    `help`, one of pytest's own) is a ContractError naming it, not argparse's traceback."""
+    try:
         add(flag, **keywords)
+    except (argparse.ArgumentError, ValueError):
+        raise contract.ContractError(
+            f"x-apiconform path-parameters: the shorthand {flag} ({keywords['help']}) is already an option of "
+            "this command; declare another name for it"
+        ) from None
 
 
 def dest(flag: str) -> str:

@@ -35,7 +35,7 @@ from apiconform.engine.interruption import Interruption
 from apiconform.engine.model.apirun import ApiRun
 from apiconform.engine.model.control import TIME_LIMIT_REACHED, StopKind
 from apiconform.engine.model.events import Phase, PhaseStarted, RequirementJudged, RequirementsCollected, SuiteItem
-from apiconform.engine.options import add_options, dest, run_options
+from apiconform.engine.options import add_options, add_shorthand, dest, run_options, shorthand_options
 from apiconform.engine.session import ConformanceSession
 from apiconform.exitcodes import ExitCode
 
@@ -44,6 +44,8 @@ SESSION_KEY = pytest.StashKey[ConformanceSession]()
 # What each collected test of the suite is about (set once, as its collector makes it).
 SUITE_ITEM = pytest.StashKey[SuiteItem]()
 _STARTED_KEY = pytest.StashKey[float]()
+# Under plain pytest: the shorthand options the spec --spec names declares, beyond the specs folder's.
+_SPEC_SHORTHANDS_KEY = pytest.StashKey[tuple[str, ...]]()
 # Under plain pytest: the redaction pytest's terminal writes through, set up before the run exists.
 _TERMINAL_REDACTION_KEY = pytest.StashKey[LateRedaction]()
 # The suite module's stand-in for the property tests; the plugin collects one per API in its place.
@@ -341,6 +343,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         raise pytest.UsageError(f"apiconform: {engine_config.masked(str(exc), {})}") from None
 
 
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser) -> None:
+    """With --spec FILE, add the path parameters' shorthands that spec declares (`--shop-id`), as `apiconform
+    run` does: pytest has read --spec by now (its first look at the command line) and parses the rest later.
+    A spec that cannot be read adds none; pytest_configure refuses it in one line (exit 2)."""
+    spec = getattr(early_config.known_args_namespace, dest("--spec"), None)
+    if not spec:
+        return
+    try:
+        folder = {flag for flag, _ in shorthand_options()}
+        added = [(flag, keywords) for flag, keywords in shorthand_options(spec) if flag not in folder]
+    except contract.ContractError:
+        return
+    group = parser.getgroup("apiconform")
+    for flag, keywords in added:
+        try:
+            add_shorthand(group.addoption, flag, keywords)
+        except contract.ContractError as exc:
+            raise pytest.UsageError(f"apiconform: {engine_config.masked(str(exc), {})}") from None
+    early_config.stash[_SPEC_SHORTHANDS_KEY] = tuple(flag for flag, _ in added)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """Note when this pytest run started (--max-time counts from it): as near to start-up as a plugin gets.
@@ -359,7 +382,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if config.pluginmanager.has_plugin(ConformancePlugin.NAME):
         return
-    values = {dest(flag): config.getoption(flag) for flag, _ in run_options()}
+    spec_shorthands: tuple[str, ...] = config.stash.get(_SPEC_SHORTHANDS_KEY, ())
+    flags = [flag for flag, _ in run_options()] + list(spec_shorthands)
+    values = {dest(flag): config.getoption(flag) for flag in flags}
     interruption = Interruption()
     installed = False
     try:
