@@ -37,6 +37,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
     A spec's strings are shown as one printable line each (a spec may come from anyone: its title must
     neither drive the terminal nor add a line, nor start a CI workflow command)."""
+    from apiconform.engine.checknames import refuse_unknown_checks
     from apiconform.reporting.document import printable_line as shown
 
     release = getattr(args, "release", None)
@@ -49,6 +50,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                 # A release names one spec's release; the other specs are shown as they are.
                 apis = [api for api in apis if contract.load(api).releases] or apis
             every = [contract.load(api, release) for api in apis]
+        for loaded in every:
+            refuse_unknown_checks(loaded)
     except contract.ContractError as exc:
         raise UsageError(str(exc)) from exc
     for loaded in every:
@@ -73,6 +76,43 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                     print(f'  {shown(requirement.id)}: {shown(item.demand)} <- "{shown(item.words)}"{elsewhere}')
         print()
     return ExitCode.PASS
+
+
+def cmd_checks(args: argparse.Namespace) -> int:
+    """List every check a catalog's `checks:` may cite: its kind, the `x-apiconform` keys it needs, what a
+    requirement citing it must quote, and what it judges, from the registry (engine/checks) and the
+    descriptions of schemathesis' own checks (checks/validation.py)."""
+    import json
+    import textwrap
+
+    from apiconform.engine.checks import BUILTIN_CHECK_DESCRIPTIONS, CHECKS
+
+    kinds = {"response": "per reply", "relation": "relation"}
+    # (name, kind, what it judges, the keys it needs, what a citing quote must say), registry order.
+    listed = [(c.name, kinds[c.kind], _first_paragraph(c.doc), c.needs, c.quote) for c in CHECKS.values()]
+    listed += [(b.name, "schemathesis", b.doc, b.needs, b.quote) for b in BUILTIN_CHECK_DESCRIPTIONS]
+    if args.format == "json":
+        fields = ("name", "kind", "judges", "needs", "quote")
+        print(
+            json.dumps(
+                [dict(zip(fields, (*each[:3], list(each[3]), each[4]), strict=True)) for each in listed], indent=2
+            )
+        )
+        return ExitCode.PASS
+    rows = [(name, kind, "; ".join(needs) or "-") for name, kind, _, needs, _ in listed]
+    print(f"{len(rows)} checks a requirement's `checks:` may cite (`--format json` for a program)")
+    print(_table(rows, ("CHECK", "KIND", "NEEDS (x-apiconform keys; OpenAPI parts)")))
+    print("\nWhat each check judges, and what the quote of a requirement that cites it must say:")
+    for name, _, judges, _, quote in listed:
+        print(f"  {name}")
+        print(textwrap.fill(judges, 116, initial_indent="    judges: ", subsequent_indent=" " * 12))
+        print(textwrap.fill(quote, 116, initial_indent="    quote:  ", subsequent_indent=" " * 12))
+    return ExitCode.PASS
+
+
+def _first_paragraph(doc: str) -> str:
+    """A docstring's first paragraph, on one line."""
+    return " ".join(doc.split("\n\n", 1)[0].split())
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -142,6 +182,11 @@ def _catalog_options(catalog: argparse.ArgumentParser) -> None:
     catalog.set_defaults(handler=cmd_catalog)
 
 
+def _checks_options(checks: argparse.ArgumentParser) -> None:
+    checks.add_argument("--format", choices=["table", "json"], default="table", help="the output format")
+    checks.set_defaults(handler=cmd_checks)
+
+
 def _run_options(run: argparse.ArgumentParser, spec: str | None = None) -> None:
     # The options shared with `pytest -p apiconform.engine.plugin`: one table, one set of defaults; with the
     # shorthands the spec `--spec` names declares. They come after `run`'s own, so that a shorthand that
@@ -191,6 +236,7 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
 # Each command: its help, and what declares its options and handler on its subparser.
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "catalog": ("validate the specs and print the requirement catalog", _catalog_options),
+    "checks": ("list the checks a catalog may cite: what each judges, needs and must quote", _checks_options),
     "run": ("test an API's conformance and write reports", _run_options),
     "report": ("re-render a stored report.json as html, md or junit", _report_options),
     "diff": ("compare two reports; exit 1 when a requirement regressed (fails now, did not before)", _diff_options),

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from apiconform import contract, datafiles
+from apiconform.engine.checknames import refuse_unknown_checks
 from apiconform.engine.options import (
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_MAX_REQUESTS,
@@ -130,6 +131,11 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
         contracts = embedded_contracts(contracts)
     releases = chosen_releases(list(get("release") or []), contracts)
     contracts = released_contracts(contracts, releases)
+    try:
+        for loaded in contracts.values():
+            refuse_unknown_checks(loaded)
+    except contract.ContractError as exc:
+        raise ConfigurationError(str(exc)) from None
     apis = list(contracts)
     check_limits({option: get(dest(option)) for option in LIMIT_UNITS})
     waivers_file: str | None = get("waivers")

@@ -8,10 +8,12 @@ reply of a run's list operation with the per-response checks and schemathesis' o
 
 from apiconform.engine.checks import paging, errors, access, filtering, ordering, representation  # noqa: I001
 from apiconform.engine.checks.base import CHECKS, Check, RelationCheck, ResponseCheck, relations, response_checks
-from apiconform.engine.checks.validation import BUILTIN_CHECKS, ReplyJudge
+from apiconform.engine.checks.validation import BUILTIN_CHECK_DESCRIPTIONS, BUILTIN_CHECKS, BuiltinCheck, ReplyJudge
 
 __all__ = [
     "BUILTIN_CHECKS",
+    "BUILTIN_CHECK_DESCRIPTIONS",
+    "BuiltinCheck",
     "CHECKS",
     "Check",
     "RelationCheck",

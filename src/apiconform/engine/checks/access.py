@@ -54,7 +54,11 @@ def lookalike(value: str, rng: random.Random) -> str:
 # --- across requests ----------------------------------------------------------------------------------
 
 
-@relation(applies=lambda semantics: semantics.auth is not None)
+@relation(
+    applies=lambda semantics: semantics.auth is not None,
+    needs=("auth",),
+    quote="that a request needs a valid token",
+)
 def auth_enforced(run: ApiRun) -> None:
     """A request without credentials, or with a wrong token, is refused."""
     auth = run.semantics.auth
@@ -76,7 +80,11 @@ def auth_enforced(run: ApiRun) -> None:
         run.observe_all(refused(reply, accepted, f"a request {label}", judge))
 
 
-@relation(applies=lambda semantics: semantics.unknown_path_parameter is not None)
+@relation(
+    applies=lambda semantics: semantics.unknown_path_parameter is not None,
+    needs=("unknown-path-parameter",),
+    quote="how a path naming someone else's (or no) resource is answered",
+)
 def unknown_path_parameter_refused(run: ApiRun) -> None:
     """A path identifying someone else's (or nobody's) resource is refused, never answered with data."""
     spec: UnknownPathParameter | None = run.semantics.unknown_path_parameter

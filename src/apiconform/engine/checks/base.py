@@ -1,7 +1,8 @@
 """The check registry, and what the checks of every family share.
 
-Two kinds of check, in one registry (`CHECKS`), each entry declaring its name, its kind and
-`applies(semantics)`:
+Two kinds of check, in one registry (`CHECKS`), each entry declaring its name, its kind,
+`applies(semantics)`, the `x-apiconform` keys it needs (`needs`) and what a requirement that cites it must
+quote (`quote`); `apiconform checks` lists them, with the first line of each check's docstring:
 
 - `response`: judges one reply on its own. It takes an explicit `Context` (the contract and what
   discovery learnt) and the reply's `Exchange`, and yields observations. Every reply of the list
@@ -134,9 +135,15 @@ RelationRun = Callable[[ApiRun], None]
 
 @dataclass(frozen=True)
 class Check:
+    """One check: `doc` says what it judges; `needs`, the `x-apiconform` keys without which it has nothing to
+    judge (`applies` reads them); `quote`, what the vendor's sentence a citing requirement quotes must say for
+    the check to judge that requirement fairly."""
+
     name: str
     applies: Callable[[Semantics], bool]
     doc: str
+    needs: tuple[str, ...]
+    quote: str
     kind: ClassVar[Kind]
 
 
@@ -171,22 +178,25 @@ def always(semantics: Semantics) -> bool:
 
 
 def response_check(
-    applies: Callable[[Semantics], bool] = always,
+    applies: Callable[[Semantics], bool] = always, *, needs: tuple[str, ...], quote: str
 ) -> Callable[[ResponseJudging], ResponseJudging]:
-    """Register a per-response check under its function name."""
+    """Register a per-response check under its function name, with the spec keys it needs and what a
+    requirement citing it must quote (both required: `apiconform checks` shows them)."""
 
     def decorate(func: ResponseJudging) -> ResponseJudging:
-        register(ResponseCheck(func.__name__, applies, (func.__doc__ or "").strip(), func))
+        register(ResponseCheck(func.__name__, applies, (func.__doc__ or "").strip(), needs, quote, func))
         return func
 
     return decorate
 
 
-def relation(applies: Callable[[Semantics], bool] = always) -> Callable[[RelationRun], RelationRun]:
-    """Register a relation under its function name."""
+def relation(
+    applies: Callable[[Semantics], bool] = always, *, needs: tuple[str, ...], quote: str
+) -> Callable[[RelationRun], RelationRun]:
+    """Register a relation under its function name (`needs` and `quote` as for `response_check`)."""
 
     def decorate(func: RelationRun) -> RelationRun:
-        register(RelationCheck(func.__name__, applies, (func.__doc__ or "").strip(), func))
+        register(RelationCheck(func.__name__, applies, (func.__doc__ or "").strip(), needs, quote, func))
         return func
 
     return decorate

@@ -48,7 +48,11 @@ def enveloped(contract: Contract, status: int | None) -> bool:
     return str(status) in contract.operation().get("responses", {})
 
 
-@response_check(applies=_has_errors)
+@response_check(
+    applies=_has_errors,
+    needs=("errors",),
+    quote="the error envelope (its fields) of the documented 4xx answers",
+)
 def error_envelope(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
     """An error answer of a documented 4xx status is JSON in the documented envelope, carrying what the
     vendor's convention advises."""
@@ -103,7 +107,11 @@ def _names_strict_json(semantics: Semantics) -> bool:
     return semantics.strict_json is not None
 
 
-@response_check(applies=_names_strict_json)
+@response_check(
+    applies=_names_strict_json,
+    needs=("strict-json",),
+    quote="that bodies are JSON as RFC 8259 defines it (or the response schema that says so)",
+)
 def strict_json(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
     """A JSON body is JSON as RFC 8259 defines it: no NaN or Infinity (the response schema's or the envelope's
     requirement); and, where the spec names one, no name twice in one object with different values (RFC 8259
@@ -212,7 +220,11 @@ def tolerated_answer(
 # --- across requests ----------------------------------------------------------------------------------
 
 
-@relation(applies=lambda semantics: bool(semantics.invalid_inputs))
+@relation(
+    applies=lambda semantics: bool(semantics.invalid_inputs),
+    needs=("invalid-inputs",),
+    quote="that each listed value is ruled out (answered 400)",
+)
 def invalid_inputs_rejected(run: ApiRun) -> None:
     """Every value the documents rule out is answered 400 (its envelope is judged by `error_envelope`)."""
     for item in run.semantics.invalid_inputs:
@@ -229,7 +241,11 @@ def invalid_inputs_rejected(run: ApiRun) -> None:
             run.observe(judge.not_exercised(f"not judged: {reply.error}", Cause.RUN))
 
 
-@relation(applies=lambda semantics: bool(semantics.tolerated_inputs))
+@relation(
+    applies=lambda semantics: bool(semantics.tolerated_inputs),
+    needs=("tolerated-inputs",),
+    quote="what each listed input is, where the document leaves its answer open",
+)
 def tolerated_inputs_answered(run: ApiRun) -> None:
     """Inputs the documents leave open are answered in one of the ways DECISIONS.md accepts."""
     size = str(discovery.honoured_size(run))

@@ -113,7 +113,10 @@ def matching_all(source: Source, records: Sequence[Any], filters: Sequence[tuple
 # --- per response -------------------------------------------------------------------------------------
 
 
-@response_check()
+@response_check(
+    needs=("filters",),
+    quote="what the filter selects: the record field it compares and how (its match)",
+)
 def records_match_filters(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
     """Every record of a page satisfies each filter the query sets (and each filter's default).
 
@@ -877,7 +880,10 @@ def applies_to(kind: str, source: Source, flt: Filter) -> bool:
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-@relation()
+@relation(
+    needs=("filters",),
+    quote="what the filter selects: the record field it compares and how (its match)",
+)
 def filters_select_matching_records(run: ApiRun) -> None:
     """Adding a filter to a base returns exactly the base records that satisfy it; a narrowing value returns
     every record the unfiltered pages show with it; leaving a defaulted filter out equals asking for its default."""
@@ -1119,7 +1125,11 @@ COMMA_FORMS = ("comma", "both")
 REPEATED_FORMS = ("repeated", "both")
 
 
-@relation(applies=lambda semantics: any(flt.list in COMMA_FORMS for flt in semantics.filters.values()))
+@relation(
+    applies=lambda semantics: any(flt.list in COMMA_FORMS for flt in semantics.filters.values()),
+    needs=("filters.<param>.list: comma or both", "filter-requirements.comma-list"),
+    quote="that a comma-separated list selects the records of any of its values",
+)
 def comma_list_is_union(run: ApiRun) -> None:
     """A comma-separated list returns the union of what its values return one by one."""
     check = "comma_list_is_union"
@@ -1129,7 +1139,11 @@ def comma_list_is_union(run: ApiRun) -> None:
         explore(run, f"{check}:{flt.param}", EXAMPLES_PER_LIST, plan, random_only=True)
 
 
-@relation(applies=lambda semantics: any(flt.list in REPEATED_FORMS for flt in semantics.filters.values()))
+@relation(
+    applies=lambda semantics: any(flt.list in REPEATED_FORMS for flt in semantics.filters.values()),
+    needs=("filters.<param>.list: repeated or both", "filter-requirements.repeated-list"),
+    quote="that a repeated parameter (p=a&p=b) selects the records of any of its values",
+)
 def repeated_list_is_union(run: ApiRun) -> None:
     """A list in repeated keys (`p=a&p=b`) returns the union of what its values return one by one; a 400 to
     it refuses the form the spec declares (DECISIONS.md D-CONN-2)."""
@@ -1261,7 +1275,10 @@ def union_values(source: Source, data: st.DataObject, flt: Filter, records: Sequ
     return [str(data.draw(st.sampled_from(others), label=f"{flt.param} without records")), own[0]]
 
 
-@relation()
+@relation(
+    needs=("filters",),
+    quote="what the filter selects (so that a value no record has selects none)",
+)
 def unknown_filter_value_matches_nothing(run: ApiRun) -> None:
     """A filter value no record has returns no records (or is rejected), never the unfiltered list. It only
     corroborates the filter: a filter that matches nothing passes it too."""
@@ -1356,7 +1373,11 @@ def case_variants_judged(
     return passed
 
 
-@relation(applies=lambda semantics: any(flt.match == "case-insensitive" for flt in semantics.filters.values()))
+@relation(
+    applies=lambda semantics: any(flt.match == "case-insensitive" for flt in semantics.filters.values()),
+    needs=("filters.<param>.match: case-insensitive",),
+    quote="that the filter ignores letter case",
+)
 def case_variants_agree(run: ApiRun) -> None:
     """A case-insensitive filter gives the same records for a value in lower, upper and as-returned case.
 
@@ -1463,7 +1484,11 @@ def alternate_judged(
     ]
 
 
-@relation(applies=lambda semantics: any(flt.alternates for flt in semantics.filters.values()))
+@relation(
+    applies=lambda semantics: any(flt.alternates for flt in semantics.filters.values()),
+    needs=("filters.<param>.alternates",),
+    quote="that the filter finds records by each of its keys",
+)
 def alternate_keys_find_the_same_records(run: ApiRun) -> None:
     """A filter that finds records by more than one key (an id or an adjustment number) finds the same
     records by each: the alternate key is learnt from the field that carries it in the target's records

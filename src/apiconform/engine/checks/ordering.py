@@ -118,7 +118,11 @@ def _has_sort(semantics: Semantics) -> bool:
     return semantics.ordering.sort is not None
 
 
-@response_check(applies=_has_sort)
+@response_check(
+    applies=_has_sort,
+    needs=("order.sort",),
+    quote="the order a sort field and direction give (or the documented default order)",
+)
 def records_in_order(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
     """A page's records are in the order its query asks for (or the documented default order)."""
     records = ctx.records(exchange)
@@ -219,7 +223,11 @@ def boundary(
     )
 
 
-@relation(applies=_has_sort)
+@relation(
+    applies=_has_sort,
+    needs=("order.sort",),
+    quote="the sortable fields and the directions",
+)
 def sorted_by_each_key(run: ApiRun) -> None:
     """Every sort key in every direction, on the whole collection and on a narrowed part of it; the order
     must also carry on from one page to the next (each page's own order is judged per response)."""
@@ -276,7 +284,11 @@ def sorted_by_each_key(run: ApiRun) -> None:
         run.not_exercised([requirements["tiebreak"]], check, "no sorted page held two equal sort values")
 
 
-@relation(applies=_has_sort)
+@relation(
+    applies=_has_sort,
+    needs=("order.sort", "order.requirements.default-direction"),
+    quote="the direction used when a sort field comes without one",
+)
 def default_direction_is_asc(run: ApiRun) -> None:
     """A sort field without a direction orders like the documented default direction."""
     sort = run.semantics.ordering.sort
@@ -338,7 +350,11 @@ def _default_order_by_position(semantics: Semantics) -> bool:
     return semantics.paging.random_access and "default-order" in semantics.ordering.requirements
 
 
-@relation(applies=_default_order_by_position)
+@relation(
+    applies=_default_order_by_position,
+    needs=("order.default", "order.requirements.default-order", "paging"),
+    quote="the order records come in without a sort field",
+)
 def default_order_holds(run: ApiRun) -> None:
     """Without a sort field the same page comes back in the same order; where the spec names a default
     order, each page's order is judged against it by `records_in_order`."""
@@ -369,7 +385,11 @@ def default_order_holds(run: ApiRun) -> None:
     explore(run, judge.check, 5, plan)
 
 
-@relation(applies=lambda semantics: "stable" in semantics.ordering.requirements)
+@relation(
+    applies=lambda semantics: "stable" in semantics.ordering.requirements,
+    needs=("order.stable", "order.requirements.stable"),
+    quote="what the stable order rests on (e.g. paging by position)",
+)
 def order_is_stable(run: ApiRun) -> None:
     """With no documented order, the same query returns the same order every time."""
     judge = Judge("order_is_stable", run.semantics.ordering.requirements["stable"])

@@ -36,7 +36,10 @@ from apiconform.reporting.document import plural
 # --- per response -------------------------------------------------------------------------------------
 
 
-@response_check()
+@response_check(
+    needs=("paging.requirements.size-bound",),
+    quote="that a page holds at most the page size asked for",
+)
 def page_size_bound(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
     """A page holds at most the page size asked for."""
     paging = ctx.semantics.paging
@@ -67,7 +70,11 @@ def _has_counts(semantics: Semantics) -> bool:
     return semantics.count_headers is not None
 
 
-@response_check(applies=_has_counts)
+@response_check(
+    applies=_has_counts,
+    needs=("counts",),
+    quote="that the result-count header gives the number of records in the reply",
+)
 def result_count_header(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
     """The result-count header equals the number of records in the body."""
     counts = ctx.semantics.count_headers
@@ -99,7 +106,11 @@ def _counts_by_position(semantics: Semantics) -> bool:
     return semantics.count_headers is not None and semantics.paging.random_access
 
 
-@response_check(applies=_counts_by_position)
+@response_check(
+    applies=_counts_by_position,
+    needs=("counts", "paging"),
+    quote="that the total-count header gives how many records the query matches",
+)
 def total_count_on_first_page(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
     """A first page asked for with a size the server honours holds min(size, total) records: one that holds
     fewer than the size shows the whole result, so the total count is its number of records; a full one
@@ -317,7 +328,11 @@ def _random_access(semantics: Semantics) -> bool:
     return semantics.paging.random_access
 
 
-@relation(applies=_random_access)
+@relation(
+    applies=_random_access,
+    needs=("paging.requirements.skip",),
+    quote="that the page position (offset or page number) skips that many records or pages",
+)
 def pages_tile_one_large_page(run: ApiRun) -> None:
     """Pages hold what the reference pages (consecutive pages of the largest size the server honours, walked
     from the start, deep into the collection) hold at their positions: no record on two pages, none
@@ -365,7 +380,11 @@ def pages_tile_one_large_page(run: ApiRun) -> None:
 OVERSIZE_PROBE = 1001
 
 
-@relation(applies=_random_access)
+@relation(
+    applies=_random_access,
+    needs=("paging.requirements.skip",),
+    quote="that the page position skips that many records or pages, whatever the page size",
+)
 def oversize_pages_keep_their_position(run: ApiRun) -> None:
     """A page size one past the server's maximum (which it may clamp: D-GEN-4) still places the page where
     that size places it: the second page of `size` starts at record `size`, not at the maximum."""
@@ -406,7 +425,11 @@ def oversize_pages_keep_their_position(run: ApiRun) -> None:
     explore(run, judge.check, 1, plan)
 
 
-@relation(applies=_random_access)
+@relation(
+    applies=_random_access,
+    needs=("paging.requirements.first-page-default",),
+    quote="that a request without the page position gets the first page",
+)
 def omitted_page_is_first_page(run: ApiRun) -> None:
     """A query without the page position returns the first page."""
     paging = run.semantics.paging
@@ -445,7 +468,11 @@ def omitted_page_is_first_page(run: ApiRun) -> None:
     explore(run, judge.check, 3, plan)
 
 
-@relation(applies=lambda semantics: "default-size" in semantics.paging.requirements)
+@relation(
+    applies=lambda semantics: "default-size" in semantics.paging.requirements,
+    needs=("paging.requirements.default-size",),
+    quote="the page size the server uses when none is asked for",
+)
 def default_page_size_is_prefix(run: ApiRun) -> None:
     """Without a page size the server's own size applies: a prefix of the order, and the next page continues it."""
     paging = run.semantics.paging
@@ -520,7 +547,11 @@ def _narrow_query(run: ApiRun, data: st.DataObject) -> dict[str, str] | None:
     return {**partition.query, narrowing.param: str(data.draw(st.sampled_from(values), label="narrowed to"))}
 
 
-@relation(applies=_random_access)
+@relation(
+    applies=_random_access,
+    needs=("paging.requirements.past-end", "filters.<param>.narrowing (a collection over 3 pages)"),
+    quote="that a page past the last record is empty",
+)
 def walk_ends_cleanly(run: ApiRun) -> None:
     """Walking a small result page by page ends with a short page; the page after it is empty."""
     judge = Judge("walk_ends_cleanly", run.semantics.paging.requirements["past-end"])
@@ -571,7 +602,11 @@ def _counts_at_record_positions(semantics: Semantics) -> bool:
     return semantics.count_headers is not None and paging.random_access and paging.record_positions
 
 
-@relation(applies=_counts_at_record_positions)
+@relation(
+    applies=_counts_at_record_positions,
+    needs=("counts", "paging.requirements.past-end", "paging.style: offset-limit"),
+    quote="that the total count is how many records the query matches, whatever the page",
+)
 def total_count_invariant(run: ApiRun) -> None:
     """The total count is the same whatever the page, and past-the-end positions return nothing."""
     counts = run.semantics.count_headers

@@ -40,7 +40,11 @@ def _has_projection(semantics: Semantics) -> bool:
     return semantics.projection is not None
 
 
-@response_check(applies=_has_projection)
+@response_check(
+    applies=_has_projection,
+    needs=("projection",),
+    quote="that the field selection returns only the fields asked for",
+)
 def projection_fields(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
     """With an attribute selection, a record carries no attribute that was not asked for."""
     projection = ctx.semantics.projection
@@ -92,7 +96,11 @@ def _has_rules(semantics: Semantics) -> bool:
     return bool(semantics.record_rules)
 
 
-@response_check(applies=_has_rules)
+@response_check(
+    applies=_has_rules,
+    needs=("record-rules",),
+    quote="the rule: where a field has a given value, another field is null (or is not)",
+)
 def records_follow_rules(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
     """Each record rule holds: where a field has a given value, another field is null (or is not)."""
     records = ctx.records(exchange)
@@ -217,7 +225,11 @@ def marked(representations: Representations, records: list[Any], replies: list[E
 # --- across requests ----------------------------------------------------------------------------------
 
 
-@relation(applies=_has_projection)
+@relation(
+    applies=_has_projection,
+    needs=("projection",),
+    quote="that a selected field carries the value the full record has",
+)
 def projection_keeps_values(run: ApiRun) -> None:
     """`fields=a,b` returns, for each record, attributes a and b with the values the full record has."""
     projection = run.semantics.projection
@@ -273,7 +285,11 @@ def _holds_null(value: object) -> bool:
     return isinstance(value, dict) and None in value.values()
 
 
-@relation(applies=lambda semantics: semantics.representations is not None)
+@relation(
+    applies=lambda semantics: semantics.representations is not None,
+    needs=("representations",),
+    quote="that the base and the extended representation list the same records",
+)
 def representation_same_records(run: ApiRun) -> None:
     """The base and the extended representation are accepted and hold the same records; where the spec
     names a marker field, extended records say so there."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from schemathesis.checks import CheckContext
@@ -43,6 +44,64 @@ BUILTIN_RESPONSE_CHECKS = (
 NEGATIVE_DATA_REJECTION = "negative_data_rejection"
 UNSUPPORTED_METHOD = "unsupported_method"
 BUILTIN_CHECKS = (*BUILTIN_RESPONSE_CHECKS, NEGATIVE_DATA_REJECTION, UNSUPPORTED_METHOD)
+
+
+@dataclass(frozen=True)
+class BuiltinCheck:
+    """One of schemathesis' own checks a catalog may cite, described as the registry describes apiconform's
+    (`apiconform checks`): what it judges, what it needs, what a citing requirement must quote."""
+
+    name: str
+    doc: str
+    needs: tuple[str, ...]
+    quote: str
+
+
+# What each of BUILTIN_CHECKS judges, in apiconform's words (a test keeps both lists the same).
+BUILTIN_CHECK_DESCRIPTIONS = (
+    BuiltinCheck(
+        "not_a_server_error",
+        "No reply is a 5xx: every request the suite sends is answered, never failed on by the server.",
+        (),
+        "that the list operation answers (or, where the document says so, what it answers instead of failing)",
+    ),
+    BuiltinCheck(
+        "status_code_conformance",
+        "Every reply's status is one the operation documents.",
+        ("the operation's responses (OpenAPI)",),
+        "the statuses the operation answers with",
+    ),
+    BuiltinCheck(
+        "content_type_conformance",
+        "Every reply's content type is one its documented response declares.",
+        ("the operation's response content types (OpenAPI)",),
+        "the media type of the answers (e.g. application/json)",
+    ),
+    BuiltinCheck(
+        "response_headers_conformance",
+        "The headers the documented response requires are there and match their schemas.",
+        ("the response's headers (OpenAPI); counts, for the count headers",),
+        "the headers an answer carries (e.g. the count headers)",
+    ),
+    BuiltinCheck(
+        "response_schema_conformance",
+        "Every body matches its documented response schema (an error body the error envelope, with `errors`).",
+        ("the operation's response schemas (OpenAPI)",),
+        "the record fields and their types, or the envelope the answer comes in",
+    ),
+    BuiltinCheck(
+        NEGATIVE_DATA_REJECTION,
+        "A query value the operation's parameter schemas rule out is answered with a 4xx.",
+        ("invalid-inputs (the parameters whose bad values the requirement covers)",),
+        "that a value of the wrong type or outside the documented ones is rejected",
+    ),
+    BuiltinCheck(
+        UNSUPPORTED_METHOD,
+        "A method the operation does not declare is answered 405 (sent only with --allow-unsafe-methods).",
+        ("unsafe-methods",),
+        "that the endpoint serves only the methods it documents",
+    ),
+)
 
 
 class ReplyJudge:
