@@ -266,20 +266,21 @@ def _command(argv: Sequence[str]) -> str:
     return argv[0] if argv and not argv[0].startswith("-") else ""
 
 
-def _spec_named(words: Sequence[str]) -> str | None:
-    """The spec file `apiconform run --spec FILE` names, read before the command line is parsed: the path
-    parameters' shorthands that spec declares (`--shop-id`) are options only once it is known. Anything
-    this first look cannot read is left to the full parse, which says what is wrong."""
+def _first_look(words: Sequence[str]) -> dict[str, str | None]:
+    """What `apiconform run` names before its command line is parsed: the spec file (the path parameters'
+    shorthands that spec declares, `--shop-id`, are options only once it is known), and the token options,
+    so that an error about that spec is masked by them as every later one is. Anything this first look
+    cannot read is left to the full parse, which says what is wrong."""
     if _command(words) != "run":
-        return None
+        return {}
     first_look = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    first_look.add_argument("--spec")
+    for option in ("--spec", "--token", "--token-file"):
+        first_look.add_argument(option)
     try:
         named, _ = first_look.parse_known_args(words[1:])
     except argparse.ArgumentError:
-        return None
-    spec: str | None = named.spec
-    return spec
+        return {}
+    return vars(named)
 
 
 def _process_started_at() -> float:
@@ -296,10 +297,11 @@ def _process_started_at() -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
+    named = _first_look(words)
     try:
-        parser = build_parser(_command(words), _spec_named(words))
+        parser = build_parser(_command(words), named.get("spec"))
     except contract.ContractError as exc:
-        print(_one_line(f"apiconform: error: {exc}", None), file=sys.stderr)
+        print(_one_line(f"apiconform: error: {exc}", argparse.Namespace(**named)), file=sys.stderr)
         return ExitCode.USAGE
     args = parser.parse_args(words)
     # --max-time counts from start-up: the process's own start when this is the command line itself.

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from apiconform import contract
-from apiconform.cli import _spec_named, build_parser, main
+from apiconform.cli import _first_look, build_parser, main
 from apiconform.engine import config as engine_config
 from apiconform.engine import options, suite
 
@@ -231,7 +231,7 @@ def test_the_readme_run_command_takes_the_shorthand_its_spec_declares(tmp_path, 
     monkeypatch.chdir(tmp_path)
     words = _readme_run_command()
     assert "--shop-id" in words
-    args = build_parser("run", _spec_named(words)).parse_args(words)
+    args = build_parser("run", _first_look(words).get("spec")).parse_args(words)
     assert engine_config.run_config(vars(args)).path_params == {"shopId": "s-42"}
 
 

@@ -465,3 +465,18 @@ def test_an_error_that_would_quote_the_token_masks_it(
         place.token_file.chmod(0o600)
         argv += ["--token-file", str(place.token_file)]
     _refused(main(argv), *capsys.readouterr(), "$APICONFORM_TOKEN: no such file")
+
+
+@pytest.mark.parametrize("how", ["--token", "--token-file"])
+def test_a_spec_read_for_its_shorthands_is_refused_with_the_named_token_masked(
+    how: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`run --spec FILE` reads the spec before its command line is parsed (its shorthands are options); an
+    error then quotes the spec's path, which may hold the token the same command line names."""
+    monkeypatch.delenv("APICONFORM_TOKEN", raising=False)
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n", encoding="utf-8")
+    token_file.chmod(0o600)
+    named = [how, TOKEN if how == "--token" else str(token_file)]
+    argv = ["run", "--spec", str(tmp_path / f"{TOKEN.replace('/', '_')}.yaml"), *named]
+    _refused(main(argv), *capsys.readouterr(), "no such")
