@@ -103,6 +103,7 @@ def _part(name: str) -> str:
 ALLOWED = {
     "contract": {"datafiles"},
     "datafiles": set(),
+    "init": {"contract", "datafiles"},
     "exitcodes": set(),
     "server": {"server", "exitcodes"},
     "reporting": {"reporting", "exitcodes", "datafiles"},
@@ -156,7 +157,7 @@ _HELP_IMPORTS = """
 import sys
 from apiconform import cli
 imported = {}
-for command in ("report", "diff", "catalog", "checks", "", "serve"):
+for command in ("report", "diff", "catalog", "checks", "init", "", "serve"):
     try:
         cli.main([command, "--help"] if command else ["--help"])
     except SystemExit:
@@ -168,12 +169,12 @@ print(imported, file=sys.stderr)
 
 def test_the_command_line_imports_what_a_command_needs_only_for_that_command() -> None:
     """ARCHITECTURE.md: `cli` imports the others lazily, per command. `apiconform report --help` (and diff's,
-    catalog's, checks', the top-level one) imports neither the reference server nor the engine's transport;
+    catalog's, checks', init's, the top-level one) imports neither the reference server nor the engine's transport;
     `serve --help` does import the server, so the check sees an import when there is one."""
     script = f"HEAVY = {HEAVY_MODULES!r}\n{_HELP_IMPORTS}"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
     imported = ast.literal_eval(done.stderr.strip().splitlines()[-1])
-    assert imported["report"] == imported["diff"] == imported["catalog"] == imported["checks"] == imported[""] == []
+    assert imported["report"] == imported["diff"] == imported["catalog"] == imported["checks"] == imported["init"] == imported[""] == []
     assert {"uvicorn", "starlette"} <= set(imported["serve"]), imported
 
 

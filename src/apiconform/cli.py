@@ -187,6 +187,33 @@ def _checks_options(checks: argparse.ArgumentParser) -> None:
     checks.set_defaults(handler=cmd_checks)
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write a starting spec folder (spec, catalog, sources) from the owner's OpenAPI document."""
+    from apiconform import init
+
+    output = Path(args.output) if args.output else None
+    try:
+        spec_path, draft = init.write(Path(args.openapi), output, args.operation, args.force)
+    except init.InitError as exc:
+        raise UsageError(str(exc)) from exc
+    stated = sum(requirement["level"] == "MUST" for requirement in draft.requirements)
+    print(f"wrote {spec_path}, its catalog and sources: {len(draft.requirements)} requirements, {stated} quoting")
+    print("the document's own sentences; the others are SHOULDs marked TODO in the catalog.")
+    for todo in draft.todos:
+        print(f"  TODO {todo}")
+    print(f"next: apiconform catalog --spec {spec_path}")
+    print(f"then: apiconform run --spec {spec_path} --base-url URL")
+    return ExitCode.PASS
+
+
+def _init_options(init: argparse.ArgumentParser) -> None:
+    init.add_argument("openapi", metavar="OPENAPI_FILE", help="your OpenAPI 3.x document (JSON or YAML)")
+    init.add_argument("--operation", metavar="ID", help="the list operation's operationId (when there are several)")
+    init.add_argument("--output", "-o", metavar="DIR", help="the folder to write (default: one named after the API)")
+    init.add_argument("--force", action="store_true", help="write into an existing folder")
+    init.set_defaults(handler=cmd_init)
+
+
 def _run_options(run: argparse.ArgumentParser, spec: str | None = None) -> None:
     # The options shared with `pytest -p apiconform.engine.plugin`: one table, one set of defaults; with the
     # shorthands the spec `--spec` names declares. They come after `run`'s own, so that a shorthand that
@@ -237,6 +264,7 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "catalog": ("validate the specs and print the requirement catalog", _catalog_options),
     "checks": ("list the checks a catalog may cite: what each judges, needs and must quote", _checks_options),
+    "init": ("write a starting spec, catalog and sources from your OpenAPI document", _init_options),
     "run": ("test an API's conformance and write reports", _run_options),
     "report": ("re-render a stored report.json as html, md or junit", _report_options),
     "diff": ("compare two reports; exit 1 when a requirement regressed (fails now, did not before)", _diff_options),

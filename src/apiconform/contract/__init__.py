@@ -30,7 +30,7 @@ from apiconform.contract.model import (
     Semantics,
     UnknownPathParameter,
 )
-from apiconform.contract.openapi import Contract
+from apiconform.contract.openapi import Contract, check_references
 
 __all__ = [
     "Alternate",
@@ -52,6 +52,7 @@ __all__ = [
     "Semantics",
     "UnknownPathParameter",
     "api_names",
+    "check_references",
     "load",
     "load_all",
     "load_spec",
