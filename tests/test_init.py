@@ -166,3 +166,14 @@ def test_an_existing_folder_is_refused_unless_forced(tmp_path: Path, capsys: pyt
     assert cli.main(["init", str(path), "--output", str(tmp_path / "out")]) == 2
     assert "already exists" in _error_line(capsys)
     assert cli.main(["init", str(path), "--output", str(tmp_path / "out"), "--force"]) == 0
+
+
+def test_init_follows_a_reference_as_the_loader_reads_it(tmp_path: Path) -> None:
+    """A `$ref` percent-encoded as a URI fragment (`A%20Widget`) is one the loader accepts; init reads it the
+    same way (it once split the pointer itself, and met a KeyError)."""
+    document = json.loads(json.dumps(WIDGETS))
+    document["components"]["schemas"] = {"A Widget": document["components"]["schemas"]["Widget"]}
+    reply = document["paths"]["/widgets"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    reply["items"] = {"$ref": "#/components/schemas/A%20Widget"}
+    assert cli.main(["init", str(_document(tmp_path, document)), "--output", str(tmp_path / "w")]) == 0
+    assert "color" in contract.load_spec(next((tmp_path / "w").glob("*.openapi.yaml"))).semantics.filters

@@ -113,13 +113,10 @@ def read_document(path: Path) -> dict[str, Any]:
 
 
 def _resolve(document: Mapping[str, Any], node: Any) -> Any:
-    """`node` with its local `$ref`s followed (check_references has made sure they end)."""
+    """`node` with its local `$ref`s followed, as the loader reads them (check_references has made sure
+    they end, each at an object)."""
     while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-        target: Any = document
-        for part in node["$ref"][2:].split("/") if node["$ref"] != "#" else []:
-            part = part.replace("~1", "/").replace("~0", "~")
-            target = target[int(part)] if isinstance(target, list) else target[part]
-        node = target
+        node = contract.reference_target(document, node["$ref"])
     return node
 
 
@@ -164,14 +161,10 @@ def _records_pointer(document: Mapping[str, Any], operation: Mapping[str, Any]) 
 
 def _record_properties(document: Mapping[str, Any], operation: Mapping[str, Any], records: str) -> dict[str, Any]:
     schema = _reply_schema(document, operation)
-    array = schema if records == "" else _resolve(document, schema["properties"][_unpointer(records)])
+    array = schema if records == "" else _resolve(document, schema["properties"][contract.unescaped(records[1:])])
     item = _resolve(document, array.get("items", {}))
     properties = item.get("properties") if isinstance(item, dict) else None
     return {str(name): _resolve(document, value) for name, value in (properties or {}).items()}
-
-
-def _unpointer(pointer: str) -> str:
-    return pointer[1:].replace("~1", "/").replace("~0", "~")
 
 
 def _sentences(text: Any) -> tuple[str, ...]:

@@ -30,7 +30,7 @@ from apiconform.contract.model import (
     Semantics,
     UnknownPathParameter,
 )
-from apiconform.contract.openapi import Contract, check_references
+from apiconform.contract.openapi import Contract, check_references, reference_target, unescaped
 
 __all__ = [
     "Alternate",
@@ -57,5 +57,7 @@ __all__ = [
     "load_all",
     "load_spec",
     "path_parameter_options",
+    "reference_target",
     "specs_dir",
+    "unescaped",
 ]

@@ -204,7 +204,7 @@ def _follow(
             chain = " -> ".join(datafiles.excerpt(item, 80) for item in [*seen, reference])
             raise ContractError(f"{spec_path}: {place}: a cycle of $refs that never reaches a value: {chain}")
         seen.append(reference)
-        target = _pointer_target(document, reference)
+        target = reference_target(document, reference)
         if not isinstance(target, dict):
             what = "nothing" if target is _NOWHERE else f"no object (a {type(target).__name__})"
             raise ContractError(f"{spec_path}: {place}: {datafiles.excerpt(reference, 80)} names {what} in the spec")
@@ -220,8 +220,9 @@ def unescaped(part: str) -> str:
     return part.replace("~1", "/").replace("~0", "~")
 
 
-def _pointer_target(document: Mapping[str, Any], reference: str) -> Any:
-    """The value a local reference (`#/a/b~1c`, percent-encoded as a URI fragment) names, or _NOWHERE."""
+def reference_target(document: Mapping[str, Any], reference: str) -> Any:
+    """The value a local reference (`#/a/b~1c`, percent-encoded as a URI fragment) names, or _NOWHERE (the
+    loader's reading of a `$ref`; `apiconform init` follows references with it too)."""
     target: Any = document
     if reference == "#":
         return target
