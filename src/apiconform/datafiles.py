@@ -201,6 +201,28 @@ def schema_rule(error: jsonschema.ValidationError) -> str:
         return f"must be a valid {expected}"
     if rule == "uniqueItems":
         return "must not repeat an item"
+    # Rules between keys (x-apiconform's `counts`): named by the schema's own key names, never the value's.
+    if rule == "dependentRequired" and isinstance(instance, dict) and isinstance(expected, dict):
+        unmet = [
+            (key, [name for name in names if name not in instance])
+            for key, names in expected.items()
+            if key in instance and any(name not in instance for name in names)
+        ]
+        if unmet:
+            given, needed = unmet[0]
+            return f"{given!r} needs {' and '.join(map(repr, needed))}"
+    if rule in ("anyOf", "oneOf") and isinstance(expected, list) and _only_required(expected):
+        return "needs one of " + ", ".join(repr(branch["required"][0]) for branch in expected)
+    if rule == "not" and isinstance(expected, dict) and set(expected) == {"required"}:
+        keys = list(map(repr, expected["required"]))
+        return f"must not have {keys[0]}" if len(keys) == 1 else "must not have both " + " and ".join(keys)
     if isinstance(expected, int | float) and not isinstance(expected, bool):
         return f"breaks {rule} {expected}"
     return f"does not satisfy the schema's {rule!r} rule"
+
+
+def _only_required(branches: Any) -> bool:
+    """Whether each of a schema's `anyOf`/`oneOf` branches only requires one key (one of these keys is needed)."""
+    return isinstance(branches, list) and all(
+        isinstance(branch, dict) and set(branch) == {"required"} and len(branch["required"]) == 1 for branch in branches
+    )

@@ -73,11 +73,12 @@ def test_a_repeated_count_header_reaches_a_relation_and_the_per_response_checks_
     assert judged == [reply] and judged[0] is reply
     assert (reply.headers["X-Result-Count"], reply.headers["X-Total-Count"]) == ("2", "2")
     semantics = run.semantics
-    assert semantics.count_headers is not None
+    assert semantics.counts is not None
     assert not run.ledger.errors, run.ledger.errors
-    result = run.ledger[semantics.count_headers.result_requirement]
+    result = run.ledger[semantics.counts.result_requirement]
     assert result.failure_count == 0 and "result_count_header" in result.checks
-    (walked,) = total_matches(semantics.count_headers, 2, [reply], semantics.records_pointer)
+    assert semantics.counts.total is not None
+    (walked,) = total_matches(semantics.counts.total, 2, [reply], semantics.records_pointer)
     assert walked.outcome.value == "pass", walked.message
 
 
@@ -324,7 +325,7 @@ def test_both_count_headers_are_judged_on_an_empty_result(scripted):
     session = ConformanceSession(RunConfig.checked(apis=[BRM], base_urls={BRM: brm_base(server)}))
     run = session.runs[0]
     run.get({**run.semantics.paging.page(0, 10), "id": "nobody"})
-    counts = run.semantics.count_headers
+    counts = run.semantics.counts
     assert counts is not None
     for requirement in (counts.result_requirement, counts.total_requirement):
         assert run.ledger[requirement].failure_count, f"{requirement}: both headers missing is its failure too"
@@ -334,7 +335,7 @@ def test_a_total_count_missing_on_empty_results_fails_the_total_count(make_refer
     server = make_reference_server(faults=["brm-total-count-missing-when-empty"])
     session = session_for(server, BRM)
     run = session.runs[0]
-    counts = run.semantics.count_headers
+    counts = run.semantics.counts
     run.get({**run.semantics.paging.page(0, 10)})
     assert run.ledger[counts.total_requirement].passes and not run.ledger[counts.total_requirement].failure_count
     run.get({**run.semantics.paging.page(0, 10), "id": "nobody"})
@@ -560,6 +561,6 @@ def test_an_empty_page_is_no_evidence_for_the_page_size_bound(scripted):
     bound = run.ledger[run.semantics.paging.requirements["size-bound"]]
     assert not bound.passes and not bound.failure_count
     # The count headers are judged on it all the same: both say 0, rightly.
-    counts = run.semantics.count_headers
+    counts = run.semantics.counts
     assert counts is not None
     assert run.ledger[counts.result_requirement].passes and run.ledger[counts.total_requirement].passes

@@ -274,13 +274,52 @@ class QueryExpectation:
 
 
 @dataclass(frozen=True)
-class Counts:
-    """Count headers: the records in this reply (`result`) and the matches in all (`total`)."""
+class Count:
+    """One count a reply gives: in a header, or at a JSON pointer into the whole body; and its requirement."""
 
-    result_header: str
-    total_header: str
-    result_requirement: str
-    total_requirement: str
+    requirement: str
+    header: str | None = None
+    pointer: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The count's place as messages name it: the header (`X-Total-Count`), or the body pointer (`/count`)."""
+        return self.header if self.header is not None else str(self.pointer)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Where a reply counts its records (`result`) and the query's matches in all pages (`total`), each in a
+    header or at a body pointer, each optional (the schema asks for one at least, and a requirement with
+    each)."""
+
+    result_header: str | None = None
+    result_pointer: str | None = None
+    result_requirement: str | None = None
+    total_header: str | None = None
+    total_pointer: str | None = None
+    total_requirement: str | None = None
+
+    @property
+    def result(self) -> Count | None:
+        """The count of the records in this reply, where one is declared."""
+        return _count(self.result_requirement, self.result_header, self.result_pointer)
+
+    @property
+    def total(self) -> Count | None:
+        """The count of the records the query matches in all pages, where one is declared."""
+        return _count(self.total_requirement, self.total_header, self.total_pointer)
+
+    @property
+    def declared(self) -> tuple[Count, ...]:
+        """The counts declared, the result's first."""
+        return tuple(count for count in (self.result, self.total) if count is not None)
+
+
+def _count(requirement: str | None, header: str | None, pointer: str | None) -> Count | None:
+    if requirement is None or (header is None and pointer is None):
+        return None
+    return Count(requirement, header, pointer)
 
 
 @dataclass(frozen=True)
@@ -382,7 +421,6 @@ class Semantics:
         "records_pointer": "list/records",
         "id_pointer": "list/id",
         "ordering": "order",
-        "count_headers": "counts",
     }
 
     api: str
@@ -401,7 +439,7 @@ class Semantics:
     tolerated_inputs: tuple[QueryExpectation, ...] = ()
     # Each probe's query, and the header whose value tells a change apart (None: the page's records).
     change_probes: tuple[tuple[Mapping[str, str], str | None], ...] = ()
-    count_headers: Counts | None = None
+    counts: Counts | None = None
     projection: Projection | None = None
     representations: Representations | None = None
     unknown_path_parameter: UnknownPathParameter | None = None
@@ -438,9 +476,8 @@ class Semantics:
                 yield block.requirement
         if self.representations and self.representations.marker_requirement:
             yield self.representations.marker_requirement
-        if self.count_headers:
-            yield self.count_headers.result_requirement
-            yield self.count_headers.total_requirement
+        if self.counts:
+            yield from (count.requirement for count in self.counts.declared)
         if self.errors:
             yield self.errors.requirement
             yield from (advice.requirement for advice in self.errors.advice)

@@ -16,6 +16,7 @@ from apiconform import contract
 KNOWN_CHECKS = (
     "page_size_bound",
     "result_count_header",
+    "total_count_present",
     "total_count_on_first_page",
     "pages_tile_one_large_page",
     "oversize_pages_keep_their_position",

@@ -155,10 +155,13 @@ def test_a_page_past_the_end_holds_nothing(matched: int, index: int, ids: list[s
     [(["5", "5"], ["pass"]), (["5", "6"], ["fail"]), ([None], []), (["5 "], ["pass"])],
 )
 def test_the_total_count_equals_the_matches_a_walk_found(totals: list[str | None], expected: list[str]) -> None:
-    counts = BRM.semantics.count_headers
+    counts = BRM.semantics.counts
     assert counts is not None
-    replies = [brm_page("a", **({counts.total_header: total} if total else {})) for total in totals]
-    observed = paging.total_matches(counts, 5, replies, BRM.semantics.records_pointer)
+    assert counts.total_header is not None
+    header = counts.total_header
+    replies = [brm_page("a", **({header: total} if total else {})) for total in totals]
+    assert counts.total is not None
+    observed = paging.total_matches(counts.total, 5, replies, BRM.semantics.records_pointer)
     assert [o.outcome.value for o in observed] == expected
     assert all(o.requirement == counts.total_requirement for o in observed)
 

@@ -1,14 +1,15 @@
 """Paging and counts: a page holds at most the size asked for, pages tile one large page, the first page
-is the default, walks end cleanly, and count headers agree with the records."""
+is the default, walks end cleanly, and the counts (in headers or the body) agree with the records."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
-from apiconform.contract import Counts, Semantics
+from apiconform.contract import Count, Semantics
 from apiconform.engine.checks.base import (
     SMALL_SIZES,
     UNSTABLE,
@@ -30,6 +31,7 @@ from apiconform.engine.model import discovery
 from apiconform.engine.model.apirun import ApiRun
 from apiconform.engine.model.exchange import Exchange
 from apiconform.engine.model.jsonbody import parse_count
+from apiconform.engine.model.records import MISSING, pointer_get, render
 from apiconform.engine.model.verdicts import Observation
 from apiconform.reporting.document import plural
 
@@ -66,72 +68,136 @@ def page_size_bound(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
         yield judge.corroborated(f"{paging.size_param}={size} returned {plural(len(records), 'record')}")
 
 
-def _has_counts(semantics: Semantics) -> bool:
-    return semantics.count_headers is not None
+@dataclass(frozen=True)
+class CountReading:
+    """What a reply says where a count is: `shown`, as the reply writes it (None: nothing there), and
+    `value`, the count it is (None: none a list can have)."""
+
+    shown: str | None
+    value: int | None
+
+    def says(self, records: int) -> bool:
+        """Whether it counts `records`, written as a count is (`12`; not `012`, `"12"` or `12.0`)."""
+        return self.value == records and self.shown == str(records)
+
+
+# How much of a value found where a count belongs a message shows (an object there may be any size).
+SHOWN_VALUE_CHARS = 60
+
+
+def read_count(count: Count, exchange: Exchange) -> CountReading:
+    """The count `count` locates in `exchange`: a header's text (ASCII digits are a count), or the value at a
+    body pointer, a count only as an integer JSON number, 0 or more (a string "12", a float 12.0 or true
+    is none: DECISIONS.md D-GEN-75)."""
+    if count.header is not None:
+        text = exchange.headers.get(count.header)
+        if text is None:
+            return CountReading(None, None)
+        return CountReading(text.strip(), parse_count(text.strip()))
+    found = pointer_get(exchange.body, str(count.pointer))
+    if found is MISSING:
+        return CountReading(None, None)
+    if type(found) is int and found >= 0:  # not bool, not a LargeInt (more digits than any list holds)
+        return CountReading(str(found), found)
+    shown = render({"value": found}, "/value")
+    if len(shown) > SHOWN_VALUE_CHARS:
+        shown = shown[: SHOWN_VALUE_CHARS - 1] + "…"
+    return CountReading(shown, None)
+
+
+def _has_result_count(semantics: Semantics) -> bool:
+    return semantics.counts is not None and semantics.counts.result is not None
+
+
+def _has_total_count(semantics: Semantics) -> bool:
+    return semantics.counts is not None and semantics.counts.total is not None
 
 
 @response_check(
-    applies=_has_counts,
-    needs=("counts",),
-    quote="that the result-count header gives the number of records in the reply",
+    applies=_has_result_count,
+    needs=("counts.result-header or counts.result-pointer",),
+    quote="that the result count gives the number of records in the reply",
 )
 def result_count_header(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
-    """The result-count header equals the number of records in the body."""
-    counts = ctx.semantics.count_headers
+    """The result count (a header, or a body pointer) equals the number of records in the body."""
+    count = ctx.semantics.counts.result if ctx.semantics.counts else None
     records = ctx.records(exchange)
-    if counts is None or records is None:
-        return
-    header = counts.result_header
-    judge = Judge("result_count_header", counts.result_requirement)
-    value = exchange.headers.get(header)
-    if value is None:
-        yield judge.failed(f"{header} is missing", [exchange], expected=str(len(records)))
-    elif value.strip() != str(len(records)):
+    if count is None or records is None:
+        return  # a reply of no records (an error) has no counts to judge
+    where = count.where
+    judge = Judge("result_count_header", count.requirement)
+    reading = read_count(count, exchange)
+    if reading.shown is None:
+        yield judge.failed(f"{where} is missing", [exchange], expected=str(len(records)))
+    elif not reading.says(len(records)):
         yield judge.failed(
-            f"{header}: {value} for a body of {plural(len(records), 'record')}",
+            f"{where}: {reading.shown} for a body of {plural(len(records), 'record')}",
             [exchange],
-            received=value,
+            received=reading.shown,
             expected=str(len(records)),
         )
     elif records:
         yield judge.passed(
-            f"{header}: {value} for a body of {plural(len(records), 'record')}", [exchange], len(records)
+            f"{where}: {reading.shown} for a body of {plural(len(records), 'record')}", [exchange], len(records)
         )
     else:
-        # A count of 0 for an empty page: a header that counts something else may say 0 here too.
-        yield judge.corroborated(f"{header}: {value} for an empty body")
+        # A count of 0 for an empty page: a count of something else may say 0 here too.
+        yield judge.corroborated(f"{where}: {reading.shown} for an empty body")
+
+
+@response_check(
+    applies=_has_total_count,
+    needs=("counts.total-header or counts.total-pointer",),
+    quote="that the total count is given with the records",
+)
+def total_count_present(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
+    """Every reply of records gives the total count where the spec says, as a count (a body count is an
+    integer JSON number). Being there shows nothing of its value: the total's other checks judge that."""
+    count = ctx.semantics.counts.total if ctx.semantics.counts else None
+    if count is None or ctx.records(exchange) is None:
+        return  # a reply of no records (an error) has no counts to judge
+    judge = Judge("total_count_present", count.requirement)
+    reading = read_count(count, exchange)
+    if reading.shown is None:
+        yield judge.failed(f"{count.where} is missing", [exchange], expected="the total count")
+    elif reading.value is None:
+        yield judge.failed(
+            f"{count.where} is not a count: {reading.shown}", [exchange], received=reading.shown, expected="a count"
+        )
+    else:
+        yield judge.corroborated(f"{count.where}: {reading.shown}")
 
 
 def _counts_by_position(semantics: Semantics) -> bool:
-    return semantics.count_headers is not None and semantics.paging.random_access
+    return _has_total_count(semantics) and semantics.paging.random_access
 
 
 @response_check(
     applies=_counts_by_position,
-    needs=("counts", "paging"),
-    quote="that the total-count header gives how many records the query matches",
+    needs=("counts.total-header or counts.total-pointer", "paging"),
+    quote="that the total count gives how many records the query matches",
 )
 def total_count_on_first_page(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
     """A first page asked for with a size the server honours holds min(size, total) records: one that holds
     fewer than the size shows the whole result, so the total count is its number of records; a full one
     shows that the total is at least the size. Judged on every first page, whatever filters it carries
     (a count built by other code than the page is wrong where filters combine)."""
-    counts = ctx.semantics.count_headers
+    count = ctx.semantics.counts.total if ctx.semantics.counts else None
     records = ctx.records(exchange)
     honoured = ctx.discovery.page_size
     paging = ctx.semantics.paging
-    if counts is None or records is None or honoured is None or paging.position(exchange.query) != 0:
+    if count is None or records is None or honoured is None or paging.position(exchange.query) != 0:
         return
     size = exchange.present(paging.size_param)
-    value = (exchange.headers.get(counts.total_header) or "").strip()
-    total = parse_count(value)
+    reading = read_count(count, exchange)
+    total, value = reading.value, reading.shown
     if size is None or not size.isdigit() or not 0 < int(size) <= honoured or total is None:
-        return  # no size, or one the server may clamp; a missing or malformed header is judged elsewhere
+        return  # no size, or one the server may clamp; a missing or malformed count is total_count_present's
     if len(records) > int(size):
         return  # the size bound's finding
-    judge = Judge("total_count_on_first_page", counts.total_requirement)
+    judge = Judge("total_count_on_first_page", count.requirement)
     held = len(records)
-    header = counts.total_header
+    header = count.where
     if held < int(size) and total != held:
         yield judge.failed(
             f"{header}: {value}, but the first page of {size} holds the whole result: {plural(held, 'record')}",
@@ -247,27 +313,27 @@ def past_the_end(
     )
 
 
-def total_matches(counts: Counts, matched: int, replies: list[Exchange], pointer: str) -> list[Observation]:
-    """The total-count header of each 200 reply equals the number of matches a walk found."""
-    header = counts.total_header
-    judge = Judge("walk_ends_cleanly", counts.total_requirement)
-    counts_pointer = pointer
+def total_matches(count: Count, matched: int, replies: list[Exchange], pointer: str) -> list[Observation]:
+    """The total count (a header, or a body pointer) of each reply of records equals the number of matches a
+    walk found."""
+    where = count.where
+    judge = Judge("walk_ends_cleanly", count.requirement)
     judged = False
     for reply in replies:
-        value = reply.headers.get(header)
-        if value is None or reply.records(counts_pointer) is None:
-            continue  # a missing header is the per-response checks' finding; only a page of records has counts
+        reading = read_count(count, reply)
+        if reading.shown is None or reply.records(pointer) is None:
+            continue  # a missing count is total_count_present's finding; only a page of records has counts
         judged = True
-        if value.strip() != str(matched):
+        if not reading.says(matched):
             return [
                 judge.failed(
-                    f"{header} says {value} but walking the pages found {plural(matched, 'record')}",
+                    f"{where} says {reading.shown} but walking the pages found {plural(matched, 'record')}",
                     [reply],
-                    received=value,
+                    received=reading.shown,
                     expected=str(matched),
                 )
             ]
-    walked = f"{header} agreed with the {plural(matched, 'record')} a walk found"
+    walked = f"{where} agreed with the {plural(matched, 'record')} a walk found"
     return [judge.passed(walked, replies[:1], matched)] if judged else []
 
 
@@ -586,9 +652,9 @@ def walk_ends_cleanly(run: ApiRun) -> None:
                     return [failure]
             compared = f"a walk by {size} over {plural(matched, 'record')} ended with a short page and an empty one"
             observations = [judge.passed(compared, replies, matched)]
-            if run.semantics.count_headers:
-                counts = run.semantics.count_headers
-                observations.extend(total_matches(counts, matched, replies, run.semantics.records_pointer))
+            total = run.semantics.counts.total if run.semantics.counts else None
+            if total is not None:
+                observations.extend(total_matches(total, matched, replies, run.semantics.records_pointer))
             return observations
 
         return attempt
@@ -597,9 +663,9 @@ def walk_ends_cleanly(run: ApiRun) -> None:
 
 
 def _counts_at_record_positions(semantics: Semantics) -> bool:
-    """Count headers, and pages asked for at any record position (offset=total, offset=total-1)."""
+    """A total count, and pages asked for at any record position (offset=total, offset=total-1)."""
     paging = semantics.paging
-    return semantics.count_headers is not None and paging.random_access and paging.record_positions
+    return _has_total_count(semantics) and paging.random_access and paging.record_positions
 
 
 @relation(
@@ -609,11 +675,11 @@ def _counts_at_record_positions(semantics: Semantics) -> bool:
 )
 def total_count_invariant(run: ApiRun) -> None:
     """The total count is the same whatever the page, and past-the-end positions return nothing."""
-    counts = run.semantics.count_headers
-    assert counts is not None
+    count = run.semantics.counts.total if run.semantics.counts else None
+    assert count is not None
     paging = run.semantics.paging
-    header = counts.total_header
-    judge = Judge("total_count_invariant", counts.total_requirement)
+    header = count.where
+    judge = Judge("total_count_invariant", count.requirement)
     past_end = judge.on(paging.requirements["past-end"])
 
     def plan(data: st.DataObject) -> Attempt | None:
@@ -627,9 +693,9 @@ def total_count_invariant(run: ApiRun) -> None:
             pointer = run.semantics.records_pointer
             if first.records(pointer) is None or later.records(pointer) is None:
                 return judge.unanswered(pointer, first, later)
-            totals = [reply.headers.get(header) for reply in (first, later)]
+            totals = [read_count(count, reply).shown for reply in (first, later)]
             if None in totals:
-                return []  # a missing header is the per-response checks' finding
+                return []  # a missing count is total_count_present's finding
             if totals[0] != totals[1]:
                 return [
                     judge.failed(
@@ -639,7 +705,7 @@ def total_count_invariant(run: ApiRun) -> None:
                         expected=str(totals[0]),
                     )
                 ]
-            total = parse_count(str(totals[0]))
+            total = read_count(count, first).value
             if total is None:
                 return [judge.failed(f"{header} is not a count: {totals[0]!r}", [first])]
             # The same total on two pages: a total computed per page would differ; on its own it corroborates.

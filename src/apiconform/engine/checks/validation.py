@@ -233,27 +233,24 @@ def exchange_of(run: ApiRun, response: Response, case: Case) -> Exchange:
 def builtin_requirements(run: ApiRun, name: str, case: Case, response: Response, failure: Any) -> list[str]:
     """The catalog requirements a schemathesis check result speaks to (empty: none of this API).
 
-    The count headers are judged on every reply, an empty result included: a reply with both headers
-    right passes both requirements, and a missing or malformed header fails its own requirement (both,
-    when both headers are named)."""
+    The counts in headers are judged on every reply, an empty result included: a reply with them right
+    passes their requirements, and a missing or malformed header fails its own requirement (the first
+    one's, when none is named). Counts in the body are not headers: this check says nothing of them."""
     citing = run.citing(name)
-    errors, counts = run.semantics.errors, run.semantics.count_headers
+    errors = run.semantics.errors
+    in_headers = [count for count in run.semantics.counts.declared if count.header] if run.semantics.counts else []
     if name == "response_schema_conformance" and response.status_code >= 400 and errors:
         return [errors.requirement]
-    if name == "response_headers_conformance" and counts:
-        both = [counts.result_requirement, counts.total_requirement]
+    if name == "response_headers_conformance" and in_headers:
+        every = [count.requirement for count in in_headers]
         if failure is None:
             # Only a 2xx carries the counts; another status passing the header check shows nothing.
-            return both if 200 <= response.status_code < 300 else []
+            return every if 200 <= response.status_code < 300 else []
         # The failure names the header: missing ones in `missing_headers`, malformed ones in its text.
         missing = " ".join(getattr(failure, "missing_headers", None) or ())
         named = (missing or f"{failure.title} {failure.message}").lower()
-        blamed = [
-            requirement
-            for header, requirement in zip((counts.result_header, counts.total_header), both, strict=True)
-            if header.lower() in named
-        ]
-        return blamed or both[:1]
+        blamed = [count.requirement for count in in_headers if str(count.header).lower() in named]
+        return blamed or every[:1]
     if name == NEGATIVE_DATA_REJECTION:
         parameter = _negated_parameter(case)
         attributed = run.contract.invalid_value_requirements()
