@@ -64,6 +64,7 @@ FIRES_ON = {
     "case_variants_agree": "brm-usage-type-case-sensitive",
     "records_follow_rules": "oes-reason-on-cleared",
     "result_count_header": "brm-result-count-missing",
+    "total_count_present": "brm-total-count-missing-when-empty",
     "response_headers_conformance": "brm-result-count-missing",
     "projection_fields": "brm-fields-ignored",
     "projection_keeps_values": "brm-fields-first-name-only",
