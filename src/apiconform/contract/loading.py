@@ -319,6 +319,11 @@ def _cross_check(contract: Contract, catalog_path: Path) -> None:
     # Each list form a filter is sent in is judged by its own requirement.
     forms = {"comma": ("comma-list",), "repeated": ("repeated-list",), "both": ("comma-list", "repeated-list")}
     for flt in contract.semantics.filters.values():
+        if flt.list != "single" and flt.one_value_only:
+            raise ContractError(
+                f"{spec_path}: filter {flt.param} (match: {flt.match}) compares one value, so it takes no list: "
+                f"write list: single, not {flt.list}"
+            )
         missing = [key for key in forms.get(flt.list, ()) if key not in contract.semantics.filter_requirements]
         if missing:
             raise ContractError(

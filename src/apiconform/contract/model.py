@@ -235,6 +235,12 @@ class Filter:
         """The value as the filter's requirement judges it: in lower case when the document writes it so."""
         return value.lower() if self.query_case == "lower" else value
 
+    @property
+    def one_value_only(self) -> bool:
+        """A range takes one bound, and a list for `not-equal` would mean "none of them" (not the union the
+        list relations judge): such a filter takes no list (DECISIONS.md D-GEN-78)."""
+        return self.match == "not-equal" or self.match.endswith(("-gt", "-gte", "-lt", "-lte"))
+
 
 @dataclass(frozen=True)
 class Join:

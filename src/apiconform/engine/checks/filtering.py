@@ -16,7 +16,10 @@ and never leaves the other filters unjudged (DECISIONS.md D-GEN-22).
   documented values); near misses of one (a proper prefix, one character more, surrounding spaces, the
   other letter case where matching is case-sensitive), which must select what exact matching selects; a
   long list (servers batch look-ups by ten); a value with a second filter (three filters at once); the
-  document's own example value, verbatim.
+  document's own example value, verbatim. A range, not-equal, substring or regex filter draws its values
+  at its edges instead (`edge_value`, D-GEN-81): a bound at a record's value or just beside it, a proper
+  substring or prefix of one, a literal fragment of one. A record such a filter may return or not (a null
+  under not-equal, a match only case-blind under contains: D-GEN-79) is neither missing nor unsound.
 - A `mapped` filter (values in another naming than the record's field, D-OES-20) is never compared with a
   record: within each `mapped-within` group, k values must select records of at most k distinct field
   values, all from the base (`mapped_selection_judged`); near misses and spellings do not apply to it.
@@ -33,6 +36,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
@@ -60,7 +64,14 @@ from apiconform.engine.model.discovery import Walk
 from apiconform.engine.model.exchange import Exchange, RepeatedKeys
 from apiconform.engine.model.plan import CONFIRMING
 from apiconform.engine.model.records import (
+    DECIMAL_RANGES,
+    EITHER,
     MISSING,
+    REGEX_FRAGMENT,
+    SUBSTRING_MATCHES,
+    TEXT_RANGES,
+    as_number,
+    bound_readable,
     parse_instant,
     pointer_get,
     record_matches,
@@ -91,15 +102,22 @@ def shown_value(source: Source, record: Any, flt: Filter) -> str:
 
 
 def matching(source: Source, records: Sequence[Any], flt: Filter, value: str) -> list[Any] | None:
-    """The records that satisfy `flt=value`, or None when some record cannot be judged."""
+    """The records that must satisfy `flt=value` (not those it may select or not: EITHER), or None when some
+    record cannot be judged."""
     selected = []
     for record in records:
         verdict = record_matches(record, flt, value, joined(source, record, flt))
         if verdict is None:
             return None
-        if verdict:
+        if verdict is True:
             selected.append(record)
     return selected
+
+
+def breaking(source: Source, records: Sequence[Any], flt: Filter, value: str) -> list[Any]:
+    """The records that do not satisfy `flt=value` (the ones that cannot be judged, or may go either way,
+    are not among them)."""
+    return [record for record in records if record_matches(record, flt, value, joined(source, record, flt)) is False]
 
 
 def matching_all(source: Source, records: Sequence[Any], filters: Sequence[tuple[Filter, str]]) -> list[Any] | None:
@@ -144,7 +162,7 @@ def records_match_filters(ctx: Context, exchange: Exchange) -> Iterator[Observat
         judged = False
         for index, record in enumerate(records):
             verdict = record_matches(record, flt, value, joined(ctx, record, flt))
-            if verdict is None:
+            if verdict is None or verdict is EITHER:
                 continue
             judged = True
             if verdict is False:
@@ -260,6 +278,8 @@ def record_value(
     if enum:
         having = [value for value in enum if any(value.casefold() == own.casefold() for own in pool)]
         pool = having or enum
+    if flt.match in EDGE_MATCHES:
+        return edge_value(source, data, flt, pool, spelling=spelling, narrow_answer=narrow_answer)
     if flt.match in ("instant-gt", "instant-gte", "instant-lt", "instant-lte"):
         # A bound at the last instant (for .gt) or the first (for .lt) selects nothing, which judges nothing.
         # One value per instant (a batch shares one): a bound at the first instant's twin selects nothing too.
@@ -290,6 +310,161 @@ def record_value(
             return styled
         return instant_bound(data, value)
     return value
+
+
+# The match kinds whose values `edge_value` draws (the kinds of issue 25).
+EDGE_MATCHES = (*DECIMAL_RANGES, *TEXT_RANGES, "not-equal", *SUBSTRING_MATCHES, "regex")
+# Characters SQL's LIKE reads as wildcards or escapes: a substring probe leaves them out, so that it
+# probes what `contains` means, not how a server escapes LIKE (DECISIONS.md D-GEN-81).
+_LIKE_SPECIAL = re.compile(r"[%_\\]")
+
+
+def edge_value(
+    source: Source, data: st.DataObject, flt: Filter, pool: Sequence[str], *, spelling: bool, narrow_answer: bool
+) -> str | None:
+    """A value for a range, not-equal, substring or regex filter, drawn where its rule has edges
+    (DECISIONS.md D-GEN-81): a range's bound at a value the records have (where gt and gte differ), or just
+    beside one; for numbers preferably a value whose text order differs from its numeric order with some
+    record's (9 against 10), and with `spelling` the same number written another way (`1.5` as `1.50`); a text
+    bound exactly as a record holds it. not-equal takes a value records have. contains and icontains take a
+    proper substring of a record's value (icontains in another letter case), starts-with a proper prefix,
+    regex a literal fragment of letters and digits, anchored or not. None when no record offers one."""
+    if flt.match in DECIMAL_RANGES:
+        return _decimal_bound(source, data, flt, pool, spelling=spelling, narrow_answer=narrow_answer)
+    if flt.match in TEXT_RANGES:
+        return _text_bound(data, flt, pool, narrow_answer=narrow_answer)
+    if flt.match == "not-equal":
+        return str(data.draw(st.sampled_from(pool), label=flt.param)) if pool else None
+    if flt.match == "regex":
+        return _regex_fragment(data, flt, pool)
+    return _substring(data, flt, pool)
+
+
+def _ranged(flt: Filter, ordered: Sequence[str], narrow_answer: bool) -> list[str]:
+    """The bounds among `ordered` (ascending) that leave records on both sides: not the greatest for gt and
+    gte (where it would select nothing or only its ties), not the least for lt and lte; against first pages
+    only the extremes, so that the answer fits on a page."""
+    if len(ordered) < 2:
+        return list(ordered)
+    upper = flt.match.endswith(("-gt", "-gte"))
+    kept = list(ordered[:-1] if upper else ordered[1:])
+    if narrow_answer:
+        kept = kept[-EXTREME_INSTANTS:] if upper else kept[:EXTREME_INSTANTS]
+    return kept
+
+
+def _decimal_bound(
+    source: Source, data: st.DataObject, flt: Filter, pool: Sequence[str], *, spelling: bool, narrow_answer: bool
+) -> str | None:
+    # One spelling per number (the records' own), in numeric order.
+    numbers = sorted({number: text for text in pool if (number := as_number(text)) is not None}.items())
+    bounds = _ranged(flt, [text for _, text in numbers], narrow_answer)
+    if not bounds:
+        return None
+    # A server that compares the text of numbers is caught only by a bound whose text order disagrees with
+    # its numeric order against some record's value (9 and 10).
+    by_text = {text: number for number, text in numbers}
+    telling = [b for b in bounds if any((n < by_text[b]) != (t < b) for n, t in numbers if n != by_text[b])]
+    if telling and not narrow_answer:
+        bounds = telling
+    bound = str(data.draw(st.sampled_from(bounds), label=flt.param))
+    where = data.draw(st.sampled_from(["at", "at", "below", "above"]), label="bound beside a value?")
+    if where != "at":
+        number = as_number(bound)
+        assert number is not None  # drawn from the numbers
+        integral = _parameter_type(source, flt.param) == "integer"
+        places = max(0, -int(number.as_tuple().exponent))
+        step = Decimal(1) if integral else Decimal(1).scaleb(-(places + 1))
+        return format(number + step if where == "above" else number - step, "f")
+    if spelling:
+        return other_number_spelling(bound)
+    return bound
+
+
+def _text_bound(data: st.DataObject, flt: Filter, pool: Sequence[str], *, narrow_answer: bool) -> str | None:
+    bounds = _ranged(flt, sorted(set(pool)), narrow_answer)
+    if not bounds:
+        return None
+    bound = str(data.draw(st.sampled_from(bounds), label=flt.param))
+    where = data.draw(st.sampled_from(["at", "at", "below", "above"]), label="bound beside a value?")
+    # Just below: a proper prefix sorts before the value; just above: the value with a digit after it.
+    if where == "below" and len(bound) > 1:
+        return bound[:-1]
+    if where == "above":
+        return bound + "0"
+    return bound  # exactly as the record holds it: never rewritten
+
+
+def _substring(data: st.DataObject, flt: Filter, pool: Sequence[str]) -> str | None:
+    """A proper substring of a record's value (for starts-with a proper prefix) without LIKE's special
+    characters and without spaces at its ends (which a server may trim); for icontains in another letter
+    case (of its ASCII letters, which every flavour folds)."""
+    if flt.match == "starts-with":
+        # The prefixes (of up to PREFIX_LENGTH characters) that end before the value does, before any LIKE
+        # special character, not on a space; preferably one that another value holds further in (a server
+        # that reads starts-with as contains returns it).
+        prefixes = sorted(
+            {
+                value[:end]
+                for value in pool
+                if value[:1].strip()
+                for end in range(1, min(len(_LIKE_SPECIAL.split(value)[0]), PREFIX_LENGTH) + 1)
+                if end < len(value) and value[end - 1].strip()
+            }
+        )
+        telling = [prefix for prefix in prefixes if any(prefix in value[1:] for value in pool)]
+        return str(data.draw(st.sampled_from(telling or prefixes), label=flt.param)) if prefixes else None
+    parts = [
+        (value, part.strip())
+        for value in pool
+        for part in _LIKE_SPECIAL.split(value)
+        if part.strip() and (len(part.strip()) > 1 or part.strip() != value)
+    ]
+    if not parts:
+        return None
+    value, part = data.draw(st.sampled_from(parts), label=flt.param)
+    start = data.draw(st.integers(0, len(part) - 1), label="start")
+    end = data.draw(st.integers(start + 1, len(part)), label="end")
+    if part[start:end] == value:  # the whole value: one character less keeps it a proper substring
+        end -= 1
+    probe = part[start:end].strip() or part.strip()[:1]
+    if flt.match == "icontains":
+        # In another letter case than the record's, where it has ASCII letters.
+        others = [variant for variant in (_swap_ascii(probe), probe.upper(), probe.lower()) if variant != probe]
+        probe = str(data.draw(st.sampled_from(others or [probe]), label="case"))
+    return probe
+
+
+# A starts-with probe is at most this long: enough to tell prefixes apart, few enough to list them all.
+PREFIX_LENGTH = 8
+
+
+def _swap_ascii(text: str) -> str:
+    return "".join(c.swapcase() if c.isascii() else c for c in text)
+
+
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
+
+
+def _regex_fragment(data: st.DataObject, flt: Filter, pool: Sequence[str]) -> str | None:
+    """Letters and digits from a record's value: anchored at the start (`^ab`) where the value starts with
+    them, at the end (`yz$`) where it ends with them, at both where they are the whole value, else bare."""
+    runs = [(value, match) for value in pool for match in _ALNUM_RUN.finditer(value)]
+    if not runs:
+        return None
+    value, run = data.draw(st.sampled_from(runs), label=flt.param)
+    text = run.group()
+    anchor = data.draw(st.sampled_from(["none", "start", "end", "both"]), label="anchor")
+    if anchor == "both" and text == value:
+        return f"^{text}$"
+    if anchor == "start" and run.start() == 0:
+        return "^" + text[: data.draw(st.integers(1, len(text)), label="length")]
+    if anchor == "end" and run.end() == len(value):
+        return text[-data.draw(st.integers(1, len(text)), label="length") :] + "$"
+    start = data.draw(st.integers(0, len(text) - 1), label="start")
+    probe = text[start : data.draw(st.integers(start + 1, len(text)), label="end")]
+    assert REGEX_FRAGMENT.fullmatch(probe)
+    return probe
 
 
 def _parameter_type(source: Source, param: str) -> str | None:
@@ -738,8 +913,7 @@ def _sound(source: Source, reply: Exchange, flt: Filter, value: str) -> bool:
         return False
     if flt.match == "mapped":
         return mapped_overflow(records, flt, value) is None
-    selected = matching(source, records, flt, value)
-    return selected is not None and len(selected) == len(records)
+    return matching(source, records, flt, value) is not None and not breaking(source, records, flt, value)
 
 
 def _holding(source: Source, replies: Sequence[Exchange], wanted: list[str]) -> list[Exchange]:
@@ -865,6 +1039,7 @@ def applies_to(kind: str, source: Source, flt: Filter) -> bool:
         return (
             bool(flt.documented_values)
             or _parameter_type(source, flt.param) == "number"
+            or (flt.match in DECIMAL_RANGES and _parameter_type(source, flt.param) != "integer")
             or (
                 flt.match.startswith("instant")
                 and spelled_like(source.contract.parameter_example(flt.param), _EPOCH) is not None
@@ -873,7 +1048,12 @@ def applies_to(kind: str, source: Source, flt: Filter) -> bool:
     if kind == "long list":
         return flt.list != "single"
     if kind == "example":
-        return source.contract.parameter_example(flt.param) is not None
+        example = source.contract.parameter_example(flt.param)
+        if example is None:
+            return False
+        # A bound the kind cannot read (a regex with metacharacters) would judge nothing.
+        readable = all(bound_readable(flt.match, part) for part in split_list(example, flt))
+        return flt.match not in EDGE_MATCHES or readable
     return True
 
 
@@ -1195,8 +1375,7 @@ def union_judged(
             # Its records cannot be compared with the value: each single answer is judged by the filter's
             # own examples (D-OES-20); the union is judged all the same.
             continue
-        kept = matching(source, records or [], flt, value)
-        if kept is None or len(kept) != len(records or []):
+        if matching(source, records or [], flt, value) is None or breaking(source, records or [], flt, value):
             # The single value is not honoured: that is the filter's own failure, found elsewhere.
             return [
                 judge.not_exercised(f"{flt.param}={value} on its own returns records without that value", Cause.RUN)

@@ -27,6 +27,20 @@ class _Missing:
 
 MISSING = _Missing()
 
+
+class _Either:
+    """A filter's verdict on a record it may select or leave out: the document's rule, or the flavours of it
+    real servers implement, allow both (DECISIONS.md D-GEN-79). Such a record is never missing from an
+    answer, nor one that breaks the filter."""
+
+    def __repr__(self) -> str:
+        return "<either>"
+
+
+EITHER = _Either()
+# A record's verdict under one filter value: it matches, it does not, either is right, or it cannot be told.
+Verdict = bool | _Either | None
+
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
@@ -184,15 +198,95 @@ def equals_typed(actual: Any, wanted: str) -> bool:
     return False
 
 
-def value_matches(actual: Any, wanted: str, match: str) -> bool | None:
-    """Does a record value satisfy one filter value? None when the record value cannot be judged (always for
-    a `mapped` value, written in another naming than the record's: D-OES-20)."""
+# The comparisons of the range kinds, by the suffix of their name (`decimal-gt`, `text-lte`, ...).
+_RANGES = {
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
+DECIMAL_RANGES = tuple(f"decimal-{suffix}" for suffix in _RANGES)
+TEXT_RANGES = tuple(f"text-{suffix}" for suffix in _RANGES)
+SUBSTRING_MATCHES = ("contains", "icontains", "starts-with")
+# The kinds whose records with a null or absent field never match (`not-equal` may keep them or not).
+_NULL_NEVER_MATCHES = (*DECIMAL_RANGES, *TEXT_RANGES, *SUBSTRING_MATCHES, "regex")
+# The only regex a check sends: a literal fragment of ASCII letters and digits, anchored at either end or
+# not, which POSIX, SQL and Python flavours all read alike (DECISIONS.md D-GEN-81).
+REGEX_FRAGMENT = re.compile(r"\^?[A-Za-z0-9]+\$?")
+
+
+def as_number(value: Any) -> Decimal | None:
+    """The number a record value (a JSON number, or text spelling one in JSON's grammar: `"1.50"`) or a query
+    text is, exactly; None for anything else (a boolean, null, `"abc"`)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    return _number(value if isinstance(value, str) else spelled(value))
+
+
+def bound_readable(match: str, value: str) -> bool:
+    """Whether a query value is one the match kind can judge records by: a number for a decimal range, a
+    date-time for an instant, a literal fragment for a regex; any text otherwise."""
+    if match in DECIMAL_RANGES:
+        return _number(value) is not None
+    if match.startswith("instant"):
+        return parse_instant(value) is not None
+    if match == "regex":
+        return REGEX_FRAGMENT.fullmatch(value) is not None
+    return True
+
+
+def _ascii_lower(text: str) -> str:
+    """Letter case folded as SQLite's LIKE folds it: ASCII letters only."""
+    return "".join(c.lower() if c.isascii() else c for c in text)
+
+
+def _substring_matches(actual: str, wanted: str, match: str) -> Verdict:
+    """contains, icontains, starts-with. Letter case: `contains` and `starts-with` tell it apart, but SQLite's
+    LIKE (Django's `contains` on SQLite, Datasette) and MySQL's default collations do not, so a record that
+    matches only case-blind is either; `icontains` folds ASCII letters as every flavour does, and a record
+    that matches only under full Unicode folding is either (D-GEN-79)."""
+    found = actual.startswith if match == "starts-with" else actual.__contains__
+    if found(wanted):
+        return True
+    if match == "icontains":
+        lowered = _ascii_lower(actual)
+        if wanted and _ascii_lower(wanted) in lowered:
+            return True
+        return EITHER if wanted.casefold() in actual.casefold() else False
+    folded = actual.casefold()
+    blind = folded.startswith(wanted.casefold()) if match == "starts-with" else wanted.casefold() in folded
+    return EITHER if blind else False
+
+
+def _regex_matches(actual: str, wanted: str) -> Verdict:
+    """A literal fragment, maybe anchored: a record matches where every flavour says so; one that matches
+    only case-blind (MySQL's REGEXP), only at a line's start or end (a multi-line flavour), or only before a
+    final newline (Python's and PCRE's `$`) is either."""
+    strict = re.search(wanted.replace("$", r"\Z"), actual)
+    if strict:
+        return True
+    return EITHER if re.search(wanted, actual, re.IGNORECASE | re.MULTILINE) else False
+
+
+def value_matches(actual: Any, wanted: str, match: str) -> Verdict:
+    """Does a record value satisfy one filter value? EITHER when both answers are right; None when the record
+    value cannot be judged (always for a `mapped` value, written in another naming than the record's:
+    D-OES-20; a bound the kind cannot read)."""
     if match == "mapped":
         return None
     if match == "exact":
         return equals_typed(actual, wanted)
     if match == "case-insensitive":
         return isinstance(actual, str) and actual.casefold() == wanted.casefold()
+    if match == "not-equal":
+        # SQL's `!=` leaves a null out, Django's exclude() keeps it: both are right.
+        return EITHER if actual is None else not equals_typed(actual, wanted)
+    if match in _NULL_NEVER_MATCHES:
+        if not bound_readable(match, wanted):
+            return None
+        if actual is None:
+            return False
+        return _compared(actual, wanted, match)
     record_instant, bound = parse_instant(actual), parse_instant(wanted)
     if bound is None:
         return None
@@ -207,14 +301,40 @@ def value_matches(actual: Any, wanted: str, match: str) -> bool | None:
     }[match]
 
 
-def record_matches(record: Any, flt: Filter, value: str, join_value: Any = MISSING) -> bool | None:
-    """Does the record satisfy `param=value`? None when it cannot be told (the field is projected away)."""
+def _compared(actual: Any, wanted: str, match: str) -> Verdict:
+    """A range, substring or regex match of a non-null record value. A value the kind does not compare (text
+    for a decimal range, a number for a text one) is either: engines differ (SQLite orders all text after
+    all numbers, PostgreSQL refuses the comparison, Django leaves such rows out): D-GEN-80."""
+    if match in DECIMAL_RANGES:
+        number = as_number(actual)
+        bound = _number(wanted)
+        if number is None or bound is None:
+            return EITHER
+        return bool(_RANGES[match.removeprefix("decimal-")](number, bound))
+    if not isinstance(actual, str):
+        return EITHER
+    if match in TEXT_RANGES:
+        # Code point order: Python compares str so; UTF-8 bytes sort the same way.
+        return bool(_RANGES[match.removeprefix("text-")](actual, wanted))
+    if match == "regex":
+        return _regex_matches(actual, wanted)
+    return _substring_matches(actual, wanted, match)
+
+
+def record_matches(record: Any, flt: Filter, value: str, join_value: Any = MISSING) -> Verdict:
+    """Does the record satisfy `param=value`? None when it cannot be told (the field is projected away, a
+    joined row unknown). For a range, substring or regex kind a record without the field is one whose
+    field is null: it never matches (an absent field is how many servers write null)."""
     actual = pointer_get(record, flt.field) if flt.field is not None else join_value
     if actual is MISSING:
-        return None
+        if flt.field is None or flt.match not in (*_NULL_NEVER_MATCHES, "not-equal"):
+            return None
+        actual = None
     verdicts = [value_matches(actual, wanted, flt.match) for wanted in split_list(value, flt)]
     if any(v is True for v in verdicts):
         return True
     if any(v is None for v in verdicts):
         return None
+    if any(v is EITHER for v in verdicts):
+        return EITHER
     return False
