@@ -16,7 +16,9 @@ from apiconform.contract.model import (
     Compare,
     ContractError,
     Counts,
+    CursorPaging,
     Filter,
+    NextPage,
     OffsetLimitPaging,
     Ordering,
     OrderKey,
@@ -29,6 +31,9 @@ from apiconform.contract.model import (
     Requirement,
     Semantics,
     UnknownPathParameter,
+    link_target,
+    links,
+    url_query,
 )
 from apiconform.contract.openapi import Contract, check_references, reference_target, unescaped
 
@@ -38,7 +43,9 @@ __all__ = [
     "Contract",
     "ContractError",
     "Counts",
+    "CursorPaging",
     "Filter",
+    "NextPage",
     "OffsetLimitPaging",
     "OrderKey",
     "Ordering",
@@ -55,9 +62,12 @@ __all__ = [
     "check_references",
     "load",
     "load_all",
+    "link_target",
+    "links",
     "load_spec",
     "path_parameter_options",
     "reference_target",
     "specs_dir",
     "unescaped",
+    "url_query",
 ]
