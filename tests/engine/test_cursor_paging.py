@@ -16,8 +16,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from apiconform import contract
-from apiconform.contract import CursorPaging, NextPage
+from apiconform.contract import NextPage
 from apiconform.engine.checks import paging as paging_checks
+from apiconform.engine.checks import relations
 from apiconform.engine.config import RunConfig
 from apiconform.engine.model import discovery
 from apiconform.engine.model.apirun import ApiRun
@@ -178,7 +179,8 @@ TYPED_PAST_END = "TL-PAGE-PAST-END"
 def offset_answer(count: int, past_end: str) -> Any:
     """`GET /v1/things?offset=O&limit=L` over things 1..count; past the last: `past_end` says how
     (`404`: 404 "Invalid page."; `empty`: 200 []; `records`: 200 with the last thing again, to small
-    pages; `soon`: 404 already at the last page's start)."""
+    pages; `soon`: 404 already at the last page's start; `unpaged`: every thing to a query without paging,
+    else the first page of 10 as any query)."""
 
     def answer(path: str) -> tuple[int, dict[str, str], bytes]:
         query = dict(parse_qsl(urlsplit(path).query))
@@ -187,6 +189,8 @@ def offset_answer(count: int, past_end: str) -> Any:
         headers = {"Content-Type": "application/json"}
         if (offset >= count and past_end == "404") or (past_end == "soon" and offset and offset + limit >= count):
             return 404, headers, b'{"detail": "Invalid page."}'
+        if past_end == "unpaged" and not {"offset", "limit"} & set(query):
+            things = [{"id": n} for n in range(1, count + 1)]
         if offset >= count and past_end == "records" and limit <= 25:  # not the honoured-size probe
             things = [{"id": count}]
         return 200, headers, json.dumps(things).encode()
@@ -198,12 +202,14 @@ def offset_answer(count: int, past_end: str) -> Any:
 def typed_run_at(scripted: Any) -> Any:
     typed = contract.load_spec(TYPED_SPEC)
 
-    def make(answer: Any, status: int | None) -> tuple[ApiRun, Any]:
+    def make(answer: Any, status: int | None, **changes: Any) -> tuple[ApiRun, Any]:
         server = scripted(answer)
-        paging = dataclasses.replace(typed.semantics.paging, past_end_status=status)
+        paging = dataclasses.replace(typed.semantics.paging, past_end_status=status, **changes)
         loaded = dataclasses.replace(typed, semantics=dataclasses.replace(typed.semantics, paging=paging))
         config = RunConfig.checked(
-            apis=["typed-list"], base_urls={"typed-list": server.url("/v1")}, contracts={"typed-list": loaded},
+            apis=["typed-list"],
+            base_urls={"typed-list": server.url("/v1")},
+            contracts={"typed-list": loaded},
             rate_limit=TEST_SERVER_RATE,
         )
         return ConformanceSession(config).runs[0], server
@@ -236,3 +242,83 @@ def test_walk_ends_cleanly_judges_the_page_past_the_end_by_the_declared_status(
     assert record.verdict is expected, (record.reasons(), [f.message for f in record.failures])
     if past_end == "soon":
         assert "the status past the last page" in record.failures[0].message
+
+
+# --- applies: when-given ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("past_end", "expected"), [("unpaged", Verdict.PASS), ("empty", Verdict.FAIL)])
+def test_a_query_without_paging_parameters_is_answered_every_record(
+    typed_run_at: Any, past_end: str, expected: Verdict
+) -> None:
+    """150 things, at most 100 a page: the unpaged answer holds all 150 (more than any page could), or
+    (a server that pages by default) its first 10 fail."""
+    requirements = {**contract.load_spec(TYPED_SPEC).semantics.paging.requirements, "unpaged": "TL-PAGE-OFFSET"}
+    run, _ = typed_run_at(offset_answer(150, past_end), None, applies="when-given", requirements=requirements)
+    paging_checks.unpaged_query_answers_everything(run)
+    record = run.ledger["TL-PAGE-OFFSET"]
+    assert record.verdict is expected and record.checks == {"unpaged_query_answers_everything"}, record.reasons()
+    if expected is Verdict.PASS:
+        assert record.judging_passes
+
+
+def test_with_when_given_the_first_page_default_and_default_size_do_not_apply() -> None:
+    semantics = contract.load_spec(TYPED_SPEC).semantics
+    given = dataclasses.replace(
+        semantics,
+        paging=dataclasses.replace(semantics.paging, applies="when-given", requirements={"default-size": "X"}),
+    )
+    registered = relations()
+    assert registered["omitted_page_is_first_page"].applies(semantics)
+    assert not registered["omitted_page_is_first_page"].applies(given)
+    assert not registered["default_page_size_is_prefix"].applies(given)
+
+
+def _paging_errors(paging: dict[str, Any]) -> list[str]:
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load((contract.specs_dir() / "schemas" / "x-apiconform.schema.yaml").read_text())
+    block = yaml.safe_load(TYPED_SPEC.read_text())["x-apiconform"]
+    return [error.message for error in jsonschema.Draft202012Validator(schema).iter_errors({**block, "paging": paging})]
+
+
+@pytest.mark.parametrize(
+    ("paging", "valid"),
+    [
+        ({"applies": "when-given", "requirements": {"size-bound": "A-B", "skip": "A-B", "past-end": "A-B"}}, False),
+        (
+            {
+                "applies": "when-given",
+                "requirements": {"size-bound": "A-B", "skip": "A-B", "past-end": "A-B", "unpaged": "A-B"},
+            },
+            True,
+        ),
+        ({"requirements": {"size-bound": "A-B", "skip": "A-B", "past-end": "A-B"}}, False),
+        ({"past-end-status": 404}, True),
+        ({"past-end-status": 200}, False),
+    ],
+)
+def test_the_schema_asks_for_the_requirements_each_paging_applies_by(paging: dict[str, Any], valid: bool) -> None:
+    base = {
+        "style": "offset-limit",
+        "offset-param": "offset",
+        "limit-param": "limit",
+        "requirements": {"size-bound": "A-B", "skip": "A-B", "first-page-default": "A-B", "past-end": "A-B"},
+    }
+    assert (not _paging_errors({**base, **paging})) == valid
+
+
+@pytest.mark.parametrize(
+    ("next_page", "valid"),
+    [({"body-url": "/next"}, True), ({}, False), ({"body-token": "/a", "link": "next"}, False), ({"url": "/a"}, False)],
+)
+def test_a_cursor_paging_names_exactly_one_next_location(next_page: dict[str, str], valid: bool) -> None:
+    paging = {
+        "style": "cursor",
+        "cursor-param": "cursor",
+        "size-param": "limit",
+        "next": next_page,
+        "requirements": {"size-bound": "A-B", "skip": "A-B", "past-end": "A-B"},
+    }
+    assert (not _paging_errors(paging)) == valid

@@ -120,6 +120,8 @@ class Paging(ABC):
     requirements: Mapping[str, str]
     # The status a page past the last answers instead of a 200 with no records (DRF's 404 "Invalid page.").
     past_end_status: int | None = None
+    # `when-given`: a query without a paging parameter is not paged, but answered every record (json-server).
+    applies: Literal["always", "when-given"] = "always"
 
     @abstractmethod
     def page(self, index: int, size: int) -> dict[str, str]:

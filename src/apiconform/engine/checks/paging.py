@@ -561,8 +561,13 @@ def oversize_pages_keep_their_position(run: ApiRun) -> None:
     explore(run, judge.check, 1, plan)
 
 
+def _first_page_default(semantics: Semantics) -> bool:
+    """Pages by position, and a query without a paging parameter paged too (not `applies: when-given`)."""
+    return semantics.paging.random_access and semantics.paging.applies == "always"
+
+
 @relation(
-    applies=_random_access,
+    applies=_first_page_default,
     needs=("paging.requirements.first-page-default",),
     quote="that a request without the page position gets the first page",
 )
@@ -605,7 +610,7 @@ def omitted_page_is_first_page(run: ApiRun) -> None:
 
 
 @relation(
-    applies=lambda semantics: "default-size" in semantics.paging.requirements,
+    applies=lambda semantics: "default-size" in semantics.paging.requirements and semantics.paging.applies == "always",
     needs=("paging.requirements.default-size",),
     quote="the page size the server uses when none is asked for",
 )
@@ -910,3 +915,58 @@ def _cursor_end_plan(run: ApiRun, judge: Judge) -> Callable[[st.DataObject], Att
         return attempt
 
     return plan
+
+
+@relation(
+    applies=lambda semantics: "unpaged" in semantics.paging.requirements,
+    needs=("paging.applies: when-given", "paging.requirements.unpaged"),
+    quote="that a request without paging parameters gets every record, unpaged",
+)
+def unpaged_query_answers_everything(run: ApiRun) -> None:
+    """With `applies: when-given`, a query with no paging parameter is answered every record it matches: the
+    records of a complete walk. The pass judges only where the records outnumber the largest page the server
+    serves (a server that pages by default could not answer them all); a smaller result only corroborates."""
+    judge = Judge("unpaged_query_answers_everything", run.semantics.paging.requirements["unpaged"])
+    pointer = run.semantics.records_pointer
+    large_size = discovery.honoured_size(run)
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        query = draw_query(run, data)
+
+        def attempt() -> list[Observation]:
+            (walk,) = discovery.walks(run, [query], reuse=True)
+            unpaged = run.get(query)
+            if walk.unanswered is not None:
+                return judge.unanswered(pointer, walk.replies[-1])
+            got = unpaged.records(pointer)
+            if got is None:
+                return judge.unanswered(pointer, unpaged)
+            if not walk.complete:
+                return [judge.not_exercised("the result is too large to walk whole")]
+            wanted, held = ids(run, walk.records), ids(run, got)
+            if sorted(held) != sorted(wanted):  # in any order: the order requirements judge the order
+                missing = [record for record in wanted if record not in set(held)]
+                return [
+                    judge.failed(
+                        f"a query without paging parameters held {plural(len(held), 'record')}, where a walk of "
+                        f"its pages found {plural(len(wanted), 'record')}"
+                        + (f" (missing {describe_ids(missing)})" if missing else ""),
+                        [unpaged, *walk.replies[-1:]],
+                        received=describe_ids(held),
+                        expected=describe_ids(wanted),
+                    )
+                ]
+            if len(held) <= large_size:
+                return [judge.corroborated(f"{plural(len(held), 'record')}, no more than a page holds")]
+            return [
+                judge.passed(
+                    f"a query without paging parameters held the {plural(len(held), 'record')} of a walk of "
+                    f"{plural(len(walk.replies), 'page')} of {large_size}",
+                    [unpaged, walk.replies[-1]],
+                    len(held),
+                )
+            ]
+
+        return attempt
+
+    explore(run, judge.check, 2, plan)
