@@ -96,7 +96,9 @@ def run_at(cursor_contract: contract.Contract) -> Iterator[Any]:
         server = CursorServer(where, **options)
         scripted = Scripted(server.answer)
         servers.append(scripted)
-        paging = dataclasses.replace(cursor_contract.semantics.paging, next_page=NEXT[where])
+        cursor = cursor_contract.semantics.paging
+        assert isinstance(cursor, contract.CursorPaging)
+        paging = dataclasses.replace(cursor, next_page=NEXT[where])
         semantics = dataclasses.replace(cursor_contract.semantics, paging=paging)
         config = RunConfig.checked(
             apis=[API],
@@ -255,22 +257,22 @@ def test_a_query_without_paging_parameters_is_answered_every_record(
     (a server that pages by default) its first 10 fail."""
     requirements = {**contract.load_spec(TYPED_SPEC).semantics.paging.requirements, "unpaged": "TL-PAGE-OFFSET"}
     run, _ = typed_run_at(offset_answer(150, past_end), None, applies="when-given", requirements=requirements)
-    paging_checks.unpaged_query_answers_everything(run)
+    paging_checks.omitted_page_is_first_page(run)
     record = run.ledger["TL-PAGE-OFFSET"]
-    assert record.verdict is expected and record.checks == {"unpaged_query_answers_everything"}, record.reasons()
+    assert record.verdict is expected and record.checks == {"omitted_page_is_first_page"}, record.reasons()
     if expected is Verdict.PASS:
         assert record.judging_passes
 
 
-def test_with_when_given_the_first_page_default_and_default_size_do_not_apply() -> None:
+def test_with_when_given_the_omitted_page_is_judged_as_unpaged_and_the_default_size_not_at_all() -> None:
     semantics = contract.load_spec(TYPED_SPEC).semantics
-    given = dataclasses.replace(
-        semantics,
-        paging=dataclasses.replace(semantics.paging, applies="when-given", requirements={"default-size": "X"}),
-    )
+    paging = dataclasses.replace(semantics.paging, applies="when-given", requirements={"default-size": "X"})
+    given = dataclasses.replace(semantics, paging=paging)
+    unpaged = dataclasses.replace(semantics, paging=dataclasses.replace(paging, requirements={"unpaged": "X"}))
     registered = relations()
     assert registered["omitted_page_is_first_page"].applies(semantics)
-    assert not registered["omitted_page_is_first_page"].applies(given)
+    assert not registered["omitted_page_is_first_page"].applies(given)  # when-given, and no unpaged requirement
+    assert registered["omitted_page_is_first_page"].applies(unpaged)
     assert not registered["default_page_size_is_prefix"].applies(given)
 
 

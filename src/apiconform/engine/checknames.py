@@ -23,7 +23,6 @@ KNOWN_CHECKS = (
     "default_page_size_is_prefix",
     "walk_ends_cleanly",
     "total_count_invariant",
-    "unpaged_query_answers_everything",
     "error_envelope",
     "strict_json",
     "invalid_inputs_rejected",

@@ -561,19 +561,30 @@ def oversize_pages_keep_their_position(run: ApiRun) -> None:
     explore(run, judge.check, 1, plan)
 
 
-def _first_page_default(semantics: Semantics) -> bool:
-    """Pages by position, and a query without a paging parameter paged too (not `applies: when-given`)."""
-    return semantics.paging.random_access and semantics.paging.applies == "always"
+def _omitted_page_judged(semantics: Semantics) -> bool:
+    """Pages by position and a query without the position paged too, or (`applies: when-given`) an `unpaged`
+    requirement for a query without paging parameters."""
+    paging = semantics.paging
+    if paging.applies == "when-given":
+        return "unpaged" in paging.requirements
+    return paging.random_access
 
 
 @relation(
-    applies=_first_page_default,
-    needs=("paging.requirements.first-page-default",),
-    quote="that a request without the page position gets the first page",
+    applies=_omitted_page_judged,
+    needs=("paging.requirements.first-page-default", "or paging.applies: when-given and paging.requirements.unpaged"),
+    quote=(
+        "that a request without the page position gets the first page (with paging only when given: that a "
+        "request without paging parameters gets every record)"
+    ),
 )
 def omitted_page_is_first_page(run: ApiRun) -> None:
-    """A query without the page position returns the first page."""
+    """A query without the page position returns the first page; where paging applies only when given, a
+    query without paging parameters returns every record."""
     paging = run.semantics.paging
+    if paging.applies == "when-given":
+        _unpaged_query_answers_everything(run)
+        return
     judge = Judge("omitted_page_is_first_page", paging.requirements["first-page-default"])
 
     def plan(data: st.DataObject) -> Attempt | None:
@@ -917,16 +928,12 @@ def _cursor_end_plan(run: ApiRun, judge: Judge) -> Callable[[st.DataObject], Att
     return plan
 
 
-@relation(
-    applies=lambda semantics: "unpaged" in semantics.paging.requirements,
-    needs=("paging.applies: when-given", "paging.requirements.unpaged"),
-    quote="that a request without paging parameters gets every record, unpaged",
-)
-def unpaged_query_answers_everything(run: ApiRun) -> None:
-    """With `applies: when-given`, a query with no paging parameter is answered every record it matches: the
-    records of a complete walk. The pass judges only where the records outnumber the largest page the server
-    serves (a server that pages by default could not answer them all); a smaller result only corroborates."""
-    judge = Judge("unpaged_query_answers_everything", run.semantics.paging.requirements["unpaged"])
+def _unpaged_query_answers_everything(run: ApiRun) -> None:
+    """`omitted_page_is_first_page` under `applies: when-given`: a query with no paging parameter is answered
+    every record it matches, the records of a complete walk (D-GEN-72). The pass judges only where the
+    records outnumber the largest page the server serves (a server that pages by default could not answer
+    them all); a smaller result only corroborates."""
+    judge = Judge("omitted_page_is_first_page", run.semantics.paging.requirements["unpaged"])
     pointer = run.semantics.records_pointer
     large_size = discovery.honoured_size(run)
 
