@@ -7,13 +7,16 @@ run directly (no property tests), so each test costs a few dozen loopback reques
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import jsonschema
 import pytest
+import yaml
 
 from apiconform import contract
 from apiconform.contract import NextPage
@@ -134,10 +137,10 @@ def test_a_correct_cursor_server_passes_skip_past_end_and_the_size_bound(run_at:
     assert all(path.startswith("/v1/items") for path in server.seen), "a next URL's host or path was followed"
 
 
-@pytest.mark.parametrize("count", [30, 29])
-def test_short_pages_that_name_a_next_page_and_a_full_last_page_pass(run_at: Any, count: int) -> None:
-    """A cursor page may hold fewer than asked and still name a next one; a full page may be the last."""
-    run, _ = run_at("body-token", count=count, fault="short")
+def test_short_pages_that_name_a_next_page_pass(run_at: Any) -> None:
+    """A cursor page may hold fewer than asked and still name a next one (a full page that is the last, as
+    30 items in pages of 5, 10 or 3, is the correct servers' above)."""
+    run, _ = run_at("body-token", count=29, fault="short")
     judge_paging(run)
     assert (verdict(run, SKIP), verdict(run, PAST_END)) == (Verdict.PASS, Verdict.PASS), run.ledger[SKIP].reasons()
 
@@ -156,7 +159,10 @@ def test_a_faulty_cursor_fails_the_requirement_it_breaks(
     run_at: Any, where: str, fault: str, failing: str, says: str
 ) -> None:
     run, _ = run_at(where, fault=fault)
-    judge_paging(run)
+    if failing == SKIP or fault == "repeat":
+        paging_checks.pages_tile_one_large_page(run)
+    if failing == PAST_END:
+        paging_checks.walk_ends_cleanly(run)
     assert not run.ledger.errors, run.ledger.errors
     record = run.ledger[failing]
     assert record.verdict is Verdict.FAIL, record.reasons()
@@ -276,13 +282,16 @@ def test_with_when_given_the_omitted_page_is_judged_as_unpaged_and_the_default_s
     assert not registered["default_page_size_is_prefix"].applies(given)
 
 
-def _paging_errors(paging: dict[str, Any]) -> list[str]:
-    import jsonschema
-    import yaml
-
+@functools.cache
+def _block_validator() -> tuple[dict[str, Any], Any]:
+    """The typed-list spec's x-apiconform block and a validator of the x-apiconform schema (read once)."""
     schema = yaml.safe_load((contract.specs_dir() / "schemas" / "x-apiconform.schema.yaml").read_text())
-    block = yaml.safe_load(TYPED_SPEC.read_text())["x-apiconform"]
-    return [error.message for error in jsonschema.Draft202012Validator(schema).iter_errors({**block, "paging": paging})]
+    return yaml.safe_load(TYPED_SPEC.read_text())["x-apiconform"], jsonschema.Draft202012Validator(schema)
+
+
+def _paging_errors(paging: dict[str, Any]) -> list[str]:
+    block, validator = _block_validator()
+    return [error.message for error in validator.iter_errors({**block, "paging": paging})]
 
 
 @pytest.mark.parametrize(
