@@ -177,3 +177,73 @@ def test_init_follows_a_reference_as_the_loader_reads_it(tmp_path: Path) -> None
     reply["items"] = {"$ref": "#/components/schemas/A%20Widget"}
     assert cli.main(["init", str(_document(tmp_path, document)), "--output", str(tmp_path / "w")]) == 0
     assert "color" in contract.load_spec(next((tmp_path / "w").glob("*.openapi.yaml"))).semantics.filters
+
+
+def _cursor_document(next_schema: dict[str, object]) -> dict[str, object]:
+    """Widgets paged as Django REST framework's CursorPagination pages them: `cursor` and `page_size`, and an
+    envelope whose `next` names the next page."""
+    operation = WIDGETS["paths"]["/widgets"]["get"]  # type: ignore[index]
+    envelope = {
+        "type": "object",
+        "properties": {
+            "next": next_schema,
+            "previous": next_schema,
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Widget"}},
+        },
+    }
+    return {
+        **WIDGETS,
+        "paths": {
+            "/widgets": {
+                "get": {
+                    **operation,
+                    "parameters": [
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "description": "The pagination cursor value.",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "page_size",
+                            "in": "query",
+                            "description": "A page holds at most page_size widgets.",
+                            "schema": {"type": "integer"},
+                        },
+                    ],
+                    "responses": {
+                        "200": {"description": "A page.", "content": {"application/json": {"schema": envelope}}}
+                    },
+                }
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("next_schema", "location"),
+    [
+        ({"type": "string", "format": "uri", "nullable": True}, "body-url"),
+        ({"type": ["string", "null"]}, "body-token"),
+    ],
+)
+def test_init_recognises_cursor_paging_by_a_cursor_parameter_and_a_next_property(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], next_schema: dict[str, object], location: str
+) -> None:
+    out = tmp_path / "out"
+    assert cli.main(["init", str(_document(tmp_path, _cursor_document(next_schema))), "--output", str(out)]) == 0
+    loaded = contract.load_spec((out / "acme-widgets.openapi.yaml").resolve())
+    paging = loaded.openapi["x-apiconform"]["paging"]
+    assert paging == {
+        "style": "cursor",
+        "cursor-param": "cursor",
+        "size-param": "page_size",
+        "next": {location: "/next"},
+        "requirements": {"size-bound": "LIST-PAGE-SIZE", "skip": "LIST-PAGE-CURSOR", "past-end": "LIST-PAGE-END"},
+    }
+    assert type(loaded.semantics.paging) is contract.CursorPaging
+    by_id = {requirement.id: requirement for requirement in loaded.requirements}
+    assert by_id["LIST-PAGE-SIZE"].level == "MUST"  # the size parameter's own sentence states it
+    assert by_id["LIST-PAGE-CURSOR"].level == "SHOULD" and by_id["LIST-PAGE-CURSOR"].basis == "inferred"
+    assert "cursor" not in loaded.openapi["x-apiconform"].get("filters", {})
+    assert cli.main(["catalog", "--spec", str(out / "acme-widgets.openapi.yaml")]) == 0

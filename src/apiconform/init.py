@@ -32,6 +32,10 @@ PAGE_NUMBER_NAMES = ("page", "pageNumber", "page_number", "_page")
 PAGE_SIZE_NAMES = ("page_size", "pageSize", "per_page", "perPage", "size", "limit", "_limit")
 OFFSET_NAMES = ("offset", "_start", "start")
 LIMIT_NAMES = ("limit", "_limit", "page_size", "pageSize")
+# Cursor paging: a string query parameter carrying the cursor, and a string property at the root of the 200
+# reply naming the next page (a URL when its format is `uri`, as Django REST framework's `next`, else a token).
+CURSOR_NAMES = ("cursor", "page_token", "pageToken")
+NEXT_NAMES = ("next", "next_cursor", "nextCursor", "next_page_token", "nextPageToken")
 SORT_FIELD_NAMES = ("sort", "sortField", "sort_by", "sortBy", "_sort")
 SORT_DIRECTION_NAMES = ("order", "_order", "sortOrder", "sort_order", "direction", "dir")
 # A single parameter with a `-` prefix for descending order (Django REST framework): the vocabulary has no
@@ -47,6 +51,8 @@ RULE_WORDS = {
     "skip": ("skip", "offset", "page number", "which page", "start", "page of"),
     "first-page-default": ("default", "first page", "without", "omitted", "not given"),
     "past-end": ("empty", "past the", "beyond", "no more", "last page"),
+    "cursor": ("next page", "every record", "each record once", "no record twice"),
+    "cursor-end": ("last page", "no next", "null", "no more"),
     "stable": ("same order", "stable", "consistent order", "deterministic"),
     "sort-field": ("sort", "order"),
     "sort-direction": ("asc", "desc", "direction"),
@@ -57,7 +63,7 @@ RULE_WORDS = {
 
 # The rules a sentence of the operation's own description may state; a parameter's rule is looked for in
 # that parameter's description only (the operation's "Returns the widgets." states no filter).
-OPERATION_RULES = ("past-end", "stable", "and")
+OPERATION_RULES = ("past-end", "cursor-end", "stable", "and")
 
 SOURCE_KEY = "openapi"
 SOURCE_FILE = "sources/openapi-descriptions.txt"
@@ -277,12 +283,17 @@ class _Writer:
         elif offset and limit:
             position, size = offset, limit
             style = {"style": "offset-limit", "offset-param": offset, "limit-param": limit}
+        elif (cursor := self.cursor()) is not None:
+            position, size, style = cursor
         else:
             raise InitError(
                 f"{self.operation_id}: no paging parameters apiconform recognises (a page number and a size, "
-                f"such as page and page_size, or an offset and a limit, of integer type); the vocabulary has no "
-                f"cursor paging yet"
+                f"such as page and page_size, or an offset and a limit, of integer type, or a string cursor "
+                f"and a size with a next property in the 200 reply)"
             )
+        if style["style"] == "cursor":
+            self.draft.semantics["paging"] = {**style, "requirements": self.cursor_requirements(position, size)}
+            return {position, size}
         skip = "page" if "page-param" in style else "offset"
         requirements = {
             "size-bound": self.requirement(
@@ -320,6 +331,55 @@ class _Writer:
         }
         self.draft.semantics["paging"] = {**style, "requirements": requirements}
         return {name for name in (page, size, offset, limit) if name}
+
+    def cursor(self) -> tuple[str, str, dict[str, Any]] | None:
+        """(cursor parameter, size parameter, paging block) for cursor paging, when the document has a string
+        cursor parameter, a size and a string property at the root of the 200 reply that names the next page."""
+        cursor, size = self.first(CURSOR_NAMES, ("string",)), self.first(PAGE_SIZE_NAMES)
+        reply = _reply_schema(self.document, self.operation)
+        properties = (reply.get("properties") or {}) if isinstance(reply, dict) else {}
+        named = next((name for name in NEXT_NAMES if name in properties), None)
+        if cursor is None or size is None or named is None:
+            return None
+        schema = _resolve(self.document, properties[named])
+        types = schema.get("type") if isinstance(schema, dict) else None
+        if "string" not in (types if isinstance(types, list) else [types]):
+            return None
+        location = "body-url" if schema.get("format") in ("uri", "uri-reference", "url") else "body-token"
+        return (
+            cursor,
+            size,
+            {"style": "cursor", "cursor-param": cursor, "size-param": size, "next": {location: _pointer(named)}},
+        )
+
+    def cursor_requirements(self, cursor: str, size: str) -> dict[str, str]:
+        """The cursor paging rules: the size bound, a walk in small pages tiles one in large pages, a walk ends."""
+        return {
+            "size-bound": self.requirement(
+                f"{PREFIX}-PAGE-SIZE",
+                "paging",
+                f"A page holds at most {size} records",
+                "size-bound",
+                ["page_size_bound"],
+                [size],
+            ),
+            "skip": self.requirement(
+                f"{PREFIX}-PAGE-CURSOR",
+                "paging",
+                f"Following {cursor} from page to page returns every record once, in order",
+                "cursor",
+                ["pages_tile_one_large_page"],
+                [cursor],
+            ),
+            "past-end": self.requirement(
+                f"{PREFIX}-PAGE-END",
+                "paging",
+                "The last page names no next page",
+                "cursor-end",
+                ["walk_ends_cleanly"],
+                [cursor, size],
+            ),
+        }
 
     def order(self) -> set[str]:
         requirements = {

@@ -2,19 +2,21 @@
 
 `page` asks for a page by its position, `after` for the page that follows a reply; walking `after` from
 the first page must ask for exactly the pages `page` names, so that the walks that step with `after`
-send the same requests as before. A cursor pager sketched here shows the room for a style that can only
-step, and that the relations which need pages by position switch themselves off for it."""
+send the same requests as before. The cursor pager can only step, by what each reply names (a token or a
+URL in the body, a header, a Link header), and the relations which need pages by position switch
+themselves off for it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from requests.structures import CaseInsensitiveDict
 
 from apiconform import contract
-from apiconform.contract import OffsetLimitPaging, PageNumberPaging, Paging
+from apiconform.contract import CursorPaging, NextPage, OffsetLimitPaging, PageNumberPaging, Paging, link_target, links
 from apiconform.engine.checks import relations
 
 PAGE_NUMBER = PageNumberPaging("pageNumber", "pageSize", {})
@@ -133,6 +135,7 @@ def test_the_shipped_specs_use_every_style() -> None:
 STYLES = [
     (PageNumberPaging, "page-number", True, False),
     (OffsetLimitPaging, "offset-limit", True, True),
+    (CursorPaging, "cursor", False, False),
 ]
 
 
@@ -143,38 +146,25 @@ def test_each_pager_says_what_its_style_can_ask_for(
     assert (kind.style, kind.random_access, kind.record_positions) == (style, random_access, record_positions)
 
 
-# --- room for a cursor style --------------------------------------------------------------------------
+# --- the cursor style ---------------------------------------------------------------------------------
 
+CURSOR = CursorPaging("cursor", "limit", {}, next_page=NextPage(body_token="/nextCursor"))
 
-@dataclass(frozen=True)
-class CursorPaging(Paging):
-    """A cursor style as a spec could declare it: the first page carries no cursor, and each reply names
-    the cursor of the next page in its body (`nextCursor` here); no page can be asked for by position."""
-
-    style = "cursor"
-    random_access = False
-
-    def page(self, index: int, size: int) -> dict[str, str]:
-        if index:
-            raise ValueError("a cursor pager asks for the first page only; the next ones come from `after`")
-        return {self.size_param: str(size)}
-
-    def after(self, query: Mapping[str, str], returned: int, body: Any = None) -> dict[str, str] | None:
-        cursor = body.get("nextCursor") if isinstance(body, dict) else None
-        return {**query, self.position_param: cursor} if isinstance(cursor, str) and cursor else None
-
-
-CURSOR = CursorPaging("cursor", "limit", {})
-
-# The relations that ask for pages by position (a page index past the first, or a record position).
+# The relations that ask for pages by position (a page index past the first, or a record position); the
+# tiling and past-the-end relations judge a cursor style by walks instead.
 NEEDS_POSITIONS = {
-    "pages_tile_one_large_page",
     "oversize_pages_keep_their_position",
     "omitted_page_is_first_page",
-    "walk_ends_cleanly",
     "total_count_invariant",
     "default_order_holds",
 }
+
+
+def test_a_cursor_pager_names_only_the_first_page() -> None:
+    assert CURSOR.page(0, 5) == {"limit": "5"}
+    with pytest.raises(ValueError, match="first page only"):
+        CURSOR.page(1, 5)
+    assert (CURSOR.random_access, CURSOR.position({"cursor": "c2"})) == (False, None)
 
 
 @pytest.mark.parametrize(
@@ -182,7 +172,13 @@ NEEDS_POSITIONS = {
     [
         ({"limit": "2"}, {"items": [1, 2], "nextCursor": "c2"}, {"limit": "2", "cursor": "c2"}),
         ({"limit": "2", "cursor": "c2"}, {"items": [3, 4], "nextCursor": "c3"}, {"limit": "2", "cursor": "c3"}),
+        ({"limit": "2", "cursor": "c2"}, {"nextCursor": 17}, {"limit": "2", "cursor": "17"}),
+        # The last page: no cursor, null, empty, or not a cursor at all.
         ({"limit": "2", "cursor": "c3"}, {"items": [5]}, None),
+        ({"limit": "2"}, {"nextCursor": None}, None),
+        ({"limit": "2"}, {"nextCursor": ""}, None),
+        ({"limit": "2"}, {"nextCursor": True}, None),
+        ({"limit": "2"}, {"nextCursor": {"a": 1}}, None),
         ({"limit": "2"}, None, None),
     ],
 )
@@ -190,6 +186,60 @@ def test_a_cursor_pager_steps_by_the_cursor_each_reply_names(
     query: dict[str, str], body: Any, expected: dict[str, str] | None
 ) -> None:
     assert ordered(CURSOR.after(query, 2, body)) == ordered(expected)
+
+
+def test_a_next_url_gives_its_query_only() -> None:
+    """Scheme, host and path of a next URL are not read: the run stays on the list operation's URL."""
+    pager = CursorPaging("cursor", "limit", {}, next_page=NextPage(body_url="/links/next"))
+    body = {"links": {"next": "https://elsewhere.example/x/y?cursor=abc%3D&limit=5&id=1&id=2&empty="}}
+    assert ordered(pager.after({"limit": "5", "sort": "id"}, 5, body)) == [
+        ("cursor", "abc="),
+        ("limit", "5"),
+        ("id", "1,2"),
+        ("empty", ""),
+    ]
+    assert pager.after({}, 5, {"links": {"next": None}}) is None
+    assert ordered(pager.after({}, 5, {"links": {"next": "?page=2"}})) == [("page", "2")]
+
+
+def test_a_header_cursor_is_read_from_the_reply_headers() -> None:
+    pager = CursorPaging("after", "size", {}, next_page=NextPage(header_token="X-Next-Cursor"))
+    headers = CaseInsensitiveDict({"x-next-cursor": " t2 "})
+    assert pager.after({"size": "3"}, 3, {"ignored": 1}, headers) == {"size": "3", "after": "t2"}
+    assert pager.after({"size": "3"}, 3, None, CaseInsensitiveDict({"X-Next-Cursor": ""})) is None
+    assert pager.after({"size": "3"}, 3, None, None) is None
+
+
+LINK = CursorPaging("cursor", "limit", {}, next_page=NextPage(link="next"))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('<https://a.example/items?cursor=c2&limit=2>; rel="next"', "c2"),
+        ("<https://a.example/items?cursor=c2>; rel=next", "c2"),
+        # Several links, on lines joined with ", "; several relation types in one rel; case-insensitive.
+        ('<?cursor=c0>; rel="first", <?cursor=c9>; rel="last NEXT"', "c9"),
+        ('<?cursor=p>; rel="prev"; title="a, b; <c>", <?cursor=n>; rel="next"', "n"),
+        ('<?cursor=a,b>; rel="next"', "a,b"),  # a comma inside the target
+        ('<?cursor=x>; title="next"; rel="previous"', None),  # "next" elsewhere than in rel
+        ('<?cursor=x>; rel="nextpage"', None),
+        ('<?cursor=x>; rel="prev", garbage, <?cursor=y>; rel="next"', None),  # malformed: read up to it
+        ("", None),
+    ],
+)
+def test_a_link_header_names_the_next_page_by_its_relation_type(value: str, expected: str | None) -> None:
+    found = LINK.after({"limit": "2"}, 2, None, CaseInsensitiveDict({"Link": value}) if value else None)
+    assert (found or {}).get("cursor") == expected
+
+
+def test_a_link_header_is_parsed_into_targets_and_parameters() -> None:
+    value = '<https://a.example/1>; rel="next last"; title="x \\"y\\"", <https://a.example/2>;REL=prev;rel=up'
+    assert links(value) == [
+        ("https://a.example/1", {"rel": "next last", "title": 'x "y"'}),
+        ("https://a.example/2", {"rel": "prev"}),  # a parameter given twice keeps its first value
+    ]
+    assert link_target(value, "LAST") == "https://a.example/1"
 
 
 @pytest.mark.parametrize("api", contract.api_names())

@@ -17,7 +17,9 @@ from apiconform.contract.model import (
     ContractError,
     Count,
     Counts,
+    CursorPaging,
     Filter,
+    NextPage,
     OffsetLimitPaging,
     Ordering,
     OrderKey,
@@ -30,6 +32,9 @@ from apiconform.contract.model import (
     Requirement,
     Semantics,
     UnknownPathParameter,
+    link_target,
+    links,
+    url_query,
 )
 from apiconform.contract.openapi import Contract, check_references, reference_target, unescaped
 
@@ -40,7 +45,9 @@ __all__ = [
     "ContractError",
     "Count",
     "Counts",
+    "CursorPaging",
     "Filter",
+    "NextPage",
     "OffsetLimitPaging",
     "OrderKey",
     "Ordering",
@@ -57,9 +64,12 @@ __all__ = [
     "check_references",
     "load",
     "load_all",
+    "link_target",
+    "links",
     "load_spec",
     "path_parameter_options",
     "reference_target",
     "specs_dir",
     "unescaped",
+    "url_query",
 ]

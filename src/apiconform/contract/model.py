@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 from types import NoneType, UnionType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from urllib.parse import parse_qsl, urlsplit
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -116,6 +118,10 @@ class Paging(ABC):
     position_param: str
     size_param: str
     requirements: Mapping[str, str]
+    # The status a page past the last answers instead of a 200 with no records (DRF's 404 "Invalid page.").
+    past_end_status: int | None = None
+    # `when-given`: a query without a paging parameter is not paged, but answered every record (json-server).
+    applies: Literal["always", "when-given"] = "always"
 
     @abstractmethod
     def page(self, index: int, size: int) -> dict[str, str]:
@@ -127,20 +133,24 @@ class Paging(ABC):
         return None
 
     @abstractmethod
-    def after(self, query: Mapping[str, str], returned: int, body: Any = None) -> dict[str, str] | None:
+    def after(
+        self, query: Mapping[str, str], returned: int, body: Any = None, headers: Mapping[str, str] | None = None
+    ) -> dict[str, str] | None:
         """The query of the page that follows the reply to `query`, which held `returned` records: `query`
         with its position moved on, every other parameter (an absent size too) kept as it was, in the same
-        order. `body` is that reply's parsed JSON, where a cursor style would find the next cursor.
+        order. `body` is that reply's parsed JSON and `headers` its headers (looked up case-insensitively,
+        a header sent on several lines as one value joined with ", ", RFC 9110 section 5.3), where a cursor
+        style finds the next page.
 
         None when there is no page to step to: for the positional styles, when the position in `query` is
-        not an integer."""
+        not an integer; for a cursor style, when the reply names no next page."""
 
 
 @dataclass(frozen=True)
 class PageNumberPaging(Paging):
     """`page-number`: the position is a page number counted from `first_page`, the size a page size.
 
-    `after` steps from the query alone: `body` is not read."""
+    `after` steps from the query alone: neither `body` nor `headers` is read."""
 
     style = "page-number"
     raw_names: ClassVar[Mapping[str, str]] = {"position_param": "page-param"}
@@ -154,7 +164,9 @@ class PageNumberPaging(Paging):
         size = _integer(query.get(self.size_param, ""))
         return None if number is None or size is None else (number - self.first_page) * size
 
-    def after(self, query: Mapping[str, str], returned: int, body: Any = None) -> dict[str, str] | None:
+    def after(
+        self, query: Mapping[str, str], returned: int, body: Any = None, headers: Mapping[str, str] | None = None
+    ) -> dict[str, str] | None:
         number = _integer(query.get(self.position_param, str(self.first_page)))
         return None if number is None else {**query, self.position_param: str(number + 1)}
 
@@ -163,7 +175,7 @@ class PageNumberPaging(Paging):
 class OffsetLimitPaging(Paging):
     """`offset-limit`: the position is the number of records skipped, the size the most a page holds.
 
-    `after` steps from the query alone: `body` is not read."""
+    `after` steps from the query alone: neither `body` nor `headers` is read."""
 
     style = "offset-limit"
     raw_names: ClassVar[Mapping[str, str]] = {"position_param": "offset-param", "size_param": "limit-param"}
@@ -175,9 +187,122 @@ class OffsetLimitPaging(Paging):
     def position(self, query: Mapping[str, str]) -> int | None:
         return _integer(query.get(self.position_param, ""))
 
-    def after(self, query: Mapping[str, str], returned: int, body: Any = None) -> dict[str, str] | None:
+    def after(
+        self, query: Mapping[str, str], returned: int, body: Any = None, headers: Mapping[str, str] | None = None
+    ) -> dict[str, str] | None:
         offset = _integer(query.get(self.position_param, "0"))
         return None if offset is None else {**query, self.position_param: str(offset + returned)}
+
+
+@dataclass(frozen=True)
+class NextPage:
+    """Where a reply names the page after it; exactly one is set (the schema says so). `body_token`: a JSON
+    pointer into the body to an opaque cursor; `body_url`: a pointer to the next page's URL; `header_token`:
+    a header holding the cursor; `link`: the relation type of an RFC 8288 Link header's next page."""
+
+    body_token: str | None = None
+    body_url: str | None = None
+    header_token: str | None = None
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class CursorPaging(Paging):
+    """`cursor`: the first page is asked for with no cursor, and each reply names the next page (`next`):
+    a cursor to send in `position_param`, or a URL whose query is the next page's query (only its query:
+    its scheme, host and path are never followed, so a run sends nothing to another host). A last page
+    names none. No page can be asked for by its position."""
+
+    style = "cursor"
+    random_access = False
+    raw_names: ClassVar[Mapping[str, str]] = {"position_param": "cursor-param", "next_page": "next"}
+    next_page: NextPage = dataclass_field(default_factory=NextPage)
+
+    def page(self, index: int, size: int) -> dict[str, str]:
+        if index:
+            raise ValueError("a cursor pager names the first page only; the next ones come from `after`")
+        return {self.size_param: str(size)}
+
+    def after(
+        self, query: Mapping[str, str], returned: int, body: Any = None, headers: Mapping[str, str] | None = None
+    ) -> dict[str, str] | None:
+        named = self.next_page
+        if named.body_token is not None or named.body_url is not None:
+            value = _pointed(body, named.body_token if named.body_token is not None else named.body_url or "")
+        elif named.header_token is not None:
+            value = (headers or {}).get(named.header_token)
+            value = value.strip() if isinstance(value, str) else None
+        else:
+            value = link_target((headers or {}).get("Link") or "", named.link or "next")
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+            return None  # null, absent or empty: the last page (a number is taken as its digits)
+        if named.body_token is not None or named.header_token is not None:
+            return {**query, self.position_param: str(value)}
+        return url_query(str(value))
+
+
+def _pointed(document: Any, pointer: str) -> Any:
+    """The value a JSON pointer (RFC 6901) names in `document`, or None where it names nothing."""
+    target = document
+    for escaped in pointer.split("/")[1:] if pointer else ():
+        part = escaped.replace("~1", "/").replace("~0", "~")
+        if isinstance(target, dict) and part in target:
+            target = target[part]
+        elif isinstance(target, list) and part.isascii() and part.isdigit() and int(part) < len(target):
+            target = target[int(part)]
+        else:
+            return None
+    return target
+
+
+def url_query(url: str) -> dict[str, str]:
+    """The query of a URL as query parameters, in order (a name given several times: its values joined with
+    commas, as the engine reads every list). Its scheme, host and path are not read."""
+    values: dict[str, list[str]] = {}
+    for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        values.setdefault(name, []).append(value)
+    return {name: ",".join(given) for name, given in values.items()}
+
+
+# RFC 8288 section 3: `<target>` then parameters, each `; name` or `; name=token` or `; name="quoted"`.
+_LINK_TARGET = re.compile(r"[\s,]*<([^>]*)>")  # empty list elements (", ,") are allowed
+_LINK_PARAM = re.compile(r'\s*;\s*([^\s;,=]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^\s;,]*))?')
+_LINK_SEPARATOR = re.compile(r"\s*(?:,|$)")
+
+
+def links(value: str) -> list[tuple[str, dict[str, str]]]:
+    """The links of a Link header value (its lines joined with ", "): each target with its parameters (names
+    in lower case, quoted values unquoted; a parameter given twice keeps its first value, section 3.3). A
+    malformed part ends the reading: the links before it are kept."""
+    found: list[tuple[str, dict[str, str]]] = []
+    position = 0
+    while position < len(value):
+        target = _LINK_TARGET.match(value, position)
+        if target is None:
+            break
+        params: dict[str, str] = {}
+        position = target.end()
+        while (param := _LINK_PARAM.match(value, position)) is not None and param.end() > position:
+            raw = param.group(2) or ""
+            text = re.sub(r"\\(.)", r"\1", raw[1:-1]) if raw.startswith('"') else raw
+            params.setdefault(param.group(1).lower(), text)
+            position = param.end()
+        found.append((target.group(1), params))
+        separator = _LINK_SEPARATOR.match(value, position)
+        if separator is None:
+            break
+        position = separator.end()
+    return found
+
+
+def link_target(value: str, relation: str) -> str | None:
+    """The target of the first link of a Link header value whose `rel` lists `relation` (relation types are
+    compared case-insensitively; `rel` may list several, separated by spaces), or None."""
+    wanted = relation.lower()
+    for target, params in links(value):
+        if wanted in params.get("rel", "").lower().split():
+            return target
+    return None
 
 
 def _integer(text: str) -> int | None:
@@ -548,4 +673,6 @@ class Release:
     default: bool
 
 
-PAGING_STYLES: Mapping[str, type[Paging]] = {pager.style: pager for pager in (PageNumberPaging, OffsetLimitPaging)}
+PAGING_STYLES: Mapping[str, type[Paging]] = {
+    pager.style: pager for pager in (PageNumberPaging, OffsetLimitPaging, CursorPaging)
+}

@@ -3,7 +3,7 @@ is the default, walks end cleanly, and the counts (in headers or the body) agree
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -313,6 +313,139 @@ def past_the_end(
     )
 
 
+def past_end_status_too_soon(
+    semantics: Semantics, matched: int, size: int, index: int, reply: Exchange, judge: Judge
+) -> Observation:
+    """The `index`-th page of `size` answered the past-the-end status although records of a result of
+    `matched` lie there."""
+    held = matched - index * size
+    return judge.failed(
+        f"{page_words(semantics.paging, index, size)} answered {reply.status}, the status past the last page, "
+        f"but {plural(min(held, size), 'record')} of the {plural(matched, 'match', 'matches')} lie there",
+        [reply],
+        received=str(reply.status),
+        expected=plural(min(held, size), "record"),
+    )
+
+
+def cursor_tiling_judged(
+    semantics: Semantics,
+    walk: discovery.Walk,
+    wanted: Sequence[str],
+    references: Sequence[Exchange],
+    reference_ended: bool,
+    judge: Judge,
+) -> Observation:
+    """A walk in small cursor pages against the records of a walk in large pages (`wanted`, from
+    `references`): the same records in the same order, none twice, none skipped; where the small walk ended
+    (its last page named no next page) it holds all of them, and where the large walk ended no more."""
+    pointer = semantics.records_pointer
+    pages = [reply for reply in walk.replies if reply.records(pointer) is not None]
+    got: list[str] = []
+    page_of: list[int] = []
+    for number, reply in enumerate(pages):
+        held = ids(semantics, reply.records(pointer) or [])
+        got.extend(held)
+        page_of.extend([number] * len(held))
+    reference_of = [number for number, reply in enumerate(references) for _ in reply.records(pointer) or []]
+    size = pages[0].query.get(semantics.paging.size_param, "?") if pages else "?"
+    large = references[0].query.get(semantics.paging.size_param, "?") if references else "?"
+    first_at: dict[str, int] = {}
+    for position, record in enumerate(got):
+        if record in first_at:
+            earlier, later = pages[page_of[first_at[record]]], pages[page_of[position]]
+            return judge.failed(
+                f"page {page_of[position] + 1} of a walk by {size} ({paged(semantics, later)}) repeats {record} "
+                f"from page {page_of[first_at[record]] + 1}",
+                [earlier, later] if earlier is not later else [later],
+                received=describe_ids(ids(semantics, later.records(pointer) or [])),
+                expected=describe_ids(list(wanted[position : position + 3])) if position < len(wanted) else None,
+            )
+        first_at[record] = position
+    for position, record in enumerate(got[: len(wanted)]):
+        if record != wanted[position]:
+            number = page_of[position]
+            shown = [*pages[max(0, number - 1) : number + 1], references[reference_of[position]]]
+            return judge.failed(
+                f"page {number + 1} of a walk by {size} ({paged(semantics, pages[number])}) holds {record} at "
+                f"position {position}, where the walk by {large} holds {wanted[position]}",
+                shown,
+                received=record,
+                expected=wanted[position],
+            )
+    if walk.ended and len(got) < len(wanted):
+        return judge.failed(
+            f"a walk by {size} ended after {plural(len(got), 'record')} (its last page names no next page), "
+            f"where the walk by {large} holds {wanted[len(got)]} at position {len(got)}",
+            [pages[-1], references[reference_of[len(got)]]] if pages else [references[reference_of[len(got)]]],
+            received="no next page",
+            expected=wanted[len(got)],
+        )
+    if reference_ended and len(got) > len(wanted):
+        return judge.failed(
+            f"page {page_of[len(wanted)] + 1} of a walk by {size} holds {got[len(wanted)]} at position "
+            f"{len(wanted)}, past the {plural(len(wanted), 'record')} the walk by {large} ended with",
+            [pages[page_of[len(wanted)]], references[-1]],
+            received=got[len(wanted)],
+            expected="no record",
+        )
+    compared = min(len(got), len(wanted))
+    if len(pages) < 2 or compared < 2:
+        return judge.not_exercised(f"a walk by {size} held {plural(compared, 'record')} on one page: no boundary")
+    return judge.passed(
+        f"a walk of {plural(len(pages), 'page')} by {size} held positions 0 to {compared - 1} of the walk by "
+        f"{large}, in order",
+        [pages[-1], references[-1]],
+        compared,
+    )
+
+
+def cursor_walk_ended(semantics: Semantics, walk: discovery.Walk, matched: int, judge: Judge) -> Observation:
+    """A cursor walk over a result of `matched` records ended: no next page leads back to a query it asked
+    for already, no page repeats the page before it, and it did not go on past the records."""
+    pointer = semantics.records_pointer
+    replies = walk.replies
+    size = replies[0].query.get(semantics.paging.size_param, "?")
+    if walk.loops_back_to is not None:
+        earlier = replies[walk.loops_back_to]
+        return judge.failed(
+            f"page {len(replies)} of a walk by {size} names a next page already asked for, page "
+            f"{walk.loops_back_to + 1} ({paged(semantics, earlier)}): the walk would never end",
+            [earlier, replies[-1]],
+            received=f"page {walk.loops_back_to + 1} again",
+            expected="no next page, or a new one",
+        )
+    for number in range(1, len(replies)):
+        before, here = (ids(semantics, reply.records(pointer) or []) for reply in replies[number - 1 : number + 1])
+        if here and here == before:
+            return judge.failed(
+                f"page {number + 1} of a walk by {size} ({paged(semantics, replies[number])}) repeats the page "
+                f"before it, {describe_ids(here)}",
+                [replies[number - 1], replies[number]],
+                received=describe_ids(here),
+                expected="the next records, or no next page",
+            )
+    if not walk.ended:
+        last = replies[-1].records(pointer)
+        if last == [] or len(walk.records) > matched:
+            past = "holds no record" if last == [] else f"goes past the {plural(matched, 'record')} of the result"
+            return judge.failed(
+                f"a walk by {size} did not end within {plural(len(replies), 'page')}: page {len(replies)} {past} "
+                "and names a next page",
+                replies[-2:],
+                received="a next page",
+                expected="no next page",
+            )
+        return judge.not_exercised(f"a walk by {size} did not end within {plural(len(replies), 'page')}")
+    if len(replies) < 2:
+        return judge.not_exercised(f"the {plural(matched, 'record')} fit on one page of {size}")
+    return judge.passed(
+        f"a walk by {size} over {plural(matched, 'record')} ended: page {len(replies)} names no next page",
+        replies[-2:],
+        matched,
+    )
+
+
 def total_matches(count: Count, matched: int, replies: list[Exchange], pointer: str) -> list[Observation]:
     """The total count (a header, or a body pointer) of each reply of records equals the number of matches a
     walk found."""
@@ -395,17 +528,20 @@ def _random_access(semantics: Semantics) -> bool:
 
 
 @relation(
-    applies=_random_access,
     needs=("paging.requirements.skip",),
-    quote="that the page position (offset or page number) skips that many records or pages",
+    quote="that the page position (offset, page number or cursor) skips that many records or pages",
 )
 def pages_tile_one_large_page(run: ApiRun) -> None:
     """Pages hold what the reference pages (consecutive pages of the largest size the server honours, walked
     from the start, deep into the collection) hold at their positions: no record on two pages, none
-    skipped, and the reference walk itself repeats no record."""
+    skipped, and the reference walk itself repeats no record. For cursor paging, a walk in small pages
+    holds, in order, what the walk in large pages holds."""
     judge = Judge("pages_tile_one_large_page", run.semantics.paging.requirements["skip"])
     large_size = discovery.honoured_size(run)
     pointer = run.semantics.records_pointer
+    if not run.semantics.paging.random_access:
+        explore(run, judge.check, 5, _cursor_tiling_plan(run, judge, large_size))
+        return
 
     def plan(data: st.DataObject) -> Attempt | None:
         query = draw_query(run, data)
@@ -491,14 +627,30 @@ def oversize_pages_keep_their_position(run: ApiRun) -> None:
     explore(run, judge.check, 1, plan)
 
 
+def _omitted_page_judged(semantics: Semantics) -> bool:
+    """Pages by position and a query without the position paged too, or (`applies: when-given`) an `unpaged`
+    requirement for a query without paging parameters."""
+    paging = semantics.paging
+    if paging.applies == "when-given":
+        return "unpaged" in paging.requirements
+    return paging.random_access
+
+
 @relation(
-    applies=_random_access,
-    needs=("paging.requirements.first-page-default",),
-    quote="that a request without the page position gets the first page",
+    applies=_omitted_page_judged,
+    needs=("paging.requirements.first-page-default", "or paging.applies: when-given and paging.requirements.unpaged"),
+    quote=(
+        "that a request without the page position gets the first page (with paging only when given: that a "
+        "request without paging parameters gets every record)"
+    ),
 )
 def omitted_page_is_first_page(run: ApiRun) -> None:
-    """A query without the page position returns the first page."""
+    """A query without the page position returns the first page; where paging applies only when given, a
+    query without paging parameters returns every record."""
     paging = run.semantics.paging
+    if paging.applies == "when-given":
+        _unpaged_query_answers_everything(run)
+        return
     judge = Judge("omitted_page_is_first_page", paging.requirements["first-page-default"])
 
     def plan(data: st.DataObject) -> Attempt | None:
@@ -535,7 +687,7 @@ def omitted_page_is_first_page(run: ApiRun) -> None:
 
 
 @relation(
-    applies=lambda semantics: "default-size" in semantics.paging.requirements,
+    applies=lambda semantics: "default-size" in semantics.paging.requirements and semantics.paging.applies == "always",
     needs=("paging.requirements.default-size",),
     quote="the page size the server uses when none is asked for",
 )
@@ -561,7 +713,7 @@ def default_page_size_is_prefix(run: ApiRun) -> None:
             large_reply, large, stable = fetch_twice(run, query, 0, large_size)
             if not stable:
                 return [judge.inconclusive(UNSTABLE)]
-            second_query = paging.after(query, default_size, first_reply.body)
+            second_query = paging.after(query, default_size, first_reply.body, first_reply.joined_headers)
             if second_query is None:
                 return [judge.not_exercised("the default page names no page after it")]
             second_reply = run.get(second_query)
@@ -614,13 +766,17 @@ def _narrow_query(run: ApiRun, data: st.DataObject) -> dict[str, str] | None:
 
 
 @relation(
-    applies=_random_access,
     needs=("paging.requirements.past-end", "filters.<param>.narrowing (a collection over 3 pages)"),
-    quote="that a page past the last record is empty",
+    quote="that a page past the last record is empty (for cursor paging: that the last page names no next page)",
 )
 def walk_ends_cleanly(run: ApiRun) -> None:
-    """Walking a small result page by page ends with a short page; the page after it is empty."""
+    """Walking a small result page by page ends with a short page; the page after it is empty (or answers
+    `past-end-status`). For cursor paging: the walk ends, its last page naming no next page, and no cursor
+    leads back to a page already asked for."""
     judge = Judge("walk_ends_cleanly", run.semantics.paging.requirements["past-end"])
+    if not run.semantics.paging.random_access:
+        explore(run, judge.check, 4, _cursor_end_plan(run, judge))
+        return
 
     def plan(data: st.DataObject) -> Attempt | None:
         query = _narrow_query(run, data)
@@ -645,12 +801,17 @@ def walk_ends_cleanly(run: ApiRun) -> None:
             for index in (last, last + 1):
                 reply, records = fetch(run, query, index, size)
                 replies.append(reply)
+                if records is None and discovery.past_the_last(run, reply):
+                    if matched > index * size:
+                        return [past_end_status_too_soon(run.semantics, matched, size, index, reply, judge)]
+                    continue  # the page past the last answers the status the spec declares for it
                 if records is None:
                     return judge.unanswered(run.semantics.records_pointer, reply)
                 failure = past_the_end(run.semantics, matched, size, index, replies, judge)
                 if failure is not None:
                     return [failure]
-            compared = f"a walk by {size} over {plural(matched, 'record')} ended with a short page and an empty one"
+            ending = "an empty one" if replies[-1].status == 200 else f"one answered {replies[-1].status}"
+            compared = f"a walk by {size} over {plural(matched, 'record')} ended with a short page and {ending}"
             observations = [judge.passed(compared, replies, matched)]
             total = run.semantics.counts.total if run.semantics.counts else None
             if total is not None:
@@ -713,7 +874,11 @@ def total_count_invariant(run: ApiRun) -> None:
             position = paging.position_param
             end = run.get({**query, position: str(total), paging.size_param: str(size)})
             records = end.records(run.semantics.records_pointer)
-            if records is None:
+            if records is None and discovery.past_the_last(run, end):
+                observations.append(
+                    past_end.passed(f"{position}={total} (the total) answered {end.status}", [end], total)
+                )
+            elif records is None:
                 observations.append(
                     past_end.failed(
                         f"{position}={total} (the total) answered {end.status}",
@@ -754,3 +919,128 @@ def total_count_invariant(run: ApiRun) -> None:
         return attempt
 
     explore(run, judge.check, 3, plan)
+
+
+# A cursor walk in small pages goes at most this many pages deep (and one more to see the end).
+CURSOR_WALK_PAGES = 8
+
+
+def _cursor_tiling_plan(run: ApiRun, judge: Judge, large_size: int) -> Callable[[st.DataObject], Attempt | None]:
+    """`pages_tile_one_large_page` for cursor paging: the reference is a walk in large pages (the inventory's
+    depth), the walk in small pages goes up to CURSOR_WALK_PAGES deep."""
+    pointer = run.semantics.records_pointer
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        query = draw_query(run, data)
+        small = data.draw(st.sampled_from(SMALL_SIZES), label="page size")
+
+        def attempt() -> list[Observation]:
+            (reference,) = discovery.walks(run, [query], TILE_REFERENCE_PAGES - 1, reuse=True)
+            references = [reply for reply in reference.replies if reply.records(pointer) is not None]
+            wanted = ids(run, [record for reply in references for record in reply.records(pointer) or []])
+            if len(wanted) < 2:
+                if not references:
+                    return judge.unanswered(pointer, *reference.replies)
+                return [judge.not_exercised("too few records to page through")]
+            if len(set(wanted)) < len(wanted):
+                return [cursor_tiling_judged(run.semantics, reference, [], references, False, judge)]
+            depth = min(CURSOR_WALK_PAGES, -(-len(wanted) // small))
+            (walk,) = discovery.walks(run, [query], depth, size=small)
+            if walk.unanswered is not None:
+                return judge.unanswered(pointer, walk.replies[-1])
+            return [cursor_tiling_judged(run.semantics, walk, wanted, references, reference.ended, judge)]
+
+        return attempt
+
+    return plan
+
+
+def _cursor_end_plan(run: ApiRun, judge: Judge) -> Callable[[st.DataObject], Attempt | None]:
+    """`walk_ends_cleanly` for cursor paging: a narrowed result walked in small pages to its end."""
+    pointer = run.semantics.records_pointer
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        query = _narrow_query(run, data)
+        if query is None:
+            run.not_exercised([judge.requirement], judge.check, "no query narrows the collection to a few pages")
+            return None
+        drawn = data.draw(st.sampled_from(SMALL_SIZES[1:6]), label="page size")
+
+        def attempt() -> list[Observation]:
+            (reference,) = discovery.walks(run, [query], reuse=True)
+            if reference.unanswered is not None:
+                return judge.unanswered(pointer, reference.replies[-1])
+            matched = len(reference.records)
+            if not reference.ended:
+                if reference.loops_back_to is not None or reference.records:
+                    return [cursor_walk_ended(run.semantics, reference, matched, judge)]
+                return [judge.not_exercised("the narrowed result is too large to walk")]
+            if not matched:
+                return [judge.not_exercised("the narrowed result is empty")]
+            # The smallest of the drawn size and the sizes after it that walks the result within the depth.
+            size = next((s for s in SMALL_SIZES if s >= drawn and -(-matched // s) < CURSOR_WALK_PAGES), None)
+            if size is None:
+                return [cursor_walk_ended(run.semantics, reference, matched, judge)]
+            (walk,) = discovery.walks(run, [query], CURSOR_WALK_PAGES, size=size)
+            if walk.unanswered is not None:
+                return judge.unanswered(pointer, walk.replies[-1])
+            observations = [cursor_walk_ended(run.semantics, walk, matched, judge)]
+            total = run.semantics.counts.total if run.semantics.counts else None
+            if walk.ended and total is not None:
+                observations.extend(total_matches(total, matched, list(walk.replies), pointer))
+            return observations
+
+        return attempt
+
+    return plan
+
+
+def _unpaged_query_answers_everything(run: ApiRun) -> None:
+    """`omitted_page_is_first_page` under `applies: when-given`: a query with no paging parameter is answered
+    every record it matches, the records of a complete walk (D-GEN-72). The pass judges only where the
+    records outnumber the largest page the server serves (a server that pages by default could not answer
+    them all); a smaller result only corroborates."""
+    judge = Judge("omitted_page_is_first_page", run.semantics.paging.requirements["unpaged"])
+    pointer = run.semantics.records_pointer
+    large_size = discovery.honoured_size(run)
+
+    def plan(data: st.DataObject) -> Attempt | None:
+        query = draw_query(run, data)
+
+        def attempt() -> list[Observation]:
+            (walk,) = discovery.walks(run, [query], reuse=True)
+            unpaged = run.get(query)
+            if walk.unanswered is not None:
+                return judge.unanswered(pointer, walk.replies[-1])
+            got = unpaged.records(pointer)
+            if got is None:
+                return judge.unanswered(pointer, unpaged)
+            if not walk.complete:
+                return [judge.not_exercised("the result is too large to walk whole")]
+            wanted, held = ids(run, walk.records), ids(run, got)
+            if sorted(held) != sorted(wanted):  # in any order: the order requirements judge the order
+                missing = [record for record in wanted if record not in set(held)]
+                return [
+                    judge.failed(
+                        f"a query without paging parameters held {plural(len(held), 'record')}, where a walk of "
+                        f"its pages found {plural(len(wanted), 'record')}"
+                        + (f" (missing {describe_ids(missing)})" if missing else ""),
+                        [unpaged, *walk.replies[-1:]],
+                        received=describe_ids(held),
+                        expected=describe_ids(wanted),
+                    )
+                ]
+            if len(held) <= large_size:
+                return [judge.corroborated(f"{plural(len(held), 'record')}, no more than a page holds")]
+            return [
+                judge.passed(
+                    f"a query without paging parameters held the {plural(len(held), 'record')} of a walk of "
+                    f"{plural(len(walk.replies), 'page')} of {large_size}",
+                    [unpaged, walk.replies[-1]],
+                    len(held),
+                )
+            ]
+
+        return attempt
+
+    explore(run, judge.check, 2, plan)

@@ -95,11 +95,19 @@ def page(run: ApiRun, query: Mapping[str, str], index: int, size: int) -> list[A
 def honoured_size(run: ApiRun, query: Mapping[str, str] | None = None) -> int:
     """The page size the target really serves when asked for LARGE_PAGE (it may clamp to a maximum)."""
     if run.discovery.page_size is None:
+        paging = run.semantics.paging
         with run.spending("discovery"):
-            first = page(run, query or {}, 0, LARGE_PAGE) or []
+            asked = {**(query or {}), **paging.page(0, LARGE_PAGE)}
+            reply = run.get(asked)
+            first = reply.records(run.semantics.records_pointer) or []
             size = LARGE_PAGE
-            if 0 < len(first) < LARGE_PAGE and page(run, query or {}, 1, len(first)):
-                size = len(first)
+            if 0 < len(first) < LARGE_PAGE:
+                if paging.random_access:
+                    more = page(run, query or {}, 1, len(first))
+                else:  # a cursor page that names a next page was cut to the server's maximum
+                    more = [None] if page_after(run, asked, reply, first, LARGE_PAGE) is not None else []
+                if more:
+                    size = len(first)
         run.discovery.page_size = size
     return run.discovery.page_size
 
@@ -116,6 +124,10 @@ class Walk:
     complete: bool
     replies: tuple[Exchange, ...]
     unanswered: str | None = None
+    # The walk reached its end (whether or not it met a record twice), and, when the last reply named a next
+    # page whose query the walk had asked for already (a cursor leading back), which reply asked for it.
+    ended: bool = False
+    loops_back_to: int | None = None
 
 
 def unanswered(reply: Exchange, pointer: str) -> str | None:
@@ -130,12 +142,20 @@ def unanswered(reply: Exchange, pointer: str) -> str | None:
 
 
 def walks(
-    run: ApiRun, queries: Sequence[Mapping[str, str]], max_pages: int = COMPLETE_SET_PAGES, *, reuse: bool = False
+    run: ApiRun,
+    queries: Sequence[Mapping[str, str]],
+    max_pages: int = COMPLETE_SET_PAGES,
+    *,
+    reuse: bool = False,
+    size: int | None = None,
 ) -> list[Walk]:
     """Each query's records, page by page, up to `max_pages` pages (and one more to see the end); their
-    first pages are asked for together (most results are one page). A walk is complete when it ended with
-    a short page and met no record twice (else the order moved under it)."""
-    size = honoured_size(run)
+    first pages are asked for together (most results are one page). A walk is complete when it ended (see
+    `ends`) and met no record twice (else the order moved under it). A page after the first answered the
+    paging's `past_end_status` is the end, past the last page. A next page whose query was asked before
+    in the walk (a cursor leading back) ends it incomplete, never in a loop. `size`: the page size asked
+    for (by default the largest the server honours)."""
+    size = size or honoured_size(run)
     pointer = run.semantics.records_pointer
     first_queries = [{**query, **run.semantics.paging.page(0, size)} for query in queries]
     firsts = run.get_many(first_queries, reuse=reuse)
@@ -143,24 +163,30 @@ def walks(
     for asked, first in zip(first_queries, firsts, strict=True):
         records: list[Any] = []
         replies: list[Exchange] = []
-        reply, complete, why = first, False, None
+        reply, ended, why, loops_back_to = first, False, None, None
+        seen = [query_key(asked)]
         for index in range(max_pages + 1):
             if index:
                 reply = run.get(asked, reuse=reuse)
             replies.append(reply)
+            if index and past_the_last(run, reply):
+                ended = True
+                break
             batch = reply.records(pointer)
             if batch is None:
                 why = unanswered(reply, pointer)
                 break
             records.extend(batch)
-            if len(batch) < size:
-                complete = walked_cleanly(run, records)
+            ended, following = ends(run, asked, reply, batch, size)
+            if ended or following is None:
                 break
-            following = page_after(run, asked, reply, batch, size)
-            if following is None:
+            if query_key(following) in seen:
+                loops_back_to = seen.index(query_key(following))
                 break
+            seen.append(query_key(following))
             asked = following
-        results.append(Walk(tuple(records), complete, tuple(replies), why))
+        complete = ended and walked_cleanly(run, records)
+        results.append(Walk(tuple(records), complete, tuple(replies), why, ended, loops_back_to))
     return results
 
 
@@ -192,7 +218,31 @@ def page_after(
 
     The walk steps over no more than `size` records, even when the page held more (a size-bound fault,
     which the per-response checks judge), so that it keeps to the positions it asked for."""
-    return run.semantics.paging.after(asked, min(len(batch), size), reply.body)
+    return run.semantics.paging.after(asked, min(len(batch), size), reply.body, reply.joined_headers)
+
+
+def ends(
+    run: ApiRun, asked: Mapping[str, str], reply: Exchange, batch: Sequence[Any], size: int
+) -> tuple[bool, dict[str, str] | None]:
+    """Whether the walk ends with `reply` (the answer to `asked`, a page of `size` holding `batch`), and
+    else the query of the next page (None: there is none to step to). A positional walk ends with a short
+    page; a cursor walk when the reply names no next page (a cursor page may be short and have a next, or
+    full and be the last)."""
+    following = page_after(run, asked, reply, batch, size)
+    if run.semantics.paging.random_access:
+        return len(batch) < size, following
+    return following is None, following
+
+
+def past_the_last(run: ApiRun, reply: Exchange) -> bool:
+    """The reply is the paging's `past_end_status`: the page asked for lies past the last one."""
+    status = run.semantics.paging.past_end_status
+    return status is not None and reply.status == status
+
+
+def query_key(query: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """A query as a key, whatever the order of its parameters."""
+    return tuple(sorted(query.items()))
 
 
 def complete_set(run: ApiRun, query: Mapping[str, str]) -> list[Any] | None:
@@ -240,20 +290,25 @@ def _take_inventory(run: ApiRun) -> Inventory:
         complete = False
         why = None
         asked = {**query, **run.semantics.paging.page(0, size)}
-        for _ in range(INVENTORY_PAGES):
+        seen = {query_key(asked)}
+        for index in range(INVENTORY_PAGES):
             reply = run.get(asked)
+            if index and past_the_last(run, reply):
+                complete = True
+                break
             batch = reply.records(pointer)
             if not batch:
                 complete = batch is not None
                 why = unanswered(reply, pointer)
                 break
             records.extend(batch)
-            if len(batch) < size:
+            ended, following = ends(run, asked, reply, batch, size)
+            if ended:
                 complete = True
                 break
-            following = page_after(run, asked, reply, batch, size)
-            if following is None:
+            if following is None or query_key(following) in seen:
                 break
+            seen.add(query_key(following))
             asked = following
         partitions.append(Partition(query, tuple(records), complete, why))
     result = Inventory(tuple(partitions), size)

@@ -26,6 +26,8 @@ from apiconform.engine.model.verdicts import Evidence
 from apiconform.engine.transport.redaction import Redactor
 
 BODY_EXCERPT = 600
+# Response headers evidence shows besides the x- ones (counts, cursors).
+_SHOWN = ("location", "link")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class Exchange:
     # not strict JSON, and the first name an object repeats with whether its values differ.
     json_problem: str | None = None
     repeated_key: tuple[str, bool] | None = None
+    # Each header's values joined with ", " (RFC 9110 section 5.3), where a paging style reads its next page:
+    # a Link header may come on several lines.
+    joined_headers: CaseInsensitiveDict[str] = dataclasses.field(default_factory=CaseInsensitiveDict)
 
     @staticmethod
     def of(
@@ -68,6 +73,7 @@ class Exchange:
         as schemathesis' header check reads it), the body read once, the evidence made once; or, with
         `error` and no status, the transport error that took the reply's place."""
         first = CaseInsensitiveDict({name: values[0] for name, values in (headers or {}).items() if values})
+        joined = CaseInsensitiveDict({name: ", ".join(values) for name, values in (headers or {}).items() if values})
         reading = read_json(content)
         return Exchange(  # the one construction in src/ (tests/test_architecture.py)
             query,
@@ -80,6 +86,7 @@ class Exchange:
             invalid_params=invalid_params,
             json_problem=reading.problem,
             repeated_key=reading.repeated_key,
+            joined_headers=joined,
         )
 
     def without_content(self) -> Exchange:
@@ -212,10 +219,9 @@ def make_evidence(
     text = secrets.redact(content[: BODY_EXCERPT * 4].decode("utf-8", errors="replace"))
     excerpt = text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + "..."
     headers = response_headers or {}
-    # The count headers, and where a redirect pointed (it is never followed; the evidence shows where to).
-    kept = {
-        name: value for name, value in headers.items() if name.lower().startswith("x-") or name.lower() == "location"
-    }
+    # The count headers, where a redirect pointed (it is never followed; the evidence shows where to), and
+    # the Link header a cursor style may read its next page from.
+    kept = {name: value for name, value in headers.items() if name.lower().startswith("x-") or name.lower() in _SHOWN}
     content_type = next((value for name, value in headers.items() if name.lower() == "content-type"), None)
     return Evidence(
         method=method,
