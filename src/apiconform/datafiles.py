@@ -201,6 +201,11 @@ def schema_rule(error: jsonschema.ValidationError) -> str:
         return f"must be a valid {expected}"
     if rule == "uniqueItems":
         return "must not repeat an item"
+    branches = expected if rule == "oneOf" and isinstance(expected, list) else []
+    if branches and all(isinstance(branch, dict) and "properties" not in branch for branch in branches):
+        # Branches that only name keys (one spelling each, e.g. order.sort's): say which sets may be written.
+        spellings = " | ".join(", ".join(branch.get("required", [])) for branch in branches)
+        return f"must have the keys of exactly one of these forms: {spellings}"
     if isinstance(expected, int | float) and not isinstance(expected, bool):
         return f"breaks {rule} {expected}"
     return f"does not satisfy the schema's {rule!r} rule"
