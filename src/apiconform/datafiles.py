@@ -216,6 +216,11 @@ def schema_rule(error: jsonschema.ValidationError) -> str:
     if rule == "not" and isinstance(expected, dict) and set(expected) == {"required"}:
         keys = list(map(repr, expected["required"]))
         return f"must not have {keys[0]}" if len(keys) == 1 else "must not have both " + " and ".join(keys)
+    branches = expected if rule == "oneOf" and isinstance(expected, list) else []
+    if branches and all(isinstance(branch, dict) and "properties" not in branch for branch in branches):
+        # Branches that only name keys (one spelling each, e.g. order.sort's): say which sets may be written.
+        spellings = " | ".join(", ".join(branch.get("required", [])) for branch in branches)
+        return f"must have the keys of exactly one of these forms: {spellings}"
     if isinstance(expected, int | float) and not isinstance(expected, bool):
         return f"breaks {rule} {expected}"
     return f"does not satisfy the schema's {rule!r} rule"

@@ -329,6 +329,7 @@ def _cross_check(contract: Contract, catalog_path: Path) -> None:
             raise ContractError(
                 f"{spec_path}: filter {flt.param} (list: {flt.list}) needs filter-requirements {missing}"
             )
+    _check_sort(contract.semantics, spec_path)
     for join in contract.semantics.joins.values():
         contract.operation_path(join.operation)
     undeclared = sorted(set(_parameters_named(contract.semantics)) - set(contract.query_parameters()))
@@ -338,6 +339,23 @@ def _cross_check(contract: Contract, catalog_path: Path) -> None:
         )
     _check_rejected_values(contract)
     _check_generated_inputs(contract)
+
+
+def _check_sort(semantics: Semantics, spec_path: Path) -> None:
+    """The sort spelling can ask for both directions, and a default direction is judged only where a query
+    may leave the direction out (DECISIONS.md D-GEN-83)."""
+    sort = semantics.ordering.sort
+    if sort is None:
+        return
+    if sort.direction_params and set(sort.direction_params.values()) != {"asc", "desc"}:
+        raise ContractError(
+            f"{spec_path}: x-apiconform.order.sort.direction-params needs one parameter for asc and one for desc"
+        )
+    if sort.default_direction is None and "default-direction" in semantics.ordering.requirements:
+        raise ContractError(
+            f"{spec_path}: x-apiconform.order.requirements.default-direction: this sort names the direction in "
+            "every sorted query (descending-prefix or direction-params), so there is no default direction to judge"
+        )
 
 
 # The responses by which an operation's document says that a request with a value it rules out is refused.
@@ -515,8 +533,7 @@ def _parameters_named(semantics: Semantics) -> Iterator[str]:
         for alternate in flt.alternates:
             yield from alternate.query
     if semantics.ordering.sort:
-        yield semantics.ordering.sort.field_param
-        yield semantics.ordering.sort.direction_param
+        yield from semantics.ordering.sort.params
     for block in (semantics.projection, semantics.representations):
         if block:
             yield block.param

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 
 Compare = Literal["text", "instant", "decimal"]
+Direction = Literal["asc", "desc"]
 Level = Literal["MUST", "SHOULD"]
 Basis = Literal["stated", "inferred"]
 
@@ -73,7 +74,7 @@ class OrderKey:
 
     field: str
     compare: Compare
-    direction: Literal["asc", "desc"]
+    direction: Direction
 
 
 @dataclass(frozen=True)
@@ -84,12 +85,91 @@ class SortKey:
 
 
 @dataclass(frozen=True)
+class SortAsked:
+    """The order a query asks for through the sort parameters: the key (a value of `Sort.keys`), the
+    direction, and whether the query names the direction (else the default direction applies)."""
+
+    key: str
+    direction: Direction
+    explicit: bool
+
+
+@dataclass(frozen=True)
 class Sort:
-    field_param: str
-    direction_param: str
-    default_direction: str
-    directions: Mapping[str, Literal["asc", "desc"]]
+    """The query parameters that choose the order, in one of three spellings (the schema's `order.sort`):
+    - a field parameter and a direction parameter (`sort=name&order=desc`); without the direction,
+      `default-direction` applies;
+    - a field parameter whose value a prefix marks descending (`ordering=name`, `ordering=-name`);
+    - one parameter per direction, whose value is the key (`_sort=name`, `_sort_desc=name`).
+    A check asks for an order with `query` and reads what a query asks for with `asked`, so that none
+    knows the spelling."""
+
     keys: Mapping[str, SortKey]
+    field_param: str | None = None
+    direction_param: str | None = None
+    default_direction: str | None = None
+    directions: Mapping[str, Direction] = dataclass_field(default_factory=dict)
+    descending_prefix: str | None = None
+    direction_params: Mapping[str, Direction] = dataclass_field(default_factory=dict)
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """Every query parameter of the spelling."""
+        named = (self.field_param, self.direction_param, *self.direction_params)
+        return tuple(name for name in named if name is not None)
+
+    @property
+    def ways(self) -> Mapping[str, Direction]:
+        """Each way a query can name a direction, and the direction it names: the direction parameter's
+        values, the per-direction parameters, or `asc` (no prefix) and `desc` (the prefix)."""
+        if self.direction_params:
+            return self.direction_params
+        if self.descending_prefix is not None:
+            return {"asc": "asc", "desc": "desc"}
+        return self.directions
+
+    def query(self, key: str, way: str | None = None) -> dict[str, str]:
+        """The query parameters that sort by `key` the `way` named (one of `ways`); with no `way`, the
+        field parameter alone (the default direction: the field-and-direction spelling only)."""
+        if self.direction_params:
+            if way is None or way not in self.direction_params:
+                raise ValueError(f"{way!r} is no direction parameter of this sort ({', '.join(self.direction_params)})")
+            return {way: key}
+        if self.field_param is None:
+            raise ValueError("a sort without direction-params names a field-param (the schema requires it)")
+        if self.descending_prefix is not None:
+            return {self.field_param: f"{self.descending_prefix}{key}" if way == "desc" else key}
+        if way is None or self.direction_param is None:
+            return {self.field_param: key}
+        return {self.field_param: key, self.direction_param: way}
+
+    def mentioned(self, query: Mapping[str, str]) -> bool:
+        """The query gives a sort parameter (so the default order, if any, is not what it asks for)."""
+        return any(name in query for name in self.params)
+
+    def asked(self, query: Mapping[str, str]) -> SortAsked | None:
+        """The key and direction a query asks for; None when it asks for none, or for one the spec does not
+        document (an unknown key or direction, a direction without a key, two keys at once)."""
+        if self.direction_params:
+            given = [(self.direction_params[name], query[name]) for name in self.direction_params if name in query]
+            if len(given) != 1 or given[0][1] not in self.keys:
+                return None
+            return SortAsked(given[0][1], given[0][0], explicit=True)
+        value = query.get(self.field_param or "")
+        if value is None:
+            return None
+        if self.descending_prefix is not None:
+            if value in self.keys:
+                return SortAsked(value, "asc", explicit=True)
+            key = value.removeprefix(self.descending_prefix)
+            if self.descending_prefix and value.startswith(self.descending_prefix) and key in self.keys:
+                return SortAsked(key, "desc", explicit=True)
+            return None
+        way = query.get(self.direction_param or "")
+        direction = self.directions.get(way if way is not None else self.default_direction or "")
+        if value not in self.keys or direction is None:
+            return None
+        return SortAsked(value, direction, explicit=way is not None)
 
 
 @dataclass(frozen=True)

@@ -432,8 +432,8 @@ def draw_query(run: ApiRun, data: st.DataObject, *, with_sort: bool = True) -> d
     query = dict(partition.query)
     sort = run.semantics.ordering.sort
     if with_sort and sort is not None and flip(data, "sorted"):
-        query[sort.field_param] = data.draw(st.sampled_from(sorted(sort.keys)), label="sortField")
-        query[sort.direction_param] = data.draw(st.sampled_from(sorted(sort.directions)), label="sortDirection")
+        key = data.draw(st.sampled_from(sorted(sort.keys)), label="sortField")
+        query.update(sort.query(key, data.draw(st.sampled_from(sorted(sort.ways)), label="sortDirection")))
     narrowing = narrowing_filter(run.semantics)
     if narrowing is not None and partition.records and flip(data, "narrowed"):
         values = inventory.values(narrowing.field or "", partition)

@@ -51,17 +51,16 @@ def expected_order(semantics: Semantics, query: Mapping[str, str]) -> tuple[str,
     sort = ordering.sort
     if sort is None:
         return None
-    field_name = query.get(sort.field_param)
-    direction_name = query.get(sort.direction_param)
-    if field_name is None:
-        if direction_name is not None or not ordering.default:
-            return None  # a direction without a field: the order is undocumented (DECISIONS.md D-OES-1)
+    if not sort.mentioned(query):
+        if not ordering.default:
+            return None
         return ordering.requirements["default-order"], list(ordering.default)
-    key = sort.keys.get(field_name)
-    direction = sort.directions.get(direction_name or sort.default_direction)
-    if key is None or direction is None:
+    # None for a sort the spec does not document, e.g. a direction without a field (DECISIONS.md D-OES-1).
+    asked = sort.asked(query)
+    if asked is None:
         return None
-    return ordering.requirements["field"], [OrderKey(key.field, key.compare, direction), *ordering.tiebreak]
+    key = sort.keys[asked.key]
+    return ordering.requirements["field"], [OrderKey(key.field, key.compare, asked.direction), *ordering.tiebreak]
 
 
 def sorted_by(records: list[Any], key: OrderKey) -> bool:
@@ -74,12 +73,19 @@ def has_tie(records: list[Any], key: OrderKey) -> bool:
     return any(a is not None and a == b for a, b in zip(values, values[1:], strict=False))
 
 
+def text_order_differs(records: list[Any], key: OrderKey) -> bool:
+    """The key's values are written as text (numbers in strings, instants), and text order would put the
+    records otherwise. JSON numbers have no text order to confuse theirs with."""
+    if not all(isinstance(pointer_get(record, key.field), str) for record in records):
+        return False
+    return order_violation(records, [OrderKey(key.field, "text", key.direction)]) is not None
+
+
 def numeric_differs(records: list[Any], key: OrderKey) -> bool:
     """The page is in numeric order, and text order would have put it otherwise."""
     if key.compare != "decimal":
         return False
-    as_text = OrderKey(key.field, "text", key.direction)
-    return order_violation(records, [key]) is None and order_violation(records, [as_text]) is not None
+    return order_violation(records, [key]) is None and text_order_differs(records, key)
 
 
 def order_requirement(
@@ -88,17 +94,17 @@ def order_requirement(
     """The requirement an order violation breaks (tiebreak, direction, numeric comparison or the sort
     field), and, for a page too small to tell, the requirements it may break instead."""
     ordering = semantics.ordering
-    sort = ordering.sort
-    if sort is None or query.get(sort.field_param) is None:
+    asked = ordering.sort.asked(query) if ordering.sort else None
+    if ordering.sort is None or asked is None:
         return ordering.requirements["default-order"], ()
     if position > 0:
         return ordering.requirements["tiebreak"], ()
     primary = keys[0]
     direction = ordering.requirements["direction"]
-    if query.get(sort.direction_param) is None:
+    if not asked.explicit:
         direction = ordering.requirements.get("default-direction", direction)
     reverse = OrderKey(primary.field, primary.compare, "desc" if primary.direction == "asc" else "asc")
-    sort_key = sort.keys[query[sort.field_param]]
+    sort_key = ordering.sort.keys[asked.key]
     as_text = OrderKey(primary.field, "text", primary.direction)
     suspects = []
     if sort_key.requirement and primary.compare == "decimal" and sorted_by(records, as_text):
@@ -130,7 +136,7 @@ def records_in_order(ctx: Context, exchange: Exchange) -> Iterator[Observation]:
         return
     semantics = ctx.semantics
     sort = semantics.ordering.sort
-    if sort and (sort.field_param in exchange.invalid_params or sort.direction_param in exchange.invalid_params):
+    if sort and any(name in exchange.invalid_params for name in sort.params):
         return
     expected = expected_order(semantics, exchange.query)
     if expected is None:
@@ -171,19 +177,20 @@ def _sorted_page_passes(
 ) -> Iterator[Observation]:
     """What a correctly sorted page also shows, when its data could have shown otherwise."""
     ordering = semantics.ordering
-    assert ordering.sort is not None
+    asked = ordering.sort.asked(query) if ordering.sort else None
+    if ordering.sort is None or asked is None:
+        return  # the default order, judged under a requirement that also serves the sort field
     judge = Judge("records_in_order", ordering.requirements.get("field", ""))
     values = [comparable(pointer_get(record, primary.field), primary.compare) for record in records]
     if len(set(values)) > 1 and "direction" in ordering.requirements:
         requirement = ordering.requirements["direction"]
-        if query.get(ordering.sort.direction_param) is None:
+        if not asked.explicit:
             requirement = ordering.requirements.get("default-direction", requirement)
         yield judge.on(requirement).passed(f"{primary.field} {primary.direction} over {len(set(values))} values")
     if "tiebreak" in ordering.requirements and has_tie(records, primary):
         yield judge.on(ordering.requirements["tiebreak"]).passed(f"records tied on {primary.field} in tiebreak order")
-    key = ordering.sort.keys.get(query.get(ordering.sort.field_param, ""))
-    as_text = OrderKey(primary.field, "text", primary.direction)
-    if key and key.requirement and primary.compare != "text" and order_violation(records, [as_text]) is not None:
+    key = ordering.sort.keys[asked.key]
+    if key.requirement and primary.compare != "text" and text_order_differs(records, primary):
         yield judge.on(key.requirement).passed(
             f"{primary.field} in {primary.compare} order, which text order would break"
         )
@@ -247,9 +254,7 @@ def sorted_by_each_key(run: ApiRun) -> None:
     for name, key in sort.keys.items():
         differs = False
         asked = [
-            ({**base, sort.field_param: name, sort.direction_param: direction_name}, direction)
-            for direction_name, direction in sort.directions.items()
-            for base in bases
+            ({**base, **sort.query(name, way)}, direction) for way, direction in sort.ways.items() for base in bases
         ]
         first_queries = [{**query, **paging.page(0, size)} for query, _ in asked]
         firsts = run.get_many(first_queries)
@@ -284,15 +289,22 @@ def sorted_by_each_key(run: ApiRun) -> None:
         run.not_exercised([requirements["tiebreak"]], check, "no sorted page held two equal sort values")
 
 
+def _has_default_direction(semantics: Semantics) -> bool:
+    """A sort field may come without its direction (the spelling with a direction parameter); a prefix or
+    a parameter per direction names the direction in every sorted query, so there is none to judge."""
+    sort = semantics.ordering.sort
+    return sort is not None and sort.default_direction is not None
+
+
 @relation(
-    applies=_has_sort,
-    needs=("order.sort", "order.requirements.default-direction"),
+    applies=_has_default_direction,
+    needs=("order.sort.default-direction", "order.requirements.default-direction"),
     quote="the direction used when a sort field comes without one",
 )
 def default_direction_is_asc(run: ApiRun) -> None:
     """A sort field without a direction orders like the documented default direction."""
     sort = run.semantics.ordering.sort
-    assert sort is not None
+    assert sort is not None and sort.default_direction is not None
     judge = Judge("default_direction_is_asc", run.semantics.ordering.requirements["default-direction"])
     size = discovery.honoured_size(run)
 
@@ -301,9 +313,9 @@ def default_direction_is_asc(run: ApiRun) -> None:
         query = draw_query(run, data, with_sort=False)
 
         def attempt() -> list[Observation]:
-            implicit_reply, implicit = fetch(run, {**query, sort.field_param: name}, 0, size)
+            implicit_reply, implicit = fetch(run, {**query, **sort.query(name)}, 0, size)
             explicit_reply, explicit, stable = fetch_twice(
-                run, {**query, sort.field_param: name, sort.direction_param: sort.default_direction}, 0, size
+                run, {**query, **sort.query(name, sort.default_direction)}, 0, size
             )
             if not stable:
                 return [judge.inconclusive(UNSTABLE)]

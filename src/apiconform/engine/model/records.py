@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -104,12 +105,24 @@ def parse_decimal(value: Any) -> Decimal | None:
         return None
 
 
+def json_number(value: Any) -> Decimal | None:
+    """A JSON number (not a boolean, not a string) as its exact value, or None (a too-long integer by its
+    own digits: its stand-in value would make every two equal)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    text = getattr(value, "text", None)
+    if isinstance(text, str):
+        return Decimal(text)
+    return Decimal(value) if math.isfinite(value) else None
+
+
 def comparable(value: Any, compare: Compare) -> Any:
-    """The value as the spec says to compare it, or None when it cannot be (missing, null, malformed)."""
+    """The value as the spec says to compare it, or None when it cannot be (missing, null, malformed).
+    `decimal` takes numbers written as text or as JSON numbers (sort keys such as integer ids)."""
     if compare == "instant":
         return parse_instant(value)
     if compare == "decimal":
-        return parse_decimal(value)
+        return parse_decimal(value) if isinstance(value, str) else json_number(value)
     return value if isinstance(value, str) else None
 
 
