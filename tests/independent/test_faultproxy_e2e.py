@@ -1,0 +1,144 @@
+"""Issue 25's proof by fault: a list server behind the fault-injecting proxy (tests/independent/faultproxy.py)
+fails the requirement each generic list defect breaks, and passes through the proxy with no fault.
+
+One table (ROWS): a server, a fault, the requirement a run must fail (None: the run passes with no failure
+and no warning). A server is an entry of SERVERS: how to start it, where its replies keep the records, counts
+and cursors (the proxy's ListShape), and the `apiconform run` arguments naming its API. Adding a server is one
+entry there and its rows here.
+
+Each row is one run of `apiconform run` through the proxy, kept short (a few fuzzing examples; the relations
+run in full). Not --fail-fast: a defect may break another MUST first (a dropped record breaks the filters'
+completeness too), and the run must still reach the requirement the row names."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from apiconform.cli import main
+from tests.engine.scripted import BRM, OES, TEST_SERVER_RATE
+from tests.independent.faultproxy import FAULTS, FaultProxy, ListShape
+
+pytestmark = pytest.mark.e2e
+
+# Few fuzzing examples: the faults are list defects, found by the relations (which run whole), not by fuzzing.
+MAX_EXAMPLES = "3"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """A running server: its origin, the base path of the API's routes there (its spec's server path), the
+    `apiconform run` arguments that name the API and its path parameters, and its bearer token if any."""
+
+    origin: str
+    base_path: str
+    args: tuple[str, ...]
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server the proxy can stand in front of: `serve(request)` starts it (or hands back a running one) for
+    the test's `request`, and `shape` is where its list replies keep what the faults touch."""
+
+    shape: ListShape
+    serve: Callable[[pytest.FixtureRequest], AbstractContextManager[Upstream]]
+
+
+def reference(api: str) -> Callable[[pytest.FixtureRequest], AbstractContextManager[Upstream]]:
+    """The embedded reference server (the session's shared one, its data restored) serving `api`."""
+
+    @contextmanager
+    def serve(request: pytest.FixtureRequest) -> Iterator[Upstream]:
+        server = request.getfixturevalue("reference_server")
+        path_params = [f"--path-param={name}={value}" for name, value in server.path_parameters.items()]
+        yield Upstream(
+            server.base_url, urlsplit(server.api_base_url(api)).path, ("--api", api, *path_params), server.token
+        )
+
+    return serve
+
+
+SERVERS = {
+    # Page-number paging, sort keys with a createdAt/id tiebreak, filters; no counts.
+    OES: Server(
+        ListShape(
+            records="/allocations",
+            sort_key="/amount/quantity",
+            size_param="pageSize",
+            position_param="pageNumber",
+            first_position="0",
+            filter_param="statuses",
+        ),
+        reference(OES),
+    ),
+    # Offset-limit paging and count headers.
+    BRM: Server(
+        ListShape(
+            records="",
+            total_header="X-Total-Count",
+            size_param="limit",
+            position_param="offset",
+            first_position="0",
+            filter_param="id",
+        ),
+        reference(BRM),
+    ),
+}
+
+# (server, fault, the requirement a run must fail; None: the run passes, no failure and no warning).
+ROWS: list[tuple[str, str, str | None]] = [
+    (OES, "none", None),
+    (OES, "drop-at-page-end", "OES-PAGE-SKIP"),
+    (OES, "ties-reordered", "OES-SORT-TIEBREAK"),
+    (OES, "filter-ignored", "OES-FILTER-STATUSES"),
+    (BRM, "none", None),
+    (BRM, "drop-at-page-end", "BRM-PAGE-OFFSET"),
+    (BRM, "count-off-by-one", "BRM-HDR-TOTAL-COUNT"),
+]
+
+
+def test_the_table_names_known_servers_and_faults():
+    assert {server for server, _, _ in ROWS} <= set(SERVERS)
+    assert {fault for _, fault, _ in ROWS} <= set(FAULTS)
+
+
+def run_through(
+    proxy: FaultProxy, upstream: Upstream, report_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """`apiconform run` of the upstream's API at the proxy; its report.json."""
+    if upstream.token is not None:
+        monkeypatch.setenv("APICONFORM_TOKEN", upstream.token)
+    argv = ["run", *upstream.args, "--base-url", proxy.url(upstream.base_path), "--seed", "0", "--quiet"]
+    argv += ["--max-examples", MAX_EXAMPLES, "--rate-limit", str(TEST_SERVER_RATE), "--report-dir", str(report_dir)]
+    main(argv)
+    report: dict[str, Any] = json.loads((report_dir / "report.json").read_text())
+    return report
+
+
+@pytest.mark.parametrize(("server", "fault", "breaks"), ROWS, ids=[f"{server}-{fault}" for server, fault, _ in ROWS])
+def test_a_fault_fails_the_requirement_it_breaks(server, fault, breaks, request, tmp_path, monkeypatch, capfd):
+    target = SERVERS[server]
+    with target.serve(request) as upstream, FaultProxy(upstream.origin, target.shape, fault) as proxy:
+        report = run_through(proxy, upstream, tmp_path / "report", monkeypatch)
+        injected = list(proxy.injected)
+    verdicts = {item["id"]: item for item in report["requirements"]}
+    findings = {rid: item["verdict"] for rid, item in verdicts.items() if item["verdict"] in ("fail", "warn")}
+    if breaks is None:
+        assert not injected, injected[:3]
+        assert [section["verdict"] for section in report["apis"]] == ["pass"], findings
+        assert not findings
+        return
+    # The fault was played (a test that never spoiled a reply would show nothing), and it was seen.
+    assert injected, f"{fault} never fired"
+    assert verdicts[breaks]["verdict"] == "fail", (
+        f"{breaks} is {verdicts[breaks]['verdict']} ({verdicts[breaks]['cause']}); the run found {findings}"
+    )
+    assert [section["verdict"] for section in report["apis"]] == ["fail"]
