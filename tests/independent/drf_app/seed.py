@@ -1,5 +1,6 @@
 """250 deterministic records: a few categories and colours repeat, quantities and prices repeat (ties for
-the sort keys), each creation time is shared by two records, and every fifth colour is null."""
+the sort keys), each creation time is shared by two records, and every seventh colour is null (in every category:
+seven and five are coprime, so no category is all null)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def rows() -> list[dict[str, object]]:
             "price": Decimal((number * 29) % 90) + Decimal("0.25") * (number % 4),
             # 7919 is coprime with 125: records n and n + 125 share an hour, in an order unlike the ids'.
             "created": FIRST_CREATED + timedelta(hours=(number * 7919) % (RECORD_COUNT // 2)),
-            "color": None if number % 5 == 0 else COLORS[number % len(COLORS)],
+            "color": None if number % 7 == 0 else COLORS[number % len(COLORS)],
         }
         for number in range(1, RECORD_COUNT + 1)
     ]
