@@ -44,7 +44,8 @@ class Contract:
 
     @property
     def server_url(self) -> str:
-        server = self.openapi["servers"][0]
+        # OpenAPI: without `servers`, or with none listed, the server is "/" (DRF's generateschema lists none).
+        server = (self.openapi.get("servers") or [{"url": "/"}])[0]
         url: str = server["url"]
         for name, variable in server.get("variables", {}).items():
             url = url.replace("{" + name + "}", variable["default"])

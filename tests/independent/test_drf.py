@@ -1,0 +1,111 @@
+"""Issue 25's proof on an independent server: Django REST framework 3.18.3 with django-filter 26.2, the three
+list endpoints of tests/independent/drf_app (one per DRF pagination class), each described by a spec in
+examples/drf/ and run against the real packages (the `servers` extra).
+
+The e2e tests serve the app once per module and run `apiconform run --spec` on each spec in process. The
+fast tests only load the specs (`catalog --spec`) and start from DRF's own OpenAPI document of the app
+(`init`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from apiconform import cli, contract
+from tests.independent.launch import asgi_process
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+EXAMPLES = REPOSITORY / "examples" / "drf"
+DRF_DOCUMENT = EXAMPLES / "sources" / "drf-app.openapi.json"
+
+# Until the paging, counts, match kinds and sort spellings of issue 25 are on main, no DRF spec loads there
+# (past-end-status, total-pointer, descending-prefix, decimal-gte...; the cursor spec: style cursor).
+NEEDS_VOCABULARY = pytest.mark.xfail(
+    strict=False, reason="needs the vocabulary of h25-p, h25-counts, h25-match and h25-sort"
+)
+
+
+@dataclass(frozen=True)
+class DrfSpec:
+    api: str
+    # Requirements the app gives a run something to judge: each must pass, not merely stay unjudged.
+    supported: frozenset[str]
+
+    @property
+    def path(self) -> Path:
+        return EXAMPLES / f"{self.api}.openapi.yaml"
+
+
+def _judged(prefix: str, *names: str) -> frozenset[str]:
+    return frozenset(f"{prefix}-{name}" for name in names)
+
+
+FILTERS = ("FILTER-EXACT", "FILTER-LOOKUP", "FILTER-IN", "FILTER-EXCLUDE", "FILTER-AND", "INPUT-LENIENT")
+ORDER = ("ORDER-FIELD", "ORDER-REVERSE", "ORDER-DEFAULT", "ORDER-TIEBREAK")
+SPECS = (
+    DrfSpec(
+        "drf-page-number",
+        _judged("DRF", "PAGE-SIZE", "PAGE-POSITION", "PAGE-FIRST", "PAGE-PAST-END", "COUNT", *ORDER, *FILTERS),
+    ),
+    DrfSpec(
+        "drf-limit-offset",
+        _judged("DRF-LO", "LIMIT", "OFFSET", "FIRST", "PAST-END", "COUNT", *ORDER, *FILTERS),
+    ),
+    DrfSpec("drf-cursor", _judged("DRF-CUR", "SIZE", "WALK", "END", "ORDER", *FILTERS)),
+)
+
+
+@pytest.fixture(scope="module")
+def drf_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("drf-app")
+    with asgi_process(
+        "tests.independent.drf_app.asgi:application", env={"DRF_APP_DATA": str(data)}, cwd=str(REPOSITORY)
+    ) as origin:
+        yield origin
+
+
+@pytest.mark.e2e
+@NEEDS_VOCABULARY
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.api)
+def test_drf_passes_its_spec(spec: DrfSpec, drf_origin: str, tmp_path: Path) -> None:
+    report_dir = tmp_path / "report"
+    code = cli.main(
+        ["run", "--spec", str(spec.path), "--base-url", drf_origin, "--seed", "0", "--report-dir", str(report_dir)]
+    )
+    report = json.loads((report_dir / "report.json").read_text())
+    verdicts = {item["id"]: item["verdict"] for item in report["requirements"]}
+    assert {rid: v for rid, v in verdicts.items() if v in ("fail", "warn")} == {}
+    assert code == 0 and report["verdict"] == "pass"
+    assert set(verdicts) == spec.supported
+    assert {rid: verdicts[rid] for rid in spec.supported} == dict.fromkeys(spec.supported, "pass")
+
+
+@NEEDS_VOCABULARY
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.api)
+def test_the_drf_spec_loads(spec: DrfSpec) -> None:
+    assert cli.main(["catalog", "--spec", str(spec.path)]) == 0
+
+
+# Main's init refuses cursor paging: exit 2, "no paging parameters apiconform recognises (...); the vocabulary
+# has no cursor paging yet", so the first `assert` fails. h25-p's init recognises DRF's cursor (a string
+# `cursor`, `page_size`, a `next` of format uri: body-url); the lead removes the mark when it lands.
+NEEDS_CURSOR_INIT = pytest.mark.xfail(strict=False, raises=AssertionError, reason="needs h25-p's init")
+
+
+@pytest.mark.parametrize(
+    "operation",
+    ["listPageNumberItems", "listLimitOffsetItems", pytest.param("listCursorItems", marks=NEEDS_CURSOR_INIT)],
+)
+def test_init_on_drfs_own_document_gives_a_spec_that_loads(operation: str, tmp_path: Path) -> None:
+    """`init` on the document `manage.py generateschema` wrote for the app: each list operation gives a
+    starting spec that `catalog` loads."""
+    folder = tmp_path / operation
+    assert cli.main(["init", str(DRF_DOCUMENT), "--operation", operation, "--output", str(folder)]) == 0
+    (spec,) = folder.glob("*.openapi.yaml")
+    assert cli.main(["catalog", "--spec", str(spec)]) == 0
+    # The document names no `servers` (OpenAPI's default is "/"): a run asks the --base-url's own paths.
+    assert contract.load_spec(spec).server_path == ""
