@@ -70,6 +70,7 @@ from apiconform.engine.model.records import (
     REGEX_FRAGMENT,
     SUBSTRING_MATCHES,
     TEXT_RANGES,
+    Verdict,
     as_number,
     bound_readable,
     parse_instant,
@@ -160,8 +161,11 @@ def records_match_filters(ctx: Context, exchange: Exchange) -> Iterator[Observat
             continue  # the projection left the field out (absent or null): nothing to judge on this page
         judge = Judge("records_match_filters", requirement)
         judged = False
+        # A value between spaces may be read trimmed (Django's forms, Datasette's lists): both readings pass,
+        # as near_miss_judged accepts them (D-GEN-24).
+        readings = [value, value.strip()] if value.strip() and value.strip() != value else [value]
         for index, record in enumerate(records):
-            verdict = record_matches(record, flt, value, joined(ctx, record, flt))
+            verdict = _any_reading_matches(record, flt, readings, joined(ctx, record, flt))
             if verdict is None or verdict is EITHER:
                 continue
             judged = True
@@ -180,6 +184,13 @@ def records_match_filters(ctx: Context, exchange: Exchange) -> Iterator[Observat
         else:
             if judged:
                 yield judge.corroborated(f"every record of a page with {flt.param}={value} satisfies it")
+
+
+def _any_reading_matches(record: Any, flt: Filter, readings: Sequence[str], join: Any) -> Verdict:
+    """`record_matches` under the most lenient of `readings`: True when one of them matches, else EITHER when
+    one leaves it open, else False when one tells, else None (nothing to tell)."""
+    verdicts = [record_matches(record, flt, text, join) for text in readings]
+    return next((verdict for wanted in (True, EITHER, False) for verdict in verdicts if verdict is wanted), None)
 
 
 def _default_optional(flt: Filter, query: Mapping[str, str]) -> bool:
