@@ -4,6 +4,9 @@ The tests marked `packaging` copy the working tree (as a checkout would have it)
 that copy into a new virtual environment (not editable) with the pinned versions of constraints.txt,
 and run the installed `apiconform` against the embedded reference server. They need PyPI (pip's cache
 makes repeats fast) and take minutes; `pytest -m "not packaging"` leaves them out of a quick loop.
+They share one virtual environment (`wheel_venv`: its dependencies install once, not once per test),
+and each test first puts apiconform into it as its own proof needs: the wheel, or nothing at all for a
+CI job's commands to install.
 
 The README's GitHub Actions and GitLab CI jobs are kept in docs/ci/; the README shows them verbatim.
 """
@@ -170,20 +173,39 @@ def test_specs_dir_prefers_apiconform_specs_then_the_packaged_copy_then_the_sour
 
 
 @dataclass(frozen=True)
-class InstalledWheel:
+class WheelVenv:
     """A wheel built from a copy of the working tree and installed into a fresh virtual environment, the copy
     then removed (nothing of the source tree is left to fall back on); `empty` is a folder to run from."""
 
+    wheel: Path
     venv: Path
     env: dict[str, str]
     empty: Path
     packaged: frozenset[str]
     needed: frozenset[str]
 
+    def installed_from(self) -> str | None:
+        """Where the venv's apiconform was installed from (pip's direct_url.json: a wheel or a folder), or
+        None when none is installed."""
+        records = list(self.venv.glob("lib/python*/site-packages/apiconform-*.dist-info/direct_url.json"))
+        if not records:
+            return None
+        (record,) = records
+        url: str = json.loads(record.read_text(encoding="utf-8"))["url"]
+        return url
+
+    def pip(self, *args: str | Path) -> subprocess.CompletedProcess[str]:
+        result = _run(
+            [self.venv / "bin" / "python", "-m", "pip", *args], cwd=self.empty, env=self.env, timeout=INSTALL_TIMEOUT
+        )
+        assert result.returncode == 0, _explain(result)
+        return result
+
 
 @pytest.fixture(scope="module")
-def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> InstalledWheel:
-    """Built and installed once for the tests of the installed package (minutes: they share it)."""
+def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> WheelVenv:
+    """Built and installed once for every test of this module (their group keeps them on one worker): the
+    dependencies' install is most of its half a minute."""
     tmp_path = tmp_path_factory.mktemp("wheel")
     checkout = _checkout(tmp_path)
     dist = tmp_path / "dist"
@@ -218,12 +240,21 @@ def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> InstalledWheel:
     shutil.rmtree(checkout)  # nothing of the source tree is left to fall back on
     empty = tmp_path / "empty"
     empty.mkdir()
-    return InstalledWheel(venv, env, empty, frozenset(packaged), frozenset(needed))
+    return WheelVenv(wheel, venv, env, empty, frozenset(packaged), frozenset(needed))
+
+
+@pytest.fixture
+def installed_wheel(wheel_venv: WheelVenv) -> WheelVenv:
+    """The shared venv with the wheel's apiconform in it (put back if a CI job's test installed its own)."""
+    if wheel_venv.installed_from() != wheel_venv.wheel.as_uri():
+        wheel_venv.pip("install", "--no-deps", "--force-reinstall", wheel_venv.wheel)
+    assert wheel_venv.installed_from() == wheel_venv.wheel.as_uri()
+    return wheel_venv
 
 
 @pytest.mark.packaging
 @pytest.mark.xdist_group("installed-wheel")
-def test_the_wheel_installs_and_runs_from_an_empty_folder(installed_wheel: InstalledWheel, tmp_path: Path) -> None:
+def test_the_wheel_installs_and_runs_from_an_empty_folder(installed_wheel: WheelVenv, tmp_path: Path) -> None:
     assert len(installed_wheel.needed) >= 8, installed_wheel.needed
     assert installed_wheel.needed <= installed_wheel.packaged
     venv, env, empty = installed_wheel.venv, installed_wheel.env, installed_wheel.empty
@@ -253,9 +284,7 @@ def test_the_wheel_installs_and_runs_from_an_empty_folder(installed_wheel: Insta
 
 @pytest.mark.packaging
 @pytest.mark.xdist_group("installed-wheel")
-def test_the_installed_suite_runs_under_plain_pytest_by_module_name(
-    installed_wheel: InstalledWheel, tmp_path: Path
-) -> None:
+def test_the_installed_suite_runs_under_plain_pytest_by_module_name(installed_wheel: WheelVenv, tmp_path: Path) -> None:
     """README's plain-pytest command, from an installed wheel: the suite named with --pyargs runs and passes;
     named by a checkout's path, which an installation has not, it fails closed (no report, latest untouched)."""
     venv, env = installed_wheel.venv, installed_wheel.env
@@ -303,10 +332,23 @@ def _prepare_gate(commands: list[str], workspace: Path) -> Path:
     return workspace / argv[argv.index("--report-dir") + 1]
 
 
+def _without_apiconform(wheel_venv: WheelVenv) -> Path:
+    """The shared venv with apiconform uninstalled, standing in for a CI's Python: a job's commands must
+    install apiconform themselves, or its `apiconform run` is not found. The dependencies are left in place
+    (the wheel's own install into a fresh venv proves that they install): the job's install checks them
+    against its constraints and builds and installs apiconform."""
+    if wheel_venv.installed_from() is not None:
+        wheel_venv.pip("uninstall", "--yes", "apiconform")
+    assert wheel_venv.installed_from() is None
+    assert not (wheel_venv.venv / "bin" / "apiconform").exists()
+    return wheel_venv.venv
+
+
 @pytest.mark.packaging
-def test_the_readme_ci_jobs_install_and_gate(tmp_path: Path) -> None:
-    """Both jobs' commands, in order, in a fresh virtual environment standing in for the CI's Python."""
-    venv = _fresh_venv(tmp_path / "venv")
+@pytest.mark.xdist_group("installed-wheel")
+def test_the_readme_ci_jobs_install_and_gate(wheel_venv: WheelVenv, tmp_path: Path) -> None:
+    """Both jobs' commands, in order, each in a Python without apiconform (`_without_apiconform`)."""
+    venv = _without_apiconform(wheel_venv)
 
     github: dict[str, Any] = yaml.safe_load(GITHUB_JOB.read_text(encoding="utf-8"))
     (job,) = github["jobs"].values()
@@ -327,6 +369,7 @@ def test_the_readme_ci_jobs_install_and_gate(tmp_path: Path) -> None:
 
     gitlab: dict[str, Any] = yaml.safe_load(GITLAB_JOB.read_text(encoding="utf-8"))
     (job,) = gitlab.values()
+    venv = _without_apiconform(wheel_venv)
     commands = list(job["script"])
     assert any(command.startswith("python -m pip install") for command in commands), commands
     workspace = _checkout(tmp_path, "gitlab-workspace")
