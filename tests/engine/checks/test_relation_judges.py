@@ -534,6 +534,7 @@ def test_an_ambiguous_input_is_answered_in_one_accepted_way(
         (("rejected", "empty"), brm_page(), ["pass"]),
         (("rejected", "empty"), brm_page("a", "b"), ["fail"]),
         (("answered",), brm_page("a"), ["pass"]),  # a pass that could not have failed: it only corroborates
+        (("answered",), reply({"code": "400"}, status=400), ["pass"]),  # a documented 400 is an answer too
         # A 5xx is the server-error requirement's finding: this one is not judged by it.
         (("rejected",), reply({"code": "500"}, status=500), ["not-exercised"]),
     ],
