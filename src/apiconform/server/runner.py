@@ -176,6 +176,10 @@ class ReferenceServer:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=2,
+            # uvicorn closes a connection idle for 5 s by default; on a loaded machine a client may pause that
+            # long between two requests and send the next just as the close arrives (a reset). Proxies in
+            # front of vendors keep idle connections 60 s or more (nginx 75 s, AWS ALB 60 s).
+            timeout_keep_alive=60,
             # Long id lists make long query strings; h11's default (16 kB) would drop the connection instead.
             h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
         )
