@@ -27,20 +27,64 @@ import yaml
 from apiconform import contract, datafiles
 
 # Query parameter names by the part they play (the conventions of common list APIs: page-number paging,
-# offset/limit, json-server's `_page`/`_limit`/`_start`, `_sort`/`_order`).
+# offset/limit, json-server's `_page`/`_limit`/`_start`, `_sort`/`_order`, Datasette's `_next`/`_size`).
 PAGE_NUMBER_NAMES = ("page", "pageNumber", "page_number", "_page")
-PAGE_SIZE_NAMES = ("page_size", "pageSize", "per_page", "perPage", "size", "limit", "_limit")
+PAGE_SIZE_NAMES = ("page_size", "pageSize", "per_page", "perPage", "size", "limit", "_limit", "_size")
 OFFSET_NAMES = ("offset", "_start", "start")
 LIMIT_NAMES = ("limit", "_limit", "page_size", "pageSize")
 # Cursor paging: a string query parameter carrying the cursor, and a string property at the root of the 200
-# reply naming the next page (a URL when its format is `uri`, as Django REST framework's `next`, else a token).
-CURSOR_NAMES = ("cursor", "page_token", "pageToken")
+# reply naming the next page (a URL when its format is `uri`, as Django REST framework's `next`, else a token),
+# or, with no such property, a declared `Link` response header (its `next` link).
+CURSOR_NAMES = ("cursor", "page_token", "pageToken", "_next")
 NEXT_NAMES = ("next", "next_cursor", "nextCursor", "next_page_token", "nextPageToken")
 SORT_FIELD_NAMES = ("sort", "sortField", "sort_by", "sortBy", "_sort")
 SORT_DIRECTION_NAMES = ("order", "_order", "sortOrder", "sort_order", "direction", "dir")
-# A single parameter with a `-` prefix for descending order (Django REST framework): the vocabulary has no
-# word for it yet, so it is recognised only to be named in a TODO rather than taken for a filter.
-PREFIXED_SORT_NAMES = ("ordering",)
+# A single sort parameter whose `-` prefix asks for descending order (Django REST framework's OrderingFilter:
+# `ordering=-price`): order.sort.descending-prefix, when its description or example shows the prefix.
+PREFIXED_SORT_NAMES = ("ordering", "sort", "order_by", "orderBy")
+# One sort parameter per direction, the descending one named with this suffix (Datasette: `_sort=price`,
+# `_sort_desc=price`): order.sort.direction-params.
+DESCENDING_PARAM_SUFFIX = "_desc"
+# Filter names with an operator, by the lookup the operator asks for (D-GEN-90): django-filter's lookups after
+# `__` (`price__gte`, `name__icontains`, `category__in`; Datasette spells its filters so too, and `color__not`),
+# json-server's after `_` (`price_gte`, `id_ne`, `title_like`, a regular expression), and django-filter's
+# `exclude=True` filters named `exclude_<field>`. A range becomes decimal-*, instant-* or text-* by the record
+# field's schema; `in` is exact matching of a list.
+DOUBLE_UNDERSCORE_LOOKUPS = {
+    "exact": "exact",
+    "gt": "range-gt",
+    "gte": "range-gte",
+    "lt": "range-lt",
+    "lte": "range-lte",
+    "in": "in",
+    "not": "not-equal",
+    "contains": "contains",
+    "icontains": "icontains",
+    "startswith": "starts-with",
+    "regex": "regex",
+}
+SINGLE_UNDERSCORE_LOOKUPS = {"gte": "range-gte", "lte": "range-lte", "ne": "not-equal", "like": "regex"}
+EXCLUDE_PREFIX = "exclude_"
+# Lookups that compare text only (a substring or a regular expression of a number field is left to the owner).
+TEXT_LOOKUPS = ("contains", "icontains", "starts-with", "regex")
+# How each match kind selects, for the requirement's title.
+MATCH_PHRASES = {
+    "exact": "equals the value",
+    "not-equal": "differs from the value",
+    "gt": "is above the value",
+    "gte": "is at or above the value",
+    "lt": "is below the value",
+    "lte": "is at or below the value",
+    "contains": "contains the value",
+    "icontains": "contains the value, whatever the letter case",
+    "starts-with": "starts with the value",
+    "regex": "matches the value as a regular expression",
+}
+# Counts: an integer property beside the records array in the 200 reply (Django REST framework's `count`), or
+# a declared response header (json-server's and many others' X-Total-Count); compared case-insensitively.
+TOTAL_PROPERTY_NAMES = ("count", "total", "totalCount", "total_count", "totalResults", "total_results")
+TOTAL_HEADER_NAMES = ("x-total-count", "x-total", "total-count", "x-total-results")
+LINK_HEADER = "link"
 NUMBER_TYPES = ("integer", "number")
 ASCENDING_WORDS = ("asc", "ascending", "up")
 DESCENDING_WORDS = ("desc", "descending", "down")
@@ -55,7 +99,8 @@ RULE_WORDS = {
     "cursor-end": ("last page", "no next", "null", "no more"),
     "stable": ("same order", "stable", "consistent order", "deterministic"),
     "sort-field": ("sort", "order"),
-    "sort-direction": ("asc", "desc", "direction"),
+    "sort-direction": ("asc", "desc", "direction", "prefix", "reverse"),
+    "total": ("total", "count", "number of", "how many"),
     "filter": ("return", "match", "only", "filter", "equal", "select"),
     "and": ("combined", "all of", "and-ed", "each of", "both"),
     "invalid": ("400", "invalid", "rejected", "bad request", "error"),
@@ -92,6 +137,9 @@ class Texts:
     heading: str
     operation: tuple[str, ...]
     parameters: Mapping[str, tuple[str, ...]]
+    # The 200 reply's descriptions init quotes (a count's header or property), under their heading line in
+    # the sources file ("Reply header X-Total-Count"); filled as they are recognised.
+    replies: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def read_document(path: Path) -> dict[str, Any]:
@@ -151,6 +199,26 @@ def _reply_schema(document: Mapping[str, Any], operation: Mapping[str, Any]) -> 
         if "json" in str(media_type):
             return _resolve(document, (body or {}).get("schema", {}))
     return {}
+
+
+def _reply_headers(document: Mapping[str, Any], operation: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The headers the 200 reply declares, by their name as the document spells it."""
+    responses = {str(status): reply for status, reply in (operation.get("responses") or {}).items()}
+    headers = _resolve(document, responses.get("200", {})).get("headers") or {}
+    found: dict[str, Mapping[str, Any]] = {}
+    for name, header in headers.items() if isinstance(headers, dict) else ():
+        resolved = _resolve(document, header)
+        found[str(name)] = resolved if isinstance(resolved, dict) else {}
+    return found
+
+
+def _types(schema: Any) -> set[str]:
+    """The JSON types a schema allows (OpenAPI 3.1's type lists and 3.0's `nullable` alike); empty: any."""
+    if not isinstance(schema, dict):
+        return set()
+    kind = schema.get("type")
+    types = {str(each) for each in kind} if isinstance(kind, list) else ({str(kind)} if kind else set())
+    return types | ({"null"} if schema.get("nullable") is True else set())
 
 
 def _records_pointer(document: Mapping[str, Any], operation: Mapping[str, Any]) -> str | None:
@@ -248,7 +316,9 @@ class _Writer:
     def requirement(self, rid: str, family: str, title: str, rule: str, checks: list[str], where: Iterable[str]) -> str:
         """Add requirement `rid`: a MUST quoting the first sentence of the parameters `where` names (then,
         for OPERATION_RULES, the operation's) stating `rule`, or an inferred SHOULD with a TODO."""
-        sentences = [s for name in where for s in self.texts.parameters.get(name, ())]
+        sentences = [
+            s for name in where for s in (*self.texts.parameters.get(name, ()), *self.texts.replies.get(name, ()))
+        ]
         if rule in OPERATION_RULES:
             sentences += self.texts.operation
         stated = _stating(sentences, rule)
@@ -289,7 +359,7 @@ class _Writer:
             raise InitError(
                 f"{self.operation_id}: no paging parameters apiconform recognises (a page number and a size, "
                 f"such as page and page_size, or an offset and a limit, of integer type, or a string cursor "
-                f"and a size with a next property in the 200 reply)"
+                f"and a size with a next property or a Link header in the 200 reply)"
             )
         if style["style"] == "cursor":
             self.draft.semantics["paging"] = {**style, "requirements": self.cursor_requirements(position, size)}
@@ -339,8 +409,17 @@ class _Writer:
         reply = _reply_schema(self.document, self.operation)
         properties = (reply.get("properties") or {}) if isinstance(reply, dict) else {}
         named = next((name for name in NEXT_NAMES if name in properties), None)
-        if cursor is None or size is None or named is None:
+        if cursor is None or size is None:
             return None
+        if named is None:
+            # No next page in the body: a declared RFC 8288 Link header names it (GitHub's, and many more).
+            if LINK_HEADER not in {name.lower() for name in _reply_headers(self.document, self.operation)}:
+                return None
+            return (
+                cursor,
+                size,
+                {"style": "cursor", "cursor-param": cursor, "size-param": size, "next": {"link": "next"}},
+            )
         schema = _resolve(self.document, properties[named])
         types = schema.get("type") if isinstance(schema, dict) else None
         if "string" not in (types if isinstance(types, list) else [types]):
@@ -393,14 +472,31 @@ class _Writer:
             )
         }
         order: dict[str, Any] = {"requirements": requirements}
-        used = {name for name in self.parameters if name in PREFIXED_SORT_NAMES}
-        for name in used:
-            self.draft.todos.append(
-                f"{name}: a sort parameter with a `-` prefix for descending, not yet in the vocabulary"
-            )
+        used: set[str] = set()
         sort_param = self.first(SORT_FIELD_NAMES, ("string",))
         direction_param = self.first(SORT_DIRECTION_NAMES, ("string",))
-        if sort_param and direction_param:
+        if (spelt := self.one_parameter_sort() or self.direction_params_sort()) is not None:
+            names, sort, field_words, direction_words = spelt
+            used |= names
+            if sort is not None:
+                order["sort"] = sort
+                requirements["field"] = self.requirement(
+                    f"{PREFIX}-SORT-FIELD",
+                    "sort",
+                    field_words,
+                    "sort-field",
+                    ["records_in_order", "sorted_by_each_key"],
+                    sorted(names),
+                )
+                requirements["direction"] = self.requirement(
+                    f"{PREFIX}-SORT-DIRECTION",
+                    "sort",
+                    direction_words,
+                    "sort-direction",
+                    ["records_in_order", "sorted_by_each_key"],
+                    sorted(names),
+                )
+        elif sort_param and direction_param:
             used |= {sort_param, direction_param}
             sort = self.sort(sort_param, direction_param)
             if sort is not None:
@@ -426,8 +522,84 @@ class _Writer:
             self.draft.todos.append(
                 f"{sort_param or direction_param}: a sort parameter without its partner, not described"
             )
+        for name in PREFIXED_SORT_NAMES:
+            if name in self.parameters and name not in used and name not in (sort_param, direction_param):
+                used.add(name)
+                self.draft.todos.append(
+                    f"{name}: a sort parameter whose description and example show no `-` prefix; if `-field` "
+                    "sorts descending (Django REST framework's OrderingFilter), add order.sort with "
+                    "descending-prefix and its keys"
+                )
         self.draft.semantics["order"] = order
         return used
+
+    def sort_keys(self, values: Iterable[Any]) -> dict[str, Any]:
+        """order.sort.keys: each value (a `-` prefix left off) that is a record field, compared by its schema."""
+        keys = {}
+        for value in values:
+            name = str(value).strip().lstrip("-")
+            if name in self.fields and name not in keys:
+                keys[name] = {"field": _pointer(name), "compare": _compare(self.fields[name])}
+        return keys
+
+    def one_parameter_sort(self) -> tuple[set[str], dict[str, Any] | None, str, str] | None:
+        """(the parameter, order.sort or None with a TODO, the two requirements' titles) for a single sort
+        parameter whose description or example shows a `-` prefix (`ordering=-price`); None when none does."""
+        for name in PREFIXED_SORT_NAMES:
+            if name not in self.parameters or "string" not in (_types(self.schema(name)) or {"string"}):
+                continue
+            shown = _examples(self.parameters[name], self.schema(name))
+            description = str(self.parameters[name].get("description") or "")
+            prefixed = re.findall(r"(?<![\w-])-([A-Za-z_][\w.]*)", description)
+            written = re.findall(r"[`'\"=]-?([A-Za-z_][\w.]*)", description)
+            if not prefixed and not any(part.strip().startswith("-") for value in shown for part in value.split(",")):
+                continue
+            candidates = [
+                *(self.schema(name).get("enum") or ()),
+                *(part for value in shown for part in value.split(",")),
+                *prefixed,
+                *written,
+            ]
+            keys = self.sort_keys(candidates)
+            if not keys:
+                self.draft.todos.append(
+                    f"{name}: sorts descending with a `-` prefix, but names no record field it sorts by (an enum, "
+                    "an example or the description); add order.sort with its keys by hand"
+                )
+                return ({name}, None, "", "")
+            sort = {"field-param": name, "descending-prefix": "-", "keys": keys}
+            return (
+                {name},
+                sort,
+                f"{name} orders the records by that field",
+                f"A `-` before the field in {name} reverses the order",
+            )
+        return None
+
+    def direction_params_sort(self) -> tuple[set[str], dict[str, Any] | None, str, str] | None:
+        """(the two parameters, order.sort or None with a TODO, the requirements' titles) for one sort
+        parameter per direction (`_sort` and `_sort_desc`, Datasette); None when the document has no pair."""
+        for name in SORT_FIELD_NAMES:
+            descending = name + DESCENDING_PARAM_SUFFIX
+            if name not in self.parameters or descending not in self.parameters:
+                continue
+            keys = self.sort_keys(
+                [*(self.schema(name).get("enum") or ()), *(self.schema(descending).get("enum") or ())]
+            )
+            if not keys:
+                self.draft.todos.append(
+                    f"{name}/{descending}: order.sort needs the sort keys as enums of their schemas (keys that are "
+                    "record fields); add order.sort with direction-params by hand"
+                )
+                return ({name, descending}, None, "", "")
+            sort = {"direction-params": {name: "asc", descending: "desc"}, "keys": keys}
+            return (
+                {name, descending},
+                sort,
+                f"{name} and {descending} order the records by that field",
+                f"{name} sorts ascending, {descending} descending",
+            )
+        return None
 
     def sort(self, sort_param: str, direction_param: str) -> dict[str, Any] | None:
         """order.sort from the enums of the two parameters; None (with a TODO) when they list no values."""
@@ -468,33 +640,21 @@ class _Writer:
         for name in self.parameters:
             if name in used:
                 continue
-            schema = self.schema(name)
-            kind = schema.get("type")
-            items = _resolve(self.document, schema.get("items", {})) if kind == "array" else schema
-            if (
-                name not in self.fields
-                or not isinstance(items, dict)
-                or items.get("type", "string")
-                not in (
-                    "string",
-                    "integer",
-                    "number",
-                    "boolean",
-                )
-            ):
-                self.draft.todos.append(
-                    f"{name}: a query parameter not recognised as a filter (no record field of that name)"
-                )
+            entry = self.filter(name)
+            if entry is None:
                 continue
-            entry: dict[str, Any] = {"field": _pointer(name), "match": "exact", "list": "single"}
-            if kind == "array":
-                entry["list"] = "repeated" if self.parameters[name].get("explode", True) else "comma"
+            match = entry["match"]
+            checks = ["records_match_filters", "filters_select_matching_records"]
+            if match == "exact":  # a value no record has selects none (not so for not-equal; D-GEN-90)
+                checks.append("unknown_filter_value_matches_nothing")
+            field_name = contract.unescaped(entry["field"][1:])
             entry["requirement"] = self.requirement(
                 f"{PREFIX}-FILTER-{_slug(name, 'X').upper()}",
                 "filter",
-                f"{name} returns the records whose {name} equals the value",
+                f"{name} returns the records whose {field_name} "
+                + ("equals one of the values" if entry["list"] != "single" else _match_phrase(match)),
                 "filter",
-                ["records_match_filters", "filters_select_matching_records", "unknown_filter_value_matches_nothing"],
+                checks,
                 [name],
             )
             filters[name] = entry
@@ -526,6 +686,94 @@ class _Writer:
                 )
         self.draft.semantics["filters"] = filters
         self.draft.semantics["filter-requirements"] = combined
+
+    def filter(self, name: str) -> dict[str, Any] | None:
+        """The filter entry (without its requirement) a parameter's name and schema make it, or None with a
+        TODO: a record field's own name is exact matching; a name with an operator (DOUBLE_UNDERSCORE_LOOKUPS,
+        SINGLE_UNDERSCORE_LOOKUPS, EXCLUDE_PREFIX) on a record field is that lookup, when the field's type
+        admits it."""
+        schema = self.schema(name)
+        is_array = schema.get("type") == "array"
+        items = _resolve(self.document, schema.get("items", {})) if is_array else schema
+        found = _lookup(name, self.fields)
+        if (
+            found is None
+            or not isinstance(items, dict)
+            or items.get("type", "string") not in ("string", *NUMBER_TYPES, "boolean")
+        ):
+            self.draft.todos.append(
+                f"{name}: a query parameter not recognised as a filter (no record field of that name, nor a "
+                "field with an operator apiconform knows)"
+            )
+            return None
+        field_name, lookup = found
+        field_schema = self.fields[field_name]
+        field_types = _types(field_schema) - {"null"}
+        match: str | None = lookup
+        if lookup.startswith("range-"):
+            bound = lookup.removeprefix("range-")
+            if field_types and field_types <= set(NUMBER_TYPES):
+                match = f"decimal-{bound}"
+            elif field_types == {"string"}:
+                match = f"{_compare(field_schema)}-{bound}"
+            else:
+                match = None
+        elif lookup in TEXT_LOOKUPS and field_types != {"string"}:
+            match = None
+        if match is None:
+            self.draft.todos.append(
+                f"{name}: {lookup.removeprefix('range-')} on {field_name}, a field of type "
+                f"{'/'.join(sorted(field_types)) or 'unknown'}: no match kind for it; describe it by hand"
+            )
+            return None
+        form = _list_form(self.parameters[name], is_array)
+        single_only = lookup.startswith("range-") or lookup == "not-equal"
+        if single_only and form != "single":
+            self.draft.todos.append(f"{name}: a {match} filter takes one value, but the document lists several")
+            return None
+        if lookup == "in":
+            match = "exact"
+            if form == "single":
+                form = "comma"
+                self.draft.todos.append(
+                    f"{name}: `in` with no list form in its schema or description; comma assumed (django-filter's "
+                    "and Datasette's form)"
+                )
+        return {"field": _pointer(field_name), "match": match, "list": form}
+
+    def counts(self) -> None:
+        """counts.total-pointer or counts.total-header from the 200 reply: an integer property beside the
+        records array, or a declared total count header (D-GEN-91)."""
+        location: dict[str, str] = {}
+        reply = _reply_schema(self.document, self.operation)
+        properties = (reply.get("properties") or {}) if isinstance(reply, dict) and self.records else {}
+        named = next((name for name in TOTAL_PROPERTY_NAMES if name in properties), None)
+        described = label = ""
+        if named is not None and _types(_resolve(self.document, properties[named])) - {"null"} == {"integer"}:
+            location = {"total-pointer": _pointer(named)}
+            described, label = f"Reply property {named}", f"{named} in the reply"
+            self.texts.replies[described] = _sentences(_resolve(self.document, properties[named]).get("description"))
+        else:
+            headers = _reply_headers(self.document, self.operation)
+            by_lower = {name.lower(): name for name in headers}
+            header = next((by_lower[name] for name in TOTAL_HEADER_NAMES if name in by_lower), None)
+            if header is not None:
+                location = {"total-header": header}
+                described, label = f"Reply header {header}", f"The {header} header"
+                self.texts.replies[described] = _sentences(headers[header].get("description"))
+        if not location:
+            return
+        self.draft.semantics["counts"] = {
+            **location,
+            "total-requirement": self.requirement(
+                f"{PREFIX}-COUNT-TOTAL",
+                "counts",
+                f"{label} is the number of records the query matches in all pages",
+                "total",
+                ["total_count_present", "total_count_on_first_page", "total_count_invariant"],
+                [described],
+            ),
+        }
 
     def rejected_values(self) -> None:
         """Where the document declares a 400 reply, each constrained parameter's ruled-out value: rejected
@@ -578,6 +826,45 @@ class _Writer:
             self.draft.semantics["invalid-inputs"] = invalid
 
 
+def _lookup(name: str, fields: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(record field, lookup) a filter parameter's name spells, or None. A field's own name wins (a field
+    `name` is exact matching on `name`, never `_ne` on `na`), then `__<lookup>`, `_<lookup>`, `exclude_`."""
+    if name in fields:
+        return (name, "exact")
+    if name.startswith(EXCLUDE_PREFIX) and name.removeprefix(EXCLUDE_PREFIX) in fields:
+        return (name.removeprefix(EXCLUDE_PREFIX), "not-equal")
+    for separator, lookups in (("__", DOUBLE_UNDERSCORE_LOOKUPS), ("_", SINGLE_UNDERSCORE_LOOKUPS)):
+        base, _, operator = name.rpartition(separator)
+        if base in fields and operator in lookups:
+            return (base, lookups[operator])
+    return None
+
+
+def _match_phrase(match: str) -> str:
+    """How a match kind selects, in words (a range's words whatever it compares: `decimal-gt` as `gt`)."""
+    kind, _, bound = match.partition("-")
+    return MATCH_PHRASES[bound if kind in ("decimal", "text", "instant") else match]
+
+
+def _list_form(parameter: Mapping[str, Any], is_array: bool) -> str:
+    """How a parameter's list of values travels: an array schema says it (explode: repeated, else comma), a
+    description saying "comma" says comma; otherwise one value."""
+    if is_array:
+        return "repeated" if parameter.get("explode", True) else "comma"
+    return "comma" if re.search(r"\bcomma", str(parameter.get("description") or ""), re.IGNORECASE) else "single"
+
+
+def _examples(parameter: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """The example values a parameter declares (its own, its examples', its schema's), as text."""
+    values = [parameter.get("example"), schema.get("example")]
+    examples = parameter.get("examples")
+    if isinstance(examples, dict):
+        values += [each.get("value") for each in examples.values() if isinstance(each, dict)]
+    if isinstance(schema.get("examples"), list):
+        values += schema["examples"]
+    return [str(value) for value in values if isinstance(value, (str, int, float)) and not isinstance(value, bool)]
+
+
 def _compare(schema: Mapping[str, Any]) -> str:
     if schema.get("type") in NUMBER_TYPES:
         return "decimal"
@@ -612,6 +899,7 @@ def draft_for(document: Mapping[str, Any], operation_id: str, path: str, records
     if identifier != "id":
         writer.draft.todos.append(f"list.id: {_pointer(identifier or 'id')} assumed as the records' unique id")
     used = writer.paging() | writer.order()
+    writer.counts()
     writer.filters(used)
     writer.rejected_values()
     writer.draft.semantics = {
@@ -635,6 +923,8 @@ def _sources_text(document: Mapping[str, Any], texts: Texts, source: Path) -> st
     ]
     for name, sentences in texts.parameters.items():
         lines += ["", f"Query parameter {name}", *sentences]
+    for heading, sentences in texts.replies.items():
+        lines += ["", heading, *sentences]
     return "\n".join(lines) + "\n"
 
 
