@@ -22,12 +22,6 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 EXAMPLES = REPOSITORY / "examples" / "drf"
 DRF_DOCUMENT = EXAMPLES / "sources" / "drf-app.openapi.json"
 
-# Until the paging, counts, match kinds and sort spellings of issue 25 are on main, no DRF spec loads there
-# (past-end-status, total-pointer, descending-prefix, decimal-gte...; the cursor spec: style cursor).
-NEEDS_VOCABULARY = pytest.mark.xfail(
-    strict=False, reason="needs the vocabulary of h25-p, h25-counts, h25-match and h25-sort"
-)
-
 
 @dataclass(frozen=True)
 class DrfSpec:
@@ -69,7 +63,6 @@ def drf_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.mark.e2e
-@NEEDS_VOCABULARY
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.api)
 def test_drf_passes_its_spec(spec: DrfSpec, drf_origin: str, tmp_path: Path) -> None:
     report_dir = tmp_path / "report"
@@ -84,28 +77,25 @@ def test_drf_passes_its_spec(spec: DrfSpec, drf_origin: str, tmp_path: Path) -> 
     assert {rid: verdicts[rid] for rid in spec.supported} == dict.fromkeys(spec.supported, "pass")
 
 
-@NEEDS_VOCABULARY
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.api)
 def test_the_drf_spec_loads(spec: DrfSpec) -> None:
     assert cli.main(["catalog", "--spec", str(spec.path)]) == 0
 
 
-# Main's init refuses cursor paging: exit 2, "no paging parameters apiconform recognises (...); the vocabulary
-# has no cursor paging yet", so the first `assert` fails. h25-p's init recognises DRF's cursor (a string
-# `cursor`, `page_size`, a `next` of format uri: body-url); the lead removes the mark when it lands.
-NEEDS_CURSOR_INIT = pytest.mark.xfail(strict=False, raises=AssertionError, reason="needs h25-p's init")
-
-
 @pytest.mark.parametrize(
-    "operation",
-    ["listPageNumberItems", "listLimitOffsetItems", pytest.param("listCursorItems", marks=NEEDS_CURSOR_INIT)],
+    ("operation", "paging"),
+    [("listPageNumberItems", "page-number"), ("listLimitOffsetItems", "offset-limit"), ("listCursorItems", "cursor")],
 )
-def test_init_on_drfs_own_document_gives_a_spec_that_loads(operation: str, tmp_path: Path) -> None:
+def test_init_on_drfs_own_document_gives_a_spec_that_loads(operation: str, paging: str, tmp_path: Path) -> None:
     """`init` on the document `manage.py generateschema` wrote for the app: each list operation gives a
-    starting spec that `catalog` loads."""
+    starting spec that `catalog` loads, paged in DRF's style (the cursor's next page: the body's `next` URL)."""
     folder = tmp_path / operation
     assert cli.main(["init", str(DRF_DOCUMENT), "--operation", operation, "--output", str(folder)]) == 0
     (spec,) = folder.glob("*.openapi.yaml")
     assert cli.main(["catalog", "--spec", str(spec)]) == 0
+    loaded = contract.load_spec(spec)
     # The document names no `servers` (OpenAPI's default is "/"): a run asks the --base-url's own paths.
-    assert contract.load_spec(spec).server_path == ""
+    assert loaded.server_path == ""
+    assert loaded.semantics.paging.style == paging
+    if isinstance(loaded.semantics.paging, contract.CursorPaging):
+        assert loaded.semantics.paging.next_page == contract.NextPage(body_url="/next")
