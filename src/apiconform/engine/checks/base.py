@@ -414,6 +414,19 @@ def projected_out(semantics: Semantics, query: Mapping[str, str]) -> Callable[[s
     return lambda pointer: pointer.split("/")[1] not in kept
 
 
+def kept_unasked(semantics: Semantics, query: Mapping[str, str]) -> Callable[[str], bool]:
+    """Whether the query's attribute selection leaves the first-level attribute a JSON pointer starts with
+    to the server: not asked for, but always allowed (`status` in BRM), so it may be kept, left out or
+    kept as null (D-BRM-2). Never, without a selection."""
+    projection = semantics.projection
+    selection = query.get(projection.param) if projection else None
+    if not projection or not selection:
+        return lambda pointer: False
+    asked = {name.strip() for name in selection.split(",")}
+    allowed = set(projection.always_allowed) - asked
+    return lambda pointer: pointer.split("/")[1] in allowed
+
+
 # --- asking the target --------------------------------------------------------------------------------
 
 SMALL_SIZES = (1, 2, 3, 5, 7, 10, 13, 25)

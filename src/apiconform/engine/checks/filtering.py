@@ -52,6 +52,7 @@ from apiconform.engine.checks.base import (
     fetch,
     flip,
     ids,
+    kept_unasked,
     narrowing_filter,
     projected_out,
     query_words,
@@ -156,15 +157,20 @@ def records_match_filters(ctx: Context, exchange: Exchange) -> Iterator[Observat
             active.append((flt, flt.default, flt.default_requirement or flt.requirement))
     and_requirement = semantics.filter_requirements.get("and")
     hidden = projected_out(semantics, exchange.query)
+    unasked = kept_unasked(semantics, exchange.query)
     for flt, value, requirement in active:
         if flt.field and hidden(flt.field):
             continue  # the projection left the field out (absent or null): nothing to judge on this page
+        # An attribute the projection may keep without being asked (D-BRM-2) may also come null or absent.
+        optional = bool(flt.field) and unasked(flt.field or "")
         judge = Judge("records_match_filters", requirement)
         judged = False
         # A value between spaces may be read trimmed (Django's forms, Datasette's lists): both readings pass,
         # as near_miss_judged accepts them (D-GEN-24).
         readings = [value, value.strip()] if value.strip() and value.strip() != value else [value]
         for index, record in enumerate(records):
+            if optional and pointer_get(record, flt.field or "") in (None, MISSING):
+                continue
             verdict = _any_reading_matches(record, flt, readings, joined(ctx, record, flt))
             if verdict is None or verdict is EITHER:
                 continue
