@@ -1,4 +1,4 @@
-"""Datasette 0.65.5 over a small deterministic SQLite database, for the e2e tier (issue 25's proof).
+"""Datasette 1.0a41 over a small deterministic SQLite database, for the e2e tier (issue 25's proof).
 
 The database is built here with the standard library, from a seeded random generator, so every run
 serves the same 250 rows: an integer primary key, a short text column with a few repeated values,
