@@ -24,9 +24,18 @@ import pytest
 
 from apiconform.cli import main
 from tests.engine.scripted import BRM, OES, TEST_SERVER_RATE
+from tests.independent import datasette_app
 from tests.independent.faultproxy import FAULTS, FaultProxy, ListShape
+from tests.independent.launch import asgi_process
 
 pytestmark = pytest.mark.e2e
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+DATASETTE = "datasette-table"
+# A smaller table than test_datasette.py's: the faults need only a few pages, and each reply costs the run
+# in proportion to its rows.
+DATASETTE_ROWS = 40
+DATASETTE_SPEC = REPOSITORY / "examples" / "datasette" / "datasette-table.openapi.yaml"
 
 # Few fuzzing examples: the faults are list defects, found by the relations (which run whole), not by fuzzing.
 MAX_EXAMPLES = "3"
@@ -66,6 +75,23 @@ def reference(api: str) -> Callable[[pytest.FixtureRequest], AbstractContextMana
     return serve
 
 
+@pytest.fixture(scope="module")
+def datasette_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Datasette 1.0a41 serving tests/independent/datasette_app.py's table, once for this module's rows."""
+    database = datasette_app.build_database(tmp_path_factory.mktemp("datasette"), count=DATASETTE_ROWS)
+    with asgi_process(
+        "tests.independent.datasette_app:app", env={datasette_app.DATABASE_ENV: str(database)}, cwd=str(REPOSITORY)
+    ) as origin:
+        yield origin
+
+
+@contextmanager
+def datasette(request: pytest.FixtureRequest) -> Iterator[Upstream]:
+    """The module's Datasette, run by its spec (examples/datasette) with the table's path parameters."""
+    table = ("--database", datasette_app.DATABASE_NAME, "--table", datasette_app.TABLE_NAME)
+    yield Upstream(request.getfixturevalue("datasette_origin"), "", ("--spec", str(DATASETTE_SPEC), *table))
+
+
 SERVERS = {
     # Page-number paging, sort keys with a createdAt/id tiebreak, filters; no counts.
     OES: Server(
@@ -91,6 +117,18 @@ SERVERS = {
         ),
         reference(BRM),
     ),
+    # Cursor paging (a `next` token sent back as `_next`), rows as objects, price ties under `_sort=price`.
+    DATASETTE: Server(
+        ListShape(
+            records="/rows",
+            sort_key="/price",
+            next_token="/next",
+            size_param="_size",
+            position_param="_next",
+            filter_param="category__exact",
+        ),
+        datasette,
+    ),
 }
 
 # (server, fault, the requirement a run must fail; None: the run passes, no failure and no warning).
@@ -102,6 +140,11 @@ ROWS: list[tuple[str, str, str | None]] = [
     (BRM, "none", None),
     (BRM, "drop-at-page-end", "BRM-PAGE-OFFSET"),
     (BRM, "count-off-by-one", "BRM-HDR-TOTAL-COUNT"),
+    (DATASETTE, "none", None),
+    (DATASETTE, "drop-at-page-end", "DSET-PAGE-NEXT"),
+    (DATASETTE, "filter-ignored", "DSET-FILTER-EXACT"),
+    (DATASETTE, "cursor-repeats", "DSET-PAGE-LAST"),
+    (DATASETTE, "ties-reordered", "DSET-SORT"),
 ]
 
 
