@@ -19,14 +19,16 @@ import pytest
 import yaml
 
 from apiconform import contract
-from apiconform.contract import NextPage
+from apiconform.contract import NextPage, OrderKey
+from apiconform.engine.checks import ordering, relations
 from apiconform.engine.checks import paging as paging_checks
-from apiconform.engine.checks import relations
 from apiconform.engine.config import RunConfig
 from apiconform.engine.model import discovery
 from apiconform.engine.model.apirun import ApiRun
-from apiconform.engine.model.verdicts import Verdict
+from apiconform.engine.model.exchange import Exchange
+from apiconform.engine.model.verdicts import Outcome, Verdict
 from apiconform.engine.session import ConformanceSession
+from apiconform.engine.transport.redaction import Redactor
 from tests.engine.scripted import TEST_SERVER_RATE, Scripted
 
 SPEC = Path(__file__).resolve().parents[1] / "data" / "cursor-list" / "cursor-list.openapi.yaml"
@@ -333,3 +335,35 @@ def test_a_cursor_paging_names_exactly_one_next_location(next_page: dict[str, st
         "requirements": {"size-bound": "A-B", "skip": "A-B", "past-end": "A-B"},
     }
     assert (not _paging_errors(paging)) == valid
+
+
+def test_a_sorted_page_boundary_on_a_cursor_api_names_the_second_page_by_the_query_sent(
+    cursor_contract: contract.Contract,
+) -> None:
+    """sorted_by_each_key judges the last record of a sorted first page against the first of the page it
+    names; the words for that page came from `Paging.page(1, size)`, which a cursor pager refuses (a
+    ValueError ended Datasette's run in the suite's own error)."""
+    semantics = dataclasses.replace(
+        cursor_contract.semantics,
+        ordering=dataclasses.replace(
+            cursor_contract.semantics.ordering,
+            requirements={"field": "CL-ORDER-STABLE", "default-order": "CL-ORDER-STABLE"},
+        ),
+    )
+    secrets = Redactor()
+
+    def reply(query: dict[str, str], ids: list[int]) -> Exchange:
+        content = json.dumps({"items": [{"id": n} for n in ids]}).encode()
+        headers = {"Content-Type": ["application/json"]}
+        return Exchange.of(
+            secrets, "GET", "http://127.0.0.1/v1/items", {}, query, status=200, headers=headers, content=content
+        )
+
+    first = reply({"limit": "2", "sort": "id"}, [1, 2])
+    second = reply({"limit": "2", "sort": "id", "cursor": "c2"}, [3, 4])
+    keys = [OrderKey("/id", "decimal", "asc")]
+    observation = ordering.boundary(semantics, {"sort": "id"}, keys, {"id": 2}, {"id": 3}, (first, second), 2)
+    assert observation.outcome is Outcome.PASS, observation
+    assert "the first of limit=2&cursor=c2 are in order" in observation.message
+    backwards = ordering.boundary(semantics, {"sort": "id"}, keys, {"id": 3}, {"id": 2}, (first, second), 2)
+    assert backwards.outcome is Outcome.FAIL and "limit=2&cursor=c2 are out of order" in backwards.message

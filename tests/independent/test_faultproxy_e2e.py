@@ -24,10 +24,18 @@ import pytest
 
 from apiconform.cli import main
 from tests.engine.scripted import BRM, OES, TEST_SERVER_RATE
+from tests.independent import datasette_app
 from tests.independent.faultproxy import FAULTS, FaultProxy, ListShape
 from tests.independent.launch import asgi_process
 
 pytestmark = pytest.mark.e2e
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+DATASETTE = "datasette-table"
+# A smaller table than test_datasette.py's: the faults need only a few pages, and each reply costs the run
+# in proportion to its rows.
+DATASETTE_ROWS = 40
+DATASETTE_SPEC = REPOSITORY / "examples" / "datasette" / "datasette-table.openapi.yaml"
 
 # Few fuzzing examples: the faults are list defects, found by the relations (which run whole), not by fuzzing.
 MAX_EXAMPLES = "3"
@@ -67,7 +75,6 @@ def reference(api: str) -> Callable[[pytest.FixtureRequest], AbstractContextMana
     return serve
 
 
-REPOSITORY = Path(__file__).resolve().parents[2]
 DRF_EXAMPLES = REPOSITORY / "examples" / "drf"
 
 
@@ -77,6 +84,16 @@ def drf_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("drf-app")
     with asgi_process(
         "tests.independent.drf_app.asgi:application", env={"DRF_APP_DATA": str(data)}, cwd=str(REPOSITORY)
+    ) as origin:
+        yield origin
+
+
+@pytest.fixture(scope="module")
+def datasette_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Datasette 1.0a41 serving tests/independent/datasette_app.py's table, once for this module's rows."""
+    database = datasette_app.build_database(tmp_path_factory.mktemp("datasette"), count=DATASETTE_ROWS)
+    with asgi_process(
+        "tests.independent.datasette_app:app", env={datasette_app.DATABASE_ENV: str(database)}, cwd=str(REPOSITORY)
     ) as origin:
         yield origin
 
@@ -95,6 +112,14 @@ def drf(api: str) -> Callable[[pytest.FixtureRequest], AbstractContextManager[Up
 DRF_PAGE_NUMBER = "drf-page-number"
 DRF_LIMIT_OFFSET = "drf-limit-offset"
 DRF_CURSOR = "drf-cursor"
+
+
+@contextmanager
+def datasette(request: pytest.FixtureRequest) -> Iterator[Upstream]:
+    """The module's Datasette, run by its spec (examples/datasette) with the table's path parameters."""
+    table = ("--database", datasette_app.DATABASE_NAME, "--table", datasette_app.TABLE_NAME)
+    yield Upstream(request.getfixturevalue("datasette_origin"), "", ("--spec", str(DATASETTE_SPEC), *table))
+
 
 SERVERS = {
     # Page-number paging, sort keys with a createdAt/id tiebreak, filters; no counts.
@@ -152,6 +177,18 @@ SERVERS = {
         ListShape(records="/results", next_url="/next", size_param="page_size", position_param="cursor"),
         drf(DRF_CURSOR),
     ),
+    # Cursor paging (a `next` token sent back as `_next`), rows as objects, price ties under `_sort=price`.
+    DATASETTE: Server(
+        ListShape(
+            records="/rows",
+            sort_key="/price",
+            next_token="/next",
+            size_param="_size",
+            position_param="_next",
+            filter_param="category__exact",
+        ),
+        datasette,
+    ),
 }
 
 # (server, fault, the requirement a run must fail, or warn on if a SHOULD; None: the run passes, no failure
@@ -170,6 +207,11 @@ ROWS: list[tuple[str, str, str | None]] = [
     (DRF_PAGE_NUMBER, "filter-ignored", "DRF-FILTER-EXACT"),
     (DRF_CURSOR, "cursor-repeats", "DRF-CUR-END"),
     (DRF_PAGE_NUMBER, "ties-reordered", "DRF-ORDER-TIEBREAK"),
+    (DATASETTE, "none", None),
+    (DATASETTE, "drop-at-page-end", "DSET-PAGE-NEXT"),
+    (DATASETTE, "filter-ignored", "DSET-FILTER-EXACT"),
+    (DATASETTE, "cursor-repeats", "DSET-PAGE-LAST"),
+    (DATASETTE, "ties-reordered", "DSET-SORT"),
 ]
 
 

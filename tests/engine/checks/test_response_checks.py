@@ -105,3 +105,15 @@ def test_every_response_check_has_passing_and_failing_cases() -> None:
             assert {"corroborated", "fail"} <= seen and "pass" not in seen, name
         else:
             assert {"pass", "fail"} <= seen, f"{name} needs a failing case and one that passes on a judging observation"
+
+
+def test_a_wire_value_is_read_by_each_alternative_of_an_any_of() -> None:
+    """Datasette's `_size` is `anyOf: [{type: integer, minimum: 0, maximum: 1000}, {const: max}]`: the text
+    "5" is the integer 5, not a string that no alternative takes. Read as text, every `_size` was invalid and
+    page_size_bound never judged a page (DSET-PAGE-SIZE-BOUND not-exercised on a correct server)."""
+    spec = Path(__file__).resolve().parents[3] / "examples" / "datasette" / "datasette-table.openapi.yaml"
+    loaded = contract.load_spec(spec)
+    assert invalid_parameters(loaded, {"_size": "5", "_sort": "price"}) == frozenset()
+    assert invalid_parameters(loaded, {"_size": "max"}) == frozenset()
+    assert invalid_parameters(loaded, {"_size": "ten"}) == {"_size"}
+    assert invalid_parameters(loaded, {"_size": "1001"}) == {"_size"}

@@ -27,6 +27,7 @@ from apiconform.engine.checks.base import (
     ids,
     narrowing_filter,
     page_words,
+    query_words,
     relation,
     response_check,
 )
@@ -212,17 +213,25 @@ def boundary(
     judge = Judge("sorted_by_each_key", semantics.ordering.requirements["field"])
     if any(comparable(pointer_get(r, k.field), k.compare) is None for r in (last, first) for k in keys):
         return judge.not_exercised("a sort value cannot be compared (a schema violation)")
+    # A cursor pager cannot name its second page by position: it is the page the first named, its paging
+    # parameters as sent.
+    paging = semantics.paging
+    sent = replies[1].query
+    second = (
+        page_words(paging, 1, size)
+        if paging.random_access
+        else query_words({name: sent[name] for name in (paging.size_param, paging.position_param) if name in sent})
+    )
     violation = order_violation([last, first], keys)
     if violation is None:
         return judge.passed(
-            f"the last record of {page_words(semantics.paging, 0, size)} and the first of "
-            f"{page_words(semantics.paging, 1, size)} are in order",
+            f"the last record of {page_words(semantics.paging, 0, size)} and the first of {second} are in order",
             replies,
         )
     requirement, alternatives = order_requirement(semantics, query, [last, first], keys, violation.key)
     return judge.on(requirement).failed(
-        f"the last record of {page_words(semantics.paging, 0, size)} and the first of "
-        f"{page_words(semantics.paging, 1, size)} are out of order: {violation.reason}",
+        f"the last record of {page_words(semantics.paging, 0, size)} and the first of {second} are out of "
+        f"order: {violation.reason}",
         replies,
         violation.reason,
         " then ".join(f"{k.field} {k.direction}" for k in keys),

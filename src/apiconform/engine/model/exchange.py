@@ -177,6 +177,12 @@ def invalid_parameters(contract: Contract, query: Mapping[str, str]) -> frozense
 
 def _wire_value_valid(contract: Contract, schema: Mapping[str, Any], value: str) -> bool:
     kind = schema.get("type")
+    if kind is None and ("anyOf" in schema or "oneOf" in schema):
+        # Each alternative reads the text its own way (`anyOf: [{type: integer}, {const: max}]`: "5" is the
+        # integer 5); the text itself matches no `type: integer` alternative.
+        fits = [_wire_value_valid(contract, contract.resolve(part), value) for part in schema.get("anyOf", ())]
+        ones = [_wire_value_valid(contract, contract.resolve(part), value) for part in schema.get("oneOf", ())]
+        return (any(fits) or "anyOf" not in schema) and (sum(ones) == 1 or "oneOf" not in schema)
     if kind == "array":
         items = contract.resolve(schema.get("items", {}))
         return all(_wire_value_valid(contract, items, part) for part in value.split(","))
