@@ -21,12 +21,15 @@ START_TIMEOUT = 120
 # The child's program. Not `uvicorn --fd`: uvicorn takes that descriptor as a Unix socket, so asyncio leaves
 # Nagle's algorithm on for its TCP connections, and a reply written in several pieces (Datasette's) then
 # waits for the client's delayed ACK: 48 ms a request on a kept-alive connection instead of 7.
-# `socket.socket(fileno=...)` reads the family from the descriptor. Keep-alive as the reference server's.
-CHILD = (
-    "import socket, sys, uvicorn; "
-    "uvicorn.Server(uvicorn.Config(sys.argv[2], log_level='warning', timeout_keep_alive=60))"
-    ".run(sockets=[socket.socket(fileno=int(sys.argv[1]))])"
-)
+# `socket.socket(fileno=...)` reads the family from the descriptor. The application is imported before the
+# event loop starts, as the uvicorn command does: the DRF app migrates and seeds its database on import,
+# which Django refuses inside a running loop. Keep-alive as the reference server's.
+CHILD = """
+import socket, sys, uvicorn
+config = uvicorn.Config(sys.argv[2], log_level="warning", timeout_keep_alive=60)
+config.load()
+uvicorn.Server(config).run(sockets=[socket.socket(fileno=int(sys.argv[1]))])
+"""
 
 
 @contextmanager
