@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from apiconform import cli
+from tests.engine.scripted import TEST_SERVER_RATE
 from tests.independent import datasette_app
 from tests.independent.launch import asgi_process
 
@@ -92,6 +93,7 @@ def test_datasette_passes_its_spec(datasette_origin: str, tmp_path: Path) -> Non
             "--database", datasette_app.DATABASE_NAME,
             "--table", datasette_app.TABLE_NAME,
             "--seed", "0",
+            "--rate-limit", str(TEST_SERVER_RATE),
             "--report-dir", str(report_dir),
         ]
     )  # fmt: skip

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from apiconform import cli, contract
+from tests.engine.scripted import TEST_SERVER_RATE
 from tests.independent.launch import asgi_process
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -68,6 +69,7 @@ def test_drf_passes_its_spec(spec: DrfSpec, drf_origin: str, tmp_path: Path) -> 
     report_dir = tmp_path / "report"
     code = cli.main(
         ["run", "--spec", str(spec.path), "--base-url", drf_origin, "--seed", "0", "--report-dir", str(report_dir)]
+        + ["--rate-limit", str(TEST_SERVER_RATE)]
     )
     report = json.loads((report_dir / "report.json").read_text())
     verdicts = {item["id"]: item["verdict"] for item in report["requirements"]}
