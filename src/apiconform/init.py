@@ -366,14 +366,7 @@ class _Writer:
             return {position, size}
         skip = "page" if "page-param" in style else "offset"
         requirements = {
-            "size-bound": self.requirement(
-                f"{PREFIX}-PAGE-SIZE",
-                "paging",
-                f"A page holds at most {size} records",
-                "size-bound",
-                ["page_size_bound"],
-                [size],
-            ),
+            "size-bound": self.size_bound_requirement(size),
             "skip": self.requirement(
                 f"{PREFIX}-PAGE-POSITION",
                 "paging",
@@ -431,17 +424,21 @@ class _Writer:
             {"style": "cursor", "cursor-param": cursor, "size-param": size, "next": {location: _pointer(named)}},
         )
 
+    def size_bound_requirement(self, size: str) -> str:
+        """The size bound, the same for every paging style."""
+        return self.requirement(
+            f"{PREFIX}-PAGE-SIZE",
+            "paging",
+            f"A page holds at most {size} records",
+            "size-bound",
+            ["page_size_bound"],
+            [size],
+        )
+
     def cursor_requirements(self, cursor: str, size: str) -> dict[str, str]:
         """The cursor paging rules: the size bound, a walk in small pages tiles one in large pages, a walk ends."""
         return {
-            "size-bound": self.requirement(
-                f"{PREFIX}-PAGE-SIZE",
-                "paging",
-                f"A page holds at most {size} records",
-                "size-bound",
-                ["page_size_bound"],
-                [size],
-            ),
+            "size-bound": self.size_bound_requirement(size),
             "skip": self.requirement(
                 f"{PREFIX}-PAGE-CURSOR",
                 "paging",

@@ -9,7 +9,6 @@ fast tests only load the specs (`catalog --spec`) and start from DRF's own OpenA
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,6 @@ import pytest
 
 from apiconform import cli, contract
 from tests.engine.scripted import TEST_SERVER_RATE
-from tests.independent.launch import asgi_process
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 EXAMPLES = REPOSITORY / "examples" / "drf"
@@ -52,15 +50,6 @@ SPECS = (
     ),
     DrfSpec("drf-cursor", _judged("DRF-CUR", "SIZE", "WALK", "END", "ORDER", *FILTERS)),
 )
-
-
-@pytest.fixture(scope="module")
-def drf_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("drf-app")
-    with asgi_process(
-        "tests.independent.drf_app.asgi:application", env={"DRF_APP_DATA": str(data)}, cwd=str(REPOSITORY)
-    ) as origin:
-        yield origin
 
 
 @pytest.mark.e2e

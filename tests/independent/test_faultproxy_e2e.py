@@ -79,16 +79,6 @@ DRF_EXAMPLES = REPOSITORY / "examples" / "drf"
 
 
 @pytest.fixture(scope="module")
-def drf_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The Django REST framework app of tests/independent/drf_app, served once for the module's DRF rows."""
-    data = tmp_path_factory.mktemp("drf-app")
-    with asgi_process(
-        "tests.independent.drf_app.asgi:application", env={"DRF_APP_DATA": str(data)}, cwd=str(REPOSITORY)
-    ) as origin:
-        yield origin
-
-
-@pytest.fixture(scope="module")
 def datasette_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Datasette 1.0a41 serving tests/independent/datasette_app.py's table, once for this module's rows."""
     database = datasette_app.build_database(tmp_path_factory.mktemp("datasette"), count=DATASETTE_ROWS)
