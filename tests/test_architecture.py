@@ -4,9 +4,11 @@ and no module-level state carried between the layers of a run."""
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -440,3 +442,57 @@ def test_the_contract_package_exports_what_it_defines() -> None:
     assert len(contract.__all__) == len(set(contract.__all__))
     assert set(contract.__all__) == public - rooms
     assert rooms == {name.removesuffix(".py") for name in CONTRACT_ROOMS if name != "__init__.py"}
+
+
+def _third_party_imports(modules: list[Path]) -> set[str]:
+    """The top-level names of the modules `modules` import at run time (not under `if TYPE_CHECKING:`) that
+    are neither the standard library's nor apiconform's own."""
+    names: set[str] = set()
+    for module in modules:
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        typing_only = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+            for inner in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return {name for name in names if name not in sys.stdlib_module_names and name != "apiconform"}
+
+
+def _declared_distributions() -> set[str]:
+    """The distributions pyproject.toml's [project] dependencies name, normalised (PEP 503)."""
+    project = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return {
+        re.split(r"[\s<>=!~;\[]", spec, maxsplit=1)[0].lower().replace("_", "-") for spec in project["dependencies"]
+    }
+
+
+def test_every_library_the_package_imports_is_a_declared_dependency() -> None:
+    """A gate installed from the wheel must get what it imports, at the versions its promises rest on: a
+    module that arrives only as another library's dependency (urllib3 through requests) can change or
+    vanish with that library's release."""
+    distributions = importlib.metadata.packages_distributions()
+    imported = _third_party_imports(_modules(SRC))
+    undeclared = {
+        name: sorted(distributions.get(name, [name]))
+        for name in sorted(imported)
+        if not {d.lower().replace("_", "-") for d in distributions.get(name, [name])} & _declared_distributions()
+    }
+    assert undeclared == {}
+
+
+def test_the_declared_dependency_scan_finds_what_it_looks_for(tmp_path: Path) -> None:
+    module = tmp_path / "sample.py"
+    module.write_text(
+        "import json\nimport urllib3.util\nfrom yaml import safe_load\nfrom . import sibling\n"
+        "if TYPE_CHECKING:\n    from _typeshed import StrPath\n"
+    )
+    assert _third_party_imports([module]) == {"urllib3", "yaml"}
+    assert {"pyyaml", "schemathesis", "urllib3"} <= _declared_distributions()

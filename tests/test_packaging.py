@@ -21,6 +21,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -267,6 +268,12 @@ def test_the_wheel_installs_and_runs_from_an_empty_folder(installed_wheel: Wheel
     assert where.returncode == 0, _explain(where)
     assert Path(where.stdout.strip()).is_relative_to(venv), "the installed package reads its own copy of the specs"
 
+    version = _run(["apiconform", "--version"], cwd=empty, env=env, timeout=RUN_TIMEOUT)
+    assert version.returncode == 0, _explain(version)
+    assert version.stdout.startswith(
+        f"apiconform {tomllib.loads((ROOT / 'pyproject.toml').read_text())['project']['version']} ("
+    )
+
     catalog = _run(["apiconform", "catalog"], cwd=empty, env=env, timeout=RUN_TIMEOUT)
     assert catalog.returncode == 0, _explain(catalog)
     assert "[bitgo-oes]" in catalog.stdout and "[brm-adjust-balance]" in catalog.stdout
@@ -344,6 +351,11 @@ def _without_apiconform(wheel_venv: WheelVenv) -> Path:
     return wheel_venv.venv
 
 
+# A job installs the versions the tests ran with: without the constraints a verdict moves when a library
+# releases. The test sets no PIP_CONSTRAINT of its own, so the job's command is what holds the versions.
+CONSTRAINED_INSTALL = "python -m pip install --constraint constraints.txt ."
+
+
 @pytest.mark.packaging
 @pytest.mark.xdist_group("installed-wheel")
 def test_the_readme_ci_jobs_install_and_gate(wheel_venv: WheelVenv, tmp_path: Path) -> None:
@@ -354,10 +366,10 @@ def test_the_readme_ci_jobs_install_and_gate(wheel_venv: WheelVenv, tmp_path: Pa
     (job,) = github["jobs"].values()
     steps: list[dict[str, Any]] = job["steps"]
     commands = [step["run"] for step in steps if "run" in step]
-    assert any(command.startswith("python -m pip install") for command in commands), commands
+    assert any(command.startswith(CONSTRAINED_INSTALL) for command in commands), commands
     workspace = _checkout(tmp_path, "github-workspace")
     summary = tmp_path / "github-step-summary.md"
-    env = _environment(venv, PIP_CONSTRAINT=str(workspace / "constraints.txt"), GITHUB_STEP_SUMMARY=str(summary))
+    env = _environment(venv, GITHUB_STEP_SUMMARY=str(summary))
     report_dir = _prepare_gate(commands, workspace)
     for command in commands:
         _run_step(command, workspace=workspace, env=env)
@@ -371,9 +383,9 @@ def test_the_readme_ci_jobs_install_and_gate(wheel_venv: WheelVenv, tmp_path: Pa
     (job,) = gitlab.values()
     venv = _without_apiconform(wheel_venv)
     commands = list(job["script"])
-    assert any(command.startswith("python -m pip install") for command in commands), commands
+    assert any(command.startswith(CONSTRAINED_INSTALL) for command in commands), commands
     workspace = _checkout(tmp_path, "gitlab-workspace")
-    env = _environment(venv, PIP_CONSTRAINT=str(workspace / "constraints.txt"))
+    env = _environment(venv)
     report_dir = _prepare_gate(commands, workspace)
     for command in commands:
         _run_step(command, workspace=workspace, env=env)

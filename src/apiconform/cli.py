@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import sys
 import time
 import warnings
@@ -278,6 +279,7 @@ def build_parser(command: str | None = None, spec: str | None = None) -> argpars
     transport nor the reference server); every command keeps its name and help for `apiconform --help`.
     `spec` is the file `run --spec` names: `run` also takes the shorthands it declares."""
     parser = argparse.ArgumentParser(prog="apiconform", description=__doc__)
+    parser.add_argument("--version", action="version", version=_version_line())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (summary, declare) in COMMANDS.items():
         subparser = commands.add_parser(name, help=summary)
@@ -286,6 +288,22 @@ def build_parser(command: str | None = None, spec: str | None = None) -> argpars
         elif command is None or command == name:
             declare(subparser)
     return parser
+
+
+def _version_line() -> str:
+    """apiconform's version and those of the libraries a verdict depends on: the same version of apiconform
+    judges differently under another schemathesis or hypothesis (their generation and checks are part of
+    every run), so a report's reader and a bug report need all three."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(distribution: str) -> str:
+        try:
+            return version(distribution)
+        except PackageNotFoundError:
+            return "not installed"
+
+    libraries = ", ".join(f"{name} {installed(name)}" for name in ("schemathesis", "hypothesis"))
+    return f"apiconform {installed('apiconform')} ({libraries}; Python {platform.python_version()})"
 
 
 def _command(argv: Sequence[str]) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from apiconform.engine import suite as suite_module
 from apiconform.server import ReferenceServer
 from tests.engine.scripted import BRM, TEST_SERVER_RATE, Scripted, brm_base
 
@@ -181,4 +182,22 @@ def test_the_pytest_door_fails_closed_when_the_suite_does_not_run(case, suite, c
     assert "no report was written" in said[0] and "verdict:" not in done.stdout
     assert sorted(path.name for path in reports.iterdir()) == ["latest", "previous"], "a report was written"
     assert os.readlink(reports / "latest") == "previous"
+    assert not list(tmp_path.rglob("report.json"))
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "suite",
+    [["--pyargs", "apiconform.engine.suite"], [str(Path(suite_module.__file__))]],
+    ids=["by module name", "by file"],
+)
+def test_the_pytest_door_without_api_or_spec_is_one_line_and_exit_2(suite, tmp_path):
+    """Leaving out --api (and --spec) once ended collection in a KeyError traceback: now it is the one line
+    `apiconform run` gives for a usage error, exit 2, and nothing is sent or written."""
+    done = _pytest_run([], tmp_path, suite)
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output[-3000:]
+    assert "Traceback" not in output and "KeyError" not in output, output[-3000:]
+    said = [line for line in output.splitlines() if "the suite needs --api NAME (or all) or --spec FILE" in line]
+    assert len(said) == 1, output[-3000:]
     assert not list(tmp_path.rglob("report.json"))

@@ -19,8 +19,10 @@ module does nothing, so it is harmless in other test runs.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -402,3 +404,30 @@ def pytest_configure(config: pytest.Config) -> None:
     plugin = ConformancePlugin(session, interruption, owns_interruption=installed, sets_exit_status=True)
     # Registered while pytest configures: pytest calls the object's own pytest_configure at once.
     config.pluginmanager.register(plugin, ConformancePlugin.NAME)
+
+
+# The suite's module, by name (`--pyargs apiconform.engine.suite`) or by file.
+SUITE_MODULE = "apiconform.engine.suite"
+
+
+def _names_the_suite(arg: str) -> bool:
+    """Whether a pytest argument names the suite module (a node id's file part counts)."""
+    if arg == SUITE_MODULE or arg.startswith(SUITE_MODULE + "::"):
+        return True
+    spec = importlib.util.find_spec(SUITE_MODULE)
+    if spec is None or spec.origin is None:
+        return False
+    try:
+        return Path(arg.split("::")[0]).resolve() == Path(spec.origin).resolve()
+    except OSError:
+        return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """The suite asked for without --api or --spec: one line and exit 2, as `apiconform run` without them
+    gives, before collection (inside it, the error would be a collection traceback)."""
+    if SESSION_KEY in session.config.stash:
+        return
+    if any(_names_the_suite(arg) for arg in session.config.args):
+        pytest.exit("apiconform: the suite needs --api NAME (or all) or --spec FILE", returncode=ExitCode.USAGE)

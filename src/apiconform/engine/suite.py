@@ -28,6 +28,7 @@ from apiconform.engine.model.events import Phase, SuiteItem
 from apiconform.engine.model.verdicts import Verdict
 from apiconform.engine.plugin import SESSION_KEY
 from apiconform.engine.session import ConformanceSession
+from apiconform.exitcodes import ExitCode
 from apiconform.reporting.waivers import in_force
 
 
@@ -41,7 +42,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Each relation and requirement test is parametrized with the `SuiteItem` it runs, which the plugin
     tags the test with (engine/plugin.py); its id is `<api>:<check or requirement id>`."""
     name = metafunc.function.__name__
-    session = metafunc.config.stash[SESSION_KEY]
+    session = metafunc.config.stash.get(SESSION_KEY, None)
+    if session is None:
+        # Collected without the run the plugin builds from --api or --spec: nothing to test, and nothing
+        # judged, so a usage error (exit 2) as `apiconform run` without them gives, not an empty pass.
+        pytest.exit(
+            "apiconform: the suite needs --api NAME (or all) or --spec FILE, with -p apiconform.engine.plugin",
+            returncode=ExitCode.USAGE,
+        )
     if name == "test_relation":
         relations = [(run.contract.api, check) for run in session.runs for check in session.relations_for(run)]
         cases = [SuiteItem(api, Phase.RELATIONS, check) for api, check in relations]
