@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from apiconform import contract
-from apiconform.exitcodes import ExitCode
+from apiconform.exitcodes import MEANINGS, ExitCode
 
 
 class UsageError(Exception):
@@ -278,7 +278,12 @@ def build_parser(command: str | None = None, spec: str | None = None) -> argpars
     declared, so only its modules are imported (`report`, `diff` and `catalog` import neither the engine's
     transport nor the reference server); every command keeps its name and help for `apiconform --help`.
     `spec` is the file `run --spec` names: `run` also takes the shorthands it declares."""
-    parser = argparse.ArgumentParser(prog="apiconform", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="apiconform",
+        description=__doc__,
+        epilog=_help_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=_version_line())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (summary, declare) in COMMANDS.items():
@@ -288,6 +293,26 @@ def build_parser(command: str | None = None, spec: str | None = None) -> argpars
         elif command is None or command == name:
             declare(subparser)
     return parser
+
+
+# The environment variables apiconform reads, for `apiconform --help`.
+ENVIRONMENT = {
+    "APICONFORM_TOKEN": "the bearer token, when neither --token nor --token-file gives one",
+    "APICONFORM_SPECS": "a folder laid out like specs/ to read the shipped APIs' contracts from",
+    "APICONFORM_CHROMIUM": "the Chromium that `run --screenshot` renders report.html with (else found on PATH)",
+    "NO_COLOR": "set and not empty: no colour on a terminal",
+}
+
+
+def _help_epilog() -> str:
+    """Exit codes and environment variables, after the commands in `apiconform --help`."""
+    codes = "\n".join(f"  {int(code):<4} {meaning}" for code, meaning in MEANINGS.items())
+    width = max(len(name) for name in ENVIRONMENT)
+    variables = "\n".join(f"  {name:<{width}}  {meaning}" for name, meaning in ENVIRONMENT.items())
+    return (
+        f"exit codes:\n{codes}\n\nenvironment variables:\n{variables}\n\n"
+        "`apiconform COMMAND --help` gives a command's options."
+    )
 
 
 def _version_line() -> str:

@@ -1,0 +1,49 @@
+"""`apiconform --version` and `apiconform --help`: what a user reads before a first run."""
+
+from __future__ import annotations
+
+import platform
+import re
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from apiconform import cli
+from apiconform.exitcodes import MEANINGS, ExitCode
+
+SRC = Path(cli.__file__).resolve().parent
+
+
+def _stdout_of(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(argv)
+    assert stopped.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_version_names_apiconform_and_the_libraries_a_verdict_depends_on(capsys: pytest.CaptureFixture[str]) -> None:
+    expected = (
+        f"apiconform {version('apiconform')} (schemathesis {version('schemathesis')}, "
+        f"hypothesis {version('hypothesis')}; Python {platform.python_version()})"
+    )
+    assert _stdout_of(["--version"], capsys).strip() == expected
+
+
+def test_help_lists_every_exit_code_and_environment_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    shown = _stdout_of(["--help"], capsys)
+    assert set(MEANINGS) == set(ExitCode)
+    for code, meaning in MEANINGS.items():
+        assert re.search(rf"^  {int(code)} +{re.escape(meaning)}$", shown, re.MULTILINE), (code, shown)
+    for name, meaning in cli.ENVIRONMENT.items():
+        assert re.search(rf"^  {name} +{re.escape(meaning)}$", shown, re.MULTILINE), (name, shown)
+
+
+def test_every_apiconform_variable_the_code_reads_is_in_the_help() -> None:
+    """The help's list cannot fall behind: each APICONFORM_* name in the package's source is in it."""
+    named = {
+        match
+        for module in SRC.rglob("*.py")
+        for match in re.findall(r"\bAPICONFORM_[A-Z_]+\b", module.read_text(encoding="utf-8"))
+    }
+    assert named and named <= set(cli.ENVIRONMENT)
