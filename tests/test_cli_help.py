@@ -47,3 +47,13 @@ def test_every_apiconform_variable_the_code_reads_is_in_the_help() -> None:
         for match in re.findall(r"\bAPICONFORM_[A-Z_]+\b", module.read_text(encoding="utf-8"))
     }
     assert named and named <= set(cli.ENVIRONMENT)
+
+
+def test_run_takes_a_colour_choice_and_refuses_another(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = cli.build_parser("run")
+    assert parser.parse_args(["run", "--api", "bitgo-oes"]).color == "auto"
+    assert parser.parse_args(["run", "--api", "bitgo-oes", "--color", "always"]).color == "always"
+    with pytest.raises(SystemExit) as stopped:
+        parser.parse_args(["run", "--api", "bitgo-oes", "--color", "sometimes"])
+    assert stopped.value.code == ExitCode.USAGE
+    assert "invalid choice: 'sometimes'" in capsys.readouterr().err

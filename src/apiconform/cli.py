@@ -134,7 +134,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for warning in said:
             print(_one_line(f"apiconform: warning: {warning.message}", args), file=sys.stderr)
         driver.check_artefacts(artefacts)
-        return driver.run(run_config, quiet=args.quiet, verbose=args.verbose, artefacts=artefacts)
+        return driver.run(run_config, quiet=args.quiet, verbose=args.verbose, artefacts=artefacts, colour=args.color)
     except config.ConfigurationError as exc:
         raise UsageError(str(exc)) from exc
     except BrowserError as exc:
@@ -220,6 +220,7 @@ def _run_options(run: argparse.ArgumentParser, spec: str | None = None) -> None:
     # shorthands the spec `--spec` names declares. They come after `run`'s own, so that a shorthand that
     # clashes with any of them is the one refused.
     from apiconform.engine import options
+    from apiconform.reporting.terminal import COLOUR_CHOICES
 
     run.add_argument("--har", action="store_true", help="also record the property tests' traffic as a HAR file")
     run.add_argument(
@@ -236,6 +237,13 @@ def _run_options(run: argparse.ArgumentParser, spec: str | None = None) -> None:
         help="no progress and no summary: only the verdict line (and why an API could not be tested) and errors",
     )
     noise.add_argument("--verbose", "-v", action="store_true", help="show every test as pytest runs it")
+    run.add_argument(
+        "--color",
+        choices=COLOUR_CHOICES,
+        default="auto",
+        help="colour in the progress and the summary: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR "
+        "forces it), always or never (default: auto)",
+    )
     options.add_options(run.add_argument, spec)
     run.set_defaults(handler=cmd_run)
 
@@ -300,7 +308,8 @@ ENVIRONMENT = {
     "APICONFORM_TOKEN": "the bearer token, when neither --token nor --token-file gives one",
     "APICONFORM_SPECS": "a folder laid out like specs/ to read the shipped APIs' contracts from",
     "APICONFORM_CHROMIUM": "the Chromium that `run --screenshot` renders report.html with (else found on PATH)",
-    "NO_COLOR": "set and not empty: no colour on a terminal",
+    "NO_COLOR": "set and not empty: no colour on a terminal (run --color always overrides it)",
+    "FORCE_COLOR": "set and not empty: colour where standard output is no terminal, such as a CI log",
 }
 
 

@@ -150,10 +150,33 @@ class _Tty(io.StringIO):
 
 def test_colour_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
     assert wants_colour(_Tty()) is True
     assert wants_colour(io.StringIO()) is False
     monkeypatch.setenv("NO_COLOR", "1")
     assert wants_colour(_Tty()) is False
+
+
+@pytest.mark.parametrize(
+    ("choice", "no_color", "force_color", "tty", "expected"),
+    [
+        # --color always or never decides alone, whatever the environment and the stream.
+        ("always", "1", "", False, True),
+        ("never", "", "1", True, False),
+        # auto: FORCE_COLOR colours a stream that is no terminal (a CI log), NO_COLOR wins over it.
+        ("auto", "", "1", False, True),
+        ("auto", "1", "1", True, False),
+        # Set but empty is unset, as both conventions say.
+        ("auto", "", "", False, False),
+        ("auto", "", "", True, True),
+    ],
+)
+def test_the_colour_choice_and_the_environment(
+    monkeypatch: pytest.MonkeyPatch, choice: str, no_color: str, force_color: str, tty: bool, expected: bool
+) -> None:
+    monkeypatch.setenv("NO_COLOR", no_color)
+    monkeypatch.setenv("FORCE_COLOR", force_color)
+    assert wants_colour(_Tty() if tty else io.StringIO(), choice) is expected
 
 
 def test_summary_lists_findings_and_colours_only_when_asked(sample_report: dict[str, Any]) -> None:

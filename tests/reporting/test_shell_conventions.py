@@ -67,11 +67,11 @@ def _untestable_report() -> dict[str, Any]:
 
 @pytest.fixture
 def fake_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., tuple[int, str, str]]:
-    def go(report: dict[str, Any], *, quiet: bool = False) -> tuple[int, str, str]:
+    def go(report: dict[str, Any], *, quiet: bool = False, colour: str = "never") -> tuple[int, str, str]:
         monkeypatch.setattr(driver.pytest, "main", _fake_suite(report, tmp_path / "reports"))
         out, err = io.StringIO(), io.StringIO()
         config = RunConfig.checked(apis=[OES], report_dir=str(tmp_path / "reports"))
-        code = driver.run(config, quiet=quiet, stream=err, out=out, colour=False)
+        code = driver.run(config, quiet=quiet, stream=err, out=out, colour=colour)
         return code, out.getvalue(), err.getvalue()
 
     return go
@@ -92,7 +92,7 @@ def test_the_default_streams_are_stdout_for_the_result_and_stderr_for_the_rest(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(driver.pytest, "main", _fake_suite(make_report(), tmp_path / "reports"))
-    driver.run(RunConfig.checked(apis=[OES], report_dir=str(tmp_path / "reports")), colour=False)
+    driver.run(RunConfig.checked(apis=[OES], report_dir=str(tmp_path / "reports")), colour="never")
     captured = capsys.readouterr()
     assert "verdict: fail (nonconformant, exit 1)" in captured.out
     assert "verdict:" not in captured.err
@@ -129,7 +129,7 @@ def test_a_reader_that_went_away_does_not_break_the_run(
             RunConfig.checked(apis=[OES], report_dir=str(tmp_path / "reports")),
             stream=io.StringIO(),
             out=out,
-            colour=False,
+            colour="never",
         )
         out.write("more, flushed at close\n")
     finally:
@@ -215,3 +215,22 @@ def test_counts_are_written_with_correct_plurals() -> None:
     assert "1 request got no usable answer" in notes
     assert "1 redirect was answered" in notes
     assert "(s)" not in notes and "1 requests" not in summary
+
+
+@pytest.mark.parametrize(
+    ("colour", "force_color", "coloured"),
+    [("always", "", True), ("never", "1", False), ("auto", "1", True), ("auto", "", False)],
+)
+def test_the_colour_choice_reaches_the_summary(
+    fake_run: Callable[..., tuple[int, str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    colour: str,
+    force_color: str,
+    coloured: bool,
+) -> None:
+    """`--color` and FORCE_COLOR reach what a run prints to streams that are no terminal (a CI log)."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", force_color)
+    code, out, _ = fake_run(make_report(), colour=colour)
+    assert code == 1
+    assert ("\x1b[" in out) is coloured

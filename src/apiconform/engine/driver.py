@@ -72,7 +72,7 @@ def run(
     verbose: bool = False,
     stream: TextIO | None = None,
     artefacts: Artefacts = Artefacts(),
-    colour: bool | None = None,
+    colour: str = "auto",
     out: TextIO | None = None,
 ) -> int:
     """Run the conformance suite; returns the exit code (0 pass, 1 fail, 3 untestable, 4 the suite itself failed).
@@ -81,8 +81,8 @@ def run(
     verdict line to `out` (standard output), the verdict line and any untestable reason even when quiet."""
     stream = stream or sys.stderr
     out = out or sys.stdout
-    out_colour = wants_colour(out) if colour is None else colour
-    colour = wants_colour(stream) if colour is None else colour
+    out_colour = wants_colour(out, colour)
+    stream_colour = wants_colour(stream, colour)
     # Progress lines are redrawn in place only on a terminal, and not while pytest prints its own (-v).
     live = bool(getattr(stream, "isatty", lambda: False)()) and not verbose
     interruption = Interruption()
@@ -98,7 +98,11 @@ def run(
             session = ConformanceSession(config)
             cleanup.callback(session.stop_server)
             progress = Progress(
-                progress_stream, [run.contract.api for run in session.runs], quiet=quiet, live=live, colour=colour
+                progress_stream,
+                [run.contract.api for run in session.runs],
+                quiet=quiet,
+                live=live,
+                colour=stream_colour,
             )
             session.add_listener(progress.handle)
             conformance = ConformancePlugin(session, interruption)

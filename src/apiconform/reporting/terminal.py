@@ -47,10 +47,20 @@ _COLOURS = {
 }
 
 
-def wants_colour(stream: TextIO) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+COLOUR_CHOICES = ("auto", "always", "never")
+
+
+def wants_colour(stream: TextIO, choice: str = "auto") -> bool:
+    """`--color always` or `never` as said; `auto`: never when NO_COLOR is set (https://no-color.org), always
+    when FORCE_COLOR is (https://force-color.org: a CI log that renders colour but is no terminal), else
+    only on a terminal. NO_COLOR wins over FORCE_COLOR: escape codes in a log that cannot show them are
+    the worse mistake."""
+    if choice != "auto":
+        return choice == "always"
     if os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
 
