@@ -146,3 +146,49 @@ def test_run_option_errors_stop_before_the_run(
     assert main(["run", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_progress_says_at_most_how_long_the_planned_requests_still_take() -> None:
+    """At the pace so far, the requests of the plan not yet sent: 90 left at 5 a second is 18 s."""
+    now = [10.0]
+    stream = io.StringIO()
+    progress = Progress(
+        stream, ["bitgo-oes"], quiet=False, live=False, colour=False, planned={"bitgo-oes": 100}, clock=lambda: now[0]
+    )
+    progress.handle(RequirementsCollected("bitgo-oes", 35))
+    progress.handle(RequestSent("bitgo-oes"))
+    assert "left" not in progress.line("bitgo-oes"), "one request says nothing of the pace"
+    for _ in range(9):
+        progress.handle(RequestSent("bitgo-oes"))
+    now[0] = 12.0  # 10 requests in 2 s
+    assert progress.line("bitgo-oes").endswith("10 requests sent, at most 18 s left")
+    now[0] = 110.0  # a slow vendor: 10 requests in 100 s, 90 left
+    assert progress.line("bitgo-oes").endswith("10 requests sent, at most 15 min left")
+    for _ in range(90):
+        progress.handle(RequestSent("bitgo-oes"))
+    assert progress.line("bitgo-oes").endswith("100 requests sent"), "the plan is spent: no estimate"
+
+
+def test_progress_gives_no_estimate_without_a_plan_or_once_done() -> None:
+    now = [0.0]
+    stream = io.StringIO()
+    progress = Progress(
+        stream,
+        ["brm-adjust-balance"],
+        quiet=False,
+        live=False,
+        colour=False,
+        planned={"brm-adjust-balance": 100},
+        clock=lambda: now[0],
+    )
+    progress.handle(RequirementsCollected("brm-adjust-balance", 1))
+    for _ in range(10):
+        progress.handle(RequestSent("brm-adjust-balance"))
+    now[0] = 5.0
+    assert progress.line("brm-adjust-balance").endswith(", at most 45 s left")
+    progress.handle(RequirementJudged("brm-adjust-balance", "BRM-1"))
+    assert progress.line("brm-adjust-balance").endswith("10 requests sent")
+    unplanned = Progress(stream, ["bitgo-oes"], quiet=False, live=False, colour=False, clock=lambda: now[0])
+    unplanned.handle(RequestSent("bitgo-oes"))
+    now[0] = 60.0
+    assert unplanned.line("bitgo-oes").endswith("1 request sent")

@@ -103,6 +103,7 @@ def run(
                 quiet=quiet,
                 live=live,
                 colour=stream_colour,
+                planned={run.contract.api: run.plan.total for run in session.runs},
             )
             session.add_listener(progress.handle)
             conformance = ConformancePlugin(session, interruption)

@@ -1,4 +1,5 @@
-"""The progress lines of `apiconform run`: one per API, its phase, requirements judged, requests sent.
+"""The progress lines of `apiconform run`: one per API, its phase, requirements judged, requests sent, and
+how long its planned requests may still take.
 
 `Progress` is a listener of the session's events (engine/model/events.py): it draws from what the events
 told it, and needs neither pytest nor the run's objects.
@@ -6,9 +7,10 @@ told it, and needs neither pytest nor the run's objects.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from apiconform.engine.model.events import (
@@ -24,6 +26,15 @@ from apiconform.reporting.terminal import Painter
 
 # A live progress line is redrawn at most this often; more would only flicker.
 REDRAW_INTERVAL = 0.1
+# How long an API must have been sending before its pace says anything about the time left.
+ESTIMATE_AFTER = 2.0
+
+
+def time_left(seconds: float) -> str:
+    """A duration as a progress line says it: whole seconds under 100 s, else minutes (rounded up)."""
+    if seconds < 100:
+        return f"{math.ceil(seconds)} s"
+    return f"{math.ceil(seconds / 60)} min"
 
 
 class Progress:
@@ -41,9 +52,14 @@ class Progress:
         quiet: bool,
         live: bool,
         colour: bool,
+        planned: Mapping[str, int] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stream = stream
+        # Each API's planned requests: with its pace so far, an upper bound of the time it still takes (a run
+        # may stop short of its plan, and never sends more but to confirm a failure).
+        self.planned = dict(planned or {})
+        self.first_sent: dict[str, float] = {}
         # The redraw clock is the listener's own, so a test can drive it without touching the process's.
         self.clock = clock
         self.quiet = quiet
@@ -79,6 +95,7 @@ class Progress:
                 self._show(event.api, force=done)
             elif isinstance(event, RequestSent):
                 self.sent[event.api] = self.sent.get(event.api, 0) + 1
+                self.first_sent.setdefault(event.api, self.clock())
                 if self.live:
                     self._show(None, force=False)
 
@@ -92,10 +109,22 @@ class Progress:
         """The progress line of one API."""
         phase = self.phase.get(api, "waiting")
         shown = self.painter.bold(phase) if phase != "done" else self.painter.verdict("done", "pass")
+        left = self.time_left(api) if phase != "done" else None
         return (
             f"[{api}] {shown}: requirements {self.judged_so_far(api)}/{self.total.get(api, 0)} judged, "
-            f"{plural(self.sent.get(api, 0), 'request')} sent"
+            f"{plural(self.sent.get(api, 0), 'request')} sent" + (f", at most {left} left" if left else "")
         )
+
+    def time_left(self, api: str) -> str | None:
+        """How long `api`'s planned requests not yet sent take at its pace so far; None before the pace
+        means anything, without a plan, or with the plan spent."""
+        started, sent, planned = self.first_sent.get(api), self.sent.get(api, 0), self.planned.get(api)
+        if started is None or planned is None or sent >= planned:
+            return None
+        elapsed = self.clock() - started
+        if elapsed < ESTIMATE_AFTER:
+            return None
+        return time_left((planned - sent) * elapsed / sent)
 
     def _show(self, api: str | None, *, force: bool) -> None:
         if self.quiet:
