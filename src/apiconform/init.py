@@ -414,8 +414,7 @@ class _Writer:
                 {"style": "cursor", "cursor-param": cursor, "size-param": size, "next": {"link": "next"}},
             )
         schema = _resolve(self.document, properties[named])
-        types = schema.get("type") if isinstance(schema, dict) else None
-        if "string" not in (types if isinstance(types, list) else [types]):
+        if "string" not in _types(schema):
             return None
         location = "body-url" if schema.get("format") in ("uri", "uri-reference", "url") else "body-token"
         return (

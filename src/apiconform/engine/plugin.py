@@ -408,17 +408,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # The suite's module, by name (`--pyargs apiconform.engine.suite`) or by file.
 SUITE_MODULE = "apiconform.engine.suite"
+# Said when the suite is collected without the run --api or --spec builds (here, and in the suite itself
+# when this plugin is not loaded).
+SUITE_NEEDS_A_RUN = "apiconform: the suite needs --api NAME (or all) or --spec FILE, with -p apiconform.engine.plugin"
 
 
-def _names_the_suite(arg: str) -> bool:
-    """Whether a pytest argument names the suite module (a node id's file part counts)."""
+def _names_the_suite(arg: str, suite_file: Path | None) -> bool:
+    """Whether a pytest argument names the suite module, by name or by file (a node id's file part counts)."""
     if arg == SUITE_MODULE or arg.startswith(SUITE_MODULE + "::"):
         return True
-    spec = importlib.util.find_spec(SUITE_MODULE)
-    if spec is None or spec.origin is None:
-        return False
     try:
-        return Path(arg.split("::")[0]).resolve() == Path(spec.origin).resolve()
+        return suite_file is not None and Path(arg.split("::")[0]).resolve() == suite_file
     except OSError:
         return False
 
@@ -429,5 +429,7 @@ def pytest_collection(session: pytest.Session) -> None:
     gives, before collection (inside it, the error would be a collection traceback)."""
     if SESSION_KEY in session.config.stash:
         return
-    if any(_names_the_suite(arg) for arg in session.config.args):
-        pytest.exit("apiconform: the suite needs --api NAME (or all) or --spec FILE", returncode=ExitCode.USAGE)
+    spec = importlib.util.find_spec(SUITE_MODULE)
+    suite_file = Path(spec.origin).resolve() if spec is not None and spec.origin is not None else None
+    if any(_names_the_suite(arg, suite_file) for arg in session.config.args):
+        pytest.exit(SUITE_NEEDS_A_RUN, returncode=ExitCode.USAGE)

@@ -26,7 +26,7 @@ import pytest
 
 from apiconform.engine.model.events import Phase, SuiteItem
 from apiconform.engine.model.verdicts import Verdict
-from apiconform.engine.plugin import SESSION_KEY
+from apiconform.engine.plugin import SESSION_KEY, SUITE_NEEDS_A_RUN
 from apiconform.engine.session import ConformanceSession
 from apiconform.exitcodes import ExitCode
 from apiconform.reporting.waivers import in_force
@@ -46,10 +46,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if session is None:
         # Collected without the run the plugin builds from --api or --spec: nothing to test, and nothing
         # judged, so a usage error (exit 2) as `apiconform run` without them gives, not an empty pass.
-        pytest.exit(
-            "apiconform: the suite needs --api NAME (or all) or --spec FILE, with -p apiconform.engine.plugin",
-            returncode=ExitCode.USAGE,
-        )
+        pytest.exit(SUITE_NEEDS_A_RUN, returncode=ExitCode.USAGE)
     if name == "test_relation":
         relations = [(run.contract.api, check) for run in session.runs for check in session.relations_for(run)]
         cases = [SuiteItem(api, Phase.RELATIONS, check) for api, check in relations]

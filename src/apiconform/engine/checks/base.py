@@ -403,14 +403,20 @@ def narrowing_filter(semantics: Semantics) -> Filter | None:
     return next((flt for flt in semantics.filters.values() if flt.narrowing and flt.field), None)
 
 
+def _asked(semantics: Semantics, query: Mapping[str, str]) -> set[str] | None:
+    """The first-level attributes the query's attribute selection asks for; None without a selection."""
+    projection = semantics.projection
+    selection = query.get(projection.param) if projection else None
+    return {name.strip() for name in selection.split(",")} if selection else None
+
+
 def projected_out(semantics: Semantics, query: Mapping[str, str]) -> Callable[[str], bool]:
     """Whether the query's attribute selection leaves out the first-level attribute a JSON pointer
     starts with (never, without a selection)."""
-    projection = semantics.projection
-    selection = query.get(projection.param) if projection else None
-    if not projection or not selection:
+    asked = _asked(semantics, query)
+    if asked is None or semantics.projection is None:
         return lambda pointer: False
-    kept = {name.strip() for name in selection.split(",")} | set(projection.always_allowed)
+    kept = asked | set(semantics.projection.always_allowed)
     return lambda pointer: pointer.split("/")[1] not in kept
 
 
@@ -418,12 +424,10 @@ def kept_unasked(semantics: Semantics, query: Mapping[str, str]) -> Callable[[st
     """Whether the query's attribute selection leaves the first-level attribute a JSON pointer starts with
     to the server: not asked for, but always allowed (`status` in BRM), so it may be kept, left out or
     kept as null (D-BRM-2). Never, without a selection."""
-    projection = semantics.projection
-    selection = query.get(projection.param) if projection else None
-    if not projection or not selection:
+    asked = _asked(semantics, query)
+    if asked is None or semantics.projection is None:
         return lambda pointer: False
-    asked = {name.strip() for name in selection.split(",")}
-    allowed = set(projection.always_allowed) - asked
+    allowed = set(semantics.projection.always_allowed) - asked
     return lambda pointer: pointer.split("/")[1] in allowed
 
 
