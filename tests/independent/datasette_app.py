@@ -1,18 +1,22 @@
 """Datasette 1.0a41 over a small deterministic SQLite database, for the e2e tier (issue 25's proof).
 
 The database is built here with the standard library, from a seeded random generator, so every run
-serves the same 250 rows: an integer primary key, a short text column with a few repeated values,
-a number column with repeats (ties for sorting, bounds for ranges), a text date column and a nullable
-column. `asgi_process("tests.independent.datasette_app:app", env={DATABASE_ENV: path})` serves it;
-the path is the test's own temporary file, built by `build_database` before the child starts."""
+serves the same rows (250 unless asked for fewer): an integer primary key, a short text column with a few
+repeated values, a number column with repeats (ties for sorting, bounds for ranges), a text date column and
+a nullable column. `served(directory)` builds it in the test's own temporary folder and serves it from a
+child process (tests/independent/launch.py), which imports this module with DATABASE_ENV set."""
 
 from __future__ import annotations
 
 import os
 import random
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from tests.independent.launch import asgi_process
 
 # The child process learns where the test built its database from this variable.
 DATABASE_ENV = "APICONFORM_DATASETTE_DB"
@@ -49,6 +53,15 @@ def build_database(directory: Path, count: int = ROWS) -> Path:
         connection.executemany(f"insert into {TABLE_NAME} values (?, ?, ?, ?, ?, ?)", rows)
     connection.close()
     return path
+
+
+@contextmanager
+def served(directory: Path, count: int = ROWS) -> Iterator[str]:
+    """Datasette serving a table of `count` rows built under `directory`, until the block ends; yields its origin."""
+    database = build_database(directory, count)
+    repository = Path(__file__).resolve().parents[2]
+    with asgi_process(f"{__name__}:app", env={DATABASE_ENV: str(database)}, cwd=str(repository)) as origin:
+        yield origin
 
 
 def _application() -> Any:

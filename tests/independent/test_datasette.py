@@ -16,7 +16,6 @@ import requests
 from apiconform import cli
 from tests.engine.scripted import TEST_SERVER_RATE
 from tests.independent import datasette_app
-from tests.independent.launch import asgi_process
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SPEC = REPOSITORY / "examples" / "datasette" / "datasette-table.openapi.yaml"
@@ -46,10 +45,7 @@ SUPPORTED = {
 
 @pytest.fixture(scope="module")
 def datasette_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    database = datasette_app.build_database(tmp_path_factory.mktemp("datasette"))
-    with asgi_process(
-        "tests.independent.datasette_app:app", env={datasette_app.DATABASE_ENV: str(database)}, cwd=str(REPOSITORY)
-    ) as origin:
+    with datasette_app.served(tmp_path_factory.mktemp("datasette")) as origin:
         yield origin
 
 

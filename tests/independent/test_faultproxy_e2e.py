@@ -26,7 +26,6 @@ from apiconform.cli import main
 from tests.engine.scripted import BRM, OES, TEST_SERVER_RATE
 from tests.independent import datasette_app
 from tests.independent.faultproxy import FAULTS, FaultProxy, ListShape
-from tests.independent.launch import asgi_process
 
 pytestmark = pytest.mark.e2e
 
@@ -81,10 +80,7 @@ DRF_EXAMPLES = REPOSITORY / "examples" / "drf"
 @pytest.fixture(scope="module")
 def datasette_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Datasette 1.0a41 serving tests/independent/datasette_app.py's table, once for this module's rows."""
-    database = datasette_app.build_database(tmp_path_factory.mktemp("datasette"), count=DATASETTE_ROWS)
-    with asgi_process(
-        "tests.independent.datasette_app:app", env={datasette_app.DATABASE_ENV: str(database)}, cwd=str(REPOSITORY)
-    ) as origin:
+    with datasette_app.served(tmp_path_factory.mktemp("datasette"), DATASETTE_ROWS) as origin:
         yield origin
 
 
