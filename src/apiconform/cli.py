@@ -292,7 +292,11 @@ def build_parser(command: str | None = None, spec: str | None = None) -> argpars
         epilog=_help_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=_version_line())
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="show apiconform's version and those of schemathesis, hypothesis and Python, and exit",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (summary, declare) in COMMANDS.items():
         subparser = commands.add_parser(name, help=summary)
@@ -322,6 +326,18 @@ def _help_epilog() -> str:
         f"exit codes:\n{codes}\n\nenvironment variables:\n{variables}\n\n"
         "`apiconform COMMAND --help` gives a command's options."
     )
+
+
+class _VersionAction(argparse.Action):
+    """argparse's `version` action, with the line made only when --version is given: it reads three
+    packages' metadata, which every other command would pay for at start-up."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(_version_line())
+        parser.exit()
 
 
 def _version_line() -> str:
