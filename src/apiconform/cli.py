@@ -127,6 +127,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from apiconform.reporting.browser import BrowserError
 
     artefacts = driver.Artefacts(har=args.har, cassette=args.cassette, screenshot=args.screenshot)
+    if len(args.targets) > 1:
+        from apiconform import configfile, targets
+
+        try:
+            return targets.run_many(args, _checked_target_config)
+        except configfile.ConfigFileError as exc:
+            raise UsageError(str(exc)) from exc
     try:
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always", config.ConfigurationWarning)
@@ -142,11 +149,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Re-render a stored report.json as HTML, Markdown or JUnit XML."""
+    """Re-render a stored report.json as HTML, Markdown or JUnit XML; or merge several (--merge)."""
     from apiconform.reporting import ReportError, load_report, render
 
+    if args.merge:
+        return _merge_reports(args)
+    if len(args.report) > 1:
+        raise UsageError("several reports are joined with --merge --output DIR")
+    if args.format is None:
+        raise UsageError("--format html, md or junit is needed (or --merge)")
     try:
-        report = load_report(args.report)
+        report = load_report(args.report[0])
     except ReportError as exc:
         raise UsageError(str(exc)) from exc
     text = render(report, args.format)
@@ -158,6 +171,36 @@ def cmd_report(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"--output: cannot write {args.output}: {exc.strerror or exc}") from exc
     return ExitCode.PASS
+
+
+def _merge_reports(args: argparse.Namespace) -> int:
+    """`report --merge`: the reports of several targets (or CI shards) as one, written in every format into
+    --output DIR; its summary on standard output and its exit code, so that a matrix's last job can gate."""
+    from apiconform.reporting import ReportError, load_report, write_reports
+    from apiconform.reporting.document import report_path
+    from apiconform.reporting.merge import merge, target_report
+    from apiconform.reporting.terminal import render_summary
+
+    if args.format is not None:
+        raise UsageError("--merge writes every format into --output DIR: leave --format out")
+    if not args.output:
+        raise UsageError("--merge writes a report folder: name it with --output DIR")
+    folder = Path(args.output)
+    try:
+        parts = []
+        for each in args.report:
+            report, path = load_report(each), report_path(each)
+            name = report["target"].get("name") or path.parent.resolve().name
+            parts.append(target_report(name, report, os.path.relpath(path, folder)))
+        combined = merge(parts)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        written = write_reports(combined, folder)
+    except OSError as exc:
+        raise UsageError(f"--output: cannot write {folder}: {exc.strerror or exc}") from exc
+    sys.stdout.write(render_summary(combined, folder, written))
+    return int(combined["exit_code"])
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -244,14 +287,52 @@ def _run_options(run: argparse.ArgumentParser, spec: str | None = None) -> None:
         help="colour in the progress and the summary: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR "
         "forces it), always or never (default: auto)",
     )
+    _config_file_options(run)
     options.add_options(run.add_argument, spec)
     run.set_defaults(handler=cmd_run)
 
 
+def _config_file_options(parser: argparse.ArgumentParser) -> None:
+    """The options that choose a config file and its targets (`run` and `config`; not the pytest door's)."""
+    from apiconform.configfile import CONFIG_FILE, shard
+
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"read options and targets from FILE (default: ./{CONFIG_FILE}, or the [tool.apiconform] table of "
+        "./pyproject.toml); the command line wins over it",
+    )
+    parser.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run the config file's target NAME (repeatable), or all of them; several targets run at once, "
+        "each at its own pace, into one combined report",
+    )
+    parser.add_argument(
+        "--shard",
+        type=shard,
+        metavar="K/N",
+        help="of the targets --target names, run only the K-th of N shares (one CI matrix job each; "
+        "`apiconform report --merge` joins their reports)",
+    )
+
+
 def _report_options(report: argparse.ArgumentParser) -> None:
-    report.add_argument("report", metavar="REPORT.json", help="a report.json, or a report directory")
-    report.add_argument("--format", required=True, choices=["html", "md", "junit"], help="the output format")
-    report.add_argument("--output", "-o", metavar="PATH", help="write here instead of to standard output")
+    report.add_argument(
+        "report", metavar="REPORT.json", nargs="+", help="a report.json, or a report directory (several with --merge)"
+    )
+    report.add_argument("--format", choices=["html", "md", "junit"], help="the output format")
+    report.add_argument(
+        "--output", "-o", metavar="PATH", help="write here instead of to standard output (--merge: the folder)"
+    )
+    report.add_argument(
+        "--merge",
+        action="store_true",
+        help="join the reports of several targets or shards into one report folder (--output DIR), every "
+        "format, and exit with the combined verdict's code",
+    )
     report.set_defaults(handler=cmd_report)
 
 
@@ -269,13 +350,91 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
     serve.set_defaults(handler=server_cli.serve)
 
 
+def _read_config_file(args: argparse.Namespace, words: Sequence[str], spec: str | None) -> None:
+    """Read the config file (--config, ./apiconform.toml or pyproject.toml's [tool.apiconform]) into `args`:
+    the targets --target and --shard choose, what the command line gave, and for one run (no target or one)
+    the file's settings wherever the command line gave none. Several targets are `run_many`'s to set up."""
+    from apiconform import configfile
+
+    try:
+        path = configfile.find(args.config, Path.cwd())
+        args.config_file = configfile.load(path) if path else None
+        if args.shard and not args.target:
+            raise UsageError("--shard K/N shares out the targets --target names: give --target all too")
+        args.targets = configfile.selected_targets(args.config_file, args.target, args.shard) if args.target else []
+        args.given = configfile.given_on_command_line(list(words[1:]), spec)
+        args.target_name = args.targets[0] if len(args.targets) == 1 else None
+        if args.config_file is not None:
+            configfile.apply(args, configfile.settings(args.config_file, args.target_name), args.given)
+    except configfile.ConfigFileError as exc:
+        raise UsageError(str(exc)) from exc
+    file = args.config_file
+    if args.command == "run" and file is not None and file.targets and not args.targets:
+        print(
+            f"apiconform: note: {file.path.name} defines targets ({', '.join(file.targets)}); this run takes only "
+            "its top-level settings (--target NAME or --target all runs them)",
+            file=sys.stderr,
+        )
+
+
+def _checked_target_config(args: argparse.Namespace) -> object:
+    """A target's run configuration, checked as a run of it alone checks it (usage error: one line, exit 2)."""
+    from apiconform.engine import config
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", config.ConfigurationWarning)  # the target's own process says them
+            return config.run_config(vars(args))
+    except config.ConfigurationError as exc:
+        raise UsageError(f"target {args.target_name}: {exc}") from exc
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """Print the effective settings of a run (or of each target --target names): every run option, its
+    value and where it came from (the command line, the target's table, the file's top level, the default),
+    secrets masked; or, with --schema, the config file's JSON Schema."""
+    import json
+
+    from apiconform import configfile, targets
+
+    if args.schema:
+        print(json.dumps(configfile.schema(), indent=2))
+        return ExitCode.PASS
+    file = args.config_file
+    print(f"# config file: {file.path}" if file else "# no config file: apiconform.toml, pyproject.toml or --config")
+    if file is not None and file.targets:
+        print(f"# targets: {', '.join(file.targets)}")
+    for name in args.targets or [None]:
+        try:
+            view = targets.target_args(args, name) if name and len(args.targets) > 1 else args
+            found = configfile.settings(file, name) if file else {}
+        except configfile.ConfigFileError as exc:
+            raise UsageError(str(exc)) from exc
+        for line in configfile.shown(file, name, vars(view), args.given, found):
+            print(_one_line(line, view))
+    return ExitCode.PASS
+
+
+def _config_options(config: argparse.ArgumentParser) -> None:
+    from apiconform.engine import options
+
+    config.add_argument("--schema", action="store_true", help="print the config file's JSON Schema instead")
+    _config_file_options(config)
+    options.add_options(config.add_argument)
+    config.set_defaults(handler=cmd_config)
+
+
 # Each command: its help, and what declares its options and handler on its subparser.
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "catalog": ("validate the specs and print the requirement catalog", _catalog_options),
     "checks": ("list the checks a catalog may cite: what each judges, needs and must quote", _checks_options),
     "init": ("write a starting spec, catalog and sources from your OpenAPI document", _init_options),
     "run": ("test an API's conformance and write reports", _run_options),
-    "report": ("re-render a stored report.json as html, md or junit", _report_options),
+    "config": (
+        "print a run's or a target's effective settings, secrets masked (--schema: the file's)",
+        _config_options,
+    ),
+    "report": ("re-render a stored report.json as html, md or junit; or merge reports (--merge)", _report_options),
     "diff": ("compare two reports; exit 1 when a requirement regressed (fails now, did not before)", _diff_options),
     "serve": ("run the reference server (both APIs) on loopback", _serve_options),
 }
@@ -403,6 +562,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # --max-time counts from start-up: the process's own start when this is the command line itself.
     args.started_at = _process_started_at() if argv is None else time.monotonic()
     try:
+        if args.command in ("run", "config"):
+            _read_config_file(args, words, named.get("spec"))
         code: int = args.handler(args)
         # Flushed here rather than at exit, so that a closed pipe is met below and not as a traceback.
         sys.stdout.flush()

@@ -109,6 +109,8 @@ class RunConfig:
     secret_headers: tuple[str, ...] = ()
     # Where the token came from ("--token", "--token-file FILE", "$APICONFORM_TOKEN"), for messages only.
     token_source: str | None = None
+    # The config file's target this run is (`apiconform run --target NAME`), named in report.json.
+    target_name: str | None = None
     # time.monotonic() when the process started the run: --max-time counts from here, not from when
     # pytest, schemathesis and the embedded server are ready.
     started_at: float | None = None
@@ -174,6 +176,7 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
         embedded_faults=tuple(get("reference_fault") or ()),
         embedded_variants=reference_variants(list(get("reference_variant") or []), get("base_url"), apis, values),
         embedded_churn=get("reference_churn") or 0.0,
+        target_name=get("target_name"),
         started_at=started_at,
     )
 

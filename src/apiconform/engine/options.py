@@ -217,6 +217,11 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 
 
+# The options whose value is itself a secret (a NAME=VALUE option's VALUE): masked in every output, and
+# refused as a literal in a config file, which takes them only as "${VAR}" references (configfile.py).
+SECRET_OPTIONS = frozenset({"--token"})
+
+
 def run_options(spec: str | None = None) -> tuple[tuple[str, dict[str, Any]], ...]:
     """Every run option: `--api` (its choices are the APIs in the specs folder), the table above, and the
     shorthand each spec declares for a path parameter (`path-parameters: {enterpriseId: enterprise-id}`

@@ -33,44 +33,21 @@ from apiconform.engine.session import ConformanceSession
 from apiconform.engine.transport.redaction import HEADER_MASK, TOKEN_PLACEHOLDER, Redactor
 from apiconform.exitcodes import ExitCode
 from apiconform.reporting import REPORT_FORMAT, render_all, write_rendered
-from apiconform.reporting.document import counts, each_string, one_line, plural, without_surrogates
+from apiconform.reporting.document import (
+    counts,
+    each_string,
+    exit_code,
+    fails_gate,
+    one_line,
+    plural,
+    run_verdict,
+    without_surrogates,
+)
 from apiconform.reporting.waivers import apply_waivers
 from apiconform.reporting.writer import FORMATS, WRITE_ORDER, atomic_write_text, empty_own_files
 
-
-def fails_gate(requirement: dict[str, Any]) -> bool:
-    """A requirement fails the gate when its verdict is `fail`. A failure a current waiver covers has the
-    verdict `waived` by then (reporting.waivers.apply_waivers; an expired waiver leaves it `fail`)."""
-    return bool(requirement["verdict"] == "fail")
-
-
-# A run's verdict is the first of these its APIs have (an interrupted run says so whatever it judged).
-VERDICT_PRECEDENCE = ("interrupted", "fail", "error", "untestable", "incomplete", "partial", "pass")
-EXIT_OF_VERDICT = {
-    "pass": ExitCode.PASS,
-    "partial": ExitCode.PASS,
-    "fail": ExitCode.NONCONFORMANT,
-    "incomplete": ExitCode.UNTESTABLE,
-    "untestable": ExitCode.UNTESTABLE,
-    "error": ExitCode.SUITE_ERROR,
-}
 # Causes for which a MUST requirement may stay unjudged in a run that passes (DECISIONS.md D-GEN-23).
 EXCUSED = ("data", "configuration")
-
-
-def exit_code(report: dict[str, Any]) -> ExitCode:
-    """The gate: 1 when a MUST failed unwaived (a finding, whatever else broke), else the exit code of the
-    run's verdict (0 pass or partial, 3 untestable or incomplete, 4 the suite itself failed)."""
-    if any(fails_gate(item) for item in report["requirements"]):
-        return ExitCode.NONCONFORMANT
-    return EXIT_OF_VERDICT[run_verdict(report["apis"])]
-
-
-def run_verdict(apis: Iterable[dict[str, Any]]) -> str:
-    """The run's verdict from its APIs' verdicts: a MUST that failed is a finding whatever else broke, so
-    `fail` comes before `error` and both before a verdict that judged too little."""
-    found = {api["verdict"] for api in apis}
-    return next((verdict for verdict in VERDICT_PRECEDENCE if verdict in found), "pass")
 
 
 def _masked_headers(headers: dict[str, str], secret: set[str], seen: set[str]) -> dict[str, str]:
@@ -374,6 +351,7 @@ def _run_header(session: ConformanceSession) -> dict[str, Any]:
         },
         "target": {
             "embedded_reference_server": session.embedded,
+            **({"name": session.config.target_name} if session.config.target_name else {}),
             "base_urls": {run.contract.api: run.base_url for run in session.runs},
         },
         "seed": session.config.seed,
@@ -539,7 +517,7 @@ def _write(session: ConformanceSession, report: dict[str, Any], rendered: list[t
             + (f" ({exc.filename})" if getattr(exc, "filename", None) else "")
         ) from exc
     if not session.config.report_dir and session.interrupted is None:
-        _point_latest(directory)
+        point_latest(directory)
     return WrittenReport(next(path for path in written if path.name == "report.json"), report)
 
 
@@ -608,7 +586,7 @@ def write_crash(session: ConformanceSession, error: BaseException) -> WrittenRep
     return _write(session, report, rendered)
 
 
-def _point_latest(directory: Path) -> None:
+def point_latest(directory: Path) -> None:
     """Point reports/latest at `directory`, by renaming a new link over it (never a moment without one)."""
     latest = directory.parent / "latest"
     temporary = directory.parent / f".latest-{os.getpid()}-{secrets.token_hex(2)}"

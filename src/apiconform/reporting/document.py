@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+
+from apiconform.exitcodes import ExitCode
 
 REPORT_FORMAT = 2
 REPORT_FILE = "report.json"
@@ -34,6 +36,39 @@ RUN_VERDICTS = {
 
 class ReportError(Exception):
     """A report file that cannot be read, parsed or validated (the message is one line)."""
+
+
+def fails_gate(requirement: dict[str, Any]) -> bool:
+    """A requirement fails the gate when its verdict is `fail`. A failure a current waiver covers has the
+    verdict `waived` by then (reporting.waivers.apply_waivers; an expired waiver leaves it `fail`)."""
+    return bool(requirement["verdict"] == "fail")
+
+
+# A run's verdict is the first of these its APIs have (an interrupted run says so whatever it judged).
+VERDICT_PRECEDENCE = ("interrupted", "fail", "error", "untestable", "incomplete", "partial", "pass")
+EXIT_OF_VERDICT = {
+    "pass": ExitCode.PASS,
+    "partial": ExitCode.PASS,
+    "fail": ExitCode.NONCONFORMANT,
+    "incomplete": ExitCode.UNTESTABLE,
+    "untestable": ExitCode.UNTESTABLE,
+    "error": ExitCode.SUITE_ERROR,
+}
+
+
+def exit_code(report: dict[str, Any]) -> ExitCode:
+    """The gate: 1 when a MUST failed unwaived (a finding, whatever else broke), else the exit code of the
+    run's verdict (0 pass or partial, 3 untestable or incomplete, 4 the suite itself failed)."""
+    if any(fails_gate(item) for item in report["requirements"]):
+        return ExitCode.NONCONFORMANT
+    return EXIT_OF_VERDICT[run_verdict(report["apis"])]
+
+
+def run_verdict(apis: Iterable[dict[str, Any]]) -> str:
+    """The run's verdict from its APIs' verdicts: a MUST that failed is a finding whatever else broke, so
+    `fail` comes before `error` and both before a verdict that judged too little."""
+    found = {api["verdict"] for api in apis}
+    return next((verdict for verdict in VERDICT_PRECEDENCE if verdict in found), "pass")
 
 
 @cache
