@@ -395,7 +395,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     secrets masked; or, with --schema, the config file's JSON Schema."""
     import json
 
-    from apiconform import configfile, targets
+    from apiconform import configfile
 
     if args.schema:
         print(json.dumps(configfile.schema(), indent=2))
@@ -406,7 +406,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         print(f"# targets: {', '.join(file.targets)}")
     for name in args.targets or [None]:
         try:
-            view = targets.target_args(args, name) if name and len(args.targets) > 1 else args
+            view = configfile.for_target(args, name) if name and len(args.targets) > 1 else args
             found = configfile.settings(file, name) if file else {}
         except configfile.ConfigFileError as exc:
             raise UsageError(str(exc)) from exc

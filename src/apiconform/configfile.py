@@ -18,6 +18,7 @@ config --schema`) is made from the option table, so editors and the loader check
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import re
@@ -70,7 +71,7 @@ class ConfigFile:
 def option_keys() -> dict[str, tuple[str, dict[str, Any]]]:
     """Each key the file may hold (the flag without its dashes) and its flag and keyword arguments: `--api`
     and the option table. A spec's path-parameter shorthands are not keys (`path-param` holds them)."""
-    return {flag.lstrip("-"): (flag, keywords) for flag, keywords in (*options.run_options()[:1], *options.RUN_OPTIONS)}
+    return {flag.lstrip("-"): (flag, keywords) for flag, keywords in (options.api_option(), *options.RUN_OPTIONS)}
 
 
 def _value_schema(keywords: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,12 +79,11 @@ def _value_schema(keywords: Mapping[str, Any]) -> dict[str, Any]:
     if keywords.get("action") == "store_true":
         return {"type": "boolean", "description": help_text}
     if keywords.get("action") == "append":
-        listed: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+        # One value may be written alone; NAME=VALUE options read better as a table: path-param = {id = "7"}.
+        forms: list[dict[str, Any]] = [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
         if "=" in str(keywords.get("metavar", "")):
-            # NAME=VALUE options read better as a table: path-param = {enterpriseId = "..."}.
-            table = {"type": "object", "additionalProperties": {"type": "string"}}
-            return {"description": help_text, "anyOf": [listed, table]}
-        return {**listed, "description": help_text}
+            forms.append({"type": "object", "additionalProperties": {"type": "string"}})
+        return {"description": help_text, "anyOf": forms}
     kind = "integer" if keywords.get("type") is int else "number" if keywords.get("type") is float else "string"
     described: dict[str, Any] = {"type": kind, "description": help_text}
     if "choices" in keywords:
@@ -151,8 +151,7 @@ def load(path: Path) -> ConfigFile:
         document = table
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema()).iter_errors(document))
     if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "the file"
-        raise ConfigFileError(f"{path.name}: {where}: {datafiles.schema_complaint(error)}")
+        raise ConfigFileError(f"{path.name}: {datafiles.schema_complaint(error)}")
     targets = document.pop("targets", {})
     return ConfigFile(path.resolve(), shared=document, targets=targets)
 
@@ -260,6 +259,8 @@ def _typed(value: Any, keywords: Mapping[str, Any]) -> Any:
     """The value as argparse would have made it from the command line."""
     if isinstance(value, dict):
         return [f"{name}={item}" for name, item in value.items()]
+    if keywords.get("action") == "append" and isinstance(value, str):
+        return [value]
     if keywords.get("type") is float and not isinstance(value, bool):
         return float(value)
     return value
@@ -281,6 +282,15 @@ def apply(args: argparse.Namespace, found: Mapping[str, Setting], given: set[str
     for dest, setting in found.items():
         if dest not in given:
             setattr(args, dest, setting.value)
+
+
+def for_target(args: argparse.Namespace, name: str) -> argparse.Namespace:
+    """The parsed command line as a run of target `name` alone sees it: the file's settings for that target
+    under what the command line gave."""
+    alone = copy.copy(args)
+    apply(alone, settings(args.config_file, name), args.given)
+    alone.target_name = name
+    return alone
 
 
 def given_on_command_line(words: list[str], spec: str | None = None) -> set[str]:

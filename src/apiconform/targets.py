@@ -15,7 +15,6 @@ in NAME/ subfolders into the folder's own report.json, junit.xml, report.md and 
 from __future__ import annotations
 
 import argparse
-import copy
 import secrets
 import signal
 import subprocess
@@ -28,9 +27,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from apiconform import configfile
-from apiconform.engine import options
-from apiconform.engine.config import masked
-from apiconform.engine.reportjson import point_latest
 from apiconform.reporting import ReportError, load_report, write_reports
 from apiconform.reporting.merge import merge, missing_target, target_report
 from apiconform.reporting.terminal import render_summary, wants_colour
@@ -41,20 +37,11 @@ FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PASSED_FLAGS = ("har", "cassette", "screenshot", "quiet")
 
 
-def target_args(args: argparse.Namespace, name: str) -> argparse.Namespace:
-    """The parsed command line as a run of target `name` alone sees it: the file's settings for that target
-    under what the command line gave."""
-    alone = copy.copy(args)
-    configfile.apply(alone, configfile.settings(args.config_file, name), args.given)
-    alone.target_name = name
-    return alone
-
-
 def run_many(args: argparse.Namespace, check: Callable[[argparse.Namespace], object]) -> int:
     """Run the targets `args.targets` names, each in its own process, and write the combined report; return
     its exit code. `check` raises the command's usage error for a target whose options cannot make a run."""
     for name in args.targets:
-        check(target_args(args, name))
+        check(configfile.for_target(args, name))
     directory = Path(args.report_dir) if args.report_dir else _new_folder()
     words = passed_on(args)
     children: dict[str, subprocess.Popen[str]] = {}
@@ -102,9 +89,8 @@ def passed_on(args: argparse.Namespace) -> list[str]:
     """The command-line words of what this command line gave, for each target's process (which reads the
     file itself): the run options it wrote, but its own report folder; and `run`'s own switches."""
     words: list[str] = []
-    flags = {options.dest(flag): flag for flag, _ in options.run_options(getattr(args, "spec", None))}
     for dest in sorted(args.given - {"report_dir"}):
-        value, flag = getattr(args, dest), flags[dest]
+        value, flag = getattr(args, dest), "--" + dest.replace("_", "-")
         if value is True:
             words.append(flag)
         elif isinstance(value, list):
@@ -159,6 +145,10 @@ def _combine(
         except ReportError:
             said = last_lines.get(name) or "nothing on standard error"
             missing.append(missing_target(name, code, f"its run ended with exit code {code} and no report: {said}"))
+    # The engine's (the masking of every token the options name, reports/latest), only once the targets ran.
+    from apiconform.engine.config import masked
+    from apiconform.engine.reportjson import point_latest
+
     combined = merge(reports, missing)
     written = write_reports(combined, directory)
     if not args.report_dir and combined["verdict"] != "interrupted":

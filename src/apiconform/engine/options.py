@@ -227,14 +227,18 @@ def run_options(spec: str | None = None) -> tuple[tuple[str, dict[str, Any]], ..
     shorthand each spec declares for a path parameter (`path-parameters: {enterpriseId: enterprise-id}`
     gives `--enterprise-id`, the same as `--path-param enterpriseId=VALUE`): the specs folder's, and with
     `spec` (the file `--spec` names) that spec's too. Raises ContractError when `spec` cannot be read."""
-    api = (
+    return (api_option(), *RUN_OPTIONS, *shorthand_options(spec))
+
+
+def api_option() -> tuple[str, dict[str, Any]]:
+    """`--api`: its choices are the APIs in the specs folder."""
+    return (
         "--api",
         {
             "choices": [*contract.api_names(), "all"],
             "help": "the API to test, or all of them (default all; with --spec, the spec's own)",
         },
     )
-    return (api, *RUN_OPTIONS, *shorthand_options(spec))
 
 
 def shorthand_options(spec: str | None = None) -> tuple[tuple[str, dict[str, Any]], ...]:
