@@ -142,7 +142,7 @@ def _against_embedded_server(command: str) -> list[str]:
 def test_the_readme_shows_the_ci_jobs_kept_in_docs_ci() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"^```yaml\n(.*?)^```$", readme, flags=re.MULTILINE | re.DOTALL)
-    for job in (GITHUB_JOB, GITLAB_JOB):
+    for job in (GITHUB_JOB, GITLAB_JOB, CI_DIR / "github-action.yml", CI_DIR / "gitlab-ci-template.yml"):
         assert job.read_text(encoding="utf-8") in blocks, f"README.md does not show {job.relative_to(ROOT)} verbatim"
         assert f"]({job.relative_to(ROOT)})" in readme, f"README.md does not link {job.relative_to(ROOT)}"
 

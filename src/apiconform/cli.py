@@ -217,6 +217,33 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return ExitCode.NONCONFORMANT if result.has_regressions else ExitCode.PASS
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Show a stored report where the CI shows things: GitHub's job summary, annotations and step outputs, or
+    GitLab's Code Quality report and job log (reporting/ci.py says what and why). Exit 0 once written: the
+    gate is `apiconform run`'s exit code."""
+    from apiconform.reporting import ReportError, ci, load_report
+
+    try:
+        report = load_report(args.report)
+        report_url = ci.checked_report_url(args.report_url)
+        if args.to == "github":
+            if args.output is not None:
+                raise UsageError(
+                    "--output is for --to gitlab (GitHub names its files in $GITHUB_STEP_SUMMARY and $GITHUB_OUTPUT)"
+                )
+            shown = ci.publish_github(
+                report, args.report, os.environ, max_annotations=args.max_annotations, report_url=report_url
+            )
+        else:
+            shown = ci.publish_gitlab(
+                report, args.report, output=args.output, max_annotations=args.max_annotations, report_url=report_url
+            )
+    except (ReportError, ci.PublishError) as exc:
+        raise UsageError(str(exc)) from exc
+    sys.stdout.write(shown)
+    return ExitCode.PASS
+
+
 def _catalog_options(catalog: argparse.ArgumentParser) -> None:
     catalog.add_argument("--api", choices=[*contract.api_names(), "all"], default="all")
     catalog.add_argument("--spec", metavar="FILE", help="validate and print this spec's catalog instead")
@@ -336,6 +363,46 @@ def _report_options(report: argparse.ArgumentParser) -> None:
     report.set_defaults(handler=cmd_report)
 
 
+def _publish_options(publish: argparse.ArgumentParser) -> None:
+    from apiconform.reporting.ci import CI_SYSTEMS, CODE_QUALITY_FILE, DEFAULT_MAX_ANNOTATIONS
+
+    publish.add_argument("report", metavar="REPORT.json", help="a report.json, or a report directory")
+    publish.add_argument(
+        "--to",
+        required=True,
+        choices=CI_SYSTEMS,
+        help="github: job summary, annotations and step outputs ($GITHUB_STEP_SUMMARY, $GITHUB_OUTPUT); "
+        "gitlab: a Code Quality report and a summary in the job log",
+    )
+    publish.add_argument(
+        "--max-annotations",
+        type=_count,
+        default=DEFAULT_MAX_ANNOTATIONS,
+        metavar="N",
+        help="findings shown one by one (annotations, job log lines), failures first; the rest are counted "
+        f"in one line (default: {DEFAULT_MAX_ANNOTATIONS})",
+    )
+    publish.add_argument("--report-url", metavar="URL", help="link the summary to the full report here")
+    publish.add_argument(
+        "--output",
+        "-o",
+        metavar="PATH",
+        help=f"gitlab: write the Code Quality report here (default: {CODE_QUALITY_FILE} beside report.json)",
+    )
+    publish.set_defaults(handler=cmd_publish)
+
+
+def _count(value: str) -> int:
+    """A whole number >= 0, for argparse."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {number}")
+    return number
+
+
 def _diff_options(diff: argparse.ArgumentParser) -> None:
     diff.add_argument("old", metavar="OLD.json", help="the earlier report.json (or a report directory)")
     diff.add_argument("new", metavar="NEW.json", help="the later report.json (or a report directory)")
@@ -436,6 +503,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     ),
     "report": ("re-render a stored report.json as html, md or junit; or merge reports (--merge)", _report_options),
     "diff": ("compare two reports; exit 1 when a requirement regressed (fails now, did not before)", _diff_options),
+    "publish": (
+        "show a report in the CI: GitHub job summary, annotations and outputs, or GitLab Code Quality",
+        _publish_options,
+    ),
     "serve": ("run the reference server (both APIs) on loopback", _serve_options),
 }
 
@@ -473,6 +544,8 @@ ENVIRONMENT = {
     "APICONFORM_CHROMIUM": "the Chromium that `run --screenshot` renders report.html with (else found on PATH)",
     "NO_COLOR": "set and not empty: no colour on a terminal (run --color always overrides it)",
     "FORCE_COLOR": "set and not empty: colour where standard output is no terminal, such as a CI log",
+    "GITHUB_STEP_SUMMARY": "publish --to github: the job summary file it appends to (GitHub Actions sets it)",
+    "GITHUB_OUTPUT": "publish --to github: the step outputs file it appends to (GitHub Actions sets it)",
 }
 
 

@@ -77,8 +77,11 @@ def in_ci_workspace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> _Recorde
 
 def _ci_jobs() -> tuple[dict[str, Any], dict[str, Any]]:
     blocks = [yaml.safe_load(block) for block in _blocks(_section("Using apiconform as a CI gate"), "yaml")]
-    github = next(block for block in blocks if isinstance(block, dict) and "jobs" in block)
-    gitlab = next(block for block in blocks if isinstance(block, dict) and "jobs" not in block)
+    # The jobs without the Action and the template (tests/reporting/test_reporting_ci.py runs those).
+    github = next(block for block in blocks if isinstance(block, dict) and "apiconform run" in str(block.get("jobs")))
+    gitlab = next(
+        block for block in blocks if isinstance(block, dict) and "jobs" not in block and "include" not in block
+    )
     return github, gitlab
 
 
