@@ -57,3 +57,27 @@ def test_run_takes_a_colour_choice_and_refuses_another(capsys: pytest.CaptureFix
         parser.parse_args(["run", "--api", "bitgo-oes", "--color", "sometimes"])
     assert stopped.value.code == ExitCode.USAGE
     assert "invalid choice: 'sometimes'" in capsys.readouterr().err
+
+
+def test_every_run_option_is_in_one_help_group() -> None:
+    from apiconform.engine import options
+
+    grouped = [flag for _, flags in options.HELP_GROUPS for flag in flags]
+    table = [options.api_option()[0], *(flag for flag, _ in options.RUN_OPTIONS)]
+    assert sorted(grouped) == sorted(table)
+
+
+def test_run_help_shows_its_options_in_groups_then_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    from apiconform.engine import options
+
+    shown = _stdout_of(["run", "--help"], capsys)
+    titles = [title for title, _ in options.HELP_GROUPS] + ["config file and targets", "output"]
+    positions = [shown.index(f"\n{title}:\n") for title in titles]
+    assert positions == sorted(positions)
+    # Each option under its own group's title: after it, and before the next group's.
+    for title, flags in options.HELP_GROUPS:
+        start = shown.index(f"\n{title}:\n")
+        end = min((place for place in positions if place > start), default=len(shown))
+        assert all(f"  {flag} " in shown[start:end] or f"  {flag}\n" in shown[start:end] for flag in flags), title
+    assert shown.index("exit codes:") > max(positions)
+    assert "  2    " in shown and "APICONFORM_TOKEN" in shown

@@ -288,18 +288,23 @@ def _init_options(init: argparse.ArgumentParser) -> None:
 def _run_options(run: argparse.ArgumentParser, spec: str | None = None) -> None:
     # The options shared with `pytest -p apiconform.engine.plugin`: one table, one set of defaults; with the
     # shorthands the spec `--spec` names declares. They come after `run`'s own, so that a shorthand that
-    # clashes with any of them is the one refused.
+    # clashes with any of them is the one refused. `--help` shows them in groups (options.HELP_GROUPS).
     from apiconform.engine import options
     from apiconform.reporting.terminal import COLOUR_CHOICES
 
-    run.add_argument("--har", action="store_true", help="also record the property tests' traffic as a HAR file")
-    run.add_argument(
+    groups = {title: run.add_argument_group(title) for title, _ in options.HELP_GROUPS}
+    targets = run.add_argument_group("config file and targets")
+    output = run.add_argument_group("output")
+    _config_file_options(targets)
+    reports = groups["reports"]
+    reports.add_argument("--har", action="store_true", help="also record the property tests' traffic as a HAR file")
+    reports.add_argument(
         "--cassette", action="store_true", help="also record the property tests' traffic as a VCR cassette"
     )
-    run.add_argument(
+    reports.add_argument(
         "--screenshot", action="store_true", help="also save report.png: report.html rendered by headless Chromium"
     )
-    noise = run.add_mutually_exclusive_group()
+    noise = output.add_mutually_exclusive_group()
     noise.add_argument(
         "--quiet",
         "-q",
@@ -307,19 +312,22 @@ def _run_options(run: argparse.ArgumentParser, spec: str | None = None) -> None:
         help="no progress and no summary: only the verdict line (and why an API could not be tested) and errors",
     )
     noise.add_argument("--verbose", "-v", action="store_true", help="show every test as pytest runs it")
-    run.add_argument(
+    output.add_argument(
         "--color",
         choices=COLOUR_CHOICES,
         default="auto",
         help="colour in the progress and the summary: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR "
         "forces it), always or never (default: auto)",
     )
-    _config_file_options(run)
-    options.add_options(run.add_argument, spec)
+    group_of = {flag: groups[title] for title, flags in options.HELP_GROUPS for flag in flags}
+    first = groups[options.HELP_GROUPS[0][0]]
+    options.add_options(lambda flag, **keywords: group_of.get(flag, first).add_argument(flag, **keywords), spec)
+    run.epilog = _help_epilog(with_commands=False)
+    run.formatter_class = argparse.RawDescriptionHelpFormatter
     run.set_defaults(handler=cmd_run)
 
 
-def _config_file_options(parser: argparse.ArgumentParser) -> None:
+def _config_file_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     """The options that choose a config file and its targets (`run` and `config`; not the pytest door's)."""
     from apiconform.configfile import CONFIG_FILE, shard
 
@@ -429,8 +437,9 @@ def _read_config_file(args: argparse.Namespace, words: Sequence[str], spec: str 
         if args.shard and not args.target:
             raise UsageError("--shard K/N shares out the targets --target names: give --target all too")
         args.targets = configfile.selected_targets(args.config_file, args.target, args.shard) if args.target else []
-        args.given = configfile.given_on_command_line(list(words[1:]), spec)
         args.target_name = args.targets[0] if len(args.targets) == 1 else None
+        # What the command line gave is worth a second parse only when a file could be overridden.
+        args.given = configfile.given_on_command_line(list(words[1:]), spec) if args.config_file else set()
         if args.config_file is not None:
             configfile.apply(args, configfile.settings(args.config_file, args.target_name), args.given)
     except configfile.ConfigFileError as exc:
@@ -549,15 +558,14 @@ ENVIRONMENT = {
 }
 
 
-def _help_epilog() -> str:
-    """Exit codes and environment variables, after the commands in `apiconform --help`."""
+def _help_epilog(*, with_commands: bool = True) -> str:
+    """Exit codes and environment variables, after the commands in `apiconform --help` (and after the
+    options in `apiconform run --help`)."""
     codes = "\n".join(f"  {int(code):<4} {meaning}" for code, meaning in MEANINGS.items())
     width = max(len(name) for name in ENVIRONMENT)
     variables = "\n".join(f"  {name:<{width}}  {meaning}" for name, meaning in ENVIRONMENT.items())
-    return (
-        f"exit codes:\n{codes}\n\nenvironment variables:\n{variables}\n\n"
-        "`apiconform COMMAND --help` gives a command's options."
-    )
+    more = "\n\n`apiconform COMMAND --help` gives a command's options." if with_commands else ""
+    return f"exit codes:\n{codes}\n\nenvironment variables:\n{variables}{more}"
 
 
 class _VersionAction(argparse.Action):

@@ -217,6 +217,30 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 
 
+# How `apiconform run --help` groups the table's options, in this order (a test keeps every option in one);
+# a spec's path-parameter shorthands join the first.
+HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("what to test", ("--api", "--spec", "--release", "--base-url", "--path-param")),
+    ("credentials and connection", ("--token", "--token-file", "--secret-header", "--ca-bundle", "--insecure")),
+    (
+        "pace, budgets and generation",
+        (
+            "--rate-limit",
+            "--max-requests",
+            "--max-time",
+            "--fail-fast",
+            "--allow-partial",
+            "--request-timeout",
+            "--max-response-size",
+            "--seed",
+            "--max-examples",
+            "--allow-unsafe-methods",
+        ),
+    ),
+    ("reports", ("--report-dir", "--waivers")),
+    ("the embedded reference server", ("--reference-fault", "--reference-variant", "--reference-churn")),
+)
+
 # The options whose value is itself a secret (a NAME=VALUE option's VALUE): masked in every output, and
 # refused as a literal in a config file, which takes them only as "${VAR}" references (configfile.py).
 SECRET_OPTIONS = frozenset({"--token"})
