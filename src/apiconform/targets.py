@@ -47,7 +47,7 @@ def run_many(args: argparse.Namespace, check: Callable[[argparse.Namespace], obj
     children: dict[str, subprocess.Popen[str]] = {}
     last_lines: dict[str, str] = {}
     relays: list[threading.Thread] = []
-    with _forwarding(children):
+    with _forwarding(children) as received:
         for name in args.targets:
             command = [
                 sys.executable,
@@ -82,7 +82,8 @@ def run_many(args: argparse.Namespace, check: Callable[[argparse.Namespace], obj
             child.wait()
         for relay in relays:
             relay.join()
-    return _combine(args, directory, {name: child.returncode for name, child in children.items()}, last_lines)
+    codes = {name: child.returncode for name, child in children.items()}
+    return _combine(args, directory, codes, last_lines, received)
 
 
 def passed_on(args: argparse.Namespace) -> list[str]:
@@ -118,24 +119,31 @@ def _say(line: str) -> None:
 
 
 @contextmanager
-def _forwarding(children: Mapping[str, subprocess.Popen[str]]) -> Iterator[None]:
-    """While the targets run, a signal this process gets is passed on to each running target, once."""
+def _forwarding(children: Mapping[str, subprocess.Popen[str]]) -> Iterator[list[int]]:
+    """While the targets run, a signal this process gets is passed on to each running target, once; the
+    signals received are listed."""
+    received: list[int] = []
 
     def forward(signum: int, _: Any) -> None:
+        received.append(signum)
         for child in children.values():
             if child.poll() is None:
                 child.send_signal(signum)
 
     previous = {each: signal.signal(each, forward) for each in FORWARDED}
     try:
-        yield
+        yield received
     finally:
         for each, handler in previous.items():
             signal.signal(each, handler)
 
 
 def _combine(
-    args: argparse.Namespace, directory: Path, exit_codes: Mapping[str, int], last_lines: Mapping[str, str]
+    args: argparse.Namespace,
+    directory: Path,
+    exit_codes: Mapping[str, int],
+    last_lines: Mapping[str, str],
+    received: list[int],
 ) -> int:
     reports, missing = [], []
     for name, code in exit_codes.items():
@@ -144,7 +152,13 @@ def _combine(
             reports.append(target_report(name, load_report(path), f"{name}/report.json"))
         except ReportError:
             said = last_lines.get(name) or "nothing on standard error"
-            missing.append(missing_target(name, code, f"its run ended with exit code {code} and no report: {said}"))
+            reason = f"its run ended with exit code {code} and no report: {said}"
+            if received:
+                # Stopped by the signal before it could write one: interrupted, as the run is.
+                stopped = signal.Signals(received[0])
+                missing.append(missing_target(name, 128 + stopped, f"{stopped.name}: {reason}", "interrupted"))
+            else:
+                missing.append(missing_target(name, code, reason))
     # The engine's (the masking of every token the options name, reports/latest), only once the targets ran.
     from apiconform.engine.config import masked
     from apiconform.engine.reportjson import point_latest

@@ -56,6 +56,15 @@ def test_a_target_without_a_report_is_an_error_never_a_pass() -> None:
     assert combined["targets"][1]["reason"] == "its run ended with exit 2"
 
 
+def test_a_target_a_signal_stopped_before_it_wrote_a_report_is_interrupted() -> None:
+    stopped = missing_target(
+        "production", 143, "SIGTERM: its run ended with exit code -15 and no report", "interrupted"
+    )
+    combined = merge([_target("staging", "fail")], [stopped])
+    validate_report(combined)
+    assert (combined["verdict"], combined["exit_code"]) == ("interrupted", 143)
+
+
 def test_each_api_is_named_by_its_target_so_two_deployments_of_one_api_stay_apart() -> None:
     combined = merge([_target("staging", "fail"), _target("production", "pass")])
     apis = [api["api"] for api in combined["apis"]]

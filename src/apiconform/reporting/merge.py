@@ -67,11 +67,12 @@ def target_report(name: str, report: Mapping[str, Any], path: str | None) -> dic
     }
 
 
-def missing_target(name: str, exit_code: int, reason: str) -> dict[str, Any]:
-    """The `targets` entry of a target whose run wrote no report (it could not start, or crashed before)."""
+def missing_target(name: str, exit_code: int, reason: str, verdict: str = "error") -> dict[str, Any]:
+    """The `targets` entry of a target whose run wrote no report: it could not start or crashed (`error`),
+    or a signal stopped it first (`interrupted`)."""
     return {
         "name": name,
-        "verdict": "error",
+        "verdict": verdict,
         "exit_code": exit_code,
         "reason": reason,
         "apis": [],
