@@ -21,6 +21,7 @@ import pytest
 
 from apiconform import cli, completion, contract
 from apiconform.completion import SHELLS
+from tests.bash_completion import bash_completions
 
 # A spec that declares, as data, what would be shell code if a script took it for code: its API's name
 # and a path parameter's name (shown in the help of the shorthand that parameter declares); and a
@@ -112,29 +113,6 @@ def test_choices_and_what_names_a_file_or_a_folder(scripts: dict[str, str]) -> N
     assert "printf '%s\\n' 'html' 'md' 'junit'" in scripts["fish"]
 
 
-def _bash_completions(script: str, lines: Sequence[Sequence[str]], cwd: Path) -> list[set[str]]:
-    """What bash's completion function answers for each command line (its last word the one completed)."""
-    (cwd / "completion.bash").write_text(script, encoding="utf-8")
-    calls = "".join(f"complete_line {shlex.join(line)}\n" for line in lines)
-    driver = (
-        "set -u\nsource ./completion.bash\n"
-        'complete_line() { COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMPREPLY=(); _apiconform\n'
-        "  (( ${#COMPREPLY[@]} )) && printf '%s\\n' \"${COMPREPLY[@]}\"; echo @@; }\n" + calls
-    )
-    done = subprocess.run(
-        ["bash", "--norc", "--noprofile", "-c", driver],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert done.returncode == 0 and not done.stderr, done
-    answers = done.stdout.split("@@\n")
-    assert answers[-1] == "", done.stdout
-    return [set(answer.splitlines()) for answer in answers[:-1]]
-
-
 def test_bash_completes_commands_options_choices_and_files(scripts: dict[str, str], tmp_path: Path) -> None:
     (tmp_path / "spec.yaml").touch()
     (tmp_path / "specs-folder").mkdir()
@@ -156,14 +134,14 @@ def test_bash_completes_commands_options_choices_and_files(scripts: dict[str, st
         (["apiconform", "completion", ""], set(SHELLS)),
         (["apiconform", "no-such-command", ""], set()),
     ]
-    answers = _bash_completions(scripts["bash"], [line for line, _ in expected], tmp_path)
+    answers = bash_completions(scripts["bash"], [line for line, _ in expected], tmp_path)
     assert answers == [answer for _, answer in expected]
 
 
 def test_bash_script_carries_a_hostile_spec_as_data_only(hostile_scripts: dict[str, str], tmp_path: Path) -> None:
     """The hostile API name cannot be completed (no such spec loads; and a completion is put on the
     command line as it stands), the hostile shorthand is no option, the valid one is; nothing runs."""
-    answers = _bash_completions(
+    answers = bash_completions(
         hostile_scripts["bash"],
         [["apiconform", "run", "--api", ""], ["apiconform", "run", "--evil"], ["apiconform", "run", "--x"]],
         tmp_path,
