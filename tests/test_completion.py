@@ -158,20 +158,22 @@ def test_bash_script_carries_a_hostile_spec_as_data_only(hostile_scripts: dict[s
 QUOTED = (HOSTILE, "it's", "\\'", "\\\\", "'", "=x", "~", "(echo x)", "$HOME", "a\nb", "")
 
 
-def _printed(shell: list[str], quote: Callable[[str], str]) -> list[str]:
-    """Each of QUOTED as `shell` prints it, given the word as `quote` writes it into a script."""
+def _printed(shell: list[str], quote: Callable[[str], str], cwd: Path) -> list[str]:
+    """Each of QUOTED as `shell` prints it in `cwd`, given the word as `quote` writes it into a script
+    (and nothing it says was run: no file `pw` made)."""
     printing = "".join(f"printf '%s@@' {quote(word)}\n" for word in QUOTED)
-    done = subprocess.run([*shell, printing], capture_output=True, text=True, timeout=30, check=True)
+    done = subprocess.run([*shell, printing], cwd=cwd, capture_output=True, text=True, timeout=30, check=True)
+    assert not (cwd / "pw").exists()
     return done.stdout.split("@@")[:-1]
 
 
-def test_a_quoted_word_is_that_word_again_in_bash() -> None:
-    assert _printed(["bash", "--norc", "--noprofile", "-c"], completion._sh_quote) == list(QUOTED)
+def test_a_quoted_word_is_that_word_again_in_bash(tmp_path: Path) -> None:
+    assert _printed(["bash", "--norc", "--noprofile", "-c"], completion._sh_quote, tmp_path) == list(QUOTED)
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
-def test_a_quoted_word_is_that_word_again_in_zsh() -> None:
-    assert _printed(["zsh", "-f", "-c"], completion._sh_quote) == list(QUOTED)
+def test_a_quoted_word_is_that_word_again_in_zsh(tmp_path: Path) -> None:
+    assert _printed(["zsh", "-f", "-c"], completion._sh_quote, tmp_path) == list(QUOTED)
 
 
 _ZSH_DRIVER = r"""
@@ -285,5 +287,5 @@ def test_fish_script_carries_a_hostile_spec_as_data_only(hostile_scripts: dict[s
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
-def test_a_quoted_word_is_that_word_again_in_fish() -> None:
-    assert _printed(["fish", "--no-config", "-c"], completion._fish_quote) == list(QUOTED)
+def test_a_quoted_word_is_that_word_again_in_fish(tmp_path: Path) -> None:
+    assert _printed(["fish", "--no-config", "-c"], completion._fish_quote, tmp_path) == list(QUOTED)
