@@ -33,6 +33,8 @@ import yaml
 
 from apiconform import contract
 from apiconform.contract import loading
+from apiconform.exitcodes import MEANINGS
+from tests.bash_completion import bash_completions
 
 ROOT = Path(__file__).resolve().parents[1]
 CI_DIR = ROOT / "docs" / "ci"
@@ -273,6 +275,22 @@ def test_the_wheel_installs_and_runs_from_an_empty_folder(installed_wheel: Wheel
     assert version.stdout.startswith(
         f"apiconform {tomllib.loads((ROOT / 'pyproject.toml').read_text())['project']['version']} ("
     )
+    shown = _run(["apiconform", "--help"], cwd=empty, env=env, timeout=RUN_TIMEOUT)
+    assert shown.returncode == 0, _explain(shown)
+    assert all(
+        re.search(rf"^  {int(code)} +{re.escape(meaning)}$", shown.stdout, re.MULTILINE)
+        for code, meaning in MEANINGS.items()
+    ), shown.stdout
+
+    # Completion, from the installed command line: its script, and bash completing with it once.
+    script = _run(["apiconform", "completion", "bash"], cwd=empty, env=env, timeout=RUN_TIMEOUT)
+    assert script.returncode == 0, _explain(script)
+    completing = tmp_path / "completing"
+    completing.mkdir()
+    apis, commands = bash_completions(
+        script.stdout, [["apiconform", "run", "--api", ""], ["apiconform", "r"]], completing
+    )
+    assert apis == {*contract.api_names(), "all"} and commands == {"report", "run"}
 
     catalog = _run(["apiconform", "catalog"], cwd=empty, env=env, timeout=RUN_TIMEOUT)
     assert catalog.returncode == 0, _explain(catalog)

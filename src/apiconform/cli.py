@@ -500,6 +500,22 @@ def _config_options(config: argparse.ArgumentParser) -> None:
     config.set_defaults(handler=cmd_config)
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    """Print the shell's completion script, made from every command's parser as this installation builds it:
+    each command, option and choice, the path-parameter shorthands the specs folder declares included."""
+    from apiconform import completion
+
+    sys.stdout.write(completion.script(args.shell, build_parser()))
+    return ExitCode.PASS
+
+
+def _completion_options(completion: argparse.ArgumentParser) -> None:
+    from apiconform.completion import SHELLS
+
+    completion.add_argument("shell", choices=SHELLS, help="the shell to complete apiconform's command line in")
+    completion.set_defaults(handler=cmd_completion)
+
+
 # Each command: its help, and what declares its options and handler on its subparser.
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "catalog": ("validate the specs and print the requirement catalog", _catalog_options),
@@ -517,6 +533,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
         _publish_options,
     ),
     "serve": ("run the reference server (both APIs) on loopback", _serve_options),
+    "completion": ("print the completion script of bash, zsh or fish (README: Shell completion)", _completion_options),
 }
 
 
