@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from apiconform.cli import main
-from apiconform.engine.config import ConfigurationError, read_token, target_auth
+from apiconform.engine.config import ConfigurationError, UnmaskedHeaderWarning, read_token, target_auth
 from apiconform.engine.options import RUN_OPTIONS
 from apiconform.engine.transport.auth import TargetAuth
 from apiconform.engine.transport.http import GuardedSession, Politeness, TargetError
@@ -391,3 +391,19 @@ def test_the_pytest_door_sends_and_masks_a_header_as_apiconform_run_does(
     assert HEADER_SECRET not in outcome.terminal
     for path in report_dir.iterdir():
         assert HEADER_SECRET not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_a_short_header_value_is_sent_with_a_warning_that_it_is_not_masked() -> None:
+    with pytest.warns(UnmaskedHeaderWarning, match="--header X-Api-Version: a value shorter than 8"):
+        auth = target_auth({"header": ["X-Api-Version=2", f"X-Tenant={SHOWN_NEVER}"]}, None)
+    assert auth.headers == (("X-Api-Version", "2"), ("X-Tenant", SHOWN_NEVER))
+    assert auth.secrets == ((SHOWN_NEVER, "[Filtered]"),)
+
+
+def test_an_api_key_in_the_query_goes_out_first_and_comes_off_exactly() -> None:
+    auth = TargetAuth(query=("key", "k+y/=1"))
+    sent = auth.keyed("https://h/p?limit=5")
+    assert sent == "https://h/p?key=k%2By%2F%3D1&limit=5"
+    assert auth.unkeyed(sent + "&offset=2") == "https://h/p?limit=5&offset=2"
+    assert auth.unkeyed(auth.keyed("https://h/p")) == "https://h/p"
+    assert auth.unkeyed("https://h/p?key=other") == "https://h/p?key=other"  # the target's own parameter stays
