@@ -566,6 +566,10 @@ def build_parser(command: str | None = None, spec: str | None = None) -> argpars
 # The environment variables apiconform reads, for `apiconform --help`.
 ENVIRONMENT = {
     "APICONFORM_TOKEN": "the bearer token, when neither --token nor --token-file gives one",
+    "APICONFORM_BASIC_PASSWORD": "the password of --basic-user, when neither --basic-password nor "
+    "--basic-password-file gives one",
+    "APICONFORM_API_KEY": "the key of --api-key-header or --api-key-query, when neither --api-key nor "
+    "--api-key-file gives one",
     "APICONFORM_SPECS": "a folder laid out like specs/ to read the shipped APIs' contracts from",
     "APICONFORM_CHROMIUM": "the Chromium that `run --screenshot` renders report.html with (else found on PATH)",
     "NO_COLOR": "set and not empty: no colour on a terminal (run --color always overrides it)",

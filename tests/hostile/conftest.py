@@ -177,10 +177,20 @@ class Certificate:
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
     """A fresh self-signed certificate for 127.0.0.1, made with the openssl command (valid for a day)."""
+    return self_signed(tmp_path_factory.mktemp("tls"), "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1")
+
+
+@pytest.fixture(scope="session")
+def client_certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    """A fresh self-signed client certificate (mutual TLS), made as `certificate` is."""
+    return self_signed(tmp_path_factory.mktemp("client-tls"), "/CN=apiconform-client", "extendedKeyUsage=clientAuth")
+
+
+def self_signed(directory: Path, subject: str, extension: str) -> Certificate:
+    """A self-signed certificate for `subject` with `extension` and its key, made with the openssl command."""
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.skip("the openssl command is needed to make a test certificate")
-    directory = tmp_path_factory.mktemp("tls")
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         [
@@ -195,9 +205,9 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
             "-days",
             "1",
             "-subj",
-            "/CN=127.0.0.1",
+            subject,
             "-addext",
-            "subjectAltName=IP:127.0.0.1",
+            extension,
             "-keyout",
             str(key),
             "-out",

@@ -56,6 +56,9 @@ BEHAVIOURS = (
     "echo-spellings",
     # The first request passed on, then every exchange broken, in turn as BREAKAGES lists them.
     "break-after-first",
+    # 401 unless options["require"](Seen) holds; else passed on with the upstream's own token (the query
+    # parameter options.get("strip") taken off), every credential received echoed in an X-Echo header.
+    "auth",
 )
 # How break-after-first breaks the exchanges after its first: a body shorter than its Content-Length (then
 # the connection closes), a status line without a status code, a TCP reset instead of an answer.
@@ -443,6 +446,21 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         status, headers, body = self._upstream("GET", path, own_token=True)
         self._answer(200, headers, body)
+
+    def _auth(self) -> None:
+        behaviour = self.server_owner.behaviour
+        seen = Seen(time.monotonic(), self.command, self.path, dict(self.headers.items()), self.client_address[0])
+        if not behaviour.options["require"](seen):
+            self._json(401, {"code": "401", "reason": "Unauthorized"}, (("WWW-Authenticate", "Basic"),))
+            return
+        parts = urlsplit(self.path)
+        strip = behaviour.options.get("strip")
+        kept = [piece for piece in parts.query.split("&") if piece and not piece.startswith(f"{strip}=")]
+        target = parts.path + (f"?{'&'.join(kept)}" if kept else "")
+        status, headers, body = self._upstream(target=target, own_token=True)
+        # A target that reflects the credentials it got: none of them may appear in what the run writes.
+        echo = " ".join([self.path, *(f"{name}={value}" for name, value in self.headers.items())])
+        self._answer(status, [*headers, ("X-Echo", echo)], body)
 
 
 def _echoed(value: Any, authorization: str) -> Any:

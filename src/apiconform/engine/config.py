@@ -13,10 +13,13 @@ A problem raises `ConfigurationError` with one line (exit code 2).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import math
 import os
 import re
+import shlex
+import ssl
 import stat
 import tempfile
 import warnings
@@ -24,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from apiconform import contract, datafiles
 from apiconform.engine.checknames import refuse_unknown_checks
@@ -42,8 +45,14 @@ from apiconform.engine.options import (
     PLANNED_REQUESTS,
     dest,
 )
+from apiconform.engine.transport.auth import (
+    API_KEY_PLACEHOLDER,
+    BASIC_PASSWORD_PLACEHOLDER,
+    TargetAuth,
+    proxy_origin,
+)
 from apiconform.engine.transport.http import composed_url_problem, url_problem
-from apiconform.engine.transport.redaction import Redactor
+from apiconform.engine.transport.redaction import HEADER_MASK, Redactor
 
 if TYPE_CHECKING:
     from apiconform.reporting.waivers import Waiver
@@ -107,6 +116,9 @@ class RunConfig:
     # Read by apiconform.engine.reportjson: waived failures do not fail the gate; secret headers are masked.
     waivers: tuple[Waiver, ...] = ()
     secret_headers: tuple[str, ...] = ()
+    # The other credentials and the route of every request: --header, Basic, an API key, a client
+    # certificate, --proxy (transport/auth.py).
+    target_auth: TargetAuth = field(default_factory=TargetAuth)
     # Where the token came from ("--token", "--token-file FILE", "$APICONFORM_TOKEN"), for messages only.
     token_source: str | None = None
     # The config file's target this run is (`apiconform run --target NAME`), named in report.json.
@@ -142,6 +154,7 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
     check_limits({option: get(dest(option)) for option in LIMIT_UNITS})
     waivers_file: str | None = get("waivers")
     token, token_source = read_token(get("token"), get("token_file"))
+    auth = target_auth(values, token)
     try:
         waivers = load_waivers(waivers_file) if waivers_file else ()
     except WaiverError as exc:
@@ -172,7 +185,8 @@ def run_config(values: Mapping[str, Any], *, started_at: float | None = None) ->
         max_response_bytes=int(get("max_response_size", DEFAULT_MAX_RESPONSE_MIB) * MIB),
         report_dir=get("report_dir"),
         waivers=waivers,
-        secret_headers=secret_headers(get("secret_header") or ()),
+        secret_headers=secret_headers([*(get("secret_header") or ()), *sent_header_names(auth)]),
+        target_auth=auth,
         embedded_faults=tuple(get("reference_fault") or ()),
         embedded_variants=reference_variants(list(get("reference_variant") or []), get("base_url"), apis, values),
         embedded_churn=get("reference_churn") or 0.0,
@@ -338,14 +352,23 @@ def named_tokens(values: Mapping[str, Any]) -> list[str]:
     """Every token the options `values` (by dest, as in run_config) and the environment name, as far as
     each can be read, to mask it in an error message about them: the spec loads before the token is
     checked, and a message may quote the spec. Whether one is a usable token is for `read_token` to say."""
-    tokens = [os.environ.get("APICONFORM_TOKEN") or "", values.get("token") or ""]
-    token_file = values.get("token_file")
-    if token_file:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", TokenFileWarning)  # said once, by read_token, if the run gets there
-            with contextlib.suppress(ConfigurationError):
-                tokens.append(token_file_text(str(token_file)))
+    tokens = [os.environ.get(variable) or "" for variable in SECRET_VARIABLES]
+    tokens += [values.get("token") or "", values.get("basic_password") or "", values.get("api_key") or ""]
+    tokens += [str(item).partition("=")[2] for item in values.get("header") or ()]
+    tokens += [os.environ.get(str(item).partition("=")[2]) or "" for item in values.get("header_env") or ()]
+    files = [values.get(name) for name in ("token_file", "basic_password_file", "api_key_file")]
+    files += [str(item).partition("=")[2] for item in values.get("header_file") or ()]
+    for secret_file in files:
+        if secret_file:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", TokenFileWarning)  # said once, when the run reads it
+                with contextlib.suppress(ConfigurationError):
+                    tokens.append(token_file_text(str(secret_file)))
     return [token.strip() for token in map(str, tokens) if token.strip()]
+
+
+# The environment variables that hold a secret of the run.
+SECRET_VARIABLES = ("APICONFORM_TOKEN", "APICONFORM_BASIC_PASSWORD", "APICONFORM_API_KEY")
 
 
 def masked(text: str, values: Mapping[str, Any]) -> str:
@@ -358,23 +381,23 @@ def masked(text: str, values: Mapping[str, Any]) -> str:
 MAX_TOKEN_FILE_BYTES = 64 * 1024
 
 
-def token_file_text(token_file: str) -> str:
-    """The token in `token_file`: a regular file of at most 64 KiB of UTF-8 text, read as every data file is
-    (apiconform.datafiles). A file others may read is taken with a warning on standard error (the token is
-    then no secret on this machine)."""
+def token_file_text(token_file: str, option: str = "--token-file") -> str:
+    """The secret in `token_file` (given with `option`: --token-file, --header-file, --basic-password-file,
+    --api-key-file): a regular file of at most 64 KiB of UTF-8 text, read as every data file is
+    (apiconform.datafiles), spaces and line ends around it left out. A file others may read is taken with
+    a warning on standard error (the secret is then no secret on this machine)."""
     try:
         text = datafiles.read_text(Path(token_file), limit=MAX_TOKEN_FILE_BYTES).strip()
         mode = os.stat(token_file).st_mode
     except datafiles.DataFileError as exc:
-        raise ConfigurationError(f"--token-file: {exc}") from None
+        raise ConfigurationError(f"{option}: {exc}") from None
     except OSError as exc:
-        raise ConfigurationError(f"--token-file: cannot read {token_file}: {exc.strerror or exc}") from None
+        raise ConfigurationError(f"{option}: cannot read {token_file}: {exc.strerror or exc}") from None
     if not text:
-        raise ConfigurationError(f"--token-file: {token_file} is empty")
+        raise ConfigurationError(f"{option}: {token_file} is empty")
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         warnings.warn(
-            f"--token-file {token_file} can be read by other users (mode {stat.S_IMODE(mode):o}); "
-            f"chmod 600 {token_file}",
+            f"{option} {token_file} can be read by other users (mode {stat.S_IMODE(mode):o}); chmod 600 {token_file}",
             TokenFileWarning,
             stacklevel=2,
         )
@@ -382,7 +405,8 @@ def token_file_text(token_file: str) -> str:
 
 
 class TokenFileWarning(ConfigurationWarning):
-    """The token file can be read by users other than its owner."""
+    """A file holding a secret (the token, a header, a password, an API key) can be read by users other
+    than its owner."""
 
 
 def checked_token(token: str | None, source: str) -> str | None:
@@ -408,6 +432,275 @@ def secret_headers(names: Sequence[str]) -> tuple[str, ...]:
         if not _HEADER_NAME.fullmatch(name):
             raise ConfigurationError(f"--secret-header {name!r}: not an HTTP header name")
     return tuple(dict.fromkeys(names))
+
+
+# --- the other credentials and the route (transport/auth.py) --------------------------------------------
+
+# Headers a run may not set: the transport's own (the target's host, the body's framing, the connection's
+# hop-by-hop headers), which a wrong value would make another request of, or send to another host.
+_TRANSPORT_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# A header value the run sends: visible ASCII, with spaces and tabs inside (RFC 9110 field-value, without the
+# obsolete non-ASCII bytes); never a line end, which would start another header.
+_HEADER_VALUE = re.compile(r"[!-~](?:[ \t!-~]*[!-~])?")
+# An API key or a Basic password: visible ASCII (a space or a control character is no part of one).
+_SECRET_TEXT = re.compile(r"[!-~]+")
+# A Basic user name: visible ASCII and spaces, but no colon (RFC 7617: the colon ends the user-id).
+_BASIC_USER = re.compile(r"[!-9;-~](?:[ !-9;-~]*[!-9;-~])?")
+
+
+class UnmaskedHeaderWarning(ConfigurationWarning):
+    """A --header value too short to be masked: it is sent, and shown where the run shows headers."""
+
+
+def target_auth(values: Mapping[str, Any], token: str | None) -> TargetAuth:
+    """The credentials and route of every request besides the bearer token `token`, from the options
+    `values` (by dest): --header (and its -file and -env forms), Basic, an API key, a client certificate,
+    --proxy. Raises ConfigurationError (one line, no value shown) on a malformed or contradictory one."""
+    headers: list[tuple[str, str]] = []
+    secrets: list[tuple[str, str]] = []
+    curl: list[str] = []
+    forms: list[str] = []
+    for name, value, placeholder in given_headers(values):
+        headers.append((name, value))
+        if len(value) >= MIN_TOKEN_LENGTH:
+            secrets.append((value, placeholder))
+        else:
+            warnings.warn(
+                f"--header {name}: a value shorter than {MIN_TOKEN_LENGTH} characters is sent but not masked "
+                "(it would match the reports' own text); a secret that short is none",
+                UnmaskedHeaderWarning,
+                stacklevel=2,
+            )
+            placeholder = value
+        curl.append(f'-H "{name}: {placeholder}"')
+        forms.append(f"header {name}")
+    basic = basic_credentials(values)
+    if basic is not None:
+        if token is not None:
+            raise ConfigurationError(f"--basic-user and a bearer token ({TOKEN_SOURCES}): give one")
+        user, password = basic
+        credentials = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        headers.append(("Authorization", f"Basic {credentials}"))
+        secrets += [(password, BASIC_PASSWORD_PLACEHOLDER), (credentials, HEADER_MASK)]
+        curl.append(f'-u "{user}:{BASIC_PASSWORD_PLACEHOLDER}"')
+        forms.append("basic")
+    query: tuple[str, str] | None = None
+    api_key = api_key_given(values)
+    if api_key is not None:
+        where, name, key = api_key
+        secrets.append((key, API_KEY_PLACEHOLDER))
+        if where == "header":
+            headers.append((name, key))
+            curl.append(f'-H "{name}: {API_KEY_PLACEHOLDER}"')
+        else:
+            query = (name, key)
+            curl.append(f'--url-query "{name}={API_KEY_PLACEHOLDER}"')
+        forms.append(f"api key in {where} {name}")
+    refuse_clashing_headers(headers, token)
+    client_cert, client_key = client_certificate(values.get("client_cert"), values.get("client_key"))
+    if client_cert is not None:
+        curl.append(f"--cert {shlex.quote(client_cert)}" + (f" --key {shlex.quote(client_key)}" if client_key else ""))
+        forms.append("client certificate")
+    proxy = proxy_url(values.get("proxy"))
+    if proxy is not None:
+        parts = urlsplit(proxy)
+        if parts.password:
+            secrets += [(unquote(parts.password), HEADER_MASK), (parts.password, HEADER_MASK)]
+        shown = proxy_origin(proxy)
+        curl.append(f"--proxy {shown}" + (" --proxy-user USER:PASSWORD" if parts.username else ""))
+        forms.append(f"proxy {shown}")
+    return TargetAuth(
+        headers=tuple(headers),
+        query=query,
+        client_cert=client_cert,
+        client_key=client_key,
+        proxy=proxy,
+        secrets=tuple(secrets),
+        curl_options=" ".join(curl),
+        forms=tuple(forms),
+    )
+
+
+def sent_header_names(auth: TargetAuth) -> list[str]:
+    """The names of the headers `auth` sends whose value is masked by name as well (not Basic's
+    Authorization: that one always is)."""
+    basic = ("authorization", True)
+    return [name for name, value in auth.headers if (name.lower(), value.startswith("Basic ")) != basic]
+
+
+def given_headers(values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(name, value, placeholder) of each --header NAME=VALUE, --header-file NAME=FILE, --header-env NAME=VAR."""
+    given: list[tuple[str, str, str]] = []
+    for option, key in (("--header", "header"), ("--header-file", "header_file"), ("--header-env", "header_env")):
+        for item in values.get(key) or ():
+            name, equals, rest = str(item).partition("=")
+            what = {"header": "VALUE", "header_file": "FILE", "header_env": "VAR"}[key]
+            if not equals or not name or not rest:
+                # The item may be a value without its name: never shown.
+                raise ConfigurationError(f"{option}: expected NAME={what}")
+            if not _HEADER_NAME.fullmatch(name):
+                raise ConfigurationError(f"{option}: the part before = is not an HTTP header name")
+            placeholder = HEADER_MASK
+            if key == "header_file":
+                rest = token_file_text(rest, option)
+            elif key == "header_env":
+                if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", rest):
+                    raise ConfigurationError(f"{option} {name}=...: the part after = is not a variable name")
+                variable, rest = rest, os.environ.get(rest, "")
+                if not rest:
+                    raise ConfigurationError(f"{option} {name}={variable}: ${variable} is not set or empty")
+                placeholder = f"${variable}"
+            if not _HEADER_VALUE.fullmatch(rest):
+                raise ConfigurationError(
+                    f"{option} {name}: the value holds a line end, a control or a non-ASCII character, or spaces "
+                    "around it"
+                )
+            given.append((name, rest, placeholder))
+    return given
+
+
+def refuse_clashing_headers(headers: Sequence[tuple[str, str]], token: str | None) -> None:
+    """A header the transport owns, one given twice, or an Authorization beside the bearer token, is refused."""
+    seen: set[str] = set()
+    for name, _ in headers:
+        lowered = name.lower()
+        if lowered in _TRANSPORT_HEADERS:
+            raise ConfigurationError(f"--header {name}: the run's transport sets this header; it cannot be given")
+        if lowered == "authorization" and token is not None:
+            raise ConfigurationError(
+                f"Authorization is given twice: by a bearer token ({TOKEN_SOURCES}) and by --header, --basic-user "
+                "or --api-key-header; give one"
+            )
+        if lowered in seen:
+            raise ConfigurationError(f"the header {name} is given twice (--header*, --basic-user, --api-key-header)")
+        seen.add(lowered)
+
+
+def secret_value(values: Mapping[str, Any], option: str, variable: str, what: str) -> tuple[str | None, str | None]:
+    """A secret from `--OPTION`, `--OPTION-file` or $VARIABLE (in that order), checked as visible ASCII of
+    at least MIN_TOKEN_LENGTH characters, and where it came from; never shown."""
+    key = dest(option)
+    if values.get(key):
+        value, source = str(values[key]), option
+    elif values.get(key + "_file"):
+        value, source = token_file_text(str(values[key + "_file"]), option + "-file"), option + "-file"
+    elif os.environ.get(variable):
+        value, source = os.environ[variable], f"${variable}"
+    else:
+        return None, None
+    if not _SECRET_TEXT.fullmatch(value):
+        raise ConfigurationError(f"{source}: the {what} holds spaces, control or non-ASCII characters")
+    if len(value) < MIN_TOKEN_LENGTH:
+        raise ConfigurationError(
+            f"{source}: a {what} shorter than {MIN_TOKEN_LENGTH} characters cannot be kept out of the reports "
+            "(it would match their own text)"
+        )
+    return value, source
+
+
+def basic_credentials(values: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(user, password) for Basic authentication, or None when --basic-user is not given."""
+    user = values.get("basic_user")
+    if user is None:
+        if values.get("basic_password") or values.get("basic_password_file"):
+            raise ConfigurationError("--basic-password and --basic-password-file need --basic-user")
+        return None
+    if not _BASIC_USER.fullmatch(str(user)):
+        raise ConfigurationError(
+            "--basic-user: a Basic user name is visible ASCII without a colon, spaces only inside it"
+        )
+    password, _ = secret_value(values, "--basic-password", "APICONFORM_BASIC_PASSWORD", "password")
+    if password is None:
+        raise ConfigurationError(
+            "--basic-user needs a password: --basic-password-file FILE, $APICONFORM_BASIC_PASSWORD or --basic-password"
+        )
+    return str(user), password
+
+
+def api_key_given(values: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """("header" or "query", the name, the key) from --api-key-header/--api-key-query and the key's
+    options, or None when neither is given."""
+    header, query = values.get("api_key_header"), values.get("api_key_query")
+    if header and query:
+        raise ConfigurationError("--api-key-header and --api-key-query: give one (where the API key goes)")
+    if not (header or query):
+        if values.get("api_key") or values.get("api_key_file"):
+            raise ConfigurationError("--api-key needs --api-key-header NAME or --api-key-query NAME")
+        return None
+    if header and not _HEADER_NAME.fullmatch(str(header)):
+        raise ConfigurationError("--api-key-header: not an HTTP header name")
+    if query and not re.fullmatch(r"[A-Za-z0-9._~-]+", str(query)):
+        raise ConfigurationError("--api-key-query: a query parameter name of letters, digits and . _ ~ - only")
+    key, _ = secret_value(values, "--api-key", "APICONFORM_API_KEY", "API key")
+    if key is None:
+        raise ConfigurationError(
+            f"{'--api-key-header' if header else '--api-key-query'} needs the key: --api-key-file FILE, "
+            "$APICONFORM_API_KEY or --api-key"
+        )
+    return ("header", str(header), key) if header else ("query", str(query), key)
+
+
+def client_certificate(cert: str | None, key: str | None) -> tuple[str | None, str | None]:
+    """The --client-cert and --client-key files, checked to load as a certificate and its key before
+    anything is sent; an encrypted key is refused (nothing could ask for its passphrase mid-run)."""
+    if cert is None:
+        if key is not None:
+            raise ConfigurationError("--client-key needs --client-cert")
+        return None, None
+    for option, path in (("--client-cert", cert), ("--client-key", key)):
+        if path is not None and not Path(path).is_file():
+            raise ConfigurationError(f"{option}: {path} is not a readable file")
+
+    def no_passphrase() -> bytes:
+        raise ConfigurationError(f"--client-key: the key of {cert} is encrypted; give it unencrypted (chmod 600)")
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        context.load_cert_chain(cert, key, password=no_passphrase)
+    except ssl.SSLError as exc:
+        which = f"{cert} and {key} do" if key else f"{cert} does"
+        reason = f" ({exc.reason})" if exc.reason else ""
+        raise ConfigurationError(
+            f"--client-cert: {which} not hold a PEM certificate and its matching private key{reason}"
+        ) from None
+    except OSError as exc:
+        raise ConfigurationError(f"--client-cert: cannot read {cert}: {exc.strerror or exc}") from None
+    return str(Path(cert).resolve()), str(Path(key).resolve()) if key else None
+
+
+def proxy_url(proxy: str | None) -> str | None:
+    """The --proxy URL: http(s)://[user:password@]host[:port], nothing more; never shown whole (it may hold
+    a password)."""
+    if proxy is None:
+        return None
+    proxy = str(proxy)
+    scheme = proxy.partition("://")[0].lower()
+    if scheme not in ("http", "https") or "://" not in proxy:
+        raise ConfigurationError("--proxy: not an http:// or https:// URL (a SOCKS proxy is not supported)")
+    if not all("!" <= char <= "~" for char in proxy):
+        raise ConfigurationError("--proxy: the URL holds spaces, control or non-ASCII characters")
+    try:
+        parts = urlsplit(proxy)
+        parts.port  # noqa: B018 - raises ValueError on a port that is no number
+    except ValueError:
+        raise ConfigurationError("--proxy: not a valid URL (its host or port)") from None
+    if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigurationError("--proxy: give only scheme, host and port (and user:password@)")
+    return proxy
 
 
 # --- base URLs -----------------------------------------------------------------------------------------
@@ -589,9 +882,26 @@ def validate(run_config: RunConfig) -> None:
             "--max-response-size": run_config.max_response_bytes / MIB,
         }
     )
+    check_target_auth(run_config)
     check_pace(run_config)
     check_waiver_ids(run_config)
     check_report_dir(run_config.report_dir)
+
+
+def check_target_auth(run_config: RunConfig) -> None:
+    """The credentials and route beyond the token are for a target given with --base-url (the embedded
+    reference server takes its own token and nothing else), and a client certificate for https only."""
+    auth = run_config.target_auth
+    if auth.forms and not run_config.base_urls:
+        raise ConfigurationError(
+            f"{auth.forms[0]} is for a target given with --base-url; the embedded reference server takes only "
+            "its own bearer token"
+        )
+    plain = [api for api, url in run_config.base_urls.items() if not url.lower().startswith("https://")]
+    if auth.client_cert is not None and plain:
+        raise ConfigurationError(
+            f"--client-cert is presented to https targets only; the --base-url of {plain[0]} is http"
+        )
 
 
 def check_pace(run_config: RunConfig) -> None:

@@ -49,6 +49,87 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("--token", {"help": "bearer token (prefer $APICONFORM_TOKEN or --token-file: argv is visible to others)"}),
     ("--token-file", {"metavar": "FILE", "help": "read the bearer token from FILE"}),
     (
+        "--header",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "NAME=VALUE",
+            "help": "send this header on every request to the target (repeatable); its value is masked like the "
+            "token everywhere (prefer --header-file or --header-env: argv is visible to others)",
+        },
+    ),
+    (
+        "--header-file",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "NAME=FILE",
+            "help": "send the header NAME with the value read from FILE (repeatable)",
+        },
+    ),
+    (
+        "--header-env",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "NAME=VAR",
+            "help": "send the header NAME with the value of the environment variable VAR (repeatable)",
+        },
+    ),
+    (
+        "--basic-user",
+        {
+            "metavar": "USER",
+            "help": "HTTP Basic authentication as USER, the password from --basic-password-file or "
+            "$APICONFORM_BASIC_PASSWORD (instead of a bearer token)",
+        },
+    ),
+    (
+        "--basic-password",
+        {
+            "metavar": "PASSWORD",
+            "help": "the Basic authentication password (prefer $APICONFORM_BASIC_PASSWORD or --basic-password-file: "
+            "argv is visible to others)",
+        },
+    ),
+    ("--basic-password-file", {"metavar": "FILE", "help": "read the Basic authentication password from FILE"}),
+    (
+        "--api-key-header",
+        {"metavar": "NAME", "help": "send the API key in the header NAME (X-Api-Key, say) on every request"},
+    ),
+    (
+        "--api-key-query",
+        {
+            "metavar": "NAME",
+            "help": "send the API key as the query parameter NAME on every request (masked in every URL shown)",
+        },
+    ),
+    (
+        "--api-key",
+        {
+            "metavar": "KEY",
+            "help": "the API key for --api-key-header or --api-key-query (prefer $APICONFORM_API_KEY or "
+            "--api-key-file: argv is visible to others)",
+        },
+    ),
+    ("--api-key-file", {"metavar": "FILE", "help": "read the API key from FILE"}),
+    (
+        "--client-cert",
+        {
+            "metavar": "FILE",
+            "help": "present this client certificate (PEM; it may hold the key too) to an https target (mutual TLS)",
+        },
+    ),
+    ("--client-key", {"metavar": "FILE", "help": "the private key of --client-cert (PEM, not encrypted)"}),
+    (
+        "--proxy",
+        {
+            "metavar": "URL",
+            "help": "send every request through this http(s) proxy (http://[user:password@]host:port); the "
+            "environment's proxy variables are never used",
+        },
+    ),
+    (
         "--spec",
         {
             "metavar": "FILE",
@@ -215,6 +296,10 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         },
     ),
 )
+
+# The options whose value is itself a secret: a config file may give them only by reference (`${VAR}`) or
+# through their *-file/*-env forms, never as a literal value. Spelt as in RUN_OPTIONS (with `--`).
+SECRET_OPTIONS: frozenset[str] = frozenset({"--token", "--header", "--basic-password", "--api-key"})
 
 
 # How `apiconform run --help` groups the table's options, in this order (a test keeps every option in one);

@@ -379,6 +379,8 @@ def _settings(session: ConformanceSession) -> dict[str, Any]:
         "embedded_variants": list(config.embedded_variants),
         "embedded_records": config.embedded_records,
         "embedded_churn": config.embedded_churn,
+        # How the run authenticated besides a bearer token, and its proxy: the forms, never a value.
+        "auth": list(config.target_auth.forms),
     }
 
 

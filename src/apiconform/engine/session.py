@@ -60,6 +60,8 @@ class ConformanceSession:
         self.server: Any = None
         # Every secret of the run, masked in everything it writes (reports, recordings, the terminal).
         self.secrets = Redactor([config.token] if config.token else [])
+        for secret, placeholder in config.target_auth.secrets:
+            self.secrets.add(secret, mask=placeholder)
         start = config.started_at if config.started_at is not None else time.monotonic()
         self.deadline = start + config.max_time if config.max_time else None
         # Set when a signal or a closed stdout stops the run: (what stopped it, the exit code it gives).
@@ -152,7 +154,13 @@ class ConformanceSession:
         pacer = self.pacers.setdefault(origin(base_url), Pacer(rate))
         if rate is not None and (pacer.rate is None or rate < pacer.rate):
             pacer.rate = rate  # APIs of one host with different documented rates: the lowest holds for all
-        session = GuardedSession(base_url, politeness, on_send=functools.partial(self._sent, loaded.api), pacer=pacer)
+        session = GuardedSession(
+            base_url,
+            politeness,
+            on_send=functools.partial(self._sent, loaded.api),
+            pacer=pacer,
+            auth=self.config.target_auth,
+        )
         if self.config.secret_headers:
             # From the first answer that carries one, a secret header's value is masked in everything the run
             # writes: its reports, the recordings, the terminal (the report masks them too, by name).
@@ -250,8 +258,15 @@ class ConformanceSession:
         """How the preflight request was authorised, in words: the token's source, or where none was found."""
         if self.embedded:
             return "with the embedded server's token"
+        forms = ", ".join(self.config.target_auth.forms)
         if self.config.token:
-            return f"with the token from {self.config.token_source or 'the configuration'}: is it valid for this API?"
+            also = f" (and {forms})" if forms else ""
+            return (
+                f"with the token from {self.config.token_source or 'the configuration'}{also}: "
+                "is it valid for this API?"
+            )
+        if forms:
+            return f"with {forms} and no bearer token: are they valid for this API?"
         return f"without a token (none was given: looked for {TOKEN_SOURCES})"
 
     def _gate_requirements(self, loaded: contract.Contract) -> frozenset[str]:

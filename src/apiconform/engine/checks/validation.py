@@ -224,6 +224,7 @@ def exchange_of(run: ApiRun, response: Response, case: Case) -> Exchange:
         headers=response.headers,
         content=response.content,
         invalid_params=frozenset(query) if negative else invalid_parameters(run.contract, query),
+        curl_options=run.http.target_auth.curl_options,
     )
 
 

@@ -329,7 +329,8 @@ class ApiRun:
         if isinstance(response, requests.RequestException):
             message = self.secrets.redact(f"{method} {url}: {response}")
             self.transport_errors.append(message)
-            return Exchange.of(self.secrets, method, url, headers, received, error=message)
+            curl = self.http.target_auth.curl_options
+            return Exchange.of(self.secrets, method, url, headers, received, error=message, curl_options=curl)
         self.count(response.status_code)
         judged = (operation_id or self.semantics.operation_id) == self.semantics.operation_id and method == "GET"
         reply = Exchange.of(
@@ -342,6 +343,7 @@ class ApiRun:
             headers=_header_values(response),
             content=response.content,
             invalid_params=invalid_parameters(self.contract, received) if judged else frozenset(),
+            curl_options=self.http.target_auth.curl_options,
         )
         if judged:
             self.inspect(response, reply, query, path_parameters, headers)

@@ -67,11 +67,13 @@ class Exchange:
         content: bytes = b"",
         invalid_params: frozenset[str] = frozenset(),
         error: str | None = None,
+        curl_options: str = "",
     ) -> Exchange:
         """The Exchange of one request to `url` and its reply: `query` as the server received it, each header
         given by its values in the order received (the first counts: a count header sent twice is read
         as schemathesis' header check reads it), the body read once, the evidence made once; or, with
-        `error` and no status, the transport error that took the reply's place."""
+        `error` and no status, the transport error that took the reply's place. `curl_options`: what the
+        curl line needs besides the bearer token (the run's other credentials, as placeholders)."""
         first = CaseInsensitiveDict({name: values[0] for name, values in (headers or {}).items() if values})
         joined = CaseInsensitiveDict({name: ", ".join(values) for name, values in (headers or {}).items() if values})
         reading = read_json(content)
@@ -80,7 +82,7 @@ class Exchange:
             status,
             first,
             reading.value,
-            make_evidence(secrets, method, url, request_headers, status, first, content),
+            make_evidence(secrets, method, url, request_headers, status, first, content, curl_options),
             error=error,
             content=content,
             invalid_params=invalid_params,
@@ -215,12 +217,17 @@ def make_evidence(
     status: int | None = None,
     response_headers: Mapping[str, str] | None = None,
     content: bytes = b"",
+    curl_options: str = "",
 ) -> Evidence:
-    """Evidence for one exchange, with every secret replaced by $APICONFORM_TOKEN (in the response headers'
-    names as in their values: the names are the one place in a report where a key is the target's text)."""
+    """Evidence for one exchange, with every secret replaced by its placeholder ($APICONFORM_TOKEN, ...; in
+    the response headers' names as in their values: the names are the one place in a report where a key is
+    the target's text). The curl line has the bearer token's Authorization (the run's other credentials,
+    which the session adds, come as `curl_options`, written with placeholders)."""
     authorization = request_headers.get("Authorization") or request_headers.get("authorization")
-    auth = f' -H "Authorization: {authorization}"' if authorization else ""
-    curl = f"curl -X {method}{auth} '{url}'"
+    bearer = authorization is not None and authorization.startswith("Bearer ")
+    auth = f' -H "Authorization: {authorization}"' if bearer else ""
+    more = f" {curl_options}" if curl_options else ""
+    curl = f"curl -X {method}{auth}{more} '{url}'"
     # Redacted before it is cut (and after: the prefix of a secret a cut leaves is masked too).
     text = secrets.redact(content[: BODY_EXCERPT * 4].decode("utf-8", errors="replace"))
     excerpt = text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + "..."

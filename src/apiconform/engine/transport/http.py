@@ -13,7 +13,9 @@ It keeps a run polite and safe against a live vendor:
 - every request has a total time limit (connect, headers and body), enforced by a watchdog that cuts
   the connection, so neither a silent nor a trickling target can hold the run;
 - bodies are read up to a size cap counted after decompression, so a gzip bomb stops at the cap too;
-- TLS is verified (against a given CA bundle if any) unless the run is explicitly insecure.
+- TLS is verified (against a given CA bundle if any) unless the run is explicitly insecure;
+- the run's other credentials (headers, an API key, a client certificate) and its proxy (`TargetAuth`,
+  transport/auth.py) go with every request, and nothing is taken from the environment.
 
 Every failure surfaces as a `requests.RequestException` whose message says what happened in one line.
 """
@@ -46,6 +48,7 @@ from urllib3.exceptions import InsecureRequestWarning
 
 from apiconform.engine.model.control import TIME_LIMIT_REACHED, RunControl, StopKind
 from apiconform.engine.options import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
+from apiconform.engine.transport.auth import TargetAuth
 
 # The longest Retry-After the run waits out where the spec documents no rate window; a longer one ends
 # the run's requests to that target.
@@ -329,11 +332,16 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
 
 
 class _WatchedAdapter(HTTPAdapter):
-    """requests' adapter, with connections the watchdog can cut."""
+    """requests' adapter, with connections the watchdog can cut (through a --proxy too)."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+        return manager
 
 
 # --- the session ---------------------------------------------------------------------------------
@@ -350,6 +358,7 @@ class GuardedSession(requests.Session):
         on_send: Callable[[str, str], None] | None = None,
         pacer: Pacer | None = None,
         control: RunControl | None = None,
+        auth: TargetAuth | None = None,
     ):
         super().__init__()
         problem = url_problem(base_url)
@@ -368,6 +377,10 @@ class GuardedSession(requests.Session):
         # gets exactly the headers the run sets, over the TLS settings the run shows in its report.
         self.trust_env = False
         self.verify = politeness.verify
+        # Sent on every request, schemathesis' included; a request may override one (an explicit header).
+        # (Not `self.auth`: that is requests' own, called on every request.)
+        self.target_auth = auth or TargetAuth()
+        self.headers.update(dict(self.target_auth.headers))
         if politeness.verify is False:
             # The run's reports say the target was not verified; a warning per request adds nothing. Set
             # once for the process: a filter set around each request would race between sending threads.
@@ -432,11 +445,17 @@ class GuardedSession(requests.Session):
         kwargs["stream"] = True
         kwargs["verify"] = self.politeness.verify
         kwargs.pop("timeout", None)
-        kwargs.pop("proxies", None)
+        kwargs["proxies"] = self.target_auth.proxies
+        kwargs["cert"] = self.target_auth.cert
         pause = DEFAULT_429_PAUSE
         for attempt in range(MAX_RETRIES_ON_429 + 1):
             self._admit(method_text, url_text)
-            response = self._send(method_text, url_text, args, kwargs)
+            try:
+                response = self._send(method_text, self.target_auth.keyed(url_text), args, kwargs)
+            except requests.RequestException as exc:
+                self.target_auth.take_key_off(exc)
+                raise
+            self.target_auth.take_key_off(response)
             if response.status_code != 429:
                 self._note_redirect(url_text, response)
                 return response
