@@ -95,6 +95,9 @@ def test_a_secret_is_shown_as_its_reference_never_its_value(
     [
         ('token = "abcdefgh12345678"', "a secret is not written in a config file"),
         ('token = "Bearer ${TOKEN}"', "a secret is not written in a config file"),
+        ('header = {X-Api-Key = "abcdefgh12345678"}', "a secret is not written in a config file"),
+        ('api-key = "abcdefgh12345678"', "a secret is not written in a config file"),
+        ('basic-password = "abcdefgh12345678"', "a secret is not written in a config file"),
         ('seed = "three"', "seed"),
         ("colour = true", "colour"),
         ("[targets.'../x']\napi = 'bitgo-oes'", "targets"),
@@ -119,6 +122,15 @@ def test_references_are_substituted_and_dollar_dollar_is_a_dollar(tmp_path: Path
     path.write_text('base-url = "https://${HOST}/v1?a=$$b"\n', encoding="utf-8")
     found = configfile.settings(configfile.load(path), None, {"HOST": "api.example.test"})
     assert found["base_url"].value == ["https://api.example.test/v1?a=$b"]
+
+
+def test_secret_options_take_a_reference_and_name_value_options_a_table(tmp_path: Path) -> None:
+    path = tmp_path / "apiconform.toml"
+    path.write_text('header = {X-Api-Key = "${KEY}"}\nheader-file = {X-Other = "secrets/other"}\n', encoding="utf-8")
+    found = configfile.settings(configfile.load(path), None, {"KEY": CANARY})
+    assert found["header"].value == [f"X-Api-Key={CANARY}"]
+    assert found["header_file"].value == [f"X-Other={tmp_path / 'secrets/other'}"]
+    assert {flag.lstrip("-") for flag in options.SECRET_OPTIONS} <= set(configfile.schema()["properties"])
 
 
 def test_the_file_is_found_in_the_working_folder_or_in_pyproject(

@@ -297,8 +297,9 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
 )
 
-# The options whose value is itself a secret: a config file may give them only by reference (`${VAR}`) or
-# through their *-file/*-env forms, never as a literal value. Spelt as in RUN_OPTIONS (with `--`).
+# The options whose value is itself a secret (a NAME=VALUE option's VALUE): masked in every output; a config
+# file may give them only by reference ("${VAR}", configfile.py) or through their *-file/*-env forms, never
+# as a literal value. Spelt as in RUN_OPTIONS (with `--`).
 SECRET_OPTIONS: frozenset[str] = frozenset({"--token", "--header", "--basic-password", "--api-key"})
 
 
@@ -306,7 +307,29 @@ SECRET_OPTIONS: frozenset[str] = frozenset({"--token", "--header", "--basic-pass
 # a spec's path-parameter shorthands join the first.
 HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("what to test", ("--api", "--spec", "--release", "--base-url", "--path-param")),
-    ("credentials and connection", ("--token", "--token-file", "--secret-header", "--ca-bundle", "--insecure")),
+    (
+        "credentials and connection",
+        (
+            "--token",
+            "--token-file",
+            "--header",
+            "--header-file",
+            "--header-env",
+            "--basic-user",
+            "--basic-password",
+            "--basic-password-file",
+            "--api-key-header",
+            "--api-key-query",
+            "--api-key",
+            "--api-key-file",
+            "--client-cert",
+            "--client-key",
+            "--proxy",
+            "--secret-header",
+            "--ca-bundle",
+            "--insecure",
+        ),
+    ),
     (
         "pace, budgets and generation",
         (
@@ -325,11 +348,6 @@ HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reports", ("--report-dir", "--waivers")),
     ("the embedded reference server", ("--reference-fault", "--reference-variant", "--reference-churn")),
 )
-
-# The options whose value is itself a secret (a NAME=VALUE option's VALUE): masked in every output, and
-# refused as a literal in a config file, which takes them only as "${VAR}" references (configfile.py).
-SECRET_OPTIONS = frozenset({"--token"})
-
 
 def run_options(spec: str | None = None) -> tuple[tuple[str, dict[str, Any]], ...]:
     """Every run option: `--api` (its choices are the APIs in the specs folder), the table above, and the
