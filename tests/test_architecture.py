@@ -159,7 +159,7 @@ _HELP_IMPORTS = """
 import sys
 from apiconform import cli
 imported = {}
-for command in ("report", "diff", "publish", "catalog", "checks", "init", "completion", "", "serve"):
+for command in ("report", "diff", "publish", "trend", "catalog", "checks", "init", "completion", "", "serve"):
     try:
         cli.main([command, "--help"] if command else ["--help"])
     except SystemExit:
@@ -176,7 +176,7 @@ def test_the_command_line_imports_what_a_command_needs_only_for_that_command() -
     script = f"HEAVY = {HEAVY_MODULES!r}\n{_HELP_IMPORTS}"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
     imported = ast.literal_eval(done.stderr.strip().splitlines()[-1])
-    light = ("report", "diff", "publish", "catalog", "checks", "init", "completion", "")
+    light = ("report", "diff", "publish", "trend", "catalog", "checks", "init", "completion", "")
     assert {command: imported[command] for command in light} == dict.fromkeys(light, []), imported
     assert {"uvicorn", "starlette"} <= set(imported["serve"]), imported
 

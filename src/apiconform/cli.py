@@ -244,6 +244,26 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return ExitCode.PASS
 
 
+def cmd_trend(args: argparse.Namespace) -> int:
+    """Chart the pass, fail and warn counts of earlier runs as one HTML page."""
+    from apiconform.reporting.trend import collect, render_trend
+
+    entries, skipped = collect(args.reports)
+    for warning in skipped:
+        print(_one_line(f"apiconform: warning: {warning}", args), file=sys.stderr)
+    if not entries:
+        raise UsageError(f"no readable report among {', '.join(args.reports)}")
+    text = render_trend(entries)
+    if args.output is None:
+        sys.stdout.write(text)
+        return ExitCode.PASS
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--output: cannot write {args.output}: {exc.strerror or exc}") from exc
+    return ExitCode.PASS
+
+
 def _catalog_options(catalog: argparse.ArgumentParser) -> None:
     catalog.add_argument("--api", choices=[*contract.api_names(), "all"], default="all")
     catalog.add_argument("--spec", metavar="FILE", help="validate and print this spec's catalog instead")
@@ -417,6 +437,17 @@ def _diff_options(diff: argparse.ArgumentParser) -> None:
     diff.set_defaults(handler=cmd_diff)
 
 
+def _trend_options(trend: argparse.ArgumentParser) -> None:
+    trend.add_argument(
+        "reports",
+        metavar="REPORT",
+        nargs="+",
+        help="a report.json, a run's report folder, or a folder of them (such as reports/)",
+    )
+    trend.add_argument("--output", "-o", metavar="PATH", help="write the page here instead of to standard output")
+    trend.set_defaults(handler=cmd_trend)
+
+
 def _serve_options(serve: argparse.ArgumentParser) -> None:
     # The reference server's command line imports the server itself (uvicorn, starlette): only for `serve`.
     from apiconform.server import cli as server_cli
@@ -532,6 +563,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
         "show a report in the CI: GitHub job summary, annotations and outputs, or GitLab Code Quality",
         _publish_options,
     ),
+    "trend": ("chart the pass, fail and warn counts of earlier runs as one HTML page", _trend_options),
     "serve": ("run the reference server (both APIs) on loopback", _serve_options),
     "completion": ("print the completion script of bash, zsh or fish (README: Shell completion)", _completion_options),
 }

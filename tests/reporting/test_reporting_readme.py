@@ -175,6 +175,23 @@ def test_the_report_examples_re_render_a_stored_run(
     assert FAILING in (tmp_path / "junit.xml").read_text(encoding="utf-8")
 
 
+def test_the_trend_example_charts_the_runs_under_reports(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, embedded_run: EmbeddedRun
+) -> None:
+    """README's "Pictures": `apiconform trend reports/` charts every run folder there, oldest first."""
+    monkeypatch.chdir(tmp_path)
+    report = embedded_run.report()
+    _copy_report(report, tmp_path / "reports" / "b-now" / "report.json")
+    earlier = {**report, "started": "2020-01-01T00:00:00+00:00", "verdict": "pass", "exit_code": 0}
+    _copy_report(earlier, tmp_path / "reports" / "a-then" / "report.json")
+    section = _section("Reading a report").split("### Pictures", 1)[1]
+    [line] = _commands(_blocks(section, "sh")[0])
+    assert main(_argv(line)) == 0
+    page = (tmp_path / "trend.html").read_text(encoding="utf-8")
+    verdicts = re.findall(r'<g data-run="\d+" data-verdict="([a-z]+)"', page)
+    assert verdicts == ["pass", report["verdict"]]
+
+
 def test_the_readme_verdict_table_is_what_the_outputs_say() -> None:
     """README's "Verdicts and how junit.xml shows them": each run verdict's exit code, the verdict line's
     words and the run-verdict testcase are those the renderers give (junit.py's docstring says the same)."""

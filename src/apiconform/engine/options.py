@@ -349,6 +349,7 @@ HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("the embedded reference server", ("--reference-fault", "--reference-variant", "--reference-churn")),
 )
 
+
 def run_options(spec: str | None = None) -> tuple[tuple[str, dict[str, Any]], ...]:
     """Every run option: `--api` (its choices are the APIs in the specs folder), the table above, and the
     shorthand each spec declares for a path parameter (`path-parameters: {enterpriseId: enterprise-id}`

@@ -30,6 +30,7 @@ from apiconform.engine.model.control import StopKind
 from apiconform.engine.model.plan import PROPERTY_ACTIVITY
 from apiconform.engine.model.verdicts import RequirementRecord, Verdict
 from apiconform.engine.session import ConformanceSession
+from apiconform.engine.transport.http import Timeline
 from apiconform.engine.transport.redaction import HEADER_MASK, TOKEN_PLACEHOLDER, Redactor
 from apiconform.exitcodes import ExitCode
 from apiconform.reporting import REPORT_FORMAT, render_all, write_rendered
@@ -247,12 +248,27 @@ def _api(session: ConformanceSession, run: ApiRun, requirements: list[dict[str, 
         "stopped_reason": run.control.stopped_reason,
         "budget_exhausted": run.control.exhausted,
         "first_failure_after_requests": run.first_failure_after,
+        "timeline": _timeline(traffic.timeline, session.started_clock),
         "plan": {
             "requests": run.plan.total,
             "spent": dict(sorted(run.plan.spent.items(), key=lambda item: -item[1])),
             "gave_up": list(run.plan.gave_up),
             "property_cases_not_sent": run.plan.property_cases_skipped,
         },
+    }
+
+
+def _timeline(timeline: Timeline, zero: float) -> dict[str, Any]:
+    """The API's request timeline (report.html's chart): seconds since the run started, milliseconds the
+    exchange took, and the status or why there was no answer; the 429 waits as [start, end] seconds."""
+
+    def since(clock: float) -> float:
+        return round(max(0.0, clock - zero), 3)
+
+    return {
+        "points": [[since(sent), round(taken * 1000, 1), status] for sent, taken, status in timeline.points],
+        "waits_on_429": [[since(start), since(end)] for start, end in timeline.waits],
+        "sampled_every": timeline.every,
     }
 
 
@@ -437,6 +453,8 @@ def _keep_vocabulary(redacted: dict[str, Any], report: dict[str, Any]) -> None:
         redacted[key] = report[key]
     for mine, source in zip(redacted["apis"], report["apis"], strict=True):
         mine["api"], mine["verdict"] = source["api"], source["verdict"]
+        if "timeline" in source:  # numbers and the closed vocabulary of outcomes
+            mine["timeline"] = source["timeline"]
         mine["spec"]["sha256"], mine["spec"]["catalog"] = source["spec"]["sha256"], source["spec"]["catalog"]
         for entry, original in zip(mine.get("unjudged") or (), source.get("unjudged") or (), strict=True):
             entry["id"], entry["cause"] = original["id"], original["cause"]

@@ -56,6 +56,8 @@ class ConformanceSession:
         properties.seed_case_ids(config.seed)
         self.config = config
         self.started = datetime.now(UTC)
+        # `started` on the monotonic clock: where the request timeline's seconds count from.
+        self.started_clock = time.monotonic()
         self.finished: datetime | None = None
         self.server: Any = None
         # Every secret of the run, masked in everything it writes (reports, recordings, the terminal).

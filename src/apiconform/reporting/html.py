@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
+from apiconform.reporting.charts import request_timeline, verdict_bars
 from apiconform.reporting.document import (
     VERDICTS,
     counts,
@@ -189,6 +190,65 @@ def _api_table(report: Mapping[str, Any]) -> str:
             f'<td class="num">{e(api["requests"])}</td></tr>{note}'
         )
     return f'<section id="apis"><h2>APIs</h2><table class="grid"><tr>{head}</tr>{"".join(rows)}</table></section>'
+
+
+def _count_table(heading: str, rows: list[tuple[str, dict[str, int]]]) -> str:
+    """A chart's numbers as a table, the chart's text alternative for those who do not see it."""
+    head = "".join(f"<th>{e(name)}</th>" for name in (heading, *VERDICTS))
+    body = "".join(
+        f"<tr><td>{e(name)}</td>" + "".join(f'<td class="num">{tally[verdict]}</td>' for verdict in VERDICTS) + "</tr>"
+        for name, tally in rows
+    )
+    return (
+        '<details class="numbers"><summary>the numbers</summary>'
+        f'<table class="grid"><tr>{head}</tr>{body}</table></details>'
+    )
+
+
+def _verdict_charts(report: Mapping[str, Any]) -> str:
+    """The requirements' verdicts as stacked bars, by API and by requirement family (a family's name across
+    APIs counts once), each with its numbers as a table."""
+    by_api = [(api["api"], counts(of_api(report, api["api"]))) for api in report["apis"]]
+    by_family = [(family, counts(items)) for family, items in families(report["requirements"])]
+    figures = []
+    for ident, heading, rows in (("chart-apis", "API", by_api), ("chart-families", "family", by_family)):
+        if not rows:
+            continue
+        title = f"Requirements by verdict, per {heading}"
+        figures.append(
+            f'<figure id="figure-{ident}">{verdict_bars(rows, ident=ident, title=title)}'
+            f"<figcaption>{e(title)}</figcaption>{_count_table(heading, rows)}</figure>"
+        )
+    if not figures:
+        return ""
+    return f'<section id="charts"><h2>Verdicts</h2>{"".join(figures)}</section>'
+
+
+def _timelines(report: Mapping[str, Any]) -> str:
+    """Each API's requests over the run (report.json's apis[].timeline), or a sentence why there is no chart."""
+    parts = []
+    for index, api in enumerate(report["apis"]):
+        timeline = api.get("timeline")
+        name = e(api["api"])
+        if timeline is None:
+            parts.append(
+                f"<h3>{name}</h3><p class=muted>No request timeline: this report.json was written before "
+                "apiconform recorded one.</p>"
+            )
+        elif not timeline["points"]:
+            parts.append(f"<h3>{name}</h3><p class=muted>No request was sent to this API.</p>")
+        else:
+            title = f"{api['api']}: requests over the run, latency and 429 waits"
+            sampled = (
+                f" <span class=muted>(every {e(timeline['sampled_every'])}th request)</span>"
+                if timeline["sampled_every"] > 1
+                else ""
+            )
+            parts.append(
+                f"<h3>{name}{sampled}</h3><figure>{request_timeline(timeline, ident=f'timeline-{index}', title=title)}"
+                f"</figure>"
+            )
+    return f'<section id="timeline"><h2>Requests over time</h2>{"".join(parts)}</section>' if parts else ""
 
 
 def _findings(report: Mapping[str, Any]) -> str:
@@ -402,6 +462,8 @@ blockquote{margin:6px 0;padding:2px 10px;border-left:3px solid var(--line);color
 .evidence{margin:6px 0 6px 8px}.headers{margin:2px 0;padding-left:18px}
 .curl-line{display:flex;gap:6px;align-items:flex-start}.curl-line pre{flex:1}
 .copy{font-size:12px}
+figure{margin:8px 0 16px;overflow-x:auto}svg.chart{display:block;max-width:none}
+figcaption{color:var(--muted);font-size:12px}details.numbers summary{cursor:pointer;color:var(--muted);font-size:12px}
 [hidden]{display:none!important}
 """
 
@@ -485,6 +547,8 @@ def render_html(report: Mapping[str, Any]) -> str:
             f"<style>{STYLE}</style></head><body>",
             _header(report),
             _api_table(report),
+            _verdict_charts(report),
+            _timelines(report),
             _findings(report),
             _unjudged(report),
             _waivers(report),

@@ -64,6 +64,9 @@ NEVER_SENT = frozenset({"POST", "CONNECT"})
 # Redirects kept for the report; the count says how many there were.
 MAX_REDIRECTS_KEPT = 10
 READ_CHUNK = 64 * 1024
+# The request timeline's bounds (report.json's apis[].timeline): points over the whole run, and 429 waits.
+MAX_TIMELINE_POINTS = 2000
+MAX_TIMELINE_WAITS = 200
 
 
 class TargetError(requests.RequestException):
@@ -125,6 +128,47 @@ class Politeness:
     max_retry_after: float = MAX_RETRY_AFTER
 
 
+class Timeline:
+    """When each request went out (time.monotonic()), how long its exchange took, and what came back (the
+    status, or an `outcome` word for no usable answer), and the 429 waits: the data of report.html's
+    request timeline. Numbers and a closed vocabulary only, no URL: nothing in it can hold a secret.
+
+    Bounded over any run: once MAX_TIMELINE_POINTS are kept, every second one is dropped and from then on
+    only every `every`-th request is kept, so the points still span the whole run at an even sampling."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[float, float, int | str]] = []
+        self.waits: list[tuple[float, float]] = []
+        self.every = 1
+        self._seen = 0
+
+    def add(self, started: float, finished: float, outcome: int | str) -> None:
+        seen, self._seen = self._seen, self._seen + 1
+        if seen % self.every:
+            return
+        self.points.append((started, finished - started, outcome))
+        if len(self.points) >= MAX_TIMELINE_POINTS:
+            del self.points[1::2]
+            self.every *= 2
+
+    def wait(self, started: float, seconds: float) -> None:
+        if len(self.waits) < MAX_TIMELINE_WAITS:
+            self.waits.append((started, started + seconds))
+
+
+def outcome(error: requests.RequestException) -> str:
+    """A request without a usable answer, in the timeline's words."""
+    if isinstance(error, TimedOut | BudgetExhausted):
+        return "timeout"
+    if isinstance(error, ResponseTooLarge):
+        return "too-large"
+    if isinstance(error, TlsFailure):
+        return "tls"
+    if isinstance(error, ConnectionFailed):
+        return "connection"
+    return "error"
+
+
 @dataclass
 class Traffic:
     """What the session has done, for the report."""
@@ -137,6 +181,7 @@ class Traffic:
     redirects: int = 0  # 3xx answers with a Location, none of them followed
     offsite_redirect_count: int = 0  # of those, the ones whose Location is off the target's origin
     offsite_redirects: list[str] = field(default_factory=list)  # the first of them, "302 -> URL"
+    timeline: Timeline = field(default_factory=Timeline)
 
 
 class Pacer:
@@ -450,12 +495,17 @@ class GuardedSession(requests.Session):
         pause = DEFAULT_429_PAUSE
         for attempt in range(MAX_RETRIES_ON_429 + 1):
             self._admit(method_text, url_text)
+            sent_at = time.monotonic()
             try:
                 response = self._send(method_text, self.target_auth.keyed(url_text), args, kwargs)
             except requests.RequestException as exc:
                 self.target_auth.take_key_off(exc)
+                with self._lock:
+                    self.traffic.timeline.add(sent_at, time.monotonic(), outcome(exc))
                 raise
             self.target_auth.take_key_off(response)
+            with self._lock:
+                self.traffic.timeline.add(sent_at, time.monotonic(), response.status_code)
             if response.status_code != 429:
                 self._note_redirect(url_text, response)
                 return response
@@ -468,6 +518,7 @@ class GuardedSession(requests.Session):
             with self._lock:
                 self.traffic.retries_on_429 += 1
                 self.traffic.waited_on_429 += delay
+                self.traffic.timeline.wait(time.monotonic(), delay)
             time.sleep(delay)  # the target asked for this pause
         asked_text = response.headers.get("Retry-After")
         if attempt == MAX_RETRIES_ON_429:
