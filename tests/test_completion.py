@@ -120,7 +120,11 @@ def test_bash_completes_commands_options_choices_and_files(scripts: dict[str, st
     expected: list[tuple[list[str], set[str]]] = [
         (["apiconform", "r"], {"report", "run"}),
         (["apiconform", "-"], {"-h", "--help", "--version"}),
-        (["apiconform", "run", "--ap"], {"--api"}),
+        (
+            ["apiconform", "run", "--ap"],
+            {"--api", "--api-key", "--api-key-file", "--api-key-header", "--api-key-query"},
+        ),
+        (["apiconform", "run", "--shar"], {"--shard"}),
         (["apiconform", "run", "--api", ""], apis),
         (["apiconform", "run", "--api", "=", "bitgo-o"], {"bitgo-oes"}),  # bash splits --api=bitgo-o at `=`
         (["apiconform", "run", "--api=brm"], {"--api=brm-adjust-balance"}),  # ... unless `=` is no word break
