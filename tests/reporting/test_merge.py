@@ -100,6 +100,18 @@ def test_every_format_of_a_combined_report_says_its_verdict(verdict: str) -> Non
     assert {suite.get("name") for suite in suites} == {"a/bitgo-oes", "b/bitgo-oes"}
 
 
+def test_a_combined_report_warns_of_any_target_run_without_tls_verification() -> None:
+    risky = ending_report("pass")
+    risky["settings"]["insecure"] = True
+    risky["seed"] = 9
+    combined = merge([_target("staging", "pass"), target_report("production", risky, None)])
+    assert combined["seed"] is None
+    assert "NOT verified" in render(combined, "md") and "NOT verified" in render(combined, "html")
+    assert "seed per target" in render(combined, "md")
+    html = render(combined, "html")
+    assert "staging: " in html and "production: " in html
+
+
 def _write(folder: Path, report: dict[str, Any]) -> Path:
     folder.mkdir(parents=True)
     (folder / "report.json").write_text(json.dumps(report), encoding="utf-8")

@@ -348,9 +348,20 @@ def headline(report: Mapping[str, Any]) -> str:
     return f"{verdict.upper()}{said}: {', '.join(parts)} of {plural(total, 'requirement')} ({apis})"
 
 
+def run_settings(report: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The settings of each run a report holds, by target name ("" for a report of one run)."""
+    settings = report["settings"]
+    return dict(settings["per_target"]) if "per_target" in settings else {"": settings}
+
+
 def insecure(report: Mapping[str, Any]) -> bool:
-    """Whether the run skipped TLS certificate verification (--insecure)."""
-    return bool(report["settings"].get("insecure"))
+    """Whether the run (in a combined report: any target's run) skipped TLS certificate verification."""
+    return any(settings.get("insecure") for settings in run_settings(report).values())
+
+
+def seed_label(report: Mapping[str, Any]) -> str:
+    """The run's seed, or where to find each target's in a combined report whose targets' seeds differ."""
+    return "per target" if report["seed"] is None else str(report["seed"])
 
 
 INSECURE_NOTE = "TLS certificates were NOT verified (--insecure): the answers may not have come from the real target"

@@ -33,7 +33,9 @@ from apiconform.reporting.document import (
     printable_line,
     release_label,
     replay,
+    run_settings,
     safety_notes,
+    seed_label,
     shortfall,
     verdict_label,
     verdict_reasons,
@@ -106,7 +108,7 @@ def _header(report: Mapping[str, Any]) -> str:
         (
             "Run",
             f"{e(report['started'])} → {e(report['finished'])} ({report['duration_seconds']:.1f} s); "
-            f"seed {e(report['seed'])}; {e(plural(report['requests'], 'request'))}",
+            f"seed {e(seed_label(report))}; {e(plural(report['requests'], 'request'))}",
         ),
         (
             "Tool",
@@ -115,8 +117,10 @@ def _header(report: Mapping[str, Any]) -> str:
         ),
         (
             "Settings",
-            ", ".join(
-                f"{e(name.replace('_', '-'))} {e(_setting(value))}" for name, value in report["settings"].items()
+            "<br>".join(
+                (f"{e(target)}: " if target else "")
+                + ", ".join(f"{e(name.replace('_', '-'))} {e(_setting(value))}" for name, value in settings.items())
+                for target, settings in run_settings(report).items()
             ),
         ),
         (

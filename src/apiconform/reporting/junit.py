@@ -43,6 +43,7 @@ from apiconform.reporting.document import (
     printable_line,
     reason,
     safety_notes,
+    seed_label,
     shortfall,
 )
 
@@ -175,7 +176,7 @@ def render_junit(report: Mapping[str, Any]) -> str:
                 "base_url": api["base_url"],
                 "spec": api["spec"]["file"],
                 "spec_sha256": api["spec"]["sha256"],
-                "seed": report["seed"],
+                "seed": seed_label(report),
                 "apiconform": report["tool"]["version"],
                 "schemathesis": report["tool"]["schemathesis"],
                 "verdict": api["verdict"],

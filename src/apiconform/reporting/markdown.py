@@ -28,6 +28,7 @@ from apiconform.reporting.document import (
     release_label,
     replay,
     safety_notes,
+    seed_label,
     verdict_reasons,
 )
 
@@ -180,7 +181,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     specs = ", ".join(f"{text(api['spec']['file'])} `{api['spec']['sha256'][:12]}`" for api in report["apis"])
     lines.append(
         f"<sub>apiconform {text(report['tool']['version'])}, schemathesis {text(report['tool']['schemathesis'])}; "
-        f"seed {report['seed']}; {plural(report['requests'], 'request')}; {text(report['started'])} "
+        f"seed {seed_label(report)}; {plural(report['requests'], 'request')}; {text(report['started'])} "
         f"({report['duration_seconds']:.0f} s); specs {specs}</sub>"
     )
     # Every vendor value went through `text` or `code`; this holds for whatever did not (a CI log may cat it).
