@@ -168,10 +168,10 @@ def test_a_signal_ends_every_target_as_interrupted(project: Path) -> None:
     assert parent.stderr is not None
     seen: set[str] = set()
     for line in parent.stderr:
-        # Once both targets are sending, the CI runner cancels the job.
-        if "requests sent" in line:
+        # Once both targets are sending (each has said a progress line), the CI runner cancels the job.
+        if line.startswith(tuple(f"[{name}] [" for name in FAULTS)):
             seen.add(line.split("]", 1)[0])
-        if len(seen) == 2:
+        if len(seen) == len(FAULTS):
             parent.send_signal(signal.SIGTERM)
             break
     parent.stderr.read()
@@ -179,3 +179,6 @@ def test_a_signal_ends_every_target_as_interrupted(project: Path) -> None:
     stopped = report(project / "stopped" / "report.json")
     assert (stopped["verdict"], stopped["exit_code"]) == ("interrupted", 143)
     assert {entry["verdict"] for entry in stopped["targets"]} == {"interrupted"}
+    # Each target's own process took the signal and wrote its own interrupted report.
+    for name in FAULTS:
+        assert report(project / "stopped" / name / "report.json")["verdict"] == "interrupted"
