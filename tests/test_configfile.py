@@ -98,6 +98,8 @@ def test_a_secret_is_shown_as_its_reference_never_its_value(
         ('header = {X-Api-Key = "abcdefgh12345678"}', "a secret is not written in a config file"),
         ('api-key = "abcdefgh12345678"', "a secret is not written in a config file"),
         ('basic-password = "abcdefgh12345678"', "a secret is not written in a config file"),
+        # In a target the run does not take, too.
+        ('[targets.other]\ntoken = "abcdefgh12345678"', "[targets.other]: token: a secret is not written"),
         ('seed = "three"', "seed"),
         ("colour = true", "colour"),
         ("[targets.'../x']\napi = 'bitgo-oes'", "targets"),

@@ -153,7 +153,13 @@ def load(path: Path) -> ConfigFile:
     if error is not None:
         raise ConfigFileError(f"{path.name}: {datafiles.schema_complaint(error)}")
     targets = document.pop("targets", {})
-    return ConfigFile(path.resolve(), shared=document, targets=targets)
+    file = ConfigFile(path.resolve(), shared=document, targets=targets)
+    # A secret written in the file is refused wherever it is, in a target this run does not take too.
+    for table_target, table in [(None, file.shared), *targets.items()]:
+        for key, written in table.items():
+            if f"--{key}" in options.SECRET_OPTIONS:
+                _refuse_literal_secret(written, f"{file.where(table_target)}: {key}")
+    return file
 
 
 def selected_targets(file: ConfigFile | None, wanted: list[str], shard: tuple[int, int] | None) -> list[str]:
@@ -216,8 +222,6 @@ def settings(file: ConfigFile, target: str | None, environ: Mapping[str, str] | 
         for key, written in table.items():
             flag, keywords = keys[key]
             where = f"{file.where(table_target)}: {key}"
-            if flag in options.SECRET_OPTIONS:
-                _refuse_literal_secret(written, where)
             value = _typed(_substituted(written, where, environ), keywords)
             if _names_files(keywords):
                 value = _from_folder(value, file.folder)
