@@ -29,7 +29,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # Fields that record when or how fast a run went, not what it found.
-VOLATILE = frozenset({"started", "finished", "duration_seconds", "bench_seconds", "waited_on_429_seconds", "run_port"})
+# The request timeline (report.html's chart) is when each request went and how long it took.
+VOLATILE = frozenset(
+    {"started", "finished", "duration_seconds", "bench_seconds", "waited_on_429_seconds", "run_port", "timeline"}
+)
 # The embedded server's port is the system's choice, in URLs and in the replay note.
 LOOPBACK_PORT = re.compile(r"(127\.0\.0\.1:|localhost:|\[::1\]:|temporary port )\d+")
 
