@@ -162,14 +162,18 @@ def cmd_report(args: argparse.Namespace) -> int:
         report = load_report(args.report[0])
     except ReportError as exc:
         raise UsageError(str(exc)) from exc
-    text = render(report, args.format)
-    if args.output is None:
+    return _written(render(report, args.format), args.output)
+
+
+def _written(text: str, output: str | None) -> int:
+    """Write a rendered page to --output, or to standard output without one."""
+    if output is None:
         sys.stdout.write(text)
         return ExitCode.PASS
     try:
-        Path(args.output).write_text(text, encoding="utf-8")
+        Path(output).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"--output: cannot write {args.output}: {exc.strerror or exc}") from exc
+        raise UsageError(f"--output: cannot write {output}: {exc.strerror or exc}") from exc
     return ExitCode.PASS
 
 
@@ -253,15 +257,7 @@ def cmd_trend(args: argparse.Namespace) -> int:
         print(_one_line(f"apiconform: warning: {warning}", args), file=sys.stderr)
     if not entries:
         raise UsageError(f"no readable report among {', '.join(args.reports)}")
-    text = render_trend(entries)
-    if args.output is None:
-        sys.stdout.write(text)
-        return ExitCode.PASS
-    try:
-        Path(args.output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--output: cannot write {args.output}: {exc.strerror or exc}") from exc
-    return ExitCode.PASS
+    return _written(render_trend(entries), args.output)
 
 
 def _catalog_options(catalog: argparse.ArgumentParser) -> None:

@@ -15,7 +15,6 @@ in NAME/ subfolders into the folder's own report.json, junit.xml, report.md and 
 from __future__ import annotations
 
 import argparse
-import secrets
 import signal
 import subprocess
 import sys
@@ -42,7 +41,9 @@ def run_many(args: argparse.Namespace, check: Callable[[argparse.Namespace], obj
     its exit code. `check` raises the command's usage error for a target whose options cannot make a run."""
     for name in args.targets:
         check(configfile.for_target(args, name))
-    directory = Path(args.report_dir) if args.report_dir else _new_folder()
+    from apiconform.engine.reportjson import new_report_folder
+
+    directory = Path(args.report_dir) if args.report_dir else new_report_folder("targets", datetime.now(UTC))
     words = passed_on(args)
     children: dict[str, subprocess.Popen[str]] = {}
     last_lines: dict[str, str] = {}
@@ -176,17 +177,3 @@ def _combine(
     except BrokenPipeError:
         pass
     return int(combined["exit_code"])
-
-
-def _new_folder() -> Path:
-    """reports/targets-<UTC time>-<4 hex digits>/, made for this run alone."""
-    for _ in range(100):
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        directory = Path("reports") / f"targets-{stamp}-{secrets.token_hex(2)}"
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            directory.mkdir()
-        except FileExistsError:
-            continue
-        return directory
-    raise OSError("no free report folder name under reports/")

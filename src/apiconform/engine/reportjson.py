@@ -482,24 +482,24 @@ class ReportWriteError(Exception):
     """The reports could not be written (exit code 4): one line, naming the folder and the reason."""
 
 
-def default_dir(session: ConformanceSession) -> Path:
-    """reports/<api or all>-<UTC start time>-<4 hex digits>/: two runs started in the same second never share one."""
-    name = "all" if len(session.runs) > 1 else session.runs[0].contract.api
-    stamp = session.started.strftime("%Y%m%dT%H%M%SZ")
-    return Path("reports") / f"{name}-{stamp}-{secrets.token_hex(2)}"
-
-
-def _new_default_dir(session: ConformanceSession) -> Path:
-    """A default report folder made for this run alone (created here; a name taken meanwhile is skipped)."""
+def new_report_folder(name: str, started: datetime) -> Path:
+    """reports/<name>-<UTC start time>-<4 hex digits>/, made here for this run alone: two runs started in the
+    same second never share one (a name taken meanwhile is skipped)."""
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
     for _ in range(100):
-        directory = default_dir(session)
+        directory = Path("reports") / f"{name}-{stamp}-{secrets.token_hex(2)}"
         directory.parent.mkdir(parents=True, exist_ok=True)
         try:
             directory.mkdir()
         except FileExistsError:
             continue
         return directory
-    raise FileExistsError(f"no free report folder name under {directory.parent}")
+    raise FileExistsError("no free report folder name under reports/")
+
+
+def _new_default_dir(session: ConformanceSession) -> Path:
+    """The run's default report folder: named after its API, or `all`."""
+    return new_report_folder("all" if len(session.runs) > 1 else session.runs[0].contract.api, session.started)
 
 
 @dataclass(frozen=True)
