@@ -81,7 +81,7 @@ def _value_schema(keywords: Mapping[str, Any]) -> dict[str, Any]:
     if keywords.get("action") == "append":
         # One value may be written alone; NAME=VALUE options read better as a table: path-param = {id = "7"}.
         forms: list[dict[str, Any]] = [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
-        if "=" in str(keywords.get("metavar", "")):
+        if options.takes_pairs(keywords):
             forms.append({"type": "object", "additionalProperties": {"type": "string"}})
         return {"description": help_text, "anyOf": forms}
     kind = "integer" if keywords.get("type") is int else "number" if keywords.get("type") is float else "string"

@@ -407,3 +407,34 @@ def test_an_api_key_in_the_query_goes_out_first_and_comes_off_exactly() -> None:
     assert auth.unkeyed(sent + "&offset=2") == "https://h/p?limit=5&offset=2"
     assert auth.unkeyed(auth.keyed("https://h/p")) == "https://h/p"
     assert auth.unkeyed("https://h/p?key=other") == "https://h/p?key=other"  # the target's own parameter stays
+
+
+@pytest.mark.parametrize(
+    ("key", "given"),
+    [
+        ("token", "{canary}"),
+        ("basic_password", "{canary}"),
+        ("api_key", "{canary}"),
+        ("header", ["X-Tenant={canary}"]),
+        ("token_file", "{file}"),
+        ("basic_password_file", "{file}"),
+        ("api_key_file", "{file}"),
+        ("header_file", ["X-Tenant={file}"]),
+        ("header_env", ["X-Tenant=AUTH_TEST_SECRET"]),
+    ],
+)
+def test_a_message_about_the_options_masks_every_secret_they_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, given: str | list[str]
+) -> None:
+    """An error may quote a spec before the run checks the secrets: every form of every secret option is
+    masked in it (config.masked), its -file and -env forms included."""
+    from apiconform.engine.config import masked
+
+    canary = "auth-message-canary-7d1e"
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(canary + "\n", encoding="utf-8")
+    secret_file.chmod(0o600)
+    monkeypatch.setenv("AUTH_TEST_SECRET", canary)
+    fill = {"canary": canary, "file": str(secret_file)}
+    value = [item.format(**fill) for item in given] if isinstance(given, list) else given.format(**fill)
+    assert canary not in masked(f"the spec says {canary!r}", {key: value})

@@ -43,7 +43,10 @@ from apiconform.engine.options import (
     MAX_RATE_LIMIT,
     MIB,
     PLANNED_REQUESTS,
+    RUN_OPTIONS,
+    SECRET_OPTIONS,
     dest,
+    takes_pairs,
 )
 from apiconform.engine.transport.auth import (
     API_KEY_PLACEHOLDER,
@@ -353,11 +356,13 @@ def named_tokens(values: Mapping[str, Any]) -> list[str]:
     each can be read, to mask it in an error message about them: the spec loads before the token is
     checked, and a message may quote the spec. Whether one is a usable token is for `read_token` to say."""
     tokens = [os.environ.get(variable) or "" for variable in SECRET_VARIABLES]
-    tokens += [values.get("token") or "", values.get("basic_password") or "", values.get("api_key") or ""]
-    tokens += [str(item).partition("=")[2] for item in values.get("header") or ()]
-    tokens += [os.environ.get(str(item).partition("=")[2]) or "" for item in values.get("header_env") or ()]
-    files = [values.get(name) for name in ("token_file", "basic_password_file", "api_key_file")]
-    files += [str(item).partition("=")[2] for item in values.get("header_file") or ()]
+    files: list[str] = []
+    # Each secret option, its -env form (the value in an environment variable) and its -file form.
+    for flag in sorted(SECRET_OPTIONS):
+        key = dest(flag)
+        tokens += given_values(values, key)
+        tokens += [os.environ.get(variable) or "" for variable in given_values(values, key + "_env")]
+        files += given_values(values, key + "_file")
     for secret_file in files:
         if secret_file:
             with warnings.catch_warnings():
@@ -365,6 +370,16 @@ def named_tokens(values: Mapping[str, Any]) -> list[str]:
                 with contextlib.suppress(ConfigurationError):
                     tokens.append(token_file_text(str(secret_file)))
     return [token.strip() for token in map(str, tokens) if token.strip()]
+
+
+def given_values(values: Mapping[str, Any], key: str) -> list[str]:
+    """What the option `key` (by dest) was given: its value, or its values; of a NAME=VALUE option, each VALUE."""
+    given = values.get(key)
+    if not given:
+        return []
+    items = [str(item) for item in (given if isinstance(given, list | tuple) else [given])]
+    keywords = next((keywords for flag, keywords in RUN_OPTIONS if dest(flag) == key), {})
+    return [item.partition("=")[2] for item in items] if takes_pairs(keywords) else items
 
 
 # The environment variables that hold a secret of the run.

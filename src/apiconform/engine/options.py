@@ -9,7 +9,7 @@ engine module, so the transport (transport/http.py) takes its defaults from here
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -297,9 +297,9 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
 )
 
-# The options whose value is itself a secret (a NAME=VALUE option's VALUE): masked in every output; a config
-# file may give them only by reference ("${VAR}", configfile.py) or through their *-file/*-env forms, never
-# as a literal value. Spelt as in RUN_OPTIONS (with `--`).
+# The options whose value is itself a secret (a NAME=VALUE option's VALUE): masked, with their -file and -env
+# forms, in a message about the options (config.named_tokens); a config file may give them only by reference
+# ("${VAR}", configfile.py) or through those forms, never as a literal value. Spelt as in RUN_OPTIONS.
 SECRET_OPTIONS: frozenset[str] = frozenset({"--token", "--header", "--basic-password", "--api-key"})
 
 
@@ -399,6 +399,11 @@ def add_shorthand(add: Callable[..., Any], flag: str, keywords: dict[str, Any]) 
             f"x-apiconform path-parameters: the shorthand {flag} ({keywords['help']}) is already an option of "
             "this command; declare another name for it"
         ) from None
+
+
+def takes_pairs(keywords: Mapping[str, Any]) -> bool:
+    """Whether an option's values are NAME=VALUE pairs, as its metavar writes them (`NAME=VALUE`, `[API=]URL`)."""
+    return "=" in str(keywords.get("metavar", ""))
 
 
 def dest(flag: str) -> str:
