@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from apiconform.reporting.document import (
+    counts,
     findings,
     headline,
     headline_evidence,
@@ -155,10 +156,7 @@ def _details(requirement: Mapping[str, Any]) -> list[str]:
 
 
 def _tally(items: list[dict[str, Any]]) -> str:
-    by_verdict: dict[str, int] = {}
-    for item in items:
-        by_verdict[item["verdict"]] = by_verdict.get(item["verdict"], 0) + 1
-    return ", ".join(f"{count} {verdict}" for verdict, count in by_verdict.items())
+    return ", ".join(f"{count} {verdict}" for verdict, count in counts(items).items() if count)
 
 
 def _command(level: str, title: str, lines: list[str]) -> str:

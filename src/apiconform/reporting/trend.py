@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from apiconform.reporting.charts import TREND_LOOK, TrendRun, trend_lines
-from apiconform.reporting.document import REPORT_FILE, ReportError, load_report, meaning, printable_line
+from apiconform.reporting.document import REPORT_FILE, ReportError, load_report, meaning
+
+# report.html's escaping of a one-line field, short for the page's many cells.
+from apiconform.reporting.html import escaped_line as _e
 
 # The page has no script: its policy allows none (report.html's allows its inline one).
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -74,10 +77,6 @@ def collect(paths: Iterable[str | Path]) -> tuple[list[TrendEntry], list[str]]:
                 continue
             entries.setdefault(file.resolve(), entry)
     return sorted(entries.values(), key=lambda entry: (entry.started, str(entry.path))), warnings
-
-
-def _e(value: Any) -> str:
-    return escape(printable_line(value), quote=True)
 
 
 def render_trend(entries: Sequence[TrendEntry]) -> str:
