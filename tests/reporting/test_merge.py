@@ -56,6 +56,13 @@ def test_a_target_without_a_report_is_an_error_never_a_pass() -> None:
     assert combined["targets"][1]["reason"] == "its run ended with exit 2"
 
 
+def test_targets_that_all_wrote_no_report_are_an_error_with_this_installations_versions() -> None:
+    combined = merge([], [missing_target("staging", 2, "its run ended with exit code 2 and no report")])
+    validate_report(combined)
+    assert (combined["verdict"], combined["exit_code"]) == ("error", 4)
+    assert combined["tool"]["name"] == "apiconform" and combined["tool"]["schemathesis"]
+
+
 def test_a_target_a_signal_stopped_before_it_wrote_a_report_is_interrupted() -> None:
     stopped = missing_target(
         "production", 143, "SIGTERM: its run ended with exit code -15 and no report", "interrupted"

@@ -10,18 +10,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import platform
 import secrets
 import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from apiconform import __version__
 from apiconform.contract import Contract
 from apiconform.engine import checks as registry
 from apiconform.engine.config import RunConfig
@@ -42,6 +39,7 @@ from apiconform.reporting.document import (
     one_line,
     plural,
     run_verdict,
+    tool,
     without_surrogates,
 )
 from apiconform.reporting.waivers import apply_waivers
@@ -358,13 +356,7 @@ def _run_header(session: ConformanceSession) -> dict[str, Any]:
     finished = session.finished or datetime.now(UTC)
     return {
         "format": REPORT_FORMAT,
-        "tool": {
-            "name": "apiconform",
-            "version": __version__,
-            "schemathesis": version("schemathesis"),
-            "hypothesis": version("hypothesis"),
-            "python": platform.python_version(),
-        },
+        "tool": tool(),
         "target": {
             "embedded_reference_server": session.embedded,
             **({"name": session.config.target_name} if session.config.target_name else {}),

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import platform
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
+from apiconform import __version__
 from apiconform.exitcodes import ExitCode
 
 REPORT_FORMAT = 2
@@ -69,6 +72,17 @@ def run_verdict(apis: Iterable[dict[str, Any]]) -> str:
     `fail` comes before `error` and both before a verdict that judged too little."""
     found = {api["verdict"] for api in apis}
     return next((verdict for verdict in VERDICT_PRECEDENCE if verdict in found), "pass")
+
+
+def tool() -> dict[str, str]:
+    """report.json's `tool`: apiconform's version and those of the libraries a verdict depends on."""
+    return {
+        "name": "apiconform",
+        "version": __version__,
+        "schemathesis": version("schemathesis"),
+        "hypothesis": version("hypothesis"),
+        "python": platform.python_version(),
+    }
 
 
 @cache

@@ -12,10 +12,8 @@ no report has the verdict `error`, never a silent pass, and a run that stopped o
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from importlib.metadata import version
 from typing import Any
 
 from apiconform.exitcodes import ExitCode
@@ -26,6 +24,7 @@ from apiconform.reporting.document import (
     ReportError,
     counts,
     fails_gate,
+    tool,
 )
 
 SEPARATOR = "/"
@@ -100,7 +99,7 @@ def merge(reports: Sequence[Mapping[str, Any]], missing: Sequence[Mapping[str, A
     finished = [report["finished"] for report in reports]
     combined: dict[str, Any] = {
         "format": REPORT_FORMAT,
-        "tool": reports[0]["tool"] if reports else _no_tool(),
+        "tool": reports[0]["tool"] if reports else tool(),
         "target": {
             "embedded_reference_server": any(report["target"]["embedded_reference_server"] for report in reports),
             "base_urls": {api: url for report in reports for api, url in report["target"]["base_urls"].items()},
@@ -159,14 +158,3 @@ def _seconds(started: Sequence[str], finished: Sequence[str]) -> float:
         return 0.0
     span = _instant(max(finished, key=_instant)) - _instant(min(started, key=_instant))
     return round(max(0.0, span.total_seconds()), 3)
-
-
-def _no_tool() -> dict[str, str]:
-    """The tool block when no target wrote a report: this installation's versions."""
-    return {
-        "name": "apiconform",
-        "version": version("apiconform"),
-        "schemathesis": version("schemathesis"),
-        "hypothesis": version("hypothesis"),
-        "python": platform.python_version(),
-    }
