@@ -97,8 +97,8 @@ def test_a_run_sends_no_more_than_its_request_budget(
 @pytest.mark.parametrize(
     ("timeout", "max_time"),
     [
-        pytest.param("20", 3.0, id="a request in flight is cut at the deadline"),
-        pytest.param("1", 4.0, id="the property loop meets timeout after timeout"),
+        pytest.param("20", 8.0, id="a request in flight is cut at the deadline"),
+        pytest.param("1", 6.0, id="the property loop meets timeout after timeout"),
     ],
 )
 def test_the_run_ends_within_max_time(
@@ -114,8 +114,9 @@ def test_the_run_ends_within_max_time(
     argv = run_argv(server, upstream, BRM, tmp_path / "r", "--request-timeout", timeout, "--max-time", str(max_time))
     outcome = run_cli(argv, token=upstream.token)
     no_traceback(outcome)
-    # The run itself (session, verdicts, four reports) takes a second or two on top of its time limit.
-    assert outcome.elapsed < max_time + 4, outcome.elapsed
+    # The run itself (session, verdicts, four reports) takes a second or two of CPU on top of its time
+    # limit, which a busy machine stretches several-fold; a run the target held would take 60 s and more.
+    assert outcome.elapsed < max_time + 15, outcome.elapsed
     first = server.requests()[0].at
     assert all(request.at - first < max_time for request in server.requests())
     api = outcome.api(BRM)

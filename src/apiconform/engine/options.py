@@ -193,7 +193,7 @@ RUN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             "type": float,
             "metavar": "SECONDS",
             "help": "time budget of the run, counted from start-up: no request is sent or waited for after it, "
-            "and the run ends within 2 s of it",
+            "and the run ends, reports written, soon after it",
         },
     ),
     (
